@@ -1,0 +1,104 @@
+//! ex_6_1 as a user runs it: its lines, its flags, its exit codes.
+
+use timing::testing::{assert_usage_error, run, seconds_in};
+
+const EXE: &str = env!("CARGO_BIN_EXE_ex_6_1");
+
+#[test]
+fn prints_the_three_lines_of_the_original() {
+    // No arguments: the full 1,000,000 tasks, as the original.
+    let ran = run(EXE, &[]);
+    assert_eq!(ran.code, Some(0), "{ran:?}");
+    assert_eq!(ran.stdout.len(), 3, "{ran:?}");
+    assert_eq!(ran.stdout[0], "Before running task group!");
+    assert!(seconds_in(&ran.stdout[1], "It took ", " to run!") > 0.0);
+    assert_eq!(
+        ran.stdout[2],
+        "After running task group with eager task factory!"
+    );
+}
+
+#[test]
+fn spawn_variant_on_the_multi_thread_runtime_prints_the_same_lines() {
+    let ran = run(
+        EXE,
+        &[
+            "--variant",
+            "spawn",
+            "--flavor",
+            "multi",
+            "--tasks",
+            "10000",
+        ],
+    );
+    assert_eq!(ran.code, Some(0), "{ran:?}");
+    assert_eq!(ran.stdout[0], "Before running task group!");
+    assert_eq!(ran.stdout.len(), 3);
+}
+
+#[test]
+fn repeat_runs_the_body_again_and_json_records_each_run() {
+    let dir = std::env::temp_dir().join(format!("ex_6_1-json-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("r.json");
+    let ran = run(
+        EXE,
+        &[
+            "--tasks",
+            "1000",
+            "--repeat",
+            "3",
+            "--json",
+            path.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(ran.code, Some(0), "{ran:?}");
+    assert_eq!(ran.stdout.len(), 9);
+    let result = timing::TimingResult::read(&path).unwrap();
+    assert_eq!(result.samples_ns.len(), 3);
+    assert_eq!(
+        (result.exercise.as_str(), result.variant.as_str()),
+        ("ex_6_1", "eager")
+    );
+    assert_eq!(result.tasks, Some(1000));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_flags_get_one_line_and_exit_code_2() {
+    assert_usage_error(
+        &run(EXE, &["--variant", "lazy"]),
+        "ex_6_1: unknown variant 'lazy'",
+        "eager, spawn",
+    );
+    assert_usage_error(
+        &run(EXE, &["--tasks", "many"]),
+        "ex_6_1: --tasks needs a whole number",
+        "1 to",
+    );
+    assert_usage_error(
+        &run(EXE, &["--flavor", "both"]),
+        "ex_6_1: unknown flavor",
+        "current, multi",
+    );
+    assert_usage_error(
+        &run(EXE, &["--frobnicate"]),
+        "ex_6_1: unknown flag",
+        "--variant",
+    );
+    assert_usage_error(
+        &run(EXE, &["--json", "/no/such/dir/x.json"]),
+        "ex_6_1: --json",
+        "does not exist",
+    );
+}
+
+#[test]
+fn help_lists_the_variants() {
+    let ran = run(EXE, &["--help"]);
+    assert_eq!(ran.code, Some(0));
+    assert!(
+        ran.stdout.iter().any(|l| l.contains("eager|spawn")),
+        "{ran:?}"
+    );
+}

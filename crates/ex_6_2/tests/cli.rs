@@ -1,0 +1,64 @@
+//! ex_6_2 as a user runs it: its lines, its flags, its exit codes.
+
+use timing::testing::{assert_usage_error, run, seconds_in};
+
+const EXE: &str = env!("CARGO_BIN_EXE_ex_6_2");
+
+fn assert_original_lines(stdout: &[String]) {
+    assert_eq!(stdout.len(), 4, "{stdout:?}");
+    assert_eq!(stdout[0], "Before running gather!");
+    assert!(seconds_in(&stdout[1], "It took ", " to run!") > 0.0);
+    assert_eq!(
+        stdout[2],
+        "After running gather without eager task factory!"
+    );
+    assert_eq!(
+        stdout[3],
+        "tasks: <_GatheringFuture finished result=[None, None, None, None, None, None, ...]>"
+    );
+}
+
+#[test]
+fn prints_the_four_lines_of_the_original() {
+    let ran = run(EXE, &[]);
+    assert_eq!(ran.code, Some(0), "{ran:?}");
+    assert_original_lines(&ran.stdout);
+}
+
+#[test]
+fn spawn_gather_prints_the_same_lines_on_both_runtimes() {
+    for flavor in ["current", "multi"] {
+        let ran = run(
+            EXE,
+            &[
+                "--variant",
+                "spawn_gather",
+                "--flavor",
+                flavor,
+                "--tasks",
+                "5000",
+            ],
+        );
+        assert_eq!(ran.code, Some(0), "{ran:?}");
+        assert_original_lines(&ran.stdout);
+    }
+}
+
+#[test]
+fn bad_flags_get_one_line_and_exit_code_2() {
+    assert_usage_error(
+        &run(EXE, &["--variant", "gather"]),
+        "ex_6_2: unknown variant",
+        "join_all, spawn_gather",
+    );
+    assert_usage_error(
+        &run(EXE, &["--repeat", "0"]),
+        "ex_6_2: --repeat needs a whole number",
+        "1 to",
+    );
+    assert_usage_error(
+        &run(EXE, &["--tasks"]),
+        "ex_6_2: --tasks needs a value",
+        "whole number",
+    );
+}

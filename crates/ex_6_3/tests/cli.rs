@@ -1,0 +1,29 @@
+//! ex_6_3 as a user runs it: its line, its flags, its exit codes.
+
+use timing::testing::{assert_usage_error, run, seconds_in};
+
+const EXE: &str = env!("CARGO_BIN_EXE_ex_6_3");
+
+#[test]
+fn prints_the_one_line_of_the_original() {
+    for flavor in ["current", "multi"] {
+        let ran = run(EXE, &["--flavor", flavor]);
+        assert_eq!(ran.code, Some(0), "{ran:?}");
+        assert_eq!(ran.stdout.len(), 1, "{ran:?}");
+        assert!(seconds_in(&ran.stdout[0], "It took ", "s") > 0.0);
+    }
+}
+
+#[test]
+fn bad_flags_get_one_line_and_exit_code_2() {
+    assert_usage_error(
+        &run(EXE, &["--variant", "current_task"]),
+        "ex_6_3: unknown variant",
+        "try_id",
+    );
+    assert_usage_error(
+        &run(EXE, &["extra"]),
+        "ex_6_3: unexpected argument 'extra'",
+        "valid flags",
+    );
+}

@@ -1,0 +1,78 @@
+//! ex_6_4: Python 3.13's `Queue.shutdown()`: a put after shutdown fails.
+//!
+//! The Python original:
+//!
+//! ```python
+//! async def main():
+//!     queue = asyncio.Queue()
+//!     await queue.put(1)
+//!     queue.shutdown()
+//!     await queue.put(2)   # raises asyncio.QueueShutDown
+//! asyncio.run(main())
+//! ```
+//!
+//! prints nothing on stdout; the uncaught `QueueShutDown` ends the program with a traceback on
+//! stderr and exit code 1.
+//!
+//! tokio has no queue that can be shut down (its channels close when a side is dropped), so
+//! [`Queue`] is the smallest faithful one. The error flows out of `main` with `?`, as the
+//! exception propagates out of `asyncio.run`.
+//!
+//! Run: `cargo run --release -p ex_6_4` (`-- --help` lists the flags). Prints, on stderr, and
+//! exits with code 1:
+//!
+//! ```text
+//! Error: QueueShutDown: the queue has been shut down
+//! ```
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use ex_6_4::queue::{Queue, QueueShutDown};
+use timing::FailedAfter;
+use timing::cli::Spec;
+
+const SPEC: Spec = Spec {
+    name: "ex_6_4",
+    about: "put on a queue after Queue.shutdown() fails with QueueShutDown",
+    variants: &["shutdown"],
+    default_tasks: None,
+};
+
+/// The original's `main()`: how long it ran, and how it ended.
+async fn shutdown_then_put() -> (Duration, Result<(), QueueShutDown>) {
+    let start = Instant::now();
+    let outcome = async {
+        let queue = Queue::new();
+        queue.put(1).await?;
+        queue.shutdown();
+        queue.put(2).await // fails: the queue is shut down
+    }
+    .await;
+    (start.elapsed(), outcome)
+}
+
+fn main() -> ExitCode {
+    timing::harness::main(&SPEC, |rt, _args| {
+        match timing::run_as_task(rt, shutdown_then_put())? {
+            (elapsed, Ok(())) => Ok(elapsed),
+            // The failure is the point: keep its timing, end with the error (exit 1).
+            (elapsed, Err(error)) => Err(FailedAfter {
+                elapsed,
+                error: error.into(),
+            }
+            .into()),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_second_put_fails_with_queue_shut_down() {
+        let (_, outcome) = shutdown_then_put().await;
+        assert_eq!(outcome, Err(QueueShutDown));
+    }
+}

@@ -1,0 +1,385 @@
+//! The flags every exercise takes, parsed the same way everywhere.
+//!
+//! Bad input yields one [`UsageError`] line that says what was wrong and what is valid; the
+//! harness prints it and exits with code 2.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::path::PathBuf;
+
+/// The most tasks a run may ask for.
+pub const MAX_TASKS: u64 = 1_000_000_000;
+/// The most repetitions a run may ask for.
+pub const MAX_REPEAT: u64 = 1_000_000;
+
+/// What an exercise accepts: its name, its variants (the first is the default) and its task count.
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    /// Binary and package name, e.g. `ex_6_1`.
+    pub name: &'static str,
+    /// One line saying what the exercise shows.
+    pub about: &'static str,
+    /// Variant names; the first is the default.
+    pub variants: &'static [&'static str],
+    /// Default `--tasks`; `None` when no count applies (then `--tasks` is refused).
+    pub default_tasks: Option<u64>,
+}
+
+/// The tokio runtime a run uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// `Builder::new_current_thread()`: one thread, like asyncio's event loop.
+    Current,
+    /// `Builder::new_multi_thread()`: a worker per core.
+    Multi,
+}
+
+impl Flavor {
+    /// Every flavor, in the order help lists them.
+    pub const ALL: [Flavor; 2] = [Flavor::Current, Flavor::Multi];
+
+    /// The name the flag takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Flavor::Current => "current",
+            Flavor::Multi => "multi",
+        }
+    }
+}
+
+/// Parsed flags of one exercise run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Args {
+    /// One of [`Spec::variants`].
+    pub variant: &'static str,
+    /// `--tasks`, or the spec's default; `None` when no count applies.
+    pub tasks: Option<u64>,
+    pub flavor: Flavor,
+    /// How many times to run the measured body in this process.
+    pub repeat: u64,
+    /// Where to write the [`TimingResult`](crate::TimingResult).
+    pub json: Option<PathBuf>,
+}
+
+/// What the command line asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Run(Args),
+    Help,
+}
+
+/// A bad command line, as one line of text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+impl Spec {
+    /// The flags this exercise takes.
+    fn flags(&self) -> &'static str {
+        if self.default_tasks.is_some() {
+            "--variant, --tasks, --flavor, --repeat, --json, --help"
+        } else {
+            "--variant, --flavor, --repeat, --json, --help"
+        }
+    }
+
+    /// The `--help` text.
+    pub fn usage(&self) -> String {
+        let variants = self.variants.join("|");
+        let tasks = match self.default_tasks {
+            Some(n) => {
+                format!("  --tasks N          how many tasks (1 to {MAX_TASKS}; default {n})\n")
+            }
+            None => String::new(),
+        };
+        format!(
+            "{name}: {about}\n\n\
+             Usage: {name} [FLAGS]\n\n\
+             \x20 --variant NAME     {variants} (default {default})\n\
+             {tasks}\
+             \x20 --flavor NAME      current|multi: the tokio runtime (default current)\n\
+             \x20 --repeat N         run the measured body N times (1 to {MAX_REPEAT}; default 1)\n\
+             \x20 --json PATH        write the timing result as JSON to PATH\n\
+             \x20 -h, --help         print this help\n",
+            name = self.name,
+            about = self.about,
+            default = self.variants[0],
+        )
+    }
+
+    /// Parses the arguments that follow the program name.
+    ///
+    /// ```
+    /// use timing::cli::{Command, Flavor, Spec};
+    /// let spec = Spec { name: "ex", about: "", variants: &["a", "b"], default_tasks: Some(10) };
+    /// let Command::Run(args) = spec.parse(["--variant", "b", "--flavor=multi"]).unwrap() else { panic!() };
+    /// assert_eq!((args.variant, args.tasks, args.flavor), ("b", Some(10), Flavor::Multi));
+    /// let err = spec.parse(["--variant", "c"]).unwrap_err().to_string();
+    /// assert_eq!(err, "ex: unknown variant 'c'; valid variants: a, b");
+    /// ```
+    pub fn parse<I, S>(&self, args: I) -> Result<Command, UsageError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        let fail = |msg: String| Err(UsageError(format!("{}: {msg}", self.name)));
+        let mut variant = None;
+        let mut tasks = None;
+        let mut flavor = None;
+        let mut repeat = None;
+        let mut json = None;
+        let mut args = args.into_iter().map(Into::into);
+        while let Some(arg) = args.next() {
+            let Some(arg) = arg.to_str().map(str::to_owned) else {
+                return fail(format!(
+                    "argument {arg:?} is not valid UTF-8; valid flags: {}",
+                    self.flags()
+                ));
+            };
+            if arg == "-h" || arg == "--help" {
+                return Ok(Command::Help);
+            }
+            let (flag, inline) = match arg.split_once('=') {
+                Some((flag, value)) if flag.starts_with("--") => {
+                    (flag.to_owned(), Some(value.to_owned()))
+                }
+                _ => (arg.clone(), None),
+            };
+            let valid = match flag.as_str() {
+                "--variant" | "--flavor" | "--repeat" | "--json" => true,
+                "--tasks" => self.default_tasks.is_some(),
+                _ => false,
+            };
+            if !valid {
+                let what = if flag == "--tasks" {
+                    format!("--tasks does not apply to {}", self.name)
+                } else if flag.starts_with('-') {
+                    format!("unknown flag '{flag}'")
+                } else {
+                    format!("unexpected argument '{arg}'")
+                };
+                return fail(format!("{what}; valid flags: {}", self.flags()));
+            }
+            let value = match inline.or_else(|| args.next().and_then(|v| v.into_string().ok())) {
+                Some(v) => v,
+                None => return fail(format!("{flag} needs a value: {}", self.expects(&flag))),
+            };
+            let slot_taken = match flag.as_str() {
+                "--variant" => variant.is_some(),
+                "--tasks" => tasks.is_some(),
+                "--flavor" => flavor.is_some(),
+                "--repeat" => repeat.is_some(),
+                _ => json.is_some(),
+            };
+            if slot_taken {
+                return fail(format!("{flag} is given twice; give it once"));
+            }
+            match flag.as_str() {
+                "--variant" => match self.variants.iter().find(|v| **v == value) {
+                    Some(v) => variant = Some(*v),
+                    None => {
+                        return fail(format!(
+                            "unknown variant '{value}'; valid variants: {}",
+                            self.variants.join(", ")
+                        ));
+                    }
+                },
+                "--flavor" => match Flavor::ALL.into_iter().find(|f| f.name() == value) {
+                    Some(f) => flavor = Some(f),
+                    None => {
+                        return fail(format!(
+                            "unknown flavor '{value}'; valid flavors: current, multi"
+                        ));
+                    }
+                },
+                "--tasks" => tasks = Some(self.number(&flag, &value, MAX_TASKS)?),
+                "--repeat" => repeat = Some(self.number(&flag, &value, MAX_REPEAT)?),
+                _ => json = Some(self.json_path(&value)?),
+            }
+        }
+        Ok(Command::Run(Args {
+            variant: variant.unwrap_or(self.variants[0]),
+            tasks: tasks.or(self.default_tasks),
+            flavor: flavor.unwrap_or(Flavor::Current),
+            repeat: repeat.unwrap_or(1),
+            json,
+        }))
+    }
+
+    fn expects(&self, flag: &str) -> String {
+        match flag {
+            "--variant" => format!("one of {}", self.variants.join(", ")),
+            "--flavor" => "current or multi".to_owned(),
+            "--tasks" => format!("a whole number from 1 to {MAX_TASKS}"),
+            "--repeat" => format!("a whole number from 1 to {MAX_REPEAT}"),
+            _ => "a file path in an existing folder".to_owned(),
+        }
+    }
+
+    fn number(&self, flag: &str, value: &str, max: u64) -> Result<u64, UsageError> {
+        match value.replace('_', "").parse::<u64>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(UsageError(format!(
+                "{}: {flag} needs a whole number from 1 to {max}, got '{value}'",
+                self.name
+            ))),
+        }
+    }
+
+    fn json_path(&self, value: &str) -> Result<PathBuf, UsageError> {
+        let path = PathBuf::from(value);
+        let folder = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let problem = if value.is_empty() || path.file_name().is_none() {
+            Some("names no file".to_owned())
+        } else if !folder.is_dir() {
+            Some(format!(
+                "is in folder '{}', which does not exist",
+                folder.display()
+            ))
+        } else if path.is_dir() {
+            Some("is a folder".to_owned())
+        } else {
+            None
+        };
+        match problem {
+            Some(p) => Err(UsageError(format!(
+                "{}: --json '{value}' {p}; give a file path in an existing folder",
+                self.name
+            ))),
+            None => Ok(path),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: Spec = Spec {
+        name: "ex_t",
+        about: "test",
+        variants: &["eager", "spawn"],
+        default_tasks: Some(1_000_000),
+    };
+    const NO_TASKS: Spec = Spec {
+        name: "ex_q",
+        about: "test",
+        variants: &["shutdown"],
+        default_tasks: None,
+    };
+
+    fn run(spec: &Spec, args: &[&str]) -> Args {
+        match spec.parse(args) {
+            Ok(Command::Run(a)) => a,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn error(spec: &Spec, args: &[&str]) -> String {
+        spec.parse(args).unwrap_err().0
+    }
+
+    #[test]
+    fn no_arguments_give_the_defaults() {
+        let a = run(&SPEC, &[]);
+        assert_eq!(a.variant, "eager");
+        assert_eq!(a.tasks, Some(1_000_000));
+        assert_eq!(a.flavor, Flavor::Current);
+        assert_eq!(a.repeat, 1);
+        assert_eq!(a.json, None);
+    }
+
+    #[test]
+    fn every_flag_is_read_in_both_spellings() {
+        let a = run(
+            &SPEC,
+            &[
+                "--variant=spawn",
+                "--tasks",
+                "1_000",
+                "--flavor",
+                "multi",
+                "--repeat=3",
+            ],
+        );
+        assert_eq!(
+            (a.variant, a.tasks, a.flavor, a.repeat),
+            ("spawn", Some(1_000), Flavor::Multi, 3)
+        );
+    }
+
+    #[test]
+    fn help_wins() {
+        assert_eq!(SPEC.parse(["--tasks", "5", "-h"]), Ok(Command::Help));
+        assert!(SPEC.usage().contains("eager|spawn (default eager)"));
+        assert!(!NO_TASKS.usage().contains("--tasks"));
+    }
+
+    #[test]
+    fn bad_numbers_name_the_valid_range() {
+        for bad in ["0", "-1", "abc", "1000000001", ""] {
+            assert_eq!(
+                error(&SPEC, &["--tasks", bad]),
+                format!("ex_t: --tasks needs a whole number from 1 to 1000000000, got '{bad}'")
+            );
+        }
+        assert!(error(&SPEC, &["--repeat", "0"]).contains("from 1 to 1000000"));
+    }
+
+    #[test]
+    fn unknown_things_name_what_is_valid() {
+        assert_eq!(
+            error(&SPEC, &["--bogus"]),
+            "ex_t: unknown flag '--bogus'; valid flags: --variant, --tasks, --flavor, --repeat, --json, --help"
+        );
+        assert_eq!(
+            error(&SPEC, &["--flavor", "both"]),
+            "ex_t: unknown flavor 'both'; valid flavors: current, multi"
+        );
+        assert!(
+            error(&SPEC, &["stray"]).starts_with("ex_t: unexpected argument 'stray'; valid flags:")
+        );
+        assert!(
+            error(&SPEC, &["--variant"])
+                .starts_with("ex_t: --variant needs a value: one of eager, spawn")
+        );
+        assert_eq!(
+            error(&SPEC, &["--repeat", "2", "--repeat", "3"]),
+            "ex_t: --repeat is given twice; give it once"
+        );
+    }
+
+    #[test]
+    fn tasks_is_refused_where_no_count_applies() {
+        assert_eq!(
+            error(&NO_TASKS, &["--tasks", "5"]),
+            "ex_q: --tasks does not apply to ex_q; valid flags: --variant, --flavor, --repeat, --json, --help"
+        );
+        assert_eq!(run(&NO_TASKS, &[]).tasks, None);
+    }
+
+    #[test]
+    fn json_must_go_into_an_existing_folder() {
+        let e = error(&SPEC, &["--json", "/no/such/folder/r.json"]);
+        assert_eq!(
+            e,
+            "ex_t: --json '/no/such/folder/r.json' is in folder '/no/such/folder', which does not exist; \
+             give a file path in an existing folder"
+        );
+        assert!(error(&SPEC, &["--json", "/tmp"]).contains("is a folder"));
+        assert_eq!(
+            run(&SPEC, &["--json", "r.json"]).json,
+            Some(PathBuf::from("r.json"))
+        );
+    }
+}

@@ -1,0 +1,134 @@
+//! The `main` every exercise shares: flags, runtime, repetitions, JSON, exit codes.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use tokio::runtime::{Builder, Runtime};
+
+use crate::cli::{Args, Command, Flavor, Spec};
+use crate::{Recorder, TimingResult};
+
+/// An error after which the run still has a figure worth keeping: an exercise whose point is the
+/// failure (like `ex_6_4`) returns it, and the harness records `elapsed` and repeats the run.
+/// Any other error stops the repetitions.
+#[derive(Debug)]
+pub struct FailedAfter {
+    pub elapsed: Duration,
+    pub error: anyhow::Error,
+}
+
+impl std::fmt::Display for FailedAfter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.error)
+    }
+}
+
+impl std::error::Error for FailedAfter {}
+
+/// The tokio runtime for `flavor`, with timers on.
+pub fn runtime(flavor: Flavor) -> std::io::Result<Runtime> {
+    let mut builder = match flavor {
+        Flavor::Current => Builder::new_current_thread(),
+        Flavor::Multi => Builder::new_multi_thread(),
+    };
+    builder.enable_time().build()
+}
+
+/// Runs `main` as a task on `rt` and waits for it, as `asyncio.run(main())` wraps `main` in a Task.
+///
+/// Running inside a task (not directly in `block_on`) matters: `tokio::task::try_id()` sees a task,
+/// and on the multi-thread runtime `tokio::spawn` goes to the worker's local queue. A panic in
+/// `main` comes back as an error.
+///
+/// ```
+/// let rt = timing::runtime(timing::cli::Flavor::Current).unwrap();
+/// let id = timing::run_as_task(&rt, async { tokio::task::try_id() }).unwrap();
+/// assert!(id.is_some());
+/// ```
+pub fn run_as_task<F>(rt: &Runtime, main: F) -> anyhow::Result<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    rt.block_on(async { tokio::spawn(main).await })
+        .map_err(|e| anyhow::anyhow!("the main task failed: {e}"))
+}
+
+/// An exercise's whole `main`: parses the flags (bad ones: one line on stderr, exit 2), builds the
+/// runtime, runs `body` `--repeat` times recording each returned duration, writes `--json`, and
+/// exits 0, or 1 after printing the error when a run failed.
+///
+/// `body` prints what the Python original prints and returns the duration it measured, the same
+/// span the original times.
+pub fn main<B>(spec: &Spec, body: B) -> ExitCode
+where
+    B: FnMut(&Runtime, &Args) -> anyhow::Result<Duration>,
+{
+    match spec.parse(std::env::args_os().skip(1)) {
+        Ok(Command::Help) => {
+            print!("{}", spec.usage());
+            ExitCode::SUCCESS
+        }
+        Ok(Command::Run(args)) => run(spec, &args, body),
+        Err(usage) => {
+            eprintln!("{usage}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run<B>(spec: &Spec, args: &Args, mut body: B) -> ExitCode
+where
+    B: FnMut(&Runtime, &Args) -> anyhow::Result<Duration>,
+{
+    let rt = match runtime(args.flavor) {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("Error: cannot start the tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut recorder = Recorder::new();
+    let mut failed = None;
+    for _ in 0..args.repeat {
+        match body(&rt, args) {
+            Ok(elapsed) => recorder.record(elapsed),
+            Err(error) => {
+                let keep_going = match error.downcast_ref::<FailedAfter>() {
+                    Some(f) => {
+                        recorder.record(f.elapsed);
+                        true
+                    }
+                    None => false,
+                };
+                failed = Some(error);
+                if !keep_going {
+                    break;
+                }
+            }
+        }
+    }
+    if let Some(path) = &args.json
+        && !recorder.samples().is_empty()
+    {
+        let result = TimingResult::new(
+            spec.name,
+            args.variant,
+            "rust",
+            Some(args.flavor.name()),
+            args.tasks,
+            &recorder,
+        );
+        if let Err(e) = result.write(path) {
+            eprintln!("Error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    }
+    match failed {
+        Some(error) => {
+            eprintln!("Error: {error:#}");
+            ExitCode::FAILURE
+        }
+        None => ExitCode::SUCCESS,
+    }
+}

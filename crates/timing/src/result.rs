@@ -1,0 +1,172 @@
+//! The JSON result an exercise writes for the harness (`--json PATH`).
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use crate::{Recorder, Summary};
+
+/// The `schema` field of every result this version writes.
+pub const SCHEMA: &str = "asyncio-in-tokio/timing/v1";
+
+/// One process' timing result: who ran what, the raw samples and their summary.
+///
+/// ```
+/// let mut rec = timing::Recorder::new();
+/// rec.record_ns(2_000);
+/// let r = timing::TimingResult::new("ex_6_1", "eager", "rust", Some("current"), Some(1_000), &rec);
+/// let json = serde_json::to_string(&r).unwrap();
+/// let back: timing::TimingResult = serde_json::from_str(&json).unwrap();
+/// assert_eq!(back, r);
+/// assert_eq!(back.summary.per_item_ns, Some(2.0));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimingResult {
+    pub schema: String,
+    pub exercise: String,
+    pub variant: String,
+    pub implementation: String,
+    pub flavor: Option<String>,
+    pub tasks: Option<u64>,
+    pub samples_ns: Vec<u64>,
+    pub summary: Summary,
+}
+
+impl TimingResult {
+    /// A result holding every sample of `recorder`.
+    pub fn new(
+        exercise: &str,
+        variant: &str,
+        implementation: &str,
+        flavor: Option<&str>,
+        tasks: Option<u64>,
+        recorder: &Recorder,
+    ) -> Self {
+        Self {
+            schema: SCHEMA.to_owned(),
+            exercise: exercise.to_owned(),
+            variant: variant.to_owned(),
+            implementation: implementation.to_owned(),
+            flavor: flavor.map(str::to_owned),
+            tasks,
+            samples_ns: recorder.samples().to_vec(),
+            summary: recorder.summary(tasks),
+        }
+    }
+
+    /// Reads a result and checks its schema.
+    pub fn read(path: &Path) -> anyhow::Result<Self> {
+        let text =
+            fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let result: Self = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a timing result", path.display()))?;
+        anyhow::ensure!(
+            result.schema == SCHEMA,
+            "{} has schema '{}', this build reads '{SCHEMA}'",
+            path.display(),
+            result.schema
+        );
+        Ok(result)
+    }
+
+    /// Writes the result as pretty JSON, atomically: see [`write_atomic`].
+    pub fn write(&self, path: &Path) -> anyhow::Result<()> {
+        let mut text = serde_json::to_string_pretty(self)?;
+        text.push('\n');
+        write_atomic(path, text.as_bytes())
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a reader
+/// sees the old file or the new one, never half of one, and a failure leaves the old file as it was.
+///
+/// ```
+/// let dir = std::env::temp_dir().join(format!("timing-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("out.json");
+/// timing::write_atomic(&path, b"{}").unwrap();
+/// assert_eq!(std::fs::read(&path).unwrap(), b"{}");
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let name = path
+        .file_name()
+        .with_context(|| format!("{} names no file", path.display()))?;
+    let tmp = path.with_file_name(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let written = (|| {
+        let mut file = fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written.with_context(|| format!("writing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("timing-test-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn written_result_reads_back_with_every_sample() {
+        let dir = scratch("roundtrip");
+        let mut rec = Recorder::new();
+        for ns in [1_000, 2_000, 3_000] {
+            rec.record_ns(ns);
+        }
+        let r = TimingResult::new("ex_6_3", "try_id", "rust", Some("multi"), Some(10), &rec);
+        let path = dir.join("r.json");
+        r.write(&path).unwrap();
+        let back = TimingResult::read(&path).unwrap();
+        assert_eq!(back.samples_ns, vec![1_000, 2_000, 3_000]);
+        assert_eq!(back.summary.count, 3);
+        assert_eq!(back.flavor.as_deref(), Some("multi"));
+        assert_eq!(
+            fs::read_dir(&dir).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn foreign_schema_is_refused() {
+        let dir = scratch("schema");
+        let path = dir.join("r.json");
+        let mut r = TimingResult::new("ex_6_1", "eager", "rust", None, None, &Recorder::new());
+        r.schema = "something/else".into();
+        r.write(&path).unwrap();
+        let err = TimingResult::read(&path).unwrap_err().to_string();
+        assert!(err.contains("something/else"), "{err}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn failed_write_keeps_the_old_file() {
+        let dir = scratch("keep");
+        let path = dir.join("r.json");
+        fs::write(&path, "old").unwrap();
+        // A folder where the temporary file would go makes the write fail part-way.
+        let blocker = dir.join(format!(".r.json.{}.tmp", std::process::id()));
+        fs::create_dir(&blocker).unwrap();
+        assert!(write_atomic(&path, b"new").is_err());
+        assert_eq!(fs::read_to_string(&path).unwrap(), "old");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
