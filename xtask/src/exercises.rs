@@ -1,11 +1,20 @@
 //! The exercises the project has, as the runner knows them.
 
+use crate::UsageError;
+
 /// One exercise binary.
 #[derive(Debug, Clone, Copy)]
 pub struct Exercise {
     pub name: &'static str,
-    /// Variants; the first is the default.
-    pub variants: &'static [&'static str],
+    pub chapter: u8,
+    /// One line: what the exercise shows.
+    pub about: &'static str,
+    /// Variants with a line each; the first is the exercise's default.
+    pub variants: &'static [(&'static str, &'static str)],
+    /// The variant every other row of the exercise is compared against.
+    pub reference: &'static str,
+    /// The exercise's own `--tasks` default; `None` where no count applies.
+    pub default_tasks: Option<u64>,
     /// The exit code a successful run ends with: `ex_6_4` ends, like its Python original, with
     /// the `QueueShutDown` error and code 1.
     pub expected_exit: i32,
@@ -14,22 +23,168 @@ pub struct Exercise {
 pub const ALL: &[Exercise] = &[
     Exercise {
         name: "ex_6_1",
-        variants: &["eager", "spawn"],
+        chapter: 6,
+        about: "TaskGroup over no-op tasks with the eager task factory",
+        variants: &[
+            (
+                "eager",
+                "taskgroup::TaskGroup::eager(): poll each task once where it is created",
+            ),
+            (
+                "spawn",
+                "the same group without eager start: every task scheduled",
+            ),
+        ],
+        reference: "spawn",
+        default_tasks: Some(1_000_000),
         expected_exit: 0,
     },
     Exercise {
         name: "ex_6_2",
-        variants: &["join_all", "spawn_gather"],
+        chapter: 6,
+        about: "gather over lazily started no-op coroutines",
+        variants: &[
+            (
+                "join_all",
+                "futures::future::join_all: every future polled inside one task",
+            ),
+            (
+                "spawn_gather",
+                "tokio::spawn each future, await the handles in order",
+            ),
+        ],
+        reference: "spawn_gather",
+        default_tasks: Some(1_000_000),
         expected_exit: 0,
     },
     Exercise {
         name: "ex_6_3",
-        variants: &["try_id"],
+        chapter: 6,
+        about: "current-task look-up, many times over (asyncio.current_task)",
+        variants: &[("try_id", "tokio::task::try_id() inside a task")],
+        reference: "try_id",
+        default_tasks: Some(1_000_000),
         expected_exit: 0,
     },
     Exercise {
         name: "ex_6_4",
-        variants: &["shutdown"],
+        chapter: 6,
+        about: "Queue.shutdown (Python 3.13): a put after shutdown fails",
+        variants: &[(
+            "shutdown",
+            "a queue with asyncio's shutdown rules; ends with QueueShutDown, exit 1",
+        )],
+        reference: "shutdown",
+        default_tasks: None,
         expected_exit: 1,
     },
 ];
+
+impl Exercise {
+    /// Variant names, default first.
+    pub fn variant_names(&self) -> impl Iterator<Item = &'static str> {
+        self.variants.iter().map(|(name, _)| *name)
+    }
+}
+
+/// The exercise called `name`.
+pub fn find(name: &str) -> Option<&'static Exercise> {
+    ALL.iter().find(|e| e.name == name)
+}
+
+/// Reads `exercise[:variant]` selections; none means every exercise with every variant.
+pub fn select(specs: &[String]) -> Result<Vec<(&'static Exercise, &'static str)>, UsageError> {
+    if specs.is_empty() {
+        return Ok(ALL
+            .iter()
+            .flat_map(|e| e.variant_names().map(move |v| (e, v)))
+            .collect());
+    }
+    let mut chosen = Vec::new();
+    for spec in specs {
+        let (name, variant) = match spec.split_once(':') {
+            Some((n, v)) => (n, Some(v)),
+            None => (spec.as_str(), None),
+        };
+        let Some(ex) = find(name) else {
+            let valid: Vec<_> = ALL.iter().map(|e| e.name).collect();
+            return Err(UsageError(format!(
+                "unknown exercise '{name}'; valid exercises: {}",
+                valid.join(", ")
+            )));
+        };
+        let variants: Vec<&'static str> = match variant {
+            None => ex.variant_names().collect(),
+            Some(v) => match ex.variant_names().find(|n| *n == v) {
+                Some(found) => vec![found],
+                None => {
+                    let valid: Vec<_> = ex.variant_names().collect();
+                    return Err(UsageError(format!(
+                        "unknown variant '{v}' of {name}; valid variants: {}",
+                        valid.join(", ")
+                    )));
+                }
+            },
+        };
+        for v in variants {
+            if !chosen
+                .iter()
+                .any(|(e, cv): &(&Exercise, &str)| e.name == ex.name && *cv == v)
+            {
+                chosen.push((ex, v));
+            }
+        }
+    }
+    Ok(chosen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(specs: &[&str]) -> Result<Vec<String>, UsageError> {
+        let specs: Vec<String> = specs.iter().map(|s| s.to_string()).collect();
+        select(&specs).map(|v| {
+            v.iter()
+                .map(|(e, var)| format!("{}:{var}", e.name))
+                .collect()
+        })
+    }
+
+    #[test]
+    fn nothing_selected_means_everything() {
+        let all = names(&[]).unwrap();
+        assert_eq!(
+            all.len(),
+            ALL.iter().map(|e| e.variants.len()).sum::<usize>()
+        );
+        assert_eq!(all[0], "ex_6_1:eager");
+    }
+
+    #[test]
+    fn a_name_selects_every_variant_and_duplicates_collapse() {
+        assert_eq!(
+            names(&["ex_6_2", "ex_6_2:join_all", "ex_6_1:spawn"]).unwrap(),
+            ["ex_6_2:join_all", "ex_6_2:spawn_gather", "ex_6_1:spawn"]
+        );
+    }
+
+    #[test]
+    fn unknown_names_list_the_valid_ones() {
+        assert_eq!(
+            names(&["ex_9_9"]).unwrap_err().0,
+            "unknown exercise 'ex_9_9'; valid exercises: ex_6_1, ex_6_2, ex_6_3, ex_6_4"
+        );
+        assert_eq!(
+            names(&["ex_6_1:lazy"]).unwrap_err().0,
+            "unknown variant 'lazy' of ex_6_1; valid variants: eager, spawn"
+        );
+    }
+
+    #[test]
+    fn every_reference_is_a_variant() {
+        for e in ALL {
+            assert!(e.variant_names().any(|v| v == e.reference), "{}", e.name);
+        }
+    }
+}

@@ -1,11 +1,12 @@
-//! `cargo xtask`: the project's runner. See `cargo xtask --help`.
+//! `cargo xtask`: build, run and measure the exercises. See `cargo xtask --help`.
 
-mod exercises;
-mod run;
-
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use xtask::results::{Layout, RunResults};
+use xtask::run::RunFlags;
+use xtask::{UsageError, compare, exercises, report, run, workspace_root};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -19,36 +20,137 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Build the workspace in release and run every exercise once, showing its output.
-    RunAll(run::RunAll),
+    /// Every exercise with its variants, chapter and what it shows
+    List,
+    /// Run the named exercises: EXERCISE or EXERCISE:VARIANT
+    Run {
+        #[arg(required = true, value_name = "EXERCISE[:VARIANT]")]
+        exercises: Vec<String>,
+        #[command(flatten)]
+        flags: RunFlags,
+    },
+    /// Build in release, run every exercise and variant, write the report
+    RunAll {
+        #[command(flatten)]
+        flags: RunFlags,
+    },
+    /// Rebuild report.md and report.html from a stored run, running nothing
+    Report {
+        /// A run id, run folder or results.json [default: the latest run]
+        run: Option<String>,
+        /// Compare with baseline NAME (or a results.json) in the report
+        #[arg(long, value_name = "NAME")]
+        baseline: Option<String>,
+        /// Where runs, `latest` and baselines are [default: target/xtask]
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Compare a run (default: the latest) with a saved baseline, as Markdown
+    Compare {
+        /// A baseline name (saved with --save-baseline) or a results.json
+        baseline: String,
+        /// A run id, run folder or results.json [default: the latest run]
+        run: Option<String>,
+        /// Where runs, `latest` and baselines are [default: target/xtask]
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {
-            // One line: clap's first line says what was wrong; the rest is usage.
-            let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("bad arguments");
-            eprintln!(
-                "cargo xtask: {}; see `cargo xtask --help`",
-                first.trim_start_matches("error: ")
-            );
+            eprintln!("cargo xtask: {}", one_line(&e.render().to_string()));
             return ExitCode::from(2);
         }
         Err(e) => {
-            let _ = e.print();
+            let _ = e.print(); // --help, --version
             return ExitCode::SUCCESS;
         }
     };
-    let outcome = match cli.command {
-        Command::RunAll(cmd) => cmd.run(),
-    };
-    match outcome {
+    match dispatch(cli.command) {
         Ok(code) => code,
-        Err(e) => {
-            eprintln!("cargo xtask: {e:#}");
-            ExitCode::FAILURE
+        Err(e) => match e.downcast_ref::<UsageError>() {
+            Some(usage) => {
+                eprintln!("cargo xtask: {usage}");
+                ExitCode::from(2)
+            }
+            None => {
+                eprintln!("cargo xtask: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::List => {
+            print!("{}", list());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run { exercises, flags } => run::run(&exercises, &flags),
+        Command::RunAll { flags } => run::run(&[], &flags),
+        Command::Report { run, baseline, out } => {
+            let layout = layout(out)?;
+            let path = layout.resolve_run(run.as_deref())?;
+            let results = RunResults::read(&path)?;
+            let base = match &baseline {
+                Some(name) => Some(RunResults::read(&layout.resolve_baseline(name)?)?),
+                None => None,
+            };
+            let dir = path.parent().unwrap_or(&layout.out);
+            report::write(&results, baseline.as_deref().zip(base.as_ref()), dir)?;
+            println!("report: {}", dir.join("report.md").display());
+            println!("        {}", dir.join("report.html").display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Compare { baseline, run, out } => {
+            compare::run(&layout(out)?, &baseline, run.as_deref())
         }
     }
+}
+
+fn layout(out: Option<PathBuf>) -> anyhow::Result<Layout> {
+    Ok(Layout {
+        out: match out {
+            Some(dir) => dir,
+            None => workspace_root()?.join("target").join("xtask"),
+        },
+    })
+}
+
+fn list() -> String {
+    let mut out = String::new();
+    for ex in exercises::ALL {
+        out.push_str(&format!(
+            "{}  (chapter {})  {}\n",
+            ex.name, ex.chapter, ex.about
+        ));
+        for (i, (name, about)) in ex.variants.iter().enumerate() {
+            let default = if i == 0 { ", default" } else { "" };
+            let reference = if *name == ex.reference {
+                ", reference"
+            } else {
+                ""
+            };
+            out.push_str(&format!("    {name}{default}{reference}: {about}\n"));
+        }
+    }
+    out
+}
+
+/// clap's error as one line: what was wrong, and the valid values where it lists them.
+fn one_line(rendered: &str) -> String {
+    rendered
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information")
+        })
+        .map(|l| l.trim_start_matches("error: "))
+        .collect::<Vec<_>>()
+        .join("; ")
+        + "; see `cargo xtask --help`"
 }

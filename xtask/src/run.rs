@@ -1,75 +1,567 @@
-//! `run-all`: build in release, run every exercise once.
+//! `run` and `run-all`: build, run every selected exercise process by process, record, report.
 
+use std::fs;
+use std::io::IsTerminal;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::{Command, ExitCode, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use timing::TimingResult;
 
 use crate::exercises::{self, Exercise};
+use crate::results::{self, Failure, Flags, Layout, Overhead, Row, RowKey, RunResults};
+use crate::{UsageError, env, report, workspace_root};
 
-#[derive(Debug, clap::Args)]
-pub struct RunAll {}
+/// Task count and iterations of `--quick`.
+pub const QUICK_TASKS: u64 = 100_000;
+pub const QUICK_ITERATIONS: u32 = 3;
+pub const DEFAULT_ITERATIONS: u32 = 10;
 
-impl RunAll {
-    pub fn run(self) -> anyhow::Result<ExitCode> {
-        let root = workspace_root()?;
-        build_release(&root)?;
-        let bin_dir = root.join("target").join("release");
-        let mut failed = Vec::new();
-        for ex in exercises::ALL {
-            if !run_one(&bin_dir, ex)? {
-                failed.push(ex.name);
-            }
-        }
-        if failed.is_empty() {
-            eprintln!(
-                "run-all: {} exercises ran as expected",
-                exercises::ALL.len()
-            );
-            Ok(ExitCode::SUCCESS)
-        } else {
-            eprintln!("run-all: failed: {}", failed.join(", "));
-            Ok(ExitCode::FAILURE)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FlavorChoice {
+    Current,
+    Multi,
+    Both,
+}
+
+impl FlavorChoice {
+    fn names(self) -> &'static [&'static str] {
+        match self {
+            FlavorChoice::Current => &["current"],
+            FlavorChoice::Multi => &["multi"],
+            FlavorChoice::Both => &["current", "multi"],
         }
     }
 }
 
-/// The workspace root: the folder above this crate's manifest.
-pub fn workspace_root() -> anyhow::Result<PathBuf> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .parent()
-        .map(Path::to_path_buf)
-        .context("xtask's manifest has no parent folder")
+/// The flags `run` and `run-all` share.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunFlags {
+    /// Measured processes per row [default: 10; 3 with --quick]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub iterations: Option<u32>,
+    /// Processes per row run first and discarded
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=1_000))]
+    pub warmup: u32,
+    /// Tasks per run, where a count applies [default: each exercise's; 100000 with --quick]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    pub tasks: Option<u64>,
+    /// tokio runtime flavors to run
+    #[arg(long, value_enum, default_value_t = FlavorChoice::Both)]
+    pub flavor: FlavorChoice,
+    /// Seconds one process may take before it is killed and recorded as failed
+    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub timeout: u64,
+    /// Where runs, `latest` and baselines go [default: target/xtask]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Also save this run as baseline NAME
+    #[arg(long, value_name = "NAME")]
+    pub save_baseline: Option<String>,
+    /// Compare this run with baseline NAME (or a results.json) in the report
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
+    /// CPython interpreters: auto, none, or a path (repeatable). Recorded; the CPython runs are
+    /// not part of this build yet.
+    #[arg(long, value_name = "auto|none|PATH", default_value = "auto")]
+    pub python: Vec<String>,
+    /// Smoke run: 100000 tasks, 3 iterations
+    #[arg(long)]
+    pub quick: bool,
 }
 
-fn build_release(root: &Path) -> anyhow::Result<()> {
-    eprintln!("run-all: cargo build --release --workspace");
+impl RunFlags {
+    pub fn layout(&self) -> anyhow::Result<Layout> {
+        let out = match &self.out {
+            Some(dir) => dir.clone(),
+            None => workspace_root()?.join("target").join("xtask"),
+        };
+        Ok(Layout { out })
+    }
+
+    fn iterations(&self) -> u32 {
+        self.iterations.unwrap_or(if self.quick {
+            QUICK_ITERATIONS
+        } else {
+            DEFAULT_ITERATIONS
+        })
+    }
+
+    fn tasks(&self) -> Option<u64> {
+        self.tasks.or(self.quick.then_some(QUICK_TASKS))
+    }
+}
+
+/// One row to measure: which binary, with which flags.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub key: RowKey,
+    pub exe: PathBuf,
+    pub args: Vec<String>,
+    pub expected_exit: i32,
+}
+
+/// Targets for the selected exercise variants, every flavor, from binaries in `bin_dir`.
+pub fn targets(
+    selection: &[(&'static Exercise, &'static str)],
+    flavors: &[&str],
+    tasks: Option<u64>,
+    bin_dir: &Path,
+) -> Vec<Target> {
+    let mut out = Vec::new();
+    for (ex, variant) in selection {
+        for flavor in flavors {
+            let tasks = ex.default_tasks.map(|default| (tasks, default));
+            let mut args = vec![
+                "--variant".into(),
+                variant.to_string(),
+                "--flavor".into(),
+                flavor.to_string(),
+            ];
+            if let Some((Some(n), _)) = tasks {
+                args.extend(["--tasks".into(), n.to_string()]);
+            }
+            out.push(Target {
+                key: RowKey {
+                    exercise: ex.name.into(),
+                    variant: variant.to_string(),
+                    implementation: "rust".into(),
+                    flavor: Some(flavor.to_string()),
+                    // The count that ran: the flag, else the exercise's default.
+                    tasks: tasks.map(|(flag, default)| flag.unwrap_or(default)),
+                },
+                exe: bin_dir.join(ex.name),
+                args,
+                expected_exit: ex.expected_exit,
+            });
+        }
+    }
+    out
+}
+
+/// How often and how long to run the targets.
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    pub warmup: u32,
+    pub iterations: u32,
+    pub timeout: Duration,
+}
+
+/// What `execute` measured.
+#[derive(Debug)]
+pub struct Measured {
+    pub rows: Vec<Row>,
+    pub overhead: Option<Overhead>,
+}
+
+/// Runs every target `warmup + iterations` times, round-robin: each round runs every target
+/// once, so drift on a shared machine touches every row alike. Warmup rounds are discarded. A
+/// target that fails is recorded with its reason and the tail of its stderr, and not run again.
+pub fn execute(
+    targets: &[Target],
+    schedule: Schedule,
+    scratch: &Path,
+    progress: &Progress,
+) -> anyhow::Result<Measured> {
+    fs::create_dir_all(scratch).with_context(|| format!("creating {}", scratch.display()))?;
+    let rounds = schedule.warmup + schedule.iterations;
+    progress.start(u64::from(rounds) * targets.len() as u64);
+    let mut samples: Vec<Vec<u64>> = vec![Vec::new(); targets.len()];
+    let mut failures: Vec<Option<Failure>> = vec![None; targets.len()];
+    let (mut overhead_total, mut overhead_max, mut processes) = (0u128, 0u64, 0u64);
+    for round in 0..rounds {
+        for (i, target) in targets.iter().enumerate() {
+            let label = format!(
+                "{}:{} ({})",
+                target.key.exercise,
+                target.key.variant,
+                target.key.flavor.as_deref().unwrap_or("-")
+            );
+            if failures[i].is_some() {
+                progress.step(&label, "skipped: failed before");
+                continue;
+            }
+            let ran = run_process(target, schedule.timeout, &scratch.join(format!("{i}")))?;
+            processes += 1;
+            overhead_total += u128::from(ran.overhead_ns);
+            overhead_max = overhead_max.max(ran.overhead_ns);
+            match ran.result {
+                Ok(s) => {
+                    let shown = s.last().map(|&ns| fmt_ns(ns as f64)).unwrap_or_default();
+                    if round >= schedule.warmup {
+                        samples[i].extend(s);
+                        progress.step(&label, &shown);
+                    } else {
+                        progress.step(&label, &format!("{shown} (warmup)"));
+                    }
+                }
+                Err(f) => {
+                    progress.step(&label, &format!("FAILED: {}", f.reason));
+                    failures[i] = Some(f);
+                }
+            }
+        }
+    }
+    progress.finish();
+    let rows = targets
+        .iter()
+        .zip(samples.into_iter().zip(failures))
+        .map(|(t, (s, f))| Row::new(t.key.clone(), s, f))
+        .collect();
+    let overhead = (processes > 0).then(|| Overhead {
+        processes,
+        mean_ns: u64::try_from(overhead_total / u128::from(processes)).unwrap_or(u64::MAX),
+        max_ns: overhead_max,
+    });
+    Ok(Measured { rows, overhead })
+}
+
+struct Ran {
+    result: Result<Vec<u64>, Failure>,
+    /// The runner's own time for this process, outside the process' lifetime.
+    overhead_ns: u64,
+}
+
+/// Runs one process with `--json` into `stem.json`, its output into `stem.out` / `stem.err`.
+fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Result<Ran> {
+    let begin = Instant::now();
+    let json = stem.with_extension("json");
+    let err_path = stem.with_extension("err");
+    let _ = fs::remove_file(&json);
+    let stdout = fs::File::create(stem.with_extension("out"))?;
+    let stderr = fs::File::create(&err_path)?;
+    let mut child = Command::new(&target.exe)
+        .args(&target.args)
+        .arg("--json")
+        .arg(&json)
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
+        .with_context(|| format!("starting {}", target.exe.display()))?;
+    let spawned = Instant::now();
+    let deadline = spawned + timeout;
+    // Poll with a growing pause: a short run is noticed within microseconds, a long one costs
+    // at most a wake-up every 2 ms.
+    let mut pause = Duration::from_micros(20);
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(2));
+    };
+    let lifetime = spawned.elapsed();
+    let result = match status {
+        None => Err(format!(
+            "timed out after {} s and was killed",
+            timeout.as_secs()
+        )),
+        Some(s) if s.code() != Some(target.expected_exit) => {
+            Err(describe_exit(s, target.expected_exit))
+        }
+        Some(_) => match TimingResult::read(&json) {
+            Ok(r) if !r.samples_ns.is_empty() => Ok(r.samples_ns),
+            Ok(_) => Err("wrote a timing result with no samples".to_owned()),
+            Err(e) => Err(format!("wrote no usable timing result ({e:#})")),
+        },
+    };
+    let result = result.map_err(|reason| Failure {
+        reason,
+        stderr_tail: tail(&fs::read_to_string(&err_path).unwrap_or_default(), 12),
+    });
+    let overhead = begin.elapsed().saturating_sub(lifetime);
+    Ok(Ran {
+        result,
+        overhead_ns: u64::try_from(overhead.as_nanos()).unwrap_or(u64::MAX),
+    })
+}
+
+fn describe_exit(status: ExitStatus, expected: i32) -> String {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited with code {code}, expected {expected}"),
+        (None, Some(sig)) => format!("killed by signal {sig}"),
+        (None, None) => format!("ended abnormally ({status})"),
+    }
+}
+
+/// The last `lines` lines of `text`.
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// Nanoseconds for people: 3 significant digits and a unit.
+pub fn fmt_ns(ns: f64) -> String {
+    let (value, unit) = if ns >= 1e9 {
+        (ns / 1e9, "s")
+    } else if ns >= 1e6 {
+        (ns / 1e6, "ms")
+    } else if ns >= 1e3 {
+        (ns / 1e3, "µs")
+    } else {
+        (ns, "ns")
+    };
+    let digits = if value >= 100.0 {
+        0
+    } else if value >= 10.0 {
+        1
+    } else {
+        2
+    };
+    format!("{value:.digits$} {unit}")
+}
+
+/// A progress bar on a terminal, plain lines elsewhere (CI, pipes).
+#[derive(Debug)]
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+}
+
+impl Progress {
+    pub fn for_stderr() -> Self {
+        Self {
+            bar: std::io::stderr().is_terminal().then(ProgressBar::hidden),
+            quiet: false,
+        }
+    }
+
+    /// Prints nothing: for tests.
+    pub fn quiet() -> Self {
+        Self {
+            bar: None,
+            quiet: true,
+        }
+    }
+
+    fn start(&self, total: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total);
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {msg}")
+            {
+                bar.set_style(style);
+            }
+        }
+    }
+
+    fn step(&self, label: &str, what: &str) {
+        match &self.bar {
+            Some(bar) => {
+                bar.inc(1);
+                bar.set_message(format!("{label} {what}"));
+            }
+            None if !self.quiet => eprintln!("  {label}: {what}"),
+            None => {}
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// `run` / `run-all`: everything from the build to the report.
+pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
+    // Every check of the user's input comes before anything is built, run or written.
+    let selection = exercises::select(specs)?;
+    let layout = flags.layout()?;
+    if let Some(name) = &flags.save_baseline {
+        results::check_baseline_name(name)?;
+    }
+    let baseline = match &flags.baseline {
+        Some(name) => Some(RunResults::read(&layout.resolve_baseline(name)?)?),
+        None => None,
+    };
+    let python = check_python(&flags.python)?;
+
+    let root = workspace_root()?;
+    let mut names: Vec<&str> = selection.iter().map(|(e, _)| e.name).collect();
+    names.sort_unstable();
+    names.dedup();
+    build_release(&root, &names)?;
+
+    let run_dir = new_run_dir(&layout)?;
+    let run_id = run_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    eprintln!(
+        "run {run_id}: {} rows",
+        selection.len() * flags.flavor.names().len()
+    );
+    let started = results::now_secs();
+    let mut environment = env::capture(&root);
+    let schedule = Schedule {
+        warmup: flags.warmup,
+        iterations: flags.iterations(),
+        timeout: Duration::from_secs(flags.timeout),
+    };
+    let targets = targets(
+        &selection,
+        flags.flavor.names(),
+        flags.tasks(),
+        &root.join("target").join("release"),
+    );
+    let scratch = run_dir.join(".scratch");
+    let measured = execute(&targets, schedule, &scratch, &Progress::for_stderr())?;
+    let _ = fs::remove_dir_all(&scratch);
+    environment.load_after = env::load_average();
+    environment.governor_after = env::governor();
+
+    let results = RunResults {
+        schema: results::SCHEMA.into(),
+        run_id,
+        started_utc: results::utc(started).1,
+        finished_utc: results::utc(results::now_secs()).1,
+        environment,
+        flags: Flags {
+            iterations: schedule.iterations,
+            warmup: schedule.warmup,
+            tasks: flags.tasks(),
+            flavors: flags.flavor.names().iter().map(|s| s.to_string()).collect(),
+            timeout_secs: flags.timeout,
+            quick: flags.quick,
+            python,
+            selection: specs.to_vec(),
+            baseline: flags.baseline.clone(),
+        },
+        harness_overhead: measured.overhead,
+        rows: measured.rows,
+    };
+    results.write(&run_dir.join("results.json"))?;
+    report::write(
+        &results,
+        flags.baseline.as_deref().zip(baseline.as_ref()),
+        &run_dir,
+    )?;
+    layout.point_latest_at(&run_dir)?;
+    if let Some(name) = &flags.save_baseline {
+        let path = layout.baseline(name);
+        fs::create_dir_all(path.parent().unwrap_or(&layout.out))?;
+        results.write(&path)?;
+        eprintln!("saved baseline '{name}': {}", path.display());
+    }
+    print!("{}", report::terminal_summary(&results));
+    println!("report: {}", run_dir.join("report.md").display());
+    println!("        {}", run_dir.join("report.html").display());
+    let failed = results.rows.iter().filter(|r| r.failure.is_some()).count();
+    if failed > 0 {
+        eprintln!("{failed} row(s) failed; see the report's Failures section");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--python` values: `auto`, `none` or an existing file, and not `none` beside others.
+fn check_python(values: &[String]) -> Result<Vec<String>, UsageError> {
+    for v in values {
+        if v != "auto" && v != "none" && !Path::new(v).is_file() {
+            return Err(UsageError(format!(
+                "--python '{v}' is not auto, none or an existing interpreter file"
+            )));
+        }
+    }
+    if values.len() > 1 && values.iter().any(|v| v == "none") {
+        return Err(UsageError(
+            "--python none cannot be combined with other --python values".into(),
+        ));
+    }
+    Ok(values.to_vec())
+}
+
+fn build_release(root: &Path, names: &[&str]) -> anyhow::Result<()> {
+    eprintln!("cargo build --release ({})", names.join(", "));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "--release", "--workspace", "--bins"])
-        .current_dir(root)
-        .status()
-        .context("running cargo build")?;
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--release", "--quiet"])
+        .current_dir(root);
+    for n in names {
+        cmd.args(["-p", n]);
+    }
+    let status = cmd.status().context("running cargo build")?;
     if !status.success() {
         bail!("cargo build --release failed ({status})");
     }
     Ok(())
 }
 
-/// Runs one exercise with no flags, passing its output through; true when it exited as expected.
-fn run_one(bin_dir: &Path, ex: &Exercise) -> anyhow::Result<bool> {
-    let exe = bin_dir.join(ex.name);
-    eprintln!("\n== {} (variant {})", ex.name, ex.variants[0]);
-    let status = Command::new(&exe)
-        .status()
-        .with_context(|| format!("starting {}", exe.display()))?;
-    let ok = status.code() == Some(ex.expected_exit);
-    if !ok {
-        eprintln!(
-            "{}: exited with {status}, expected code {}",
-            ex.name, ex.expected_exit
-        );
+/// A new folder `runs/<UTC timestamp>` (with `-2`, `-3`… if that second is taken).
+fn new_run_dir(layout: &Layout) -> anyhow::Result<PathBuf> {
+    let runs = layout.runs();
+    fs::create_dir_all(&runs).with_context(|| format!("creating {}", runs.display()))?;
+    let stamp = results::utc(results::now_secs()).0;
+    for n in 1.. {
+        let name = if n == 1 {
+            stamp.clone()
+        } else {
+            format!("{stamp}-{n}")
+        };
+        let dir = runs.join(name);
+        match fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e).with_context(|| format!("creating {}", dir.display())),
+        }
     }
-    Ok(ok)
+    unreachable!("some suffix is free")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_a_person_writes_them() {
+        assert_eq!(fmt_ns(1.0), "1.00 ns");
+        assert_eq!(fmt_ns(999.0), "999 ns");
+        assert_eq!(fmt_ns(1_234.0), "1.23 µs");
+        assert_eq!(fmt_ns(80_937_000.0), "80.9 ms");
+        assert_eq!(fmt_ns(8.04e9), "8.04 s");
+    }
+
+    #[test]
+    fn tail_keeps_the_last_lines() {
+        assert_eq!(tail("a\nb\nc\n", 2), "b\nc");
+        assert_eq!(tail("a", 5), "a");
+    }
+
+    #[test]
+    fn python_flag_values_are_checked() {
+        assert!(check_python(&["auto".into()]).is_ok());
+        assert!(check_python(&["/no/such/python".into()]).is_err());
+        assert!(check_python(&["none".into(), "auto".into()]).is_err());
+    }
+
+    #[test]
+    fn targets_skip_tasks_where_no_count_applies() {
+        let sel = exercises::select(&["ex_6_4".into(), "ex_6_3".into()]).unwrap();
+        let t = targets(&sel, &["current", "multi"], Some(10), Path::new("/bin"));
+        assert_eq!(t.len(), 4);
+        assert!(!t[0].args.contains(&"--tasks".to_string()));
+        assert_eq!(t[0].key.tasks, None);
+        assert_eq!(
+            t[2].args,
+            [
+                "--variant",
+                "try_id",
+                "--flavor",
+                "current",
+                "--tasks",
+                "10"
+            ]
+        );
+        assert_eq!(t[3].key.flavor.as_deref(), Some("multi"));
+    }
 }

@@ -1,0 +1,17 @@
+//! `compare BASELINE [RUN]`: a run against a saved baseline, as Markdown on stdout.
+
+use std::process::ExitCode;
+
+use crate::doc;
+use crate::report;
+use crate::results::{Layout, RunResults};
+
+pub fn run(layout: &Layout, baseline: &str, run: Option<&str>) -> anyhow::Result<ExitCode> {
+    let base = RunResults::read(&layout.resolve_baseline(baseline)?)?;
+    let results = RunResults::read(&layout.resolve_run(run)?)?;
+    print!(
+        "{}",
+        doc::markdown(&report::comparison(&results, baseline, &base))
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,189 @@
+//! A small document model the report is built in once, then rendered as Markdown and as HTML.
+
+use std::fmt::Write;
+
+/// One block of a report.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    Heading(u8, String),
+    Para(String),
+    List(Vec<String>),
+    /// Header cells, then rows. A header starting with `>` is right-aligned (numbers).
+    Table(Vec<String>, Vec<Vec<String>>),
+    /// An SVG picture: in HTML inline; in Markdown, only its caption.
+    Svg {
+        caption: String,
+        svg: String,
+    },
+}
+
+/// Markdown for `blocks`. `backticks` in text stay code spans.
+pub fn markdown(blocks: &[Block]) -> String {
+    let mut out = String::new();
+    for block in blocks {
+        match block {
+            Block::Heading(level, text) => {
+                let _ = writeln!(out, "{} {text}\n", "#".repeat(usize::from(*level)));
+            }
+            Block::Para(text) => {
+                let _ = writeln!(out, "{text}\n");
+            }
+            Block::List(items) => {
+                for item in items {
+                    let _ = writeln!(out, "- {item}");
+                }
+                out.push('\n');
+            }
+            Block::Table(head, rows) => {
+                let names: Vec<&str> = head.iter().map(|h| h.trim_start_matches('>')).collect();
+                let rules: Vec<&str> = head
+                    .iter()
+                    .map(|h| if h.starts_with('>') { "---:" } else { "---" })
+                    .collect();
+                let _ = writeln!(out, "| {} |", names.join(" | "));
+                let _ = writeln!(out, "|{}|", rules.join("|"));
+                for row in rows {
+                    let cells: Vec<String> = row
+                        .iter()
+                        .map(|c| c.replace('|', "\\|").replace('\n', " "))
+                        .collect();
+                    let _ = writeln!(out, "| {} |", cells.join(" | "));
+                }
+                out.push('\n');
+            }
+            Block::Svg { caption, .. } => {
+                let _ = writeln!(out, "*Plot in report.html: {caption}.*\n");
+            }
+        }
+    }
+    out
+}
+
+/// A whole, self-contained HTML page for `blocks`: inline CSS, inline SVG, nothing fetched.
+pub fn html(title: &str, blocks: &[Block]) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n",
+        escape(title)
+    );
+    for block in blocks {
+        match block {
+            Block::Heading(level, text) => {
+                let _ = writeln!(out, "<h{level}>{}</h{level}>", inline(text));
+            }
+            Block::Para(text) => {
+                let _ = writeln!(out, "<p>{}</p>", inline(text));
+            }
+            Block::List(items) => {
+                out.push_str("<ul>\n");
+                for item in items {
+                    let _ = writeln!(out, "<li>{}</li>", inline(item));
+                }
+                out.push_str("</ul>\n");
+            }
+            Block::Table(head, rows) => {
+                out.push_str("<table>\n<thead><tr>");
+                for h in head {
+                    let (class, name) = match h.strip_prefix('>') {
+                        Some(n) => (" class=\"num\"", n),
+                        None => ("", h.as_str()),
+                    };
+                    let _ = write!(out, "<th{class}>{}</th>", inline(name));
+                }
+                out.push_str("</tr></thead>\n<tbody>\n");
+                for row in rows {
+                    out.push_str("<tr>");
+                    for (cell, h) in row.iter().zip(head) {
+                        let class = if h.starts_with('>') {
+                            " class=\"num\""
+                        } else {
+                            ""
+                        };
+                        let _ = write!(
+                            out,
+                            "<td{class}>{}</td>",
+                            inline(cell).replace('\n', "<br>")
+                        );
+                    }
+                    out.push_str("</tr>\n");
+                }
+                out.push_str("</tbody>\n</table>\n");
+            }
+            Block::Svg { caption, svg } => {
+                let _ = writeln!(
+                    out,
+                    "<figure>\n{}\n<figcaption>{}</figcaption>\n</figure>",
+                    svg.trim(),
+                    inline(caption)
+                );
+            }
+        }
+    }
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+const CSS: &str = "body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+table { border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem; }
+th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
+th { background: #f2f2f2; }
+.num { text-align: right; font-variant-numeric: tabular-nums; }
+code { background: #f4f4f4; padding: 0 0.2rem; }
+figure { margin: 1rem 0; }
+figcaption { font-size: 0.85rem; color: #555; }
+";
+
+/// Escapes text for HTML.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Escaped text with `code spans` and **bold** turned into tags.
+fn inline(text: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in escape(text).split('`').enumerate() {
+        if i % 2 == 1 {
+            let _ = write!(out, "<code>{part}</code>");
+        } else {
+            for (j, piece) in part.split("**").enumerate() {
+                if j % 2 == 1 {
+                    let _ = write!(out, "<strong>{piece}</strong>");
+                } else {
+                    out.push_str(piece);
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_align_numbers_right_in_both_forms() {
+        let blocks = [Block::Table(
+            vec!["row".into(), ">p50".into()],
+            vec![vec!["a|b".into(), "1 ms".into()]],
+        )];
+        assert_eq!(
+            markdown(&blocks),
+            "| row | p50 |\n|---|---:|\n| a\\|b | 1 ms |\n\n"
+        );
+        let page = html("t", &blocks);
+        assert!(page.contains("<th class=\"num\">p50</th>"));
+        assert!(page.contains("<td>a|b</td><td class=\"num\">1 ms</td>"));
+    }
+
+    #[test]
+    fn html_escapes_text_and_keeps_code_spans() {
+        let page = html("<t>", &[Block::Para("use `a<b` & **go**".into())]);
+        assert!(page.contains("<title>&lt;t&gt;</title>"));
+        assert!(page.contains("<p>use <code>a&lt;b</code> &amp; <strong>go</strong></p>"));
+    }
+}

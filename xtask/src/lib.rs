@@ -1,0 +1,37 @@
+//! The machinery behind `cargo xtask`: running the exercises, storing results, reporting.
+//!
+//! `main.rs` parses the command line and calls into these modules; the integration tests drive
+//! them directly against fixture binaries.
+
+pub mod compare;
+pub mod doc;
+pub mod env;
+pub mod exercises;
+pub mod plots;
+pub mod report;
+pub mod results;
+pub mod run;
+pub mod stats;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Bad input from the user: reported as one line, with exit code 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// The workspace root: the folder above this crate's manifest.
+pub fn workspace_root() -> anyhow::Result<PathBuf> {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .ok_or_else(|| anyhow::anyhow!("xtask's manifest has no parent folder"))
+}

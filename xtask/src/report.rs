@@ -1,0 +1,504 @@
+//! `report.md` and `report.html` from a run's results (and a baseline's), and the terminal summary.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use crate::doc::{self, Block};
+use crate::exercises;
+use crate::plots;
+use crate::results::{Row, RunResults};
+use crate::run::fmt_ns;
+use crate::stats::{self, Ratio};
+
+/// A row's spread (population stdev over mean) beyond which the report warns.
+pub const WIDE_SPREAD: f64 = 0.10;
+/// Significance level of the baseline comparison.
+pub const ALPHA: f64 = 0.05;
+/// The smallest slowdown the baseline comparison calls a regression.
+pub const REGRESSION: f64 = 1.05;
+
+/// Writes `report.md` and `report.html` into `dir`, each atomically.
+pub fn write(
+    results: &RunResults,
+    baseline: Option<(&str, &RunResults)>,
+    dir: &Path,
+) -> anyhow::Result<()> {
+    let blocks = blocks(results, baseline, true)?;
+    timing::write_atomic(&dir.join("report.md"), doc::markdown(&blocks).as_bytes())?;
+    let title = format!("asyncio-in-tokio timing report {}", results.run_id);
+    timing::write_atomic(
+        &dir.join("report.html"),
+        doc::html(&title, &blocks).as_bytes(),
+    )
+}
+
+/// The report as blocks; `plots` false leaves the SVGs out (the Markdown does not show them).
+pub fn blocks(
+    results: &RunResults,
+    baseline: Option<(&str, &RunResults)>,
+    plots: bool,
+) -> anyhow::Result<Vec<Block>> {
+    let mut b = vec![Block::Heading(1, "asyncio-in-tokio timing report".into())];
+    b.push(Block::List(header(results)));
+    let warnings = warnings(results);
+    if !warnings.is_empty() {
+        b.push(Block::Heading(2, "Warnings".into()));
+        b.push(Block::List(warnings));
+    }
+    let mut speedups = Vec::new();
+    for ex in exercises::ALL {
+        let rows: Vec<&Row> = results
+            .rows
+            .iter()
+            .filter(|r| r.exercise == ex.name)
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        b.push(Block::Heading(2, format!("{}: {}", ex.name, ex.about)));
+        let reference = reference_row(&rows, ex.reference);
+        let ref_label = reference
+            .map(|r| r.label())
+            .unwrap_or_else(|| format!("{} (not run)", ex.reference));
+        let tasks = rows.iter().find_map(|r| r.tasks);
+        b.push(Block::Para(match tasks {
+            Some(n) => format!("{n} tasks a run. Speedups are against `{ref_label}`."),
+            None => format!("Speedups are against `{ref_label}`."),
+        }));
+        let head = [
+            "row",
+            ">n",
+            ">min",
+            ">p50",
+            ">p90",
+            ">p99",
+            ">max",
+            ">mean ± stdev",
+            ">per task",
+        ]
+        .into_iter()
+        .map(String::from)
+        .chain([format!(">speedup vs {ref_label} [95% CI]")])
+        .collect();
+        let mut table = Vec::new();
+        for row in &rows {
+            let ratio = reference.and_then(|r| stats::ratio(&r.samples_ns, &row.samples_ns));
+            table.push(stat_cells(row, ratio));
+            if let (Some(r), Some(reference)) = (ratio, reference)
+                && !std::ptr::eq(*row, reference)
+            {
+                speedups.push((
+                    format!("{} {}", row.exercise, row.label()),
+                    r.point,
+                    Some((r.low, r.high)),
+                ));
+            }
+        }
+        b.push(Block::Table(head, table));
+        if plots {
+            let series: Vec<_> = rows
+                .iter()
+                .filter(|r| !r.samples_ns.is_empty())
+                .map(|r| (r.label(), r.histogram.histogram()))
+                .collect();
+            b.push(Block::Svg {
+                caption: format!("{}: time per run against percentile, log scales", ex.name),
+                svg: plots::percentiles(&format!("{} percentile distribution", ex.name), &series)?,
+            });
+        }
+    }
+    if plots && !speedups.is_empty() {
+        b.push(Block::Heading(2, "Speedups".into()));
+        b.push(Block::Svg {
+            caption: "each row against its exercise's reference row (ratio of geometric means, 95% CI as a black line; red line: 1×)".into(),
+            svg: plots::bars("Speedup against each exercise's reference", "times faster (log scale)", &speedups)?,
+        });
+    }
+    b.push(Block::Heading(2, "Claims".into()));
+    b.push(Block::Para(
+        "Each claim the chapter makes, measured here. A claim holds when the whole 95% confidence interval of the ratio clears the threshold.".into(),
+    ));
+    b.push(Block::Table(
+        ["claim", "the chapter says", "measured here", "holds"]
+            .map(String::from)
+            .to_vec(),
+        claims(results),
+    ));
+    if let Some((name, base)) = baseline {
+        b.extend(comparison(results, name, base));
+    }
+    let failed: Vec<&Row> = results
+        .rows
+        .iter()
+        .filter(|r| r.failure.is_some())
+        .collect();
+    if !failed.is_empty() {
+        b.push(Block::Heading(2, "Failures".into()));
+        let rows = failed
+            .iter()
+            .filter_map(|r| {
+                let f = r.failure.as_ref()?;
+                Some(vec![
+                    format!("{} {}", r.exercise, r.label()),
+                    f.reason.clone(),
+                    f.stderr_tail.clone(),
+                ])
+            })
+            .collect();
+        b.push(Block::Table(
+            ["row", "reason", "stderr (last lines)"]
+                .map(String::from)
+                .to_vec(),
+            rows,
+        ));
+    }
+    b.push(Block::Heading(2, "Method".into()));
+    b.push(Block::List(vec![
+        format!(
+            "Each row ran {} measured processes after {} discarded warmup process(es), one run each; rounds were interleaved (every row once per round), so drift touches every row alike.",
+            results.flags.iterations, results.flags.warmup
+        ),
+        "Each process times the same span its Python original times and records it in nanoseconds; the samples of a row are merged into one HDR histogram (3 significant digits).".into(),
+        "Speedup: the ratio of geometric means of the reference row and the row; its 95% confidence interval is Welch's t interval on the log samples.".into(),
+        format!(
+            "Baseline comparison: Welch's two-sided t-test on log samples at the {:.0}% level; a regression is a significant slowdown of {:.0}% or more.",
+            ALPHA * 100.0,
+            (REGRESSION - 1.0) * 100.0
+        ),
+        format!("A row's spread is wide when its standard deviation exceeds {:.0}% of its mean.", WIDE_SPREAD * 100.0),
+    ]));
+    Ok(b)
+}
+
+fn header(r: &RunResults) -> Vec<String> {
+    let e = &r.environment;
+    let dirty = if e.git_dirty {
+        " (with uncommitted changes)"
+    } else {
+        ""
+    };
+    let tasks = match r.flags.tasks {
+        Some(n) => format!("{n} tasks"),
+        None => "each exercise's default task count".into(),
+    };
+    let mut lines = vec![
+        format!(
+            "Run `{}`, from {} to {}.",
+            r.run_id, r.started_utc, r.finished_utc
+        ),
+        format!(
+            "Machine: {}, {} cores; {}, kernel {}.",
+            e.cpu_model, e.cores, e.os, e.kernel
+        ),
+        format!(
+            "Build: {}; tokio {}; commit `{}`{dirty}.",
+            e.rustc, e.tokio, e.git_commit
+        ),
+        format!(
+            "Flags: {} iterations after {} warmup, {tasks}, flavors {}, timeout {} s{}.",
+            r.flags.iterations,
+            r.flags.warmup,
+            r.flags.flavors.join(" and "),
+            r.flags.timeout_secs,
+            if r.flags.quick { ", quick" } else { "" }
+        ),
+        "CPython: not measured by this build; `--python` is recorded only.".into(),
+    ];
+    if let Some(o) = &r.harness_overhead {
+        lines.push(format!(
+            "Harness overhead: {} mean per process (max {}) over {} processes, outside the processes' own lifetimes.",
+            fmt_ns(o.mean_ns as f64),
+            fmt_ns(o.max_ns as f64),
+            o.processes
+        ));
+    }
+    lines
+}
+
+/// The machine was busy, or a row's spread was wide: each reason, naming what it concerns.
+pub fn warnings(r: &RunResults) -> Vec<String> {
+    let e = &r.environment;
+    let cores = e.cores as f64;
+    let mut out = Vec::new();
+    if let Some([one, ..]) = e.load_before
+        && one > cores / 2.0
+    {
+        out.push(format!(
+            "The machine was busy before the run: 1-minute load average {one:.2} on {} cores.",
+            e.cores
+        ));
+    }
+    if let Some([one, ..]) = e.load_after
+        && one > cores + 1.0
+    {
+        out.push(format!(
+            "The machine was busy during the run: 1-minute load average {one:.2} after it, on {} cores (the run itself accounts for about 1).",
+            e.cores
+        ));
+    }
+    if e.governor_before != e.governor_after {
+        out.push(format!(
+            "The CPU frequency governor changed during the run: {} → {}.",
+            e.governor_before.as_deref().unwrap_or("unknown"),
+            e.governor_after.as_deref().unwrap_or("unknown")
+        ));
+    }
+    let wide: Vec<String> = r
+        .rows
+        .iter()
+        .filter_map(|row| {
+            let spread = stats::relative_spread(&row.samples_ns);
+            (spread > WIDE_SPREAD).then(|| {
+                format!(
+                    "`{} {}` ({:.0}%)",
+                    row.exercise,
+                    row.label(),
+                    spread * 100.0
+                )
+            })
+        })
+        .collect();
+    if !wide.is_empty() {
+        out.push(format!(
+            "Wide spread (standard deviation over {:.0}% of the mean): {}.",
+            WIDE_SPREAD * 100.0,
+            wide.join(", ")
+        ));
+    }
+    let failed = r.rows.iter().filter(|row| row.failure.is_some()).count();
+    if failed > 0 {
+        out.push(format!("{failed} row(s) failed: see Failures."));
+    }
+    out
+}
+
+fn reference_row<'a>(rows: &[&'a Row], variant: &str) -> Option<&'a Row> {
+    rows.iter()
+        .copied()
+        .filter(|r| r.variant == variant && !r.samples_ns.is_empty())
+        .min_by_key(|r| r.flavor.as_deref() != Some("current"))
+}
+
+fn stat_cells(row: &Row, ratio: Option<Ratio>) -> Vec<String> {
+    let label = row.label();
+    let Some(s) = &row.summary else {
+        let mut cells = vec![label, "0".into()];
+        cells.resize(10, "—".into());
+        if row.failure.is_some() {
+            cells[9] = "failed".into();
+        }
+        return cells;
+    };
+    vec![
+        label,
+        s.count.to_string(),
+        fmt_ns(s.min_ns as f64),
+        fmt_ns(s.p50_ns as f64),
+        fmt_ns(s.p90_ns as f64),
+        fmt_ns(s.p99_ns as f64),
+        fmt_ns(s.max_ns as f64),
+        format!("{} ± {}", fmt_ns(s.mean_ns), fmt_ns(s.stdev_ns)),
+        s.per_item_ns.map(fmt_ns).unwrap_or_else(|| "—".into()),
+        ratio.map(fmt_ratio).unwrap_or_else(|| "—".into()),
+    ]
+}
+
+/// `2.50× [2.31×, 2.70×]`.
+pub fn fmt_ratio(r: Ratio) -> String {
+    format!("{} [{}, {}]", times(r.point), times(r.low), times(r.high))
+}
+
+fn times(x: f64) -> String {
+    if x >= 100.0 {
+        format!("{x:.0}×")
+    } else if x >= 10.0 {
+        format!("{x:.1}×")
+    } else {
+        format!("{x:.2}×")
+    }
+}
+
+fn find<'a>(r: &'a RunResults, exercise: &str, variant: &str, flavor: &str) -> Option<&'a Row> {
+    r.rows.iter().find(|row| {
+        row.exercise == exercise
+            && row.variant == variant
+            && row.flavor.as_deref() == Some(flavor)
+            && !row.samples_ns.is_empty()
+    })
+}
+
+/// One claim: `slow / fast` must exceed `threshold`.
+fn claim_row(
+    r: &RunResults,
+    claim: &str,
+    chapter: &str,
+    slow: (&str, &str),
+    fast: (&str, &str),
+    threshold: f64,
+) -> Vec<String> {
+    let rows = (
+        find(r, slow.0, slow.1, "current"),
+        find(r, fast.0, fast.1, "current"),
+    );
+    let (measured, holds) = match rows {
+        (Some(s), Some(f)) => match stats::ratio(&s.samples_ns, &f.samples_ns) {
+            Some(ratio) => (
+                format!(
+                    "`{} {}` ÷ `{} {}` (current): {}",
+                    slow.0,
+                    slow.1,
+                    fast.0,
+                    fast.1,
+                    fmt_ratio(ratio)
+                ),
+                if ratio.low > threshold {
+                    "yes"
+                } else if ratio.point > threshold {
+                    "unclear: the interval reaches below the threshold"
+                } else {
+                    "no"
+                }
+                .to_owned(),
+            ),
+            None => ("too few samples".into(), "not measured".into()),
+        },
+        _ => (
+            format!(
+                "needs rows `{} {}` and `{} {}` (current)",
+                slow.0, slow.1, fast.0, fast.1
+            ),
+            "not measured".into(),
+        ),
+    };
+    vec![claim.into(), chapter.into(), measured, holds]
+}
+
+fn claims(r: &RunResults) -> Vec<Vec<String>> {
+    vec![
+        claim_row(
+            r,
+            "An eager TaskGroup (ex_6_1) is several times faster than gather (ex_6_2); the chapter's test asks for more than 4×",
+            "\"nearly 6 times faster\" (CPython 3.12)",
+            ("ex_6_2", "join_all"),
+            ("ex_6_1", "eager"),
+            4.0,
+        ),
+        claim_row(
+            r,
+            "Eager task start makes task-heavy code 2× to 5× faster (at least 2×)",
+            "\"making some use-cases 2x to 5x faster\"",
+            ("ex_6_1", "spawn"),
+            ("ex_6_1", "eager"),
+            2.0,
+        ),
+        vec![
+            "`current_task` is about six times faster in CPython 3.12 than in 3.10".into(),
+            "0.05 s against 0.33 s on the author's PC".into(),
+            "compares two CPython versions; needs the CPython runs".into(),
+            "not measured".into(),
+        ],
+    ]
+}
+
+/// The comparison with baseline `name`: every row found in both runs.
+pub fn comparison(results: &RunResults, name: &str, base: &RunResults) -> Vec<Block> {
+    let mut rows = Vec::new();
+    let mut regressions = 0;
+    for row in &results.rows {
+        let Some(old) = base.rows.iter().find(|b| b.key() == row.key()) else {
+            continue;
+        };
+        let (Some(now), Some(then)) = (&row.summary, &old.summary) else {
+            continue;
+        };
+        let ratio = stats::ratio(&row.samples_ns, &old.samples_ns);
+        let p = stats::welch_p_value(&row.samples_ns, &old.samples_ns);
+        let verdict = match (ratio, p) {
+            (Some(r), Some(p)) if p < ALPHA && r.point >= REGRESSION => {
+                regressions += 1;
+                "**regression**"
+            }
+            (Some(r), Some(p)) if p < ALPHA && r.point < 1.0 => "faster",
+            (Some(_), Some(p)) if p < ALPHA => "slower, under the threshold",
+            (Some(_), Some(_)) => "no significant change",
+            _ => "too few samples",
+        };
+        rows.push(vec![
+            format!("{} {}", row.exercise, row.label()),
+            fmt_ns(then.mean_ns),
+            fmt_ns(now.mean_ns),
+            ratio
+                .map(|r| format!("{:+.1}%", (r.point - 1.0) * 100.0))
+                .unwrap_or_else(|| "—".into()),
+            p.map(|p| format!("{p:.3}")).unwrap_or_else(|| "—".into()),
+            verdict.into(),
+        ]);
+    }
+    vec![
+        Block::Heading(2, format!("Compared with baseline `{name}`")),
+        Block::Para(format!(
+            "Baseline run `{}`. Change: ratio of geometric means, this run over the baseline. p: Welch's two-sided t-test on log samples. {} regression(s).",
+            base.run_id, regressions
+        )),
+        Block::Table(
+            [
+                "row",
+                ">baseline mean",
+                ">this run's mean",
+                ">change",
+                ">p",
+                "verdict",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows,
+        ),
+    ]
+}
+
+/// Per exercise: its fastest row, and how many times faster it is than each other row.
+pub fn terminal_summary(r: &RunResults) -> String {
+    let mut out = String::new();
+    for ex in exercises::ALL {
+        let rows: Vec<&Row> = r
+            .rows
+            .iter()
+            .filter(|row| row.exercise == ex.name && row.summary.is_some())
+            .collect();
+        let Some(fastest) = rows
+            .iter()
+            .copied()
+            .min_by(|a, b| mean(a).total_cmp(&mean(b)))
+        else {
+            continue;
+        };
+        let _ = write!(
+            out,
+            "{}: fastest is {}, {} a run",
+            ex.name,
+            fastest.label(),
+            fmt_ns(mean(fastest))
+        );
+        let others: Vec<String> = rows
+            .iter()
+            .filter(|row| !std::ptr::eq(**row, fastest))
+            .map(|row| {
+                format!(
+                    "{} faster than {}",
+                    times(mean(row) / mean(fastest)),
+                    row.label()
+                )
+            })
+            .collect();
+        if others.is_empty() {
+            out.push('\n');
+        } else {
+            let _ = writeln!(out, ": {}", others.join(", "));
+        }
+    }
+    out
+}
+
+fn mean(row: &Row) -> f64 {
+    row.summary.as_ref().map(|s| s.mean_ns).unwrap_or(f64::MAX)
+}

@@ -1,0 +1,139 @@
+//! Builders shared by the xtask integration tests.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use xtask::results::{Environment, Failure, Flags, Overhead, Row, RowKey, RunResults, SCHEMA};
+
+pub fn key(exercise: &str, variant: &str, flavor: &str, tasks: Option<u64>) -> RowKey {
+    RowKey {
+        exercise: exercise.into(),
+        variant: variant.into(),
+        implementation: "rust".into(),
+        flavor: Some(flavor.into()),
+        tasks,
+    }
+}
+
+pub fn row(exercise: &str, variant: &str, flavor: &str, samples: &[u64]) -> Row {
+    let tasks = (exercise != "ex_6_4").then_some(1_000_000);
+    Row::new(
+        key(exercise, variant, flavor, tasks),
+        samples.to_vec(),
+        None,
+    )
+}
+
+pub fn failed_row(exercise: &str, variant: &str, flavor: &str, reason: &str) -> Row {
+    let failure = Failure {
+        reason: reason.into(),
+        stderr_tail: "thread 'main' panicked\nnote: run with RUST_BACKTRACE=1".into(),
+    };
+    Row::new(
+        key(exercise, variant, flavor, Some(1_000_000)),
+        Vec::new(),
+        Some(failure),
+    )
+}
+
+/// A run with fixed, known figures: everything in it is deterministic.
+pub fn results(run_id: &str, rows: Vec<Row>) -> RunResults {
+    RunResults {
+        schema: SCHEMA.into(),
+        run_id: run_id.into(),
+        started_utc: "2026-11-26T10:00:00Z".into(),
+        finished_utc: "2026-11-26T10:01:00Z".into(),
+        environment: Environment {
+            cpu_model: "Test CPU".into(),
+            cores: 2,
+            os: "Test OS".into(),
+            kernel: "6.0".into(),
+            rustc: "rustc 1.95.0".into(),
+            tokio: "1.0.0".into(),
+            git_commit: "0123456789ab".into(),
+            git_dirty: false,
+            load_before: Some([0.1, 0.1, 0.1]),
+            load_after: Some([1.0, 0.5, 0.2]),
+            governor_before: Some("performance".into()),
+            governor_after: Some("performance".into()),
+        },
+        flags: Flags {
+            iterations: 4,
+            warmup: 1,
+            tasks: None,
+            flavors: vec!["current".into(), "multi".into()],
+            timeout_secs: 300,
+            quick: false,
+            python: vec!["auto".into()],
+            selection: vec![],
+            baseline: None,
+        },
+        harness_overhead: Some(Overhead {
+            processes: 40,
+            mean_ns: 400_000,
+            max_ns: 1_200_000,
+        }),
+        rows,
+    }
+}
+
+/// A run of the real exercises' shape, with made-up samples.
+pub fn sample_run() -> RunResults {
+    results(
+        "20261126T100000Z",
+        vec![
+            row(
+                "ex_6_1",
+                "eager",
+                "current",
+                &[1_000_000, 1_010_000, 990_000, 1_020_000],
+            ),
+            row(
+                "ex_6_1",
+                "spawn",
+                "current",
+                &[700_000_000, 720_000_000, 690_000_000, 710_000_000],
+            ),
+            row(
+                "ex_6_1",
+                "spawn",
+                "multi",
+                &[900_000_000, 1_400_000_000, 1_000_000_000, 1_300_000_000],
+            ),
+            row(
+                "ex_6_2",
+                "join_all",
+                "current",
+                &[80_000_000, 81_000_000, 79_000_000, 80_500_000],
+            ),
+            row(
+                "ex_6_2",
+                "spawn_gather",
+                "current",
+                &[330_000_000, 325_000_000, 335_000_000, 328_000_000],
+            ),
+            row(
+                "ex_6_3",
+                "try_id",
+                "current",
+                &[520_000, 530_000, 510_000, 525_000],
+            ),
+            row("ex_6_4", "shutdown", "current", &[400, 420, 410, 390]),
+            failed_row(
+                "ex_6_2",
+                "spawn_gather",
+                "multi",
+                "exited with code 101, expected 0",
+            ),
+        ],
+    )
+}
+
+/// A fresh, empty folder for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("xtask-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("creating a scratch folder");
+    dir
+}

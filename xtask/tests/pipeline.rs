@@ -1,0 +1,119 @@
+//! The runner end to end against fixture binaries that sleep, fail, crash and hang.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use xtask::report;
+use xtask::results::{Row, RowKey, RunResults};
+use xtask::run::{Progress, Schedule, Target, execute};
+
+fn fixture(variant: &str) -> Target {
+    Target {
+        key: common::key("fixture", variant, "current", Some(1_000)),
+        exe: PathBuf::from(env!("CARGO_BIN_EXE_fixture")),
+        args: vec![
+            "--variant".into(),
+            variant.into(),
+            "--tasks".into(),
+            "1000".into(),
+        ],
+        expected_exit: 0,
+    }
+}
+
+fn find<'a>(rows: &'a [Row], variant: &str) -> &'a Row {
+    rows.iter()
+        .find(|r| r.variant == variant)
+        .expect("a row per target")
+}
+
+#[test]
+fn run_results_and_report_with_processes_that_sleep_fail_crash_and_hang() {
+    let dir = common::scratch("pipeline");
+    let targets: Vec<Target> = ["ok", "slow", "fail", "crash", "hang", "nojson"]
+        .into_iter()
+        .map(fixture)
+        .collect();
+    let schedule = Schedule {
+        warmup: 1,
+        iterations: 3,
+        timeout: Duration::from_secs(2),
+    };
+    let measured = execute(&targets, schedule, &dir.join("scratch"), &Progress::quiet()).unwrap();
+    let rows = &measured.rows;
+    assert_eq!(rows.len(), 6);
+
+    // Sleepers: one sample per measured process, warmup discarded, sizes as slept.
+    for (variant, ms) in [("ok", 2), ("slow", 20)] {
+        let row = find(rows, variant);
+        assert!(row.failure.is_none(), "{row:?}");
+        assert_eq!(row.samples_ns.len(), 3);
+        assert!(
+            row.samples_ns.iter().all(|&ns| ns >= ms * 1_000_000),
+            "{variant}: {row:?}"
+        );
+    }
+    let reason = |v: &str| {
+        find(rows, v)
+            .failure
+            .as_ref()
+            .map(|f| (f.reason.clone(), f.stderr_tail.clone()))
+    };
+    let (why, stderr) = reason("fail").unwrap();
+    assert_eq!(why, "exited with code 1, expected 0");
+    assert!(stderr.contains("fixture failure on purpose"), "{stderr}");
+    let (why, stderr) = reason("crash").unwrap();
+    assert_eq!(why, "killed by signal 6");
+    assert!(stderr.contains("about to crash"), "{stderr}");
+    assert_eq!(
+        reason("hang").unwrap().0,
+        "timed out after 2 s and was killed"
+    );
+    assert!(
+        reason("nojson")
+            .unwrap()
+            .0
+            .starts_with("wrote no usable timing result")
+    );
+    for failed in ["fail", "crash", "hang", "nojson"] {
+        assert!(
+            find(rows, failed).samples_ns.is_empty(),
+            "{failed} kept no samples"
+        );
+    }
+    // Every process was run and measured by the runner, cheaply.
+    let overhead = measured.overhead.unwrap();
+    assert_eq!(
+        overhead.processes,
+        4 + 4 + 4,
+        "ok and slow 4 times, each failure once"
+    );
+
+    // Results → JSON → report.
+    let results = common::results("20261126T100000Z", measured.rows);
+    results.write(&dir.join("results.json")).unwrap();
+    let back = RunResults::read(&dir.join("results.json")).unwrap();
+    assert_eq!(back, results);
+    report::write(&back, None, &dir).unwrap();
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(md.contains("## Failures"), "{md}");
+    for line in [
+        "| fixture fail (current) | exited with code 1, expected 0 |",
+        "| fixture hang (current) | timed out after 2 s",
+    ] {
+        assert!(md.contains(line), "missing {line:?} in\n{md}");
+    }
+    assert!(md.contains("4 row(s) failed: see Failures."));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn rows_match_across_runs_by_their_key() {
+    let a = common::row("ex_6_1", "eager", "current", &[1, 2]);
+    let b = common::row("ex_6_1", "eager", "current", &[3, 4]);
+    assert_eq!(a.key(), b.key());
+    let other: RowKey = common::key("ex_6_1", "eager", "multi", Some(1_000_000));
+    assert_ne!(a.key(), other);
+}

@@ -1,0 +1,162 @@
+//! The report's structure (golden Markdown), its HTML (parsed), claims and baselines.
+
+mod common;
+
+use xtask::doc;
+use xtask::report;
+
+fn markdown(
+    results: &xtask::results::RunResults,
+    baseline: Option<(&str, &xtask::results::RunResults)>,
+) -> String {
+    doc::markdown(&report::blocks(results, baseline, false).unwrap())
+}
+
+#[test]
+fn markdown_matches_the_golden_file() {
+    let md = markdown(&common::sample_run(), None);
+    let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/report.md");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&golden, &md).unwrap();
+    }
+    let expected = std::fs::read_to_string(&golden).unwrap();
+    assert_eq!(
+        md, expected,
+        "run with UPDATE_GOLDEN=1 to accept a deliberate change"
+    );
+}
+
+#[test]
+fn html_is_one_self_contained_page_with_a_plot_per_exercise() {
+    let run = common::sample_run();
+    let page = doc::html("t", &report::blocks(&run, None, true).unwrap());
+    let dom = tl::parse(&page, tl::ParserOptions::default()).expect("the report parses as HTML");
+    let parser = dom.parser();
+    let count = |selector: &str| {
+        dom.query_selector(selector)
+            .map(|it| it.count())
+            .unwrap_or(0)
+    };
+    // Four exercises ran: one percentile plot each, plus the speedup chart.
+    assert_eq!(count("svg"), 5);
+    assert_eq!(count("figure"), 5);
+    // One table per exercise, the claims, the failures.
+    assert_eq!(count("table"), 6);
+    assert_eq!(count("style"), 1);
+    for external in ["script", "link", "img", "iframe"] {
+        assert_eq!(
+            count(external),
+            0,
+            "no <{external}>: the page must open from disk"
+        );
+    }
+    let h2: Vec<String> = dom
+        .query_selector("h2")
+        .unwrap()
+        .filter_map(|h| h.get(parser))
+        .map(|h| h.inner_text(parser).into_owned())
+        .collect();
+    assert_eq!(
+        h2,
+        [
+            "Warnings",
+            "ex_6_1: TaskGroup over no-op tasks with the eager task factory",
+            "ex_6_2: gather over lazily started no-op coroutines",
+            "ex_6_3: current-task look-up, many times over (asyncio.current_task)",
+            "ex_6_4: Queue.shutdown (Python 3.13): a put after shutdown fails",
+            "Speedups",
+            "Claims",
+            "Failures",
+            "Method",
+        ]
+    );
+    assert!(
+        !page.contains("src=") && !page.contains("href="),
+        "nothing fetched"
+    );
+}
+
+#[test]
+fn claims_hold_or_not_by_the_interval() {
+    let md = markdown(&common::sample_run(), None);
+    // join_all ≈ 80 ms over eager ≈ 1 ms: far beyond 4×.
+    let line = md
+        .lines()
+        .find(|l| l.starts_with("| An eager TaskGroup"))
+        .unwrap();
+    assert!(line.ends_with("| yes |"), "{line}");
+    // Rows missing: the claim is not measured rather than failed.
+    let run = common::results(
+        "r",
+        vec![common::row("ex_6_1", "eager", "current", &[1, 2, 3])],
+    );
+    let md = markdown(&run, None);
+    let line = md
+        .lines()
+        .find(|l| l.starts_with("| An eager TaskGroup"))
+        .unwrap();
+    assert!(line.ends_with("| not measured |"), "{line}");
+}
+
+#[test]
+fn wide_spread_and_a_busy_machine_are_named() {
+    let mut run = common::sample_run();
+    run.environment.load_before = Some([1.7, 1.0, 0.5]);
+    let warnings = report::warnings(&run);
+    assert!(
+        warnings[0].contains("busy before the run: 1-minute load average 1.70 on 2 cores"),
+        "{warnings:?}"
+    );
+    // spawn (multi) was drawn with a 20% spread; nothing else is over 10%.
+    let wide = warnings
+        .iter()
+        .find(|w| w.starts_with("Wide spread"))
+        .unwrap();
+    assert!(wide.contains("`ex_6_1 spawn (multi)`"), "{wide}");
+    assert!(!wide.contains("eager"), "{wide}");
+}
+
+#[test]
+fn baseline_comparison_marks_regressions() {
+    let base = common::results(
+        "base",
+        vec![
+            common::row("ex_6_1", "eager", "current", &[1_000, 1_010, 990, 1_005]),
+            common::row("ex_6_3", "try_id", "current", &[500, 510, 505, 495]),
+        ],
+    );
+    let now = common::results(
+        "now",
+        vec![
+            common::row("ex_6_1", "eager", "current", &[2_000, 2_020, 1_980, 2_010]),
+            common::row("ex_6_3", "try_id", "current", &[505, 495, 510, 500]),
+        ],
+    );
+    let md = markdown(&now, Some(("main", &base)));
+    assert!(md.contains("## Compared with baseline `main`"), "{md}");
+    let eager = md
+        .lines()
+        .find(|l| l.starts_with("| ex_6_1 eager (current)") && l.contains("%"))
+        .unwrap();
+    assert!(
+        eager.contains("+100.0%") && eager.ends_with("| **regression** |"),
+        "{eager}"
+    );
+    let try_id = md
+        .lines()
+        .find(|l| l.starts_with("| ex_6_3 try_id (current)") && l.contains("%"))
+        .unwrap();
+    assert!(try_id.ends_with("| no significant change |"), "{try_id}");
+    assert!(md.contains("1 regression(s)."));
+}
+
+#[test]
+fn terminal_summary_names_the_fastest_row() {
+    let text = report::terminal_summary(&common::sample_run());
+    let first = text.lines().next().unwrap();
+    assert!(
+        first.starts_with("ex_6_1: fastest is eager (current), 1.01 ms a run: "),
+        "{first}"
+    );
+    assert!(first.contains("× faster than spawn (current)"), "{first}");
+}
