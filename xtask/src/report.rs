@@ -87,11 +87,11 @@ pub fn blocks(
             if let (Some(r), Some(reference)) = (ratio, reference)
                 && !std::ptr::eq(*row, reference)
             {
-                speedups.push((
-                    format!("{} {}", row.exercise, row.label()),
-                    r.point,
-                    Some((r.low, r.high)),
-                ));
+                speedups.push(plots::Bar {
+                    label: format!("{} {}", row.exercise, row.label()),
+                    value: r.point,
+                    interval: Some((r.low, r.high)),
+                });
             }
         }
         b.push(Block::Table(head, table));

@@ -9,7 +9,7 @@ fn markdown(
     results: &xtask::results::RunResults,
     baseline: Option<(&str, &xtask::results::RunResults)>,
 ) -> String {
-    doc::markdown(&report::blocks(results, baseline, false).unwrap())
+    doc::markdown(&report::blocks(results, baseline, false).expect("the report builds"))
 }
 
 #[test]
