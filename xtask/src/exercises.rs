@@ -34,6 +34,10 @@ pub const ALL: &[Exercise] = &[
                 "spawn",
                 "the same group without eager start: every task scheduled",
             ),
+            (
+                "bare_spawn",
+                "tokio::spawn each task, await every handle: no group at all",
+            ),
         ],
         reference: "spawn",
         default_tasks: Some(1_000_000),
@@ -177,7 +181,7 @@ mod tests {
         );
         assert_eq!(
             names(&["ex_6_1:lazy"]).unwrap_err().0,
-            "unknown variant 'lazy' of ex_6_1; valid variants: eager, spawn"
+            "unknown variant 'lazy' of ex_6_1; valid variants: eager, spawn, bare_spawn"
         );
     }
 

@@ -19,21 +19,18 @@ fn prints_the_three_lines_of_the_original() {
 }
 
 #[test]
-fn spawn_variant_on_the_multi_thread_runtime_prints_the_same_lines() {
-    let ran = run(
-        EXE,
-        &[
-            "--variant",
-            "spawn",
-            "--flavor",
-            "multi",
-            "--tasks",
-            "10000",
-        ],
-    );
-    assert_eq!(ran.code, Some(0), "{ran:?}");
-    assert_eq!(ran.stdout[0], "Before running task group!");
-    assert_eq!(ran.stdout.len(), 3);
+fn other_variants_on_both_runtimes_print_the_same_lines() {
+    for variant in ["spawn", "bare_spawn"] {
+        for flavor in ["current", "multi"] {
+            let ran = run(
+                EXE,
+                &["--variant", variant, "--flavor", flavor, "--tasks", "10000"],
+            );
+            assert_eq!(ran.code, Some(0), "{ran:?}");
+            assert_eq!(ran.stdout[0], "Before running task group!");
+            assert_eq!(ran.stdout.len(), 3);
+        }
+    }
 }
 
 #[test]
@@ -69,7 +66,7 @@ fn bad_flags_get_one_line_and_exit_code_2() {
     assert_usage_error(
         &run(EXE, &["--variant", "lazy"]),
         "ex_6_1: unknown variant 'lazy'",
-        "eager, spawn",
+        "eager, spawn, bare_spawn",
     );
     assert_usage_error(
         &run(EXE, &["--tasks", "many"]),

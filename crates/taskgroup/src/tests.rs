@@ -1,11 +1,12 @@
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use anyhow::anyhow;
 use tokio::time::{Instant, sleep};
 
 use super::*;
 
-/// Counts how many times it was dropped: proves a task's future was dropped (cancelled) or not.
+/// Counts drops: proves a task's future was dropped (cancelled or refused), run or not.
 struct DropGuard(Arc<AtomicUsize>);
 
 impl Drop for DropGuard {
@@ -14,18 +15,29 @@ impl Drop for DropGuard {
     }
 }
 
+fn counter() -> Arc<AtomicUsize> {
+    Arc::new(AtomicUsize::new(0))
+}
+
+fn messages(e: &GroupError) -> Vec<String> {
+    e.failures.iter().map(ToString::to_string).collect()
+}
+
 #[tokio::test]
 async fn eager_task_that_completes_runs_inline_and_is_never_scheduled() {
     let ran = Arc::new(AtomicU32::new(0));
-    let mut tg = TaskGroup::eager();
-    let r = Arc::clone(&ran);
-    let handle = tg.spawn(async move {
-        r.fetch_add(1, Ordering::SeqCst);
-        "done"
-    });
-    // No await since the spawn: only an inline poll can have run the body.
-    assert_eq!(ran.load(Ordering::SeqCst), 1);
-    let done = tg.join().await;
+    let (handle, done) = scope(Start::Eager, async |tg: &mut TaskGroup| {
+        let r = Arc::clone(&ran);
+        let handle = tg.spawn(async move {
+            r.fetch_add(1, Ordering::SeqCst);
+            "done"
+        })?;
+        // No await since the spawn: only an inline poll can have run the body.
+        assert_eq!(ran.load(Ordering::SeqCst), 1);
+        Ok(handle)
+    })
+    .await
+    .unwrap();
     assert_eq!(
         done,
         Completed {
@@ -33,26 +45,29 @@ async fn eager_task_that_completes_runs_inline_and_is_never_scheduled() {
             scheduled: 0
         }
     );
-    assert_eq!(handle.into_result(), Some("done"));
+    assert_eq!(handle.result(), Some("done"));
 }
 
 #[tokio::test]
 async fn eager_task_that_yields_is_handed_to_the_runtime_and_completes() {
     let steps = Arc::new(AtomicU32::new(0));
-    let mut tg = TaskGroup::eager();
-    let s = Arc::clone(&steps);
-    let handle = tg.spawn(async move {
-        s.fetch_add(1, Ordering::SeqCst);
-        tokio::task::yield_now().await;
-        s.fetch_add(1, Ordering::SeqCst);
-        42
-    });
-    assert_eq!(
-        steps.load(Ordering::SeqCst),
-        1,
-        "ran up to its first suspension, inline"
-    );
-    let done = tg.join().await;
+    let (handle, done) = scope(Start::Eager, async |tg: &mut TaskGroup| {
+        let s = Arc::clone(&steps);
+        let handle = tg.spawn(async move {
+            s.fetch_add(1, Ordering::SeqCst);
+            tokio::task::yield_now().await;
+            s.fetch_add(1, Ordering::SeqCst);
+            42
+        })?;
+        assert_eq!(
+            steps.load(Ordering::SeqCst),
+            1,
+            "ran up to its first suspension, inline"
+        );
+        Ok(handle)
+    })
+    .await
+    .unwrap();
     assert_eq!(steps.load(Ordering::SeqCst), 2);
     assert_eq!(
         done,
@@ -61,79 +76,94 @@ async fn eager_task_that_yields_is_handed_to_the_runtime_and_completes() {
             scheduled: 1
         }
     );
-    assert_eq!(handle.into_result(), Some(42));
+    assert_eq!(handle.result(), Some(42));
 }
 
 #[tokio::test(start_paused = true)]
 async fn eager_task_that_sleeps_wakes_as_a_task_of_its_own() {
     let start = Instant::now();
-    let mut tg = TaskGroup::eager();
     // The sleep registers the eager poll's no-op waker first; the runtime's poll must
-    // re-register the task's own waker or this join would never return.
-    let handle = tg.spawn(async {
-        sleep(Duration::from_secs(2)).await;
-        tokio::task::try_id()
-    });
-    let done = tg.join().await;
+    // re-register the task's own waker or this scope would never end.
+    let (handle, done) = scope(Start::Eager, async |tg: &mut TaskGroup| {
+        Ok(tg.spawn(async {
+            sleep(Duration::from_secs(2)).await;
+            tokio::task::try_id()
+        })?)
+    })
+    .await
+    .unwrap();
     assert_eq!(done.scheduled, 1);
     assert_eq!(start.elapsed(), Duration::from_secs(2));
     assert!(
-        handle.into_result().flatten().is_some(),
+        handle.result().flatten().is_some(),
         "after suspending it is a task"
     );
 }
 
 #[tokio::test]
 async fn eager_first_poll_runs_inside_the_parent_task() {
-    let parent = tokio::task::try_id();
-    let mut tg = TaskGroup::eager();
-    let seen = tg.spawn(async { tokio::task::try_id() });
-    tg.join().await;
-    assert_eq!(seen.into_result(), Some(parent));
+    let parent = tokio::spawn(async {
+        let parent = tokio::task::try_id();
+        let (seen, _) = scope(Start::Eager, async |tg: &mut TaskGroup| {
+            Ok(tg.spawn(async { tokio::task::try_id() })?)
+        })
+        .await
+        .unwrap();
+        (parent, seen.result())
+    });
+    let (parent, seen) = parent.await.unwrap();
+    assert!(parent.is_some());
+    assert_eq!(seen, Some(parent));
 }
 
 #[tokio::test]
 async fn eager_tasks_start_in_spawn_order_before_the_parent_goes_on() {
     // Documents the ordering: each eager task runs up to its first suspension inside `spawn`,
-    // so first halves run in spawn order, interleaved with nothing; the second halves run
+    // so first halves run in spawn order, before the body goes on; the second halves run
     // later, when the runtime polls them (here: in spawn order too, on one thread).
     let log = Arc::new(Mutex::new(Vec::new()));
-    let mut tg = TaskGroup::eager();
-    for i in 0..3 {
-        let log = Arc::clone(&log);
-        tg.spawn(async move {
-            log.lock().unwrap().push(format!("start {i}"));
-            tokio::task::yield_now().await;
-            log.lock().unwrap().push(format!("end {i}"));
-        });
-    }
-    log.lock().unwrap().push("parent".to_owned());
-    tg.join().await;
+    scope(Start::Eager, async |tg: &mut TaskGroup| {
+        for i in 0..3 {
+            let log = Arc::clone(&log);
+            tg.spawn(async move {
+                log.lock().unwrap().push(format!("start {i}"));
+                tokio::task::yield_now().await;
+                log.lock().unwrap().push(format!("end {i}"));
+            })?;
+        }
+        log.lock().unwrap().push("body".to_owned());
+        Ok(())
+    })
+    .await
+    .unwrap();
     let log = log.lock().unwrap().clone();
     assert_eq!(
         log,
         [
-            "start 0", "start 1", "start 2", "parent", "end 0", "end 1", "end 2"
+            "start 0", "start 1", "start 2", "body", "end 0", "end 1", "end 2"
         ]
     );
 }
 
 #[tokio::test]
-async fn lazy_tasks_do_not_run_until_the_parent_awaits() {
+async fn scheduled_tasks_do_not_run_until_the_body_awaits() {
     let ran = Arc::new(AtomicU32::new(0));
-    let mut tg = TaskGroup::new();
-    for _ in 0..10 {
-        let r = Arc::clone(&ran);
-        tg.spawn(async move {
-            r.fetch_add(1, Ordering::SeqCst);
-        });
-    }
-    assert_eq!(
-        ran.load(Ordering::SeqCst),
-        0,
-        "current-thread runtime: nothing ran yet"
-    );
-    let done = tg.join().await;
+    let ((), done) = scope(Start::Scheduled, async |tg: &mut TaskGroup| {
+        for _ in 0..10 {
+            let r = Arc::clone(&ran);
+            tg.spawn(async move {
+                r.fetch_add(1, Ordering::SeqCst);
+            })?;
+        }
+        assert_eq!(
+            ran.load(Ordering::SeqCst),
+            0,
+            "current-thread runtime: nothing ran yet"
+        );
+        Ok(())
+    })
+    .await
+    .unwrap();
     assert_eq!(ran.load(Ordering::SeqCst), 10);
     assert_eq!(
         done,
@@ -145,102 +175,247 @@ async fn lazy_tasks_do_not_run_until_the_parent_awaits() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn join_waits_for_every_task() {
-    let finished = Arc::new(AtomicU32::new(0));
-    for mut tg in [TaskGroup::new(), TaskGroup::eager()] {
-        finished.store(0, Ordering::SeqCst);
-        for secs in [3, 1, 2] {
-            let f = Arc::clone(&finished);
-            tg.spawn(async move {
-                sleep(Duration::from_secs(secs)).await;
-                f.fetch_add(1, Ordering::SeqCst);
-            });
-        }
-        let start = Instant::now();
-        assert_eq!(tg.join().await.total(), 3);
-        assert_eq!(finished.load(Ordering::SeqCst), 3);
+async fn scope_waits_for_every_task() {
+    for start in [Start::Scheduled, Start::Eager] {
+        let begin = Instant::now();
+        let (handles, done) = scope(start, async |tg: &mut TaskGroup| {
+            let mut handles = Vec::new();
+            for secs in [3, 1, 2] {
+                handles.push(tg.spawn(async move {
+                    sleep(Duration::from_secs(secs)).await;
+                    secs
+                })?);
+            }
+            Ok(handles)
+        })
+        .await
+        .unwrap();
+        assert_eq!(done.total(), 3);
         assert_eq!(
-            start.elapsed(),
+            begin.elapsed(),
             Duration::from_secs(3),
             "the sleeps overlap"
         );
+        let results: Vec<_> = handles.into_iter().map(TaskHandle::result).collect();
+        assert_eq!(results, [Some(3), Some(1), Some(2)], "{start:?}");
     }
 }
 
 #[tokio::test]
 async fn eager_place_is_reused_across_future_types() {
     // Two future types alternate: the scratch place must switch type each time.
-    let mut tg = TaskGroup::eager();
-    let a = tg.spawn(async { 1u8 });
-    let b = tg.spawn(async { String::from("two") });
-    let c = tg.spawn(async { 3u8 });
-    assert_eq!(tg.join().await.eager, 3);
+    let ((a, b, c), done) = scope(Start::Eager, async |tg: &mut TaskGroup| {
+        Ok((
+            tg.spawn(async { 1u8 })?,
+            tg.spawn(async { String::from("two") })?,
+            tg.spawn(async { 3u8 })?,
+        ))
+    })
+    .await
+    .unwrap();
+    assert_eq!(done.eager, 3);
     assert_eq!(
-        (a.into_result(), b.into_result(), c.into_result()),
+        (a.result(), b.result(), c.result()),
         (Some(1), Some("two".to_owned()), Some(3))
     );
 }
 
-#[tokio::test]
-async fn dropping_the_group_aborts_its_tasks() {
-    let dropped = Arc::new(AtomicUsize::new(0));
-    let finished = Arc::new(AtomicUsize::new(0));
-    for mut tg in [TaskGroup::new(), TaskGroup::eager()] {
-        for _ in 0..4 {
-            let guard = DropGuard(Arc::clone(&dropped));
-            let f = Arc::clone(&finished);
-            tg.spawn(async move {
-                let _guard = guard;
-                std::future::pending::<()>().await;
-                f.fetch_add(1, Ordering::SeqCst);
-            });
-        }
-        tokio::task::yield_now().await;
-        drop(tg);
+#[tokio::test(start_paused = true)]
+async fn first_failure_cancels_siblings_and_the_body() {
+    for start in [Start::Scheduled, Start::Eager] {
+        let dropped = counter();
+        let finished = counter();
+        let body_went_on = counter();
+        let begin = Instant::now();
+        let err = scope(start, async |tg: &mut TaskGroup| {
+            for _ in 0..3 {
+                let (guard, f) = (DropGuard(Arc::clone(&dropped)), Arc::clone(&finished));
+                tg.spawn(async move {
+                    let _guard = guard;
+                    sleep(Duration::from_secs(10)).await;
+                    f.fetch_add(1, Ordering::SeqCst);
+                })?;
+            }
+            tg.spawn_fallible(async {
+                sleep(Duration::from_secs(1)).await;
+                Err::<(), _>(anyhow!("boom"))
+            })?;
+            sleep(Duration::from_secs(5)).await;
+            body_went_on.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(messages(&err), ["boom"], "{start:?}");
+        assert_eq!(
+            begin.elapsed(),
+            Duration::from_secs(1),
+            "nothing waited for the sleepers"
+        );
+        assert_eq!(
+            dropped.load(Ordering::SeqCst),
+            3,
+            "every sibling was dropped"
+        );
+        assert_eq!(finished.load(Ordering::SeqCst), 0);
+        assert_eq!(
+            body_went_on.load(Ordering::SeqCst),
+            0,
+            "the body was cancelled"
+        );
     }
-    // Abort is asynchronous on tokio: give the runtime a turn to drop the futures.
-    for _ in 0..10 {
-        tokio::task::yield_now().await;
-    }
-    assert_eq!(dropped.load(Ordering::SeqCst), 8);
-    assert_eq!(finished.load(Ordering::SeqCst), 0);
 }
 
 #[tokio::test]
-#[should_panic(expected = "child failed")]
-async fn a_child_panic_propagates_out_of_join() {
-    let mut tg = TaskGroup::new();
-    tg.spawn(async { panic!("child failed") });
-    tg.spawn(async {});
-    tg.join().await;
+async fn failures_are_gathered_like_an_exception_group() {
+    // Both tasks fail in the same turn of the runtime, before the group can cancel either.
+    let err = scope(Start::Scheduled, async |tg: &mut TaskGroup| {
+        tg.spawn_fallible(async { Err::<(), _>(anyhow!("first")) })?;
+        tg.spawn_fallible(async { Err::<(), _>(anyhow!("second")) })?;
+        Ok(())
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(messages(&err), ["first", "second"]);
+    assert_eq!(
+        err.to_string(),
+        "unhandled errors in a TaskGroup (2 sub-exceptions); first; second"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_body_error_is_one_of_the_failures() {
+    let dropped = counter();
+    let err = scope(Start::Eager, async |tg: &mut TaskGroup| {
+        let guard = DropGuard(Arc::clone(&dropped));
+        tg.spawn(async move {
+            let _guard = guard;
+            sleep(Duration::from_secs(10)).await;
+        })?;
+        // A task that fails at once, eagerly, then the body's own error in the same turn.
+        tg.spawn_fallible(async { Err::<(), _>(anyhow!("task")) })?;
+        Err::<(), _>(anyhow!("body"))
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(messages(&err), ["task", "body"]);
+    assert_eq!(
+        dropped.load(Ordering::SeqCst),
+        1,
+        "the sleeper was cancelled"
+    );
+}
+
+#[tokio::test]
+async fn a_child_panic_is_a_failure() {
+    for start in [Start::Scheduled, Start::Eager] {
+        let err = scope(start, async |tg: &mut TaskGroup| {
+            tg.spawn(async { panic!("child failed") })?;
+            Ok(())
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(messages(&err), ["panicked: child failed"], "{start:?}");
+    }
+}
+
+#[tokio::test]
+async fn spawn_is_refused_while_shutting_down() {
+    let ran = Arc::new(AtomicU32::new(0));
+    let dropped = counter();
+    let err = scope(Start::Eager, async |tg: &mut TaskGroup| {
+        tg.spawn_fallible(async { Err::<(), _>(anyhow!("first")) })?;
+        let (r, guard) = (Arc::clone(&ran), DropGuard(Arc::clone(&dropped)));
+        let refused = tg.spawn(async move {
+            let _guard = guard;
+            r.fetch_add(1, Ordering::SeqCst);
+        });
+        assert_eq!(refused.unwrap_err(), Refused);
+        Ok(())
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(messages(&err), ["first"]);
+    assert_eq!(
+        ran.load(Ordering::SeqCst),
+        0,
+        "the refused future never ran"
+    );
+    assert_eq!(dropped.load(Ordering::SeqCst), 1, "and was dropped");
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancelling_the_owner_cancels_the_children() {
+    for start in [Start::Scheduled, Start::Eager] {
+        let dropped = counter();
+        let d = Arc::clone(&dropped);
+        let owner = tokio::spawn(async move {
+            scope(start, async |tg: &mut TaskGroup| {
+                for _ in 0..4 {
+                    let guard = DropGuard(Arc::clone(&d));
+                    tg.spawn(async move {
+                        let _guard = guard;
+                        std::future::pending::<()>().await;
+                    })?;
+                }
+                std::future::pending::<()>().await;
+                Ok(())
+            })
+            .await
+        });
+        sleep(Duration::from_secs(1)).await;
+        assert_eq!(
+            dropped.load(Ordering::SeqCst),
+            0,
+            "the children are running"
+        );
+        owner.abort();
+        assert!(owner.await.unwrap_err().is_cancelled());
+        // Aborts take effect when the runtime next polls the tasks.
+        sleep(Duration::from_secs(1)).await;
+        assert_eq!(dropped.load(Ordering::SeqCst), 4, "{start:?}");
+    }
 }
 
 #[test]
-fn many_eager_tasks_on_the_multi_thread_runtime() {
+fn many_tasks_on_the_multi_thread_runtime() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .build()
         .unwrap();
-    let done = rt.block_on(async {
-        tokio::spawn(async {
-            let mut tg = TaskGroup::eager();
-            for i in 0..1_000u32 {
-                tg.spawn(async move {
-                    if i % 2 == 0 {
-                        tokio::task::yield_now().await;
+    for start in [Start::Scheduled, Start::Eager] {
+        let done = rt
+            .block_on(rt.spawn(async move {
+                scope(start, async |tg: &mut TaskGroup| {
+                    for i in 0..2_000u32 {
+                        tg.spawn(async move {
+                            if i % 2 == 0 {
+                                tokio::task::yield_now().await;
+                            }
+                        })?;
                     }
-                });
-            }
-            tg.join().await
-        })
-        .await
-        .unwrap()
-    });
-    assert_eq!(
-        done,
-        Completed {
-            eager: 500,
-            scheduled: 500
+                    Ok(())
+                })
+                .await
+                .map(|((), done)| done)
+            }))
+            .unwrap()
+            .unwrap();
+        match start {
+            Start::Eager => assert_eq!(
+                done,
+                Completed {
+                    eager: 1_000,
+                    scheduled: 1_000
+                }
+            ),
+            Start::Scheduled => assert_eq!(
+                done,
+                Completed {
+                    eager: 0,
+                    scheduled: 2_000
+                }
+            ),
         }
-    );
+    }
 }
