@@ -18,6 +18,9 @@ pub struct Exercise {
     /// The exit code a successful run ends with: `ex_6_4` ends, like its Python original, with
     /// the `QueueShutDown` error and code 1.
     pub expected_exit: i32,
+    /// At most this many measured runs, whatever `--iterations` says: for exercises whose time
+    /// is a fixed sleep, where more runs only cost seconds.
+    pub max_iterations: Option<u32>,
 }
 
 pub const ALL: &[Exercise] = &[
@@ -42,6 +45,7 @@ pub const ALL: &[Exercise] = &[
         reference: "spawn",
         default_tasks: Some(1_000_000),
         expected_exit: 0,
+        max_iterations: None,
     },
     Exercise {
         name: "ex_6_2",
@@ -60,6 +64,7 @@ pub const ALL: &[Exercise] = &[
         reference: "spawn_gather",
         default_tasks: Some(1_000_000),
         expected_exit: 0,
+        max_iterations: None,
     },
     Exercise {
         name: "ex_6_3",
@@ -69,6 +74,7 @@ pub const ALL: &[Exercise] = &[
         reference: "try_id",
         default_tasks: Some(1_000_000),
         expected_exit: 0,
+        max_iterations: None,
     },
     Exercise {
         name: "ex_6_4",
@@ -81,6 +87,46 @@ pub const ALL: &[Exercise] = &[
         reference: "shutdown",
         default_tasks: None,
         expected_exit: 1,
+        max_iterations: None,
+    },
+    Exercise {
+        name: "ex_2_2",
+        chapter: 2,
+        about: "asyncio.Runner (3.11): one runtime and one context for several async calls",
+        variants: &[(
+            "runner",
+            "a Runtime kept for every run() call, each a task in one shared context",
+        )],
+        reference: "runner",
+        default_tasks: None,
+        expected_exit: 0,
+        max_iterations: Some(3),
+    },
+    Exercise {
+        name: "ex_2_7",
+        chapter: 2,
+        about: "asyncio.TaskGroup (3.11) with two tasks sleeping 2 s and 3 s",
+        variants: &[(
+            "taskgroup",
+            "taskgroup::scope: waits for both, cancels the other on a failure",
+        )],
+        reference: "taskgroup",
+        default_tasks: None,
+        expected_exit: 0,
+        max_iterations: Some(3),
+    },
+    Exercise {
+        name: "ex_4_4",
+        chapter: 4,
+        about: "asyncio.Barrier (3.11) of three tasks, printed as it fills and drains",
+        variants: &[(
+            "barrier",
+            "barrier::Barrier with asyncio's states, abort, reset and repr",
+        )],
+        reference: "barrier",
+        default_tasks: None,
+        expected_exit: 0,
+        max_iterations: None,
     },
 ];
 
@@ -177,7 +223,7 @@ mod tests {
     fn unknown_names_list_the_valid_ones() {
         assert_eq!(
             names(&["ex_9_9"]).unwrap_err().0,
-            "unknown exercise 'ex_9_9'; valid exercises: ex_6_1, ex_6_2, ex_6_3, ex_6_4"
+            "unknown exercise 'ex_9_9'; valid exercises: ex_6_1, ex_6_2, ex_6_3, ex_6_4, ex_2_2, ex_2_7, ex_4_4"
         );
         assert_eq!(
             names(&["ex_6_1:lazy"]).unwrap_err().0,

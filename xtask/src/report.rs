@@ -158,6 +158,7 @@ pub fn blocks(
             "Each row ran {} measured processes after {} discarded warmup process(es), one run each; rounds were interleaved (every row once per round), so drift touches every row alike.",
             results.flags.iterations, results.flags.warmup
         ),
+        "Exercises whose time is a fixed sleep (ex_2_2, ex_2_7) run at most 3 times (1 with `--quick`), in the last rounds, with no warmup.".into(),
         "Each process times the same span its Python original times and records it in nanoseconds; the samples of a row are merged into one HDR histogram (3 significant digits).".into(),
         "Speedup: the ratio of geometric means of the reference row and the row; its 95% confidence interval is Welch's t interval on the log samples.".into(),
         format!(

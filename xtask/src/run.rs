@@ -102,6 +102,8 @@ pub struct Target {
     pub exe: PathBuf,
     pub args: Vec<String>,
     pub expected_exit: i32,
+    /// At most this many measured runs (see `Exercise::max_iterations`).
+    pub max_iterations: Option<u32>,
 }
 
 /// Targets for the selected exercise variants, every flavor, from binaries in `bin_dir`.
@@ -136,6 +138,7 @@ pub fn targets(
                 exe: bin_dir.join(ex.name),
                 args,
                 expected_exit: ex.expected_exit,
+                max_iterations: ex.max_iterations,
             });
         }
     }
@@ -184,6 +187,13 @@ pub fn execute(
                 progress.step(&label, "skipped: failed before");
                 continue;
             }
+            // A capped row (a fixed sleep) runs no warmup, only in the last rounds.
+            if let Some(cap) = target.max_iterations
+                && round < rounds.saturating_sub(cap.min(schedule.iterations))
+            {
+                progress.step(&label, "skipped: a capped row runs only in the last rounds");
+                continue;
+            }
             let ran = run_process(target, schedule.timeout, &scratch.join(format!("{i}")))?;
             processes += 1;
             overhead_total += u128::from(ran.overhead_ns);
@@ -191,7 +201,7 @@ pub fn execute(
             match ran.result {
                 Ok(s) => {
                     let shown = s.last().map(|&ns| fmt_ns(ns as f64)).unwrap_or_default();
-                    if round >= schedule.warmup {
+                    if round >= schedule.warmup || target.max_iterations.is_some() {
                         samples[i].extend(s);
                         progress.step(&label, &shown);
                     } else {

@@ -20,6 +20,7 @@ fn fixture(variant: &str) -> Target {
             "1000".into(),
         ],
         expected_exit: 0,
+        max_iterations: None,
     }
 }
 
@@ -116,4 +117,24 @@ fn rows_match_across_runs_by_their_key() {
     assert_eq!(a.key(), b.key());
     let other: RowKey = common::key("ex_6_1", "eager", "multi", Some(1_000_000));
     assert_ne!(a.key(), other);
+}
+
+#[test]
+fn a_capped_row_stops_after_its_cap() {
+    let dir = common::scratch("capped");
+    let mut capped = fixture("ok");
+    capped.max_iterations = Some(1);
+    let schedule = Schedule {
+        warmup: 1,
+        iterations: 3,
+        timeout: Duration::from_secs(10),
+    };
+    let measured = execute(&[capped], schedule, &dir, &Progress::quiet()).unwrap();
+    assert_eq!(measured.rows[0].samples_ns.len(), 1);
+    assert_eq!(
+        measured.overhead.unwrap().processes,
+        1,
+        "no warmup, one measured run"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -27,11 +27,13 @@
 pub mod cli;
 pub mod harness;
 mod histogram;
+mod lines;
 mod result;
 pub mod testing;
 
 pub use harness::{FailedAfter, run_as_task, runtime};
 pub use histogram::{HIGHEST_NS, Recorder, SIGNIFICANT_DIGITS, Summary, new_histogram};
+pub use lines::Lines;
 pub use result::{SCHEMA, TimingResult, write_atomic};
 
 /// Seconds as Python's `print(f'{t}')` shows a float, but always in plain decimal notation

@@ -1,0 +1,30 @@
+//! ex_2_7 as a user runs it: its flags. (Its lines, which take 3 s of real sleeping, are
+//! checked by the unit test under a paused clock.)
+
+use timing::testing::{assert_usage_error, run};
+
+const EXE: &str = env!("CARGO_BIN_EXE_ex_2_7");
+
+#[test]
+fn bad_flags_get_one_line_and_exit_code_2() {
+    assert_usage_error(
+        &run(EXE, &["--variant", "joinset"]),
+        "ex_2_7: unknown variant 'joinset'",
+        "taskgroup",
+    );
+    assert_usage_error(
+        &run(EXE, &["--repeat", "x"]),
+        "ex_2_7: --repeat needs a whole number",
+        "1 to",
+    );
+}
+
+#[test]
+fn help_says_what_it_shows() {
+    let ran = run(EXE, &["-h"]);
+    assert_eq!(ran.code, Some(0));
+    assert!(
+        ran.stdout[0].starts_with("ex_2_7: a TaskGroup of two sleeping tasks"),
+        "{ran:?}"
+    );
+}

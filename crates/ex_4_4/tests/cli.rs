@@ -1,0 +1,41 @@
+//! ex_4_4 as a user runs it: the four lines of the original, and its flags.
+
+use timing::testing::{assert_usage_error, run};
+
+const EXE: &str = env!("CARGO_BIN_EXE_ex_4_4");
+
+#[test]
+fn prints_the_barrier_as_python_prints_it() {
+    let ran = run(EXE, &[]);
+    assert_eq!(ran.code, Some(0), "{ran:?}");
+    assert_eq!(ran.stdout.len(), 4, "{ran:?}");
+    let states = [
+        "[filling, waiters:2/3]>",
+        "[draining, waiters:0/3]>",
+        "[filling, waiters:0/3]>",
+    ];
+    for (line, state) in [&ran.stdout[0], &ran.stdout[1], &ran.stdout[3]]
+        .into_iter()
+        .zip(states)
+    {
+        let rest = line
+            .strip_prefix("<barrier::Barrier object at 0x")
+            .expect("a repr");
+        assert!(rest.ends_with(&format!(" {state}")), "{line}");
+    }
+    assert_eq!(ran.stdout[2], "barrier passed");
+}
+
+#[test]
+fn bad_flags_get_one_line_and_exit_code_2() {
+    assert_usage_error(
+        &run(EXE, &["--variant", "tokio"]),
+        "ex_4_4: unknown variant 'tokio'",
+        "barrier",
+    );
+    assert_usage_error(
+        &run(EXE, &["--tasks", "3"]),
+        "ex_4_4: --tasks does not apply",
+        "--variant",
+    );
+}
