@@ -21,6 +21,8 @@ pub struct Exercise {
     /// At most this many measured runs, whatever `--iterations` says: for exercises whose time
     /// is a fixed sleep, where more runs only cost seconds.
     pub max_iterations: Option<u32>,
+    /// The oldest Python its script (`scripts/python/<name>.py`) runs on.
+    pub python_needs: (u32, u32),
 }
 
 pub const ALL: &[Exercise] = &[
@@ -45,6 +47,7 @@ pub const ALL: &[Exercise] = &[
         reference: "spawn",
         default_tasks: Some(1_000_000),
         expected_exit: 0,
+        python_needs: (3, 12),
         max_iterations: None,
     },
     Exercise {
@@ -64,6 +67,7 @@ pub const ALL: &[Exercise] = &[
         reference: "spawn_gather",
         default_tasks: Some(1_000_000),
         expected_exit: 0,
+        python_needs: (3, 10),
         max_iterations: None,
     },
     Exercise {
@@ -74,6 +78,7 @@ pub const ALL: &[Exercise] = &[
         reference: "try_id",
         default_tasks: Some(1_000_000),
         expected_exit: 0,
+        python_needs: (3, 10),
         max_iterations: None,
     },
     Exercise {
@@ -87,6 +92,7 @@ pub const ALL: &[Exercise] = &[
         reference: "shutdown",
         default_tasks: None,
         expected_exit: 1,
+        python_needs: (3, 13),
         max_iterations: None,
     },
     Exercise {
@@ -100,6 +106,7 @@ pub const ALL: &[Exercise] = &[
         reference: "runner",
         default_tasks: None,
         expected_exit: 0,
+        python_needs: (3, 11),
         max_iterations: Some(3),
     },
     Exercise {
@@ -113,6 +120,7 @@ pub const ALL: &[Exercise] = &[
         reference: "taskgroup",
         default_tasks: None,
         expected_exit: 0,
+        python_needs: (3, 11),
         max_iterations: Some(3),
     },
     Exercise {
@@ -126,6 +134,7 @@ pub const ALL: &[Exercise] = &[
         reference: "barrier",
         default_tasks: None,
         expected_exit: 0,
+        python_needs: (3, 11),
         max_iterations: None,
     },
 ];

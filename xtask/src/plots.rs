@@ -111,8 +111,17 @@ pub struct Bar {
     pub interval: Option<(f64, f64)>,
 }
 
-/// Horizontal bars on a log scale, first at the top, with a red line at 1.
-pub fn bars(title: &str, axis: &str, bars: &[Bar]) -> anyhow::Result<String> {
+/// What a bar chart's values are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Ratios: labelled `3.0×`, with a red line at 1×.
+    Times,
+    /// Durations in nanoseconds.
+    Nanos,
+}
+
+/// Horizontal bars on a log scale, first at the top.
+pub fn bars(title: &str, axis: &str, unit: Unit, bars: &[Bar]) -> anyhow::Result<String> {
     let all = bars.iter().flat_map(|b| {
         let (l, h) = b.interval.unwrap_or((b.value, b.value));
         [b.value, l, h]
@@ -150,7 +159,10 @@ pub fn bars(title: &str, axis: &str, bars: &[Bar]) -> anyhow::Result<String> {
                     String::new()
                 }
             })
-            .x_label_formatter(&|x| format!("{}×", trim_float(*x)))
+            .x_label_formatter(&|x| match unit {
+                Unit::Times => format!("{}×", trim_float(*x)),
+                Unit::Nanos => fmt_ns(*x),
+            })
             .draw()
             .map_err(draw_error)?;
         for (
@@ -177,12 +189,14 @@ pub fn bars(title: &str, axis: &str, bars: &[Bar]) -> anyhow::Result<String> {
                     .map_err(draw_error)?;
             }
         }
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(1.0, -0.5), (1.0, n as f64 - 0.5)],
-                RED.stroke_width(1),
-            )))
-            .map_err(draw_error)?;
+        if unit == Unit::Times {
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(1.0, -0.5), (1.0, n as f64 - 0.5)],
+                    RED.stroke_width(1),
+                )))
+                .map_err(draw_error)?;
+        }
         root.present().map_err(draw_error)?;
     }
     Ok(svg)
@@ -232,7 +246,7 @@ mod tests {
             value: 3.0,
             interval: Some((2.0, 4.0)),
         };
-        let svg = bars("b", "speedup", &[bar]).unwrap();
+        let svg = bars("b", "speedup", Unit::Times, &[bar]).unwrap();
         assert!(svg.contains("<rect"));
     }
 }

@@ -8,7 +8,7 @@
 //! | `run_id` | string | the run folder's name, a UTC timestamp like `20261126T101500Z` |
 //! | `started_utc`, `finished_utc` | string | RFC 3339 times, UTC |
 //! | `environment` | object | `cpu_model`, `cores`, `os`, `kernel`, `rustc`, `tokio`, `git_commit`, `git_dirty`, `load_before`/`load_after` (1, 5, 15-minute load averages, or null), `governor_before`/`governor_after` (CPU frequency governor, or null) |
-//! | `flags` | object | the flags of the run: `iterations`, `warmup`, `tasks` (null: each exercise's default), `flavors`, `timeout_secs`, `quick`, `python`, `selection`, `baseline` |
+//! | `flags` | object | the flags of the run: `iterations`, `warmup`, `tasks` (null: each exercise's default), `flavors`, `timeout_secs`, `quick`, `python` (as given), `python_iterations`, `python_found` (the interpreters found, or why none ran), `selection`, `baseline` |
 //! | `harness_overhead` | object or null | `processes`, `mean_ns`, `max_ns`: the runner's own time per exercise process, outside the process' lifetime |
 //! | `rows` | array | one per (exercise, variant, implementation, flavor, tasks), below |
 //!
@@ -16,8 +16,10 @@
 //! or null), `tasks` (null where no count applies), `samples_ns` (one per measured process, in
 //! order), `histogram` (the merged HDR histogram: `significant_digits`, `highest_ns`, and
 //! `buckets`, a list of `[value_ns, count]` for every non-empty bucket), `summary` (the timing
-//! crate's summary of the histogram, or null with no samples) and `failure` (null, or `reason`
-//! and `stderr_tail`).
+//! crate's summary of the histogram, or null with no samples), `failure` (null, or `reason`
+//! and `stderr_tail`) and `skipped` (null, or why the row did not run, e.g. `needs 3.12+`).
+//! CPython rows have `variant` `"asyncio"`, `implementation` `"cpython-3.12.1"` and `flavor`
+//! null.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -68,6 +70,11 @@ pub struct Flags {
     pub timeout_secs: u64,
     pub quick: bool,
     pub python: Vec<String>,
+    #[serde(default)]
+    pub python_iterations: u32,
+    /// The interpreters found (or why none ran), as the report's header says it.
+    #[serde(default)]
+    pub python_found: String,
     pub selection: Vec<String>,
     pub baseline: Option<String>,
 }
@@ -90,6 +97,9 @@ pub struct Row {
     pub histogram: SerializedHistogram,
     pub summary: Option<Summary>,
     pub failure: Option<Failure>,
+    /// Why the row did not run although nothing failed, e.g. `needs 3.12+`.
+    #[serde(default)]
+    pub skipped: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -146,6 +156,15 @@ impl Row {
             histogram: SerializedHistogram::of(&h),
             summary,
             failure,
+            skipped: None,
+        }
+    }
+
+    /// A row that was not run, and why (not a failure).
+    pub fn skipped(key: RowKey, why: String) -> Self {
+        Self {
+            skipped: Some(why),
+            ..Self::new(key, Vec::new(), None)
         }
     }
 
@@ -159,12 +178,18 @@ impl Row {
         }
     }
 
-    /// How the report names the row within its exercise: `eager (current)`.
+    /// How the report names the row within its exercise: `eager (current)`, `CPython 3.12.1`.
     pub fn label(&self) -> String {
-        match &self.flavor {
-            Some(f) => format!("{} ({f})", self.variant),
-            None => format!("{} ({})", self.variant, self.implementation),
+        match (&self.flavor, self.implementation.strip_prefix("cpython-")) {
+            (Some(f), _) => format!("{} ({f})", self.variant),
+            (None, Some(version)) => format!("CPython {version}"),
+            (None, None) => format!("{} ({})", self.variant, self.implementation),
         }
+    }
+
+    /// Whether the row is a CPython run.
+    pub fn is_python(&self) -> bool {
+        self.implementation.starts_with("cpython-")
     }
 }
 

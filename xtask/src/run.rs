@@ -13,7 +13,7 @@ use timing::TimingResult;
 
 use crate::exercises::{self, Exercise};
 use crate::results::{self, Failure, Flags, Layout, Overhead, Row, RowKey, RunResults};
-use crate::{UsageError, env, report, workspace_root};
+use crate::{env, python, report, workspace_root};
 
 /// Task count and iterations of `--quick`.
 pub const QUICK_TASKS: u64 = 100_000;
@@ -64,10 +64,13 @@ pub struct RunFlags {
     /// Compare this run with baseline NAME (or a results.json) in the report
     #[arg(long, value_name = "NAME")]
     pub baseline: Option<String>,
-    /// CPython interpreters: auto, none, or a path (repeatable). Recorded; the CPython runs are
-    /// not part of this build yet.
+    /// CPython interpreters to run the chapter's Python under: auto (every CPython 3.10+ on
+    /// PATH and under pyenv), none, or an interpreter's path (repeatable)
     #[arg(long, value_name = "auto|none|PATH", default_value = "auto")]
     pub python: Vec<String>,
+    /// Measured runs of each CPython row [default: 3; 1 with --quick]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000))]
+    pub python_iterations: Option<u32>,
     /// Smoke run: 100000 tasks, 3 iterations
     #[arg(long)]
     pub quick: bool,
@@ -90,6 +93,11 @@ impl RunFlags {
         })
     }
 
+    fn python_iterations(&self) -> u32 {
+        self.python_iterations
+            .unwrap_or(if self.quick { 1 } else { 3 })
+    }
+
     fn tasks(&self) -> Option<u64> {
         self.tasks.or(self.quick.then_some(QUICK_TASKS))
     }
@@ -102,8 +110,35 @@ pub struct Target {
     pub exe: PathBuf,
     pub args: Vec<String>,
     pub expected_exit: i32,
-    /// At most this many measured runs (see `Exercise::max_iterations`).
-    pub max_iterations: Option<u32>,
+    /// Runs first, discarded.
+    pub warmup: u32,
+    /// Measured runs.
+    pub runs: u32,
+}
+
+/// How many runs a row gets.
+#[derive(Debug, Clone, Copy)]
+pub struct Runs {
+    pub warmup: u32,
+    pub iterations: u32,
+    /// Measured runs of each CPython row.
+    pub python_iterations: u32,
+    /// Replaces an exercise's `max_iterations` cap (`--quick`: 1).
+    pub cap_override: Option<u32>,
+}
+
+impl Runs {
+    /// `(warmup, runs)` for a row of `ex` with `iterations` asked for: a capped (sleep-bound)
+    /// exercise runs no warmup and at most its cap.
+    fn of(&self, ex: &Exercise, iterations: u32) -> (u32, u32) {
+        match ex
+            .max_iterations
+            .map(|cap| self.cap_override.unwrap_or(cap))
+        {
+            Some(cap) => (0, iterations.min(cap)),
+            None => (self.warmup, iterations),
+        }
+    }
 }
 
 /// Targets for the selected exercise variants, every flavor, from binaries in `bin_dir`.
@@ -111,6 +146,7 @@ pub fn targets(
     selection: &[(&'static Exercise, &'static str)],
     flavors: &[&str],
     tasks: Option<u64>,
+    runs: Runs,
     bin_dir: &Path,
 ) -> Vec<Target> {
     let mut out = Vec::new();
@@ -138,19 +174,63 @@ pub fn targets(
                 exe: bin_dir.join(ex.name),
                 args,
                 expected_exit: ex.expected_exit,
-                max_iterations: ex.max_iterations,
+                warmup: runs.of(ex, runs.iterations).0,
+                runs: runs.of(ex, runs.iterations).1,
             });
         }
     }
     out
 }
 
-/// How often and how long to run the targets.
-#[derive(Debug, Clone, Copy)]
-pub struct Schedule {
-    pub warmup: u32,
-    pub iterations: u32,
-    pub timeout: Duration,
+/// CPython rows for the selected exercises (one per exercise, whatever variants were chosen),
+/// under every interpreter: targets to run, and rows skipped because the interpreter is older
+/// than the exercise needs.
+pub fn python_targets(
+    selection: &[(&'static Exercise, &'static str)],
+    interpreters: &[python::Interpreter],
+    tasks: Option<u64>,
+    runs: Runs,
+    scripts: &Path,
+) -> (Vec<Target>, Vec<Row>) {
+    let mut exercises: Vec<&Exercise> = selection.iter().map(|(e, _)| *e).collect();
+    exercises.dedup_by_key(|e| e.name);
+    let (mut targets, mut skipped) = (Vec::new(), Vec::new());
+    for interpreter in interpreters {
+        for ex in &exercises {
+            let tasks = ex.default_tasks.map(|default| tasks.unwrap_or(default));
+            let key = RowKey {
+                exercise: ex.name.into(),
+                variant: "asyncio".into(),
+                implementation: interpreter.implementation(),
+                flavor: None,
+                tasks,
+            };
+            if !interpreter.at_least(ex.python_needs) {
+                let (major, minor) = ex.python_needs;
+                skipped.push(Row::skipped(key, format!("needs {major}.{minor}+")));
+                continue;
+            }
+            let mut args = vec![
+                scripts
+                    .join(format!("{}.py", ex.name))
+                    .display()
+                    .to_string(),
+            ];
+            if let Some(n) = tasks {
+                args.extend(["--tasks".into(), n.to_string()]);
+            }
+            targets.push(Target {
+                key,
+                exe: interpreter.path.clone(),
+                args,
+                expected_exit: ex.expected_exit,
+                // In-process timing: the interpreter's start-up is outside every sample.
+                warmup: 0,
+                runs: runs.of(ex, runs.python_iterations).1,
+            });
+        }
+    }
+    (targets, skipped)
 }
 
 /// What `execute` measured.
@@ -160,18 +240,19 @@ pub struct Measured {
     pub overhead: Option<Overhead>,
 }
 
-/// Runs every target `warmup + iterations` times, round-robin: each round runs every target
-/// once, so drift on a shared machine touches every row alike. Warmup rounds are discarded. A
-/// target that fails is recorded with its reason and the tail of its stderr, and not run again.
+/// Runs every target `warmup + runs` times, round-robin: each round runs every target due in
+/// it once, so drift on a shared machine touches every row alike; targets with fewer runs take
+/// part in the last rounds only. Warmup runs are discarded. A target that fails is recorded
+/// with its reason and the tail of its stderr, and not run again.
 pub fn execute(
     targets: &[Target],
-    schedule: Schedule,
+    timeout: Duration,
     scratch: &Path,
     progress: &Progress,
 ) -> anyhow::Result<Measured> {
     fs::create_dir_all(scratch).with_context(|| format!("creating {}", scratch.display()))?;
-    let rounds = schedule.warmup + schedule.iterations;
-    progress.start(u64::from(rounds) * targets.len() as u64);
+    let rounds = targets.iter().map(|t| t.warmup + t.runs).max().unwrap_or(0);
+    progress.start(targets.iter().map(|t| u64::from(t.warmup + t.runs)).sum());
     let mut samples: Vec<Vec<u64>> = vec![Vec::new(); targets.len()];
     let mut failures: Vec<Option<Failure>> = vec![None; targets.len()];
     let (mut overhead_total, mut overhead_max, mut processes) = (0u128, 0u64, 0u64);
@@ -181,27 +262,28 @@ pub fn execute(
                 "{}:{} ({})",
                 target.key.exercise,
                 target.key.variant,
-                target.key.flavor.as_deref().unwrap_or("-")
+                target
+                    .key
+                    .flavor
+                    .as_deref()
+                    .unwrap_or(&target.key.implementation)
             );
             if failures[i].is_some() {
                 progress.step(&label, "skipped: failed before");
                 continue;
             }
-            // A capped row (a fixed sleep) runs no warmup, only in the last rounds.
-            if let Some(cap) = target.max_iterations
-                && round < rounds.saturating_sub(cap.min(schedule.iterations))
-            {
-                progress.step(&label, "skipped: a capped row runs only in the last rounds");
-                continue;
+            let first = rounds - (target.warmup + target.runs);
+            if round < first {
+                continue; // not due yet
             }
-            let ran = run_process(target, schedule.timeout, &scratch.join(format!("{i}")))?;
+            let ran = run_process(target, timeout, &scratch.join(format!("{i}")))?;
             processes += 1;
             overhead_total += u128::from(ran.overhead_ns);
             overhead_max = overhead_max.max(ran.overhead_ns);
             match ran.result {
                 Ok(s) => {
                     let shown = s.last().map(|&ns| fmt_ns(ns as f64)).unwrap_or_default();
-                    if round >= schedule.warmup || target.max_iterations.is_some() {
+                    if round >= first + target.warmup {
                         samples[i].extend(s);
                         progress.step(&label, &shown);
                     } else {
@@ -394,7 +476,8 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
         Some(name) => Some(RunResults::read(&layout.resolve_baseline(name)?)?),
         None => None,
     };
-    let python = check_python(&flags.python)?;
+    let python = python::resolve(&flags.python)?;
+    eprintln!("CPython: {}", python.note);
 
     let root = workspace_root()?;
     let mut names: Vec<&str> = selection.iter().map(|(e, _)| e.name).collect();
@@ -407,29 +490,43 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    eprintln!(
-        "run {run_id}: {} rows",
-        selection.len() * flags.flavor.names().len()
-    );
     let started = results::now_secs();
     let mut environment = env::capture(&root);
-    let schedule = Schedule {
+    let runs = Runs {
         warmup: flags.warmup,
         iterations: flags.iterations(),
-        timeout: Duration::from_secs(flags.timeout),
+        python_iterations: flags.python_iterations(),
+        cap_override: flags.quick.then_some(1),
     };
-    let targets = targets(
+    let mut targets = targets(
         &selection,
         flags.flavor.names(),
         flags.tasks(),
+        runs,
         &root.join("target").join("release"),
     );
+    let (python_targets, skipped) = python_targets(
+        &selection,
+        &python.interpreters,
+        flags.tasks(),
+        runs,
+        &root.join("scripts").join("python"),
+    );
+    targets.extend(python_targets);
+    eprintln!("run {run_id}: {} rows", targets.len());
     let scratch = run_dir.join(".scratch");
-    let measured = execute(&targets, schedule, &scratch, &Progress::for_stderr())?;
+    let measured = execute(
+        &targets,
+        Duration::from_secs(flags.timeout),
+        &scratch,
+        &Progress::for_stderr(),
+    )?;
     let _ = fs::remove_dir_all(&scratch);
     environment.load_after = env::load_average();
     environment.governor_after = env::governor();
 
+    let mut rows = measured.rows;
+    rows.extend(skipped);
     let results = RunResults {
         schema: results::SCHEMA.into(),
         run_id,
@@ -437,18 +534,20 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
         finished_utc: results::utc(results::now_secs()).1,
         environment,
         flags: Flags {
-            iterations: schedule.iterations,
-            warmup: schedule.warmup,
+            iterations: runs.iterations,
+            warmup: runs.warmup,
             tasks: flags.tasks(),
             flavors: flags.flavor.names().iter().map(|s| s.to_string()).collect(),
             timeout_secs: flags.timeout,
             quick: flags.quick,
-            python,
+            python: flags.python.clone(),
+            python_iterations: runs.python_iterations,
+            python_found: python.note,
             selection: specs.to_vec(),
             baseline: flags.baseline.clone(),
         },
         harness_overhead: measured.overhead,
-        rows: measured.rows,
+        rows,
     };
     results.write(&run_dir.join("results.json"))?;
     report::write(
@@ -472,23 +571,6 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// `--python` values: `auto`, `none` or an existing file, and not `none` beside others.
-fn check_python(values: &[String]) -> Result<Vec<String>, UsageError> {
-    for v in values {
-        if v != "auto" && v != "none" && !Path::new(v).is_file() {
-            return Err(UsageError(format!(
-                "--python '{v}' is not auto, none or an existing interpreter file"
-            )));
-        }
-    }
-    if values.len() > 1 && values.iter().any(|v| v == "none") {
-        return Err(UsageError(
-            "--python none cannot be combined with other --python values".into(),
-        ));
-    }
-    Ok(values.to_vec())
 }
 
 fn build_release(root: &Path, names: &[&str]) -> anyhow::Result<()> {
@@ -548,16 +630,21 @@ mod tests {
     }
 
     #[test]
-    fn python_flag_values_are_checked() {
-        assert!(check_python(&["auto".into()]).is_ok());
-        assert!(check_python(&["/no/such/python".into()]).is_err());
-        assert!(check_python(&["none".into(), "auto".into()]).is_err());
-    }
-
-    #[test]
     fn targets_skip_tasks_where_no_count_applies() {
         let sel = exercises::select(&["ex_6_4".into(), "ex_6_3".into()]).unwrap();
-        let t = targets(&sel, &["current", "multi"], Some(10), Path::new("/bin"));
+        let runs = Runs {
+            warmup: 1,
+            iterations: 10,
+            python_iterations: 3,
+            cap_override: None,
+        };
+        let t = targets(
+            &sel,
+            &["current", "multi"],
+            Some(10),
+            runs,
+            Path::new("/bin"),
+        );
         assert_eq!(t.len(), 4);
         assert!(!t[0].args.contains(&"--tasks".to_string()));
         assert_eq!(t[0].key.tasks, None);

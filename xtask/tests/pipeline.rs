@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use xtask::report;
 use xtask::results::{Row, RowKey, RunResults};
-use xtask::run::{Progress, Schedule, Target, execute};
+use xtask::run::{Progress, Target, execute};
 
 fn fixture(variant: &str) -> Target {
     Target {
@@ -20,7 +20,8 @@ fn fixture(variant: &str) -> Target {
             "1000".into(),
         ],
         expected_exit: 0,
-        max_iterations: None,
+        warmup: 1,
+        runs: 3,
     }
 }
 
@@ -37,12 +38,13 @@ fn run_results_and_report_with_processes_that_sleep_fail_crash_and_hang() {
         .into_iter()
         .map(fixture)
         .collect();
-    let schedule = Schedule {
-        warmup: 1,
-        iterations: 3,
-        timeout: Duration::from_secs(2),
-    };
-    let measured = execute(&targets, schedule, &dir.join("scratch"), &Progress::quiet()).unwrap();
+    let measured = execute(
+        &targets,
+        Duration::from_secs(2),
+        &dir.join("scratch"),
+        &Progress::quiet(),
+    )
+    .unwrap();
     let rows = &measured.rows;
     assert_eq!(rows.len(), 6);
 
@@ -120,21 +122,24 @@ fn rows_match_across_runs_by_their_key() {
 }
 
 #[test]
-fn a_capped_row_stops_after_its_cap() {
+fn rows_with_fewer_runs_take_part_in_the_last_rounds() {
     let dir = common::scratch("capped");
-    let mut capped = fixture("ok");
-    capped.max_iterations = Some(1);
-    let schedule = Schedule {
-        warmup: 1,
-        iterations: 3,
-        timeout: Duration::from_secs(10),
-    };
-    let measured = execute(&[capped], schedule, &dir, &Progress::quiet()).unwrap();
+    let mut few = fixture("ok");
+    (few.warmup, few.runs) = (0, 1);
+    let many = fixture("slow");
+    let measured = execute(
+        &[few, many],
+        Duration::from_secs(10),
+        &dir,
+        &Progress::quiet(),
+    )
+    .unwrap();
     assert_eq!(measured.rows[0].samples_ns.len(), 1);
+    assert_eq!(measured.rows[1].samples_ns.len(), 3);
     assert_eq!(
         measured.overhead.unwrap().processes,
-        1,
-        "no warmup, one measured run"
+        1 + 4,
+        "no warmup for the short row"
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

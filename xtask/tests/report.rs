@@ -37,9 +37,9 @@ fn html_is_one_self_contained_page_with_a_plot_per_exercise() {
             .map(|it| it.count())
             .unwrap_or(0)
     };
-    // Four exercises ran: one percentile plot each, plus the speedup chart.
-    assert_eq!(count("svg"), 5);
-    assert_eq!(count("figure"), 5);
+    // Four exercises ran: one percentile plot each, plus the cost-per-task and speedup charts.
+    assert_eq!(count("svg"), 6);
+    assert_eq!(count("figure"), 6);
     // One table per exercise, the claims, the failures.
     assert_eq!(count("table"), 6);
     assert_eq!(count("style"), 1);
@@ -64,6 +64,7 @@ fn html_is_one_self_contained_page_with_a_plot_per_exercise() {
             "ex_6_2: gather over lazily started no-op coroutines",
             "ex_6_3: current-task look-up, many times over (asyncio.current_task)",
             "ex_6_4: Queue.shutdown (Python 3.13): a put after shutdown fails",
+            "Cost per task",
             "Speedups",
             "Claims",
             "Failures",
@@ -78,23 +79,21 @@ fn html_is_one_self_contained_page_with_a_plot_per_exercise() {
 
 #[test]
 fn claims_hold_or_not_by_the_interval() {
-    let md = markdown(&common::sample_run(), None);
+    let rust_pair = |md: &str| {
+        md.lines()
+            .find(|l| l.starts_with("| An eager TaskGroup") && l.contains("the same pair in Rust"))
+            .expect("the Rust claim row")
+            .to_owned()
+    };
     // join_all ≈ 80 ms over eager ≈ 1 ms: far beyond 4×.
-    let line = md
-        .lines()
-        .find(|l| l.starts_with("| An eager TaskGroup"))
-        .unwrap();
+    let line = rust_pair(&markdown(&common::sample_run(), None));
     assert!(line.ends_with("| yes |"), "{line}");
     // Rows missing: the claim is not measured rather than failed.
     let run = common::results(
         "r",
         vec![common::row("ex_6_1", "eager", "current", &[1, 2, 3])],
     );
-    let md = markdown(&run, None);
-    let line = md
-        .lines()
-        .find(|l| l.starts_with("| An eager TaskGroup"))
-        .unwrap();
+    let line = rust_pair(&markdown(&run, None));
     assert!(line.ends_with("| not measured |"), "{line}");
 }
 

@@ -66,6 +66,8 @@ pub fn results(run_id: &str, rows: Vec<Row>) -> RunResults {
             timeout_secs: 300,
             quick: false,
             python: vec!["auto".into()],
+            python_iterations: 3,
+            python_found: "CPython 3.12.1 (/opt/python3.12)".into(),
             selection: vec![],
             baseline: None,
         },
@@ -128,6 +130,18 @@ pub fn sample_run() -> RunResults {
             ),
         ],
     )
+}
+
+/// A CPython row of `exercise` under `version` (`3.12.1`).
+pub fn python_row(exercise: &str, version: &str, samples: &[u64]) -> Row {
+    let key = RowKey {
+        exercise: exercise.into(),
+        variant: "asyncio".into(),
+        implementation: format!("cpython-{version}"),
+        flavor: None,
+        tasks: Some(1_000_000),
+    };
+    Row::new(key, samples.to_vec(), None)
 }
 
 /// A fresh, empty folder for one test.

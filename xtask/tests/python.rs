@@ -1,0 +1,319 @@
+//! The CPython side: finding interpreters, and the chapter's Python exercises themselves.
+#![allow(clippy::unwrap_used)] // helpers of tests: a failed unwrap is a failed test
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use xtask::doc;
+use xtask::python::{self, Interpreter};
+use xtask::report;
+
+/// A stand-in interpreter that answers the version probe with `CPython <version>`.
+fn fake_python(path: &Path, implementation: &str, version: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let words = version.replace('.', " ");
+    std::fs::write(path, format!("#!/bin/sh\necho {implementation} {words}\n")).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn versions(found: &[Interpreter]) -> Vec<String> {
+    found.iter().map(Interpreter::implementation).collect()
+}
+
+#[test]
+fn discovery_reads_pyenv_and_path_keeps_cpython_3_10_and_newer_once_each() {
+    let dir = common::scratch("discover");
+    let pyenv = dir.join("pyenv");
+    fake_python(
+        &pyenv.join("versions/3.12.1/bin/python3"),
+        "CPython",
+        "3.12.1",
+    );
+    fake_python(
+        &pyenv.join("versions/3.9.18/bin/python3"),
+        "CPython",
+        "3.9.18",
+    );
+    fake_python(
+        &pyenv.join("versions/pypy3.10/bin/python3"),
+        "PyPy",
+        "3.10.14",
+    );
+    let bin = dir.join("bin");
+    fake_python(&bin.join("python3"), "CPython", "3.11.7");
+    fake_python(&bin.join("python3.12"), "CPython", "3.12.1"); // the same version again
+    fake_python(&bin.join("python3.13"), "CPython", "3.13.0");
+    fake_python(&bin.join("python3.13-config"), "CPython", "3.99.0"); // not an interpreter name
+    let path = std::env::join_paths([bin.clone(), dir.join("no-such-dir")]).unwrap();
+
+    let found = python::discover(Some(&path), Some(&pyenv));
+    assert_eq!(
+        versions(&found),
+        ["cpython-3.11.7", "cpython-3.12.1", "cpython-3.13.0"]
+    );
+    // The pyenv copy of 3.12.1 came first, so it is the one kept.
+    assert!(found[1].path.starts_with(&pyenv), "{:?}", found[1]);
+    assert!(python::discover(None, None).is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_explicit_interpreter_is_checked() {
+    let dir = common::scratch("explicit");
+    let old = dir.join("python3.9");
+    fake_python(&old, "CPython", "3.9.18");
+    let err = python::resolve(&[old.display().to_string()]).unwrap_err();
+    assert!(
+        err.0.contains("this project runs CPython 3.10 or newer"),
+        "{err}"
+    );
+    let good = dir.join("python3.12");
+    fake_python(&good, "CPython", "3.12.1");
+    let choice = python::resolve(&[good.display().to_string()]).unwrap();
+    assert_eq!(versions(&choice.interpreters), ["cpython-3.12.1"]);
+    assert!(
+        choice.note.starts_with("CPython 3.12.1 ("),
+        "{}",
+        choice.note
+    );
+    let none = python::resolve(&["none".into()]).unwrap();
+    assert!(none.interpreters.is_empty());
+    assert!(python::resolve(&["none".into(), "auto".into()]).is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The `python3` this machine has: required, as the machine image ships it.
+fn python3() -> Interpreter {
+    let path = std::env::split_paths(&std::env::var_os("PATH").unwrap())
+        .map(|d| d.join("python3"))
+        .find(|p| p.is_file())
+        .expect("python3 on PATH");
+    python::probe(&path).expect("python3 is CPython")
+}
+
+fn script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scripts/python")
+        .join(format!("{name}.py"))
+}
+
+struct Ran {
+    code: Option<i32>,
+    stdout: Vec<String>,
+    stderr: String,
+}
+
+fn run_script(py: &Interpreter, name: &str, args: &[&str]) -> Ran {
+    let out = Command::new(&py.path)
+        .arg(script(name))
+        .args(args)
+        .output()
+        .unwrap();
+    Ran {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs `name` with `--json` and checks the result has `repeat` samples in the shared schema.
+fn check_json(py: &Interpreter, name: &str, args: &[&str], repeat: usize, code: i32) -> Ran {
+    let dir = common::scratch(&format!("py-{name}"));
+    let json = dir.join("r.json");
+    let mut all: Vec<&str> = args.to_vec();
+    let repeat_text = repeat.to_string();
+    all.extend(["--repeat", &repeat_text, "--json", json.to_str().unwrap()]);
+    let ran = run_script(py, name, &all);
+    assert_eq!(ran.code, Some(code), "{name}: {}", ran.stderr);
+    // The same schema the Rust side writes: the timing crate reads it.
+    let result = timing::TimingResult::read(&json).unwrap();
+    assert_eq!(result.exercise, name);
+    assert_eq!(result.implementation, py.implementation());
+    assert_eq!(result.flavor, None);
+    assert_eq!(result.samples_ns.len(), repeat);
+    assert_eq!(result.summary.count, repeat as u64);
+    std::fs::remove_dir_all(&dir).unwrap();
+    ran
+}
+
+#[test]
+fn ex_6_2_and_ex_6_3_print_the_chapters_lines_and_write_the_shared_json() {
+    let py = python3();
+    let ran = check_json(&py, "ex_6_2", &["--tasks", "2000"], 2, 0);
+    assert_eq!(ran.stdout.len(), 8, "two runs of four lines");
+    assert_eq!(ran.stdout[0], "Before running gather!");
+    let took = timing::testing::seconds_in(&ran.stdout[1], "It took ", " to run!");
+    assert!(took > 0.0);
+    assert_eq!(
+        ran.stdout[2],
+        "After running gather without eager task factory!"
+    );
+    assert_eq!(
+        ran.stdout[3],
+        "tasks: <_GatheringFuture finished result=[None, None, None, None, None, None, ...]>"
+    );
+
+    let ran = check_json(&py, "ex_6_3", &["--tasks", "1000"], 1, 0);
+    assert_eq!(ran.stdout.len(), 1);
+    assert!(
+        ran.stdout[0].starts_with("It took ") && ran.stdout[0].ends_with('s'),
+        "{:?}",
+        ran.stdout
+    );
+}
+
+#[test]
+fn exercises_that_need_a_newer_python_say_so_or_run() {
+    let py = python3();
+    for (name, needs, lines) in [("ex_6_1", (3, 12), 3), ("ex_4_4", (3, 11), 4)] {
+        if py.at_least(needs) {
+            let ran = check_json(
+                &py,
+                name,
+                if name == "ex_6_1" {
+                    &["--tasks", "1000"]
+                } else {
+                    &[]
+                },
+                1,
+                0,
+            );
+            assert_eq!(ran.stdout.len(), lines, "{name}: {:?}", ran.stdout);
+        } else {
+            let ran = run_script(&py, name, &[]);
+            assert_eq!(ran.code, Some(2));
+            assert!(
+                ran.stderr
+                    .contains(&format!("needs Python {}.{} or newer", needs.0, needs.1)),
+                "{}",
+                ran.stderr
+            );
+        }
+    }
+    if py.at_least((3, 11)) {
+        let ran = run_script(&py, "ex_4_4", &[]);
+        assert_eq!(ran.stdout[2], "barrier passed");
+        assert!(
+            ran.stdout[0].ends_with("[filling, waiters:2/3]>"),
+            "{:?}",
+            ran.stdout
+        );
+    }
+}
+
+#[test]
+fn ex_6_4_fails_like_the_original_and_still_keeps_its_timing() {
+    let py = python3();
+    if py.at_least((3, 13)) {
+        let ran = check_json(&py, "ex_6_4", &[], 2, 1);
+        assert!(
+            ran.stderr.trim_end().ends_with("QueueShutDown"),
+            "{}",
+            ran.stderr
+        );
+    } else {
+        let ran = run_script(&py, "ex_6_4", &[]);
+        assert_eq!(ran.code, Some(2));
+        assert!(
+            ran.stderr.contains("needs Python 3.13 or newer"),
+            "{}",
+            ran.stderr
+        );
+    }
+}
+
+#[test]
+fn python_bad_flags_get_one_line_and_exit_code_2() {
+    let py = python3();
+    for (args, needle) in [
+        (
+            &["--tasks", "0"][..],
+            "ex_6_3: --tasks needs a whole number from 1 to 1000000000, got '0'",
+        ),
+        (
+            &["--bogus"][..],
+            "ex_6_3: unknown flag '--bogus'; valid flags: --tasks, --repeat, --json",
+        ),
+        (
+            &["--json", "/no/such/dir/r.json"][..],
+            "is not a file path in an existing folder",
+        ),
+    ] {
+        let ran = run_script(&py, "ex_6_3", args);
+        assert_eq!(ran.code, Some(2), "{args:?}");
+        assert!(ran.stdout.is_empty());
+        assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
+        assert!(ran.stderr.contains(needle), "{}", ran.stderr);
+    }
+}
+
+#[test]
+fn the_report_puts_cpython_rows_beside_the_rust_ones() {
+    let mut run = common::sample_run();
+    run.rows.push(common::python_row(
+        "ex_6_1",
+        "3.12.1",
+        &[940_000_000, 950_000_000, 945_000_000],
+    ));
+    run.rows.push(common::python_row(
+        "ex_6_2",
+        "3.12.1",
+        &[8_000_000_000, 8_100_000_000, 7_950_000_000],
+    ));
+    run.rows.push(common::python_row(
+        "ex_6_3",
+        "3.10.13",
+        &[230_000_000, 235_000_000, 228_000_000],
+    ));
+    run.rows.push(common::python_row(
+        "ex_6_3",
+        "3.12.1",
+        &[36_000_000, 37_000_000, 35_500_000],
+    ));
+    let mut skipped = common::python_row("ex_6_4", "3.12.1", &[]);
+    skipped.skipped = Some("needs 3.13+".into());
+    run.rows.push(skipped);
+    let md = doc::markdown(&report::blocks(&run, None, false).unwrap());
+    assert!(md.contains("| CPython 3.12.1 | 3 | 940 ms |"), "{md}");
+    assert!(
+        md.contains("| CPython 3.12.1 | 0 | — | — | — | — | — | — | — | needs 3.13+ |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| Rust row | vs CPython 3.12.1 [95% CI] |"),
+        "{md}"
+    );
+    let claim = |start: &str, who: &str| {
+        md.lines()
+            .find(|l| l.starts_with(start) && l.contains(who))
+            .unwrap_or_else(|| panic!("no claim {start} {who} in\n{md}"))
+            .to_owned()
+    };
+    let eager = claim(
+        "| An eager TaskGroup",
+        "`ex_6_2 CPython 3.12` ÷ `ex_6_1 CPython 3.12`",
+    );
+    assert!(eager.ends_with("| yes |"), "{eager}");
+    let current_task = claim(
+        "| `current_task`",
+        "`ex_6_3 CPython 3.10` ÷ `ex_6_3 CPython 3.12`",
+    );
+    assert!(current_task.ends_with("| yes |"), "{current_task}");
+    assert!(
+        !md.contains("CPython 3.13` ÷"),
+        "no 3.13 claim without a 3.13 run"
+    );
+    // Rows that did not run are not failures.
+    assert!(
+        !md.contains(
+            "## Failures\n\n| row | reason | stderr (last lines) |\n|---|---|---|\n| ex_6_4"
+        ),
+        "{md}"
+    );
+}
