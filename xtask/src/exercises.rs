@@ -43,6 +43,10 @@ pub const ALL: &[Exercise] = &[
                 "bare_spawn",
                 "tokio::spawn each task, await every handle: no group at all",
             ),
+            (
+                "floor",
+                "each future polled once inline: the least the work can cost",
+            ),
         ],
         reference: "spawn",
         default_tasks: Some(1_000_000),
@@ -63,6 +67,14 @@ pub const ALL: &[Exercise] = &[
                 "spawn_gather",
                 "tokio::spawn each future, await the handles in order",
             ),
+            (
+                "gather_in_place",
+                "taskgroup::gather: the futures polled where they lie, no allocation each",
+            ),
+            (
+                "floor",
+                "each future polled once inline: the least the work can cost",
+            ),
         ],
         reference: "spawn_gather",
         default_tasks: Some(1_000_000),
@@ -74,7 +86,13 @@ pub const ALL: &[Exercise] = &[
         name: "ex_6_3",
         chapter: 6,
         about: "current-task look-up, many times over (asyncio.current_task)",
-        variants: &[("try_id", "tokio::task::try_id() inside a task")],
+        variants: &[
+            ("try_id", "tokio::task::try_id() inside a task"),
+            (
+                "floor",
+                "a bare thread-local read: the least a look-up can cost",
+            ),
+        ],
         reference: "try_id",
         default_tasks: Some(1_000_000),
         expected_exit: 0,
@@ -224,7 +242,13 @@ mod tests {
     fn a_name_selects_every_variant_and_duplicates_collapse() {
         assert_eq!(
             names(&["ex_6_2", "ex_6_2:join_all", "ex_6_1:spawn"]).unwrap(),
-            ["ex_6_2:join_all", "ex_6_2:spawn_gather", "ex_6_1:spawn"]
+            [
+                "ex_6_2:join_all",
+                "ex_6_2:spawn_gather",
+                "ex_6_2:gather_in_place",
+                "ex_6_2:floor",
+                "ex_6_1:spawn"
+            ]
         );
     }
 
@@ -236,7 +260,7 @@ mod tests {
         );
         assert_eq!(
             names(&["ex_6_1:lazy"]).unwrap_err().0,
-            "unknown variant 'lazy' of ex_6_1; valid variants: eager, spawn, bare_spawn"
+            "unknown variant 'lazy' of ex_6_1; valid variants: eager, spawn, bare_spawn, floor"
         );
     }
 

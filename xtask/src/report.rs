@@ -47,7 +47,7 @@ pub fn blocks(
     }
     let mut speedups = Vec::new();
     for ex in exercises::ALL {
-        let rows: Vec<&Row> = results
+        let mut rows: Vec<&Row> = results
             .rows
             .iter()
             .filter(|r| r.exercise == ex.name)
@@ -55,6 +55,8 @@ pub fn blocks(
         if rows.is_empty() {
             continue;
         }
+        // Rust rows as they ran, then CPython rows from the oldest version up.
+        rows.sort_by_key(|r| (r.is_python(), python_version(r)));
         b.push(Block::Heading(2, format!("{}: {}", ex.name, ex.about)));
         let reference = reference_row(&rows, ex.reference);
         let ref_label = reference
@@ -260,6 +262,14 @@ fn header(r: &RunResults) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// A CPython row's version as numbers (`cpython-3.12.1` → `[3, 12, 1]`); empty for Rust rows.
+fn python_version(row: &Row) -> Vec<u32> {
+    row.implementation
+        .strip_prefix("cpython-")
+        .map(|v| v.split('.').filter_map(|n| n.parse().ok()).collect())
+        .unwrap_or_default()
 }
 
 /// The machine was busy, or a row's spread was wide: each reason, naming what it concerns.

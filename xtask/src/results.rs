@@ -25,8 +25,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
+pub use timing::SerializedHistogram;
 use timing::Summary;
 
 use crate::UsageError;
@@ -106,36 +106,6 @@ pub struct Row {
 pub struct Failure {
     pub reason: String,
     pub stderr_tail: String,
-}
-
-/// An HDR histogram as JSON: every non-empty bucket as `[value_ns, count]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SerializedHistogram {
-    pub significant_digits: u8,
-    pub highest_ns: u64,
-    pub buckets: Vec<(u64, u64)>,
-}
-
-impl SerializedHistogram {
-    pub fn of(h: &Histogram<u64>) -> Self {
-        Self {
-            significant_digits: h.sigfig(),
-            highest_ns: h.high(),
-            buckets: h
-                .iter_recorded()
-                .map(|v| (v.value_iterated_to(), v.count_at_value()))
-                .collect(),
-        }
-    }
-
-    /// The histogram back, with the project's bounds.
-    pub fn histogram(&self) -> Histogram<u64> {
-        let mut h = timing::new_histogram();
-        for &(value, count) in &self.buckets {
-            h.saturating_record_n(value, count);
-        }
-        h
-    }
 }
 
 impl Row {

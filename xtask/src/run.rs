@@ -631,7 +631,7 @@ mod tests {
 
     #[test]
     fn targets_skip_tasks_where_no_count_applies() {
-        let sel = exercises::select(&["ex_6_4".into(), "ex_6_3".into()]).unwrap();
+        let sel = exercises::select(&["ex_6_4".into(), "ex_6_3:try_id".into()]).unwrap();
         let runs = Runs {
             warmup: 1,
             iterations: 10,

@@ -36,6 +36,7 @@ const SPEC: Spec = Spec {
     about: "asyncio.Runner: one runtime (and one context) for several async calls",
     variants: &["runner"],
     default_tasks: None,
+    start_latency: false,
 };
 
 async fn async_sleep_for_one_second(out: Lines) {

@@ -48,6 +48,7 @@ const SPEC: Spec = Spec {
     about: "a TaskGroup of two sleeping tasks, 2 s and 3 s, that run concurrently",
     variants: &["taskgroup"],
     default_tasks: None,
+    start_latency: false,
 };
 
 async fn sleep_coro(out: Lines, delay: u64) -> u64 {
@@ -76,8 +77,8 @@ async fn task_group(out: Lines) -> anyhow::Result<Duration> {
 }
 
 fn main() -> ExitCode {
-    timing::harness::main(&SPEC, |rt, _args| {
-        timing::run_as_task(rt, task_group(Lines::stdout()))?
+    timing::harness::main(&SPEC, |rt, args| {
+        timing::enter(rt, args.entry, task_group(Lines::stdout()))?
     })
 }
 

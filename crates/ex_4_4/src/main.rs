@@ -46,6 +46,7 @@ const SPEC: Spec = Spec {
     about: "a Barrier of three parties, printed as it fills, drains and fills again",
     variants: &["barrier"],
     default_tasks: None,
+    start_latency: false,
 };
 
 /// The original's `example_barrier()`, printing into `out`; returns how long it took.
@@ -68,8 +69,8 @@ async fn example_barrier(out: Lines) -> anyhow::Result<Duration> {
 }
 
 fn main() -> ExitCode {
-    timing::harness::main(&SPEC, |rt, _args| {
-        timing::run_as_task(rt, example_barrier(Lines::stdout()))?
+    timing::harness::main(&SPEC, |rt, args| {
+        timing::enter(rt, args.entry, example_barrier(Lines::stdout()))?
     })
 }
 

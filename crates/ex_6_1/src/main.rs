@@ -10,7 +10,8 @@
 //!
 //! Variants: `eager` (default); `spawn`, the same group with every task scheduled (ex_6_1
 //! before Python 3.12); `bare_spawn`, plain `tokio::spawn` of each task and an await of every
-//! handle, with no group: what the group's own bookkeeping is measured against.
+//! handle, with no group: what the group's own bookkeeping is measured against; `floor`, each
+//! future polled once inline with no group at all: the least this work can cost.
 //!
 //! Run: `cargo run --release -p ex_6_1` (`-- --help` lists the flags). Prints:
 //!
@@ -20,33 +21,50 @@
 //! After running task group with eager task factory!
 //! ```
 
+use std::pin::pin;
 use std::process::ExitCode;
+use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 
 use anyhow::ensure;
 use taskgroup::{Start, TaskGroup, scope};
-use timing::cli::Spec;
+use timing::StartLatencies;
+use timing::cli::{Measure, Spec};
 
 const TASKS: u64 = 1_000_000;
 
 const SPEC: Spec = Spec {
     name: "ex_6_1",
-    about: "a TaskGroup of no-op tasks, started eagerly (eager) or scheduled (spawn), or no group (bare_spawn)",
-    variants: &["eager", "spawn", "bare_spawn"],
+    about: "a TaskGroup of no-op tasks, started eagerly (eager) or scheduled (spawn); bare_spawn and floor compare",
+    variants: &["eager", "spawn", "bare_spawn", "floor"],
     default_tasks: Some(TASKS),
+    start_latency: true,
 };
 
 /// `async def light_coro(): pass`
 async fn light_coro() {}
 
-/// The body of `main()` after its first print: returns the time it took and the tasks completed.
-async fn task_group(tasks: u64, start: Start) -> anyhow::Result<(Duration, u64)> {
+/// `light_coro` that notes, when first polled, how long ago it was created.
+async fn timed_light_coro(latencies: StartLatencies, i: usize, created: Instant) {
+    latencies.started(i, created);
+}
+
+/// The body of `main()` after its first print: returns the time it took and the tasks
+/// completed. With `latencies`, each task records its start latency.
+async fn task_group(
+    tasks: u64,
+    start: Start,
+    latencies: Option<StartLatencies>,
+) -> anyhow::Result<(Duration, u64)> {
     let time0 = Instant::now();
     // asyncio.get_event_loop().set_task_factory(asyncio.eager_task_factory)
     // async with asyncio.TaskGroup() as tg:
     let ((), completed) = scope(start, async |tg: &mut TaskGroup| {
-        for _ in 0..tasks {
-            tg.spawn(light_coro())?; // tg.create_task(light_coro())
+        for i in 0..tasks {
+            match &latencies {
+                None => tg.spawn(light_coro())?, // tg.create_task(light_coro())
+                Some(l) => tg.spawn(timed_light_coro(l.clone(), i as usize, Instant::now()))?,
+            };
         }
         Ok(())
     })
@@ -55,9 +73,17 @@ async fn task_group(tasks: u64, start: Start) -> anyhow::Result<(Duration, u64)>
 }
 
 /// The same tasks with plain `tokio::spawn` and no group: spawn all, then await every handle.
-async fn bare_spawn(tasks: u64) -> anyhow::Result<(Duration, u64)> {
+async fn bare_spawn(
+    tasks: u64,
+    latencies: Option<StartLatencies>,
+) -> anyhow::Result<(Duration, u64)> {
     let time0 = Instant::now();
-    let handles: Vec<_> = (0..tasks).map(|_| tokio::spawn(light_coro())).collect();
+    let handles: Vec<_> = (0..tasks)
+        .map(|i| match &latencies {
+            None => tokio::spawn(light_coro()),
+            Some(l) => tokio::spawn(timed_light_coro(l.clone(), i as usize, Instant::now())),
+        })
+        .collect();
     let mut completed = 0;
     for handle in handles {
         handle.await?;
@@ -66,20 +92,38 @@ async fn bare_spawn(tasks: u64) -> anyhow::Result<(Duration, u64)> {
     Ok((time0.elapsed(), completed))
 }
 
+/// The floor: each future polled once where it is made, no group, no task, no waker.
+async fn floor(tasks: u64) -> anyhow::Result<(Duration, u64)> {
+    let time0 = Instant::now();
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut completed = 0;
+    for _ in 0..tasks {
+        completed += u64::from(pin!(light_coro()).poll(&mut cx).is_ready());
+    }
+    Ok((time0.elapsed(), completed))
+}
+
 fn main() -> ExitCode {
     timing::harness::main(&SPEC, |rt, args| {
         let tasks = args.tasks.unwrap_or(TASKS);
+        let latencies =
+            (args.measure == Measure::StartLatency).then(|| StartLatencies::new(tasks as usize));
+        let l = latencies.clone();
         println!("Before running task group!");
-        // asyncio.run(main()): the body runs as a task of the runtime.
+        // asyncio.run(main()): by default the body runs as a task of the runtime.
         let (elapsed, completed) = match args.variant {
-            "eager" => timing::run_as_task(rt, task_group(tasks, Start::Eager))??,
-            "spawn" => timing::run_as_task(rt, task_group(tasks, Start::Scheduled))??,
-            _ => timing::run_as_task(rt, bare_spawn(tasks))??,
+            "eager" => timing::enter(rt, args.entry, task_group(tasks, Start::Eager, l))??,
+            "spawn" => timing::enter(rt, args.entry, task_group(tasks, Start::Scheduled, l))??,
+            "bare_spawn" => timing::enter(rt, args.entry, bare_spawn(tasks, l))??,
+            _ => timing::enter(rt, args.entry, floor(tasks))??,
         };
         ensure!(
             completed == tasks,
             "only {completed} of {tasks} tasks completed"
         );
+        if let Some(l) = latencies {
+            timing::harness::report_start_latency(&l.histogram());
+        }
         println!("It took {} to run!", timing::seconds(elapsed));
         println!("After running task group with eager task factory!");
         Ok(elapsed)
@@ -93,9 +137,22 @@ mod tests {
     #[tokio::test]
     async fn every_task_completes_in_every_variant() {
         for start in [Start::Eager, Start::Scheduled] {
-            let (_, completed) = task_group(1_000, start).await.unwrap();
+            let (_, completed) = task_group(1_000, start, None).await.unwrap();
             assert_eq!(completed, 1_000, "{start:?}");
         }
-        assert_eq!(bare_spawn(1_000).await.unwrap().1, 1_000);
+        assert_eq!(bare_spawn(1_000, None).await.unwrap().1, 1_000);
+        assert_eq!(floor(1_000).await.unwrap().1, 1_000);
+    }
+
+    #[tokio::test]
+    async fn start_latencies_are_recorded_for_every_task() {
+        for start in [Start::Eager, Start::Scheduled] {
+            let l = StartLatencies::new(500);
+            task_group(500, start, Some(l.clone())).await.unwrap();
+            assert_eq!(l.histogram().len(), 500, "{start:?}");
+        }
+        let l = StartLatencies::new(500);
+        bare_spawn(500, Some(l.clone())).await.unwrap();
+        assert_eq!(l.histogram().len(), 500);
     }
 }

@@ -5,11 +5,15 @@
 //! all, and waits for the last. Only the gather is timed. It then prints the finished gather
 //! future, whose result is a list of 1,000,000 `None`s (shortened by `reprlib`).
 //!
-//! Two tokio counterparts:
+//! Four tokio counterparts:
 //! - `join_all` (default): `futures::future::join_all` polls every future inside the one
-//!   awaiting task. No tokio task is created; this is how Rust code usually "gathers".
+//!   awaiting task. No tokio task is created; this is how Rust code usually "gathers". (Past
+//!   30 futures it gives each its own heap-allocated node.)
 //! - `spawn_gather`: the literal port: `tokio::spawn` each future, then await the handles in
 //!   order, collecting the results.
+//! - `gather_in_place`: `taskgroup::gather`, which polls the futures where they lie in one
+//!   boxed slice: no allocation per future.
+//! - `floor`: each future polled once inline, consuming the list: the least the work can cost.
 //!
 //! Run: `cargo run --release -p ex_6_2` (`-- --help` lists the flags). Prints:
 //!
@@ -23,41 +27,89 @@
 //! The last line shows the gathered results the way Python's `repr` of the future does: the
 //! first six, then `...`. Python's `None` is Rust's `()`.
 
+use std::pin::pin;
 use std::process::ExitCode;
+use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 
 use anyhow::ensure;
 use futures::future::join_all;
-use timing::cli::Spec;
+use timing::StartLatencies;
+use timing::cli::{Measure, Spec};
 
 const TASKS: u64 = 1_000_000;
 
 const SPEC: Spec = Spec {
     name: "ex_6_2",
-    about: "gather of no-op coroutines: futures' join_all (join_all) or spawned tasks (spawn_gather)",
-    variants: &["join_all", "spawn_gather"],
+    about: "gather of no-op coroutines: join_all, spawned tasks (spawn_gather), gather_in_place, floor",
+    variants: &["join_all", "spawn_gather", "gather_in_place", "floor"],
     default_tasks: Some(TASKS),
+    start_latency: true,
 };
+
+/// How the coroutines are gathered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Way {
+    JoinAll,
+    SpawnGather,
+    InPlace,
+    Floor,
+}
 
 /// `async def light_coro(): pass`
 async fn light_coro() {}
 
-/// Gathers `tasks` coroutines; returns the time the gather took and its results.
-async fn gather(tasks: u64, spawn: bool) -> anyhow::Result<(Duration, Vec<()>)> {
+/// `light_coro` that notes, when first polled, how long ago it was created.
+async fn timed_light_coro(latencies: StartLatencies, i: usize, created: Instant) {
+    latencies.started(i, created);
+}
+
+/// Gathers `tasks` coroutines; returns the time the gather took and its results. With
+/// `latencies`, each coroutine records its start latency.
+async fn gather(
+    tasks: u64,
+    way: Way,
+    latencies: Option<StartLatencies>,
+) -> anyhow::Result<(Duration, Vec<()>)> {
     // tasks_list = [light_coro() for _ in range(1000000)]: futures are lazy, like coroutine
     // objects: nothing runs until they are polled.
-    let tasks_list: Vec<_> = (0..tasks).map(|_| light_coro()).collect();
-    let time0 = Instant::now();
-    let results = if spawn {
-        // What gather does in asyncio: a Task for each coroutine, then wait for them in order.
-        let handles: Vec<_> = tasks_list.into_iter().map(tokio::spawn).collect();
-        let mut results = Vec::with_capacity(handles.len());
-        for handle in handles {
-            results.push(handle.await?);
+    match latencies {
+        None => gather_list((0..tasks).map(|_| light_coro()).collect(), way).await,
+        Some(l) => {
+            let list = (0..tasks as usize).map(|i| timed_light_coro(l.clone(), i, Instant::now()));
+            gather_list(list.collect(), way).await
         }
-        results
-    } else {
-        join_all(tasks_list).await
+    }
+}
+
+/// `await asyncio.gather(*tasks_list)`, timed.
+async fn gather_list<F>(tasks_list: Vec<F>, way: Way) -> anyhow::Result<(Duration, Vec<()>)>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let time0 = Instant::now();
+    let results = match way {
+        Way::JoinAll => join_all(tasks_list).await,
+        Way::SpawnGather => {
+            // What gather does in asyncio: a Task for each coroutine, then wait for them in order.
+            let handles: Vec<_> = tasks_list.into_iter().map(tokio::spawn).collect();
+            let mut results = Vec::with_capacity(handles.len());
+            for handle in handles {
+                results.push(handle.await?);
+            }
+            results
+        }
+        Way::InPlace => taskgroup::gather(tasks_list).await,
+        Way::Floor => {
+            let mut cx = Context::from_waker(Waker::noop());
+            let mut results = Vec::with_capacity(tasks_list.len());
+            for coroutine in tasks_list {
+                if pin!(coroutine).poll(&mut cx).is_ready() {
+                    results.push(());
+                }
+            }
+            results
+        }
     };
     Ok((time0.elapsed(), results))
 }
@@ -74,9 +126,20 @@ fn gathering_future_repr(results: &[()]) -> String {
 fn main() -> ExitCode {
     timing::harness::main(&SPEC, |rt, args| {
         let tasks = args.tasks.unwrap_or(TASKS);
+        let way = match args.variant {
+            "join_all" => Way::JoinAll,
+            "spawn_gather" => Way::SpawnGather,
+            "gather_in_place" => Way::InPlace,
+            _ => Way::Floor,
+        };
+        let latencies = (args.measure == Measure::StartLatency && way != Way::Floor)
+            .then(|| StartLatencies::new(tasks as usize));
         println!("Before running gather!");
         let (elapsed, results) =
-            timing::run_as_task(rt, gather(tasks, args.variant == "spawn_gather"))??;
+            timing::enter(rt, args.entry, gather(tasks, way, latencies.clone()))??;
+        if let Some(l) = latencies {
+            timing::harness::report_start_latency(&l.histogram());
+        }
         ensure!(
             results.len() as u64 == tasks,
             "gathered {} of {tasks} results",
@@ -94,10 +157,19 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn both_variants_gather_one_result_per_task() {
-        for spawn in [false, true] {
-            let (_, results) = gather(1_000, spawn).await.unwrap();
-            assert_eq!(results.len(), 1_000, "spawn = {spawn}");
+    async fn every_variant_gathers_one_result_per_task() {
+        for way in [Way::JoinAll, Way::SpawnGather, Way::InPlace, Way::Floor] {
+            let (_, results) = gather(1_000, way, None).await.unwrap();
+            assert_eq!(results.len(), 1_000, "{way:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn start_latencies_are_recorded_for_every_coroutine() {
+        for way in [Way::JoinAll, Way::SpawnGather, Way::InPlace] {
+            let l = StartLatencies::new(300);
+            gather(300, way, Some(l.clone())).await.unwrap();
+            assert_eq!(l.histogram().len(), 300, "{way:?}");
         }
     }
 

@@ -10,6 +10,9 @@
 //! loop runs inside a task, as `main()` runs inside the Task `asyncio.run` made, and checks that
 //! every call saw that task, so the optimizer cannot drop the calls.
 //!
+//! Variant `floor` runs the same loop over a bare thread-local read: the least a look-up can
+//! cost, since tokio keeps the current task's id in a thread-local too.
+//!
 //! Run: `cargo run --release -p ex_6_3` (`-- --help` lists the flags). Prints:
 //!
 //! ```text
@@ -28,9 +31,28 @@ const CALLS: u64 = 1_000_000;
 const SPEC: Spec = Spec {
     name: "ex_6_3",
     about: "look up the current task N times (tokio::task::try_id)",
-    variants: &["try_id"],
+    variants: &["try_id", "floor"],
     default_tasks: Some(CALLS),
+    start_latency: false,
 };
+
+thread_local! {
+    /// The floor's stand-in for the runtime's record of the current task.
+    static CURRENT: std::cell::Cell<u64> = const { std::cell::Cell::new(1) };
+}
+
+/// The floor: the same loop over a bare thread-local read, the least a look-up can cost.
+fn floor_calls(calls: u64) -> (Duration, u64) {
+    let this = CURRENT.with(std::cell::Cell::get);
+    let t1 = Instant::now();
+    let mut seen = 0;
+    for _ in 0..calls {
+        if black_box(CURRENT.with(std::cell::Cell::get)) == this {
+            seen += 1;
+        }
+    }
+    (t1.elapsed(), seen)
+}
 
 /// Calls `try_id()` `calls` times; returns the time taken and how many calls saw `this` task.
 async fn current_task_calls(calls: u64) -> (Duration, u64) {
@@ -50,7 +72,10 @@ async fn current_task_calls(calls: u64) -> (Duration, u64) {
 fn main() -> ExitCode {
     timing::harness::main(&SPEC, |rt, args| {
         let calls = args.tasks.unwrap_or(CALLS);
-        let (elapsed, seen) = timing::run_as_task(rt, current_task_calls(calls))?;
+        let (elapsed, seen) = match args.variant {
+            "try_id" => timing::enter(rt, args.entry, current_task_calls(calls))?,
+            _ => floor_calls(calls),
+        };
         ensure!(
             seen == calls,
             "only {seen} of {calls} calls saw the running task"
@@ -68,6 +93,11 @@ mod tests {
     async fn every_call_inside_a_task_sees_that_task() {
         let (_, seen) = tokio::spawn(current_task_calls(1_000)).await.unwrap();
         assert_eq!(seen, 1_000);
+    }
+
+    #[test]
+    fn the_floor_sees_its_thread_local_every_time() {
+        assert_eq!(floor_calls(1_000).1, 1_000);
     }
 
     #[test]

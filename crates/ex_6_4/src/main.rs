@@ -37,6 +37,7 @@ const SPEC: Spec = Spec {
     about: "put on a queue after Queue.shutdown() fails with QueueShutDown",
     variants: &["shutdown"],
     default_tasks: None,
+    start_latency: false,
 };
 
 /// The original's `main()`: how long it ran, and how it ended.
@@ -53,8 +54,8 @@ async fn shutdown_then_put() -> (Duration, Result<(), QueueShutDown>) {
 }
 
 fn main() -> ExitCode {
-    timing::harness::main(&SPEC, |rt, _args| {
-        match timing::run_as_task(rt, shutdown_then_put())? {
+    timing::harness::main(&SPEC, |rt, args| {
+        match timing::enter(rt, args.entry, shutdown_then_put())? {
             (elapsed, Ok(())) => Ok(elapsed),
             // The failure is the point: keep its timing, end with the error (exit 1).
             (elapsed, Err(error)) => Err(FailedAfter {

@@ -45,6 +45,10 @@
 //! is always polled again once spawned, and by the `Future` contract only the waker of the
 //! latest poll must be woken.
 
+mod gather;
+
+pub use gather::{Gather, gather};
+
 use std::any::{Any, TypeId};
 use std::fmt;
 use std::future::poll_fn;

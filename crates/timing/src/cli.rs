@@ -23,6 +23,8 @@ pub struct Spec {
     pub variants: &'static [&'static str],
     /// Default `--tasks`; `None` when no count applies (then `--tasks` is refused).
     pub default_tasks: Option<u64>,
+    /// Whether `--measure start-latency` applies (each task's time from creation to first poll).
+    pub start_latency: bool,
 }
 
 /// The tokio runtime a run uses.
@@ -47,6 +49,26 @@ impl Flavor {
     }
 }
 
+/// Where the exercise's `main` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// As a task of the runtime, as `asyncio.run` wraps `main` in a Task: on the multi-thread
+    /// runtime its spawns go to the worker's own queue.
+    Task,
+    /// Directly in `Runtime::block_on`, on the main thread: on the multi-thread runtime its
+    /// spawns go through the runtime's shared inject queue.
+    BlockOn,
+}
+
+/// What a run measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    /// The span the Python original times.
+    Throughput,
+    /// Also each task's time from its creation to its first poll.
+    StartLatency,
+}
+
 /// Parsed flags of one exercise run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Args {
@@ -59,6 +81,8 @@ pub struct Args {
     pub repeat: u64,
     /// Where to write the [`TimingResult`](crate::TimingResult).
     pub json: Option<PathBuf>,
+    pub entry: Entry,
+    pub measure: Measure,
 }
 
 /// What the command line asked for.
@@ -83,16 +107,23 @@ impl std::error::Error for UsageError {}
 impl Spec {
     /// The flags this exercise takes.
     fn flags(&self) -> &'static str {
-        if self.default_tasks.is_some() {
-            "--variant, --tasks, --flavor, --repeat, --json, --help"
-        } else {
-            "--variant, --flavor, --repeat, --json, --help"
+        match (self.default_tasks.is_some(), self.start_latency) {
+            (true, true) => {
+                "--variant, --tasks, --flavor, --entry, --measure, --repeat, --json, --help"
+            }
+            (true, false) => "--variant, --tasks, --flavor, --entry, --repeat, --json, --help",
+            (false, _) => "--variant, --flavor, --entry, --repeat, --json, --help",
         }
     }
 
     /// The `--help` text.
     pub fn usage(&self) -> String {
         let variants = self.variants.join("|");
+        let measure = if self.start_latency {
+            "  --measure NAME     throughput|start-latency: also time each task's creation to first poll\n"
+        } else {
+            ""
+        };
         let tasks = match self.default_tasks {
             Some(n) => {
                 format!("  --tasks N          how many tasks (1 to {MAX_TASKS}; default {n})\n")
@@ -105,12 +136,15 @@ impl Spec {
              \x20 --variant NAME     {variants} (default {default})\n\
              {tasks}\
              \x20 --flavor NAME      current|multi: the tokio runtime (default current)\n\
+             \x20 --entry NAME       task|block_on: run main as a task (default) or in block_on\n\
+             {measure}\
              \x20 --repeat N         run the measured body N times (1 to {MAX_REPEAT}; default 1)\n\
              \x20 --json PATH        write the timing result as JSON to PATH\n\
              \x20 -h, --help         print this help\n",
             name = self.name,
             about = self.about,
             default = self.variants[0],
+            measure = measure,
         )
     }
 
@@ -118,7 +152,7 @@ impl Spec {
     ///
     /// ```
     /// use timing::cli::{Command, Flavor, Spec};
-    /// let spec = Spec { name: "ex", about: "", variants: &["a", "b"], default_tasks: Some(10) };
+    /// let spec = Spec { name: "ex", about: "", variants: &["a", "b"], default_tasks: Some(10), start_latency: false };
     /// let Command::Run(args) = spec.parse(["--variant", "b", "--flavor=multi"]).unwrap() else { panic!() };
     /// assert_eq!((args.variant, args.tasks, args.flavor), ("b", Some(10), Flavor::Multi));
     /// let err = spec.parse(["--variant", "c"]).unwrap_err().to_string();
@@ -135,6 +169,8 @@ impl Spec {
         let mut flavor = None;
         let mut repeat = None;
         let mut json = None;
+        let mut entry = None;
+        let mut measure = None;
         let mut args = args.into_iter().map(Into::into);
         while let Some(arg) = args.next() {
             let Some(arg) = arg.to_str().map(str::to_owned) else {
@@ -153,13 +189,14 @@ impl Spec {
                 _ => (arg.clone(), None),
             };
             let valid = match flag.as_str() {
-                "--variant" | "--flavor" | "--repeat" | "--json" => true,
+                "--variant" | "--flavor" | "--repeat" | "--json" | "--entry" => true,
                 "--tasks" => self.default_tasks.is_some(),
+                "--measure" => self.start_latency,
                 _ => false,
             };
             if !valid {
-                let what = if flag == "--tasks" {
-                    format!("--tasks does not apply to {}", self.name)
+                let what = if flag == "--tasks" || flag == "--measure" {
+                    format!("{flag} does not apply to {}", self.name)
                 } else if flag.starts_with('-') {
                     format!("unknown flag '{flag}'")
                 } else {
@@ -176,6 +213,8 @@ impl Spec {
                 "--tasks" => tasks.is_some(),
                 "--flavor" => flavor.is_some(),
                 "--repeat" => repeat.is_some(),
+                "--entry" => entry.is_some(),
+                "--measure" => measure.is_some(),
                 _ => json.is_some(),
             };
             if slot_taken {
@@ -199,6 +238,24 @@ impl Spec {
                         ));
                     }
                 },
+                "--entry" => match value.as_str() {
+                    "task" => entry = Some(Entry::Task),
+                    "block_on" => entry = Some(Entry::BlockOn),
+                    _ => {
+                        return fail(format!(
+                            "unknown entry '{value}'; valid entries: task, block_on"
+                        ));
+                    }
+                },
+                "--measure" => match value.as_str() {
+                    "throughput" => measure = Some(Measure::Throughput),
+                    "start-latency" => measure = Some(Measure::StartLatency),
+                    _ => {
+                        return fail(format!(
+                            "unknown measure '{value}'; valid measures: throughput, start-latency"
+                        ));
+                    }
+                },
                 "--tasks" => tasks = Some(self.number(&flag, &value, MAX_TASKS)?),
                 "--repeat" => repeat = Some(self.number(&flag, &value, MAX_REPEAT)?),
                 _ => json = Some(self.json_path(&value)?),
@@ -210,6 +267,8 @@ impl Spec {
             flavor: flavor.unwrap_or(Flavor::Current),
             repeat: repeat.unwrap_or(1),
             json,
+            entry: entry.unwrap_or(Entry::Task),
+            measure: measure.unwrap_or(Measure::Throughput),
         }))
     }
 
@@ -219,6 +278,8 @@ impl Spec {
             "--flavor" => "current or multi".to_owned(),
             "--tasks" => format!("a whole number from 1 to {MAX_TASKS}"),
             "--repeat" => format!("a whole number from 1 to {MAX_REPEAT}"),
+            "--entry" => "task or block_on".to_owned(),
+            "--measure" => "throughput or start-latency".to_owned(),
             _ => "a file path in an existing folder".to_owned(),
         }
     }
@@ -270,12 +331,14 @@ mod tests {
         about: "test",
         variants: &["eager", "spawn"],
         default_tasks: Some(1_000_000),
+        start_latency: true,
     };
     const NO_TASKS: Spec = Spec {
         name: "ex_q",
         about: "test",
         variants: &["shutdown"],
         default_tasks: None,
+        start_latency: false,
     };
 
     fn run(spec: &Spec, args: &[&str]) -> Args {
@@ -340,7 +403,7 @@ mod tests {
     fn unknown_things_name_what_is_valid() {
         assert_eq!(
             error(&SPEC, &["--bogus"]),
-            "ex_t: unknown flag '--bogus'; valid flags: --variant, --tasks, --flavor, --repeat, --json, --help"
+            "ex_t: unknown flag '--bogus'; valid flags: --variant, --tasks, --flavor, --entry, --measure, --repeat, --json, --help"
         );
         assert_eq!(
             error(&SPEC, &["--flavor", "both"]),
@@ -363,9 +426,27 @@ mod tests {
     fn tasks_is_refused_where_no_count_applies() {
         assert_eq!(
             error(&NO_TASKS, &["--tasks", "5"]),
-            "ex_q: --tasks does not apply to ex_q; valid flags: --variant, --flavor, --repeat, --json, --help"
+            "ex_q: --tasks does not apply to ex_q; valid flags: --variant, --flavor, --entry, --repeat, --json, --help"
         );
         assert_eq!(run(&NO_TASKS, &[]).tasks, None);
+    }
+
+    #[test]
+    fn entry_and_measure_are_read_where_they_apply() {
+        let a = run(&SPEC, &["--entry", "block_on", "--measure=start-latency"]);
+        assert_eq!(
+            (a.entry, a.measure),
+            (Entry::BlockOn, Measure::StartLatency)
+        );
+        assert_eq!(run(&SPEC, &[]).entry, Entry::Task);
+        assert_eq!(
+            error(&SPEC, &["--entry", "thread"]),
+            "ex_t: unknown entry 'thread'; valid entries: task, block_on"
+        );
+        assert!(
+            error(&NO_TASKS, &["--measure", "start-latency"])
+                .starts_with("ex_q: --measure does not apply to ex_q")
+        );
     }
 
     #[test]

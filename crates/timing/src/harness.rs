@@ -5,8 +5,12 @@ use std::time::Duration;
 
 use tokio::runtime::{Builder, Runtime};
 
-use crate::cli::{Args, Command, Flavor, Spec};
-use crate::{Recorder, TimingResult};
+use std::sync::{Mutex, PoisonError};
+
+use hdrhistogram::Histogram;
+
+use crate::cli::{Args, Command, Entry, Flavor, Spec};
+use crate::{Recorder, SerializedHistogram, TimingResult};
 
 /// An error after which the run still has a figure worth keeping: an exercise whose point is the
 /// failure (like `ex_6_4`) returns it, and the harness records `elapsed` and repeats the run.
@@ -52,6 +56,35 @@ where
 {
     rt.block_on(async { tokio::spawn(main).await })
         .map_err(|e| anyhow::anyhow!("the main task failed: {e}"))
+}
+
+/// Runs `main` on `rt` the way `entry` says: as a task ([`run_as_task`]) or directly in
+/// `block_on` on this thread.
+pub fn enter<F>(rt: &Runtime, entry: Entry, main: F) -> anyhow::Result<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match entry {
+        Entry::Task => run_as_task(rt, main),
+        Entry::BlockOn => Ok(rt.block_on(main)),
+    }
+}
+
+/// Start latencies reported by this process' runs, merged, for the JSON result.
+static START_LATENCY: Mutex<Option<Histogram<u64>>> = Mutex::new(None);
+
+/// Adds one run's start latencies (nanoseconds from each task's creation to its first poll) to
+/// what `--json` writes.
+pub fn report_start_latency(run: &Histogram<u64>) {
+    let mut merged = START_LATENCY.lock().unwrap_or_else(PoisonError::into_inner);
+    match merged.as_mut() {
+        Some(all) => {
+            // Both have the project's bounds, so adding cannot fail.
+            let _ = all.add(run);
+        }
+        None => *merged = Some(run.clone()),
+    }
 }
 
 /// An exercise's whole `main`: parses the flags (bad ones: one line on stderr, exit 2), builds the
@@ -111,7 +144,7 @@ where
     if let Some(path) = &args.json
         && !recorder.samples().is_empty()
     {
-        let result = TimingResult::new(
+        let mut result = TimingResult::new(
             spec.name,
             args.variant,
             "rust",
@@ -119,6 +152,12 @@ where
             args.tasks,
             &recorder,
         );
+        result.peak_rss_bytes = crate::peak_rss_bytes();
+        result.start_latency = START_LATENCY
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(SerializedHistogram::of);
         if let Err(e) = result.write(path) {
             eprintln!("Error: {e:#}");
             return ExitCode::FAILURE;

@@ -19,6 +19,8 @@
 //! | `flavor` | string or null | tokio runtime, `"current"` or `"multi"`; null for Python |
 //! | `tasks` | integer or null | work items per sampled run (tasks, calls); null where no count applies |
 //! | `samples_ns` | array of integers | one duration per repetition, in order, nanoseconds |
+//! | `peak_rss_bytes` | integer or null | the process' peak resident memory (Linux `VmHWM`; Python: `ru_maxrss`) |
+//! | `start_latency` | object or null | with `--measure start-latency`: a [`SerializedHistogram`] (`significant_digits`, `highest_ns`, `buckets` of `[value_ns, count]`) of every task's time from creation to first poll |
 //! | `summary` | object | [`Summary`] of the samples: `count`, `min_ns`, `p50_ns`, `p90_ns`, `p99_ns`, `p999_ns`, `max_ns` (integers), `mean_ns`, `stdev_ns` (numbers), `work` (integer or null), `per_item_ns` (number or null) |
 //!
 //! The samples are the record; the summary is derived from them (histogram bounds 1 ns … 1 h,
@@ -27,14 +29,16 @@
 pub mod cli;
 pub mod harness;
 mod histogram;
+mod latency;
 mod lines;
 mod result;
 pub mod testing;
 
-pub use harness::{FailedAfter, run_as_task, runtime};
+pub use harness::{FailedAfter, enter, run_as_task, runtime};
 pub use histogram::{HIGHEST_NS, Recorder, SIGNIFICANT_DIGITS, Summary, new_histogram};
+pub use latency::StartLatencies;
 pub use lines::Lines;
-pub use result::{SCHEMA, TimingResult, write_atomic};
+pub use result::{SCHEMA, SerializedHistogram, TimingResult, peak_rss_bytes, write_atomic};
 
 /// Seconds as Python's `print(f'{t}')` shows a float, but always in plain decimal notation
 /// (Rust's shortest round-trip form, never an exponent).

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
+use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use crate::{Recorder, Summary};
@@ -33,6 +34,61 @@ pub struct TimingResult {
     pub tasks: Option<u64>,
     pub samples_ns: Vec<u64>,
     pub summary: Summary,
+    /// The process' peak resident memory when it wrote the result, where the OS tells it.
+    #[serde(default)]
+    pub peak_rss_bytes: Option<u64>,
+    /// With `--measure start-latency`: every task's time from creation to first poll.
+    #[serde(default)]
+    pub start_latency: Option<SerializedHistogram>,
+}
+
+/// An HDR histogram as JSON: every non-empty bucket as `[value_ns, count]`.
+///
+/// ```
+/// let mut h = timing::new_histogram();
+/// h.record_n(1_000, 3).unwrap();
+/// let back = timing::SerializedHistogram::of(&h).histogram();
+/// assert_eq!(back.count_at(1_000), 3);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SerializedHistogram {
+    pub significant_digits: u8,
+    pub highest_ns: u64,
+    pub buckets: Vec<(u64, u64)>,
+}
+
+impl SerializedHistogram {
+    pub fn of(h: &Histogram<u64>) -> Self {
+        Self {
+            significant_digits: h.sigfig(),
+            highest_ns: h.high(),
+            buckets: h
+                .iter_recorded()
+                .map(|v| (v.value_iterated_to(), v.count_at_value()))
+                .collect(),
+        }
+    }
+
+    /// The histogram back, with the project's bounds.
+    pub fn histogram(&self) -> Histogram<u64> {
+        let mut h = crate::new_histogram();
+        for &(value, count) in &self.buckets {
+            h.saturating_record_n(value, count);
+        }
+        h
+    }
+}
+
+/// The peak resident memory of this process so far (`VmHWM`), in bytes, on Linux.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    let kb = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
+    kb.trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(|kb| kb * 1024)
 }
 
 impl TimingResult {
@@ -54,6 +110,8 @@ impl TimingResult {
             tasks,
             samples_ns: recorder.samples().to_vec(),
             summary: recorder.summary(tasks),
+            peak_rss_bytes: None,
+            start_latency: None,
         }
     }
 
@@ -143,6 +201,12 @@ mod tests {
             "no temporary file left"
         );
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn peak_rss_is_read_on_linux() {
+        let rss = peak_rss_bytes().unwrap();
+        assert!(rss > 1 << 20, "a test process holds more than 1 MiB: {rss}");
     }
 
     #[test]

@@ -12,6 +12,7 @@ const SPEC: Spec = Spec {
     about: "a stand-in exercise for the runner's tests",
     variants: &["ok", "slow", "fail", "crash", "hang", "nojson"],
     default_tasks: Some(1_000),
+    start_latency: false,
 };
 
 fn main() -> ExitCode {
