@@ -368,13 +368,18 @@ pub fn fmt_ratio(r: Ratio) -> String {
     format!("{} [{}, {}]", times(r.point), times(r.low), times(r.high))
 }
 
+/// A ratio with three significant digits (two past the point at least): `230×`, `2.50×`,
+/// `0.00233×`.
 fn times(x: f64) -> String {
     if x >= 100.0 {
         format!("{x:.0}×")
     } else if x >= 10.0 {
         format!("{x:.1}×")
-    } else {
+    } else if x >= 0.1 || x <= 0.0 {
         format!("{x:.2}×")
+    } else {
+        let digits = (2.0 - x.log10().floor()) as usize;
+        format!("{x:.digits$}×")
     }
 }
 
@@ -656,4 +661,19 @@ pub fn terminal_summary(r: &RunResults) -> String {
 
 fn mean(row: &Row) -> f64 {
     row.summary.as_ref().map(|s| s.mean_ns).unwrap_or(f64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratios_keep_three_significant_digits() {
+        assert_eq!(times(652.7), "653×");
+        assert_eq!(times(87.34), "87.3×");
+        assert_eq!(times(2.5), "2.50×");
+        assert_eq!(times(0.52), "0.52×");
+        assert_eq!(times(0.0233), "0.0233×");
+        assert_eq!(times(0.00233), "0.00233×");
+    }
 }
