@@ -13,6 +13,7 @@ written, and the last exception then ends the program as it would the original.
 import json
 import os
 import platform
+import resource
 import sys
 
 SCHEMA = "asyncio-in-tokio/timing/v1"
@@ -114,6 +115,9 @@ def _write(path, name, tasks):
         "tasks": tasks,
         "samples_ns": _samples_ns,
         "summary": summary(_samples_ns, tasks),
+        # ru_maxrss is in kilobytes on Linux.
+        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "start_latency": None,
     }
     tmp = os.path.join(os.path.dirname(path) or ".", f".{os.path.basename(path)}.{os.getpid()}.tmp")
     with open(tmp, "w") as f:

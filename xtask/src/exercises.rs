@@ -23,6 +23,11 @@ pub struct Exercise {
     pub max_iterations: Option<u32>,
     /// The oldest Python its script (`scripts/python/<name>.py`) runs on.
     pub python_needs: (u32, u32),
+    /// Variants that spawn from `main`: also run with `--entry block_on`, to compare spawning
+    /// from a worker task with spawning through the runtime's inject queue.
+    pub entry_variants: &'static [&'static str],
+    /// Variants also run with `--measure start-latency`.
+    pub latency_variants: &'static [&'static str],
 }
 
 pub const ALL: &[Exercise] = &[
@@ -52,6 +57,8 @@ pub const ALL: &[Exercise] = &[
         default_tasks: Some(1_000_000),
         expected_exit: 0,
         python_needs: (3, 12),
+        entry_variants: &["spawn", "bare_spawn"],
+        latency_variants: &["eager", "spawn", "bare_spawn"],
         max_iterations: None,
     },
     Exercise {
@@ -80,6 +87,8 @@ pub const ALL: &[Exercise] = &[
         default_tasks: Some(1_000_000),
         expected_exit: 0,
         python_needs: (3, 10),
+        entry_variants: &["spawn_gather"],
+        latency_variants: &["join_all", "spawn_gather", "gather_in_place"],
         max_iterations: None,
     },
     Exercise {
@@ -97,6 +106,8 @@ pub const ALL: &[Exercise] = &[
         default_tasks: Some(1_000_000),
         expected_exit: 0,
         python_needs: (3, 10),
+        entry_variants: &[],
+        latency_variants: &[],
         max_iterations: None,
     },
     Exercise {
@@ -111,6 +122,8 @@ pub const ALL: &[Exercise] = &[
         default_tasks: None,
         expected_exit: 1,
         python_needs: (3, 13),
+        entry_variants: &[],
+        latency_variants: &[],
         max_iterations: None,
     },
     Exercise {
@@ -125,6 +138,8 @@ pub const ALL: &[Exercise] = &[
         default_tasks: None,
         expected_exit: 0,
         python_needs: (3, 11),
+        entry_variants: &[],
+        latency_variants: &[],
         max_iterations: Some(3),
     },
     Exercise {
@@ -139,6 +154,8 @@ pub const ALL: &[Exercise] = &[
         default_tasks: None,
         expected_exit: 0,
         python_needs: (3, 11),
+        entry_variants: &[],
+        latency_variants: &[],
         max_iterations: Some(3),
     },
     Exercise {
@@ -153,6 +170,8 @@ pub const ALL: &[Exercise] = &[
         default_tasks: None,
         expected_exit: 0,
         python_needs: (3, 11),
+        entry_variants: &[],
+        latency_variants: &[],
         max_iterations: None,
     },
 ];

@@ -13,6 +13,7 @@ pub mod report;
 pub mod results;
 pub mod run;
 pub mod stats;
+pub mod sweep;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

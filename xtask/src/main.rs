@@ -34,6 +34,11 @@ enum Command {
         #[command(flatten)]
         flags: RunFlags,
     },
+    /// Run ex_6_1, ex_6_2 and ex_6_3 at growing task counts: cost per task and memory
+    Sweep {
+        #[command(flatten)]
+        flags: xtask::sweep::SweepFlags,
+    },
     /// Rebuild report.md and report.html from a stored run, running nothing
     Report {
         /// A run id, run folder or results.json [default: the latest run]
@@ -92,8 +97,19 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Run { exercises, flags } => run::run(&exercises, &flags),
         Command::RunAll { flags } => run::run(&[], &flags),
+        Command::Sweep { flags } => xtask::sweep::run(&flags),
         Command::Report { run, baseline, out } => {
             let layout = layout(out)?;
+            if let Some(dir) = run
+                .as_deref()
+                .map(std::path::Path::new)
+                .filter(|d| d.is_dir())
+                && let Some(sweep) = xtask::sweep::read(dir)
+            {
+                xtask::sweep::write_report(&sweep?, dir)?;
+                println!("report: {}", dir.join("report.md").display());
+                return Ok(ExitCode::SUCCESS);
+            }
             let path = layout.resolve_run(run.as_deref())?;
             let results = RunResults::read(&path)?;
             let base = match &baseline {

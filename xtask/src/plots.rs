@@ -22,7 +22,7 @@ fn percentile_label(x: f64) -> String {
 }
 
 fn colour(i: usize) -> RGBColor {
-    const COLOURS: [RGBColor; 8] = [
+    const COLOURS: [RGBColor; 12] = [
         RGBColor(31, 119, 180),
         RGBColor(255, 127, 14),
         RGBColor(44, 160, 44),
@@ -31,6 +31,10 @@ fn colour(i: usize) -> RGBColor {
         RGBColor(140, 86, 75),
         RGBColor(227, 119, 194),
         RGBColor(127, 127, 127),
+        RGBColor(188, 189, 34),
+        RGBColor(23, 190, 207),
+        RGBColor(0, 0, 0),
+        RGBColor(255, 187, 120),
     ];
     COLOURS[i % COLOURS.len()]
 }
@@ -40,7 +44,7 @@ pub fn percentiles(
     title: &str,
     series: &[(String, hdrhistogram::Histogram<u64>)],
 ) -> anyhow::Result<String> {
-    let lines: Vec<(&str, Vec<(f64, f64)>)> = series
+    let lines: Vec<(String, Vec<(f64, f64)>)> = series
         .iter()
         .filter(|(_, h)| !h.is_empty())
         .map(|(label, h)| {
@@ -48,9 +52,46 @@ pub fn percentiles(
                 .iter()
                 .map(|&q| (x_of(q), h.value_at_quantile(q).max(1) as f64))
                 .collect();
-            (label.as_str(), points)
+            (label.clone(), points)
         })
         .collect();
+    let axes = Axes {
+        x: ("percentile", 1.0..x_of(0.999) * 1.2, &|x| {
+            percentile_label(x)
+        }),
+        y: ("time per run", &|y| fmt_ns(y)),
+    };
+    log_log(title, axes, &lines)
+}
+
+/// Nanoseconds per task against task count (both log scale), one line per series.
+pub fn scaling(title: &str, lines: &[(String, Vec<(f64, f64)>)]) -> anyhow::Result<String> {
+    let xs = lines.iter().flat_map(|(_, p)| p.iter().map(|&(x, _)| x));
+    let (lo, hi) = xs.fold((f64::MAX, 0f64), |(lo, hi), x| (lo.min(x), hi.max(x)));
+    let range = if lines.is_empty() {
+        1.0..10.0
+    } else {
+        lo / 1.5..hi * 1.5
+    };
+    let axes = Axes {
+        x: ("tasks", range, &|x| format!("{x:.0e}")),
+        y: ("ns per task", &|y| fmt_ns(y)),
+    };
+    log_log(title, axes, lines)
+}
+
+/// A log-log chart's axes: x's name, range and labels; y's name and labels.
+struct Axes<'a> {
+    x: (&'a str, std::ops::Range<f64>, &'a dyn Fn(f64) -> String),
+    y: (&'a str, &'a dyn Fn(f64) -> String),
+}
+
+/// Lines on log-log axes, the legend in the upper left with room kept for it.
+fn log_log(
+    title: &str,
+    axes: Axes<'_>,
+    lines: &[(String, Vec<(f64, f64)>)],
+) -> anyhow::Result<String> {
     let values = lines.iter().flat_map(|(_, p)| p.iter().map(|&(_, y)| y));
     let (lo, hi) = values.fold((f64::MAX, 0f64), |(lo, hi), y| (lo.min(y), hi.max(y)));
     // Headroom above the highest line for the legend, which sits in the upper left.
@@ -60,6 +101,8 @@ pub fn percentiles(
     } else {
         (lo / 1.5, hi * headroom)
     };
+    let (x_desc, x_range, x_fmt) = axes.x;
+    let (y_desc, y_fmt) = axes.y;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (760, 360)).into_drawing_area();
@@ -69,14 +112,14 @@ pub fn percentiles(
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(72)
-            .build_cartesian_2d((1f64..x_of(0.999) * 1.2).log_scale(), (lo..hi).log_scale())
+            .build_cartesian_2d(x_range.log_scale(), (lo..hi).log_scale())
             .map_err(draw_error)?;
         chart
             .configure_mesh()
-            .x_desc("percentile")
-            .y_desc("time per run")
-            .x_label_formatter(&|x| percentile_label(*x))
-            .y_label_formatter(&|y| fmt_ns(*y))
+            .x_desc(x_desc)
+            .y_desc(y_desc)
+            .x_label_formatter(&|x| x_fmt(*x))
+            .y_label_formatter(&|y| y_fmt(*y))
             .draw()
             .map_err(draw_error)?;
         for (i, (label, points)) in lines.iter().enumerate() {
@@ -84,7 +127,7 @@ pub fn percentiles(
             chart
                 .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))
                 .map_err(draw_error)?
-                .label(*label)
+                .label(label.as_str())
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
                 });

@@ -40,13 +40,26 @@ impl fmt::Display for Interpreter {
 
 /// Asks `path` what it is; `Some` for CPython only.
 pub fn probe(path: &Path) -> Option<Interpreter> {
-    let out = Command::new(path)
-        .args([
-            "-c",
-            "import platform, sys; print(platform.python_implementation(), *sys.version_info[:3])",
-        ])
-        .output()
-        .ok()?;
+    let ask = || {
+        Command::new(path)
+            .args([
+                "-c",
+                "import platform, sys; print(platform.python_implementation(), *sys.version_info[:3])",
+            ])
+            .output()
+    };
+    // A file that was just written can be briefly busy while another process forks; try again.
+    let mut out = ask();
+    for _ in 0..5 {
+        match &out {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                out = ask();
+            }
+            _ => break,
+        }
+    }
+    let out = out.ok()?;
     if !out.status.success() {
         return None;
     }

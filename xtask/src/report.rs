@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::doc::{self, Block};
 use crate::exercises;
 use crate::plots;
-use crate::results::{Row, RunResults};
+use crate::results::{Row, RowKey, RunResults};
 use crate::run::fmt_ns;
 use crate::stats::{self, Ratio};
 
@@ -50,7 +50,7 @@ pub fn blocks(
         let mut rows: Vec<&Row> = results
             .rows
             .iter()
-            .filter(|r| r.exercise == ex.name)
+            .filter(|r| r.exercise == ex.name && r.measure.is_none())
             .collect();
         if rows.is_empty() {
             continue;
@@ -118,6 +118,7 @@ pub fn blocks(
     let per_task: Vec<plots::Bar> = results
         .rows
         .iter()
+        .filter(|r| r.measure.is_none())
         .filter_map(|r| {
             Some(plots::Bar {
                 label: format!("{} {}", r.exercise, r.label()),
@@ -147,6 +148,8 @@ pub fn blocks(
             svg: plots::bars("Speedup against each exercise's reference", "times faster (log scale)", plots::Unit::Times, &speedups)?,
         });
     }
+    b.extend(entry_section(results));
+    b.extend(latency_section(results, plots)?);
     b.push(Block::Heading(2, "Claims".into()));
     b.push(Block::Para(
         "Each claim the chapter makes, and the project's own targets, measured here. A claim holds when the whole 95% confidence interval of the ratio clears the threshold.".into(),
@@ -332,7 +335,7 @@ pub fn warnings(r: &RunResults) -> Vec<String> {
 fn reference_row<'a>(rows: &[&'a Row], variant: &str) -> Option<&'a Row> {
     rows.iter()
         .copied()
-        .filter(|r| r.variant == variant && !r.samples_ns.is_empty())
+        .filter(|r| r.variant == variant && r.entry.is_none() && !r.samples_ns.is_empty())
         .min_by_key(|r| r.flavor.as_deref() != Some("current"))
 }
 
@@ -370,7 +373,7 @@ pub fn fmt_ratio(r: Ratio) -> String {
 
 /// A ratio with three significant digits (two past the point at least): `230×`, `2.50×`,
 /// `0.00233×`.
-fn times(x: f64) -> String {
+pub fn times(x: f64) -> String {
     if x >= 100.0 {
         format!("{x:.0}×")
     } else if x >= 10.0 {
@@ -405,6 +408,8 @@ fn find<'a>(r: &'a RunResults, exercise: &str, who: Who) -> Option<&'a Row> {
     r.rows.iter().find(|row| {
         row.exercise == exercise
             && !row.samples_ns.is_empty()
+            && row.entry.is_none()
+            && row.measure.is_none()
             && match who {
                 Who::Rust(variant) => {
                     row.variant == variant && row.flavor.as_deref() == Some("current")
@@ -513,6 +518,46 @@ fn claims(r: &RunResults) -> Vec<Vec<String>> {
         ),
         claim_row(
             r,
+            "Eager ex_6_1 costs at most 3× its floor (each future polled once inline)",
+            "this project's target",
+            ("ex_6_1", Who::Rust("eager")),
+            ("ex_6_1", Who::Rust("floor")),
+            Bound::Below(3.0),
+        ),
+        claim_row(
+            r,
+            "A gather that polls the futures where they lie costs at most 3× its floor",
+            "this project's target",
+            ("ex_6_2", Who::Rust("gather_in_place")),
+            ("ex_6_2", Who::Rust("floor")),
+            Bound::Below(3.0),
+        ),
+        claim_row(
+            r,
+            "Eager ex_6_1 is at least 300× faster than CPython 3.12's",
+            "this project's target",
+            ("ex_6_1", Who::Python(3, 12)),
+            ("ex_6_1", Who::Rust("eager")),
+            Bound::Above(300.0),
+        ),
+        claim_row(
+            r,
+            "ex_6_2 `join_all` is at least 80× faster than CPython 3.12's gather",
+            "this project's target",
+            ("ex_6_2", Who::Python(3, 12)),
+            ("ex_6_2", Who::Rust("join_all")),
+            Bound::Above(80.0),
+        ),
+        claim_row(
+            r,
+            "ex_6_3 `try_id` is at least 25× faster than CPython 3.12's `current_task`",
+            "this project's target",
+            ("ex_6_3", Who::Python(3, 12)),
+            ("ex_6_3", Who::Rust("try_id")),
+            Bound::Above(25.0),
+        ),
+        claim_row(
+            r,
             "Spawning through a task group costs at most 1.25× bare `tokio::spawn` of the same tasks",
             "this project's target",
             ("ex_6_1", Who::Rust("spawn")),
@@ -527,8 +572,112 @@ fn claims(r: &RunResults) -> Vec<Vec<String>> {
     rows
 }
 
+/// Spawning from `main` as a worker task against spawning from `block_on`, row by row.
+fn entry_section(r: &RunResults) -> Vec<Block> {
+    let mut table = Vec::new();
+    for from_block_on in r
+        .rows
+        .iter()
+        .filter(|row| row.entry.is_some() && row.measure.is_none())
+    {
+        let plain = RowKey {
+            entry: None,
+            ..from_block_on.key()
+        };
+        let Some(from_task) = r.rows.iter().find(|row| row.key() == plain) else {
+            continue;
+        };
+        let (Some(task), Some(block_on)) = (&from_task.summary, &from_block_on.summary) else {
+            continue;
+        };
+        let ratio = stats::ratio(&from_block_on.samples_ns, &from_task.samples_ns);
+        let faster = match ratio {
+            Some(x) if x.low > 1.0 => "a task",
+            Some(x) if x.high < 1.0 => "`block_on`",
+            Some(_) => "no clear difference",
+            None => "—",
+        };
+        table.push(vec![
+            format!("{} {}", from_task.exercise, from_task.label()),
+            fmt_ns(task.mean_ns),
+            fmt_ns(block_on.mean_ns),
+            ratio.map(fmt_ratio).unwrap_or_else(|| "—".into()),
+            faster.into(),
+        ]);
+    }
+    if table.is_empty() {
+        return Vec::new();
+    }
+    vec![
+        Block::Heading(2, "Spawning from a worker task or from `block_on`".into()),
+        Block::Para(
+            "The same rows with `main` run as a task (the default, as `asyncio.run` does) and directly in `Runtime::block_on` on the main thread. On the multi-thread runtime, spawns from a worker task go to that worker's own queue; spawns from `block_on` go through the runtime's shared inject queue.".into(),
+        ),
+        Block::Table(
+            ["row", ">from a task (mean)", ">from `block_on` (mean)", ">`block_on` ÷ task [95% CI]", "faster"]
+                .map(String::from)
+                .to_vec(),
+            table,
+        ),
+    ]
+}
+
+/// Each task's time from creation to first poll, per start-latency row.
+fn latency_section(r: &RunResults, plots: bool) -> anyhow::Result<Vec<Block>> {
+    let rows: Vec<(&Row, hdrhistogram::Histogram<u64>)> = r
+        .rows
+        .iter()
+        .filter_map(|row| Some((row, row.start_latency.as_ref()?.histogram())))
+        .filter(|(_, h)| !h.is_empty())
+        .collect();
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut b = vec![
+        Block::Heading(2, "Start latency".into()),
+        Block::Para(
+            "Each task's time from its creation to its first poll, every task of one run (`--measure start-latency`). An eager task is polled where it is created; a scheduled one waits for the runtime to reach it; a gathered coroutine waits for the gather to start.".into(),
+        ),
+    ];
+    let table = rows
+        .iter()
+        .map(|(row, h)| {
+            let mut cells = vec![
+                format!("{} {}", row.exercise, row.label()),
+                h.len().to_string(),
+            ];
+            cells.extend([0.5, 0.9, 0.99, 0.999].map(|q| fmt_ns(h.value_at_quantile(q) as f64)));
+            cells.push(fmt_ns(h.max() as f64));
+            cells
+        })
+        .collect();
+    b.push(Block::Table(
+        ["row", ">tasks", ">p50", ">p90", ">p99", ">p99.9", ">max"]
+            .map(String::from)
+            .to_vec(),
+        table,
+    ));
+    if plots {
+        for ex in exercises::ALL {
+            let series: Vec<_> = rows
+                .iter()
+                .filter(|(row, _)| row.exercise == ex.name)
+                .map(|(row, h)| (row.label(), h.clone()))
+                .collect();
+            if !series.is_empty() {
+                b.push(Block::Svg {
+                    caption: format!("{}: start latency against percentile, log scales", ex.name),
+                    svg: plots::percentiles(&format!("{} start latency", ex.name), &series)?,
+                });
+            }
+        }
+    }
+    Ok(b)
+}
+
 /// Each Rust row against each CPython row of an exercise: how many times faster.
 fn against_python(rows: &[&Row]) -> Option<Block> {
+    let rows: Vec<&Row> = rows.iter().copied().filter(|r| r.entry.is_none()).collect();
     let python: Vec<&Row> = rows
         .iter()
         .copied()

@@ -17,7 +17,11 @@
 //! order), `histogram` (the merged HDR histogram: `significant_digits`, `highest_ns`, and
 //! `buckets`, a list of `[value_ns, count]` for every non-empty bucket), `summary` (the timing
 //! crate's summary of the histogram, or null with no samples), `failure` (null, or `reason`
-//! and `stderr_tail`) and `skipped` (null, or why the row did not run, e.g. `needs 3.12+`).
+//! and `stderr_tail`), `skipped` (null, or why the row did not run, e.g. `needs 3.12+`),
+//! `entry` (null, or `"block_on"` when `main` ran in `block_on` rather than as a task),
+//! `measure` (null for throughput, or `"start-latency"`), `peak_rss_bytes` (the highest of the
+//! row's processes, or null) and `start_latency` (start-latency rows: the merged histogram of
+//! every task's creation-to-first-poll time, in the same form as `histogram`).
 //! CPython rows have `variant` `"asyncio"`, `implementation` `"cpython-3.12.1"` and `flavor`
 //! null.
 
@@ -93,6 +97,10 @@ pub struct Row {
     pub implementation: String,
     pub flavor: Option<String>,
     pub tasks: Option<u64>,
+    #[serde(default)]
+    pub entry: Option<String>,
+    #[serde(default)]
+    pub measure: Option<String>,
     pub samples_ns: Vec<u64>,
     pub histogram: SerializedHistogram,
     pub summary: Option<Summary>,
@@ -100,6 +108,12 @@ pub struct Row {
     /// Why the row did not run although nothing failed, e.g. `needs 3.12+`.
     #[serde(default)]
     pub skipped: Option<String>,
+    /// The highest peak resident memory of the row's processes.
+    #[serde(default)]
+    pub peak_rss_bytes: Option<u64>,
+    /// Start-latency rows: every task's time from creation to first poll, all runs merged.
+    #[serde(default)]
+    pub start_latency: Option<SerializedHistogram>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -122,11 +136,15 @@ impl Row {
             implementation: key.implementation,
             flavor: key.flavor,
             tasks: key.tasks,
+            entry: key.entry,
+            measure: key.measure,
             samples_ns: samples,
             histogram: SerializedHistogram::of(&h),
             summary,
             failure,
             skipped: None,
+            peak_rss_bytes: None,
+            start_latency: None,
         }
     }
 
@@ -145,13 +163,18 @@ impl Row {
             implementation: self.implementation.clone(),
             flavor: self.flavor.clone(),
             tasks: self.tasks,
+            entry: self.entry.clone(),
+            measure: self.measure.clone(),
         }
     }
 
     /// How the report names the row within its exercise: `eager (current)`, `CPython 3.12.1`.
     pub fn label(&self) -> String {
         match (&self.flavor, self.implementation.strip_prefix("cpython-")) {
-            (Some(f), _) => format!("{} ({f})", self.variant),
+            (Some(f), _) => match &self.entry {
+                Some(entry) => format!("{} ({f}, from {entry})", self.variant),
+                None => format!("{} ({f})", self.variant),
+            },
             (None, Some(version)) => format!("CPython {version}"),
             (None, None) => format!("{} ({})", self.variant, self.implementation),
         }
@@ -171,6 +194,10 @@ pub struct RowKey {
     pub implementation: String,
     pub flavor: Option<String>,
     pub tasks: Option<u64>,
+    /// `block_on` when `main` ran in `block_on` rather than as a task (the default).
+    pub entry: Option<String>,
+    /// `start-latency` for a start-latency run; `None` for throughput (the default).
+    pub measure: Option<String>,
 }
 
 impl RunResults {
@@ -339,6 +366,8 @@ mod tests {
             implementation: "rust".into(),
             flavor: Some("current".into()),
             tasks: Some(10),
+            entry: None,
+            measure: None,
         };
         let row = Row::new(key, vec![1_000, 2_000, 2_000, 50_000], None);
         let back: Row = serde_json::from_str(&serde_json::to_string(&row).unwrap()).unwrap();

@@ -8,11 +8,14 @@ use std::process::{Command, ExitCode, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use hdrhistogram::Histogram;
 use indicatif::{ProgressBar, ProgressStyle};
 use timing::TimingResult;
 
 use crate::exercises::{self, Exercise};
-use crate::results::{self, Failure, Flags, Layout, Overhead, Row, RowKey, RunResults};
+use crate::results::{
+    self, Failure, Flags, Layout, Overhead, Row, RowKey, RunResults, SerializedHistogram,
+};
 use crate::{env, python, report, workspace_root};
 
 /// Task count and iterations of `--quick`.
@@ -28,7 +31,7 @@ pub enum FlavorChoice {
 }
 
 impl FlavorChoice {
-    fn names(self) -> &'static [&'static str] {
+    pub fn names(self) -> &'static [&'static str] {
         match self {
             FlavorChoice::Current => &["current"],
             FlavorChoice::Multi => &["multi"],
@@ -170,6 +173,8 @@ pub fn targets(
                     flavor: Some(flavor.to_string()),
                     // The count that ran: the flag, else the exercise's default.
                     tasks: tasks.map(|(flag, default)| flag.unwrap_or(default)),
+                    entry: None,
+                    measure: None,
                 },
                 exe: bin_dir.join(ex.name),
                 args,
@@ -177,6 +182,43 @@ pub fn targets(
                 warmup: runs.of(ex, runs.iterations).0,
                 runs: runs.of(ex, runs.iterations).1,
             });
+        }
+    }
+    out
+}
+
+/// The extra rows of a run: for the selected variants that spawn from `main`, the same run
+/// with `--entry block_on`; for those that measure start latency, one `--measure
+/// start-latency` run each. Both on every flavor.
+pub fn extra_targets(
+    rust: &[Target],
+    selection: &[(&'static Exercise, &'static str)],
+) -> Vec<Target> {
+    let mut out = Vec::new();
+    for t in rust {
+        let Some((ex, _)) = selection
+            .iter()
+            .find(|(e, v)| e.name == t.key.exercise && *v == t.key.variant)
+        else {
+            continue;
+        };
+        if ex.entry_variants.contains(&t.key.variant.as_str()) {
+            let mut from_block_on = t.clone();
+            from_block_on
+                .args
+                .extend(["--entry".into(), "block_on".into()]);
+            from_block_on.key.entry = Some("block_on".into());
+            out.push(from_block_on);
+        }
+        if ex.latency_variants.contains(&t.key.variant.as_str()) {
+            let mut latency = t.clone();
+            latency
+                .args
+                .extend(["--measure".into(), "start-latency".into()]);
+            latency.key.measure = Some("start-latency".into());
+            // Every run gives one sample per task: one run is plenty.
+            (latency.warmup, latency.runs) = (0, 1);
+            out.push(latency);
         }
     }
     out
@@ -204,6 +246,8 @@ pub fn python_targets(
                 implementation: interpreter.implementation(),
                 flavor: None,
                 tasks,
+                entry: None,
+                measure: None,
             };
             if !interpreter.at_least(ex.python_needs) {
                 let (major, minor) = ex.python_needs;
@@ -254,6 +298,8 @@ pub fn execute(
     let rounds = targets.iter().map(|t| t.warmup + t.runs).max().unwrap_or(0);
     progress.start(targets.iter().map(|t| u64::from(t.warmup + t.runs)).sum());
     let mut samples: Vec<Vec<u64>> = vec![Vec::new(); targets.len()];
+    let mut peaks: Vec<Option<u64>> = vec![None; targets.len()];
+    let mut latencies: Vec<Option<Histogram<u64>>> = vec![None; targets.len()];
     let mut failures: Vec<Option<Failure>> = vec![None; targets.len()];
     let (mut overhead_total, mut overhead_max, mut processes) = (0u128, 0u64, 0u64);
     for round in 0..rounds {
@@ -281,10 +327,21 @@ pub fn execute(
             overhead_total += u128::from(ran.overhead_ns);
             overhead_max = overhead_max.max(ran.overhead_ns);
             match ran.result {
-                Ok(s) => {
-                    let shown = s.last().map(|&ns| fmt_ns(ns as f64)).unwrap_or_default();
+                Ok(r) => {
+                    let shown = r
+                        .samples_ns
+                        .last()
+                        .map(|&ns| fmt_ns(ns as f64))
+                        .unwrap_or_default();
                     if round >= first + target.warmup {
-                        samples[i].extend(s);
+                        samples[i].extend(r.samples_ns);
+                        peaks[i] = peaks[i].max(r.peak_rss_bytes);
+                        if let Some(run) = r.start_latency.map(|h| h.histogram()) {
+                            match &mut latencies[i] {
+                                Some(all) => all.add(&run).context("merging start latencies")?,
+                                none => *none = Some(run),
+                            }
+                        }
                         progress.step(&label, &shown);
                     } else {
                         progress.step(&label, &format!("{shown} (warmup)"));
@@ -300,8 +357,16 @@ pub fn execute(
     progress.finish();
     let rows = targets
         .iter()
-        .zip(samples.into_iter().zip(failures))
-        .map(|(t, (s, f))| Row::new(t.key.clone(), s, f))
+        .enumerate()
+        .map(|(i, t)| Row {
+            peak_rss_bytes: peaks[i],
+            start_latency: latencies[i].as_ref().map(SerializedHistogram::of),
+            ..Row::new(
+                t.key.clone(),
+                std::mem::take(&mut samples[i]),
+                failures[i].take(),
+            )
+        })
         .collect();
     let overhead = (processes > 0).then(|| Overhead {
         processes,
@@ -312,7 +377,7 @@ pub fn execute(
 }
 
 struct Ran {
-    result: Result<Vec<u64>, Failure>,
+    result: Result<TimingResult, Failure>,
     /// The runner's own time for this process, outside the process' lifetime.
     overhead_ns: u64,
 }
@@ -361,7 +426,7 @@ fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Resul
             Err(describe_exit(s, target.expected_exit))
         }
         Some(_) => match TimingResult::read(&json) {
-            Ok(r) if !r.samples_ns.is_empty() => Ok(r.samples_ns),
+            Ok(r) if !r.samples_ns.is_empty() => Ok(r),
             Ok(_) => Err("wrote a timing result with no samples".to_owned()),
             Err(e) => Err(format!("wrote no usable timing result ({e:#})")),
         },
@@ -505,6 +570,8 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
         runs,
         &root.join("target").join("release"),
     );
+    let extra = extra_targets(&targets, &selection);
+    targets.extend(extra);
     let (python_targets, skipped) = python_targets(
         &selection,
         &python.interpreters,
@@ -573,7 +640,7 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn build_release(root: &Path, names: &[&str]) -> anyhow::Result<()> {
+pub fn build_release(root: &Path, names: &[&str]) -> anyhow::Result<()> {
     eprintln!("cargo build --release ({})", names.join(", "));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
@@ -590,7 +657,7 @@ fn build_release(root: &Path, names: &[&str]) -> anyhow::Result<()> {
 }
 
 /// A new folder `runs/<UTC timestamp>` (with `-2`, `-3`… if that second is taken).
-fn new_run_dir(layout: &Layout) -> anyhow::Result<PathBuf> {
+pub fn new_run_dir(layout: &Layout) -> anyhow::Result<PathBuf> {
     let runs = layout.runs();
     fs::create_dir_all(&runs).with_context(|| format!("creating {}", runs.display()))?;
     let stamp = results::utc(results::now_secs()).0;

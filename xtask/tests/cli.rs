@@ -143,3 +143,9 @@ fn list_shows_every_exercise_and_variant() {
         assert!(stdout.contains(name), "{name}: {stdout}");
     }
 }
+
+#[test]
+fn sweep_checks_its_task_counts() {
+    assert_usage(&["sweep", "--tasks", "1000,0"], "--tasks");
+    assert_usage(&["sweep", "--tasks", "1000,many"], "--tasks");
+}

@@ -13,6 +13,8 @@ pub fn key(exercise: &str, variant: &str, flavor: &str, tasks: Option<u64>) -> R
         implementation: "rust".into(),
         flavor: Some(flavor.into()),
         tasks,
+        entry: None,
+        measure: None,
     }
 }
 
@@ -140,6 +142,8 @@ pub fn python_row(exercise: &str, version: &str, samples: &[u64]) -> Row {
         implementation: format!("cpython-{version}"),
         flavor: None,
         tasks: Some(1_000_000),
+        entry: None,
+        measure: None,
     };
     Row::new(key, samples.to_vec(), None)
 }
