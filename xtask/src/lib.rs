@@ -15,20 +15,10 @@ pub mod run;
 pub mod stats;
 pub mod sweep;
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// Bad input from the user: reported as one line, with exit code 2.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsageError(pub String);
-
-impl fmt::Display for UsageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for UsageError {}
+/// Bad input from the user: reported as one line, with exit code 2 (the exercises' type).
+pub use timing::cli::UsageError;
 
 /// The workspace root: the folder above this crate's manifest.
 pub fn workspace_root() -> anyhow::Result<PathBuf> {

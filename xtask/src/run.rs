@@ -376,6 +376,22 @@ pub fn execute(
     Ok(Measured { rows, overhead })
 }
 
+/// [`execute`] for a run folder, with a progress bar: its scratch files go under the folder
+/// and are removed after, and the environment's "after" readings are taken at the end.
+pub fn execute_in(
+    run_dir: &Path,
+    targets: &[Target],
+    timeout: Duration,
+    environment: &mut crate::results::Environment,
+) -> anyhow::Result<Measured> {
+    let scratch = run_dir.join(".scratch");
+    let measured = execute(targets, timeout, &scratch, &Progress::for_stderr())?;
+    let _ = fs::remove_dir_all(&scratch);
+    environment.load_after = env::load_average();
+    environment.governor_after = env::governor();
+    Ok(measured)
+}
+
 struct Ran {
     result: Result<TimingResult, Failure>,
     /// The runner's own time for this process, outside the process' lifetime.
@@ -581,16 +597,12 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
     );
     targets.extend(python_targets);
     eprintln!("run {run_id}: {} rows", targets.len());
-    let scratch = run_dir.join(".scratch");
-    let measured = execute(
+    let measured = execute_in(
+        &run_dir,
         &targets,
         Duration::from_secs(flags.timeout),
-        &scratch,
-        &Progress::for_stderr(),
+        &mut environment,
     )?;
-    let _ = fs::remove_dir_all(&scratch);
-    environment.load_after = env::load_average();
-    environment.governor_after = env::governor();
 
     let mut rows = measured.rows;
     rows.extend(skipped);
@@ -630,14 +642,19 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
         eprintln!("saved baseline '{name}': {}", path.display());
     }
     print!("{}", report::terminal_summary(&results));
+    Ok(finish(&results, &run_dir))
+}
+
+/// Names the report's files and says how many rows failed: exit code 1 when any did.
+pub fn finish(results: &RunResults, run_dir: &Path) -> ExitCode {
     println!("report: {}", run_dir.join("report.md").display());
     println!("        {}", run_dir.join("report.html").display());
     let failed = results.rows.iter().filter(|r| r.failure.is_some()).count();
     if failed > 0 {
         eprintln!("{failed} row(s) failed; see the report's Failures section");
-        return Ok(ExitCode::FAILURE);
+        return ExitCode::FAILURE;
     }
-    Ok(ExitCode::SUCCESS)
+    ExitCode::SUCCESS
 }
 
 pub fn build_release(root: &Path, names: &[&str]) -> anyhow::Result<()> {

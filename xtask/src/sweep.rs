@@ -4,7 +4,6 @@
 //! flavors (and CPython 3.12, when found, up to 10^6 tasks), then writes `sweep.json` (the
 //! `results.json` schema: one row per point) and a report with the Scaling section.
 
-use std::fs;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -12,7 +11,7 @@ use std::time::Duration;
 use crate::doc::{self, Block};
 use crate::exercises;
 use crate::results::{self, Flags, Row, RunResults};
-use crate::run::{self, FlavorChoice, Progress, Runs, Target, fmt_ns};
+use crate::run::{self, FlavorChoice, Runs, Target, fmt_ns};
 use crate::{UsageError, env, plots, python, workspace_root};
 
 /// The exercises a sweep covers.
@@ -131,16 +130,12 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
         "sweep {run_id}: {} points at {counts:?} tasks",
         targets.len()
     );
-    let scratch = run_dir.join(".scratch");
-    let measured = run::execute(
+    let measured = run::execute_in(
+        &run_dir,
         &targets,
         Duration::from_secs(flags.timeout),
-        &scratch,
-        &Progress::for_stderr(),
+        &mut environment,
     )?;
-    let _ = fs::remove_dir_all(&scratch);
-    environment.load_after = env::load_average();
-    environment.governor_after = env::governor();
     let results = RunResults {
         schema: results::SCHEMA.into(),
         run_id,
@@ -166,14 +161,7 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
     results.write(&run_dir.join("sweep.json"))?;
     write_report(&results, &run_dir)?;
     println!("{}", summary(&results));
-    println!("report: {}", run_dir.join("report.md").display());
-    println!("        {}", run_dir.join("report.html").display());
-    let failed = results.rows.iter().filter(|r| r.failure.is_some()).count();
-    if failed > 0 {
-        eprintln!("{failed} point(s) failed; see the report");
-        return Ok(ExitCode::FAILURE);
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(run::finish(&results, &run_dir))
 }
 
 /// Reads a sweep folder's `sweep.json`, if it is one.

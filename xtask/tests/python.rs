@@ -5,8 +5,8 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use timing::testing::Ran;
 use xtask::doc;
 use xtask::python::{self, Interpreter};
 use xtask::report;
@@ -100,26 +100,12 @@ fn script(name: &str) -> PathBuf {
         .join(format!("{name}.py"))
 }
 
-struct Ran {
-    code: Option<i32>,
-    stdout: Vec<String>,
-    stderr: String,
-}
-
 fn run_script(py: &Interpreter, name: &str, args: &[&str]) -> Ran {
-    let out = Command::new(&py.path)
-        .arg(script(name))
-        .args(args)
-        .output()
-        .unwrap();
-    Ran {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_owned)
-            .collect(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let script = script(name);
+    let all: Vec<&str> = std::iter::once(script.to_str().unwrap())
+        .chain(args.iter().copied())
+        .collect();
+    timing::testing::run(&py.path, &all)
 }
 
 /// Runs `name` with `--json` and checks the result has `repeat` samples in the shared schema.
