@@ -80,12 +80,32 @@ pub fn blocks(
         ]
         .into_iter()
         .map(String::from)
-        .chain([format!(">speedup vs {ref_label} [95% CI]")])
-        .collect();
+        .chain([format!(">speedup vs {ref_label} [95% CI]")]);
+        // The least the same work can cost, on the row's flavor (CPython rows: current-thread).
+        let floor_of = |row: &Row| {
+            let flavor = row.flavor.as_deref().unwrap_or("current");
+            rows.iter().find(|f| {
+                f.variant == "floor"
+                    && f.entry.is_none()
+                    && f.flavor.as_deref() == Some(flavor)
+                    && f.summary.is_some()
+            })
+        };
+        let has_floor = rows.iter().any(|r| floor_of(r).is_some());
+        let head = head
+            .chain(has_floor.then(|| ">× floor".to_owned()))
+            .collect();
         let mut table = Vec::new();
         for row in &rows {
             let ratio = reference.and_then(|r| stats::ratio(&r.samples_ns, &row.samples_ns));
-            table.push(stat_cells(row, ratio));
+            let mut cells = stat_cells(row, ratio);
+            if has_floor {
+                let multiple = floor_of(row)
+                    .and_then(|f| Some(row.summary.as_ref()?.mean_ns / f.summary.as_ref()?.mean_ns))
+                    .map(times);
+                cells.push(multiple.unwrap_or_else(|| "—".into()));
+            }
+            table.push(cells);
             if let (Some(r), Some(reference)) = (ratio, reference)
                 && !std::ptr::eq(*row, reference)
             {

@@ -303,3 +303,55 @@ fn the_report_puts_cpython_rows_beside_the_rust_ones() {
         "{md}"
     );
 }
+
+/// Runs a script as `__main__` with `asyncio.sleep` made instant, so its lines can be checked
+/// without the real seconds of sleeping.
+fn run_without_sleeping(py: &Interpreter, name: &str) -> Ran {
+    let script = script(name);
+    let code = format!(
+        "import asyncio, runpy, sys\n\
+         real_sleep = asyncio.sleep\n\
+         async def instant(delay, *args, **kwargs):\n    await real_sleep(0)\n\
+         asyncio.sleep = instant\n\
+         sys.path.insert(0, {dir:?})\n\
+         sys.argv = [{path:?}]\n\
+         runpy.run_path({path:?}, run_name='__main__')\n",
+        dir = script.parent().unwrap().display().to_string(),
+        path = script.display().to_string(),
+    );
+    timing::testing::run(&py.path, &["-c", &code])
+}
+
+#[test]
+fn ex_2_2_and_ex_2_7_print_the_chapters_lines() {
+    let py = python3();
+    if !py.at_least((3, 11)) {
+        let ran = run_script(&py, "ex_2_7", &[]);
+        assert!(
+            ran.stderr.contains("needs Python 3.11 or newer"),
+            "{}",
+            ran.stderr
+        );
+        return;
+    }
+    let ran = run_without_sleeping(&py, "ex_2_2");
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(
+        ran.stdout,
+        ["stared sleeping for 1 second!", "Finished sleeping!"]
+    );
+    let ran = run_without_sleeping(&py, "ex_2_7");
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(
+        ran.stdout,
+        [
+            "Before running task group!",
+            "Started sleeping for 2 seconds!",
+            "Started sleeping for 3 seconds!",
+            "Finished sleeping for 2 seconds!",
+            "Finished sleeping for 3 seconds!",
+            "After running task group!",
+            "task1: 2, task2: 3",
+        ]
+    );
+}
