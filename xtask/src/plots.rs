@@ -94,18 +94,21 @@ fn log_log(
 ) -> anyhow::Result<String> {
     let values = lines.iter().flat_map(|(_, p)| p.iter().map(|&(_, y)| y));
     let (lo, hi) = values.fold((f64::MAX, 0f64), |(lo, hi), y| (lo.min(y), hi.max(y)));
-    // Headroom above the highest line for the legend, which sits in the upper left.
-    let headroom = 1.5 * 2f64.powf(lines.len() as f64 / 2.0);
+    // The chart grows with its legend, which sits in the upper left; the y range is stretched
+    // so the lines keep to the part of the plot below it.
+    let height = 340 + 16 * lines.len() as u32;
+    let legend = (24.0 + 16.0 * lines.len() as f64) / (f64::from(height) - 90.0);
     let (lo, hi) = if lines.is_empty() {
         (1.0, 10.0)
     } else {
-        (lo / 1.5, hi * headroom)
+        let (lo, hi) = (lo / 1.3, (hi * 1.3).max(lo * 2.0));
+        (lo, lo * (hi / lo).powf(1.0 / (1.0 - legend.min(0.6))))
     };
     let (x_desc, x_range, x_fmt) = axes.x;
     let (y_desc, y_fmt) = axes.y;
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (760, 360)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (760, height)).into_drawing_area();
         root.fill(&WHITE).map_err(draw_error)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 18))
