@@ -785,14 +785,20 @@ pub fn comparison(results: &RunResults, name: &str, base: &RunResults) -> Vec<Bl
     ]
 }
 
-/// Per exercise: its fastest row, and how many times faster it is than each other row.
+/// Per exercise: its fastest implementation, and how many times faster it is than each other.
 pub fn terminal_summary(r: &RunResults) -> String {
     let mut out = String::new();
     for ex in exercises::ALL {
         let rows: Vec<&Row> = r
             .rows
             .iter()
-            .filter(|row| row.exercise == ex.name && row.summary.is_some())
+            // Implementations only: not the floor (a bound) nor the start-latency runs.
+            .filter(|row| {
+                row.exercise == ex.name
+                    && row.summary.is_some()
+                    && row.variant != "floor"
+                    && row.measure.is_none()
+            })
             .collect();
         let Some(fastest) = rows
             .iter()

@@ -376,20 +376,55 @@ pub fn execute(
     Ok(Measured { rows, overhead })
 }
 
-/// [`execute`] for a run folder, with a progress bar: its scratch files go under the folder
-/// and are removed after, and the environment's "after" readings are taken at the end.
-pub fn execute_in(
-    run_dir: &Path,
-    targets: &[Target],
-    timeout: Duration,
-    environment: &mut crate::results::Environment,
-) -> anyhow::Result<Measured> {
-    let scratch = run_dir.join(".scratch");
-    let measured = execute(targets, timeout, &scratch, &Progress::for_stderr())?;
-    let _ = fs::remove_dir_all(&scratch);
-    environment.load_after = env::load_average();
-    environment.governor_after = env::governor();
-    Ok(measured)
+/// A run in progress: its folder under `runs/`, when it began, and the machine as it was then.
+#[derive(Debug)]
+pub struct Session {
+    pub dir: PathBuf,
+    pub id: String,
+    started: u64,
+    environment: crate::results::Environment,
+}
+
+impl Session {
+    /// A new run folder, the start time and the environment's "before" readings.
+    pub fn begin(layout: &Layout, root: &Path) -> anyhow::Result<Self> {
+        let dir = new_run_dir(layout)?;
+        let id = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ok(Self {
+            dir,
+            id,
+            started: results::now_secs(),
+            environment: env::capture(root),
+        })
+    }
+
+    /// [`execute`] with a progress bar, its scratch files under the run folder (removed after),
+    /// then the environment's "after" readings.
+    pub fn measure(&mut self, targets: &[Target], timeout: Duration) -> anyhow::Result<Measured> {
+        let scratch = self.dir.join(".scratch");
+        let measured = execute(targets, timeout, &scratch, &Progress::for_stderr())?;
+        let _ = fs::remove_dir_all(&scratch);
+        self.environment.load_after = env::load_average();
+        self.environment.governor_after = env::governor();
+        Ok(measured)
+    }
+
+    /// The run's results, finished now.
+    pub fn results(&self, flags: Flags, overhead: Option<Overhead>, rows: Vec<Row>) -> RunResults {
+        RunResults {
+            schema: results::SCHEMA.into(),
+            run_id: self.id.clone(),
+            started_utc: results::utc(self.started).1,
+            finished_utc: results::utc(results::now_secs()).1,
+            environment: self.environment.clone(),
+            flags,
+            harness_overhead: overhead,
+            rows,
+        }
+    }
 }
 
 struct Ran {
@@ -566,13 +601,7 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
     names.dedup();
     build_release(&root, &names)?;
 
-    let run_dir = new_run_dir(&layout)?;
-    let run_id = run_dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let started = results::now_secs();
-    let mut environment = env::capture(&root);
+    let mut session = Session::begin(&layout, &root)?;
     let runs = Runs {
         warmup: flags.warmup,
         iterations: flags.iterations(),
@@ -596,38 +625,26 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
         &root.join("scripts").join("python"),
     );
     targets.extend(python_targets);
-    eprintln!("run {run_id}: {} rows", targets.len());
-    let measured = execute_in(
-        &run_dir,
-        &targets,
-        Duration::from_secs(flags.timeout),
-        &mut environment,
-    )?;
+    eprintln!("run {}: {} rows", session.id, targets.len());
+    let measured = session.measure(&targets, Duration::from_secs(flags.timeout))?;
 
     let mut rows = measured.rows;
     rows.extend(skipped);
-    let results = RunResults {
-        schema: results::SCHEMA.into(),
-        run_id,
-        started_utc: results::utc(started).1,
-        finished_utc: results::utc(results::now_secs()).1,
-        environment,
-        flags: Flags {
-            iterations: runs.iterations,
-            warmup: runs.warmup,
-            tasks: flags.tasks(),
-            flavors: flags.flavor.names().iter().map(|s| s.to_string()).collect(),
-            timeout_secs: flags.timeout,
-            quick: flags.quick,
-            python: flags.python.clone(),
-            python_iterations: runs.python_iterations,
-            python_found: python.note,
-            selection: specs.to_vec(),
-            baseline: flags.baseline.clone(),
-        },
-        harness_overhead: measured.overhead,
-        rows,
+    let flags_used = Flags {
+        iterations: runs.iterations,
+        warmup: runs.warmup,
+        tasks: flags.tasks(),
+        flavors: flags.flavor.names().iter().map(|s| s.to_string()).collect(),
+        timeout_secs: flags.timeout,
+        quick: flags.quick,
+        python: flags.python.clone(),
+        python_iterations: runs.python_iterations,
+        python_found: python.note,
+        selection: specs.to_vec(),
+        baseline: flags.baseline.clone(),
     };
+    let results = session.results(flags_used, measured.overhead, rows);
+    let run_dir = session.dir;
     results.write(&run_dir.join("results.json"))?;
     report::write(
         &results,

@@ -12,7 +12,7 @@ use crate::doc::{self, Block};
 use crate::exercises;
 use crate::results::{self, Flags, Row, RunResults};
 use crate::run::{self, FlavorChoice, Runs, Target, fmt_ns};
-use crate::{UsageError, env, plots, python, workspace_root};
+use crate::{UsageError, plots, python, workspace_root};
 
 /// The exercises a sweep covers.
 pub const EXERCISES: [&str; 3] = ["ex_6_1", "ex_6_2", "ex_6_3"];
@@ -87,13 +87,7 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
     let iterations = flags.iterations.unwrap_or(if flags.quick { 1 } else { 3 });
     let root = workspace_root()?;
     run::build_release(&root, &EXERCISES)?;
-    let run_dir = run::new_run_dir(&layout)?;
-    let run_id = run_dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let started = results::now_secs();
-    let mut environment = env::capture(&root);
+    let mut session = run::Session::begin(&layout, &root)?;
 
     let selection: Vec<_> = EXERCISES
         .iter()
@@ -127,37 +121,26 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
         }
     }
     eprintln!(
-        "sweep {run_id}: {} points at {counts:?} tasks",
+        "sweep {}: {} points at {counts:?} tasks",
+        session.id,
         targets.len()
     );
-    let measured = run::execute_in(
-        &run_dir,
-        &targets,
-        Duration::from_secs(flags.timeout),
-        &mut environment,
-    )?;
-    let results = RunResults {
-        schema: results::SCHEMA.into(),
-        run_id,
-        started_utc: results::utc(started).1,
-        finished_utc: results::utc(results::now_secs()).1,
-        environment,
-        flags: Flags {
-            iterations,
-            warmup: 0,
-            tasks: None,
-            flavors: flags.flavor.names().iter().map(|s| s.to_string()).collect(),
-            timeout_secs: flags.timeout,
-            quick: flags.quick,
-            python: flags.python.clone(),
-            python_iterations: iterations,
-            python_found: python.note,
-            selection: counts.iter().map(|n| format!("sweep:{n}")).collect(),
-            baseline: None,
-        },
-        harness_overhead: measured.overhead,
-        rows: measured.rows,
+    let measured = session.measure(&targets, Duration::from_secs(flags.timeout))?;
+    let flags_used = Flags {
+        iterations,
+        warmup: 0,
+        tasks: None,
+        flavors: flags.flavor.names().iter().map(|s| s.to_string()).collect(),
+        timeout_secs: flags.timeout,
+        quick: flags.quick,
+        python: flags.python.clone(),
+        python_iterations: iterations,
+        python_found: python.note,
+        selection: counts.iter().map(|n| format!("sweep:{n}")).collect(),
+        baseline: None,
     };
+    let results = session.results(flags_used, measured.overhead, measured.rows);
+    let run_dir = session.dir;
     results.write(&run_dir.join("sweep.json"))?;
     write_report(&results, &run_dir)?;
     println!("{}", summary(&results));
