@@ -65,6 +65,13 @@ impl Runner {
             .block_on(async { tokio::spawn(scoped).await })
             .map_err(|e| anyhow::anyhow!("the task failed: {e}"))
     }
+
+    /// Like [`run`](Runner::run), but polls `future` directly in `block_on` on this thread
+    /// rather than as a task of the runtime (`--entry block_on`).
+    pub fn run_in_place<F: Future>(&self, future: F) -> F::Output {
+        self.runtime
+            .block_on(CONTEXT.scope(self.context.clone(), future))
+    }
 }
 
 /// Setting a [`ContextVar`] outside a [`Runner`]'s call.
@@ -161,6 +168,14 @@ mod tests {
     fn outside_a_runner_the_default_is_read_and_set_is_refused() {
         assert_eq!(COUNTER.get(), 0);
         assert_eq!(COUNTER.set(1), Err(NoContext));
+    }
+
+    #[test]
+    fn calls_in_place_share_the_context_but_are_not_tasks() {
+        let runner = runner();
+        runner.run_in_place(async { COUNTER.set(3) }).unwrap();
+        assert_eq!(runner.run(async { COUNTER.get() }).unwrap(), 3);
+        assert_eq!(runner.run_in_place(async { tokio::task::try_id() }), None);
     }
 
     #[test]

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use ex_2_2::Runner;
 use timing::Lines;
-use timing::cli::Spec;
+use timing::cli::{Entry, Spec};
 
 const SPEC: Spec = Spec {
     name: "ex_2_2",
@@ -46,10 +46,17 @@ async fn async_sleep_for_one_second(out: Lines) {
 }
 
 /// The `with` block on `runtime`: returns how long it took, the runner's life included.
-fn with_runner(runtime: tokio::runtime::Runtime, out: Lines) -> anyhow::Result<Duration> {
+fn with_runner(
+    runtime: tokio::runtime::Runtime,
+    entry: Entry,
+    out: Lines,
+) -> anyhow::Result<Duration> {
     let start = Instant::now();
     let runner = Runner::new(runtime);
-    runner.run(async_sleep_for_one_second(out))?;
+    match entry {
+        Entry::Task => runner.run(async_sleep_for_one_second(out))?,
+        Entry::BlockOn => runner.run_in_place(async_sleep_for_one_second(out)),
+    }
     drop(runner); // leaving `with`: the runtime shuts down
     Ok(start.elapsed())
 }
@@ -57,7 +64,7 @@ fn with_runner(runtime: tokio::runtime::Runtime, out: Lines) -> anyhow::Result<D
 fn main() -> ExitCode {
     // The runner owns its runtime, as asyncio.Runner owns its loop: one per repetition.
     timing::harness::main(&SPEC, |_rt, args| {
-        with_runner(timing::runtime(args.flavor)?, Lines::stdout())
+        with_runner(timing::runtime(args.flavor)?, args.entry, Lines::stdout())
     })
 }
 
