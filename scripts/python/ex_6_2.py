@@ -1,4 +1,9 @@
-"""ex_6_2: gather over 1,000,000 no-op coroutines, without the eager task factory."""
+"""ex_6_2: gather over 1,000,000 no-op coroutines, without the eager task factory.
+
+The chapter's listing opens with 'Before running task group!' (copied from ex_6_1); the book's
+own test of this exercise expects 'Before running gather!' and four printed lines, the last
+the gathered future. This script, like the Rust port, prints those four.
+"""
 
 import asyncio
 import time
