@@ -11,6 +11,7 @@ use xtask::{UsageError, compare, exercises, report, run, workspace_root};
 #[derive(Debug, Parser)]
 #[command(
     name = "cargo xtask",
+    bin_name = "cargo xtask",
     about = "Build, run and measure the asyncio-in-tokio exercises"
 )]
 struct Cli {
