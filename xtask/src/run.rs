@@ -154,6 +154,7 @@ pub fn targets(
 ) -> Vec<Target> {
     let mut out = Vec::new();
     for (ex, variant) in selection {
+        let (warmup, measured) = runs.of(ex, runs.iterations);
         for flavor in flavors {
             let tasks = ex.default_tasks.map(|default| (tasks, default));
             let mut args = vec![
@@ -179,8 +180,8 @@ pub fn targets(
                 exe: bin_dir.join(ex.name),
                 args,
                 expected_exit: ex.expected_exit,
-                warmup: runs.of(ex, runs.iterations).0,
-                runs: runs.of(ex, runs.iterations).1,
+                warmup,
+                runs: measured,
             });
         }
     }

@@ -3,32 +3,17 @@
 
 mod common;
 
-use std::process::Command;
+use timing::testing::{Ran, assert_usage_error, run};
 
 const XTASK: &str = env!("CARGO_BIN_EXE_xtask");
 
-fn xtask(args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(XTASK)
-        .args(args)
-        .output()
-        .expect("running xtask");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+fn xtask(args: &[&str]) -> Ran {
+    run(XTASK, args)
 }
 
+/// Refused as bad usage: exit code 2, nothing on stdout, one line naming `needle`.
 fn assert_usage(args: &[&str], needle: &str) {
-    let (code, stdout, stderr) = xtask(args);
-    assert_eq!(code, Some(2), "{args:?}: {stderr}");
-    assert!(stdout.is_empty(), "{args:?}: {stdout}");
-    assert_eq!(
-        stderr.lines().count(),
-        1,
-        "{args:?}: one line, got {stderr}"
-    );
-    assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    assert_usage_error(&xtask(args), "cargo xtask: ", needle);
 }
 
 #[test]
@@ -110,7 +95,7 @@ fn report_and_compare_work_from_stored_files() {
         .write(&dir.join("baselines").join("main.json"))
         .unwrap();
     let out = dir.to_str().unwrap();
-    let (code, stdout, stderr) = xtask(&[
+    let ran = xtask(&[
         "report",
         "20261126T100000Z",
         "--out",
@@ -118,21 +103,25 @@ fn report_and_compare_work_from_stored_files() {
         "--baseline",
         "main",
     ]);
-    assert_eq!(code, Some(0), "{stderr}");
-    assert!(stdout.contains("report.md"));
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert!(ran.stdout[0].ends_with("report.md"), "{ran:?}");
     let md = std::fs::read_to_string(run.join("report.md")).unwrap();
     assert!(md.contains("## Compared with baseline `main`"));
     assert!(run.join("report.html").is_file());
-    let (code, stdout, _) = xtask(&["compare", "main", run.to_str().unwrap(), "--out", out]);
-    assert_eq!(code, Some(0));
-    assert!(stdout.contains("0 regression(s)."), "{stdout}");
+    let ran = xtask(&["compare", "main", run.to_str().unwrap(), "--out", out]);
+    assert_eq!(ran.code, Some(0));
+    assert!(
+        ran.stdout.iter().any(|l| l.contains("0 regression(s).")),
+        "{ran:?}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn list_shows_every_exercise_and_variant() {
-    let (code, stdout, _) = xtask(&["list"]);
-    assert_eq!(code, Some(0));
+    let ran = xtask(&["list"]);
+    assert_eq!(ran.code, Some(0));
+    let stdout = ran.stdout.join("\n");
     for name in [
         "ex_6_1",
         "eager, default",
