@@ -1,1 +1,548 @@
-//! TODO
+//! Python's `contextvars` on tokio: every task runs in its own [`Context`], and a task gets a
+//! copy of its creator's.
+//!
+//! In asyncio, `asyncio.create_task(coro)` gives the new task a *copy* of the creator's current
+//! `contextvars.Context`; a `ContextVar.set` inside the task changes only the task's context,
+//! so the creator never sees it, and the creator's later sets never reach the task. This crate
+//! gives tokio the same:
+//!
+//! - [`Context`]: a mapping from [`ContextVar`]s to values. Cloning one is Python's
+//!   `ctx.copy()` / `copy_context()`: O(1) (an `Arc` clone), and later sets in either copy do
+//!   not show in the other (copy-on-write).
+//! - [`Context::run`]: `Context.run(f)`: runs a closure with that context current; the
+//!   closure's sets stay in that context object.
+//! - [`Context::scope`] / [`Context::scope_mut`]: the same for a future, on every poll: a task
+//!   made of `ctx.scope(fut)` runs in `ctx`.
+//! - [`spawn`]: `asyncio.create_task`: `tokio::spawn` in a copy of the current context.
+//! - [`ContextVar`]: `contextvars.ContextVar`, declarable as a `static`, with Python's
+//!   [`Token`] and [`reset`](ContextVar::reset) rules.
+//!
+//! # Examples
+//!
+//! ```
+//! use contextvars::{Context, ContextVar};
+//! static REQUEST: ContextVar<u32> = ContextVar::new("request", 0);
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let main = Context::new().scope(async {
+//!     REQUEST.set(1).unwrap();
+//!     // The child starts with a copy of main's context ...
+//!     let child = contextvars::spawn(async {
+//!         assert_eq!(REQUEST.get(), 1);
+//!         REQUEST.set(2).unwrap(); // ... and its set stays in its own copy
+//!         REQUEST.get()
+//!     });
+//!     assert_eq!(child.await.unwrap(), 2);
+//!     REQUEST.get()
+//! });
+//! assert_eq!(tokio::spawn(main).await.unwrap(), 1);
+//! # });
+//! ```
+//!
+//! # Guarantees
+//!
+//! - **Which context is current.** Exactly the one entered by the innermost [`Context::run`]
+//!   (directly, or through a [`Scoped`] future's poll) on this thread, and none outside any.
+//!   It is a thread-local, swapped in for the closure or the poll and swapped out after, also
+//!   when the closure or poll panics. A `Context` is `Send + Sync`, so a scoped task may move
+//!   between the worker threads of a multi-thread runtime: its context goes with it.
+//! - **A plain `tokio::spawn` task has no context**: [`ContextVar::get`] reads the default
+//!   and [`ContextVar::set`] returns [`NoContext`]. Spawn with [`spawn`] (or spawn
+//!   `Context::current().unwrap_or_default().scope(fut)`) to get asyncio's behaviour. (One
+//!   exception: a runtime driven by `block_on` *inside* a [`Context::run`] closure polls its
+//!   tasks while that context is current; enter the context inside the task instead, with
+//!   [`Context::scope`].)
+//! - **Setting with no context** returns [`NoContext`] rather than inventing one. CPython
+//!   gives every thread a base context, so a set is never refused there; here a thread-wide
+//!   context would leak into every plain tokio task that thread polls, which is worse than an
+//!   error. Reading with no context returns the default.
+//! - **Cost.** [`Context::current`] outside any context is one thread-local read and a
+//!   branch; inside one it is an `Arc` clone (none at all for a context where nothing was
+//!   set). A [`ContextVar::set`] after a copy clones the copy's map once: O(variables set),
+//!   where CPython's HAMT makes it O(log n). [`ContextVar::get`] is a short sorted-vector
+//!   search and a clone of the value.
+//! - **Entering a context twice** (Python's `RuntimeError: ... is already entered`) cannot
+//!   be written: [`Context::run`] takes `&mut self`, so the borrow checker rejects it.
+//!
+//! ```compile_fail,E0499
+//! let mut ctx = contextvars::Context::new();
+//! ctx.run(|| ctx.run(|| ())); // error[E0499]: `ctx` borrowed mutably twice
+//! ```
+
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::task::Poll;
+
+use pin_project_lite::pin_project;
+
+/// A value stored in a context: shared between copies, never mutated in place.
+type Value = Arc<dyn Any + Send + Sync>;
+
+/// A context's variables, sorted by variable key.
+type Vars = Vec<(usize, Value)>;
+
+/// Python's `contextvars.Context`: the values of [`ContextVar`]s for one task (or one
+/// [`Context::run`] call).
+///
+/// `Clone` is an O(1) copy (`ctx.copy()`, `copy_context()`): later sets in either do not show
+/// in the other, and the copy is a different context for [`ContextVar::reset`].
+#[derive(Default)]
+pub struct Context {
+    /// `None` while nothing was ever set: a new context costs no allocation.
+    vars: Option<Arc<Vars>>,
+    /// This context's identity for tokens, assigned on the first [`ContextVar::set`]
+    /// (0: not assigned yet), so that copying costs no atomic counter.
+    id: u64,
+}
+
+static NEXT_CONTEXT_ID: AtomicU64 = AtomicU64::new(1);
+static NEXT_VAR_KEY: AtomicUsize = AtomicUsize::new(1);
+
+thread_local! {
+    /// Whether some context is current on this thread: a plain `Cell<bool>` with no
+    /// destructor, so reading it is one thread-local load (the hot path of [`Context::current`]).
+    static ENTERED: Cell<bool> = const { Cell::new(false) };
+    /// The current context while `ENTERED`; an empty placeholder otherwise.
+    static CURRENT: RefCell<Context> = const { RefCell::new(Context::EMPTY) };
+}
+
+impl Clone for Context {
+    fn clone(&self) -> Self {
+        Self {
+            vars: self.vars.clone(),
+            id: 0, // a copy is a new context
+        }
+    }
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context").field("len", &self.len()).finish()
+    }
+}
+
+impl Context {
+    const EMPTY: Self = Self { vars: None, id: 0 };
+
+    /// `contextvars.Context()`: an empty context.
+    pub fn new() -> Self {
+        Self::EMPTY
+    }
+
+    /// `contextvars.copy_context()`: an O(1) copy of the context the caller runs in, or `None`
+    /// outside any context.
+    ///
+    /// Outside a context this costs one thread-local read and a branch.
+    #[inline]
+    pub fn current() -> Option<Context> {
+        if !ENTERED.get() {
+            return None;
+        }
+        Some(CURRENT.with(|current| current.borrow().clone()))
+    }
+
+    /// `Context.run(f)`: runs `f` with `self` as the current context.
+    ///
+    /// [`ContextVar::set`] inside `f` changes `self`. The previously current context (or
+    /// none) is current again when `run` returns, and also when `f` panics; the sets `f` made
+    /// before panicking stay in `self`.
+    pub fn run<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        /// Puts `slot`'s context back and restores the previous one, on return or unwind.
+        struct Exit<'a> {
+            slot: &'a mut Context,
+            previous: Context,
+            was_entered: bool,
+        }
+        impl Drop for Exit<'_> {
+            fn drop(&mut self) {
+                let previous = std::mem::take(&mut self.previous);
+                *self.slot = CURRENT.with(|current| current.replace(previous));
+                ENTERED.set(self.was_entered);
+            }
+        }
+
+        let mine = std::mem::take(self);
+        let previous = CURRENT.with(|current| current.replace(mine));
+        let was_entered = ENTERED.replace(true);
+        let _exit = Exit {
+            slot: self,
+            previous,
+            was_entered,
+        };
+        f()
+    }
+
+    /// A future that polls `future` inside `self.run` on every poll: spawned, it is a task
+    /// running in `self` (`asyncio.create_task(coro, context=ctx)`).
+    pub fn scope<F: Future>(self, future: F) -> Scoped<F> {
+        Scoped {
+            context: self,
+            future,
+        }
+    }
+
+    /// Like [`scope`](Context::scope), borrowing the context: when the future is done (or
+    /// dropped), `self` holds what it set.
+    pub fn scope_mut<F: Future>(&mut self, future: F) -> ScopedMut<'_, F> {
+        ScopedMut {
+            context: self,
+            future,
+        }
+    }
+
+    /// `ctx.get(var)`: the value `var` has in this context, `None` if it is not set here.
+    pub fn get<T: Clone + Send + Sync + 'static>(&self, var: &ContextVar<T>) -> Option<T> {
+        self.value(var.key())?.downcast_ref::<T>().cloned()
+    }
+
+    /// `var in ctx`: whether `var` is set in this context.
+    pub fn contains<T>(&self, var: &ContextVar<T>) -> bool {
+        self.value(var.key()).is_some()
+    }
+
+    /// `len(ctx)`: how many variables are set in this context.
+    pub fn len(&self) -> usize {
+        self.vars.as_ref().map_or(0, |vars| vars.len())
+    }
+
+    /// Whether no variable is set in this context.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn value(&self, key: usize) -> Option<&Value> {
+        let vars = self.vars.as_ref()?;
+        let at = vars.binary_search_by_key(&key, |(k, _)| *k).ok()?;
+        Some(&vars[at].1)
+    }
+
+    fn identity(&mut self) -> u64 {
+        if self.id == 0 {
+            self.id = NEXT_CONTEXT_ID.fetch_add(1, Ordering::Relaxed);
+        }
+        self.id
+    }
+
+    /// Sets `key` to `value` (removes it with `None`), copying the map first if another
+    /// context shares it. Returns the old value, to be dropped by the caller outside any borrow.
+    fn put(&mut self, key: usize, value: Option<Value>) -> Option<Value> {
+        let vars = Arc::make_mut(self.vars.get_or_insert_with(Default::default));
+        match (vars.binary_search_by_key(&key, |(k, _)| *k), value) {
+            (Ok(at), Some(value)) => Some(std::mem::replace(&mut vars[at].1, value)),
+            (Ok(at), None) => Some(vars.remove(at).1),
+            (Err(at), Some(value)) => {
+                vars.insert(at, (key, value));
+                None
+            }
+            (Err(_), None) => None,
+        }
+    }
+}
+
+pin_project! {
+    /// A future running in its own [`Context`]: see [`Context::scope`].
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Scoped<F> {
+        context: Context,
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F> Scoped<F> {
+    /// The context the future runs in, as its last poll left it.
+    pub fn context(&self) -> &Context {
+        &self.context
+    }
+}
+
+impl<F: Future> Future for Scoped<F> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let future = this.future;
+        this.context.run(|| future.poll(cx))
+    }
+}
+
+pin_project! {
+    /// A future running in a borrowed [`Context`]: see [`Context::scope_mut`].
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless polled"]
+    pub struct ScopedMut<'a, F> {
+        context: &'a mut Context,
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F: Future> Future for ScopedMut<'_, F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let future = this.future;
+        this.context.run(|| future.poll(cx))
+    }
+}
+
+/// `asyncio.create_task(coro)`: `tokio::spawn(future)` in a copy of the current context, or
+/// with no context if there is none.
+///
+/// ```
+/// use contextvars::{Context, ContextVar};
+/// static NAME: ContextVar<&str> = ContextVar::new("name", "none");
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let parent = Context::new().scope(async {
+///     NAME.set("parent").unwrap();
+///     let child = contextvars::spawn(async { NAME.get() });
+///     let plain = tokio::spawn(async { NAME.get() }); // no context at all
+///     (child.await.unwrap(), plain.await.unwrap())
+/// });
+/// assert_eq!(parent.await, ("parent", "none"));
+/// # });
+/// ```
+pub fn spawn<F>(future: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match Context::current() {
+        Some(context) => tokio::spawn(context.scope(future)),
+        None => tokio::spawn(future),
+    }
+}
+
+/// Setting a [`ContextVar`] where no [`Context`] is current (see the crate docs for why this
+/// is an error and not a thread-wide context).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoContext;
+
+impl fmt::Display for NoContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "no current context: set a ContextVar inside Context::run, a Context::scope future \
+             or a task started with contextvars::spawn",
+        )
+    }
+}
+
+impl std::error::Error for NoContext {}
+
+/// Why [`ContextVar::reset`] refused a [`Token`]: Python's `RuntimeError`/`ValueError`s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetError {
+    /// The token was already used for a reset (`RuntimeError: ... has already been used once`).
+    Used,
+    /// The token came from another variable's `set` (`ValueError: ... was created by a
+    /// different ContextVar`).
+    DifferentVar,
+    /// The token was made in another context than the current one, or there is none
+    /// (`ValueError: ... was created in a different Context`).
+    DifferentContext,
+}
+
+impl fmt::Display for ResetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ResetError::Used => "the token has already been used once",
+            ResetError::DifferentVar => "the token was created by a different ContextVar",
+            ResetError::DifferentContext => "the token was created in a different Context",
+        })
+    }
+}
+
+impl std::error::Error for ResetError {}
+
+/// Python's `contextvars.ContextVar`: a variable whose value depends on the current
+/// [`Context`]. Declare it as a `static`.
+///
+/// ```
+/// use contextvars::{Context, ContextVar};
+/// static DEPTH: ContextVar<u32> = ContextVar::new("depth", 0);
+///
+/// assert_eq!(DEPTH.get(), 0); // no context: the default
+/// let mut ctx = Context::new();
+/// ctx.run(|| {
+///     let token = DEPTH.set(1).unwrap();
+///     assert_eq!(DEPTH.get(), 1);
+///     DEPTH.reset(&token).unwrap(); // back to unset
+///     assert_eq!(DEPTH.try_get(), None);
+///     DEPTH.set(2).unwrap();
+/// });
+/// assert_eq!(ctx.get(&DEPTH), Some(2));
+/// ```
+pub struct ContextVar<T> {
+    name: &'static str,
+    default: T,
+    /// Assigned on first use (0: not yet); the key of this variable in every context.
+    key: AtomicUsize,
+}
+
+impl<T: fmt::Debug> fmt::Debug for ContextVar<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "<ContextVar name={:?} default={:?}>",
+            self.name, self.default
+        )
+    }
+}
+
+impl<T> ContextVar<T> {
+    /// `contextvars.ContextVar(name, default=default)`.
+    pub const fn new(name: &'static str, default: T) -> Self {
+        Self {
+            name,
+            default,
+            key: AtomicUsize::new(0),
+        }
+    }
+
+    /// `var.name`.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The value read where the variable is not set.
+    pub fn default_value(&self) -> &T {
+        &self.default
+    }
+
+    fn key(&self) -> usize {
+        match self.key.load(Ordering::Relaxed) {
+            0 => {
+                let fresh = NEXT_VAR_KEY.fetch_add(1, Ordering::Relaxed);
+                match self
+                    .key
+                    .compare_exchange(0, fresh, Ordering::Relaxed, Ordering::Relaxed)
+                {
+                    Ok(_) => fresh,
+                    Err(assigned) => assigned,
+                }
+            }
+            key => key,
+        }
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> ContextVar<T> {
+    /// `var.get()`: the value in the current context, or the default if it is not set there
+    /// or no context is current.
+    pub fn get(&self) -> T {
+        self.try_get().unwrap_or_else(|| self.default.clone())
+    }
+
+    /// The value set in the current context, `None` if it is not set there or no context is
+    /// current (Python's `var.get(None)` for a variable without a default).
+    pub fn try_get(&self) -> Option<T> {
+        if !ENTERED.get() {
+            return None;
+        }
+        let key = self.key();
+        // Clone the shared value out first: T::clone runs with no borrow held.
+        let value = CURRENT.with(|current| current.borrow().value(key).cloned())?;
+        value.downcast_ref::<T>().cloned()
+    }
+
+    /// `var.set(value)`: sets the value in the current context only, and returns a [`Token`]
+    /// to [`reset`](ContextVar::reset) it; [`NoContext`] if no context is current.
+    pub fn set(&self, value: T) -> Result<Token<T>, NoContext> {
+        if !ENTERED.get() {
+            return Err(NoContext);
+        }
+        let key = self.key();
+        let value: Value = Arc::new(value);
+        let (context, old) = CURRENT.with(|current| {
+            let mut current = current.borrow_mut();
+            (current.identity(), current.put(key, Some(value)))
+        });
+        Ok(Token {
+            var: key,
+            var_name: self.name,
+            context,
+            old,
+            used: AtomicBool::new(false),
+            _value: PhantomData,
+        })
+    }
+
+    /// `var.reset(token)`: gives the variable the value it had before the `set` that made
+    /// `token` (unset if it had none), in the current context.
+    ///
+    /// Errors, checked in Python's order: the token was used already; it belongs to another
+    /// variable; it was made in another context (or none is current). On error nothing
+    /// changes and the token stays usable.
+    pub fn reset(&self, token: &Token<T>) -> Result<(), ResetError> {
+        if token.used.load(Ordering::Acquire) {
+            return Err(ResetError::Used);
+        }
+        if token.var != self.key() {
+            return Err(ResetError::DifferentVar);
+        }
+        if !ENTERED.get() {
+            return Err(ResetError::DifferentContext);
+        }
+        let removed = CURRENT.with(|current| {
+            let mut current = current.borrow_mut();
+            if current.id != token.context {
+                return Err(ResetError::DifferentContext);
+            }
+            if token.used.swap(true, Ordering::AcqRel) {
+                return Err(ResetError::Used);
+            }
+            Ok(current.put(token.var, token.old.clone()))
+        })?;
+        drop(removed); // outside the borrow: T's Drop may read context variables
+        Ok(())
+    }
+}
+
+/// What [`ContextVar::set`] returns: Python's `contextvars.Token`, for one
+/// [`reset`](ContextVar::reset) in the context it was made in.
+pub struct Token<T> {
+    var: usize,
+    var_name: &'static str,
+    context: u64,
+    old: Option<Value>,
+    used: AtomicBool,
+    _value: PhantomData<fn() -> T>,
+}
+
+impl<T: 'static> Token<T> {
+    /// `token.old_value`: the variable's value before the `set`, `None` where Python gives
+    /// `Token.MISSING` (it was not set).
+    pub fn old_value(&self) -> Option<&T> {
+        self.old.as_ref()?.downcast_ref::<T>()
+    }
+
+    /// The name of `token.var`.
+    pub fn var_name(&self) -> &'static str {
+        self.var_name
+    }
+
+    /// Whether the token was used by a [`reset`](ContextVar::reset).
+    pub fn used(&self) -> bool {
+        self.used.load(Ordering::Acquire)
+    }
+}
+
+impl<T: fmt::Debug + 'static> fmt::Debug for Token<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let used = if self.used() { " used" } else { "" };
+        write!(f, "<Token{used} var={:?}", self.var_name)?;
+        match self.old_value() {
+            Some(old) => write!(f, " old_value={old:?}>"),
+            None => f.write_str(" old_value=MISSING>"),
+        }
+    }
+}
