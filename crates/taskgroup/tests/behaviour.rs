@@ -1,10 +1,14 @@
+//! The crate's own behaviour tests, through its public API (CPython's tests are ported beside).
+
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::anyhow;
 use tokio::time::{Instant, sleep};
 
-use super::*;
+use std::sync::{Arc, Mutex};
+
+use taskgroup::*;
 
 /// Counts drops: proves a task's future was dropped (cancelled or refused), run or not.
 struct DropGuard(Arc<AtomicUsize>);
@@ -266,21 +270,54 @@ async fn first_failure_cancels_siblings_and_the_body() {
     }
 }
 
-#[tokio::test]
+/// Panics when dropped unfinished: a cleanup that fails while its task is cancelled.
+struct FailingCleanup(&'static str);
+
+impl Drop for FailingCleanup {
+    fn drop(&mut self) {
+        panic!("{}", self.0);
+    }
+}
+
+#[tokio::test(start_paused = true)]
 async fn failures_are_gathered_like_an_exception_group() {
-    // Both tasks fail in the same turn of the runtime, before the group can cancel either.
+    // The second task fails while it is being cancelled for the first one's failure.
     let err = scope(Start::Scheduled, async |tg: &mut TaskGroup| {
-        tg.spawn_fallible(async { Err::<(), _>(anyhow!("first")) })?;
-        tg.spawn_fallible(async { Err::<(), _>(anyhow!("second")) })?;
+        tg.spawn(async {
+            let cleanup = FailingCleanup("second");
+            sleep(Duration::from_secs(10)).await;
+            std::mem::forget(cleanup);
+        })?;
+        tg.spawn_fallible(async move {
+            sleep(Duration::from_millis(10)).await;
+            Err::<(), _>(anyhow!("first"))
+        })?;
         Ok(())
     })
     .await
     .unwrap_err();
-    assert_eq!(messages(&err), ["first", "second"]);
+    assert_eq!(messages(&err), ["first", "panicked: second"]);
     assert_eq!(
         err.to_string(),
-        "unhandled errors in a TaskGroup (2 sub-exceptions); first; second"
+        "unhandled errors in a TaskGroup (2 sub-exceptions); first; panicked: second"
     );
+}
+
+#[tokio::test]
+async fn a_task_not_yet_started_when_the_group_fails_never_starts() {
+    let started = counter();
+    let err = scope(Start::Scheduled, async |tg: &mut TaskGroup| {
+        tg.spawn_fallible(async { Err::<(), _>(anyhow!("first")) })?;
+        let s = Arc::clone(&started);
+        let second = tg.spawn(async move {
+            s.fetch_add(1, Ordering::SeqCst);
+        })?;
+        Ok(second)
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(messages(&err), ["first"]);
+    assert_eq!(started.load(Ordering::SeqCst), 0, "asyncio never starts it");
 }
 
 #[tokio::test(start_paused = true)]
@@ -330,7 +367,7 @@ async fn spawn_is_refused_while_shutting_down() {
             let _guard = guard;
             r.fetch_add(1, Ordering::SeqCst);
         });
-        assert_eq!(refused.unwrap_err(), Refused);
+        assert_eq!(refused.unwrap_err(), Refused::ShuttingDown);
         Ok(())
     })
     .await

@@ -1,0 +1,97 @@
+//! `asyncio.current_task()` for the tasks of a group, across the eager step.
+
+use std::cell::Cell;
+use std::fmt;
+use std::num::NonZeroU64;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The identity of one task of a group, as `asyncio.current_task()` returns it: the same
+/// during its eager step, inside the spawning task, and afterwards as a tokio task of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TaskId(NonZeroU64);
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Task-{}", self.0)
+    }
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl TaskId {
+    pub(crate) fn next() -> Self {
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        Self(NonZeroU64::new(id).unwrap_or(NonZeroU64::MIN))
+    }
+}
+
+/// The group task this thread is running a step of. An eager step gets its id only when
+/// something asks for it, so a task that nobody asks about costs no shared counter.
+#[derive(Clone, Copy)]
+pub(crate) enum Current {
+    None,
+    /// An eager step whose id nobody has asked for yet.
+    Unnamed,
+    Task(TaskId),
+}
+
+thread_local! {
+    static CURRENT: Cell<Current> = const { Cell::new(Current::None) };
+}
+
+/// The task of a group that is running now, or `None` outside every group task.
+///
+/// This is `asyncio.current_task()` for the tasks of a [`TaskGroup`](crate::TaskGroup): during
+/// a task's eager step it is already the new task (as in asyncio, where the eager step runs as
+/// the new task), and it stays the same when the task goes on as a tokio task.
+///
+/// `tokio::task::try_id()` is the *tokio* task's id: during an eager step that is the
+/// spawning task's (the step runs inside it), afterwards the task's own. Code in a scope's
+/// body sees the task the body runs in: `None` unless that is itself a task of a group.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use taskgroup::{Start, TaskGroup, current_task, scope};
+/// let (task, _) = scope(Start::Eager, async |tg: &mut TaskGroup| {
+///     let t = tg.spawn(async {
+///         let first = current_task(); // the eager step, inside the body's task
+///         tokio::task::yield_now().await;
+///         (first, current_task()) // now a tokio task of its own
+///     })?;
+///     Ok(t)
+/// })
+/// .await?;
+/// let task_id = task.id();
+/// let (first, later) = task.result().unwrap();
+/// assert!(first.is_some());
+/// assert_eq!(first, task_id);
+/// assert!(first.is_some());
+/// assert_eq!(first, later);
+/// assert_eq!(current_task(), None); // not inside a group's task
+/// # anyhow::Ok(()) }).unwrap();
+/// ```
+pub fn current_task() -> Option<TaskId> {
+    CURRENT.with(|current| match current.get() {
+        Current::None => None,
+        Current::Task(id) => Some(id),
+        Current::Unnamed => {
+            let id = TaskId::next();
+            current.set(Current::Task(id));
+            Some(id)
+        }
+    })
+}
+
+/// Makes `task` current for the length of one step; returns what to restore.
+pub(crate) fn enter(task: Current) -> Current {
+    CURRENT.with(|current| current.replace(task))
+}
+
+/// Ends a step begun with [`enter`]: restores `previous`, and returns the id the step's task
+/// was given, if it was given one.
+pub(crate) fn leave(previous: Current) -> Option<TaskId> {
+    match CURRENT.with(|current| current.replace(previous)) {
+        Current::Task(id) => Some(id),
+        Current::None | Current::Unnamed => None,
+    }
+}

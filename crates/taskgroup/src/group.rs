@@ -1,0 +1,871 @@
+//! The group: its shared state, the scope that owns it, and the two ways to spawn into it.
+
+use std::any::{Any, TypeId};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::poll_fn;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::{Pin, pin};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::current::{self, Current, TaskId};
+use crate::task::{Child, Entry, TaskCell, TaskHandle, TaskState};
+use crate::{Completed, Failure, GroupError, Refused, Start, panic_message};
+
+/// The group is shutting down: a task failed, or the group was cancelled or abandoned.
+const SHUTTING_DOWN: usize = 0b001;
+/// The scope has returned: nothing more can join the group.
+const FINISHED: usize = 0b010;
+/// The scope's future was dropped before it returned: the last task to end tidies up.
+const ABANDONED: usize = 0b100;
+/// The live-task count sits above the flags.
+const ONE_TASK: usize = 0b1000;
+
+fn live_count(state: usize) -> usize {
+    state / ONE_TASK
+}
+
+/// What the tasks of one group, its handles and its scope share.
+pub(crate) struct Shared {
+    /// Flags and the count of scheduled tasks (and nested groups) not yet ended.
+    state: AtomicUsize,
+    /// Cancelled when the group shuts down; cancelling it from outside cancels the group.
+    token: CancellationToken,
+    /// The group was cancelled (its token, or [`TaskGroup::cancel`]), not only failed.
+    cancelled: AtomicBool,
+    failures: Mutex<Vec<Failure>>,
+    /// Notified when the live count drops to zero.
+    ended: Notify,
+    /// Scheduled tasks that have suspended at least once, by id.
+    listed: Mutex<BTreeMap<TaskId, Arc<dyn Entry>>>,
+    /// Tasks finished in their eager step when spawned through a [`GroupHandle`].
+    eager_done: AtomicU64,
+    /// Scheduled tasks that ran to completion.
+    scheduled_done: AtomicU64,
+    start: Start,
+    /// Held while this group is nested in another: the parent counts it as a live task.
+    parent: Mutex<Option<Live>>,
+}
+
+impl Shared {
+    fn new(start: Start, token: CancellationToken, parent: Option<Live>) -> Self {
+        Self {
+            state: AtomicUsize::new(0),
+            token,
+            cancelled: AtomicBool::new(false),
+            failures: Mutex::new(Vec::new()),
+            ended: Notify::new(),
+            listed: Mutex::new(BTreeMap::new()),
+            eager_done: AtomicU64::new(0),
+            scheduled_done: AtomicU64::new(0),
+            start,
+            parent: Mutex::new(parent),
+        }
+    }
+
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.state.load(Ordering::Acquire) & SHUTTING_DOWN != 0
+    }
+
+    fn accepting(&self) -> Result<(), Refused> {
+        refusal(self.state.load(Ordering::Acquire)).map_or(Ok(()), Err)
+    }
+
+    pub(crate) fn fail(&self, failure: Failure) {
+        self.failures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(failure);
+        self.shut_down();
+    }
+
+    /// Cancels every task: each listed task is woken to drop its future, and every other task
+    /// does so at its next step.
+    fn shut_down(&self) {
+        let before = self.state.fetch_or(SHUTTING_DOWN, Ordering::AcqRel);
+        if before & SHUTTING_DOWN != 0 {
+            return;
+        }
+        self.token.cancel();
+        for entry in self
+            .listed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+        {
+            entry.wake();
+        }
+    }
+
+    fn cancel(&self) {
+        if !self.is_shutting_down() {
+            self.cancelled.store(true, Ordering::Release);
+        }
+        self.shut_down();
+    }
+
+    pub(crate) fn completed_scheduled(&self) {
+        self.scheduled_done.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Schedules `future` as a tokio task of the group.
+    fn schedule<F, T, O>(
+        self: &Arc<Self>,
+        future: F,
+        outcome: O,
+        options: Options,
+        id: Option<TaskId>,
+    ) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future + Send + 'static,
+        T: Send + 'static,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+    {
+        let live = Live::join(self)?;
+        let cell = Arc::new(TaskCell::new(id.unwrap_or_else(TaskId::next), options.name));
+        let child = Child::new(future, outcome, options.context, Arc::clone(&cell), live);
+        drop(tokio::spawn(child)); // the group, not the JoinHandle, follows the task
+        Ok(TaskHandle::scheduled(cell))
+    }
+
+    /// Lets go of the parent group, handing it the failures nobody collected here.
+    fn release_parent(&self) {
+        let Some(parent) = self
+            .parent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        else {
+            return;
+        };
+        let failures =
+            std::mem::take(&mut *self.failures.lock().unwrap_or_else(PoisonError::into_inner));
+        if !failures.is_empty() {
+            let cancelled = self.cancelled.load(Ordering::Acquire);
+            parent.shared().fail(Failure::Error(
+                GroupError {
+                    failures,
+                    cancelled,
+                }
+                .into(),
+            ));
+        }
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        let state = self.state.load(Ordering::Acquire);
+        Snapshot {
+            start: self.start,
+            live: live_count(state),
+            shutting_down: state & SHUTTING_DOWN != 0,
+            finished: state & FINISHED != 0,
+            tasks: self
+                .listed
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .values()
+                .map(|entry| TaskInfo {
+                    id: entry.id(),
+                    name: entry.name().map(str::to_owned),
+                    state: entry.state(),
+                    cancel_requested: entry.cancel_requested(),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn refusal(state: usize) -> Option<Refused> {
+    if state & FINISHED != 0 {
+        Some(Refused::Finished)
+    } else if state & SHUTTING_DOWN != 0 {
+        Some(Refused::ShuttingDown)
+    } else {
+        None
+    }
+}
+
+/// Counts one scheduled task (or nested group) as live in its group until dropped.
+pub(crate) struct Live {
+    shared: Arc<Shared>,
+    listed: Option<TaskId>,
+}
+
+impl Live {
+    fn join(shared: &Arc<Shared>) -> Result<Self, Refused> {
+        let before = shared.state.fetch_add(ONE_TASK, Ordering::AcqRel);
+        let live = Live {
+            shared: Arc::clone(shared),
+            listed: None,
+        };
+        match refusal(before) {
+            None => Ok(live),
+            Some(refused) => Err(refused), // dropping `live` takes the count back
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    /// Lists the task in its group's [`Snapshot`] until it is dropped.
+    pub(crate) fn list(&mut self, entry: Arc<dyn Entry>) {
+        let id = entry.id();
+        self.shared
+            .listed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, entry);
+        self.listed = Some(id);
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        if let Some(id) = self.listed {
+            self.shared
+                .listed
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&id);
+        }
+        let before = self.shared.state.fetch_sub(ONE_TASK, Ordering::AcqRel);
+        if live_count(before) == 1 {
+            if before & ABANDONED != 0 {
+                self.shared.release_parent();
+            } else {
+                self.shared.ended.notify_one();
+            }
+        }
+    }
+}
+
+/// A cheap, clonable handle to a group, for spawning from inside its tasks (`tg.create_task`
+/// called by a child) or from anywhere else while the group runs.
+#[derive(Clone)]
+pub struct GroupHandle(Arc<Shared>);
+
+impl fmt::Debug for GroupHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("GroupHandle")
+            .field(&self.snapshot())
+            .finish()
+    }
+}
+
+impl GroupHandle {
+    /// Adds a task running `future` to the group, started as the group starts its tasks.
+    /// Refused once the group is shutting down or its scope has returned: the future is
+    /// dropped, never run.
+    pub fn spawn<F>(&self, future: F) -> Result<TaskHandle<F::Output>, Refused>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.task().spawn(future)
+    }
+
+    /// Adds a task whose `Err` is a failure of the group.
+    pub fn spawn_fallible<F, T, E>(&self, future: F) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: Into<anyhow::Error>,
+    {
+        self.task().spawn_fallible(future)
+    }
+
+    /// A task with a name, its own start, or a given context.
+    pub fn task(&self) -> TaskBuilder<'_> {
+        TaskBuilder::new(Target::Handle(self))
+    }
+
+    /// `tg.cancel()`: cancels every task and the scope's body; the scope returns, once every
+    /// task has ended, a [`GroupError`] that says it was cancelled.
+    pub fn cancel(&self) {
+        self.0.cancel();
+    }
+
+    /// The group's cancellation token: cancelling it cancels the group (as [`cancel`](Self::cancel)),
+    /// and it is cancelled whenever the group shuts down. Give it (or a child of it) to work
+    /// that must stop with the group.
+    pub fn token(&self) -> &CancellationToken {
+        &self.0.token
+    }
+
+    /// The group is shutting down: a task failed, or it was cancelled.
+    pub fn is_shutting_down(&self) -> bool {
+        self.0.is_shutting_down()
+    }
+
+    /// The group's live tasks with their names and states, for debugging a stuck group.
+    pub fn snapshot(&self) -> Snapshot {
+        self.0.snapshot()
+    }
+
+    fn spawn_as<F, T, O>(
+        &self,
+        future: F,
+        outcome: O,
+        options: Options,
+    ) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future + Send + 'static,
+        T: Send + 'static,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+    {
+        self.0.accepting()?;
+        let mut options = options.resolved();
+        if options.start.unwrap_or(self.0.start) == Start::Scheduled {
+            return self.0.schedule(future, outcome, options, None);
+        }
+        let mut boxed = Box::pin(future);
+        let (polled, id) = eager_step(&mut options.context, |cx| boxed.as_mut().poll(cx));
+        match polled {
+            Ok(Poll::Ready(out)) => Ok(match outcome(out) {
+                Ok(value) => {
+                    self.0.eager_done.fetch_add(1, Ordering::Relaxed);
+                    TaskHandle::eager(Some(value), options.name)
+                }
+                Err(e) => {
+                    self.0.fail(Failure::Error(e));
+                    TaskHandle::eager(None, options.name)
+                }
+            }),
+            Ok(Poll::Pending) => self.0.schedule(boxed, outcome, options, id),
+            Err(payload) => {
+                self.0.fail(Failure::Panic(panic_message(&*payload)));
+                Ok(TaskHandle::eager(None, options.name))
+            }
+        }
+    }
+}
+
+/// One eager step: polls once, where the task is spawned, as the new task (for
+/// [`current_task`](crate::current_task)) and in its context. Returns the poll, or the panic,
+/// and the id the step gave the task if it asked for one.
+fn eager_step<T>(
+    context: &mut Option<contextvars::Context>,
+    poll: impl FnOnce(&mut Context<'_>) -> Poll<T>,
+) -> (std::thread::Result<Poll<T>>, Option<TaskId>) {
+    // A no-op waker is sound here: a future that returns `Pending` is always polled again
+    // once scheduled, and only the latest poll's waker must be woken.
+    let mut cx = Context::from_waker(Waker::noop());
+    let previous = current::enter(Current::Unnamed);
+    let polled = panic::catch_unwind(AssertUnwindSafe(|| match context {
+        Some(context) => context.run(|| poll(&mut cx)),
+        None => poll(&mut cx),
+    }));
+    (polled, current::leave(previous))
+}
+
+/// What a task is spawned with beyond its future.
+#[derive(Default)]
+struct Options {
+    name: Option<Box<str>>,
+    start: Option<Start>,
+    context: Option<contextvars::Context>,
+    /// The context was given: do not copy the current one.
+    context_given: bool,
+}
+
+impl Options {
+    /// The task's context: the one given, or a copy of the spawner's (`create_task` copies
+    /// the current context), which is a share of it until either side sets a variable.
+    fn resolved(mut self) -> Self {
+        if !self.context_given {
+            self.context = contextvars::Context::current();
+        }
+        self
+    }
+}
+
+enum Target<'a> {
+    Group(&'a mut TaskGroup),
+    Handle(&'a GroupHandle),
+}
+
+/// A task to spawn with options (`tg.create_task(coro, name=…, eager_start=…, context=…)`).
+pub struct TaskBuilder<'a> {
+    target: Target<'a>,
+    options: Options,
+}
+
+impl fmt::Debug for TaskBuilder<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskBuilder")
+            .field("name", &self.options.name)
+            .field("start", &self.options.start)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> TaskBuilder<'a> {
+    fn new(target: Target<'a>) -> Self {
+        Self {
+            target,
+            options: Options::default(),
+        }
+    }
+
+    /// `name=`: the task's name, shown by [`TaskHandle::name`] and in the group's [`Snapshot`].
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.options.name = Some(name.into().into_boxed_str());
+        self
+    }
+
+    /// `eager_start=` (Python 3.14): start this task eagerly or scheduled, whatever the
+    /// group's default.
+    pub fn start(mut self, start: Start) -> Self {
+        self.options.start = Some(start);
+        self
+    }
+
+    /// `context=`: run the task in `context` instead of a copy of the current one.
+    pub fn context(mut self, context: contextvars::Context) -> Self {
+        self.options.context = Some(context);
+        self.options.context_given = true;
+        self
+    }
+
+    /// Spawns `future` as the task.
+    pub fn spawn<F>(self, future: F) -> Result<TaskHandle<F::Output>, Refused>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_with(future, Ok)
+    }
+
+    /// Spawns `future` as the task; its `Err` is a failure of the group.
+    pub fn spawn_fallible<F, T, E>(self, future: F) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: Into<anyhow::Error>,
+    {
+        self.spawn_with(future, |out| out.map_err(Into::into))
+    }
+
+    fn spawn_with<F, T, O>(self, future: F, outcome: O) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future + Send + 'static,
+        T: Send + 'static,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+    {
+        match self.target {
+            Target::Group(tg) => tg.spawn_as(future, outcome, self.options),
+            Target::Handle(handle) => handle.spawn_as(future, outcome, self.options),
+        }
+    }
+}
+
+/// The group a [`scope`] body spawns into (`tg` in `async with TaskGroup() as tg`).
+pub struct TaskGroup {
+    handle: GroupHandle,
+    eager_done: u64,
+    /// The heap place the eager path polls futures in, reused while futures finish eagerly:
+    /// a `Pin<Box<Option<F>>>` for the last future type `F` spawned, with that type's id.
+    scratch: Option<(TypeId, Box<dyn Any + Send>)>,
+}
+
+impl fmt::Debug for TaskGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskGroup")
+            .field("snapshot", &self.handle.snapshot())
+            .field("eager_done", &self.eager_done)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs `body` with a new group and returns once every task of the group has ended
+/// (`async with asyncio.TaskGroup() as tg: body`). The same as `Scope::new(start).run(body)`.
+///
+/// Returns the body's value and the count of completed tasks, or every failure.
+pub async fn scope<T, B>(start: Start, body: B) -> Result<(T, Completed), GroupError>
+where
+    B: AsyncFnOnce(&mut TaskGroup) -> anyhow::Result<T>,
+{
+    Scope::new(start).run(body).await
+}
+
+/// A task group to run, with its options: how it starts tasks, what cancels it, and the group
+/// it is nested in.
+#[derive(Debug)]
+pub struct Scope {
+    start: Start,
+    token: Option<CancellationToken>,
+    parent: Option<GroupHandle>,
+}
+
+impl Scope {
+    /// A group that starts its tasks as `start` says.
+    pub fn new(start: Start) -> Self {
+        Self {
+            start,
+            token: None,
+            parent: None,
+        }
+    }
+
+    /// Cancels the group when `token` is cancelled (the group's own token is a child of it):
+    /// the body is dropped, every task is cancelled, and the scope returns, once every task
+    /// has ended, a [`GroupError`] whose `cancelled` is set. This is the way to cancel the
+    /// owner of a group and know that every child has run its cancellation when the owner's
+    /// wait returns.
+    pub fn cancel_on(mut self, token: CancellationToken) -> Self {
+        self.token = Some(token);
+        self
+    }
+
+    /// Nests this group in `parent` (an `async with TaskGroup()` inside another group's body
+    /// or task): it is cancelled with the parent, the parent counts it as one of its tasks
+    /// until its own tasks have all ended (even if this scope is dropped), and failures that
+    /// this scope could not return, because it was dropped, become one failure of the parent.
+    pub fn parent(mut self, parent: &GroupHandle) -> Self {
+        self.parent = Some(parent.clone());
+        self
+    }
+
+    /// Runs `body` with the group and returns once every task of it has ended.
+    ///
+    /// Returns the body's value and the count of completed tasks; or, if a task or the body
+    /// failed or the group was cancelled, every failure.
+    pub async fn run<T, B>(self, body: B) -> Result<(T, Completed), GroupError>
+    where
+        B: AsyncFnOnce(&mut TaskGroup) -> anyhow::Result<T>,
+    {
+        let (token, parent) = match &self.parent {
+            Some(parent) => {
+                let live = Live::join(&parent.0).map_err(|refused| GroupError {
+                    failures: vec![Failure::Error(refused.into())],
+                    cancelled: false,
+                })?;
+                (parent.0.token.child_token(), Some(live))
+            }
+            None => (CancellationToken::new(), None),
+        };
+        let mut watcher = None;
+        let token = match &self.token {
+            // Cancelled by either the given token or the parent: a small task passes the
+            // given token's cancellation on, and is aborted when the scope returns.
+            Some(given) if parent.is_some() => {
+                let (both, given) = (token.clone(), given.clone());
+                watcher = Some(tokio::spawn(async move {
+                    given.cancelled().await;
+                    both.cancel();
+                }));
+                token
+            }
+            Some(given) => given.child_token(),
+            None => token,
+        };
+        let shared = Arc::new(Shared::new(self.start, token, parent));
+        let mut abandon = Abandon(Some(Arc::clone(&shared)));
+        let mut tg = TaskGroup {
+            handle: GroupHandle(Arc::clone(&shared)),
+            eager_done: 0,
+            scratch: None,
+        };
+        let value = run_body(&shared, body(&mut tg)).await;
+        wait_ended(&shared).await;
+        abandon.0 = None; // returned: not abandoned
+        if let Some(watcher) = watcher {
+            watcher.abort();
+        }
+        shared.release_parent();
+        let failures = std::mem::take(
+            &mut *shared
+                .failures
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        let cancelled = shared.cancelled.load(Ordering::Acquire);
+        match value {
+            Some(value) if failures.is_empty() && !cancelled => Ok((
+                value,
+                Completed {
+                    eager: tg.eager_done + shared.eager_done.load(Ordering::Relaxed),
+                    scheduled: shared.scheduled_done.load(Ordering::Relaxed),
+                },
+            )),
+            _ => Err(GroupError {
+                failures,
+                cancelled,
+            }),
+        }
+    }
+}
+
+/// Runs the body until it ends or the group shuts down; a shutdown drops (cancels) it.
+async fn run_body<T>(shared: &Shared, body: impl Future<Output = anyhow::Result<T>>) -> Option<T> {
+    let mut body = pin!(Some(body));
+    let mut cancelled = pin!(shared.token.cancelled());
+    let ended = poll_fn(|cx| {
+        if let Some(running) = body.as_mut().as_pin_mut()
+            && let Poll::Ready(ended) = running.poll(cx)
+        {
+            body.set(None);
+            return Poll::Ready(Some(ended));
+        }
+        // The token is cancelled at every shutdown: a failure, `cancel()`, or from outside.
+        cancelled.as_mut().poll(cx).map(|()| None)
+    })
+    .await;
+    match ended {
+        Some(Ok(value)) => Some(value),
+        Some(Err(e)) => {
+            // Counted with the tasks' failures, as `__aexit__` adds the body's exception.
+            shared.fail(Failure::Error(e));
+            None
+        }
+        None => {
+            shared.cancel(); // cancelled from outside: marks it so, unless a failure came first
+            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| body.set(None))) {
+                shared.fail(Failure::Panic(panic_message(&*payload)));
+            }
+            None
+        }
+    }
+}
+
+/// Waits until no task is live, then closes the group to new tasks.
+async fn wait_ended(shared: &Shared) {
+    loop {
+        let state = shared.state.load(Ordering::Acquire);
+        if live_count(state) == 0 {
+            if shared
+                .state
+                .compare_exchange(state, state | FINISHED, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                return;
+            }
+            continue;
+        }
+        // `notify_one` keeps a permit when nobody waits, so the last task's wake-up is not
+        // lost between the load and the await. Cancelling the token while we wait (from
+        // outside) cancels the tasks still running.
+        let ended = shared.ended.notified();
+        if shared.is_shutting_down() {
+            ended.await;
+        } else {
+            tokio::select! {
+                biased;
+                () = ended => {}
+                () = shared.token.cancelled() => shared.cancel(),
+            }
+        }
+    }
+}
+
+/// Dropped only when the scope's future is dropped before it returned (its owner was
+/// cancelled): shuts the group down, and leaves the last task to end to tidy up.
+struct Abandon(Option<Arc<Shared>>);
+
+impl Drop for Abandon {
+    fn drop(&mut self) {
+        let Some(shared) = self.0.take() else { return };
+        shared.shut_down();
+        let before = shared.state.fetch_or(ABANDONED, Ordering::AcqRel);
+        if live_count(before) == 0 {
+            shared.release_parent();
+        }
+    }
+}
+
+impl TaskGroup {
+    /// How this group starts its tasks by default.
+    pub fn start(&self) -> Start {
+        self.handle.0.start
+    }
+
+    /// Adds a task running `future` to the group (`tg.create_task(coro)`); it fails only by
+    /// panicking. Refused once the group is shutting down: the future is dropped, never run.
+    pub fn spawn<F>(&mut self, future: F) -> Result<TaskHandle<F::Output>, Refused>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_as(future, Ok, Options::default())
+    }
+
+    /// Adds a task whose `Err` is a failure of the group, as an exception in an asyncio task is.
+    pub fn spawn_fallible<F, T, E>(&mut self, future: F) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: Into<anyhow::Error>,
+    {
+        self.spawn_as(future, |out| out.map_err(Into::into), Options::default())
+    }
+
+    /// A task with a name, its own start, or a given context.
+    pub fn task(&mut self) -> TaskBuilder<'_> {
+        TaskBuilder::new(Target::Group(self))
+    }
+
+    /// A clonable handle to this group, for spawning from its tasks.
+    pub fn handle(&self) -> GroupHandle {
+        self.handle.clone()
+    }
+
+    /// `tg.cancel()` (Python 3.15): see [`GroupHandle::cancel`].
+    pub fn cancel(&self) {
+        self.handle.cancel();
+    }
+
+    /// The group's cancellation token: see [`GroupHandle::token`].
+    pub fn token(&self) -> &CancellationToken {
+        self.handle.token()
+    }
+
+    /// The group's live tasks: see [`GroupHandle::snapshot`].
+    pub fn snapshot(&self) -> Snapshot {
+        self.handle.snapshot()
+    }
+
+    fn spawn_as<F, T, O>(
+        &mut self,
+        future: F,
+        outcome: O,
+        options: Options,
+    ) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future + Send + 'static,
+        T: Send + 'static,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+    {
+        let shared = &self.handle.0;
+        shared.accepting()?;
+        let mut options = options.resolved();
+        if options.start.unwrap_or(shared.start) == Start::Scheduled {
+            return shared.schedule(future, outcome, options, None);
+        }
+        let place = scratch_for::<F>(&mut self.scratch);
+        let mut slot = place.as_mut();
+        slot.set(Some(future));
+        let (polled, id) = eager_step(&mut options.context, |cx| {
+            match slot.as_mut().as_pin_mut() {
+                Some(future) => future.poll(cx),
+                None => unreachable!("the place was filled just above"),
+            }
+        });
+        match polled {
+            Ok(Poll::Ready(out)) => {
+                slot.set(None); // drop the finished future in place; keep the memory
+                Ok(match outcome(out) {
+                    Ok(value) => {
+                        self.eager_done += 1;
+                        TaskHandle::eager(Some(value), options.name)
+                    }
+                    Err(e) => {
+                        shared.fail(Failure::Error(e));
+                        TaskHandle::eager(None, options.name)
+                    }
+                })
+            }
+            Ok(Poll::Pending) => {
+                // Suspended: the pinned future moves to the runtime inside its box; the next
+                // eager spawn gets a fresh place.
+                let mut pinned = std::mem::replace(place, Box::pin(None));
+                let resumed = poll_fn(move |cx| match pinned.as_mut().as_pin_mut() {
+                    Some(f) => f.poll(cx),
+                    None => unreachable!("a suspended eager future stays in its place"),
+                });
+                let shared = Arc::clone(shared);
+                shared.schedule(resumed, outcome, options, id)
+            }
+            Err(payload) => {
+                self.scratch = None; // the panicked future is dropped with its place
+                shared.fail(Failure::Panic(panic_message(&*payload)));
+                Ok(TaskHandle::eager(None, options.name))
+            }
+        }
+    }
+}
+
+/// The eager place for futures of type `F`: the one held if it is for `F`, else a new one.
+fn scratch_for<F: Send + 'static>(
+    scratch: &mut Option<(TypeId, Box<dyn Any + Send>)>,
+) -> &mut Pin<Box<Option<F>>> {
+    let wanted = TypeId::of::<Pin<Box<Option<F>>>>();
+    let place = match scratch {
+        Some((held, place)) if *held == wanted => place,
+        scratch => &mut scratch.insert((wanted, Box::new(Box::pin(None::<F>)))).1,
+    };
+    let place: *mut (dyn Any + Send) = &mut **place;
+    // SAFETY: the TypeId stored beside the box is always the id of the box's content (both
+    // are set together just above), and it equals `wanted`, so the content is a
+    // `Pin<Box<Option<F>>>`. This is `downcast_mut` without its second, dynamically
+    // dispatched type check, which costs a third of an eagerly finished task.
+    #[allow(unsafe_code)]
+    unsafe {
+        &mut *place.cast::<Pin<Box<Option<F>>>>()
+    }
+}
+
+/// A group's live tasks, for debugging (like `python -m asyncio pstree`). `Display` prints one
+/// line for the group and one per task that has suspended at least once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// How the group starts its tasks by default.
+    pub start: Start,
+    /// Scheduled tasks (and nested groups) not yet ended.
+    pub live: usize,
+    /// A task failed or the group was cancelled.
+    pub shutting_down: bool,
+    /// The scope has returned.
+    pub finished: bool,
+    /// Every live task that has suspended at least once, in spawn order.
+    pub tasks: Vec<TaskInfo>,
+}
+
+/// One task in a [`Snapshot`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskInfo {
+    pub id: TaskId,
+    pub name: Option<String>,
+    pub state: TaskState,
+    /// [`TaskHandle::cancel`] was called; the task has not yet seen it.
+    pub cancel_requested: bool,
+}
+
+impl fmt::Display for Snapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = if self.finished {
+            "finished"
+        } else if self.shutting_down {
+            "shutting down"
+        } else {
+            "running"
+        };
+        write!(
+            f,
+            "TaskGroup ({:?}, {state}): {} live task{}",
+            self.start,
+            self.live,
+            if self.live == 1 { "" } else { "s" }
+        )?;
+        for task in &self.tasks {
+            write!(f, "\n  {}", task.id)?;
+            if let Some(name) = &task.name {
+                write!(f, " '{name}'")?;
+            }
+            let state = match task.state {
+                TaskState::Pending if task.cancel_requested => "suspended, cancel requested",
+                TaskState::Pending => "suspended",
+                TaskState::Done => "done",
+                TaskState::Failed => "failed",
+                TaskState::Cancelled => "cancelled",
+            };
+            write!(f, " {state}")?;
+        }
+        Ok(())
+    }
+}
