@@ -12,10 +12,11 @@
 //!     runner.run(async_sleep_for_one_second())
 //! ```
 //!
-//! (The first line's spelling is the original's.) The tokio counterpart is `ex_2_2::Runner`:
-//! a `Runtime` kept for several `run` calls, each run as a task in one shared context (see the
-//! crate docs for why tokio needs help there). Leaving the `with` block closes the loop; here
-//! the runner is dropped, which shuts its runtime down.
+//! (The first line's spelling is the original's.) The tokio counterpart is `runner::Runner`:
+//! a `Runtime` kept for several `run` calls, each run as a task in one shared
+//! `contextvars::Context` (see this crate's docs for why tokio needs help there), with
+//! asyncio's Ctrl-C handling. Leaving the `with` block closes the loop; here the runner is
+//! dropped, which shuts its runtime down.
 //!
 //! Run: `cargo run --release -p ex_2_2` (`-- --help` lists the flags). Prints, in about 1 s:
 //!
@@ -27,7 +28,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use ex_2_2::Runner;
+use runner::Runner;
 use timing::Lines;
 use timing::cli::{Entry, Spec};
 
@@ -52,10 +53,10 @@ fn with_runner(
     out: Lines,
 ) -> anyhow::Result<Duration> {
     let start = Instant::now();
-    let runner = Runner::new(runtime);
+    let runner = Runner::builder().runtime(runtime).build()?;
     match entry {
         Entry::Task => runner.run(async_sleep_for_one_second(out))?,
-        Entry::BlockOn => runner.run_in_place(async_sleep_for_one_second(out)),
+        Entry::BlockOn => runner.run_in_place(async_sleep_for_one_second(out))?,
     }
     drop(runner); // leaving `with`: the runtime shuts down
     Ok(start.elapsed())
@@ -80,7 +81,7 @@ mod tests {
             .build()
             .unwrap();
         let out = Lines::recorded();
-        let runner = Runner::new(paused);
+        let runner = Runner::builder().runtime(paused).build().unwrap();
         let slept = runner
             .run({
                 let out = out.clone();

@@ -1,1 +1,449 @@
-//! TODO
+//! `asyncio.Runner` (Python 3.11) on tokio: one runtime and one context for several calls, with
+//! asyncio's Ctrl-C handling.
+//!
+//! `asyncio.run(coro)` makes an event loop, runs one coroutine as a task and closes the loop.
+//! `with asyncio.Runner() as runner:` keeps the loop for several `runner.run(coro)` calls and
+//! runs every one of them in the runner's own `contextvars.Context`, so a `ContextVar` set by
+//! one call is seen by the next. [`Runner`] does the same with a tokio [`Runtime`] and a
+//! [`contextvars::Context`]:
+//!
+//! | asyncio | here |
+//! |---|---|
+//! | `Runner()`, `Runner(loop_factory=…)` | [`Runner::new`] (current-thread runtime), [`Runner::builder`] (flavor, or a runtime of your own) |
+//! | `runner.run(coro)` | [`Runner::run`]: `future` as a task of the runtime, in the runner's context |
+//! | `runner.run(coro, context=ctx)` | [`Runner::run_in`] |
+//! | `runner.get_loop()` | [`Runner::get_loop`]: the runtime's [`Handle`] |
+//! | `runner.close()`, leaving `with` | [`Runner::close`], `Drop` |
+//! | `KeyboardInterrupt` out of `run` | [`Error::Interrupted`] |
+//!
+//! # Examples
+//!
+//! ```
+//! use contextvars::ContextVar;
+//! static REQUEST: ContextVar<u32> = ContextVar::new("request", 0);
+//!
+//! let runner = runner::Runner::new()?;
+//! runner.run(async { REQUEST.set(7).map(drop) })??;
+//! assert_eq!(runner.run(async { REQUEST.get() })?, 7); // seen by the next call
+//! // A task spawned with contextvars::spawn gets a copy: its sets stay in it.
+//! let child = runner.run(async {
+//!     contextvars::spawn(async { REQUEST.set(8).map(drop) }).await.map(|_| REQUEST.get())
+//! })?;
+//! assert_eq!(child?, 7);
+//! runner.close()?;
+//! assert_eq!(runner.run(async {}).unwrap_err(), runner::Error::Closed);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Guarantees
+//!
+//! - **Every call is a task**, spawned on the runner's runtime and awaited from `block_on`,
+//!   as `Runner.run` wraps the coroutine in a `Task`. It runs in the runner's context (a copy
+//!   of the creating thread's current context, or a new one): its sets stay there for the next
+//!   call, even when it panics or is cancelled. Tasks it spawns with [`contextvars::spawn`]
+//!   get copies; a plain `tokio::spawn` task has no context (see the `contextvars` crate).
+//! - **Errors, as asyncio's.** [`run`](Runner::run) inside a runtime (from a task, or from
+//!   `block_on` of any runtime) is [`Error::NestedRun`], not tokio's panic; while another
+//!   thread is in `run` on the same runner, [`Error::AlreadyRunning`]; after
+//!   [`close`](Runner::close), [`Error::Closed`]; a panic in the task, [`Error::Panicked`],
+//!   and the runner stays usable.
+//! - **Ctrl-C.** While `run` is in progress, the first SIGINT cancels the main task (aborts
+//!   it and waits until it has been dropped) and `run` returns [`Error::Interrupted`] (if the
+//!   task finished first, its result); a second SIGINT makes `run` return
+//!   [`Error::Interrupted`] at once, without waiting for a task that does not yield. As in
+//!   asyncio, only a run on the main thread installs this (a thread named `main`, which is
+//!   Rust's main thread), and only where nobody else handles SIGINT: asyncio checks that the
+//!   handler is still Python's default; that cannot be read without unsafe code, so a program
+//!   with its own Ctrl-C handling says so with [`Builder::handle_sigint`]`(false)`. The
+//!   handler is installed for the duration of one `run` and removed after it.
+//! - **SIGINT after `run`.** Before the first handling `run`, SIGINT has the operating
+//!   system's default action (the process dies). tokio cannot give that back: once tokio
+//!   registers a signal, its handler stays for the life of the process (the `tokio::signal`
+//!   docs). So the first handling `run` also starts a thread that owns SIGINT from then on:
+//!   during a `run` it forwards the signal to it, and otherwise it ends the process with exit
+//!   code 130 (128 + SIGINT, what a shell reports for a death by Ctrl-C), the closest to the
+//!   default that safe code can do. The difference: a parent sees an exit code, not a death by
+//!   signal. (Unix only; elsewhere `run` installs nothing.)
+//! - **Close** ([`close`](Runner::close), or drop) is idempotent. It shuts the runtime down:
+//!   every task still there is dropped (asyncio cancels them), and blocking work gets up to
+//!   300 s to finish (asyncio's timeout for its default executor). Closing inside a runtime or
+//!   during a `run` is [`Error::CloseWhileRunning`]; a drop there shuts down in the
+//!   background instead.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use contextvars::Context;
+use tokio::runtime::{Handle, Runtime};
+
+mod sigint;
+
+/// How long closing waits for blocking work: asyncio's `THREAD_JOIN_TIMEOUT` (300 s), the time
+/// it gives its default executor to shut down.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Why a [`Runner`] call failed: asyncio's exceptions out of `Runner.run`, `get_loop`, `close`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// The runner was closed (`RuntimeError: Runner is closed`).
+    Closed,
+    /// `run` from inside a running runtime (`RuntimeError: Runner.run() cannot be called from a
+    /// running event loop`).
+    NestedRun,
+    /// `run` while another thread is running this runner (`RuntimeError: This event loop is
+    /// already running`).
+    AlreadyRunning,
+    /// `close` during a `run` or inside a runtime (`RuntimeError: Cannot close a running event
+    /// loop`).
+    CloseWhileRunning,
+    /// Ctrl-C cancelled the main task (`KeyboardInterrupt`).
+    Interrupted,
+    /// The main task was cancelled otherwise (`CancelledError`).
+    Cancelled,
+    /// The main task panicked (the exception `run` re-raises), with the panic's message.
+    Panicked(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Closed => f.write_str("Runner is closed"),
+            Error::NestedRun => {
+                f.write_str("Runner.run() cannot be called from a running event loop")
+            }
+            Error::AlreadyRunning => f.write_str("This event loop is already running"),
+            Error::CloseWhileRunning => f.write_str("Cannot close a running event loop"),
+            Error::Interrupted => f.write_str("KeyboardInterrupt: Ctrl-C cancelled the main task"),
+            Error::Cancelled => f.write_str("the main task was cancelled"),
+            Error::Panicked(message) => write!(f, "the main task panicked: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The runtime a [`Builder`] makes, as `Runner(loop_factory=…)` chooses the loop.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Flavor {
+    /// One thread, like asyncio's loop (the default).
+    #[default]
+    CurrentThread,
+    /// A worker thread per core.
+    MultiThread,
+}
+
+/// Configures a [`Runner`]: `asyncio.Runner(loop_factory=…)`.
+#[derive(Debug, Default)]
+pub struct Builder {
+    flavor: Flavor,
+    runtime: Option<Runtime>,
+    ignore_sigint: bool,
+    context: Option<Context>,
+}
+
+impl Builder {
+    /// The runtime flavor (default [`Flavor::CurrentThread`]); it gets time and I/O enabled.
+    pub fn flavor(mut self, flavor: Flavor) -> Self {
+        self.flavor = flavor;
+        self
+    }
+
+    /// Runs on `runtime` instead of making one (a `loop_factory`): e.g. a runtime whose clock
+    /// starts paused.
+    pub fn runtime(mut self, runtime: Runtime) -> Self {
+        self.runtime = Some(runtime);
+        self
+    }
+
+    /// Whether `run` on the main thread handles Ctrl-C (default true). Say false where the
+    /// program handles SIGINT itself: asyncio leaves a custom handler alone.
+    pub fn handle_sigint(mut self, handle: bool) -> Self {
+        self.ignore_sigint = !handle;
+        self
+    }
+
+    /// The runner's context (default: a copy of the current one, or a new one).
+    pub fn context(mut self, context: Context) -> Self {
+        self.context = Some(context);
+        self
+    }
+
+    /// The runner; an error if the runtime cannot be built.
+    pub fn build(self) -> std::io::Result<Runner> {
+        let runtime = match self.runtime {
+            Some(runtime) => runtime,
+            None => match self.flavor {
+                Flavor::CurrentThread => tokio::runtime::Builder::new_current_thread(),
+                Flavor::MultiThread => tokio::runtime::Builder::new_multi_thread(),
+            }
+            .enable_all()
+            .build()?,
+        };
+        Ok(Runner {
+            state: Mutex::new(State::Open {
+                runtime: Arc::new(runtime),
+                context: self
+                    .context
+                    .unwrap_or_else(|| Context::current().unwrap_or_default()),
+            }),
+            running: AtomicBool::new(false),
+            handle_sigint: !self.ignore_sigint,
+        })
+    }
+}
+
+#[derive(Debug)]
+enum State {
+    Open {
+        runtime: Arc<Runtime>,
+        context: Context,
+    },
+    Closed,
+}
+
+/// `asyncio.Runner`: a runtime kept for several [`run`](Runner::run) calls, each a task in the
+/// runner's own context. See the crate docs for the guarantees.
+#[derive(Debug)]
+pub struct Runner {
+    state: Mutex<State>,
+    running: AtomicBool,
+    handle_sigint: bool,
+}
+
+impl Runner {
+    /// `asyncio.Runner()`: a runner on a new current-thread runtime (time and I/O enabled).
+    pub fn new() -> std::io::Result<Self> {
+        Self::builder().build()
+    }
+
+    /// A [`Builder`] to choose the runtime.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// `runner.run(coro)`: runs `future` as a task on the runner's runtime, in the runner's
+    /// context, and returns its output. See the crate docs for the errors and Ctrl-C.
+    pub fn run<F>(&self, future: F) -> Result<F::Output, Error>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (runtime, _running) = self.enter()?;
+        let mut context = self.take_context();
+        let result = self.drive(&runtime, &mut context, future);
+        self.put_context(context);
+        result
+    }
+
+    /// `runner.run(coro, context=ctx)`: like [`run`](Runner::run), in `context` instead of the
+    /// runner's; `context` keeps what the task set.
+    pub fn run_in<F>(&self, context: &mut Context, future: F) -> Result<F::Output, Error>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (runtime, _running) = self.enter()?;
+        self.drive(&runtime, context, future)
+    }
+
+    /// Not in asyncio: polls `future` directly in `block_on` on this thread, in the runner's
+    /// context, rather than as a task (this project's `--entry block_on`). Same errors and
+    /// Ctrl-C handling as [`run`](Runner::run) (a cancelled future is dropped in place).
+    pub fn run_in_place<F: Future>(&self, future: F) -> Result<F::Output, Error> {
+        let (runtime, _running) = self.enter()?;
+        let mut context = self.take_context();
+        let interrupts = self.install_sigint();
+        let result = runtime.block_on(async {
+            let future = context.scope_mut(future);
+            match interrupts {
+                None => Ok(future.await),
+                Some(mut interrupts) => {
+                    tokio::select! {
+                        biased;
+                        output = future => Ok(output),
+                        _ = interrupts.next() => Err(Error::Interrupted),
+                    }
+                }
+            }
+        });
+        self.put_context(context);
+        result
+    }
+
+    /// `runner.get_loop()`: a handle to the runner's runtime; [`Error::Closed`] after close.
+    pub fn get_loop(&self) -> Result<Handle, Error> {
+        match &*self.lock() {
+            State::Open { runtime, .. } => Ok(runtime.handle().clone()),
+            State::Closed => Err(Error::Closed),
+        }
+    }
+
+    /// `runner.close()`: shuts the runtime down, dropping every task still there, and waits
+    /// up to [`SHUTDOWN_TIMEOUT`] for blocking work. Closing again does nothing.
+    /// [`Error::CloseWhileRunning`] during a `run` or inside a runtime.
+    pub fn close(&self) -> Result<(), Error> {
+        if Handle::try_current().is_ok() || self.running.load(Ordering::Acquire) {
+            return Err(Error::CloseWhileRunning);
+        }
+        let state = std::mem::replace(&mut *self.lock(), State::Closed);
+        if let State::Open { runtime, .. } = state {
+            match Arc::try_unwrap(runtime) {
+                Ok(runtime) => runtime.shutdown_timeout(SHUTDOWN_TIMEOUT),
+                // Only a run holds another reference, and there is none: unreachable, but a
+                // drop is the safe answer.
+                Err(shared) => drop(shared),
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether [`close`](Runner::close) has run.
+    pub fn is_closed(&self) -> bool {
+        matches!(*self.lock(), State::Closed)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The checks of `Runner.run`, in its order, and the running flag for the call.
+    fn enter(&self) -> Result<(Arc<Runtime>, Running<'_>), Error> {
+        if Handle::try_current().is_ok() {
+            return Err(Error::NestedRun);
+        }
+        let runtime = match &*self.lock() {
+            State::Open { runtime, .. } => Arc::clone(runtime),
+            State::Closed => return Err(Error::Closed),
+        };
+        if self.running.swap(true, Ordering::AcqRel) {
+            return Err(Error::AlreadyRunning);
+        }
+        Ok((runtime, Running(&self.running)))
+    }
+
+    fn take_context(&self) -> Context {
+        match &mut *self.lock() {
+            State::Open { context, .. } => std::mem::take(context),
+            State::Closed => Context::new(),
+        }
+    }
+
+    fn put_context(&self, new: Context) {
+        if let State::Open { context, .. } = &mut *self.lock() {
+            *context = new;
+        }
+    }
+
+    fn install_sigint(&self) -> Option<sigint::Interrupts> {
+        if self.handle_sigint && std::thread::current().name() == Some("main") {
+            sigint::install()
+        } else {
+            None
+        }
+    }
+
+    /// Runs `future` as the main task in `context` and waits for it, handling Ctrl-C.
+    fn drive<F>(
+        &self,
+        runtime: &Runtime,
+        context: &mut Context,
+        future: F,
+    ) -> Result<F::Output, Error>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        // If a second Ctrl-C leaves the task running with the context, the runner keeps this
+        // O(1) copy of it as it was.
+        let before = context.clone();
+        let slot = Arc::new(Mutex::new(None));
+        let guard = PutBack {
+            slot: Arc::clone(&slot),
+            context: Some(std::mem::take(context)),
+        };
+        let main = async move {
+            let mut guard = guard;
+            let context = guard.context.get_or_insert_default();
+            context.scope_mut(future).await
+        };
+        let interrupts = self.install_sigint();
+        let result = runtime.block_on(async {
+            let mut task = tokio::spawn(main);
+            let Some(mut interrupts) = interrupts else {
+                return outcome(task.await, false);
+            };
+            let mut count = 0;
+            loop {
+                tokio::select! {
+                    biased;
+                    joined = &mut task => return outcome(joined, count > 0),
+                    _ = interrupts.next() => {
+                        count += 1;
+                        if count > 1 {
+                            return Err(Error::Interrupted);
+                        }
+                        task.abort();
+                    }
+                }
+            }
+        });
+        let left = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+        *context = left.unwrap_or(before);
+        result
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        let state = std::mem::replace(&mut *self.lock(), State::Closed);
+        if let State::Open { runtime, .. } = state
+            && let Ok(runtime) = Arc::try_unwrap(runtime)
+        {
+            if Handle::try_current().is_ok() {
+                runtime.shutdown_background(); // blocking here would panic
+            } else {
+                runtime.shutdown_timeout(SHUTDOWN_TIMEOUT);
+            }
+        }
+    }
+}
+
+/// Clears the running flag when a call ends, however it ends.
+struct Running<'a>(&'a AtomicBool);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+/// Gives the main task's context back to `run` when the task ends: done, panicked or dropped.
+struct PutBack {
+    slot: Arc<Mutex<Option<Context>>>,
+    context: Option<Context>,
+}
+
+impl Drop for PutBack {
+    fn drop(&mut self) {
+        *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = self.context.take();
+    }
+}
+
+fn outcome<T>(joined: Result<T, tokio::task::JoinError>, interrupted: bool) -> Result<T, Error> {
+    match joined {
+        Ok(output) => Ok(output),
+        Err(e) if e.is_cancelled() && interrupted => Err(Error::Interrupted),
+        Err(e) if e.is_cancelled() => Err(Error::Cancelled),
+        Err(e) => {
+            let payload = e.into_panic();
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "Box<dyn Any>".to_owned());
+            Err(Error::Panicked(message))
+        }
+    }
+}
