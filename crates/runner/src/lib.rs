@@ -69,6 +69,25 @@
 //!   300 s to finish (asyncio's timeout for its default executor). Closing inside a runtime or
 //!   during a `run` is [`Error::CloseWhileRunning`]; a drop there shuts down in the
 //!   background instead.
+//!
+//! # CPython's tests
+//!
+//! `tests/test_runners.rs` ports `Lib/test/test_asyncio/test_runners.py` test by test, under
+//! the same names (`RunnerTests`, and the `RunTests` of `asyncio.run` whose behaviour the
+//! Runner shares). These have no counterpart:
+//!
+//! | CPython test | why not |
+//! |---|---|
+//! | `test_debug`, `test_non_debug`, `test_asyncio_run_debug` | tokio has no debug mode to switch |
+//! | `test_run_non_coro`, `test_run_future`, `test_asyncio_run_only_coro` | passing a non-future is a compile error; and any future may be run, as a task |
+//! | `test_interrupt_cancelled_task` | another task cannot cancel the main task: its `JoinHandle` is private to `run`, and a tokio task cannot abort itself |
+//! | `test_set_event_loop_called_once`, `test_asyncio_run_set_event_loop` | no event-loop policy: a runtime is entered per call, never installed process-wide |
+//! | `test_asyncio_run_reports_hanging_tasks_errors` | a tokio task is cancelled by being dropped, so no error can come out of its cancellation to report |
+//! | `test_asyncio_run_closes_gens_after_hanging_tasks_errors` | no async generators to finalize |
+//! | `test_asyncio_run_without_uncancel` | no task factory, and tokio tasks have no `uncancel` count |
+//!
+//! `test_signal_install_not_supported_ok` is ported as a run where no handler is installed
+//! (any thread but the main one).
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
