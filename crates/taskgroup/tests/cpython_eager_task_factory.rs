@@ -1,0 +1,516 @@
+//! CPython's `Lib/test/test_asyncio/test_eager_task_factory.py` (3.13), ported: one Rust test
+//! per CPython test, named after it. `CONFORMANCE.md` beside this crate lists every CPython test
+//! and how it was ported, adapted, or why it cannot be.
+//!
+//! How asyncio maps here:
+//!
+//! - A loop with `asyncio.eager_task_factory` is a group with [`Start::Eager`]:
+//!   `self.loop.create_task(coro)` is `tg.spawn(fut)`, and `run_coro(run())` runs `run()` as the
+//!   body of that group ([`run_coro`]). CPython runs the loop tests once with the Python `Task`
+//!   and once with the C one; there is one `Task` here, so they are ported once.
+//! - The task-counting classes (`NonEagerTests`, `EagerTests`, and their `PyTask`/`CTask`
+//!   twins) become the modules [`non_eager_tests`] and [`eager_tests`]: CPython's counter counts
+//!   the tasks created without an eager start, which here are the tasks that ran as tokio tasks
+//!   ([`taskgroup::Completed::scheduled`]).
+//! - `asyncio.sleep(x)` is [`Clock::sleep`]: virtual time on the current-thread runtime with a
+//!   paused clock; on the `_multi_thread` twins (two worker threads, real clock) a sleep of `x`
+//!   seconds lasts `x / 100` seconds, so at most a millisecond here.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use contextvars::{Context, ContextVar};
+use futures::future::BoxFuture;
+use taskgroup::{Scope, Start, TaskError, TaskGroup, TaskId, current_task, gather};
+use tokio::sync::oneshot;
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// `asyncio.sleep`, on the paused clock or, a hundred times shorter, on the real one.
+#[derive(Debug, Clone, Copy)]
+enum Clock {
+    Paused,
+    Real,
+}
+
+impl Clock {
+    async fn sleep(self, secs: f64) {
+        let secs = match self {
+            Clock::Paused => secs,
+            Clock::Real => secs / 100.0,
+        };
+        tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+    }
+}
+
+/// Runs `scenario` on the real clock, bounded so that a hang fails the test.
+async fn bounded(scenario: impl Future<Output = ()>) {
+    tokio::time::timeout(Duration::from_secs(60), scenario)
+        .await
+        .expect("the scenario hung");
+}
+
+/// `run_coro(run())` on a loop with the eager task factory: `run()` is the body of an eager
+/// group, and its value is returned once every task of the group has ended.
+async fn run_coro<T>(run: impl AsyncFnOnce(&mut TaskGroup) -> anyhow::Result<T>) -> T {
+    let (value, _) = Scope::new(Start::Eager)
+        .run(run)
+        .await
+        .expect("the group succeeds");
+    value
+}
+
+/// Counts its drops: the future holding it was dropped (finished, cancelled or refused).
+struct DropCounter(Arc<AtomicUsize>);
+
+impl Drop for DropCounter {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// EagerTaskFactoryLoopTests
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(start_paused = true)]
+async fn test_eager_task_factory_set() {
+    run_coro(async |g: &mut TaskGroup| {
+        // The factory is set: the group starts its tasks eagerly.
+        assert_eq!(g.start(), Start::Eager);
+        let t = g.spawn(async {})?;
+        t.await?;
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn test_await_future_during_eager_step() {
+    let message = run_coro(async |g: &mut TaskGroup| {
+        let (fut, rx) = oneshot::channel();
+        let t = g.spawn(async move {
+            fut.send("my message").expect("the receiver waits");
+        })?;
+        // The eager step completed the task.
+        assert!(t.done());
+        Ok(rx.await?)
+    })
+    .await;
+    assert_eq!(message, "my message");
+}
+
+#[tokio::test(start_paused = true)]
+async fn test_eager_completion() {
+    let hello = run_coro(async |g: &mut TaskGroup| {
+        let t = g.spawn(async { "hello" })?;
+        // The eager step completed the task.
+        assert!(t.done());
+        Ok(t.await?)
+    })
+    .await;
+    assert_eq!(hello, "hello");
+}
+
+async fn block_after_eager_step(clock: Clock) {
+    let result = run_coro(async |g: &mut TaskGroup| {
+        let mut t = g.spawn(async move {
+            clock.sleep(0.1).await;
+            "finished after blocking"
+        })?;
+        assert!(!t.done());
+        let result = (&mut t).await?;
+        assert!(t.done());
+        Ok(result)
+    })
+    .await;
+    assert_eq!(result, "finished after blocking");
+}
+
+#[tokio::test(start_paused = true)]
+async fn test_block_after_eager_step() {
+    block_after_eager_step(Clock::Paused).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_block_after_eager_step_multi_thread() {
+    bounded(block_after_eager_step(Clock::Real)).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn test_cancellation_after_eager_completion() {
+    let result = run_coro(async |g: &mut TaskGroup| {
+        let mut t = g.spawn(async { "finished without blocking" })?;
+        t.cancel();
+        let result = (&mut t).await?;
+        // A finished task cannot be cancelled.
+        assert!(!t.cancelled());
+        Ok(result)
+    })
+    .await;
+    assert_eq!(result, "finished without blocking");
+}
+
+/// Adapted: `t.cancel('cancellation message')` has no message here, and `t.cancelling() > 0`
+/// is `cancel()` returning `true` (the request was taken by a task that had not ended).
+async fn cancellation_after_eager_step_blocks(clock: Clock) {
+    let awaited = run_coro(async |g: &mut TaskGroup| {
+        let mut t = g.spawn(async move {
+            clock.sleep(0.1).await;
+            "finished after blocking"
+        })?;
+        assert!(t.cancel(), "t.cancelling() > 0");
+        let awaited = (&mut t).await;
+        assert!(t.cancelled());
+        Ok(awaited)
+    })
+    .await;
+    // `await t` raised CancelledError.
+    assert_eq!(awaited, Err(TaskError::Cancelled));
+}
+
+#[tokio::test(start_paused = true)]
+async fn test_cancellation_after_eager_step_blocks() {
+    cancellation_after_eager_step_blocks(Clock::Paused).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_cancellation_after_eager_step_blocks_multi_thread() {
+    bounded(cancellation_after_eager_step_blocks(Clock::Real)).await;
+}
+
+async fn current_task_is_kept(clock: Clock) {
+    let captured: Arc<Mutex<Option<TaskId>>> = Arc::default();
+    let seen = captured.clone();
+    run_coro(async |g: &mut TaskGroup| {
+        let t = g.spawn(async move {
+            let me = current_task();
+            *seen.lock().expect("not poisoned") = me;
+            // The task is the same before and after blocking.
+            clock.sleep(0.1).await;
+            assert_eq!(current_task(), me);
+        })?;
+        let captured = *captured.lock().expect("not poisoned");
+        assert!(captured.is_some());
+        assert_eq!(captured, t.id());
+        t.await?;
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn test_current_task() {
+    current_task_is_kept(Clock::Paused).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_current_task_multi_thread() {
+    bounded(current_task_is_kept(Clock::Real)).await;
+}
+
+/// Adapted: `asyncio.all_tasks()` is the group's snapshot, which lists only tasks that have
+/// suspended; a task in its eager step is not in it, so "`t` is among all tasks during its
+/// eager step" is checked as "`current_task()` is a task during its eager step".
+#[tokio::test(start_paused = true)]
+async fn test_all_tasks_with_eager_completion() {
+    let captured: Arc<Mutex<Option<Option<TaskId>>>> = Arc::default();
+    let seen = captured.clone();
+    run_coro(async |g: &mut TaskGroup| {
+        let t = g.spawn(async move {
+            *seen.lock().expect("not poisoned") = Some(current_task());
+        })?;
+        let during = captured
+            .lock()
+            .expect("not poisoned")
+            .expect("the eager step ran");
+        assert!(during.is_some(), "the task exists during its eager step");
+        // assertNotIn(t, asyncio.all_tasks())
+        assert!(t.done());
+        let all_tasks = g.snapshot();
+        assert_eq!(all_tasks.live, 0);
+        assert!(
+            all_tasks.tasks.iter().all(|task| Some(task.id) != during),
+            "{all_tasks}"
+        );
+        Ok(())
+    })
+    .await;
+}
+
+/// Adapted as `test_all_tasks_with_eager_completion`; "`t` is among all tasks" right after its
+/// eager step is "the group counts it live" (the listing shows it from its first poll by the
+/// runtime on).
+#[tokio::test(start_paused = true)]
+async fn test_all_tasks_with_blocking() {
+    let captured: Arc<Mutex<Option<Option<TaskId>>>> = Arc::default();
+    let seen = captured.clone();
+    run_coro(async |g: &mut TaskGroup| {
+        let (fut1, rx1) = oneshot::channel::<()>();
+        let (tx2, fut2) = oneshot::channel::<()>();
+        let t = g.spawn(async move {
+            *seen.lock().expect("not poisoned") = Some(current_task());
+            rx1.await.expect("fut1 is set");
+            tx2.send(()).expect("run() waits for fut2");
+        })?;
+        let during = captured
+            .lock()
+            .expect("not poisoned")
+            .expect("the eager step ran");
+        assert!(during.is_some(), "the task exists during its eager step");
+        assert_eq!(during, t.id());
+        // assertIn(t, asyncio.all_tasks())
+        assert_eq!(g.snapshot().live, 1);
+        fut1.send(()).expect("the task waits for fut1");
+        fut2.await?;
+        // assertNotIn(t, asyncio.all_tasks())
+        let all_tasks = g.snapshot();
+        assert_eq!(all_tasks.live, 0);
+        assert!(
+            all_tasks.tasks.iter().all(|task| Some(task.id) != t.id()),
+            "{all_tasks}"
+        );
+        Ok(())
+    })
+    .await;
+}
+
+static CV: ContextVar<i32> = ContextVar::new("cv", 0);
+
+async fn context_vars(clock: Clock) {
+    let first_step_ran = Arc::new(AtomicBool::new(false));
+    let second_step_ran = Arc::new(AtomicBool::new(false));
+    let (first, second) = (first_step_ran.clone(), second_step_ran.clone());
+    // The loop's main task runs in a context of its own.
+    Context::new()
+        .scope(run_coro(async |g: &mut TaskGroup| {
+            CV.set(1)?;
+            let t = g.spawn(async move {
+                assert_eq!(CV.get(), 1);
+                CV.set(2).expect("the task runs in a context");
+                assert_eq!(CV.get(), 2);
+                first.store(true, Ordering::SeqCst);
+                clock.sleep(0.1).await;
+                assert_eq!(CV.get(), 2);
+                CV.set(3).expect("the task runs in a context");
+                assert_eq!(CV.get(), 3);
+                second.store(true, Ordering::SeqCst);
+            })?;
+            assert!(first_step_ran.load(Ordering::SeqCst));
+            assert!(!second_step_ran.load(Ordering::SeqCst));
+            assert_eq!(CV.get(), 1);
+            t.await?;
+            assert!(second_step_ran.load(Ordering::SeqCst));
+            assert_eq!(CV.get(), 1);
+            Ok(())
+        }))
+        .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn test_context_vars() {
+    context_vars(Clock::Paused).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_context_vars_multi_thread() {
+    bounded(context_vars(Clock::Real)).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CEagerTaskFactoryLoopTests only
+// ---------------------------------------------------------------------------------------------
+
+/// Adapted: CPython swaps a (dummy) current task in and back out through `_swap_current_task`
+/// and checks nothing is left behind. Here the eager step swaps the new task in as current and
+/// back out: the body sees no current task before and after, also when the step panicked.
+#[tokio::test(start_paused = true)]
+async fn test_issue105987() {
+    let inside = run_coro(async |g: &mut TaskGroup| {
+        assert_eq!(current_task(), None);
+        let t = g.spawn(async { current_task() })?;
+        assert_eq!(current_task(), None, "swapped back out");
+        Ok(t.await?)
+    })
+    .await;
+    assert!(inside.is_some(), "swapped in for the eager step");
+
+    let failed = Scope::new(Start::Eager)
+        .run(async |g: &mut TaskGroup| {
+            g.spawn(async {
+                let _ = current_task();
+                panic!("the eager step fails");
+            })?;
+            assert_eq!(current_task(), None, "swapped back out after a panic");
+            Ok(())
+        })
+        .await
+        .expect_err("the panic is a failure of the group");
+    assert_eq!(failed.failures.len(), 1, "{failed}");
+    assert_eq!(current_task(), None);
+}
+
+/// Adapted: `task.get_coro()` is `None` once the task is done: the future is dropped as soon
+/// as it completes in its eager step, not kept by its handle.
+#[tokio::test(start_paused = true)]
+async fn test_issue122332() {
+    let dropped = Arc::new(AtomicUsize::new(0));
+    run_coro(async |g: &mut TaskGroup| {
+        let guard = DropCounter(dropped.clone());
+        let task = g.spawn(async move {
+            let _coro = guard;
+        })?;
+        task.await?;
+        assert_eq!(
+            dropped.load(Ordering::SeqCst),
+            1,
+            "the coroutine is released"
+        );
+        Ok(())
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// BaseTaskCountingTests
+// ---------------------------------------------------------------------------------------------
+
+/// `async def awaitable_chain(depth)`: a hundred nested awaits, no task.
+fn awaitable_chain(depth: u32) -> BoxFuture<'static, u32> {
+    Box::pin(async move {
+        if depth == 0 {
+            return 0;
+        }
+        1 + awaitable_chain(depth - 1).await
+    })
+}
+
+/// `async def recursive_taskgroups(width, depth)`: a group per level; returns how many of the
+/// subtree's tasks ran as tokio tasks (CPython's count of tasks created without eager start).
+fn recursive_taskgroups(width: usize, depth: u32, start: Start) -> BoxFuture<'static, u64> {
+    Box::pin(async move {
+        if depth == 0 {
+            return 0;
+        }
+        let (futures, done) = Scope::new(start)
+            .run(async |tg: &mut TaskGroup| {
+                let mut futures = Vec::with_capacity(width);
+                for _ in 0..width {
+                    futures.push(tg.spawn(recursive_taskgroups(width, depth - 1, start))?);
+                }
+                Ok(futures)
+            })
+            .await
+            .expect("the group succeeds");
+        done.scheduled
+            + futures
+                .into_iter()
+                .map(|t| t.result().expect("every task completed"))
+                .sum::<u64>()
+    })
+}
+
+/// `async def recursive_gather(width, depth)`, counting its calls.
+fn recursive_gather(width: usize, depth: u32, calls: Arc<AtomicUsize>) -> BoxFuture<'static, ()> {
+    Box::pin(async move {
+        calls.fetch_add(1, Ordering::SeqCst);
+        if depth == 0 {
+            return;
+        }
+        gather((0..width).map(|_| recursive_gather(width, depth - 1, calls.clone()))).await;
+    })
+}
+
+/// `loop.run_until_complete(coro)`: `coro` as the one task of a group, which starts it as the
+/// loop's task factory would. Returns its value and how many tasks ran as tokio tasks.
+async fn run_until_complete<T: Send + 'static>(
+    start: Start,
+    coro: impl Future<Output = T> + Send + 'static,
+) -> (T, u64) {
+    let (task, done) = Scope::new(start)
+        .run(async |g: &mut TaskGroup| Ok(g.spawn(coro)?))
+        .await
+        .expect("the group succeeds");
+    (task.result().expect("the task completed"), done.scheduled)
+}
+
+async fn awaitables_chain(start: Start) {
+    let (observed_depth, count) = run_until_complete(start, awaitable_chain(100)).await;
+    assert_eq!(observed_depth, 100);
+    assert_eq!(count, if start == Start::Eager { 0 } else { 1 });
+}
+
+async fn recursive_taskgroups_count(start: Start, expected_task_count: u64) {
+    let (nested, count) = run_until_complete(start, recursive_taskgroups(5, 4, start)).await;
+    assert_eq!(count + nested, expected_task_count);
+}
+
+async fn recursive_gather_count(start: Start, expected_task_count: u64) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let ((), count) = run_until_complete(start, recursive_gather(5, 4, calls.clone())).await;
+    assert_eq!(calls.load(Ordering::SeqCst), 781, "1 + 5 + 5^2 + 5^3 + 5^4");
+    assert_eq!(count, expected_task_count);
+}
+
+/// `NonEagerTests` (and `NonEagerPyTaskTests`, `NonEagerCTaskTests`): tasks are scheduled.
+mod non_eager_tests {
+    use super::*;
+
+    const START: Start = Start::Scheduled;
+    /// 1 + 5 + 5^2 + 5^3 + 5^4
+    const EXPECTED_TASK_COUNT: u64 = 781;
+
+    #[tokio::test(start_paused = true)]
+    async fn test_awaitables_chain() {
+        awaitables_chain(START).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn test_recursive_taskgroups() {
+        recursive_taskgroups_count(START, EXPECTED_TASK_COUNT).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn test_recursive_taskgroups_multi_thread() {
+        bounded(recursive_taskgroups_count(START, EXPECTED_TASK_COUNT)).await;
+    }
+
+    /// Adapted: `taskgroup::gather` polls its awaitables in place and makes no task (what the
+    /// eager factory achieves for `asyncio.gather`), so only the root is a task, not 781.
+    #[tokio::test(start_paused = true)]
+    async fn test_recursive_gather() {
+        recursive_gather_count(START, 1).await;
+    }
+}
+
+/// `EagerTests` (and `EagerPyTaskTests`, `EagerCTaskTests`): tasks start eagerly.
+mod eager_tests {
+    use super::*;
+
+    const START: Start = Start::Eager;
+    const EXPECTED_TASK_COUNT: u64 = 0;
+
+    #[tokio::test(start_paused = true)]
+    async fn test_awaitables_chain() {
+        awaitables_chain(START).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn test_recursive_taskgroups() {
+        recursive_taskgroups_count(START, EXPECTED_TASK_COUNT).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn test_recursive_taskgroups_multi_thread() {
+        bounded(recursive_taskgroups_count(START, EXPECTED_TASK_COUNT)).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn test_recursive_gather() {
+        recursive_gather_count(START, EXPECTED_TASK_COUNT).await;
+    }
+}
