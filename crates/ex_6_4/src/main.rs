@@ -15,8 +15,9 @@
 //! stderr and exit code 1.
 //!
 //! tokio has no queue that can be shut down (its channels close when a side is dropped), so
-//! [`Queue`] is the smallest faithful one. The error flows out of `main` with `?`, as the
-//! exception propagates out of `asyncio.run`.
+//! this uses the workspace's `queue` crate: `asyncio.Queue` with asyncio's rules, ported with
+//! CPython's own tests. The refused put hands its item back inside the error, which flows out
+//! of `main` with `?`, as the exception propagates out of `asyncio.run`.
 //!
 //! Run: `cargo run --release -p ex_6_4` (`-- --help` lists the flags). Prints, on stderr, and
 //! exits with code 1:
@@ -28,7 +29,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use ex_6_4::queue::{Queue, QueueShutDown};
+use queue::{Queue, QueueShutDown};
 use timing::FailedAfter;
 use timing::cli::Spec;
 
@@ -41,12 +42,12 @@ const SPEC: Spec = Spec {
 };
 
 /// The original's `main()`: how long it ran, and how it ended.
-async fn shutdown_then_put() -> (Duration, Result<(), QueueShutDown>) {
+async fn shutdown_then_put() -> (Duration, Result<(), QueueShutDown<i32>>) {
     let start = Instant::now();
     let outcome = async {
-        let queue = Queue::new();
+        let queue = Queue::new(0); // asyncio.Queue(): unbounded
         queue.put(1).await?;
-        queue.shutdown();
+        queue.shutdown(false);
         queue.put(2).await // fails: the queue is shut down
     }
     .await;
@@ -74,6 +75,6 @@ mod tests {
     #[tokio::test]
     async fn the_second_put_fails_with_queue_shut_down() {
         let (_, outcome) = shutdown_then_put().await;
-        assert_eq!(outcome, Err(QueueShutDown));
+        assert_eq!(outcome, Err(QueueShutDown(2)));
     }
 }
