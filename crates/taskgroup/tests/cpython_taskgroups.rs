@@ -1403,7 +1403,7 @@ async fn test_nested_groups_both_cancelled() {
 // `t` also selects on for its own sleep after the group; `cancelling()` is whether that token is
 // cancelled. asyncio's loop runs `outer` between the child's `event.set()` and its raise (the
 // child's `sleep(0)` queues it behind `outer`); tokio's `yield_now` does not promise that, so
-// the child waits for `go`, which `outer` sets just before `t.cancel()`, as in that loop turn)
+// the child waits for `go`, which `outer` sets together with `t.cancel()`, as in that loop turn)
 // ---------------------------------------------------------------------------------------------
 
 async fn error_and_cancel(clock: Clock, start: Start) {
@@ -1457,8 +1457,20 @@ async fn error_and_cancel(clock: Clock, start: Start) {
     let t = tokio::spawn(inner);
     event.notified().await;
     assert!(!t_cancel.is_cancelled(), "t.cancelling() == 0");
-    go.notify_one();
-    t_cancel.cancel();
+    match clock {
+        // One thread: nothing runs between these two lines, and the child, woken first, takes
+        // its step before `t` sees the cancellation, as in asyncio's loop turn.
+        Clock::Paused => {
+            go.notify_one();
+            t_cancel.cancel();
+        }
+        // Two threads: the child could fail and its group end between the two lines, before
+        // the cancellation exists, which asyncio never does; cancel first.
+        Clock::Real => {
+            t_cancel.cancel();
+            go.notify_one();
+        }
+    }
     assert!(t_cancel.is_cancelled(), "t.cancelling() == 1");
     let ended = t.await.expect("inner does not panic");
     assert_eq!(ended, Err(TaskError::Cancelled), "t.cancelled()");
