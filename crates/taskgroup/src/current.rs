@@ -25,18 +25,21 @@ impl TaskId {
     }
 }
 
-/// The group task this thread is running a step of. An eager step gets its id only when
-/// something asks for it, so a task that nobody asks about costs no shared counter.
-#[derive(Clone, Copy)]
-pub(crate) enum Current {
-    None,
-    /// An eager step whose id nobody has asked for yet.
-    Unnamed,
-    Task(TaskId),
+/// The group task this thread is running a step of: [`NONE`], [`UNNAMED`] (an eager step
+/// whose id nobody has asked for yet: a task that nobody asks about costs no shared counter),
+/// or a task's id.
+pub(crate) type Current = u64;
+pub(crate) const NONE: Current = 0;
+pub(crate) const UNNAMED: Current = u64::MAX;
+
+impl TaskId {
+    pub(crate) fn current(self) -> Current {
+        self.0.get()
+    }
 }
 
 thread_local! {
-    static CURRENT: Cell<Current> = const { Cell::new(Current::None) };
+    static CURRENT: Cell<Current> = const { Cell::new(NONE) };
 }
 
 /// The task of a group that is running now, or `None` outside every group task.
@@ -72,26 +75,34 @@ thread_local! {
 /// ```
 pub fn current_task() -> Option<TaskId> {
     CURRENT.with(|current| match current.get() {
-        Current::None => None,
-        Current::Task(id) => Some(id),
-        Current::Unnamed => {
+        NONE => None,
+        UNNAMED => {
             let id = TaskId::next();
-            current.set(Current::Task(id));
+            current.set(id.current());
             Some(id)
         }
+        id => NonZeroU64::new(id).map(TaskId),
     })
 }
 
 /// Makes `task` current for the length of one step; returns what to restore.
+#[inline(always)]
 pub(crate) fn enter(task: Current) -> Current {
     CURRENT.with(|current| current.replace(task))
 }
 
-/// Ends a step begun with [`enter`]: restores `previous`, and returns the id the step's task
+/// Ends a step begun with [`enter`] whose task has ended: restores `previous`.
+#[inline(always)]
+pub(crate) fn restore(previous: Current) {
+    CURRENT.with(|current| current.set(previous));
+}
+
+/// Ends a step begun with [`enter`] whose task goes on: restores `previous`, and returns the id the step's task
 /// was given, if it was given one.
+#[inline(always)]
 pub(crate) fn leave(previous: Current) -> Option<TaskId> {
     match CURRENT.with(|current| current.replace(previous)) {
-        Current::Task(id) => Some(id),
-        Current::None | Current::Unnamed => None,
+        NONE | UNNAMED => None,
+        id => NonZeroU64::new(id).map(TaskId),
     }
 }

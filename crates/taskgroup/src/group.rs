@@ -13,7 +13,7 @@ use std::task::{Context, Poll, Waker};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::current::{self, Current, TaskId};
+use crate::current::{self, TaskId};
 use crate::task::{Child, Entry, TaskCell, TaskHandle, TaskState};
 use crate::{Completed, Failure, GroupError, Refused, Start, panic_message};
 
@@ -118,7 +118,8 @@ impl Shared {
         self: &Arc<Self>,
         future: F,
         outcome: O,
-        options: Options,
+        name: Option<Box<str>>,
+        context: Option<contextvars::Context>,
         id: Option<TaskId>,
     ) -> Result<TaskHandle<T>, Refused>
     where
@@ -127,8 +128,8 @@ impl Shared {
         O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
     {
         let live = Live::join(self)?;
-        let cell = Arc::new(TaskCell::new(id.unwrap_or_else(TaskId::next), options.name));
-        let child = Child::new(future, outcome, options.context, Arc::clone(&cell), live);
+        let cell = Arc::new(TaskCell::new(id.unwrap_or_else(TaskId::next), name));
+        let child = Child::new(future, outcome, context, Arc::clone(&cell), live);
         drop(tokio::spawn(child)); // the group, not the JoinHandle, follows the task
         Ok(TaskHandle::scheduled(cell))
     }
@@ -312,7 +313,7 @@ impl GroupHandle {
         &self,
         future: F,
         outcome: O,
-        options: Options,
+        options: Builder,
     ) -> Result<TaskHandle<T>, Refused>
     where
         F: Future + Send + 'static,
@@ -320,53 +321,73 @@ impl GroupHandle {
         O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
     {
         self.0.accepting()?;
-        let mut options = options.resolved();
-        if options.start.unwrap_or(self.0.start) == Start::Scheduled {
-            return self.0.schedule(future, outcome, options, None);
+        let Options {
+            name,
+            start,
+            mut context,
+        } = options.resolved(self.0.start);
+        if start == Start::Scheduled {
+            return self.0.schedule(future, outcome, name, context, None);
         }
         let mut boxed = Box::pin(future);
-        let (polled, id) = eager_step(&mut options.context, |cx| boxed.as_mut().poll(cx));
+        let previous = current::enter(current::UNNAMED);
+        let polled = eager_step(context.as_mut(), |cx| boxed.as_mut().poll(cx));
+        if !matches!(polled, Ok(Poll::Pending)) {
+            current::restore(previous);
+        }
         match polled {
             Ok(Poll::Ready(out)) => Ok(match outcome(out) {
                 Ok(value) => {
                     self.0.eager_done.fetch_add(1, Ordering::Relaxed);
-                    TaskHandle::eager(Some(value), options.name)
+                    TaskHandle::eager(Some(value), name)
                 }
                 Err(e) => {
                     self.0.fail(Failure::Error(e));
-                    TaskHandle::eager(None, options.name)
+                    TaskHandle::eager(None, name)
                 }
             }),
-            Ok(Poll::Pending) => self.0.schedule(boxed, outcome, options, id),
+            Ok(Poll::Pending) => {
+                let id = current::leave(previous);
+                self.0.schedule(boxed, outcome, name, context, id)
+            }
             Err(payload) => {
                 self.0.fail(Failure::Panic(panic_message(&*payload)));
-                Ok(TaskHandle::eager(None, options.name))
+                Ok(TaskHandle::eager(None, name))
             }
         }
     }
 }
 
 /// One eager step: polls once, where the task is spawned, as the new task (for
-/// [`current_task`](crate::current_task)) and in its context. Returns the poll, or the panic,
-/// and the id the step gave the task if it asked for one.
+/// [`current_task`](crate::current_task), which [`current::enter`] makes it) and in its
+/// context. Returns the poll, or the panic.
+#[inline(always)]
 fn eager_step<T>(
-    context: &mut Option<contextvars::Context>,
+    context: Option<&mut contextvars::Context>,
     poll: impl FnOnce(&mut Context<'_>) -> Poll<T>,
-) -> (std::thread::Result<Poll<T>>, Option<TaskId>) {
+) -> std::thread::Result<Poll<T>> {
     // A no-op waker is sound here: a future that returns `Pending` is always polled again
     // once scheduled, and only the latest poll's waker must be woken.
     let mut cx = Context::from_waker(Waker::noop());
-    let previous = current::enter(Current::Unnamed);
-    let polled = panic::catch_unwind(AssertUnwindSafe(|| match context {
-        Some(context) => context.run(|| poll(&mut cx)),
-        None => poll(&mut cx),
-    }));
-    (polled, current::leave(previous))
+    match context {
+        None => panic::catch_unwind(AssertUnwindSafe(|| poll(&mut cx))),
+        Some(context) => step_in(context, || poll(&mut cx)),
+    }
 }
 
-/// What a task is spawned with beyond its future.
+/// An eager step in a context: out of line, so that the step with none stays small.
+#[cold]
+#[inline(never)]
+fn step_in<T>(
+    context: &mut contextvars::Context,
+    poll: impl FnOnce() -> Poll<T>,
+) -> std::thread::Result<Poll<T>> {
+    panic::catch_unwind(AssertUnwindSafe(|| context.run(poll)))
+}
+
+/// What the builder was told beyond the future.
 #[derive(Default)]
-struct Options {
+struct Builder {
     name: Option<Box<str>>,
     start: Option<Start>,
     context: Option<contextvars::Context>,
@@ -374,14 +395,27 @@ struct Options {
     context_given: bool,
 }
 
-impl Options {
-    /// The task's context: the one given, or a copy of the spawner's (`create_task` copies
-    /// the current context), which is a share of it until either side sets a variable.
-    fn resolved(mut self) -> Self {
-        if !self.context_given {
-            self.context = contextvars::Context::current();
+/// What a task is spawned with beyond its future.
+struct Options {
+    name: Option<Box<str>>,
+    start: Start,
+    context: Option<contextvars::Context>,
+}
+
+impl Builder {
+    /// The task's start (the group's unless given) and context: the one given, or a copy of
+    /// the spawner's (`create_task` copies the current context), which is a share of it until
+    /// either side sets a variable.
+    fn resolved(self, start: Start) -> Options {
+        Options {
+            name: self.name,
+            start: self.start.unwrap_or(start),
+            context: if self.context_given {
+                self.context
+            } else {
+                contextvars::Context::current()
+            },
         }
-        self
     }
 }
 
@@ -393,7 +427,7 @@ enum Target<'a> {
 /// A task to spawn with options (`tg.create_task(coro, name=…, eager_start=…, context=…)`).
 pub struct TaskBuilder<'a> {
     target: Target<'a>,
-    options: Options,
+    options: Builder,
 }
 
 impl fmt::Debug for TaskBuilder<'_> {
@@ -409,7 +443,7 @@ impl<'a> TaskBuilder<'a> {
     fn new(target: Target<'a>) -> Self {
         Self {
             target,
-            options: Options::default(),
+            options: Builder::default(),
         }
     }
 
@@ -459,7 +493,10 @@ impl<'a> TaskBuilder<'a> {
         O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
     {
         match self.target {
-            Target::Group(tg) => tg.spawn_as(future, outcome, self.options),
+            Target::Group(tg) => {
+                let options = self.options.resolved(tg.start);
+                tg.spawn_as(future, outcome, options)
+            }
             Target::Handle(handle) => handle.spawn_as(future, outcome, self.options),
         }
     }
@@ -468,6 +505,7 @@ impl<'a> TaskBuilder<'a> {
 /// The group a [`scope`] body spawns into (`tg` in `async with TaskGroup() as tg`).
 pub struct TaskGroup {
     handle: GroupHandle,
+    start: Start,
     eager_done: u64,
     /// The heap place the eager path polls futures in, reused while futures finish eagerly:
     /// a `Pin<Box<Option<F>>>` for the last future type `F` spawned, with that type's id.
@@ -569,6 +607,7 @@ impl Scope {
         let mut abandon = Abandon(Some(Arc::clone(&shared)));
         let mut tg = TaskGroup {
             handle: GroupHandle(Arc::clone(&shared)),
+            start: self.start,
             eager_done: 0,
             scratch: None,
         };
@@ -578,13 +617,14 @@ impl Scope {
         if let Some(watcher) = watcher {
             watcher.abort();
         }
-        shared.release_parent();
+        // Ours to return: taken before the parent is let go, which would take them otherwise.
         let failures = std::mem::take(
             &mut *shared
                 .failures
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner),
         );
+        shared.release_parent();
         let cancelled = shared.cancelled.load(Ordering::Acquire);
         match value {
             Some(value) if failures.is_empty() && !cancelled => Ok((
@@ -607,31 +647,37 @@ async fn run_body<T>(shared: &Shared, body: impl Future<Output = anyhow::Result<
     let mut body = pin!(Some(body));
     let mut cancelled = pin!(shared.token.cancelled());
     let ended = poll_fn(|cx| {
-        if let Some(running) = body.as_mut().as_pin_mut()
-            && let Poll::Ready(ended) = running.poll(cx)
-        {
-            body.set(None);
-            return Poll::Ready(Some(ended));
+        if let Some(running) = body.as_mut().as_pin_mut() {
+            match panic::catch_unwind(AssertUnwindSafe(|| running.poll(cx))) {
+                Ok(Poll::Pending) => {}
+                Ok(Poll::Ready(ended)) => {
+                    body.set(None);
+                    return Poll::Ready(Some(ended.map_err(Failure::Error)));
+                }
+                // A panic in the body is one of the group's failures, as an exception raised
+                // in the body of `async with` is.
+                Err(payload) => {
+                    return Poll::Ready(Some(Err(Failure::Panic(panic_message(&*payload)))));
+                }
+            }
         }
         // The token is cancelled at every shutdown: a failure, `cancel()`, or from outside.
         cancelled.as_mut().poll(cx).map(|()| None)
     })
     .await;
     match ended {
-        Some(Ok(value)) => Some(value),
-        Some(Err(e)) => {
-            // Counted with the tasks' failures, as `__aexit__` adds the body's exception.
-            shared.fail(Failure::Error(e));
-            None
-        }
-        None => {
-            shared.cancel(); // cancelled from outside: marks it so, unless a failure came first
-            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| body.set(None))) {
-                shared.fail(Failure::Panic(panic_message(&*payload)));
-            }
-            None
-        }
+        Some(Ok(value)) => return Some(value),
+        // Counted with the tasks' failures, as `__aexit__` adds the body's exception.
+        Some(Err(failure)) => shared.fail(failure),
+        // Cancelled from outside: marks it so, unless a failure came first.
+        None => shared.cancel(),
     }
+    // A body that panicked, or is cancelled, is dropped here; a panic while it is dropped (a
+    // failing cleanup) is a failure too.
+    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| body.set(None))) {
+        shared.fail(Failure::Panic(panic_message(&*payload)));
+    }
+    None
 }
 
 /// Waits until no task is live, then closes the group to new tasks.
@@ -682,7 +728,7 @@ impl Drop for Abandon {
 impl TaskGroup {
     /// How this group starts its tasks by default.
     pub fn start(&self) -> Start {
-        self.handle.0.start
+        self.start
     }
 
     /// Adds a task running `future` to the group (`tg.create_task(coro)`); it fails only by
@@ -692,7 +738,8 @@ impl TaskGroup {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.spawn_as(future, Ok, Options::default())
+        let options = self.plain();
+        self.spawn_as(future, Ok, options)
     }
 
     /// Adds a task whose `Err` is a failure of the group, as an exception in an asyncio task is.
@@ -702,7 +749,8 @@ impl TaskGroup {
         T: Send + 'static,
         E: Into<anyhow::Error>,
     {
-        self.spawn_as(future, |out| out.map_err(Into::into), Options::default())
+        let options = self.plain();
+        self.spawn_as(future, |out| out.map_err(Into::into), options)
     }
 
     /// A task with a name, its own start, or a given context.
@@ -730,6 +778,17 @@ impl TaskGroup {
         self.handle.snapshot()
     }
 
+    /// A task with no name, the group's start, in a copy of the current context.
+    #[inline(always)]
+    fn plain(&self) -> Options {
+        Options {
+            name: None,
+            start: self.start,
+            context: contextvars::Context::current(),
+        }
+    }
+
+    #[inline(always)]
     fn spawn_as<F, T, O>(
         &mut self,
         future: F,
@@ -741,36 +800,56 @@ impl TaskGroup {
         T: Send + 'static,
         O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
     {
-        let shared = &self.handle.0;
-        shared.accepting()?;
-        let mut options = options.resolved();
-        if options.start.unwrap_or(shared.start) == Start::Scheduled {
-            return shared.schedule(future, outcome, options, None);
+        self.handle.0.accepting()?;
+        let Options {
+            name,
+            start,
+            context,
+        } = options;
+        if start == Start::Scheduled {
+            return self.handle.0.schedule(future, outcome, name, context, None);
         }
+        self.eager(future, outcome, name, context)
+    }
+
+    #[inline(always)]
+    fn eager<F, T, O>(
+        &mut self,
+        future: F,
+        outcome: O,
+        name: Option<Box<str>>,
+        mut context: Option<contextvars::Context>,
+    ) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future + Send + 'static,
+        T: Send + 'static,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+    {
         let place = scratch_for::<F>(&mut self.scratch);
         let mut slot = place.as_mut();
         slot.set(Some(future));
-        let (polled, id) = eager_step(&mut options.context, |cx| {
-            match slot.as_mut().as_pin_mut() {
-                Some(future) => future.poll(cx),
-                None => unreachable!("the place was filled just above"),
-            }
+        let previous = current::enter(current::UNNAMED);
+        let polled = eager_step(context.as_mut(), |cx| match slot.as_mut().as_pin_mut() {
+            Some(future) => future.poll(cx),
+            None => unreachable!("the place was filled just above"),
         });
         match polled {
             Ok(Poll::Ready(out)) => {
+                current::restore(previous);
                 slot.set(None); // drop the finished future in place; keep the memory
                 Ok(match outcome(out) {
                     Ok(value) => {
                         self.eager_done += 1;
-                        TaskHandle::eager(Some(value), options.name)
+                        TaskHandle::eager(Some(value), name)
                     }
                     Err(e) => {
-                        shared.fail(Failure::Error(e));
-                        TaskHandle::eager(None, options.name)
+                        self.handle.0.fail(Failure::Error(e));
+                        TaskHandle::eager(None, name)
                     }
                 })
             }
             Ok(Poll::Pending) => {
+                let id = current::leave(previous);
                 // Suspended: the pinned future moves to the runtime inside its box; the next
                 // eager spawn gets a fresh place.
                 let mut pinned = std::mem::replace(place, Box::pin(None));
@@ -778,19 +857,20 @@ impl TaskGroup {
                     Some(f) => f.poll(cx),
                     None => unreachable!("a suspended eager future stays in its place"),
                 });
-                let shared = Arc::clone(shared);
-                shared.schedule(resumed, outcome, options, id)
+                self.handle.0.schedule(resumed, outcome, name, context, id)
             }
             Err(payload) => {
+                current::restore(previous);
                 self.scratch = None; // the panicked future is dropped with its place
-                shared.fail(Failure::Panic(panic_message(&*payload)));
-                Ok(TaskHandle::eager(None, options.name))
+                self.handle.0.fail(Failure::Panic(panic_message(&*payload)));
+                Ok(TaskHandle::eager(None, name))
             }
         }
     }
 }
 
 /// The eager place for futures of type `F`: the one held if it is for `F`, else a new one.
+#[inline(always)]
 fn scratch_for<F: Send + 'static>(
     scratch: &mut Option<(TypeId, Box<dyn Any + Send>)>,
 ) -> &mut Pin<Box<Option<F>>> {

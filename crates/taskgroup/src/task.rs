@@ -10,7 +10,7 @@ use std::task::{Context, Poll, Waker};
 
 use futures::task::AtomicWaker;
 
-use crate::current::{self, Current, TaskId};
+use crate::current::{self, TaskId};
 use crate::group::{Live, Shared};
 use crate::{Failure, panic_message};
 
@@ -149,11 +149,15 @@ pub struct TaskHandle<T>(Inner<T>);
 impl<T> Unpin for TaskHandle<T> {}
 
 enum Inner<T> {
-    /// Finished in its eager step: never a tokio task.
-    Eager {
+    /// Finished in its eager step, never a tokio task: its value (`None` once taken).
+    Done(Option<T>),
+    /// Failed in its eager step.
+    Failed,
+    /// Ended in its eager step, with a name.
+    Named {
         value: Option<T>,
         failed: bool,
-        name: Option<Box<str>>,
+        name: Box<str>,
     },
     Scheduled(Arc<TaskCell<T>>),
 }
@@ -171,12 +175,16 @@ impl<T> fmt::Debug for TaskHandle<T> {
 }
 
 impl<T> TaskHandle<T> {
+    /// A task that ended in its eager step: with its value, or failed (`None`).
     pub(crate) fn eager(value: Option<T>, name: Option<Box<str>>) -> Self {
-        let failed = value.is_none();
-        Self(Inner::Eager {
-            value,
-            failed,
-            name,
+        Self(match (value, name) {
+            (value, Some(name)) => Inner::Named {
+                failed: value.is_none(),
+                value,
+                name,
+            },
+            (Some(value), None) => Inner::Done(Some(value)),
+            (None, None) => Inner::Failed,
         })
     }
 
@@ -187,8 +195,8 @@ impl<T> TaskHandle<T> {
     /// How the task ended, or [`TaskState::Pending`].
     pub fn state(&self) -> TaskState {
         match &self.0 {
-            Inner::Eager { failed: true, .. } => TaskState::Failed,
-            Inner::Eager { .. } => TaskState::Done,
+            Inner::Failed | Inner::Named { failed: true, .. } => TaskState::Failed,
+            Inner::Done(_) | Inner::Named { .. } => TaskState::Done,
             Inner::Scheduled(cell) => state_of(cell.state.load(Ordering::SeqCst)),
         }
     }
@@ -206,7 +214,8 @@ impl<T> TaskHandle<T> {
     /// `task.get_name()`: the name given at spawn ([`TaskBuilder::name`](crate::TaskBuilder::name)).
     pub fn name(&self) -> Option<&str> {
         match &self.0 {
-            Inner::Eager { name, .. } => name.as_deref(),
+            Inner::Done(_) | Inner::Failed => None,
+            Inner::Named { name, .. } => Some(name),
             Inner::Scheduled(cell) => cell.name.as_deref(),
         }
     }
@@ -215,7 +224,7 @@ impl<T> TaskHandle<T> {
     /// task; `None` for a task that finished in its eager step without asking for it.
     pub fn id(&self) -> Option<TaskId> {
         match &self.0 {
-            Inner::Eager { .. } => None,
+            Inner::Done(_) | Inner::Failed | Inner::Named { .. } => None,
             Inner::Scheduled(cell) => Some(cell.id),
         }
     }
@@ -224,7 +233,7 @@ impl<T> TaskHandle<T> {
     /// is suspended), without failing its group. Returns `false` if it had already ended.
     pub fn cancel(&self) -> bool {
         match &self.0 {
-            Inner::Eager { .. } => false,
+            Inner::Done(_) | Inner::Failed | Inner::Named { .. } => false,
             Inner::Scheduled(cell) => {
                 let before = cell.state.fetch_or(CANCEL_REQUESTED, Ordering::SeqCst);
                 if before & ENDED != PENDING {
@@ -241,7 +250,8 @@ impl<T> TaskHandle<T> {
     /// never reads `None` for a task that completed.
     pub fn result(self) -> Option<T> {
         match self.0 {
-            Inner::Eager { value, .. } => value,
+            Inner::Done(value) | Inner::Named { value, .. } => value,
+            Inner::Failed => None,
             Inner::Scheduled(cell) => cell
                 .value
                 .lock()
@@ -260,11 +270,12 @@ impl<T> Future for TaskHandle<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match &mut self.0 {
-            Inner::Eager { value, failed, .. } => Poll::Ready(match value.take() {
-                Some(value) => Ok(value),
-                None if *failed => Err(TaskError::Failed),
-                None => Err(TaskError::Taken),
-            }),
+            Inner::Failed | Inner::Named { failed: true, .. } => {
+                Poll::Ready(Err(TaskError::Failed))
+            }
+            Inner::Done(value) | Inner::Named { value, .. } => {
+                Poll::Ready(value.take().ok_or(TaskError::Taken))
+            }
             Inner::Scheduled(cell) => {
                 cell.joiner.register(cx.waker());
                 match state_of(cell.state.load(Ordering::SeqCst)) {
@@ -342,7 +353,7 @@ where
         if this.live.shared().is_shutting_down() || this.cell.cancel_requested() {
             return cancel(this.stage, this.cell, this.live.shared());
         }
-        let previous = current::enter(Current::Task(this.cell.id));
+        let previous = current::enter(this.cell.id.current());
         let polled = panic::catch_unwind(AssertUnwindSafe(|| {
             let StageProj::Running { future } = this.stage.as_mut().project() else {
                 unreachable!("a task that ended is not polled again");

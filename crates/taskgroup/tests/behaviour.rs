@@ -456,3 +456,25 @@ fn many_tasks_on_the_multi_thread_runtime() {
         }
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_panic_in_the_body_is_a_failure() {
+    let dropped = counter();
+    let err = scope(Start::Scheduled, async |tg: &mut TaskGroup| {
+        let guard = DropGuard(Arc::clone(&dropped));
+        tg.spawn(async move {
+            let _guard = guard;
+            sleep(Duration::from_secs(10)).await;
+        })?;
+        tokio::task::yield_now().await;
+        if dropped.load(Ordering::SeqCst) == 0 {
+            panic!("the body failed");
+        }
+        Ok(())
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(messages(&err), ["panicked: the body failed"]);
+    assert!(!err.cancelled);
+    assert_eq!(dropped.load(Ordering::SeqCst), 1, "the child was cancelled");
+}

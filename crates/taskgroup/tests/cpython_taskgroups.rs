@@ -1391,9 +1391,6 @@ async fn nested_groups_both_cancelled(clock: Clock, start: Start) {
 }
 
 #[tokio::test(start_paused = true)]
-#[ignore = "crate bug: a nested scope (Scope::parent) whose task failed returns Ok to its caller \
-            (Scope::run calls release_parent, which moves the failures to the parent, before it \
-            collects them), so the inner `async with` does not raise RuntimeError"]
 async fn test_nested_groups_both_cancelled() {
     paused(nested_groups_both_cancelled).await;
 }
