@@ -127,6 +127,32 @@ pub const ALL: &[Exercise] = &[
         max_iterations: None,
     },
     Exercise {
+        name: "queue_pc",
+        chapter: 6,
+        about: "items through asyncio.Queue(maxsize=100), one producer task and one consumer task",
+        variants: &[
+            (
+                "queue",
+                "queue::Queue, asyncio's queue on tokio, between two spawned tasks",
+            ),
+            (
+                "mpsc",
+                "tokio::sync::mpsc::channel(100): what a tokio user would pick for one to one",
+            ),
+            (
+                "floor",
+                "a VecDeque filled 100 at a time and drained, no tasks, no waiting",
+            ),
+        ],
+        reference: "queue",
+        default_tasks: Some(1_000_000),
+        expected_exit: 0,
+        python_needs: (3, 10),
+        entry_variants: &[],
+        latency_variants: &[],
+        max_iterations: None,
+    },
+    Exercise {
         name: "ex_2_2",
         chapter: 2,
         about: "asyncio.Runner (3.11): one runtime and one context for several async calls",
@@ -275,7 +301,7 @@ mod tests {
     fn unknown_names_list_the_valid_ones() {
         assert_eq!(
             names(&["ex_9_9"]).unwrap_err().0,
-            "unknown exercise 'ex_9_9'; valid exercises: ex_6_1, ex_6_2, ex_6_3, ex_6_4, ex_2_2, ex_2_7, ex_4_4"
+            "unknown exercise 'ex_9_9'; valid exercises: ex_6_1, ex_6_2, ex_6_3, ex_6_4, queue_pc, ex_2_2, ex_2_7, ex_4_4"
         );
         assert_eq!(
             names(&["ex_6_1:lazy"]).unwrap_err().0,

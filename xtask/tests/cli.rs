@@ -20,7 +20,7 @@ fn assert_usage(args: &[&str], needle: &str) {
 fn unknown_exercises_and_variants_name_the_valid_ones() {
     assert_usage(
         &["run", "ex_9_9"],
-        "unknown exercise 'ex_9_9'; valid exercises: ex_6_1, ex_6_2, ex_6_3, ex_6_4, ex_2_2, ex_2_7, ex_4_4",
+        "unknown exercise 'ex_9_9'; valid exercises: ex_6_1, ex_6_2, ex_6_3, ex_6_4, queue_pc, ex_2_2, ex_2_7, ex_4_4",
     );
     assert_usage(
         &["run", "ex_6_2:lazy"],
@@ -128,6 +128,9 @@ fn list_shows_every_exercise_and_variant() {
         "spawn, reference",
         "ex_6_4",
         "shutdown",
+        "queue_pc",
+        "queue, default, reference",
+        "mpsc",
     ] {
         assert!(stdout.contains(name), "{name}: {stdout}");
     }

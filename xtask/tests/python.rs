@@ -155,6 +155,21 @@ fn ex_6_2_and_ex_6_3_print_the_chapters_lines_and_write_the_shared_json() {
 }
 
 #[test]
+fn queue_pc_prints_its_line_and_writes_the_shared_json() {
+    let py = python3();
+    let ran = check_json(&py, "queue_pc", &["--tasks", "1000"], 2, 0);
+    assert_eq!(ran.stdout.len(), 2, "two runs of one line");
+    for line in &ran.stdout {
+        let took = timing::testing::seconds_in(
+            line,
+            "Passed 1000 items through Queue(maxsize=100) in ",
+            "s",
+        );
+        assert!(took > 0.0, "{line}");
+    }
+}
+
+#[test]
 fn exercises_that_need_a_newer_python_say_so_or_run() {
     let py = python3();
     for (name, needs, lines) in [("ex_6_1", (3, 12), 3), ("ex_4_4", (3, 11), 4)] {
