@@ -45,8 +45,11 @@ pub(crate) struct Shared {
     listed: Mutex<BTreeMap<TaskId, Arc<dyn Entry>>>,
     /// Tasks finished in their eager step when spawned through a [`GroupHandle`].
     eager_done: AtomicU64,
-    /// Scheduled tasks that ran to completion.
-    scheduled_done: AtomicU64,
+    /// Tasks scheduled through a [`GroupHandle`] (the body's own are counted in [`TaskGroup`]).
+    scheduled: AtomicU64,
+    /// Scheduled tasks that ended without completing: failed or cancelled. Counting these
+    /// rather than the completed ones keeps an atomic off the common path.
+    unfinished: AtomicU64,
     start: Start,
     /// Held while this group is nested in another: the parent counts it as a live task.
     parent: Mutex<Option<Live>>,
@@ -62,7 +65,8 @@ impl Shared {
             ended: Notify::new(),
             listed: Mutex::new(BTreeMap::new()),
             eager_done: AtomicU64::new(0),
-            scheduled_done: AtomicU64::new(0),
+            scheduled: AtomicU64::new(0),
+            unfinished: AtomicU64::new(0),
             start,
             parent: Mutex::new(parent),
         }
@@ -109,8 +113,8 @@ impl Shared {
         self.shut_down();
     }
 
-    pub(crate) fn completed_scheduled(&self) {
-        self.scheduled_done.fetch_add(1, Ordering::Relaxed);
+    pub(crate) fn unfinished(&self) {
+        self.unfinished.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Schedules `future` as a tokio task of the group.
@@ -327,7 +331,7 @@ impl GroupHandle {
             mut context,
         } = options.resolved(self.0.start);
         if start == Start::Scheduled {
-            return self.0.schedule(future, outcome, name, context, None);
+            return self.schedule(future, outcome, name, context, None);
         }
         let mut boxed = Box::pin(future);
         let previous = current::enter(current::UNNAMED);
@@ -348,13 +352,33 @@ impl GroupHandle {
             }),
             Ok(Poll::Pending) => {
                 let id = current::leave(previous);
-                self.0.schedule(boxed, outcome, name, context, id)
+                self.schedule(boxed, outcome, name, context, id)
             }
             Err(payload) => {
                 self.0.fail(Failure::Panic(panic_message(&*payload)));
                 Ok(TaskHandle::eager(None, name))
             }
         }
+    }
+}
+
+impl GroupHandle {
+    fn schedule<F, T, O>(
+        &self,
+        future: F,
+        outcome: O,
+        name: Option<Box<str>>,
+        context: Option<contextvars::Context>,
+        id: Option<TaskId>,
+    ) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future + Send + 'static,
+        T: Send + 'static,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+    {
+        let handle = self.0.schedule(future, outcome, name, context, id)?;
+        self.0.scheduled.fetch_add(1, Ordering::Relaxed);
+        Ok(handle)
     }
 }
 
@@ -507,6 +531,8 @@ pub struct TaskGroup {
     handle: GroupHandle,
     start: Start,
     eager_done: u64,
+    /// Tasks the body scheduled.
+    scheduled: u64,
     /// The heap place the eager path polls futures in, reused while futures finish eagerly:
     /// a `Pin<Box<Option<F>>>` for the last future type `F` spawned, with that type's id.
     scratch: Option<(TypeId, Box<dyn Any + Send>)>,
@@ -609,6 +635,7 @@ impl Scope {
             handle: GroupHandle(Arc::clone(&shared)),
             start: self.start,
             eager_done: 0,
+            scheduled: 0,
             scratch: None,
         };
         let value = run_body(&shared, body(&mut tg)).await;
@@ -631,7 +658,8 @@ impl Scope {
                 value,
                 Completed {
                     eager: tg.eager_done + shared.eager_done.load(Ordering::Relaxed),
-                    scheduled: shared.scheduled_done.load(Ordering::Relaxed),
+                    scheduled: tg.scheduled + shared.scheduled.load(Ordering::Relaxed)
+                        - shared.unfinished.load(Ordering::Relaxed),
                 },
             )),
             _ => Err(GroupError {
@@ -807,9 +835,27 @@ impl TaskGroup {
             context,
         } = options;
         if start == Start::Scheduled {
-            return self.handle.0.schedule(future, outcome, name, context, None);
+            return self.schedule(future, outcome, name, context, None);
         }
         self.eager(future, outcome, name, context)
+    }
+
+    fn schedule<F, T, O>(
+        &mut self,
+        future: F,
+        outcome: O,
+        name: Option<Box<str>>,
+        context: Option<contextvars::Context>,
+        id: Option<TaskId>,
+    ) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future + Send + 'static,
+        T: Send + 'static,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+    {
+        let handle = self.handle.0.schedule(future, outcome, name, context, id)?;
+        self.scheduled += 1;
+        Ok(handle)
     }
 
     #[inline(always)]
@@ -857,7 +903,7 @@ impl TaskGroup {
                     Some(f) => f.poll(cx),
                     None => unreachable!("a suspended eager future stays in its place"),
                 });
-                self.handle.0.schedule(resumed, outcome, name, context, id)
+                self.schedule(resumed, outcome, name, context, id)
             }
             Err(payload) => {
                 current::restore(previous);

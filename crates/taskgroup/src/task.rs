@@ -1,11 +1,12 @@
 //! One task of a group: its handle (`asyncio.Task` as the group's owner sees it) and the
 //! future that runs it on tokio.
 
+use std::cell::UnsafeCell;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Waker};
 
 use futures::task::AtomicWaker;
@@ -34,13 +35,17 @@ const CANCELLED: u8 = 3;
 const ENDED: u8 = 0b11;
 /// Set by [`TaskHandle::cancel`]; the task sees it at its next step.
 const CANCEL_REQUESTED: u8 = 0b100;
+/// Set by an await of the handle once its waker is registered: the task wakes it at its end.
+const JOINER: u8 = 0b1000;
 
 /// What a scheduled task shares with its handle and its group.
 pub(crate) struct TaskCell<T> {
     pub(crate) id: TaskId,
     name: Option<Box<str>>,
     state: AtomicU8,
-    value: Mutex<Option<T>>,
+    /// Written once by the task, before its state says `DONE`; read once by the handle, after
+    /// it has seen `DONE`.
+    value: UnsafeCell<Option<T>>,
     /// Whoever awaits the handle.
     joiner: AtomicWaker,
     /// The task's own waker, set when it first suspends: wakes it to see a cancellation.
@@ -53,18 +58,42 @@ impl<T> TaskCell<T> {
             id,
             name,
             state: AtomicU8::new(PENDING),
-            value: Mutex::new(None),
+            value: UnsafeCell::new(None),
             joiner: AtomicWaker::new(),
             task: OnceLock::new(),
         }
     }
 
+    /// The task has ended; only the task calls this, once.
     fn end(&self, how: u8, value: Option<T>) {
-        if let Some(value) = value {
-            *self.value.lock().unwrap_or_else(PoisonError::into_inner) = Some(value);
+        if value.is_some() {
+            // SAFETY: only the task writes `value`, once, here; the handle reads it only after
+            // it has seen the state this store publishes (`DONE`), which is set just below
+            // with `Release` (within `SeqCst`) and read with `Acquire`, so the two never touch
+            // `value` at the same time.
+            #[allow(unsafe_code)]
+            unsafe {
+                *self.value.get() = value;
+            }
         }
-        self.state.fetch_or(how, Ordering::SeqCst);
-        self.joiner.wake();
+        if self.state.fetch_or(how, Ordering::SeqCst) & JOINER != 0 {
+            self.joiner.wake();
+        }
+    }
+
+    /// Takes the value, once the state says `DONE`. Only the handle calls this, through
+    /// `&mut` or by value, so no two takes run at once.
+    fn take(&self) -> Option<T> {
+        if self.state.load(Ordering::SeqCst) & ENDED != DONE {
+            return None;
+        }
+        // SAFETY: `DONE` is set after the task's only write of `value` (see `end`), and the
+        // handle, which is not `Clone` and is borrowed mutably or consumed here, is the only
+        // reader: nothing else touches `value` from now on.
+        #[allow(unsafe_code)]
+        unsafe {
+            (*self.value.get()).take()
+        }
     }
 
     fn cancel_requested(&self) -> bool {
@@ -86,6 +115,12 @@ pub(crate) trait Entry: Send + Sync {
     fn cancel_requested(&self) -> bool;
     fn wake(&self);
 }
+
+// SAFETY: `value` is the only field that is not `Sync` by itself; it is written once by the task
+// and then read once by the handle, ordered by `state` (see `TaskCell::end` and `take`). A `T`
+// moves from the task's thread to the handle's, so `T: Send` is required, as for a channel.
+#[allow(unsafe_code)]
+unsafe impl<T: Send> Sync for TaskCell<T> {}
 
 impl<T: Send> Entry for TaskCell<T> {
     fn id(&self) -> TaskId {
@@ -252,11 +287,7 @@ impl<T> TaskHandle<T> {
         match self.0 {
             Inner::Done(value) | Inner::Named { value, .. } => value,
             Inner::Failed => None,
-            Inner::Scheduled(cell) => cell
-                .value
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take(),
+            Inner::Scheduled(cell) => cell.take(),
         }
     }
 }
@@ -277,18 +308,17 @@ impl<T> Future for TaskHandle<T> {
                 Poll::Ready(value.take().ok_or(TaskError::Taken))
             }
             Inner::Scheduled(cell) => {
-                cell.joiner.register(cx.waker());
-                match state_of(cell.state.load(Ordering::SeqCst)) {
+                let mut state = cell.state.load(Ordering::SeqCst);
+                if state & ENDED == PENDING {
+                    // Registered first, flagged second: an end between the two wakes us.
+                    cell.joiner.register(cx.waker());
+                    state = cell.state.fetch_or(JOINER, Ordering::SeqCst);
+                }
+                match state_of(state) {
                     TaskState::Pending => Poll::Pending,
                     TaskState::Failed => Poll::Ready(Err(TaskError::Failed)),
                     TaskState::Cancelled => Poll::Ready(Err(TaskError::Cancelled)),
-                    TaskState::Done => Poll::Ready(
-                        cell.value
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .take()
-                            .ok_or(TaskError::Taken),
-                    ),
+                    TaskState::Done => Poll::Ready(cell.take().ok_or(TaskError::Taken)),
                 }
             }
         }
@@ -368,12 +398,10 @@ where
             Ok(Poll::Ready(out)) => {
                 this.stage.set(Stage::Gone);
                 match this.outcome.take().map(|outcome| outcome(out)) {
-                    Some(Ok(value)) => {
-                        this.cell.end(DONE, Some(value));
-                        this.live.shared().completed_scheduled();
-                    }
+                    Some(Ok(value)) => this.cell.end(DONE, Some(value)),
                     Some(Err(e)) => {
                         this.cell.end(FAILED, None);
+                        this.live.shared().unfinished();
                         this.live.shared().fail(Failure::Error(e));
                     }
                     None => unreachable!("a finished task is not polled again"),
@@ -397,6 +425,7 @@ where
             Err(payload) => {
                 let _ = panic::catch_unwind(AssertUnwindSafe(|| this.stage.set(Stage::Gone)));
                 this.cell.end(FAILED, None);
+                this.live.shared().unfinished();
                 this.live
                     .shared()
                     .fail(Failure::Panic(panic_message(&*payload)));
@@ -410,6 +439,7 @@ where
 /// exception raised in `finally` while a task is cancelled) is a failure of the group.
 fn cancel<F, T>(mut stage: Pin<&mut Stage<F>>, cell: &TaskCell<T>, shared: &Shared) -> Poll<()> {
     let dropped = panic::catch_unwind(AssertUnwindSafe(|| stage.set(Stage::Gone)));
+    shared.unfinished();
     match dropped {
         Ok(()) => cell.end(CANCELLED, None),
         Err(payload) => {

@@ -478,3 +478,107 @@ async fn a_panic_in_the_body_is_a_failure() {
     assert!(!err.cancelled);
     assert_eq!(dropped.load(Ordering::SeqCst), 1, "the child was cancelled");
 }
+
+fn multi_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn every_result_is_readable_once_the_scope_returns_on_the_multi_thread_runtime() {
+    // The scope's end must imply every handle's value is in place: the task writes it before
+    // the group counts the task as ended, on whichever thread it ran.
+    let rt = multi_thread();
+    for round in 0..300u32 {
+        let handles = rt
+            .block_on(rt.spawn(async move {
+                scope(Start::Scheduled, async |tg: &mut TaskGroup| {
+                    (0..8u32)
+                        .map(|i| {
+                            tg.spawn(async move {
+                                if i % 2 == 0 {
+                                    tokio::task::yield_now().await;
+                                }
+                                round * 8 + i
+                            })
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(Into::into)
+                })
+                .await
+            }))
+            .unwrap()
+            .unwrap()
+            .0;
+        for (i, handle) in (0..).zip(handles) {
+            assert!(handle.done(), "round {round}, task {i}");
+            assert_eq!(handle.result(), Some(round * 8 + i), "round {round}");
+        }
+    }
+}
+
+#[test]
+fn cancelling_through_the_token_returns_after_every_child_has_ended_on_the_multi_thread_runtime() {
+    let rt = multi_thread();
+    for _ in 0..50 {
+        let dropped = counter();
+        let d = Arc::clone(&dropped);
+        let token = tokio_util::sync::CancellationToken::new();
+        let t = token.clone();
+        let ended = rt.block_on(async move {
+            let owner = tokio::spawn(Scope::new(Start::Scheduled).cancel_on(t).run(
+                async move |tg: &mut TaskGroup| {
+                    for _ in 0..5 {
+                        let guard = DropGuard(Arc::clone(&d));
+                        tg.spawn(async move {
+                            let _guard = guard;
+                            loop {
+                                tokio::task::yield_now().await; // busy on the other thread
+                            }
+                        })?;
+                    }
+                    std::future::pending::<()>().await;
+                    Ok(())
+                },
+            ));
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            token.cancel();
+            owner.await.unwrap()
+        });
+        let err = ended.unwrap_err();
+        assert!(err.cancelled && err.failures.is_empty(), "{err}");
+        assert_eq!(dropped.load(Ordering::SeqCst), 5, "every child ended first");
+    }
+}
+
+static REQUEST: contextvars::ContextVar<u32> = contextvars::ContextVar::new("request", 0);
+
+#[tokio::test]
+async fn each_task_runs_in_a_copy_of_its_spawners_context_eager_step_included() {
+    for start in [Start::Eager, Start::Scheduled] {
+        let mut ctx = contextvars::Context::new();
+        let seen = ctx
+            .scope_mut(async {
+                REQUEST.set(7).unwrap();
+                let (handles, _) = scope(start, async |tg: &mut TaskGroup| {
+                    let first = tg.spawn(async {
+                        let at_start = REQUEST.get(); // the eager step, if eager
+                        REQUEST.set(8).unwrap(); // only in the task's copy
+                        tokio::task::yield_now().await;
+                        (at_start, REQUEST.get())
+                    })?;
+                    REQUEST.set(9).unwrap(); // after the spawn: not seen by the task
+                    let second = tg.spawn(async { REQUEST.get() })?;
+                    Ok((first, second))
+                })
+                .await
+                .unwrap();
+                (handles.0.result(), handles.1.result(), REQUEST.get())
+            })
+            .await;
+        assert_eq!(seen, (Some((7, 8)), Some(9), 9), "{start:?}");
+    }
+}
