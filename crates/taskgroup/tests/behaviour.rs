@@ -484,7 +484,7 @@ fn multi_thread() -> tokio::runtime::Runtime {
         .worker_threads(2)
         .enable_time()
         .build()
-        .unwrap()
+        .expect("a runtime")
 }
 
 #[test]
