@@ -53,10 +53,21 @@ pub(crate) struct Shared {
     start: Start,
     /// Held while this group is nested in another: the parent counts it as a live task.
     parent: Mutex<Option<Live>>,
+    /// A second token that cancels the group: the one given to [`Scope::cancel_on`] when the
+    /// group's own token is already a child of its parent's.
+    also: Option<CancellationToken>,
+    /// The runtime the scope runs on, which scheduled tasks go to from whatever thread spawns
+    /// them (`None` if the scope is polled outside tokio; then `tokio::spawn`'s own rule holds).
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 impl Shared {
-    fn new(start: Start, token: CancellationToken, parent: Option<Live>) -> Self {
+    fn new(
+        start: Start,
+        token: CancellationToken,
+        also: Option<CancellationToken>,
+        parent: Option<Live>,
+    ) -> Self {
         Self {
             state: AtomicUsize::new(0),
             token,
@@ -69,6 +80,19 @@ impl Shared {
             unfinished: AtomicU64::new(0),
             start,
             parent: Mutex::new(parent),
+            also,
+            runtime: tokio::runtime::Handle::try_current().ok(),
+        }
+    }
+
+    /// Returns once the group is cancelled: its token, or the second one.
+    async fn cancelled(&self) {
+        match &self.also {
+            None => self.token.cancelled().await,
+            Some(also) => tokio::select! {
+                () = self.token.cancelled() => {}
+                () = also.cancelled() => {}
+            },
         }
     }
 
@@ -132,10 +156,32 @@ impl Shared {
         O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
     {
         let live = Live::join(self)?;
+        Ok(self.schedule_as(live, future, outcome, name, context, id))
+    }
+
+    /// Schedules `future` as the task that `live` counts.
+    fn schedule_as<F, T, O>(
+        &self,
+        live: Live,
+        future: F,
+        outcome: O,
+        name: Option<Box<str>>,
+        context: Option<contextvars::Context>,
+        id: Option<TaskId>,
+    ) -> TaskHandle<T>
+    where
+        F: Future + Send + 'static,
+        T: Send + 'static,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+    {
         let cell = Arc::new(TaskCell::new(id.unwrap_or_else(TaskId::next), name));
         let child = Child::new(future, outcome, context, Arc::clone(&cell), live);
-        drop(tokio::spawn(child)); // the group, not the JoinHandle, follows the task
-        Ok(TaskHandle::scheduled(cell))
+        // The group, not the JoinHandle, follows the task.
+        drop(match &self.runtime {
+            Some(runtime) => runtime.spawn(child),
+            None => tokio::spawn(child),
+        });
+        TaskHandle::scheduled(cell)
     }
 
     /// Lets go of the parent group, handing it the failures nobody collected here.
@@ -203,15 +249,31 @@ pub(crate) struct Live {
 
 impl Live {
     fn join(shared: &Arc<Shared>) -> Result<Self, Refused> {
+        let (live, before) = Self::count(shared);
+        match refusal(before) {
+            None => Ok(live),
+            Some(refused) => Err(refused), // dropping `live` takes the count back
+        }
+    }
+
+    /// Joins a task that has already taken its eager step: it is the group's task from that
+    /// step on, as in asyncio, so only a finished group refuses it; a group that is shutting
+    /// down cancels it before its next step.
+    fn join_after_step(shared: &Arc<Shared>) -> Result<Self, Refused> {
+        let (live, before) = Self::count(shared);
+        match before & FINISHED {
+            0 => Ok(live),
+            _ => Err(Refused::Finished),
+        }
+    }
+
+    fn count(shared: &Arc<Shared>) -> (Self, usize) {
         let before = shared.state.fetch_add(ONE_TASK, Ordering::AcqRel);
         let live = Live {
             shared: Arc::clone(shared),
             listed: None,
         };
-        match refusal(before) {
-            None => Ok(live),
-            Some(refused) => Err(refused), // dropping `live` takes the count back
-        }
+        (live, before)
     }
 
     pub(crate) fn shared(&self) -> &Shared {
@@ -251,7 +313,8 @@ impl Drop for Live {
 }
 
 /// A cheap, clonable handle to a group, for spawning from inside its tasks (`tg.create_task`
-/// called by a child) or from anywhere else while the group runs.
+/// called by a child) or from anywhere else while the group runs, any thread included: a
+/// scheduled task goes to the runtime the scope runs on.
 #[derive(Clone)]
 pub struct GroupHandle(Arc<Shared>);
 
@@ -266,7 +329,9 @@ impl fmt::Debug for GroupHandle {
 impl GroupHandle {
     /// Adds a task running `future` to the group, started as the group starts its tasks.
     /// Refused once the group is shutting down or its scope has returned: the future is
-    /// dropped, never run.
+    /// dropped, never run. A future that has taken its eager step is the group's task from
+    /// then on: if the group started shutting down during that step, the task is cancelled
+    /// before its next one (its handle says so), as asyncio cancels it.
     pub fn spawn<F>(&self, future: F) -> Result<TaskHandle<F::Output>, Refused>
     where
         F: Future + Send + 'static,
@@ -333,6 +398,9 @@ impl GroupHandle {
         if start == Start::Scheduled {
             return self.schedule(future, outcome, name, context, None);
         }
+        // Counted as live from before its step: from another thread, a scope must not finish
+        // while the step runs.
+        let live = Live::join(&self.0)?;
         let mut boxed = Box::pin(future);
         let previous = current::enter(current::UNNAMED);
         let polled = eager_step(context.as_mut(), |cx| boxed.as_mut().poll(cx));
@@ -352,7 +420,8 @@ impl GroupHandle {
             }),
             Ok(Poll::Pending) => {
                 let id = current::leave(previous);
-                self.schedule(boxed, outcome, name, context, id)
+                self.0.scheduled.fetch_add(1, Ordering::Relaxed);
+                Ok(self.0.schedule_as(live, boxed, outcome, name, context, id))
             }
             Err(payload) => {
                 self.0.fail(Failure::Panic(panic_message(&*payload)));
@@ -607,29 +676,23 @@ impl Scope {
         let (token, parent) = match &self.parent {
             Some(parent) => {
                 let live = Live::join(&parent.0).map_err(|refused| GroupError {
-                    failures: vec![Failure::Error(refused.into())],
+                    failures: vec![Failure::Error(anyhow::anyhow!(
+                        "a nested TaskGroup cannot start: its parent {refused}"
+                    ))],
                     cancelled: false,
                 })?;
                 (parent.0.token.child_token(), Some(live))
             }
             None => (CancellationToken::new(), None),
         };
-        let mut watcher = None;
-        let token = match &self.token {
-            // Cancelled by either the given token or the parent: a small task passes the
-            // given token's cancellation on, and is aborted when the scope returns.
-            Some(given) if parent.is_some() => {
-                let (both, given) = (token.clone(), given.clone());
-                watcher = Some(tokio::spawn(async move {
-                    given.cancelled().await;
-                    both.cancel();
-                }));
-                token
-            }
-            Some(given) => given.child_token(),
-            None => token,
+        // A group has one token of its own; with both a parent and a given token, it is the
+        // parent's child and the given one is watched beside it.
+        let (token, also) = match self.token {
+            Some(given) if parent.is_some() => (token, Some(given)),
+            Some(given) => (given.child_token(), None),
+            None => (token, None),
         };
-        let shared = Arc::new(Shared::new(self.start, token, parent));
+        let shared = Arc::new(Shared::new(self.start, token, also, parent));
         let mut abandon = Abandon(Some(Arc::clone(&shared)));
         let mut tg = TaskGroup {
             handle: GroupHandle(Arc::clone(&shared)),
@@ -641,9 +704,6 @@ impl Scope {
         let value = run_body(&shared, body(&mut tg)).await;
         wait_ended(&shared).await;
         abandon.0 = None; // returned: not abandoned
-        if let Some(watcher) = watcher {
-            watcher.abort();
-        }
         // Ours to return: taken before the parent is let go, which would take them otherwise.
         let failures = std::mem::take(
             &mut *shared
@@ -673,8 +733,14 @@ impl Scope {
 /// Runs the body until it ends or the group shuts down; a shutdown drops (cancels) it.
 async fn run_body<T>(shared: &Shared, body: impl Future<Output = anyhow::Result<T>>) -> Option<T> {
     let mut body = pin!(Some(body));
-    let mut cancelled = pin!(shared.token.cancelled());
+    let mut cancelled = pin!(shared.cancelled());
+    let mut started = false;
     let ended = poll_fn(|cx| {
+        // A group cancelled before its body starts never runs it; once the body runs, it goes
+        // first, so a body that can end in this poll (its nested group has returned) does.
+        if !std::mem::replace(&mut started, true) && cancelled.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
         if let Some(running) = body.as_mut().as_pin_mut() {
             match panic::catch_unwind(AssertUnwindSafe(|| running.poll(cx))) {
                 Ok(Poll::Pending) => {}
@@ -732,7 +798,7 @@ async fn wait_ended(shared: &Shared) {
             tokio::select! {
                 biased;
                 () = ended => {}
-                () = shared.token.cancelled() => shared.cancel(),
+                () = shared.cancelled() => shared.cancel(),
             }
         }
     }
@@ -903,7 +969,12 @@ impl TaskGroup {
                     Some(f) => f.poll(cx),
                     None => unreachable!("a suspended eager future stays in its place"),
                 });
-                self.schedule(resumed, outcome, name, context, id)
+                let live = Live::join_after_step(&self.handle.0)?;
+                self.scheduled += 1;
+                Ok(self
+                    .handle
+                    .0
+                    .schedule_as(live, resumed, outcome, name, context, id))
             }
             Err(payload) => {
                 current::restore(previous);
@@ -942,13 +1013,16 @@ fn scratch_for<F: Send + 'static>(
 pub struct Snapshot {
     /// How the group starts its tasks by default.
     pub start: Start,
-    /// Scheduled tasks (and nested groups) not yet ended.
+    /// Scheduled tasks not yet ended, and the nested groups ([`Scope::parent`]) and eager steps
+    /// of [`GroupHandle`] spawns under way, which are not listed in `tasks` (a nested group
+    /// has a snapshot of its own).
     pub live: usize,
     /// A task failed or the group was cancelled.
     pub shutting_down: bool,
     /// The scope has returned.
     pub finished: bool,
-    /// Every live task that has suspended at least once, in spawn order.
+    /// Every live task that has suspended at least once, by [`TaskId`] (ids are given as tasks
+    /// are scheduled, so a task spawned from a child's eager step can come before its parent).
     pub tasks: Vec<TaskInfo>,
 }
 

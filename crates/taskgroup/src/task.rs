@@ -256,7 +256,8 @@ impl<T> TaskHandle<T> {
     }
 
     /// The task's identity, as [`current_task`](crate::current_task) returns it inside the
-    /// task; `None` for a task that finished in its eager step without asking for it.
+    /// task; `None` for a task that finished in its eager step, which keeps no id (so that
+    /// such a task costs no shared counter), even if it asked for one there.
     pub fn id(&self) -> Option<TaskId> {
         match &self.0 {
             Inner::Done(_) | Inner::Failed | Inner::Named { .. } => None,

@@ -582,3 +582,144 @@ async fn each_task_runs_in_a_copy_of_its_spawners_context_eager_step_included() 
         assert_eq!(seen, (Some((7, 8)), Some(9), 9), "{start:?}");
     }
 }
+
+#[tokio::test]
+async fn an_eager_step_during_which_the_group_starts_shutting_down_still_makes_a_task() {
+    // The step fails the group through a handle, then suspends: asyncio's create_task still
+    // returns the task, which the group then cancels; only the real failure is reported.
+    let err = scope(Start::Eager, async |tg: &mut TaskGroup| {
+        let group = tg.handle();
+        let outer = tg.spawn(async move {
+            let _ = group.spawn_fallible(async { Err::<(), _>(anyhow!("boom")) });
+            tokio::task::yield_now().await;
+            unreachable!("cancelled before its second step");
+        })?;
+        assert!(!outer.done());
+        Ok(outer)
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(messages(&err), ["boom"]);
+    assert!(!err.cancelled);
+}
+
+#[test]
+fn a_scope_waits_for_an_eager_step_taken_on_another_thread() {
+    let rt = multi_thread();
+    let ended = rt.block_on(async {
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+        let (handle_tx, handle_rx) = tokio::sync::oneshot::channel::<GroupHandle>();
+        let spawner = tokio::spawn(async move {
+            let group = handle_rx.await.expect("the handle");
+            let _ = group.task().start(Start::Eager).spawn_fallible(async move {
+                let _ = started_tx.send(());
+                // Still in its eager step, on this thread, when the body below has ended.
+                std::thread::sleep(Duration::from_millis(50));
+                Err::<(), _>(anyhow!("late"))
+            });
+        });
+        let ended = scope(Start::Scheduled, async |tg: &mut TaskGroup| {
+            let _ = handle_tx.send(tg.handle());
+            started_rx.await?;
+            Ok(())
+        })
+        .await;
+        spawner.await.expect("the spawner");
+        ended
+    });
+    assert_eq!(messages(&ended.unwrap_err()), ["late"]);
+}
+
+#[tokio::test]
+async fn a_scope_whose_token_is_cancelled_before_it_starts_never_runs_its_body() {
+    for start in [Start::Eager, Start::Scheduled] {
+        let ran = counter();
+        let token = tokio_util::sync::CancellationToken::new();
+        token.cancel();
+        let err = Scope::new(start)
+            .cancel_on(token)
+            .run(async |tg: &mut TaskGroup| {
+                ran.fetch_add(1, Ordering::SeqCst);
+                tg.spawn(async {})?;
+                Ok(())
+            })
+            .await
+            .unwrap_err();
+        assert!(err.cancelled && err.failures.is_empty(), "{start:?}");
+        assert_eq!(ran.load(Ordering::SeqCst), 0, "{start:?}");
+    }
+}
+
+#[test]
+fn a_handle_spawns_from_a_thread_outside_the_runtime() {
+    let rt = multi_thread();
+    let value = rt.block_on(async {
+        let (handle, done) = scope(Start::Scheduled, async |tg: &mut TaskGroup| {
+            let group = tg.handle();
+            let spawned = std::thread::spawn(move || group.spawn(async { 42 }))
+                .join()
+                .expect("the thread");
+            Ok(spawned?)
+        })
+        .await
+        .unwrap();
+        assert_eq!(done.scheduled, 1);
+        handle.result()
+    });
+    assert_eq!(value, Some(42));
+}
+
+#[tokio::test]
+async fn a_nested_scope_with_its_own_token_is_cancelled_by_either_and_leaves_no_task_behind() {
+    let token = tokio_util::sync::CancellationToken::new();
+    let (inner, _) = scope(Start::Scheduled, async |tg: &mut TaskGroup| {
+        let outer = tg.handle();
+        // Dropped mid-way, many times: nothing of it may stay on the runtime.
+        for _ in 0..100 {
+            let nested = Scope::new(Start::Scheduled)
+                .parent(&outer)
+                .cancel_on(token.clone())
+                .run(async |_: &mut TaskGroup| {
+                    std::future::pending::<()>().await;
+                    Ok(())
+                });
+            let _ = tokio::time::timeout(Duration::ZERO, nested).await;
+        }
+        // The given token cancels a nested scope that has a parent too.
+        let t = token.clone();
+        tg.spawn(async move {
+            tokio::task::yield_now().await;
+            t.cancel();
+        })?;
+        let inner = Scope::new(Start::Scheduled)
+            .parent(&outer)
+            .cancel_on(token.clone())
+            .run(async |_: &mut TaskGroup| {
+                std::future::pending::<()>().await;
+                Ok(())
+            })
+            .await;
+        Ok(inner)
+    })
+    .await
+    .unwrap();
+    assert!(inner.unwrap_err().cancelled);
+    let metrics = tokio::runtime::Handle::current().metrics();
+    assert_eq!(metrics.num_alive_tasks(), 0);
+}
+
+#[tokio::test]
+async fn a_nested_scope_under_a_finished_parent_says_so() {
+    let (outer, _) = scope(Start::Scheduled, async |tg: &mut TaskGroup| Ok(tg.handle()))
+        .await
+        .unwrap();
+    let err = Scope::new(Start::Scheduled)
+        .parent(&outer)
+        .run(async |_: &mut TaskGroup| Ok(()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        messages(&err),
+        ["a nested TaskGroup cannot start: its parent TaskGroup is finished"]
+    );
+}
