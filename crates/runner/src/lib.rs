@@ -43,7 +43,10 @@
 //!   call, even when it panics or is cancelled. Tasks it spawns with [`contextvars::spawn`]
 //!   get copies; a plain `tokio::spawn` task has no context (see the `contextvars` crate).
 //! - **Errors, as asyncio's.** [`run`](Runner::run) inside a runtime (from a task, or from
-//!   `block_on` of any runtime) is [`Error::NestedRun`], not tokio's panic; while another
+//!   `block_on` of any runtime) is [`Error::NestedRun`], not tokio's panic. A thread of
+//!   tokio's blocking pool (`spawn_blocking`) counts as inside too, although asyncio lets an
+//!   executor thread run a loop of its own: tokio shows a blocking thread the same runtime
+//!   handle as a task, so the two cannot be told apart. While another
 //!   thread is in `run` on the same runner, [`Error::AlreadyRunning`]; after
 //!   [`close`](Runner::close), [`Error::Closed`]; a panic in the task, [`Error::Panicked`],
 //!   and the runner stays usable.
