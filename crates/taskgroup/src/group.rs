@@ -396,7 +396,9 @@ impl GroupHandle {
             mut context,
         } = options.resolved(self.0.start);
         if start == Start::Scheduled {
-            return self.schedule(future, outcome, name, context, None);
+            let handle = self.0.schedule(future, outcome, name, context, None)?;
+            self.0.scheduled.fetch_add(1, Ordering::Relaxed);
+            return Ok(handle);
         }
         // Counted as live from before its step: from another thread, a scope must not finish
         // while the step runs.
@@ -428,26 +430,6 @@ impl GroupHandle {
                 Ok(TaskHandle::eager(None, name))
             }
         }
-    }
-}
-
-impl GroupHandle {
-    fn schedule<F, T, O>(
-        &self,
-        future: F,
-        outcome: O,
-        name: Option<Box<str>>,
-        context: Option<contextvars::Context>,
-        id: Option<TaskId>,
-    ) -> Result<TaskHandle<T>, Refused>
-    where
-        F: Future + Send + 'static,
-        T: Send + 'static,
-        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
-    {
-        let handle = self.0.schedule(future, outcome, name, context, id)?;
-        self.0.scheduled.fetch_add(1, Ordering::Relaxed);
-        Ok(handle)
     }
 }
 
@@ -901,27 +883,14 @@ impl TaskGroup {
             context,
         } = options;
         if start == Start::Scheduled {
-            return self.schedule(future, outcome, name, context, None);
+            let handle = self
+                .handle
+                .0
+                .schedule(future, outcome, name, context, None)?;
+            self.scheduled += 1;
+            return Ok(handle);
         }
         self.eager(future, outcome, name, context)
-    }
-
-    fn schedule<F, T, O>(
-        &mut self,
-        future: F,
-        outcome: O,
-        name: Option<Box<str>>,
-        context: Option<contextvars::Context>,
-        id: Option<TaskId>,
-    ) -> Result<TaskHandle<T>, Refused>
-    where
-        F: Future + Send + 'static,
-        T: Send + 'static,
-        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
-    {
-        let handle = self.handle.0.schedule(future, outcome, name, context, id)?;
-        self.scheduled += 1;
-        Ok(handle)
     }
 
     #[inline(always)]
