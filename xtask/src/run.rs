@@ -442,15 +442,27 @@ fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Resul
     let _ = fs::remove_file(&json);
     let stdout = fs::File::create(stem.with_extension("out"))?;
     let stderr = fs::File::create(&err_path)?;
-    let mut child = Command::new(&target.exe)
+    let spawned = Command::new(&target.exe)
         .args(&target.args)
         .arg("--json")
         .arg(&json)
         .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(stderr)
-        .spawn()
-        .with_context(|| format!("starting {}", target.exe.display()))?;
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        // Not executable, not a format the kernel runs, gone: this row fails, the run goes on.
+        Err(e) => {
+            return Ok(Ran {
+                result: Err(Failure {
+                    reason: format!("could not start {}: {e}", target.exe.display()),
+                    stderr_tail: String::new(),
+                }),
+                overhead_ns: u64::try_from(begin.elapsed().as_nanos()).unwrap_or(u64::MAX),
+            });
+        }
+    };
     let spawned = Instant::now();
     let deadline = spawned + timeout;
     // Poll with a growing pause: a short run is noticed within microseconds, a long one costs

@@ -143,3 +143,36 @@ fn rows_with_fewer_runs_take_part_in_the_last_rounds() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_binary_that_cannot_start_is_one_failed_row_and_the_run_goes_on() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = common::scratch("unstartable");
+    let not_executable = dir.join("not_executable");
+    std::fs::write(&not_executable, "#!/bin/sh\nexit 0\n").unwrap();
+    std::fs::set_permissions(&not_executable, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let bad_format = dir.join("bad_format");
+    std::fs::write(&bad_format, [0x7f, b'E', b'L', b'F', 0, 0, 0, 0]).unwrap();
+    std::fs::set_permissions(&bad_format, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut targets = vec![fixture("ok")];
+    for (variant, exe) in [("noexec", not_executable), ("badformat", bad_format)] {
+        let mut t = fixture("ok");
+        t.key.variant = variant.into();
+        t.exe = exe;
+        targets.push(t);
+    }
+    let measured = execute(
+        &targets,
+        Duration::from_secs(10),
+        &dir.join("scratch"),
+        &Progress::quiet(),
+    )
+    .expect("a start failure does not abort the run");
+    assert_eq!(measured.rows.len(), 3);
+    assert!(find(&measured.rows, "ok").failure.is_none());
+    for variant in ["noexec", "badformat"] {
+        let failure = find(&measured.rows, variant).failure.as_ref().unwrap();
+        assert!(failure.reason.starts_with("could not start"), "{failure:?}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
