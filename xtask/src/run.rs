@@ -497,7 +497,7 @@ fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Resul
     };
     let result = result.map_err(|reason| Failure {
         reason,
-        stderr_tail: tail(&fs::read_to_string(&err_path).unwrap_or_default(), 12),
+        stderr_tail: tail(&read_end(&err_path, TAIL_BYTES), TAIL_LINES),
     });
     let overhead = begin.elapsed().saturating_sub(lifetime);
     Ok(Ran {
@@ -512,6 +512,41 @@ fn describe_exit(status: ExitStatus, expected: i32) -> String {
         (None, Some(sig)) => format!("killed by signal {sig}"),
         (None, None) => format!("ended abnormally ({status})"),
     }
+}
+
+/// Lines and bytes of a failed process' stderr kept in its row: enough for a panic message and
+/// its location, small enough that a process writing gigabytes on one line costs the runner,
+/// results.json and the report a few KB.
+const TAIL_LINES: usize = 12;
+const TAIL_BYTES: u64 = 4 * 1024;
+
+/// The last `max` bytes of the file at `path` (read by seeking there, never all of it), decoded
+/// lossily: bytes that are not UTF-8 become U+FFFD instead of losing the tail. A cut tail starts
+/// with `…`. Empty if the file cannot be read.
+fn read_end(path: &Path, max: u64) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    let read = || -> std::io::Result<(Vec<u8>, bool)> {
+        let mut file = fs::File::open(path)?;
+        let len = file.metadata()?.len();
+        let start = len.saturating_sub(max);
+        file.seek(SeekFrom::Start(start))?;
+        let mut bytes = Vec::new();
+        file.take(max).read_to_end(&mut bytes)?;
+        Ok((bytes, start > 0))
+    };
+    let Ok((bytes, cut)) = read() else {
+        return String::new();
+    };
+    if !cut {
+        return String::from_utf8_lossy(&bytes).into_owned();
+    }
+    // Start at a character boundary: skip the continuation bytes of a character cut in two.
+    let skip = bytes
+        .iter()
+        .take(3)
+        .take_while(|&&b| b & 0xC0 == 0x80)
+        .count();
+    format!("…{}", String::from_utf8_lossy(&bytes[skip..]))
 }
 
 /// The last `lines` lines of `text`.
@@ -741,6 +776,16 @@ mod tests {
     fn tail_keeps_the_last_lines() {
         assert_eq!(tail("a\nb\nc\n", 2), "b\nc");
         assert_eq!(tail("a", 5), "a");
+    }
+
+    #[test]
+    fn read_end_cuts_at_a_character_boundary() {
+        let path = std::env::temp_dir().join(format!("xtask-read-end-{}", std::process::id()));
+        fs::write(&path, "ééé\n").unwrap();
+        assert_eq!(read_end(&path, 4), "…é\n", "3 bytes and a half of é");
+        assert_eq!(read_end(&path, 100), "ééé\n");
+        fs::remove_file(&path).unwrap();
+        assert_eq!(read_end(&path, 100), "");
     }
 
     #[test]

@@ -176,3 +176,36 @@ fn a_binary_that_cannot_start_is_one_failed_row_and_the_run_goes_on() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_stderr_tail_is_capped_in_bytes_and_kept_when_it_is_not_utf8() {
+    let dir = common::scratch("stderr-tails");
+    let measured = execute(
+        &[fixture("loud"), fixture("binary")],
+        Duration::from_secs(10),
+        &dir,
+        &Progress::quiet(),
+    )
+    .unwrap();
+    let tail = |v: &str| {
+        find(&measured.rows, v)
+            .failure
+            .as_ref()
+            .map(|f| f.stderr_tail.clone())
+            .unwrap()
+    };
+    // 4 MB on one line: the tail keeps its end, a few KB at most.
+    let loud = tail("loud");
+    assert!(loud.len() <= 8 * 1024, "{} bytes kept", loud.len());
+    assert!(loud.contains("end of a long line"), "{loud}");
+    assert!(loud.contains("fixture failure after a long stderr line"));
+    assert!(!loud.contains("start of a long line"));
+    // Bytes that are not UTF-8 are replaced, not the whole tail lost.
+    let binary = tail("binary");
+    assert!(
+        binary.contains("bytes \u{FFFD}\u{FFFD} that are not UTF-8"),
+        "{binary:?}"
+    );
+    assert!(binary.contains("fixture failure after binary stderr"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

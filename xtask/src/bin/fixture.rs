@@ -1,7 +1,9 @@
 //! A stand-in exercise for the runner's tests: it takes the exercises' flags and behaves as its
-//! `--variant` says (`ok`, `slow`, `fail`, `crash`, `hang`, `nojson`), so the whole pipeline can be
-//! tested against processes that sleep, fail, crash and hang.
+//! `--variant` says (`ok`, `slow`, `fail`, `crash`, `hang`, `nojson`, `loud`, `binary`), so the
+//! whole pipeline can be tested against processes that sleep, fail, crash and hang, and fail
+//! after a 4 MB single-line stderr (`loud`) or a stderr that is not UTF-8 (`binary`).
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -10,10 +12,15 @@ use timing::cli::Spec;
 const SPEC: Spec = Spec {
     name: "fixture",
     about: "a stand-in exercise for the runner's tests",
-    variants: &["ok", "slow", "fail", "crash", "hang", "nojson"],
+    variants: &[
+        "ok", "slow", "fail", "crash", "hang", "nojson", "loud", "binary",
+    ],
     default_tasks: Some(1_000),
     start_latency: false,
 };
+
+/// Bytes of `loud`'s single stderr line.
+const LOUD_BYTES: usize = 4 << 20;
 
 fn main() -> ExitCode {
     if std::env::args().any(|a| a == "nojson") {
@@ -26,6 +33,18 @@ fn main() -> ExitCode {
             "ok" => Duration::from_millis(2),
             "slow" => Duration::from_millis(20),
             "fail" => anyhow::bail!("fixture failure on purpose"),
+            "loud" => {
+                let line = vec![b'x'; LOUD_BYTES];
+                let mut err = std::io::stderr().lock();
+                err.write_all(b"start of a long line ")?;
+                err.write_all(&line)?;
+                err.write_all(b" end of a long line\n")?;
+                anyhow::bail!("fixture failure after a long stderr line")
+            }
+            "binary" => {
+                std::io::stderr().write_all(b"bytes \xff\xfe that are not UTF-8\n")?;
+                anyhow::bail!("fixture failure after binary stderr")
+            }
             "crash" => {
                 eprintln!("about to crash");
                 std::process::abort();
