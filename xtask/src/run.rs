@@ -235,8 +235,15 @@ pub fn python_targets(
     runs: Runs,
     scripts: &Path,
 ) -> (Vec<Target>, Vec<Row>) {
-    let mut exercises: Vec<&Exercise> = selection.iter().map(|(e, _)| *e).collect();
-    exercises.dedup_by_key(|e| e.name);
+    // One row per key: an exercise chosen through several variants, wherever they stand in the
+    // selection, or one CPython version found under two paths, runs once.
+    let mut exercises: Vec<&Exercise> = Vec::new();
+    for (ex, _) in selection {
+        if !exercises.iter().any(|e| e.name == ex.name) {
+            exercises.push(ex);
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
     let (mut targets, mut skipped) = (Vec::new(), Vec::new());
     for interpreter in interpreters {
         for ex in &exercises {
@@ -250,6 +257,9 @@ pub fn python_targets(
                 entry: None,
                 measure: None,
             };
+            if !seen.insert(key.clone()) {
+                continue;
+            }
             if !interpreter.at_least(ex.python_needs) {
                 let (major, minor) = ex.python_needs;
                 skipped.push(Row::skipped(key, format!("needs {major}.{minor}+")));
@@ -786,6 +796,37 @@ mod tests {
         assert_eq!(read_end(&path, 100), "ééé\n");
         fs::remove_file(&path).unwrap();
         assert_eq!(read_end(&path, 100), "");
+    }
+
+    #[test]
+    fn python_rows_are_one_per_key_whatever_the_order_of_the_selection() {
+        let sel = exercises::select(&[
+            "ex_6_1:eager".into(),
+            "ex_6_2:join_all".into(),
+            "ex_6_1:spawn".into(),
+        ])
+        .unwrap();
+        let cpython = |path: &str| python::Interpreter {
+            path: PathBuf::from(path),
+            version: (3, 12, 1),
+        };
+        let runs = Runs {
+            warmup: 1,
+            iterations: 10,
+            python_iterations: 3,
+            cap_override: None,
+        };
+        // The same CPython found twice, under two names.
+        let (t, skipped) = python_targets(
+            &sel,
+            &[cpython("/usr/bin/python3"), cpython("/usr/bin/python3.12")],
+            None,
+            runs,
+            Path::new("/scripts"),
+        );
+        let keys: Vec<_> = t.iter().map(|t| t.key.exercise.as_str()).collect();
+        assert_eq!(keys, ["ex_6_1", "ex_6_2"]);
+        assert!(skipped.is_empty());
     }
 
     #[test]
