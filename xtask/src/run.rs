@@ -500,8 +500,7 @@ fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Resul
             Err(describe_exit(s, target.expected_exit))
         }
         Some(_) => match TimingResult::read(&json) {
-            Ok(r) if !r.samples_ns.is_empty() => Ok(r),
-            Ok(_) => Err("wrote a timing result with no samples".to_owned()),
+            Ok(r) => check_result(&r, &target.key, lifetime).map(|()| r),
             Err(e) => Err(format!("wrote no usable timing result ({e:#})")),
         },
     };
@@ -514,6 +513,89 @@ fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Resul
         result,
         overhead_ns: u64::try_from(overhead.as_nanos()).unwrap_or(u64::MAX),
     })
+}
+
+/// Why a child's result cannot be taken as the measurement of `key`, if it cannot: it names
+/// another exercise, variant, implementation, flavor or task count than what ran, its summary
+/// does not count its samples, or a figure in it is longer than the process lived (`lifetime`,
+/// as the runner saw it), which no span measured inside the process can be.
+fn check_result(r: &TimingResult, key: &RowKey, lifetime: Duration) -> Result<(), String> {
+    let mismatch = |what: &str, got: &str, expected: &str| {
+        Err(format!(
+            "wrote a result for {what} '{got}', expected '{expected}'"
+        ))
+    };
+    let shown = |v: Option<u64>| v.map_or("none".to_owned(), |n| n.to_string());
+    if r.exercise != key.exercise {
+        return mismatch("exercise", &r.exercise, &key.exercise);
+    }
+    if r.variant != key.variant {
+        return mismatch("variant", &r.variant, &key.variant);
+    }
+    // CPython says `3.13.0rc1` where the probe, from `sys.version_info`, says `3.13.0`.
+    let same_implementation = r
+        .implementation
+        .strip_prefix(&key.implementation)
+        .is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_digit() || c == '.'));
+    if !same_implementation {
+        return mismatch("implementation", &r.implementation, &key.implementation);
+    }
+    if r.flavor != key.flavor {
+        let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".to_owned());
+        return mismatch("flavor", &show(&r.flavor), &show(&key.flavor));
+    }
+    if r.tasks != key.tasks {
+        return Err(format!(
+            "wrote a result for tasks {}, expected {}",
+            shown(r.tasks),
+            shown(key.tasks)
+        ));
+    }
+    if r.samples_ns.is_empty() {
+        return Err("wrote a timing result with no samples".to_owned());
+    }
+    if r.summary.count != r.samples_ns.len() as u64 {
+        return Err(format!(
+            "wrote a summary of {} samples beside {} samples",
+            r.summary.count,
+            r.samples_ns.len()
+        ));
+    }
+    let lived = u64::try_from(lifetime.as_nanos()).unwrap_or(u64::MAX);
+    let total = r
+        .samples_ns
+        .iter()
+        .try_fold(0u64, |sum, &ns| sum.checked_add(ns));
+    if total.is_none_or(|total| total > lived) {
+        return Err(format!(
+            "wrote samples that add up to longer than the process ran ({} ns)",
+            lived
+        ));
+    }
+    if let Some(latency) = &r.start_latency {
+        let beyond = latency.buckets.iter().any(|&(ns, _)| ns > lived);
+        let recorded = latency
+            .buckets
+            .iter()
+            .try_fold(0u64, |sum, &(_, n)| sum.checked_add(n));
+        if beyond {
+            return Err(format!(
+                "wrote a start latency longer than the process ran ({lived} ns)"
+            ));
+        }
+        let possible = match (recorded, key.tasks) {
+            (Some(n), Some(tasks)) => n <= tasks,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if !possible {
+            return Err(format!(
+                "wrote more start latencies than its {} tasks",
+                shown(key.tasks)
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn describe_exit(status: ExitStatus, expected: i32) -> String {
@@ -827,6 +909,41 @@ mod tests {
         let keys: Vec<_> = t.iter().map(|t| t.key.exercise.as_str()).collect();
         assert_eq!(keys, ["ex_6_1", "ex_6_2"]);
         assert!(skipped.is_empty());
+    }
+
+    #[test]
+    fn a_prerelease_cpython_matches_its_probed_version_and_no_other() {
+        let probed = python::Interpreter {
+            path: PathBuf::from("/usr/bin/python3.13"),
+            version: (3, 13, 1),
+        };
+        let mut rec = timing::Recorder::new();
+        rec.record_ns(1_000);
+        let key = RowKey {
+            exercise: "ex_6_4".into(),
+            variant: "asyncio".into(),
+            implementation: probed.implementation(),
+            flavor: None,
+            tasks: None,
+            entry: None,
+            measure: None,
+        };
+        let result = |implementation: &str| {
+            TimingResult::new("ex_6_4", "asyncio", implementation, None, None, &rec)
+        };
+        let lived = Duration::from_secs(1);
+        assert_eq!(check_result(&result("cpython-3.13.1"), &key, lived), Ok(()));
+        assert_eq!(
+            check_result(&result("cpython-3.13.1rc2"), &key, lived),
+            Ok(())
+        );
+        for other in ["cpython-3.13.10", "cpython-3.13.1.5", "pypy-3.13.1"] {
+            assert!(
+                check_result(&result(other), &key, lived).is_err(),
+                "{other}"
+            );
+        }
+        assert!(check_result(&result("cpython-3.13.1"), &key, Duration::from_nanos(999)).is_err());
     }
 
     #[test]

@@ -209,3 +209,29 @@ fn a_stderr_tail_is_capped_in_bytes_and_kept_when_it_is_not_utf8() {
     assert!(binary.contains("fixture failure after binary stderr"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_result_that_does_not_match_what_ran_or_cannot_be_true_fails_its_row() {
+    let dir = common::scratch("liars");
+    let targets: Vec<Target> = ["ok", "othername", "forever", "wrongcount"]
+        .into_iter()
+        .map(fixture)
+        .collect();
+    let measured = execute(&targets, Duration::from_secs(10), &dir, &Progress::quiet()).unwrap();
+    let rows = &measured.rows;
+    assert!(find(rows, "ok").failure.is_none(), "{:?}", find(rows, "ok"));
+    for (variant, why) in [
+        (
+            "othername",
+            "wrote a result for exercise 'ex_6_1', expected 'fixture'",
+        ),
+        ("forever", "longer than the process ran"),
+        ("wrongcount", "wrote a result for tasks 7, expected 1000"),
+    ] {
+        let row = find(rows, variant);
+        let reason = &row.failure.as_ref().expect("a lie fails its row").reason;
+        assert!(reason.contains(why), "{variant}: {reason}");
+        assert!(row.samples_ns.is_empty(), "{variant} kept no samples");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
