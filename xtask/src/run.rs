@@ -16,7 +16,7 @@ use crate::exercises::{self, Exercise};
 use crate::results::{
     self, Failure, Flags, Layout, Overhead, Row, RowKey, RunResults, SerializedHistogram,
 };
-use crate::{env, python, report, workspace_root};
+use crate::{UsageError, env, python, report, workspace_root};
 
 /// Task count and iterations of `--quick`.
 pub const QUICK_TASKS: u64 = 100_000;
@@ -728,6 +728,7 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
     if let Some(name) = &flags.save_baseline {
         results::check_baseline_name(name)?;
     }
+    check_out(&layout, flags.save_baseline.is_some())?;
     let baseline = match &flags.baseline {
         Some(name) => Some(RunResults::read(&layout.resolve_baseline(name)?)?),
         None => None,
@@ -800,6 +801,42 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
     }
     print!("{}", report::terminal_summary(&results));
     Ok(finish(&results, &run_dir))
+}
+
+/// Refuses, before anything is built, an `--out` the run could not write into: one that is not a
+/// folder, or lies under something that is not, and a `runs` (or, to save a baseline,
+/// `baselines`) inside it that is not a folder. Whether the folder is writable is learnt when
+/// the run folder is made, before anything is measured.
+fn check_out(layout: &Layout, save_baseline: bool) -> Result<(), UsageError> {
+    let out = &layout.out;
+    let existing = out.ancestors().find(|p| p.symlink_metadata().is_ok());
+    if let Some(existing) = existing
+        && !existing.is_dir()
+    {
+        let under = if existing == out.as_path() {
+            String::new()
+        } else {
+            format!(" ('{}' is a file)", existing.display())
+        };
+        return Err(UsageError(format!(
+            "--out '{}' is not a folder{under}",
+            out.display()
+        )));
+    }
+    let mut inside = vec![layout.runs()];
+    if save_baseline {
+        inside.extend(layout.baseline("x").parent().map(Path::to_path_buf));
+    }
+    for dir in inside {
+        if dir.symlink_metadata().is_ok() && !dir.is_dir() {
+            return Err(UsageError(format!(
+                "--out '{}': '{}' is not a folder",
+                out.display(),
+                dir.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Names the report's files and says how many rows failed: exit code 1 when any did.

@@ -141,3 +141,55 @@ fn sweep_checks_its_task_counts() {
     assert_usage(&["sweep", "--tasks", "1000,0"], "--tasks");
     assert_usage(&["sweep", "--tasks", "1000,many"], "--tasks");
 }
+
+/// `xtask` with `CARGO` set to `false`: a check that comes too late fails the build at once
+/// instead of building every exercise in release.
+fn xtask_without_building(args: &[&str]) -> Ran {
+    let out = std::process::Command::new(XTASK)
+        .args(args)
+        .env("CARGO", "false")
+        .output()
+        .unwrap();
+    Ran {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn an_out_that_is_not_a_folder_is_refused_before_anything_is_built() {
+    let dir = common::scratch("cli-out-file");
+    let file = dir.join("a-file");
+    std::fs::write(&file, "kept").unwrap();
+    let under_file = file.join("sub");
+    let as_folder = dir.join("out");
+    std::fs::create_dir_all(&as_folder).unwrap();
+    std::fs::write(as_folder.join("baselines"), "kept too").unwrap();
+    for (out, extra, needle) in [
+        (&file, None, "is not a folder"),
+        (&under_file, None, "is not a folder"),
+        (&as_folder, Some("main"), "baselines"),
+    ] {
+        let mut args = vec![
+            "run",
+            "ex_6_4",
+            "--python",
+            "none",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        if let Some(name) = extra {
+            args.extend(["--save-baseline", name]);
+        }
+        let ran = xtask_without_building(&args);
+        assert_usage_error(&ran, "cargo xtask: ", needle);
+        assert!(ran.stderr.contains(out.to_str().unwrap()), "{ran:?}");
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "kept");
+    assert!(!as_folder.join("runs").exists(), "nothing written");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
