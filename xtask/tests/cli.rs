@@ -149,7 +149,7 @@ fn xtask_without_building(args: &[&str]) -> Ran {
         .args(args)
         .env("CARGO", "false")
         .output()
-        .unwrap();
+        .expect("running xtask");
     Ran {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout)
