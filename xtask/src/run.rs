@@ -2,7 +2,7 @@
 
 use std::fs;
 use std::io::IsTerminal;
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -459,6 +459,8 @@ fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Resul
         .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(stderr)
+        // A group of its own: a timeout kills whatever the process started, too.
+        .process_group(0)
         .spawn();
     let mut child = match spawned {
         Ok(child) => child,
@@ -483,6 +485,7 @@ fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Resul
             break Some(status);
         }
         if Instant::now() >= deadline {
+            kill_group(&child);
             let _ = child.kill();
             let _ = child.wait();
             break None;
@@ -491,6 +494,8 @@ fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Resul
         pause = (pause * 2).min(Duration::from_millis(2));
     };
     let lifetime = spawned.elapsed();
+    // What it started and left running would disturb the rows measured next.
+    kill_group(&child);
     let result = match status {
         None => Err(format!(
             "timed out after {} s and was killed",
@@ -596,6 +601,14 @@ fn check_result(r: &TimingResult, key: &RowKey, lifetime: Duration) -> Result<()
         }
     }
     Ok(())
+}
+
+/// SIGKILL to the process group `child` leads (its id, from `process_group(0)`). After the
+/// leader is reaped the id stays the group's while any member lives; with none left the call
+/// fails harmlessly (ESRCH).
+fn kill_group(child: &std::process::Child) {
+    use rustix::process::{Pid, Signal, kill_process_group};
+    let _ = kill_process_group(Pid::from_child(child), Signal::KILL);
 }
 
 fn describe_exit(status: ExitStatus, expected: i32) -> String {

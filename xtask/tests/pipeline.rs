@@ -235,3 +235,37 @@ fn a_result_that_does_not_match_what_ran_or_cannot_be_true_fails_its_row() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Whether process `pid` still runs (a zombie waiting for its reaper does not).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let state = stat.rsplit_once(") ")?.1.chars().next()?;
+            Some(state != 'Z' && state != 'X')
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn a_timeout_kills_what_the_process_started_too() {
+    let dir = common::scratch("orphan");
+    let mut orphan = fixture("orphan");
+    (orphan.warmup, orphan.runs) = (0, 1);
+    let measured = execute(&[orphan], Duration::from_secs(1), &dir, &Progress::quiet()).unwrap();
+    let reason = &measured.rows[0].failure.as_ref().unwrap().reason;
+    assert!(reason.starts_with("timed out"), "{reason}");
+    let out = std::fs::read_to_string(dir.join("0.out")).unwrap();
+    let sleeper: u32 = out.lines().next().unwrap().trim().parse().unwrap();
+    let gone = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(20));
+        !alive(sleeper)
+    });
+    if !gone {
+        let _ = std::process::Command::new("kill")
+            .arg(sleeper.to_string())
+            .status();
+    }
+    assert!(gone, "the fixture's sleep {sleeper} outlived its timeout");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

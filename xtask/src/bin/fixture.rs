@@ -3,7 +3,8 @@
 //! whole pipeline can be tested against processes that sleep, fail, crash and hang, and fail
 //! after a 4 MB single-line stderr (`loud`) or a stderr that is not UTF-8 (`binary`). Three
 //! variants exit 0 with a result that lies: `othername` names another exercise, `forever` holds
-//! a sample of `u64::MAX` ns, `wrongcount` reports 7 tasks whatever `--tasks` says.
+//! a sample of `u64::MAX` ns, `wrongcount` reports 7 tasks whatever `--tasks` says. `orphan`
+//! starts a `sleep 3600` of its own, prints its process id, and hangs.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -15,7 +16,18 @@ const SPEC: Spec = Spec {
     name: "fixture",
     about: "a stand-in exercise for the runner's tests",
     variants: &[
-        "ok", "slow", "fail", "crash", "hang", "nojson", "loud", "binary",
+        "ok",
+        "slow",
+        "fail",
+        "crash",
+        "hang",
+        "nojson",
+        "loud",
+        "binary",
+        "othername",
+        "forever",
+        "wrongcount",
+        "orphan",
     ],
     default_tasks: Some(1_000),
     start_latency: false,
@@ -38,6 +50,12 @@ fn main() -> ExitCode {
             "ok" => Duration::from_millis(2),
             "slow" => Duration::from_millis(20),
             "fail" => anyhow::bail!("fixture failure on purpose"),
+            "orphan" => {
+                let sleeper = std::process::Command::new("sleep").arg("3600").spawn()?;
+                println!("{}", sleeper.id());
+                std::io::stdout().flush()?;
+                Duration::from_secs(3_600)
+            }
             "loud" => {
                 let line = vec![b'x'; LOUD_BYTES];
                 let mut err = std::io::stderr().lock();
