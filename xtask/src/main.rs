@@ -77,6 +77,11 @@ fn main() -> ExitCode {
     };
     match dispatch(cli.command) {
         Ok(code) => code,
+        Err(e) if e.is::<run::Interrupted>() => {
+            eprintln!("cargo xtask: {e}");
+            e.downcast_ref::<run::Interrupted>()
+                .map_or(ExitCode::FAILURE, |stop| ExitCode::from(stop.exit_code()))
+        }
         Err(e) => match e.downcast_ref::<UsageError>() {
             Some(usage) => {
                 eprintln!("cargo xtask: {usage}");

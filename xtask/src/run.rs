@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -416,7 +417,14 @@ impl Session {
     /// then the environment's "after" readings.
     pub fn measure(&mut self, targets: &[Target], timeout: Duration) -> anyhow::Result<Measured> {
         let scratch = self.dir.join(".scratch");
-        let measured = execute(targets, timeout, &scratch, &Progress::for_stderr())?;
+        catch_stop_signals()?;
+        let measured = execute(targets, timeout, &scratch, &Progress::for_stderr());
+        if let Err(e) = &measured
+            && e.downcast_ref::<Interrupted>().is_some()
+        {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+        let measured = measured?;
         let _ = fs::remove_dir_all(&scratch);
         self.environment.load_after = env::load_average();
         self.environment.governor_after = env::governor();
@@ -438,6 +446,61 @@ impl Session {
     }
 }
 
+/// The signal, SIGINT or SIGTERM, that asked the run to stop; 0 while none has.
+static STOP: AtomicUsize = AtomicUsize::new(0);
+
+/// The run was stopped by SIGINT or SIGTERM: its processes were killed, its folder removed, and
+/// `latest` left as it was. `cargo xtask` exits with 128 + the signal's number.
+#[derive(Debug)]
+pub struct Interrupted(pub i32);
+
+impl Interrupted {
+    pub fn exit_code(&self) -> u8 {
+        u8::try_from(128 + self.0).unwrap_or(1)
+    }
+}
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self.0 {
+            signal_hook::consts::SIGINT => "SIGINT",
+            signal_hook::consts::SIGTERM => "SIGTERM",
+            _ => "a signal",
+        };
+        write!(
+            f,
+            "stopped by {name}: the running process was killed, the unfinished run removed, latest left as it was"
+        )
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// From now on SIGINT and SIGTERM set [`STOP`] instead of ending the runner, which polls it
+/// while a process runs. Measured processes run in their own groups, so a terminal's Ctrl-C
+/// reaches the runner only, and the runner stops them.
+fn catch_stop_signals() -> anyhow::Result<()> {
+    static ONCE: std::sync::OnceLock<std::io::Result<()>> = std::sync::OnceLock::new();
+    let registered = ONCE.get_or_init(|| {
+        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            signal_hook::flag::register_usize(signal, &STOP, signal as usize)?;
+        }
+        Ok(())
+    });
+    match registered {
+        Ok(()) => Ok(()),
+        Err(e) => bail!("catching SIGINT and SIGTERM: {e}"),
+    }
+}
+
+/// The signal that asked the run to stop, if one has.
+fn stop_requested() -> Option<Interrupted> {
+    match STOP.load(Ordering::SeqCst) {
+        0 => None,
+        signal => Some(Interrupted(i32::try_from(signal).unwrap_or(0))),
+    }
+}
+
 struct Ran {
     result: Result<TimingResult, Failure>,
     /// The runner's own time for this process, outside the process' lifetime.
@@ -446,6 +509,9 @@ struct Ran {
 
 /// Runs one process with `--json` into `stem.json`, its output into `stem.out` / `stem.err`.
 fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Result<Ran> {
+    if let Some(stop) = stop_requested() {
+        return Err(stop.into());
+    }
     let begin = Instant::now();
     let json = stem.with_extension("json");
     let err_path = stem.with_extension("err");
@@ -483,6 +549,12 @@ fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Resul
     let status = loop {
         if let Some(status) = child.try_wait()? {
             break Some(status);
+        }
+        if let Some(stop) = stop_requested() {
+            kill_group(&child);
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(stop.into());
         }
         if Instant::now() >= deadline {
             kill_group(&child);

@@ -193,3 +193,97 @@ fn an_out_that_is_not_a_folder_is_refused_before_anything_is_built() {
     assert!(!as_folder.join("runs").exists(), "nothing written");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Whether process `pid` still runs (a zombie waiting for its reaper does not).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let state = stat.rsplit_once(") ")?.1.chars().next()?;
+            Some(state != 'Z' && state != 'X')
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn sigterm_stops_the_run_kills_its_processes_and_keeps_the_previous_latest() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::time::{Duration, Instant};
+    let dir = common::scratch("cli-sigterm");
+    let out = dir.join("out");
+    std::fs::create_dir_all(out.join("runs").join("old")).unwrap();
+    std::os::unix::fs::symlink("runs/old", out.join("latest")).unwrap();
+    // A "CPython 3.13" that answers the probe, then starts a sleep and waits for it.
+    let pids = dir.join("pids");
+    let python = dir.join("python3.13");
+    std::fs::write(
+        &python,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = -c ] && {{ echo CPython 3 13 1; exit 0; }}\n\
+             echo $$ >> '{p}'\nsleep 3600 &\necho $! >> '{p}'\nwait\n",
+            p = pids.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut xtask = std::process::Command::new(XTASK)
+        .args(["run", "ex_6_4", "--flavor", "current", "--warmup", "0"])
+        .args(["--python".as_ref(), python.as_os_str()])
+        .args(["--out".as_ref(), out.as_os_str()])
+        .env("CARGO", "true") // the "build" does nothing; the Rust rows fail to start
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let running: Vec<u32> = loop {
+        let text = std::fs::read_to_string(&pids).unwrap_or_default();
+        let found: Vec<u32> = text.lines().filter_map(|l| l.parse().ok()).collect();
+        if found.len() == 2 {
+            break found;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "never started");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let xtask_pid = rustix::process::Pid::from_child(&xtask);
+    rustix::process::kill_process(xtask_pid, rustix::process::Signal::TERM).unwrap();
+    let status = loop {
+        if let Some(status) = xtask.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = xtask.kill();
+            panic!("xtask did not stop on SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut xtask.stderr.take().unwrap(), &mut stderr).unwrap();
+    let lingered = (0..100).all(|_| {
+        std::thread::sleep(Duration::from_millis(20));
+        running.iter().any(|&p| alive(p))
+    });
+    for &p in &running {
+        if alive(p) {
+            let _ = std::process::Command::new("kill")
+                .arg(p.to_string())
+                .status();
+        }
+    }
+    assert_eq!(status.code(), Some(143), "{status:?}: {stderr}");
+    assert!(
+        !lingered,
+        "the measured process or its sleep outlived the runner"
+    );
+    assert!(
+        stderr.lines().last().unwrap_or("").contains("SIGTERM"),
+        "{stderr}"
+    );
+    let runs: Vec<_> = std::fs::read_dir(out.join("runs")).unwrap().collect();
+    assert_eq!(runs.len(), 1, "the half-made run folder is removed");
+    assert_eq!(
+        std::fs::read_link(out.join("latest")).unwrap(),
+        std::path::Path::new("runs/old")
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
