@@ -518,7 +518,8 @@ fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Resul
     let _ = fs::remove_file(&json);
     let stdout = fs::File::create(stem.with_extension("out"))?;
     let stderr = fs::File::create(&err_path)?;
-    let spawned = Command::new(&target.exe)
+    let mut command = Command::new(&target.exe);
+    command
         .args(&target.args)
         .arg("--json")
         .arg(&json)
@@ -526,8 +527,9 @@ fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Resul
         .stdout(stdout)
         .stderr(stderr)
         // A group of its own: a timeout kills whatever the process started, too.
-        .process_group(0)
-        .spawn();
+        .process_group(0);
+    die_with_the_runner(&mut command);
+    let spawned = command.spawn();
     let mut child = match spawned {
         Ok(child) => child,
         // Not executable, not a format the kernel runs, gone: this row fails, the run goes on.
@@ -673,6 +675,31 @@ fn check_result(r: &TimingResult, key: &RowKey, lifetime: Duration) -> Result<()
         }
     }
     Ok(())
+}
+
+/// Makes the process `command` starts get SIGKILL when the runner dies, however it dies: SIGKILL
+/// of the runner cannot be caught, so only the kernel can stop its processes then (Linux
+/// `PR_SET_PDEATHSIG`). This covers the measured process itself, not what it starts in turn.
+///
+/// The one unsafe block of the runner: `pre_exec` runs its closure in the forked child before
+/// `exec`, where only async-signal-safe calls are sound. The closure makes two raw system calls
+/// through rustix (`prctl`, `getppid`), allocates nothing and takes no lock. If the runner died
+/// between the fork and the `prctl`, the child has already been adopted and no signal would come:
+/// the parent check turns that into a failed start instead.
+#[allow(unsafe_code)]
+fn die_with_the_runner(command: &mut Command) {
+    use rustix::process::{Signal, getpid, getppid, set_parent_process_death_signal};
+    let runner = getpid();
+    // SAFETY: the closure only makes async-signal-safe system calls (see above).
+    unsafe {
+        command.pre_exec(move || {
+            set_parent_process_death_signal(Some(Signal::KILL))?;
+            if getppid() != Some(runner) {
+                return Err(rustix::io::Errno::SRCH.into());
+            }
+            Ok(())
+        });
+    }
 }
 
 /// SIGKILL to the process group `child` leads (its id, from `process_group(0)`). After the

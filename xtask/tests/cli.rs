@@ -205,46 +205,88 @@ fn alive(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
-#[test]
-fn sigterm_stops_the_run_kills_its_processes_and_keeps_the_previous_latest() {
+/// `xtask run ex_6_4` with out folder `out`, under a stand-in "CPython 3.13" that answers the
+/// probe, then runs `body` (which appends process ids to `pids`); returns once `count` ids are
+/// written, with them. The Rust rows fail to start: `CARGO=true` builds nothing.
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child is returned; every caller waits for it"
+)]
+fn start_run(
+    dir: &std::path::Path,
+    out: &std::path::Path,
+    body: &str,
+    count: usize,
+) -> (std::process::Child, Vec<u32>) {
     use std::os::unix::fs::PermissionsExt;
     use std::time::{Duration, Instant};
-    let dir = common::scratch("cli-sigterm");
-    let out = dir.join("out");
-    std::fs::create_dir_all(out.join("runs").join("old")).unwrap();
-    std::os::unix::fs::symlink("runs/old", out.join("latest")).unwrap();
-    // A "CPython 3.13" that answers the probe, then starts a sleep and waits for it.
     let pids = dir.join("pids");
     let python = dir.join("python3.13");
     std::fs::write(
         &python,
         format!(
-            "#!/bin/sh\n[ \"$1\" = -c ] && {{ echo CPython 3 13 1; exit 0; }}\n\
-             echo $$ >> '{p}'\nsleep 3600 &\necho $! >> '{p}'\nwait\n",
-            p = pids.display()
+            "#!/bin/sh\n[ \"$1\" = -c ] && {{ echo CPython 3 13 1; exit 0; }}\n{}\n",
+            body.replace("PIDS", &format!("'{}'", pids.display()))
         ),
     )
-    .unwrap();
-    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+    .expect("writing the stand-in CPython");
+    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755))
+        .expect("making it executable");
     let mut xtask = std::process::Command::new(XTASK)
         .args(["run", "ex_6_4", "--flavor", "current", "--warmup", "0"])
         .args(["--python".as_ref(), python.as_os_str()])
         .args(["--out".as_ref(), out.as_os_str()])
-        .env("CARGO", "true") // the "build" does nothing; the Rust rows fail to start
+        .env("CARGO", "true")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .unwrap();
+        .expect("starting xtask");
     let started = Instant::now();
-    let running: Vec<u32> = loop {
+    loop {
         let text = std::fs::read_to_string(&pids).unwrap_or_default();
         let found: Vec<u32> = text.lines().filter_map(|l| l.parse().ok()).collect();
-        if found.len() == 2 {
-            break found;
+        if found.len() == count {
+            return (xtask, found);
         }
-        assert!(started.elapsed() < Duration::from_secs(20), "never started");
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = xtask.kill();
+            let _ = xtask.wait();
+            panic!("the stand-in CPython never started");
+        }
         std::thread::sleep(Duration::from_millis(20));
-    };
+    }
+}
+
+/// Whether any of `pids` still runs 2 s from now; kills those that do.
+fn lingering(pids: &[u32]) -> bool {
+    let lingered = (0..100).all(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        pids.iter().any(|&p| alive(p))
+    });
+    for &p in pids {
+        if alive(p) {
+            let _ = std::process::Command::new("kill")
+                .arg(p.to_string())
+                .status();
+        }
+    }
+    lingered
+}
+
+#[test]
+fn sigterm_stops_the_run_kills_its_processes_and_keeps_the_previous_latest() {
+    use std::time::{Duration, Instant};
+    let dir = common::scratch("cli-sigterm");
+    let out = dir.join("out");
+    std::fs::create_dir_all(out.join("runs").join("old")).unwrap();
+    std::os::unix::fs::symlink("runs/old", out.join("latest")).unwrap();
+    let (mut xtask, running) = start_run(
+        &dir,
+        &out,
+        "echo $$ >> PIDS\nsleep 3600 &\necho $! >> PIDS\nwait",
+        2,
+    );
+    let started = Instant::now();
     let xtask_pid = rustix::process::Pid::from_child(&xtask);
     rustix::process::kill_process(xtask_pid, rustix::process::Signal::TERM).unwrap();
     let status = loop {
@@ -259,17 +301,7 @@ fn sigterm_stops_the_run_kills_its_processes_and_keeps_the_previous_latest() {
     };
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut xtask.stderr.take().unwrap(), &mut stderr).unwrap();
-    let lingered = (0..100).all(|_| {
-        std::thread::sleep(Duration::from_millis(20));
-        running.iter().any(|&p| alive(p))
-    });
-    for &p in &running {
-        if alive(p) {
-            let _ = std::process::Command::new("kill")
-                .arg(p.to_string())
-                .status();
-        }
-    }
+    let lingered = lingering(&running);
     assert_eq!(status.code(), Some(143), "{status:?}: {stderr}");
     assert!(
         !lingered,
@@ -284,6 +316,24 @@ fn sigterm_stops_the_run_kills_its_processes_and_keeps_the_previous_latest() {
     assert_eq!(
         std::fs::read_link(out.join("latest")).unwrap(),
         std::path::Path::new("runs/old")
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_measured_process_dies_with_a_runner_killed_by_sigkill() {
+    let dir = common::scratch("cli-sigkill");
+    let (mut xtask, running) = start_run(
+        &dir,
+        &dir.join("out"),
+        "echo $$ >> PIDS\nexec sleep 3600",
+        1,
+    );
+    xtask.kill().unwrap(); // SIGKILL: nothing of the runner's own runs after it
+    xtask.wait().unwrap();
+    assert!(
+        !lingering(&running),
+        "the measured process outlived its runner"
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
