@@ -15,6 +15,9 @@ pub enum Block {
         caption: String,
         svg: String,
     },
+    /// Text shown exactly as it is (a child's stderr): a fenced block in Markdown, `<pre>` in
+    /// HTML. Nothing in it is markup, so raw HTML in it stays text in both.
+    Code(String),
 }
 
 /// Markdown for `blocks`. `backticks` in text stay code spans.
@@ -53,6 +56,12 @@ pub fn markdown(blocks: &[Block]) -> String {
             }
             Block::Svg { caption, .. } => {
                 let _ = writeln!(out, "*Plot in report.html: {caption}.*\n");
+            }
+            Block::Code(text) => {
+                // A fence longer than any run of backticks in the text, which it cannot end.
+                let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+                let fence = "`".repeat(longest.max(2) + 1);
+                let _ = writeln!(out, "{fence}text\n{}\n{fence}\n", text.trim_end());
             }
         }
     }
@@ -118,6 +127,9 @@ pub fn html(title: &str, blocks: &[Block]) -> String {
                     inline(caption)
                 );
             }
+            Block::Code(text) => {
+                let _ = writeln!(out, "<pre><code>{}</code></pre>", escape(text.trim_end()));
+            }
         }
     }
     out.push_str("</body>\n</html>\n");
@@ -131,6 +143,7 @@ th { background: #f2f2f2; }
 .num { text-align: right; font-variant-numeric: tabular-nums; }
 code { background: #f4f4f4; padding: 0 0.2rem; }
 figure { margin: 1rem 0; }
+pre { background: #f4f4f4; padding: 0.5rem; overflow-x: auto; }
 figcaption { font-size: 0.85rem; color: #555; }
 ";
 

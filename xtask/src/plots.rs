@@ -7,6 +7,18 @@ use crate::run::fmt_ns;
 /// Percentiles a distribution plot shows, and where they sit on its `1 / (1 − q)` axis.
 const QUANTILES: [f64; 8] = [0.0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999];
 
+/// The range every log axis keeps to: a value beyond it (or not a number) is drawn at its edge.
+/// An axis must stay finite: on an infinite one plotters looks for tick marks forever.
+const AXIS: (f64, f64) = (1e-3, 1e15);
+
+fn on_axis(v: f64) -> f64 {
+    if v.is_nan() {
+        AXIS.0
+    } else {
+        v.clamp(AXIS.0, AXIS.1)
+    }
+}
+
 fn x_of(q: f64) -> f64 {
     1.0 / (1.0 - q)
 }
@@ -66,6 +78,14 @@ pub fn percentiles(
 
 /// Nanoseconds per task against task count (both log scale), one line per series.
 pub fn scaling(title: &str, lines: &[(String, Vec<(f64, f64)>)]) -> anyhow::Result<String> {
+    let lines: Vec<(String, Vec<(f64, f64)>)> = lines
+        .iter()
+        .map(|(label, points)| {
+            let points = points.iter().map(|&(x, y)| (on_axis(x), y)).collect();
+            (label.clone(), points)
+        })
+        .collect();
+    let lines = lines.as_slice();
     let xs = lines.iter().flat_map(|(_, p)| p.iter().map(|&(x, _)| x));
     let (lo, hi) = xs.fold((f64::MAX, 0f64), |(lo, hi), x| (lo.min(x), hi.max(x)));
     let range = if lines.is_empty() {
@@ -92,6 +112,14 @@ fn log_log(
     axes: Axes<'_>,
     lines: &[(String, Vec<(f64, f64)>)],
 ) -> anyhow::Result<String> {
+    let lines: Vec<(String, Vec<(f64, f64)>)> = lines
+        .iter()
+        .map(|(label, points)| {
+            let points = points.iter().map(|&(x, y)| (x, on_axis(y))).collect();
+            (label.clone(), points)
+        })
+        .collect();
+    let lines = lines.as_slice();
     let values = lines.iter().flat_map(|(_, p)| p.iter().map(|&(_, y)| y));
     let (lo, hi) = values.fold((f64::MAX, 0f64), |(lo, hi), y| (lo.min(y), hi.max(y)));
     // The chart grows with its legend, which sits in the upper left; the y range is stretched
@@ -168,6 +196,15 @@ pub enum Unit {
 
 /// Horizontal bars on a log scale, first at the top.
 pub fn bars(title: &str, axis: &str, unit: Unit, bars: &[Bar]) -> anyhow::Result<String> {
+    let bars: Vec<Bar> = bars
+        .iter()
+        .map(|b| Bar {
+            label: b.label.clone(),
+            value: on_axis(b.value),
+            interval: b.interval.map(|(l, h)| (on_axis(l), on_axis(h))),
+        })
+        .collect();
+    let bars = bars.as_slice();
     let all = bars.iter().flat_map(|b| {
         let (l, h) = b.interval.unwrap_or((b.value, b.value));
         [b.value, l, h]
@@ -294,5 +331,25 @@ mod tests {
         };
         let svg = bars("b", "speedup", Unit::Times, &[bar]).unwrap();
         assert!(svg.contains("<rect"));
+    }
+
+    #[test]
+    fn values_beyond_any_axis_are_drawn_at_its_edge_in_finite_time() {
+        // An infinite axis made plotters look for tick marks forever (issue 11, #7).
+        for value in [1e308, f64::INFINITY, f64::NAN, 0.0, -5.0, 1e-300] {
+            let bar = Bar {
+                label: "a".into(),
+                value,
+                interval: Some((value, value * 2.0)),
+            };
+            for unit in [Unit::Times, Unit::Nanos] {
+                assert!(
+                    bars("b", "x", unit, std::slice::from_ref(&bar)).is_ok(),
+                    "{value}"
+                );
+            }
+            let line = vec![("a".to_owned(), vec![(1e3, value), (value, 2.0)])];
+            assert!(scaling("s", &line).is_ok(), "{value}");
+        }
     }
 }

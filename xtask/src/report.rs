@@ -197,16 +197,16 @@ pub fn blocks(
                 Some(vec![
                     format!("{} {}", r.exercise, r.label()),
                     f.reason.clone(),
-                    f.stderr_tail.clone(),
                 ])
             })
             .collect();
         b.push(Block::Table(
-            ["row", "reason", "stderr (last lines)"]
-                .map(String::from)
-                .to_vec(),
+            ["row", "reason"].map(String::from).to_vec(),
             rows,
         ));
+        b.extend(stderr_tails(failed.iter().map(|r| {
+            (format!("{} {}", r.exercise, r.label()), r.failure.as_ref())
+        })));
     }
     b.push(Block::Heading(2, "Method".into()));
     b.push(Block::List(vec![
@@ -225,6 +225,24 @@ pub fn blocks(
         format!("A row's spread is wide when its standard deviation exceeds {:.0}% of its mean.", WIDE_SPREAD * 100.0),
     ]));
     Ok(b)
+}
+
+/// Each failed row's stderr tail as it was printed, under the row's name: a child's output is
+/// text, never markup, in Markdown as in HTML.
+pub fn stderr_tails<'a>(
+    failed: impl Iterator<Item = (String, Option<&'a crate::results::Failure>)>,
+) -> Vec<Block> {
+    let mut b = Vec::new();
+    for (name, failure) in failed {
+        let Some(f) = failure.filter(|f| !f.stderr_tail.trim().is_empty()) else {
+            continue;
+        };
+        b.push(Block::Para(format!(
+            "`{name}`: the last lines of its stderr."
+        )));
+        b.push(Block::Code(f.stderr_tail.clone()));
+    }
+    b
 }
 
 fn header(r: &RunResults) -> Vec<String> {

@@ -186,6 +186,154 @@ impl Row {
     }
 }
 
+impl Row {
+    /// [`RunResults::check`] for one row whose samples may be at most `longest` ns.
+    fn check(&mut self, longest: u64) -> Result<(), String> {
+        plain("exercise", &self.exercise)?;
+        plain("variant", &self.variant)?;
+        plain("implementation", &self.implementation)?;
+        for (name, value) in [
+            ("flavor", &self.flavor),
+            ("entry", &self.entry),
+            ("measure", &self.measure),
+        ] {
+            if let Some(v) = value {
+                plain(name, v)?;
+            }
+        }
+        if let Some(n) = self.tasks
+            && !(1..=timing::cli::MAX_TASKS).contains(&n)
+        {
+            return Err(format!("tasks is {n}, not 1 to {}", timing::cli::MAX_TASKS));
+        }
+        if let Some(&bad) = self.samples_ns.iter().find(|&&s| s == 0 || s > longest) {
+            return Err(format!(
+                "samples_ns holds {bad}, not a time from 1 ns to the run's timeout ({longest} ns)"
+            ));
+        }
+        if let Some(rss) = self.peak_rss_bytes
+            && rss > MAX_RSS_BYTES
+        {
+            return Err(format!("peak_rss_bytes is {rss}, over {MAX_RSS_BYTES}"));
+        }
+        let samples = self.samples_ns.len() as u64;
+        let counted = bucket_total("histogram", &self.histogram, longest)?;
+        if counted != samples {
+            return Err(format!(
+                "histogram counts {counted} samples, samples_ns has {samples}"
+            ));
+        }
+        if let Some(latency) = &self.start_latency {
+            // Every task of every measured process, at most.
+            let most = self.tasks.unwrap_or(0).saturating_mul(samples);
+            let counted = bucket_total("start_latency", latency, longest)?;
+            if counted > most {
+                return Err(format!(
+                    "start_latency counts {counted} tasks, more than {most} ({samples} runs of {} tasks)",
+                    self.tasks.unwrap_or(0)
+                ));
+            }
+        }
+        let fresh = Row::new(self.key(), std::mem::take(&mut self.samples_ns), None);
+        if let Some(stored) = &self.summary {
+            let Some(real) = &fresh.summary else {
+                return Err("summary given for a row with no samples".into());
+            };
+            same_summary(stored, real)?;
+        }
+        self.samples_ns = fresh.samples_ns;
+        self.histogram = fresh.histogram;
+        self.summary = fresh.summary;
+        Ok(())
+    }
+}
+
+/// The most cores, load average, timeout and peak memory a results file may name.
+const MAX_CORES: usize = 1 << 16;
+const MAX_LOAD: f64 = 1e6;
+const MAX_TIMEOUT_SECS: u64 = 86_400;
+const MAX_RSS_BYTES: u64 = 1 << 50;
+
+/// A name the report prints as it is (in code spans too): letters, digits and `._:+-`.
+fn plain(field: &str, value: &str) -> Result<(), String> {
+    let ok = !value.is_empty()
+        && value.len() <= 64
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._:+-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{field} {value:?} is not a name of letters, digits and '._:+-'"
+        ))
+    }
+}
+
+/// How many values a stored histogram holds, each at most `longest` ns.
+fn bucket_total(field: &str, h: &SerializedHistogram, longest: u64) -> Result<u64, String> {
+    let mut total = 0u64;
+    for &(value, count) in &h.buckets {
+        if value > longest {
+            return Err(format!(
+                "{field} has a bucket at {value} ns, over {longest} ns"
+            ));
+        }
+        total = total
+            .checked_add(count)
+            .ok_or_else(|| format!("{field}'s bucket counts add up past {}", u64::MAX))?;
+    }
+    Ok(total)
+}
+
+/// The stored summary is the one the samples give (floats to 1 part in 10⁹: JSON round trip).
+fn same_summary(stored: &Summary, real: &Summary) -> Result<(), String> {
+    let whole = [
+        ("count", stored.count, real.count),
+        ("min_ns", stored.min_ns, real.min_ns),
+        ("p50_ns", stored.p50_ns, real.p50_ns),
+        ("p90_ns", stored.p90_ns, real.p90_ns),
+        ("p99_ns", stored.p99_ns, real.p99_ns),
+        ("p999_ns", stored.p999_ns, real.p999_ns),
+        ("max_ns", stored.max_ns, real.max_ns),
+    ];
+    for (name, s, r) in whole {
+        if s != r {
+            return Err(format!("summary.{name} is {s}, its samples give {r}"));
+        }
+    }
+    if stored.work != real.work {
+        return Err(format!(
+            "summary.work is {:?}, the row's tasks are {:?}",
+            stored.work, real.work
+        ));
+    }
+    let close = |s: f64, r: f64| s.is_finite() && (s - r).abs() <= r.abs() * 1e-9;
+    let real_per_item = real.per_item_ns.unwrap_or(f64::NAN);
+    for (name, s, r) in [
+        ("mean_ns", Some(stored.mean_ns), real.mean_ns),
+        ("stdev_ns", Some(stored.stdev_ns), real.stdev_ns),
+        ("per_item_ns", stored.per_item_ns, real_per_item),
+    ] {
+        match s {
+            Some(s) if close(s, r) => {}
+            None if real.per_item_ns.is_none() => {}
+            _ => {
+                return Err(format!(
+                    "summary.{name} is {}, its samples give {}",
+                    s.map(|s| s.to_string()).unwrap_or_else(|| "null".into()),
+                    if r.is_nan() {
+                        "null".into()
+                    } else {
+                        r.to_string()
+                    }
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// What identifies a row across runs.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RowKey {
@@ -205,7 +353,7 @@ impl RunResults {
     pub fn read(path: &Path) -> Result<Self, UsageError> {
         let text = fs::read_to_string(path)
             .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
-        let results: Self = serde_json::from_str(&text).map_err(|e| {
+        let mut results: Self = serde_json::from_str(&text).map_err(|e| {
             UsageError(format!(
                 "{} is not a results.json of this project: {e}",
                 path.display()
@@ -218,7 +366,76 @@ impl RunResults {
                 results.schema
             )));
         }
+        results.check().map_err(|why| {
+            UsageError(format!(
+                "{} is not a results.json this project wrote: {why}",
+                path.display()
+            ))
+        })?;
         Ok(results)
+    }
+
+    /// Checks every figure a report reads against what a run can produce, and replaces each
+    /// row's histogram and summary with the ones its samples give: a stored summary that
+    /// disagrees with its samples, a sample no process could take, a count that does not fit,
+    /// and a name that is not a plain word are refused, with what is wrong.
+    pub fn check(&mut self) -> Result<(), String> {
+        let e = &self.environment;
+        if !(1..=MAX_CORES).contains(&e.cores) {
+            return Err(format!(
+                "environment.cores is {}, not 1 to {MAX_CORES}",
+                e.cores
+            ));
+        }
+        for (name, load) in [("load_before", e.load_before), ("load_after", e.load_after)] {
+            if let Some(l) = load
+                && !l
+                    .iter()
+                    .all(|x| x.is_finite() && (0.0..=MAX_LOAD).contains(x))
+            {
+                return Err(format!(
+                    "environment.{name} is {l:?}, not load averages from 0 to {MAX_LOAD}"
+                ));
+            }
+        }
+        plain("run_id", &self.run_id)?;
+        plain("environment.git_commit", &e.git_commit)?;
+        let f = &self.flags;
+        if let Some(n) = f.tasks
+            && !(1..=timing::cli::MAX_TASKS).contains(&n)
+        {
+            return Err(format!(
+                "flags.tasks is {n}, not 1 to {}",
+                timing::cli::MAX_TASKS
+            ));
+        }
+        if !(1..=MAX_TIMEOUT_SECS).contains(&f.timeout_secs) {
+            return Err(format!(
+                "flags.timeout_secs is {}, not 1 to {MAX_TIMEOUT_SECS}",
+                f.timeout_secs
+            ));
+        }
+        for flavor in &f.flavors {
+            plain("flags.flavors", flavor)?;
+        }
+        if let Some(o) = &self.harness_overhead
+            && (o.processes == 0 || o.mean_ns > o.max_ns)
+        {
+            return Err(format!(
+                "harness_overhead has a mean of {} ns over {} processes with a max of {} ns",
+                o.mean_ns, o.processes, o.max_ns
+            ));
+        }
+        // No process outlives its timeout, nor the histogram's range.
+        let longest = f
+            .timeout_secs
+            .saturating_mul(1_000_000_000)
+            .min(timing::HIGHEST_NS);
+        for (i, row) in self.rows.iter_mut().enumerate() {
+            row.check(longest)
+                .map_err(|why| format!("rows[{i}] ({} {}): {why}", row.exercise, row.variant))?;
+        }
+        Ok(())
     }
 
     /// Writes pretty JSON atomically.
@@ -288,17 +505,73 @@ impl Layout {
         }
     }
 
-    /// Points `latest` at `run_dir`, replacing the old link in one rename.
+    /// Points `latest` at `run_dir`, replacing the old link in one rename. Anything at
+    /// `latest` other than a link the runner made is the user's, and refused.
     pub fn point_latest_at(&self, run_dir: &Path) -> anyhow::Result<()> {
+        check_latest_replaceable(&self.out)?;
         let latest = self.latest();
         let tmp = self.out.join(format!(".latest.{}.tmp", std::process::id()));
         let _ = fs::remove_file(&tmp);
         let target = run_dir.strip_prefix(&self.out).unwrap_or(run_dir);
         std::os::unix::fs::symlink(target, &tmp).context("linking latest")?;
-        if latest.is_dir() && !latest.is_symlink() {
-            fs::remove_dir_all(&latest).context("replacing the old latest folder")?;
-        }
         fs::rename(&tmp, &latest).context("replacing latest")
+    }
+
+    /// Saves `results` as baseline `name`, creating the baselines folder.
+    pub fn save_baseline(&self, name: &str, results: &RunResults) -> anyhow::Result<PathBuf> {
+        check_baseline_name(name)?;
+        check_baselines_folder(&self.out)?;
+        let path = self.baseline(name);
+        let dir = self.out.join("baselines");
+        fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        results.write(&path)?;
+        Ok(path)
+    }
+}
+
+/// `<out>/latest` is absent, or a link the runner made (to a folder in `<out>/runs`), so a
+/// run may replace it. Run before anything runs: a real folder there, or a link elsewhere,
+/// is the user's, and replacing it would lose it.
+pub fn check_latest_replaceable(out: &Path) -> Result<(), UsageError> {
+    let latest = out.join("latest");
+    let Ok(meta) = fs::symlink_metadata(&latest) else {
+        return Ok(()); // nothing there
+    };
+    let ours = meta.file_type().is_symlink()
+        && fs::read_link(&latest).is_ok_and(|target| {
+            let target = if target.is_relative() {
+                out.join(target)
+            } else {
+                target
+            };
+            target.parent() == Some(out.join("runs").as_path())
+        });
+    if ours {
+        return Ok(());
+    }
+    let what = if meta.file_type().is_symlink() {
+        "is a link that does not point into runs/"
+    } else if meta.is_dir() {
+        "is not a link but a real folder"
+    } else {
+        "is not a link but a file"
+    };
+    Err(UsageError(format!(
+        "{} {what}; the runner only replaces the link it made there: move it away, or give another --out",
+        latest.display()
+    )))
+}
+
+/// `<out>/baselines` is absent or a folder, so a baseline can be saved in it. Run before
+/// anything runs when `--save-baseline` is given.
+pub fn check_baselines_folder(out: &Path) -> Result<(), UsageError> {
+    let dir = out.join("baselines");
+    match fs::metadata(&dir) {
+        Ok(meta) if !meta.is_dir() => Err(UsageError(format!(
+            "{} is a file, but baselines are kept in a folder there: move it away, or give another --out",
+            dir.display()
+        ))),
+        _ => Ok(()),
     }
 }
 

@@ -308,30 +308,30 @@ pub fn blocks(r: &RunResults, plots: bool) -> anyhow::Result<Vec<Block>> {
             .collect();
         b.push(Block::Table(memory_head, memory));
     }
-    let failed: Vec<Vec<String>> = r
+    let failed: Vec<(String, &results::Failure)> = r
         .rows
         .iter()
         .filter_map(|row| {
-            let f = row.failure.as_ref()?;
-            Some(vec![
-                format!(
-                    "{} {} at {}",
-                    row.exercise,
-                    row.label(),
-                    row.tasks.unwrap_or(0)
-                ),
-                f.reason.clone(),
-                f.stderr_tail.clone(),
-            ])
+            let name = format!(
+                "{} {} at {}",
+                row.exercise,
+                row.label(),
+                row.tasks.unwrap_or(0)
+            );
+            Some((name, row.failure.as_ref()?))
         })
         .collect();
     if !failed.is_empty() {
         b.push(Block::Heading(2, "Failures".into()));
         b.push(Block::Table(
-            ["point", "reason", "stderr (last lines)"]
-                .map(String::from)
-                .to_vec(),
-            failed,
+            ["point", "reason"].map(String::from).to_vec(),
+            failed
+                .iter()
+                .map(|(name, f)| vec![name.clone(), f.reason.clone()])
+                .collect(),
+        ));
+        b.extend(crate::report::stderr_tails(
+            failed.into_iter().map(|(name, f)| (name, Some(f))),
         ));
     }
     Ok(b)

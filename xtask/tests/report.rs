@@ -159,3 +159,28 @@ fn terminal_summary_names_the_fastest_row() {
     );
     assert!(first.contains("× faster than spawn (current)"), "{first}");
 }
+
+#[test]
+fn a_childs_stderr_is_shown_as_text_never_as_html() {
+    let mut run = common::sample_run();
+    let failed = run.rows.iter_mut().find(|r| r.failure.is_some()).unwrap();
+    failed.failure.as_mut().unwrap().stderr_tail =
+        "<script>alert(1)</script>\n<img src=x onerror=alert(2)> ``` `|".into();
+    let md = markdown(&run, None);
+    // Raw HTML stays inside a fenced code block, where Markdown shows it as text.
+    let mut fenced = false;
+    for line in md.lines() {
+        if line.starts_with("````") {
+            fenced = !fenced;
+        } else if line.contains("<script>") || line.contains("<img") {
+            assert!(fenced, "raw HTML outside a code block: {line}");
+        }
+    }
+    let page = doc::html("t", &report::blocks(&run, None, true).unwrap());
+    let dom = tl::parse(&page, tl::ParserOptions::default()).unwrap();
+    for tag in ["script", "img"] {
+        let found = dom.query_selector(tag).map(|it| it.count()).unwrap_or(0);
+        assert_eq!(found, 0, "no <{tag}> from a child's stderr");
+    }
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+}

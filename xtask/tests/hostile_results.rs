@@ -1,0 +1,210 @@
+//! A `results.json` is input like any other: a corrupt or hostile one is refused with one line
+//! and exit code 2, never drawn, divided by or trusted. And what `--out` holds is the user's:
+//! a real folder at `latest` is not the runner's to delete.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap in a test is a failed test
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use timing::testing::{Ran, assert_usage_error};
+use xtask::results::{Layout, RunResults};
+
+const XTASK: &str = env!("CARGO_BIN_EXE_xtask");
+
+/// The sample run as JSON, changed by `edit`, written as `<scratch>/results.json`.
+fn hostile(name: &str, edit: impl FnOnce(&mut Value)) -> PathBuf {
+    let dir = common::scratch(name);
+    let mut json = serde_json::to_value(common::sample_run()).unwrap();
+    edit(&mut json);
+    let path = dir.join("results.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    path
+}
+
+/// `RunResults::read` refuses the file, naming it and `needle`.
+fn assert_refused(path: &Path, needle: &str) {
+    let err = RunResults::read(path).expect_err("a hostile results.json is refused");
+    let line = err.to_string();
+    assert!(!line.contains('\n'), "one line: {line}");
+    assert!(line.contains(&path.display().to_string()), "{line}");
+    assert!(line.contains(needle), "{line}");
+}
+
+fn first_row(json: &mut Value) -> &mut Value {
+    &mut json["rows"][0]
+}
+
+/// Runs `cargo xtask args` and gives up (failing) after 60 s instead of hanging the test run.
+fn xtask_within_a_minute(args: &[&str]) -> Ran {
+    let mut child = Command::new(XTASK)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("cargo xtask {args:?} still ran after 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    Ran {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn a_sound_results_file_reads_back_as_written() {
+    let path = hostile("hostile-sound", |_| {});
+    assert_eq!(RunResults::read(&path).unwrap(), common::sample_run());
+}
+
+#[test]
+fn report_of_a_huge_per_task_cost_exits_2_instead_of_hanging() {
+    let path = hostile("hostile-huge", |json| {
+        first_row(json)["summary"]["per_item_ns"] = 1e308.into();
+    });
+    assert_refused(&path, "per_item_ns");
+    let dir = path.parent().unwrap().to_str().unwrap();
+    assert_usage_error(
+        &xtask_within_a_minute(&["report", dir]),
+        "cargo xtask: ",
+        "per_item_ns",
+    );
+    assert!(!path.with_file_name("report.md").exists());
+}
+
+#[test]
+fn bucket_counts_of_u64_max_are_refused() {
+    let path = hostile("hostile-buckets", |json| {
+        first_row(json)["histogram"]["buckets"] = serde_json::json!([[1000, u64::MAX], [2000, 1]]);
+    });
+    assert_refused(&path, "histogram");
+    let path = hostile("hostile-latency", |json| {
+        first_row(json)["start_latency"] = serde_json::json!({
+            "significant_digits": 3,
+            "highest_ns": 3_600_000_000_000u64,
+            "buckets": [[100, u64::MAX], [200, u64::MAX]],
+        });
+    });
+    assert_refused(&path, "start_latency");
+}
+
+#[test]
+fn a_zero_or_negative_summary_is_refused() {
+    let path = hostile("hostile-zero", |json| {
+        first_row(json)["summary"]["mean_ns"] = 0.0.into();
+    });
+    assert_refused(&path, "mean_ns");
+    let path = hostile("hostile-negative", |json| {
+        let s = &mut first_row(json)["summary"];
+        s["mean_ns"] = (-5.0).into();
+        s["stdev_ns"] = (-1.0).into();
+    });
+    assert_refused(&path, "mean_ns");
+}
+
+#[test]
+fn samples_that_cannot_be_true_are_refused() {
+    // No span takes no time, and none outlasts the timeout that would have killed it.
+    let path = hostile("hostile-zero-sample", |json| {
+        first_row(json)["samples_ns"][0] = 0.into();
+    });
+    assert_refused(&path, "samples_ns");
+    let path = hostile("hostile-long-sample", |json| {
+        first_row(json)["samples_ns"][0] = u64::MAX.into();
+    });
+    assert_refused(&path, "samples_ns");
+}
+
+#[test]
+fn a_summary_that_disagrees_with_its_samples_is_refused() {
+    let path = hostile("hostile-count", |json| {
+        first_row(json)["summary"]["count"] = 400.into();
+    });
+    assert_refused(&path, "count");
+    let path = hostile("hostile-p50", |json| {
+        first_row(json)["summary"]["p50_ns"] = 7.into();
+    });
+    assert_refused(&path, "p50_ns");
+}
+
+#[test]
+fn names_and_machine_figures_out_of_range_are_refused() {
+    let path = hostile("hostile-name", |json| {
+        first_row(json)["variant"] = "<script>alert(1)</script>".into();
+    });
+    assert_refused(&path, "variant");
+    let path = hostile("hostile-cores", |json| {
+        json["environment"]["cores"] = 0.into();
+    });
+    assert_refused(&path, "cores");
+    let path = hostile("hostile-overhead", |json| {
+        json["harness_overhead"]["mean_ns"] = 5_000_000.into();
+    });
+    assert_refused(&path, "harness_overhead");
+}
+
+#[test]
+fn a_real_folder_at_latest_is_refused_and_kept() {
+    let out = common::scratch("hostile-latest");
+    let layout = Layout { out: out.clone() };
+    let kept = out.join("latest").join("notes.txt");
+    std::fs::create_dir_all(kept.parent().unwrap()).unwrap();
+    std::fs::write(&kept, "mine").unwrap();
+    let err = xtask::results::check_latest_replaceable(&out).expect_err("a real folder");
+    assert!(err.to_string().contains("is not a link"), "{err}");
+    let run_dir = layout.runs().join("20261126T100000Z");
+    std::fs::create_dir_all(&run_dir).unwrap();
+    assert!(layout.point_latest_at(&run_dir).is_err());
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "mine");
+}
+
+#[test]
+fn a_link_the_runner_made_is_replaced() {
+    let out = common::scratch("hostile-relink");
+    let layout = Layout { out: out.clone() };
+    for id in ["20261126T100000Z", "20261126T110000Z"] {
+        let run_dir = layout.runs().join(id);
+        std::fs::create_dir_all(&run_dir).unwrap();
+        xtask::results::check_latest_replaceable(&out).unwrap();
+        layout.point_latest_at(&run_dir).unwrap();
+        assert_eq!(
+            std::fs::read_link(layout.latest()).unwrap(),
+            Path::new("runs").join(id)
+        );
+    }
+    // A link somewhere else is the user's.
+    std::fs::remove_file(layout.latest()).unwrap();
+    std::os::unix::fs::symlink("/tmp", layout.latest()).unwrap();
+    assert!(xtask::results::check_latest_replaceable(&out).is_err());
+}
+
+#[test]
+fn a_baselines_file_is_named_before_anything_runs() {
+    let out = common::scratch("hostile-baselines");
+    std::fs::write(out.join("baselines"), "not a folder").unwrap();
+    let err = xtask::results::check_baselines_folder(&out).expect_err("a file");
+    let line = err.to_string();
+    assert!(
+        line.contains(&out.join("baselines").display().to_string()) && line.contains("folder"),
+        "{line}"
+    );
+    let fine = common::scratch("hostile-baselines-fine");
+    xtask::results::check_baselines_folder(&fine).unwrap();
+}
