@@ -38,16 +38,14 @@ impl fmt::Display for Interpreter {
     }
 }
 
+/// What a probe runs: Python 2 as well as 3 can run it (Python 3's `print(*args)` is a syntax
+/// error in Python 2), so a Python 2 says its version instead of failing.
+const PROBE: &str = "import platform, sys; sys.stdout.write('%s %d %d %d\\n' % \
+    ((platform.python_implementation(),) + tuple(sys.version_info[:3])))";
+
 /// Asks `path` what it is; `Some` for CPython only.
 pub fn probe(path: &Path) -> Option<Interpreter> {
-    let ask = || {
-        Command::new(path)
-            .args([
-                "-c",
-                "import platform, sys; print(platform.python_implementation(), *sys.version_info[:3])",
-            ])
-            .output()
-    };
+    let ask = || Command::new(path).args(["-c", PROBE]).output();
     // A file that was just written can be briefly busy while another process forks; try again.
     let mut out = ask();
     for _ in 0..5 {

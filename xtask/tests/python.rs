@@ -85,6 +85,36 @@ fn an_explicit_interpreter_is_checked() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A stand-in for CPython 2.7.18: Python 3's `print(*args)` is a syntax error there, as the
+/// real one says (exit 1, nothing on stdout); a probe Python 2 can run gets its answer.
+fn fake_python2(path: &Path) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(
+        path,
+        "#!/bin/sh\n\
+         case \"$2\" in\n\
+         *'print('*'*'*) printf '  File \"<string>\", line 1\\nSyntaxError: invalid syntax\\n' >&2; exit 1;;\n\
+         esac\n\
+         echo CPython 2 7 18\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn a_python_2_given_as_python_is_named_with_its_version() {
+    let dir = common::scratch("python2");
+    let old = dir.join("python");
+    fake_python2(&old);
+    let err = python::resolve(&[old.display().to_string()]).unwrap_err();
+    assert!(
+        err.0.contains("is CPython 2.7.18")
+            && err.0.contains("this project runs CPython 3.10 or newer"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// The `python3` this machine has: required, as the machine image ships it.
 fn python3() -> Interpreter {
     let path = std::env::split_paths(&std::env::var_os("PATH").unwrap())
