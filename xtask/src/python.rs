@@ -3,8 +3,12 @@
 
 use std::ffi::OsStr;
 use std::fmt;
+use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use crate::UsageError;
 
@@ -38,46 +42,172 @@ impl fmt::Display for Interpreter {
     }
 }
 
-/// Asks `path` what it is; `Some` for CPython only.
-pub fn probe(path: &Path) -> Option<Interpreter> {
-    let ask = || {
+/// What a probe runs: Python 2 as well as 3 can run it (Python 3's `print(*args)` is a syntax
+/// error in Python 2), so a Python 2 says its version instead of failing.
+const PROBE: &str = "import platform, sys; sys.stdout.write('%s %d %d %d\\n' % \
+    ((platform.python_implementation(),) + tuple(sys.version_info[:3])))";
+
+/// How long a probe may take before it counts as not a usable CPython: a CPython answers in
+/// well under a second; anything slower is killed, with whatever it started.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The environment variable that sets the probe's timeout in milliseconds instead (the tests set
+/// it short); read by xtask only, ignored unless a whole number from 1 to 600000.
+pub const PROBE_TIMEOUT_ENV: &str = "XTASK_PROBE_TIMEOUT_MS";
+
+/// The probe's timeout: [`PROBE_TIMEOUT`], or what [`PROBE_TIMEOUT_ENV`] says.
+pub fn probe_timeout() -> Duration {
+    std::env::var(PROBE_TIMEOUT_ENV)
+        .ok()
+        .and_then(|ms| ms.trim().parse::<u64>().ok())
+        .filter(|ms| (1..=600_000).contains(ms))
+        .map_or(PROBE_TIMEOUT, Duration::from_millis)
+}
+
+/// Why a probe found no usable interpreter.
+#[derive(Debug)]
+pub enum ProbeError {
+    /// It did not answer within the timeout; it was killed, with its process group.
+    TimedOut(Duration),
+    /// It could not be started, failed, or answered with something other than a CPython version.
+    NotCPython,
+}
+
+impl fmt::Display for ProbeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProbeError::TimedOut(limit) => write!(
+                f,
+                "gave no answer to the version probe within {}, so it is not a usable CPython",
+                fmt_duration(*limit)
+            ),
+            ProbeError::NotCPython => f.write_str("is not a CPython interpreter that runs"),
+        }
+    }
+}
+
+/// `300 ms`, `5 s`.
+fn fmt_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms.is_multiple_of(1000) {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{ms} ms")
+    }
+}
+
+/// Asks `path` what it is, within [`probe_timeout`]; `Ok` for CPython only.
+pub fn probe(path: &Path) -> Result<Interpreter, ProbeError> {
+    probe_within(path, probe_timeout())
+}
+
+/// Asks `path` what it is, killing it (and its process group) if it has not answered and
+/// exited within `timeout`; `Ok` for CPython only.
+pub fn probe_within(path: &Path, timeout: Duration) -> Result<Interpreter, ProbeError> {
+    let stdout = ask(path, timeout)?;
+    let text = String::from_utf8_lossy(&stdout);
+    let mut words = text.split_whitespace();
+    if words.next() != Some("CPython") {
+        return Err(ProbeError::NotCPython);
+    }
+    let mut n = words.map(|w| w.parse::<u32>().ok());
+    let mut next = || n.next().flatten().ok_or(ProbeError::NotCPython);
+    Ok(Interpreter {
+        path: path.to_path_buf(),
+        version: (next()?, next()?, next()?),
+    })
+}
+
+/// Runs the probe in its own process group; its stdout if it exits successfully in time.
+fn ask(path: &Path, timeout: Duration) -> Result<Vec<u8>, ProbeError> {
+    let deadline = Instant::now() + timeout;
+    let start = || {
         Command::new(path)
-            .args([
-                "-c",
-                "import platform, sys; print(platform.python_implementation(), *sys.version_info[:3])",
-            ])
-            .output()
+            .args(["-c", PROBE])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
     };
     // A file that was just written can be briefly busy while another process forks; try again.
-    let mut out = ask();
+    let mut child = start();
     for _ in 0..5 {
-        match &out {
+        match &child {
             Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-                out = ask();
+                std::thread::sleep(Duration::from_millis(20));
+                child = start();
             }
             _ => break,
         }
     }
-    let out = out.ok()?;
-    if !out.status.success() {
-        return None;
+    let mut child = child.map_err(|_| ProbeError::NotCPython)?;
+    // Read on a thread, so that a probe that never closes its stdout cannot block this one;
+    // the thread ends once the probe's process group is killed.
+    let (tx, rx) = mpsc::channel();
+    if let Some(stdout) = child.stdout.take() {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = stdout.take(64 * 1024).read_to_end(&mut buf);
+            let _ = tx.send(buf);
+        });
     }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut words = text.split_whitespace();
-    if words.next()? != "CPython" {
-        return None;
+    let status = rx
+        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        .ok()
+        .and_then(|out| wait_until(&mut child, deadline).map(|status| (status, out)));
+    match status {
+        Some((status, out)) if status.success() => Ok(out),
+        Some(_) => Err(ProbeError::NotCPython),
+        None => {
+            kill_group(&mut child);
+            Err(ProbeError::TimedOut(timeout))
+        }
     }
-    let mut n = words.map(|w| w.parse::<u32>().ok());
-    Some(Interpreter {
-        path: path.to_path_buf(),
-        version: (n.next()??, n.next()??, n.next()??),
-    })
+}
+
+/// The child's exit status, if it exits before `deadline`.
+fn wait_until(child: &mut Child, deadline: Instant) -> Option<ExitStatus> {
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Kills the child's process group (the child leads it: `process_group(0)`), then the child
+/// itself in case `kill` is missing, and reaps it. The group is killed before the child is
+/// reaped, so its id cannot have been reused.
+fn kill_group(child: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", child.id())])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// What `--python auto` found, and a warning for each candidate it skipped for hanging.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Discovery {
+    pub found: Vec<Interpreter>,
+    pub warnings: Vec<String>,
 }
 
 /// CPython 3.10 and newer: under `$PYENV_ROOT/versions/*/bin`, then `python3` and
-/// `python3.N` on `PATH`, one per version (the first found).
-pub fn discover(path_var: Option<&OsStr>, pyenv_root: Option<&Path>) -> Vec<Interpreter> {
+/// `python3.N` on `PATH`, one per version (the first found). Candidates are probed all at once,
+/// each within `timeout`; one that does not answer in time is skipped with a warning.
+pub fn discover(
+    path_var: Option<&OsStr>,
+    pyenv_root: Option<&Path>,
+    timeout: Duration,
+) -> Discovery {
     let mut candidates = Vec::new();
     if let Some(root) = pyenv_root
         && let Ok(entries) = std::fs::read_dir(root.join("versions"))
@@ -101,20 +231,34 @@ pub fn discover(path_var: Option<&OsStr>, pyenv_root: Option<&Path>) -> Vec<Inte
         names.sort();
         candidates.extend(names);
     }
-    let mut found: Vec<Interpreter> = Vec::new();
-    for candidate in candidates {
-        if !candidate.is_file() {
-            continue;
-        }
-        if let Some(i) = probe(&candidate)
-            && i.at_least(MIN_VERSION)
-            && !found.iter().any(|f| f.version == i.version)
-        {
-            found.push(i);
+    candidates.retain(|c| c.is_file());
+    let answers: Vec<Result<Interpreter, ProbeError>> = std::thread::scope(|s| {
+        let probes: Vec<_> = candidates
+            .iter()
+            .map(|c| s.spawn(move || probe_within(c, timeout)))
+            .collect();
+        probes
+            .into_iter()
+            .map(|p| p.join().unwrap_or(Err(ProbeError::NotCPython)))
+            .collect()
+    });
+    let mut discovery = Discovery::default();
+    for (candidate, answer) in candidates.iter().zip(answers) {
+        match answer {
+            Ok(i)
+                if i.at_least(MIN_VERSION)
+                    && !discovery.found.iter().any(|f| f.version == i.version) =>
+            {
+                discovery.found.push(i);
+            }
+            Ok(_) | Err(ProbeError::NotCPython) => {}
+            Err(e @ ProbeError::TimedOut(_)) => discovery
+                .warnings
+                .push(format!("skipped '{}': it {e}", candidate.display())),
         }
     }
-    found.sort_by_key(|i| i.version);
-    found
+    discovery.found.sort_by_key(|i| i.version);
+    discovery
 }
 
 /// `python3` or `python3.N`.
@@ -130,6 +274,8 @@ fn is_python3_name(name: &str) -> bool {
 pub struct Choice {
     pub interpreters: Vec<Interpreter>,
     pub note: String,
+    /// Candidates `auto` skipped for hanging, one line each (already printed to stderr).
+    pub warnings: Vec<String>,
 }
 
 /// Resolves `--python` values: `auto` (discover), `none`, or interpreter paths (checked).
@@ -143,26 +289,40 @@ pub fn resolve(values: &[String]) -> Result<Choice, UsageError> {
         return Ok(Choice {
             interpreters: Vec::new(),
             note: "not run (`--python none`)".into(),
+            warnings: Vec::new(),
         });
     }
     let mut interpreters: Vec<Interpreter> = Vec::new();
+    let mut warnings = Vec::new();
     for value in values {
         let more = if value == "auto" {
             let pyenv = std::env::var_os("PYENV_ROOT")
                 .map(PathBuf::from)
                 .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".pyenv")));
-            discover(std::env::var_os("PATH").as_deref(), pyenv.as_deref())
+            let discovery = discover(
+                std::env::var_os("PATH").as_deref(),
+                pyenv.as_deref(),
+                probe_timeout(),
+            );
+            for warning in &discovery.warnings {
+                eprintln!("cargo xtask: warning: --python auto {warning}");
+            }
+            warnings.extend(discovery.warnings);
+            discovery.found
         } else {
             let path = Path::new(value);
             match probe(path) {
-                Some(i) if i.at_least(MIN_VERSION) => vec![i],
-                Some(i) => {
+                Ok(i) if i.at_least(MIN_VERSION) => vec![i],
+                Ok(i) => {
                     return Err(UsageError(format!(
                         "--python '{value}' is {i}; this project runs CPython {}.{} or newer",
                         MIN_VERSION.0, MIN_VERSION.1
                     )));
                 }
-                None => {
+                Err(e @ ProbeError::TimedOut(_)) => {
+                    return Err(UsageError(format!("--python '{value}' {e}")));
+                }
+                Err(ProbeError::NotCPython) => {
                     return Err(UsageError(format!(
                         "--python '{value}' is not auto, none or a CPython interpreter that runs"
                     )));
@@ -185,12 +345,23 @@ pub fn resolve(values: &[String]) -> Result<Choice, UsageError> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    Ok(Choice { interpreters, note })
+    Ok(Choice {
+        interpreters,
+        note,
+        warnings,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn probe_timeouts_read_as_people_write_them() {
+        assert_eq!(fmt_duration(Duration::from_millis(300)), "300 ms");
+        assert_eq!(fmt_duration(PROBE_TIMEOUT), "5 s");
+        assert_eq!(fmt_duration(Duration::from_millis(1500)), "1500 ms");
+    }
 
     #[test]
     fn python3_names() {

@@ -49,14 +49,17 @@ fn discovery_reads_pyenv_and_path_keeps_cpython_3_10_and_newer_once_each() {
     fake_python(&bin.join("python3.13-config"), "CPython", "3.99.0"); // not an interpreter name
     let path = std::env::join_paths([bin.clone(), dir.join("no-such-dir")]).unwrap();
 
-    let found = python::discover(Some(&path), Some(&pyenv));
+    let found = python::discover(Some(&path), Some(&pyenv), python::PROBE_TIMEOUT).found;
     assert_eq!(
         versions(&found),
         ["cpython-3.11.7", "cpython-3.12.1", "cpython-3.13.0"]
     );
     // The pyenv copy of 3.12.1 came first, so it is the one kept.
     assert!(found[1].path.starts_with(&pyenv), "{:?}", found[1]);
-    assert!(python::discover(None, None).is_empty());
+    assert_eq!(
+        python::discover(None, None, python::PROBE_TIMEOUT),
+        python::Discovery::default()
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -82,6 +85,163 @@ fn an_explicit_interpreter_is_checked() {
     let none = python::resolve(&["none".into()]).unwrap();
     assert!(none.interpreters.is_empty());
     assert!(python::resolve(&["none".into(), "auto".into()]).is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A stand-in for CPython 2.7.18: Python 3's `print(*args)` is a syntax error there, as the
+/// real one says (exit 1, nothing on stdout); a probe Python 2 can run gets its answer.
+fn fake_python2(path: &Path) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(
+        path,
+        "#!/bin/sh\n\
+         case \"$2\" in\n\
+         *'print('*'*'*) printf '  File \"<string>\", line 1\\nSyntaxError: invalid syntax\\n' >&2; exit 1;;\n\
+         esac\n\
+         echo CPython 2 7 18\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn a_python_2_given_as_python_is_named_with_its_version() {
+    let dir = common::scratch("python2");
+    let old = dir.join("python");
+    fake_python2(&old);
+    let err = python::resolve(&[old.display().to_string()]).unwrap_err();
+    assert!(
+        err.0.contains("is CPython 2.7.18")
+            && err.0.contains("this project runs CPython 3.10 or newer"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A stand-in interpreter that never answers: it starts a child that sleeps, writes the
+/// child's pid to `<path>.child`, and waits for it.
+fn hanging_python(path: &Path) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(
+        path,
+        "#!/bin/sh\nsleep 1000 &\necho $! > \"$0.child\"\nwait\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// Whether process `pid` still runs a second after it was killed (SIGKILL takes effect when the
+/// process is next scheduled; a zombie no longer runs).
+fn running(pid: &str) -> bool {
+    let runs = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            stat.rsplit_once(") ")
+                .is_some_and(|(_, rest)| !rest.starts_with('Z'))
+        })
+    };
+    let start = std::time::Instant::now();
+    while runs() {
+        if start.elapsed() > std::time::Duration::from_secs(1) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    false
+}
+
+/// How long a test lets an interpreter probe take.
+const PROBE_TIMEOUT_MS: &str = "300";
+
+/// Longer than any probe may take here: a test still waiting then has found a hang.
+const HANG: std::time::Duration = std::time::Duration::from_secs(30);
+
+#[test]
+fn an_explicit_interpreter_that_hangs_is_refused_quickly_with_its_name() {
+    let dir = common::scratch("hang-explicit");
+    let hang = dir.join("hang.sh");
+    hanging_python(&hang);
+    let start = std::time::Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["run", "ex_6_3", "--python", hang.to_str().unwrap()])
+        .arg("--out")
+        .arg(dir.join("out"))
+        .env(python::PROBE_TIMEOUT_ENV, PROBE_TIMEOUT_MS)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > HANG {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("`xtask run --python {}` hung", hang.display());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let ran = timing::testing::Ran {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    timing::testing::assert_usage_error(
+        &ran,
+        "cargo xtask: ",
+        &format!("--python '{}' ", hang.display()),
+    );
+    assert!(ran.stderr.contains("300 ms"), "{}", ran.stderr);
+    // The probe is killed with whatever it started.
+    let sleeper = std::fs::read_to_string(dir.join("hang.sh.child")).unwrap();
+    assert!(
+        !running(sleeper.trim()),
+        "the probe's child {sleeper} still runs"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn discovery_skips_an_interpreter_that_hangs_with_a_warning_and_finds_the_others() {
+    let dir = common::scratch("hang-auto");
+    let pyenv = dir.join("pyenv");
+    fake_python(
+        &pyenv.join("versions/3.12.1/bin/python3"),
+        "CPython",
+        "3.12.1",
+    );
+    let bin = dir.join("bin");
+    hanging_python(&bin.join("python3.11"));
+    fake_python(&bin.join("python3.13"), "CPython", "3.13.0");
+    let path = std::env::join_paths([bin.clone()]).unwrap();
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (path2, pyenv2) = (path.clone(), pyenv.clone());
+    std::thread::spawn(move || {
+        let timeout = std::time::Duration::from_millis(PROBE_TIMEOUT_MS.parse().unwrap());
+        let _ = tx.send(python::discover(Some(&path2), Some(&pyenv2), timeout));
+    });
+    let hang = bin.join("python3.11");
+    let discovery = rx
+        .recv_timeout(HANG)
+        .unwrap_or_else(|_| panic!("discovery hung on {}", hang.display()));
+    assert_eq!(
+        versions(&discovery.found),
+        ["cpython-3.12.1", "cpython-3.13.0"]
+    );
+    assert_eq!(
+        discovery.warnings,
+        [format!(
+            "skipped '{}': it gave no answer to the version probe within 300 ms, so it is not a usable CPython",
+            hang.display()
+        )]
+    );
+    let sleeper = std::fs::read_to_string(bin.join("python3.11.child")).unwrap();
+    assert!(
+        !running(sleeper.trim()),
+        "the probe's child {sleeper} still runs"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
