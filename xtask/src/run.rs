@@ -841,6 +841,7 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
         results::check_baseline_name(name)?;
     }
     check_out(&layout, flags.save_baseline.is_some())?;
+    results::check_latest_replaceable(&layout.out)?;
     let baseline = match &flags.baseline {
         Some(name) => Some(RunResults::read(&layout.resolve_baseline(name)?)?),
         None => None,
@@ -906,9 +907,7 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
     )?;
     layout.point_latest_at(&run_dir)?;
     if let Some(name) = &flags.save_baseline {
-        let path = layout.baseline(name);
-        fs::create_dir_all(path.parent().unwrap_or(&layout.out))?;
-        results.write(&path)?;
+        let path = layout.save_baseline(name, &results)?;
         eprintln!("saved baseline '{name}': {}", path.display());
     }
     print!("{}", report::terminal_summary(&results));
@@ -935,18 +934,16 @@ fn check_out(layout: &Layout, save_baseline: bool) -> Result<(), UsageError> {
             out.display()
         )));
     }
-    let mut inside = vec![layout.runs()];
-    if save_baseline {
-        inside.extend(layout.baseline("x").parent().map(Path::to_path_buf));
+    let runs = layout.runs();
+    if runs.symlink_metadata().is_ok() && !runs.is_dir() {
+        return Err(UsageError(format!(
+            "--out '{}': '{}' is not a folder",
+            out.display(),
+            runs.display()
+        )));
     }
-    for dir in inside {
-        if dir.symlink_metadata().is_ok() && !dir.is_dir() {
-            return Err(UsageError(format!(
-                "--out '{}': '{}' is not a folder",
-                out.display(),
-                dir.display()
-            )));
-        }
+    if save_baseline {
+        results::check_baselines_folder(out)?;
     }
     Ok(())
 }
