@@ -107,3 +107,45 @@ fn a_closed_stdout_pipe_ends_the_run_quietly() {
     // `ex_6_1 | head -c0`: every line fails with EPIPE; no panic, no error lines.
     assert_quiet_on_broken_pipe(&run_into_closed_pipe(EXE, &["--tasks", "1000"]));
 }
+
+#[test]
+fn json_refuses_a_target_that_is_not_a_regular_file_before_measuring() {
+    let dir = timing::testing::scratch_dir("ex_6_1-json-target");
+    let fifo = dir.join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let folder = dir.join("folder");
+    std::fs::create_dir(&folder).unwrap();
+    for target in [&fifo, &folder] {
+        let ran = run(EXE, &["--tasks", "10", "--json", target.to_str().unwrap()]);
+        assert_usage_error(&ran, "ex_6_1: --json", "give a regular file");
+    }
+    // Both left as they were, and nothing else written beside them.
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn json_refuses_a_folder_that_is_missing_or_cannot_be_written() {
+    let dir = timing::testing::scratch_dir("ex_6_1-json-folder");
+    let missing = dir.join("no").join("r.json");
+    assert_usage_error(
+        &run(EXE, &["--tasks", "10", "--json", missing.to_str().unwrap()]),
+        "ex_6_1: --json",
+        "does not exist",
+    );
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+    // A folder even root cannot create files in: refused before measuring, not after.
+    assert_usage_error(
+        &run(EXE, &["--tasks", "10", "--json", "/proc/self/x.json"]),
+        "ex_6_1: --json '/proc/self/x.json'",
+        "cannot be written",
+    );
+}
