@@ -149,3 +149,27 @@ fn json_refuses_a_folder_that_is_missing_or_cannot_be_written() {
         "cannot be written",
     );
 }
+
+#[test]
+fn a_task_count_that_cannot_fit_in_memory_is_refused_with_the_largest_that_fits() {
+    // 10^9 scheduled tasks at ~336 bytes each: ~336 GB, more than this machine has.
+    let ran = run(EXE, &["--variant", "spawn", "--tasks", "1000000000"]);
+    assert_usage_error(
+        &ran,
+        "ex_6_1: --tasks 1000000000",
+        "largest count that fits",
+    );
+    let largest: u64 = ran
+        .stderr
+        .trim_end()
+        .rsplit(' ')
+        .next()
+        .and_then(|n| n.replace(',', "").parse().ok())
+        .unwrap_or_else(|| panic!("no count at the end of {:?}", ran.stderr));
+    assert!((1..1_000_000_000).contains(&largest), "{largest}");
+    // A small count of the same variant still runs.
+    assert_eq!(
+        run(EXE, &["--variant", "spawn", "--tasks", "100"]).code,
+        Some(0)
+    );
+}

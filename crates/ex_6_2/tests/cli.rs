@@ -70,3 +70,13 @@ fn a_closed_stdout_pipe_ends_the_run_quietly() {
     // `ex_6_2 | head -c0`: every line fails with EPIPE; no panic, no error lines.
     assert_quiet_on_broken_pipe(&run_into_closed_pipe(EXE, &["--tasks", "1000"]));
 }
+
+#[test]
+fn a_gather_that_cannot_fit_in_memory_is_refused() {
+    let ran = run(EXE, &["--variant", "spawn_gather", "--tasks", "1000000000"]);
+    assert_usage_error(
+        &ran,
+        "ex_6_2: --tasks 1000000000",
+        "largest count that fits",
+    );
+}

@@ -336,6 +336,42 @@ impl Spec {
     }
 }
 
+impl Spec {
+    /// Refuses a run whose `--tasks` cannot fit in `available` bytes (the machine's
+    /// `MemAvailable`), by the per-task estimate of [`crate::memory`], naming the largest count
+    /// that fits.
+    ///
+    /// ```
+    /// use timing::cli::{Command, Spec};
+    /// let spec = Spec { name: "ex_6_1", about: "", variants: &["spawn"], default_tasks: Some(10), start_latency: false };
+    /// let Command::Run(args) = spec.parse(["--tasks", "1000000000"]).unwrap() else { panic!() };
+    /// let err = spec.check_memory(&args, 8 << 30).unwrap_err().to_string();
+    /// assert!(err.ends_with("the largest count that fits is 16711422"), "{err}");
+    /// assert!(spec.check_memory(&args, 1 << 40).is_ok());
+    /// ```
+    pub fn check_memory(&self, args: &Args, available: u64) -> Result<(), UsageError> {
+        let Some(tasks) = args.tasks else {
+            return Ok(());
+        };
+        let per_task = crate::memory::bytes_per_task(self.name, args.variant, args.measure);
+        let needed = crate::memory::needed_bytes(per_task, tasks);
+        if per_task == 0 || needed <= available {
+            return Ok(());
+        }
+        let gib = |bytes: u64| bytes as f64 / f64::from(1 << 30);
+        Err(UsageError(format!(
+            "{}: --tasks {tasks} needs about {:.1} GiB with --variant {} (about {per_task} bytes \
+             a task, margin included), more than the {:.1} GiB available (MemAvailable); \
+             the largest count that fits is {}",
+            self.name,
+            gib(needed),
+            args.variant,
+            gib(available),
+            crate::memory::largest_fitting(per_task, available)
+        )))
+    }
+}
+
 /// What a file that is not a regular one is, for a usage error.
 fn not_regular(meta: &fs::Metadata) -> &'static str {
     #[cfg(unix)]

@@ -31,6 +31,7 @@ pub mod harness;
 mod histogram;
 mod latency;
 mod lines;
+pub mod memory;
 mod result;
 pub mod testing;
 
