@@ -1,7 +1,7 @@
 //! ex_2_2 as a user runs it: its flags. (Its lines, which take 1 s of real sleeping, are
 //! checked by the unit test under a paused clock.)
 
-use timing::testing::{assert_usage_error, run};
+use timing::testing::{assert_quiet_on_broken_pipe, assert_usage_error, run, run_into_closed_pipe};
 
 const EXE: &str = env!("CARGO_BIN_EXE_ex_2_2");
 
@@ -17,4 +17,11 @@ fn bad_flags_get_one_line_and_exit_code_2() {
         "ex_2_2: --flavor needs a value",
         "current or multi",
     );
+}
+
+#[test]
+fn a_closed_stdout_pipe_ends_the_run_quietly() {
+    // `ex_2_2 | head -c0`: every line fails with EPIPE; no panic, no error lines.
+    // The first line comes before the sleeps, so this ends at once.
+    assert_quiet_on_broken_pipe(&run_into_closed_pipe(EXE, &[]));
 }

@@ -1,7 +1,7 @@
 //! ex_2_7 as a user runs it: its flags. (Its lines, which take 3 s of real sleeping, are
 //! checked by the unit test under a paused clock.)
 
-use timing::testing::{assert_usage_error, run};
+use timing::testing::{assert_quiet_on_broken_pipe, assert_usage_error, run, run_into_closed_pipe};
 
 const EXE: &str = env!("CARGO_BIN_EXE_ex_2_7");
 
@@ -27,4 +27,11 @@ fn help_says_what_it_shows() {
         ran.stdout[0].starts_with("ex_2_7: a TaskGroup of two sleeping tasks"),
         "{ran:?}"
     );
+}
+
+#[test]
+fn a_closed_stdout_pipe_ends_the_run_quietly() {
+    // `ex_2_7 | head -c0`: every line fails with EPIPE; no panic, no error lines.
+    // The first line comes before the sleeps, so this ends at once.
+    assert_quiet_on_broken_pipe(&run_into_closed_pipe(EXE, &[]));
 }

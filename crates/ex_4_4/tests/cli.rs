@@ -1,6 +1,6 @@
 //! ex_4_4 as a user runs it: the four lines of the original, and its flags.
 
-use timing::testing::{assert_usage_error, run};
+use timing::testing::{assert_quiet_on_broken_pipe, assert_usage_error, run, run_into_closed_pipe};
 
 const EXE: &str = env!("CARGO_BIN_EXE_ex_4_4");
 
@@ -38,4 +38,10 @@ fn bad_flags_get_one_line_and_exit_code_2() {
         "ex_4_4: --tasks does not apply",
         "--variant",
     );
+}
+
+#[test]
+fn a_closed_stdout_pipe_ends_the_run_quietly() {
+    // `ex_4_4 | head -c0`: every line fails with EPIPE; no panic, no error lines.
+    assert_quiet_on_broken_pipe(&run_into_closed_pipe(EXE, &[]));
 }

@@ -1,6 +1,8 @@
 //! ex_6_1 as a user runs it: its lines, its flags, its exit codes.
 
-use timing::testing::{assert_usage_error, run, seconds_in};
+use timing::testing::{
+    assert_quiet_on_broken_pipe, assert_usage_error, run, run_into_closed_pipe, seconds_in,
+};
 
 const EXE: &str = env!("CARGO_BIN_EXE_ex_6_1");
 
@@ -97,5 +99,77 @@ fn help_lists_the_variants() {
     assert!(
         ran.stdout.iter().any(|l| l.contains("eager|spawn")),
         "{ran:?}"
+    );
+}
+
+#[test]
+fn a_closed_stdout_pipe_ends_the_run_quietly() {
+    // `ex_6_1 | head -c0`: every line fails with EPIPE; no panic, no error lines.
+    assert_quiet_on_broken_pipe(&run_into_closed_pipe(EXE, &["--tasks", "1000"]));
+}
+
+#[test]
+fn json_refuses_a_target_that_is_not_a_regular_file_before_measuring() {
+    let dir = timing::testing::scratch_dir("ex_6_1-json-target");
+    let fifo = dir.join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let folder = dir.join("folder");
+    std::fs::create_dir(&folder).unwrap();
+    for target in [&fifo, &folder] {
+        let ran = run(EXE, &["--tasks", "10", "--json", target.to_str().unwrap()]);
+        assert_usage_error(&ran, "ex_6_1: --json", "give a regular file");
+    }
+    // Both left as they were, and nothing else written beside them.
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn json_refuses_a_folder_that_is_missing_or_cannot_be_written() {
+    let dir = timing::testing::scratch_dir("ex_6_1-json-folder");
+    let missing = dir.join("no").join("r.json");
+    assert_usage_error(
+        &run(EXE, &["--tasks", "10", "--json", missing.to_str().unwrap()]),
+        "ex_6_1: --json",
+        "does not exist",
+    );
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+    // A folder even root cannot create files in: refused before measuring, not after.
+    assert_usage_error(
+        &run(EXE, &["--tasks", "10", "--json", "/proc/self/x.json"]),
+        "ex_6_1: --json '/proc/self/x.json'",
+        "cannot be written",
+    );
+}
+
+#[test]
+fn a_task_count_that_cannot_fit_in_memory_is_refused_with_the_largest_that_fits() {
+    // 10^9 scheduled tasks at ~336 bytes each: ~336 GB, more than this machine has.
+    let ran = run(EXE, &["--variant", "spawn", "--tasks", "1000000000"]);
+    assert_usage_error(
+        &ran,
+        "ex_6_1: --tasks 1000000000",
+        "largest count that fits",
+    );
+    let largest: u64 = ran
+        .stderr
+        .trim_end()
+        .rsplit(' ')
+        .next()
+        .and_then(|n| n.replace(',', "").parse().ok())
+        .unwrap_or_else(|| panic!("no count at the end of {:?}", ran.stderr));
+    assert!((1..1_000_000_000).contains(&largest), "{largest}");
+    // A small count of the same variant still runs.
+    assert_eq!(
+        run(EXE, &["--variant", "spawn", "--tasks", "100"]).code,
+        Some(0)
     );
 }

@@ -1,6 +1,8 @@
 //! ex_6_2 as a user runs it: its lines, its flags, its exit codes.
 
-use timing::testing::{assert_usage_error, run, seconds_in};
+use timing::testing::{
+    assert_quiet_on_broken_pipe, assert_usage_error, run, run_into_closed_pipe, seconds_in,
+};
 
 const EXE: &str = env!("CARGO_BIN_EXE_ex_6_2");
 
@@ -60,5 +62,21 @@ fn bad_flags_get_one_line_and_exit_code_2() {
         &run(EXE, &["--tasks"]),
         "ex_6_2: --tasks needs a value",
         "whole number",
+    );
+}
+
+#[test]
+fn a_closed_stdout_pipe_ends_the_run_quietly() {
+    // `ex_6_2 | head -c0`: every line fails with EPIPE; no panic, no error lines.
+    assert_quiet_on_broken_pipe(&run_into_closed_pipe(EXE, &["--tasks", "1000"]));
+}
+
+#[test]
+fn a_gather_that_cannot_fit_in_memory_is_refused() {
+    let ran = run(EXE, &["--variant", "spawn_gather", "--tasks", "1000000000"]);
+    assert_usage_error(
+        &ran,
+        "ex_6_2: --tasks 1000000000",
+        "largest count that fits",
     );
 }

@@ -1,6 +1,8 @@
 //! ex_6_3 as a user runs it: its line, its flags, its exit codes.
 
-use timing::testing::{assert_usage_error, run, seconds_in};
+use timing::testing::{
+    assert_quiet_on_broken_pipe, assert_usage_error, run, run_into_closed_pipe, seconds_in,
+};
 
 const EXE: &str = env!("CARGO_BIN_EXE_ex_6_3");
 
@@ -26,4 +28,10 @@ fn bad_flags_get_one_line_and_exit_code_2() {
         "ex_6_3: unexpected argument 'extra'",
         "valid flags",
     );
+}
+
+#[test]
+fn a_closed_stdout_pipe_ends_the_run_quietly() {
+    // `ex_6_3 | head -c0`: every line fails with EPIPE; no panic, no error lines.
+    assert_quiet_on_broken_pipe(&run_into_closed_pipe(EXE, &["--tasks", "1000"]));
 }

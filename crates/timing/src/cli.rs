@@ -3,9 +3,10 @@
 //! Bad input yields one [`UsageError`] line that says what was wrong and what is valid; the
 //! harness prints it and exits with code 2.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fmt;
-use std::path::PathBuf;
+use std::fs;
+use std::path::{Path, PathBuf};
 
 /// The most tasks a run may ask for.
 pub const MAX_TASKS: u64 = 1_000_000_000;
@@ -280,7 +281,7 @@ impl Spec {
             "--repeat" => format!("a whole number from 1 to {MAX_REPEAT}"),
             "--entry" => "task or block_on".to_owned(),
             "--measure" => "throughput or start-latency".to_owned(),
-            _ => "a file path in an existing folder".to_owned(),
+            _ => "a regular file's path in an existing folder".to_owned(),
         }
     }
 
@@ -294,32 +295,113 @@ impl Spec {
         }
     }
 
+    /// `--json PATH`, refused unless the result can be written there: the folder exists and
+    /// takes a new file (tried for real, by creating and removing one: permission bits say
+    /// nothing to root, and `/proc` refuses everyone), and whatever is at PATH is a regular file.
     fn json_path(&self, value: &str) -> Result<PathBuf, UsageError> {
         let path = PathBuf::from(value);
         let folder = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let problem = if value.is_empty() || path.file_name().is_none() {
-            Some("names no file".to_owned())
-        } else if !folder.is_dir() {
-            Some(format!(
+        let problem = match (path.file_name(), fs::metadata(&folder)) {
+            _ if value.is_empty() => Some("names no file".to_owned()),
+            (None, _) => Some("names no file".to_owned()),
+            (_, Err(_)) => Some(format!(
                 "is in folder '{}', which does not exist",
                 folder.display()
-            ))
-        } else if path.is_dir() {
-            Some("is a folder".to_owned())
-        } else {
-            None
+            )),
+            (_, Ok(m)) if !m.is_dir() => Some(format!(
+                "is in '{}', which is not a folder",
+                folder.display()
+            )),
+            (Some(name), Ok(_)) => match fs::metadata(&path) {
+                Ok(m) if !m.is_file() => Some(format!("is {}", not_regular(&m))),
+                _ => probe_writable(&folder, name).err().map(|e| {
+                    format!(
+                        "cannot be written: creating a file in folder '{}' fails ({e})",
+                        folder.display()
+                    )
+                }),
+            },
         };
         match problem {
             Some(p) => Err(UsageError(format!(
-                "{}: --json '{value}' {p}; give a file path in an existing folder",
+                "{}: --json '{value}' {p}; give a regular file's path, new or existing, \
+                 in an existing folder this process can write",
                 self.name
             ))),
             None => Ok(path),
         }
     }
+}
+
+impl Spec {
+    /// Refuses a run whose `--tasks` cannot fit in `available` bytes (the machine's
+    /// `MemAvailable`), by the per-task estimate of [`crate::memory`], naming the largest count
+    /// that fits.
+    ///
+    /// ```
+    /// use timing::cli::{Command, Spec};
+    /// let spec = Spec { name: "ex_6_1", about: "", variants: &["spawn"], default_tasks: Some(10), start_latency: false };
+    /// let Command::Run(args) = spec.parse(["--tasks", "1000000000"]).unwrap() else { panic!() };
+    /// let err = spec.check_memory(&args, 8 << 30).unwrap_err().to_string();
+    /// assert!(err.ends_with("the largest count that fits is 16711422"), "{err}");
+    /// assert!(spec.check_memory(&args, 1 << 40).is_ok());
+    /// ```
+    pub fn check_memory(&self, args: &Args, available: u64) -> Result<(), UsageError> {
+        let Some(tasks) = args.tasks else {
+            return Ok(());
+        };
+        let per_task = crate::memory::bytes_per_task(self.name, args.variant, args.measure);
+        let needed = crate::memory::needed_bytes(per_task, tasks);
+        if per_task == 0 || needed <= available {
+            return Ok(());
+        }
+        let gib = |bytes: u64| bytes as f64 / f64::from(1 << 30);
+        Err(UsageError(format!(
+            "{}: --tasks {tasks} needs about {:.1} GiB with --variant {} (about {per_task} bytes \
+             a task, margin included), more than the {:.1} GiB available (MemAvailable); \
+             the largest count that fits is {}",
+            self.name,
+            gib(needed),
+            args.variant,
+            gib(available),
+            crate::memory::largest_fitting(per_task, available)
+        )))
+    }
+}
+
+/// What a file that is not a regular one is, for a usage error.
+fn not_regular(meta: &fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let kind = meta.file_type();
+        if kind.is_fifo() {
+            return "a fifo, not a regular file";
+        } else if kind.is_char_device() || kind.is_block_device() {
+            return "a device, not a regular file";
+        } else if kind.is_socket() {
+            return "a socket, not a regular file";
+        }
+    }
+    if meta.is_dir() {
+        "a folder, not a regular file"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Creates and removes a file beside where `name` will go, as the result's write will.
+fn probe_writable(folder: &Path, name: &OsStr) -> std::io::Result<()> {
+    let probe = folder.join(format!(
+        ".{}.{}.probe",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    fs::File::create_new(&probe)?;
+    fs::remove_file(&probe)
 }
 
 #[cfg(test)]
@@ -455,9 +537,11 @@ mod tests {
         assert_eq!(
             e,
             "ex_t: --json '/no/such/folder/r.json' is in folder '/no/such/folder', which does not exist; \
-             give a file path in an existing folder"
+             give a regular file's path, new or existing, in an existing folder this process can write"
         );
-        assert!(error(&SPEC, &["--json", "/tmp"]).contains("is a folder"));
+        assert!(error(&SPEC, &["--json", "/tmp"]).contains("is a folder, not a regular file"));
+        assert!(error(&SPEC, &["--json", "/dev/null"]).contains("is a device, not a regular file"));
+        assert!(error(&SPEC, &["--json", "/proc/self/x.json"]).contains("cannot be written"));
         assert_eq!(
             run(&SPEC, &["--json", "r.json"]).json,
             Some(PathBuf::from("r.json"))

@@ -87,9 +87,11 @@ pub fn report_start_latency(run: &Histogram<u64>) {
     }
 }
 
-/// An exercise's whole `main`: parses the flags (bad ones: one line on stderr, exit 2), builds the
+/// An exercise's whole `main`: parses the flags (bad ones, and a `--tasks` that cannot fit in the
+/// machine's available memory: one line on stderr, exit 2), builds the
 /// runtime, runs `body` `--repeat` times recording each returned duration, writes `--json`, and
-/// exits 0, or 1 after printing the error when a run failed.
+/// exits 0, or 1 after printing the error when a run failed. A closed stdout pipe (`ex | head`)
+/// ends the run quietly with exit code 141, writing no `--json`, as a C tool killed by SIGPIPE.
 ///
 /// `body` prints what the Python original prints and returns the duration it measured, the same
 /// span the original times.
@@ -97,12 +99,23 @@ pub fn main<B>(spec: &Spec, body: B) -> ExitCode
 where
     B: FnMut(&Runtime, &Args) -> anyhow::Result<Duration>,
 {
+    crate::lines::exit_quietly_on_broken_pipe();
     match spec.parse(std::env::args_os().skip(1)) {
         Ok(Command::Help) => {
-            print!("{}", spec.usage());
+            crate::lines::print_stdout(format_args!("{}", spec.usage()));
             ExitCode::SUCCESS
         }
-        Ok(Command::Run(args)) => run(spec, &args, body),
+        Ok(Command::Run(args)) => {
+            let fits = crate::memory::available_bytes()
+                .map_or(Ok(()), |available| spec.check_memory(&args, available));
+            match fits {
+                Ok(()) => run(spec, &args, body),
+                Err(usage) => {
+                    eprintln!("{usage}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Err(usage) => {
             eprintln!("{usage}");
             ExitCode::from(2)

@@ -140,6 +140,8 @@ impl TimingResult {
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a reader
 /// sees the old file or the new one, never half of one, and a failure leaves the old file as it was.
+/// Whatever is at `path` must be a regular file (or nothing): a device node, a fifo or a folder is
+/// left alone and the write fails.
 ///
 /// ```
 /// let dir = std::env::temp_dir().join(format!("timing-doc-{}", std::process::id()));
@@ -162,6 +164,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         let mut file = fs::File::create(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
+        // The rename would replace a device node or a fifo as readily as a file.
+        if let Ok(meta) = fs::metadata(path)
+            && !meta.is_file()
+        {
+            return Err(std::io::Error::other("it exists and is not a regular file"));
+        }
         fs::rename(&tmp, path)
     })();
     if written.is_err() {
@@ -231,6 +239,26 @@ mod tests {
         fs::create_dir(&blocker).unwrap();
         assert!(write_atomic(&path, b"new").is_err());
         assert_eq!(fs::read_to_string(&path).unwrap(), "old");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn write_leaves_a_fifo_at_the_path_alone() {
+        use std::os::unix::fs::FileTypeExt;
+        let dir = scratch("fifo");
+        let path = dir.join("r.json");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        assert!(write_atomic(&path, b"new").is_err());
+        assert!(fs::metadata(&path).unwrap().file_type().is_fifo());
+        assert_eq!(
+            fs::read_dir(&dir).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 }

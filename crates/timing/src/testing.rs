@@ -1,7 +1,7 @@
 //! Helpers for the exercises' integration tests, which run the built binaries.
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 /// What a finished exercise process left behind.
 #[derive(Debug)]
@@ -25,6 +25,40 @@ pub fn run(exe: impl AsRef<Path>, args: &[&str]) -> Ran {
             .collect(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Runs `exe` with `args` to completion, its stdout a pipe whose read end is already closed (as
+/// `exe | head -c0` leaves it once `head` has exited): every write to stdout fails with EPIPE.
+pub fn run_into_closed_pipe(exe: impl AsRef<Path>, args: &[&str]) -> Ran {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let out = Command::new(exe.as_ref())
+        .args(args)
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", exe.as_ref().display()));
+    Ran {
+        code: out.status.code(),
+        stdout: Vec::new(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Checks that a run whose stdout was a closed pipe ([`run_into_closed_pipe`]) ended quietly:
+/// exit code 141 (128 + SIGPIPE, what a shell reports for `seq 9 | head -c0`'s `seq`) and
+/// nothing on stderr, no panic message in particular.
+pub fn assert_quiet_on_broken_pipe(ran: &Ran) {
+    assert!(ran.stderr.is_empty(), "nothing on stderr: {ran:?}");
+    assert_eq!(ran.code, Some(crate::BROKEN_PIPE_EXIT), "{ran:?}");
+}
+
+/// A fresh empty folder under the system's temp folder, named for `name` and this process.
+pub fn scratch_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a scratch folder");
+    dir
 }
 
 /// The seconds figure in `line`, which must read `prefix` + a plain decimal float + `suffix`.
