@@ -64,6 +64,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // `cargo xtask list | head -c0`: a closed stdout ends the command quietly, as it would a C tool.
+    timing::exit_quietly_on_broken_pipe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {

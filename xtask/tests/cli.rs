@@ -337,3 +337,10 @@ fn the_measured_process_dies_with_a_runner_killed_by_sigkill() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn list_into_a_closed_pipe_ends_quietly() {
+    // `cargo xtask list | head -c0`: no panic, nothing on stderr.
+    let ran = timing::testing::run_into_closed_pipe(XTASK, &["list"]);
+    timing::testing::assert_quiet_on_broken_pipe(&ran);
+}

@@ -38,7 +38,7 @@ pub mod testing;
 pub use harness::{FailedAfter, enter, run_as_task, runtime};
 pub use histogram::{HIGHEST_NS, Recorder, SIGNIFICANT_DIGITS, Summary, new_histogram};
 pub use latency::StartLatencies;
-pub use lines::{BROKEN_PIPE_EXIT, Lines};
+pub use lines::{BROKEN_PIPE_EXIT, Lines, exit_quietly_on_broken_pipe};
 pub use result::{SCHEMA, SerializedHistogram, TimingResult, peak_rss_bytes, write_atomic};
 
 /// Seconds as Python's `print(f'{t}')` shows a float, but always in plain decimal notation

@@ -74,7 +74,7 @@ pub(crate) fn print_stdout(text: std::fmt::Arguments<'_>) {
 /// `println!` panics on EPIPE (Rust ignores SIGPIPE, so the write fails rather than killing the
 /// process); this hook recognizes that one panic and exits before it unwinds. Every other panic
 /// goes to the hook that was installed before.
-pub(crate) fn exit_quietly_on_broken_pipe() {
+pub fn exit_quietly_on_broken_pipe() {
     let earlier = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let message = info.payload_as_str().unwrap_or("");
