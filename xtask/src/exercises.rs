@@ -1,5 +1,8 @@
 //! The exercises the project has, as the runner knows them.
 
+use timing::cli::Measure;
+use timing::memory;
+
 use crate::UsageError;
 
 /// One exercise binary.
@@ -314,5 +317,76 @@ mod tests {
         for e in ALL {
             assert!(e.variant_names().any(|v| v == e.reference), "{}", e.name);
         }
+    }
+}
+
+/// Refuses, before anything is built, a task count whose estimated memory (bytes per task as
+/// the sweep measured them, with the exercises' own margin) does not fit in `available` bytes,
+/// for any selected variant run with that count (`tasks`, or the exercise's default), its
+/// start-latency row included where `latency_rows` says they run. Names the largest count
+/// that fits.
+pub fn check_memory(
+    selection: &[(&'static Exercise, &'static str)],
+    counts: &[Option<u64>],
+    latency_rows: bool,
+    available: u64,
+) -> Result<(), UsageError> {
+    for &(exercise, variant) in selection {
+        if exercise.default_tasks.is_none() {
+            continue; // no count applies
+        }
+        let measure = if latency_rows && exercise.latency_variants.contains(&variant) {
+            Measure::StartLatency
+        } else {
+            Measure::Throughput
+        };
+        let per_task = memory::bytes_per_task(exercise.name, variant, measure);
+        if per_task == 0 {
+            continue;
+        }
+        for n in counts.iter().filter_map(|n| n.or(exercise.default_tasks)) {
+            let needed = memory::needed_bytes(per_task, n);
+            if needed > available {
+                return Err(UsageError(format!(
+                    "--tasks {n}: {}:{variant} would need about {} GiB and {} GiB is available; the largest count that fits is {}",
+                    exercise.name,
+                    needed >> 30,
+                    available >> 30,
+                    memory::largest_fitting(per_task, available)
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod memory_tests {
+    use super::*;
+
+    #[test]
+    fn counts_that_fit_pass_and_others_name_the_largest_that_fits() {
+        let ex_6_1 = find("ex_6_1").expect("ex_6_1");
+        let spawn = [(ex_6_1, "spawn")];
+        let floor = [(ex_6_1, "floor")];
+        let gib = 1u64 << 30;
+        assert!(check_memory(&spawn, &[Some(1_000_000)], true, 8 * gib).is_ok());
+        assert!(
+            check_memory(&spawn, &[None], true, 8 * gib).is_ok(),
+            "the default count"
+        );
+        let refused = check_memory(&spawn, &[Some(1_000_000_000)], true, 8 * gib).unwrap_err();
+        let largest = memory::largest_fitting(
+            memory::bytes_per_task("ex_6_1", "spawn", Measure::StartLatency),
+            8 * gib,
+        );
+        assert!(
+            refused
+                .0
+                .ends_with(&format!("the largest count that fits is {largest}")),
+            "{refused}"
+        );
+        // What holds nothing per task is never refused.
+        assert!(check_memory(&floor, &[Some(1_000_000_000)], true, 0).is_ok());
     }
 }

@@ -842,6 +842,9 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
     }
     check_out(&layout, flags.save_baseline.is_some())?;
     results::check_latest_replaceable(&layout.out)?;
+    if let Some(available) = timing::memory::available_bytes() {
+        exercises::check_memory(&selection, &[flags.tasks()], true, available)?;
+    }
     let baseline = match &flags.baseline {
         Some(name) => Some(RunResults::read(&layout.resolve_baseline(name)?)?),
         None => None,

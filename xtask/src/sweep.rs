@@ -69,6 +69,17 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
             None => workspace_root()?.join("target").join("xtask"),
         },
     };
+    let counts = flags.counts();
+    let selection: Vec<_> = EXERCISES
+        .iter()
+        .filter_map(|name| exercises::find(name))
+        .flat_map(|e| e.variant_names().map(move |v| (e, v)))
+        .collect();
+    if let Some(available) = timing::memory::available_bytes() {
+        let each: Vec<_> = counts.iter().copied().map(Some).collect();
+        // The sweep runs no start-latency rows.
+        exercises::check_memory(&selection, &each, false, available)?;
+    }
     // Which CPython: with auto, the 3.12 the machine has; given paths are used as they are.
     let mut python = python::resolve(&flags.python)?;
     if flags.python == ["auto"] {
@@ -83,17 +94,11 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
         }
     }
     eprintln!("CPython: {}", python.note);
-    let counts = flags.counts();
     let iterations = flags.iterations.unwrap_or(if flags.quick { 1 } else { 3 });
     let root = workspace_root()?;
     run::build_release(&root, &EXERCISES)?;
     let mut session = run::Session::begin(&layout, &root)?;
 
-    let selection: Vec<_> = EXERCISES
-        .iter()
-        .filter_map(|name| exercises::find(name))
-        .flat_map(|e| e.variant_names().map(move |v| (e, v)))
-        .collect();
     let runs = Runs {
         warmup: 0,
         iterations,

@@ -344,3 +344,40 @@ fn list_into_a_closed_pipe_ends_quietly() {
     let ran = timing::testing::run_into_closed_pipe(XTASK, &["list"]);
     timing::testing::assert_quiet_on_broken_pipe(&ran);
 }
+
+#[test]
+fn a_task_count_that_cannot_fit_in_memory_is_refused_before_anything_is_built() {
+    // 10^9 spawned tasks need about 500 GB: refused for run and sweep alike, with
+    // the largest count that fits, before a build (CARGO=false would fail it) or a probe.
+    for args in [
+        &[
+            "run",
+            "ex_6_1:spawn",
+            "--tasks",
+            "1000000000",
+            "--python",
+            "none",
+        ][..],
+        &["sweep", "--tasks", "1000,1000000000", "--python", "none"][..],
+    ] {
+        let ran = xtask_without_building(args);
+        assert_eq!(ran.code, Some(2), "{args:?}: {ran:?}");
+        assert_eq!(ran.stderr.lines().count(), 1, "{ran:?}");
+        assert!(
+            ran.stderr.contains("the largest count that fits is"),
+            "{ran:?}"
+        );
+    }
+    // A count that fits goes on to the build, which CARGO=false then fails.
+    let ran = xtask_without_building(&[
+        "run",
+        "ex_6_1:spawn",
+        "--tasks",
+        "1000",
+        "--python",
+        "none",
+        "--out",
+        common::scratch("cli-mem-ok").to_str().unwrap(),
+    ]);
+    assert_ne!(ran.code, Some(2), "{ran:?}");
+}
