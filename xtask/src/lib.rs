@@ -7,11 +7,13 @@ pub mod compare;
 pub mod doc;
 pub mod env;
 pub mod exercises;
+pub mod format;
 pub mod plots;
 pub mod python;
 pub mod report;
 pub mod results;
 pub mod run;
+pub mod runner;
 pub mod stats;
 pub mod sweep;
 

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use xtask::results::{Layout, RunResults};
 use xtask::run::RunFlags;
-use xtask::{UsageError, compare, exercises, report, run, workspace_root};
+use xtask::{UsageError, compare, exercises, report, run, runner, workspace_root};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -79,9 +79,9 @@ fn main() -> ExitCode {
     };
     match dispatch(cli.command) {
         Ok(code) => code,
-        Err(e) if e.is::<run::Interrupted>() => {
+        Err(e) if e.is::<runner::Interrupted>() => {
             eprintln!("cargo xtask: {e}");
-            e.downcast_ref::<run::Interrupted>()
+            e.downcast_ref::<runner::Interrupted>()
                 .map_or(ExitCode::FAILURE, |stop| ExitCode::from(stop.exit_code()))
         }
         Err(e) => match e.downcast_ref::<UsageError>() {

@@ -2,7 +2,7 @@
 
 use plotters::prelude::*;
 
-use crate::run::fmt_ns;
+use crate::format::fmt_ns;
 
 /// Percentiles a distribution plot shows, and where they sit on its `1 / (1 − q)` axis.
 const QUANTILES: [f64; 8] = [0.0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999];

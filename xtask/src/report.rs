@@ -5,9 +5,9 @@ use std::path::Path;
 
 use crate::doc::{self, Block};
 use crate::exercises;
+use crate::format::fmt_ns;
 use crate::plots;
 use crate::results::{Row, RowKey, RunResults};
-use crate::run::fmt_ns;
 use crate::stats::{self, Ratio};
 
 /// A row's spread (population stdev over mean) beyond which the report warns.

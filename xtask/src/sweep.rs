@@ -10,8 +10,10 @@ use std::time::Duration;
 
 use crate::doc::{self, Block};
 use crate::exercises;
+use crate::format::fmt_ns;
 use crate::results::{self, Flags, Row, RunResults};
-use crate::run::{self, FlavorChoice, Runs, Target, fmt_ns};
+use crate::run::{self, FlavorChoice};
+use crate::runner::{self, Runs, Target};
 use crate::{UsageError, plots, python, workspace_root};
 
 /// The exercises a sweep covers.
@@ -96,8 +98,8 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
     eprintln!("CPython: {}", python.note);
     let iterations = flags.iterations.unwrap_or(if flags.quick { 1 } else { 3 });
     let root = workspace_root()?;
-    run::build_release(&root, &EXERCISES)?;
-    let mut session = run::Session::begin(&layout, &root)?;
+    runner::build_release(&root, &EXERCISES)?;
+    let mut session = runner::Session::begin(&layout, &root)?;
 
     let runs = Runs {
         warmup: 0,
@@ -107,7 +109,7 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
     };
     let mut targets: Vec<Target> = Vec::new();
     for &n in &counts {
-        targets.extend(run::targets(
+        targets.extend(runner::targets(
             &selection,
             flags.flavor.names(),
             Some(n),
@@ -115,7 +117,7 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
             &root.join("target").join("release"),
         ));
         if n <= PYTHON_MAX {
-            let (py, _) = run::python_targets(
+            let (py, _) = runner::python_targets(
                 &selection,
                 &python.interpreters,
                 Some(n),

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use xtask::report;
 use xtask::results::{Row, RowKey, RunResults};
-use xtask::run::{Progress, Target, execute};
+use xtask::runner::{Progress, Target, execute};
 
 fn fixture(variant: &str) -> Target {
     Target {

@@ -1,0 +1,584 @@
+//! Running the rows: one process each, in its own process group, timed, killed on timeout or
+//! when the runner is stopped, its result checked against what ran.
+
+use std::fs;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use hdrhistogram::Histogram;
+use timing::TimingResult;
+
+use crate::env;
+use crate::format::fmt_ns;
+use crate::results::{
+    self, Failure, Flags, Layout, Overhead, Row, RowKey, RunResults, SerializedHistogram,
+};
+use crate::runner::{Progress, Target};
+
+/// What `execute` measured.
+#[derive(Debug)]
+pub struct Measured {
+    pub rows: Vec<Row>,
+    pub overhead: Option<Overhead>,
+}
+
+/// Runs every target `warmup + runs` times, round-robin: each round runs every target due in
+/// it once, so drift on a shared machine touches every row alike; targets with fewer runs take
+/// part in the last rounds only. Warmup runs are discarded. A target that fails is recorded
+/// with its reason and the tail of its stderr, and not run again.
+pub fn execute(
+    targets: &[Target],
+    timeout: Duration,
+    scratch: &Path,
+    progress: &Progress,
+) -> anyhow::Result<Measured> {
+    fs::create_dir_all(scratch).with_context(|| format!("creating {}", scratch.display()))?;
+    let rounds = targets.iter().map(|t| t.warmup + t.runs).max().unwrap_or(0);
+    progress.start(targets.iter().map(|t| u64::from(t.warmup + t.runs)).sum());
+    let mut samples: Vec<Vec<u64>> = vec![Vec::new(); targets.len()];
+    let mut peaks: Vec<Option<u64>> = vec![None; targets.len()];
+    let mut latencies: Vec<Option<Histogram<u64>>> = vec![None; targets.len()];
+    let mut failures: Vec<Option<Failure>> = vec![None; targets.len()];
+    let (mut overhead_total, mut overhead_max, mut processes) = (0u128, 0u64, 0u64);
+    for round in 0..rounds {
+        for (i, target) in targets.iter().enumerate() {
+            let label = format!(
+                "{}:{} ({})",
+                target.key.exercise,
+                target.key.variant,
+                target
+                    .key
+                    .flavor
+                    .as_deref()
+                    .unwrap_or(&target.key.implementation)
+            );
+            if failures[i].is_some() {
+                progress.step(&label, "skipped: failed before");
+                continue;
+            }
+            let first = rounds - (target.warmup + target.runs);
+            if round < first {
+                continue; // not due yet
+            }
+            let ran = run_process(target, timeout, &scratch.join(format!("{i}")))?;
+            processes += 1;
+            overhead_total += u128::from(ran.overhead_ns);
+            overhead_max = overhead_max.max(ran.overhead_ns);
+            match ran.result {
+                Ok(r) => {
+                    let shown = r
+                        .samples_ns
+                        .last()
+                        .map(|&ns| fmt_ns(ns as f64))
+                        .unwrap_or_default();
+                    if round >= first + target.warmup {
+                        samples[i].extend(r.samples_ns);
+                        peaks[i] = peaks[i].max(r.peak_rss_bytes);
+                        if let Some(run) = r.start_latency.map(|h| h.histogram()) {
+                            match &mut latencies[i] {
+                                Some(all) => all.add(&run).context("merging start latencies")?,
+                                none => *none = Some(run),
+                            }
+                        }
+                        progress.step(&label, &shown);
+                    } else {
+                        progress.step(&label, &format!("{shown} (warmup)"));
+                    }
+                }
+                Err(f) => {
+                    progress.step(&label, &format!("FAILED: {}", f.reason));
+                    failures[i] = Some(f);
+                }
+            }
+        }
+    }
+    progress.finish();
+    let rows = targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Row {
+            peak_rss_bytes: peaks[i],
+            start_latency: latencies[i].as_ref().map(SerializedHistogram::of),
+            ..Row::new(
+                t.key.clone(),
+                std::mem::take(&mut samples[i]),
+                failures[i].take(),
+            )
+        })
+        .collect();
+    let overhead = (processes > 0).then(|| Overhead {
+        processes,
+        mean_ns: u64::try_from(overhead_total / u128::from(processes)).unwrap_or(u64::MAX),
+        max_ns: overhead_max,
+    });
+    Ok(Measured { rows, overhead })
+}
+
+/// A run in progress: its folder under `runs/`, when it began, and the machine as it was then.
+#[derive(Debug)]
+pub struct Session {
+    pub dir: PathBuf,
+    pub id: String,
+    started: u64,
+    environment: crate::results::Environment,
+}
+
+impl Session {
+    /// A new run folder, the start time and the environment's "before" readings.
+    pub fn begin(layout: &Layout, root: &Path) -> anyhow::Result<Self> {
+        let dir = new_run_dir(layout)?;
+        let id = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ok(Self {
+            dir,
+            id,
+            started: results::now_secs(),
+            environment: env::capture(root),
+        })
+    }
+
+    /// [`execute`] with a progress bar, its scratch files under the run folder (removed after),
+    /// then the environment's "after" readings.
+    pub fn measure(&mut self, targets: &[Target], timeout: Duration) -> anyhow::Result<Measured> {
+        let scratch = self.dir.join(".scratch");
+        catch_stop_signals()?;
+        let measured = execute(targets, timeout, &scratch, &Progress::for_stderr());
+        if let Err(e) = &measured
+            && e.downcast_ref::<Interrupted>().is_some()
+        {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+        let measured = measured?;
+        let _ = fs::remove_dir_all(&scratch);
+        self.environment.load_after = env::load_average();
+        self.environment.governor_after = env::governor();
+        Ok(measured)
+    }
+
+    /// The run's results, finished now.
+    pub fn results(&self, flags: Flags, overhead: Option<Overhead>, rows: Vec<Row>) -> RunResults {
+        RunResults {
+            schema: results::SCHEMA.into(),
+            run_id: self.id.clone(),
+            started_utc: results::utc(self.started).1,
+            finished_utc: results::utc(results::now_secs()).1,
+            environment: self.environment.clone(),
+            flags,
+            harness_overhead: overhead,
+            rows,
+        }
+    }
+}
+
+/// The signal, SIGINT or SIGTERM, that asked the run to stop; 0 while none has.
+static STOP: AtomicUsize = AtomicUsize::new(0);
+
+/// The run was stopped by SIGINT or SIGTERM: its processes were killed, its folder removed, and
+/// `latest` left as it was. `cargo xtask` exits with 128 + the signal's number.
+#[derive(Debug)]
+pub struct Interrupted(pub i32);
+
+impl Interrupted {
+    pub fn exit_code(&self) -> u8 {
+        u8::try_from(128 + self.0).unwrap_or(1)
+    }
+}
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self.0 {
+            signal_hook::consts::SIGINT => "SIGINT",
+            signal_hook::consts::SIGTERM => "SIGTERM",
+            _ => "a signal",
+        };
+        write!(
+            f,
+            "stopped by {name}: the running process was killed, the unfinished run removed, latest left as it was"
+        )
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// From now on SIGINT and SIGTERM set [`STOP`] instead of ending the runner, which polls it
+/// while a process runs. Measured processes run in their own groups, so a terminal's Ctrl-C
+/// reaches the runner only, and the runner stops them.
+fn catch_stop_signals() -> anyhow::Result<()> {
+    static ONCE: std::sync::OnceLock<std::io::Result<()>> = std::sync::OnceLock::new();
+    let registered = ONCE.get_or_init(|| {
+        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            signal_hook::flag::register_usize(signal, &STOP, signal as usize)?;
+        }
+        Ok(())
+    });
+    match registered {
+        Ok(()) => Ok(()),
+        Err(e) => bail!("catching SIGINT and SIGTERM: {e}"),
+    }
+}
+
+/// The signal that asked the run to stop, if one has.
+fn stop_requested() -> Option<Interrupted> {
+    match STOP.load(Ordering::SeqCst) {
+        0 => None,
+        signal => Some(Interrupted(i32::try_from(signal).unwrap_or(0))),
+    }
+}
+
+struct Ran {
+    result: Result<TimingResult, Failure>,
+    /// The runner's own time for this process, outside the process' lifetime.
+    overhead_ns: u64,
+}
+
+/// Runs one process with `--json` into `stem.json`, its output into `stem.out` / `stem.err`.
+fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Result<Ran> {
+    if let Some(stop) = stop_requested() {
+        return Err(stop.into());
+    }
+    let begin = Instant::now();
+    let json = stem.with_extension("json");
+    let err_path = stem.with_extension("err");
+    let _ = fs::remove_file(&json);
+    let stdout = fs::File::create(stem.with_extension("out"))?;
+    let stderr = fs::File::create(&err_path)?;
+    let mut command = Command::new(&target.exe);
+    command
+        .args(&target.args)
+        .arg("--json")
+        .arg(&json)
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        // A group of its own: a timeout kills whatever the process started, too.
+        .process_group(0);
+    die_with_the_runner(&mut command);
+    let spawned = command.spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        // Not executable, not a format the kernel runs, gone: this row fails, the run goes on.
+        Err(e) => {
+            return Ok(Ran {
+                result: Err(Failure {
+                    reason: format!("could not start {}: {e}", target.exe.display()),
+                    stderr_tail: String::new(),
+                }),
+                overhead_ns: u64::try_from(begin.elapsed().as_nanos()).unwrap_or(u64::MAX),
+            });
+        }
+    };
+    let spawned = Instant::now();
+    let deadline = spawned + timeout;
+    // Poll with a growing pause: a short run is noticed within microseconds, a long one costs
+    // at most a wake-up every 2 ms.
+    let mut pause = Duration::from_micros(20);
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if let Some(stop) = stop_requested() {
+            kill_group(&child);
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(stop.into());
+        }
+        if Instant::now() >= deadline {
+            kill_group(&child);
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(2));
+    };
+    let lifetime = spawned.elapsed();
+    // What it started and left running would disturb the rows measured next.
+    kill_group(&child);
+    let result = match status {
+        None => Err(format!(
+            "timed out after {} s and was killed",
+            timeout.as_secs()
+        )),
+        Some(s) if s.code() != Some(target.expected_exit) => {
+            Err(describe_exit(s, target.expected_exit))
+        }
+        Some(_) => match TimingResult::read(&json) {
+            Ok(r) => check_result(&r, &target.key, lifetime).map(|()| r),
+            Err(e) => Err(format!("wrote no usable timing result ({e:#})")),
+        },
+    };
+    let result = result.map_err(|reason| Failure {
+        reason,
+        stderr_tail: tail(&read_end(&err_path, TAIL_BYTES), TAIL_LINES),
+    });
+    let overhead = begin.elapsed().saturating_sub(lifetime);
+    Ok(Ran {
+        result,
+        overhead_ns: u64::try_from(overhead.as_nanos()).unwrap_or(u64::MAX),
+    })
+}
+
+/// Why a child's result cannot be taken as the measurement of `key`, if it cannot: it names
+/// another exercise, variant, implementation, flavor or task count than what ran, its summary
+/// does not count its samples, or a figure in it is longer than the process lived (`lifetime`,
+/// as the runner saw it), which no span measured inside the process can be.
+fn check_result(r: &TimingResult, key: &RowKey, lifetime: Duration) -> Result<(), String> {
+    let mismatch = |what: &str, got: &str, expected: &str| {
+        Err(format!(
+            "wrote a result for {what} '{got}', expected '{expected}'"
+        ))
+    };
+    let shown = |v: Option<u64>| v.map_or("none".to_owned(), |n| n.to_string());
+    if r.exercise != key.exercise {
+        return mismatch("exercise", &r.exercise, &key.exercise);
+    }
+    if r.variant != key.variant {
+        return mismatch("variant", &r.variant, &key.variant);
+    }
+    // CPython says `3.13.0rc1` where the probe, from `sys.version_info`, says `3.13.0`.
+    let same_implementation = r
+        .implementation
+        .strip_prefix(&key.implementation)
+        .is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_digit() || c == '.'));
+    if !same_implementation {
+        return mismatch("implementation", &r.implementation, &key.implementation);
+    }
+    if r.flavor != key.flavor {
+        let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".to_owned());
+        return mismatch("flavor", &show(&r.flavor), &show(&key.flavor));
+    }
+    if r.tasks != key.tasks {
+        return Err(format!(
+            "wrote a result for tasks {}, expected {}",
+            shown(r.tasks),
+            shown(key.tasks)
+        ));
+    }
+    if r.samples_ns.is_empty() {
+        return Err("wrote a timing result with no samples".to_owned());
+    }
+    if r.summary.count != r.samples_ns.len() as u64 {
+        return Err(format!(
+            "wrote a summary of {} samples beside {} samples",
+            r.summary.count,
+            r.samples_ns.len()
+        ));
+    }
+    let lived = u64::try_from(lifetime.as_nanos()).unwrap_or(u64::MAX);
+    let total = r
+        .samples_ns
+        .iter()
+        .try_fold(0u64, |sum, &ns| sum.checked_add(ns));
+    if total.is_none_or(|total| total > lived) {
+        return Err(format!(
+            "wrote samples that add up to longer than the process ran ({} ns)",
+            lived
+        ));
+    }
+    if let Some(latency) = &r.start_latency {
+        let beyond = latency.buckets.iter().any(|&(ns, _)| ns > lived);
+        let recorded = latency
+            .buckets
+            .iter()
+            .try_fold(0u64, |sum, &(_, n)| sum.checked_add(n));
+        if beyond {
+            return Err(format!(
+                "wrote a start latency longer than the process ran ({lived} ns)"
+            ));
+        }
+        let possible = match (recorded, key.tasks) {
+            (Some(n), Some(tasks)) => n <= tasks,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if !possible {
+            return Err(format!(
+                "wrote more start latencies than its {} tasks",
+                shown(key.tasks)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Makes the process `command` starts get SIGKILL when the runner dies, however it dies: SIGKILL
+/// of the runner cannot be caught, so only the kernel can stop its processes then (Linux
+/// `PR_SET_PDEATHSIG`). This covers the measured process itself, not what it starts in turn.
+///
+/// The one unsafe block of the runner: `pre_exec` runs its closure in the forked child before
+/// `exec`, where only async-signal-safe calls are sound. The closure makes two raw system calls
+/// through rustix (`prctl`, `getppid`), allocates nothing and takes no lock. If the runner died
+/// between the fork and the `prctl`, the child has already been adopted and no signal would come:
+/// the parent check turns that into a failed start instead.
+#[allow(unsafe_code)]
+fn die_with_the_runner(command: &mut Command) {
+    use rustix::process::{Signal, getpid, getppid, set_parent_process_death_signal};
+    let runner = getpid();
+    // SAFETY: the closure only makes async-signal-safe system calls (see above).
+    unsafe {
+        command.pre_exec(move || {
+            set_parent_process_death_signal(Some(Signal::KILL))?;
+            if getppid() != Some(runner) {
+                return Err(rustix::io::Errno::SRCH.into());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// SIGKILL to the process group `child` leads (its id, from `process_group(0)`). After the
+/// leader is reaped the id stays the group's while any member lives; with none left the call
+/// fails harmlessly (ESRCH).
+fn kill_group(child: &std::process::Child) {
+    use rustix::process::{Pid, Signal, kill_process_group};
+    let _ = kill_process_group(Pid::from_child(child), Signal::KILL);
+}
+
+fn describe_exit(status: ExitStatus, expected: i32) -> String {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited with code {code}, expected {expected}"),
+        (None, Some(sig)) => format!("killed by signal {sig}"),
+        (None, None) => format!("ended abnormally ({status})"),
+    }
+}
+
+/// Lines and bytes of a failed process' stderr kept in its row: enough for a panic message and
+/// its location, small enough that a process writing gigabytes on one line costs the runner,
+/// results.json and the report a few KB.
+const TAIL_LINES: usize = 12;
+const TAIL_BYTES: u64 = 4 * 1024;
+
+/// The last `max` bytes of the file at `path` (read by seeking there, never all of it), decoded
+/// lossily: bytes that are not UTF-8 become U+FFFD instead of losing the tail. A cut tail starts
+/// with `…`. Empty if the file cannot be read.
+fn read_end(path: &Path, max: u64) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    let read = || -> std::io::Result<(Vec<u8>, bool)> {
+        let mut file = fs::File::open(path)?;
+        let len = file.metadata()?.len();
+        let start = len.saturating_sub(max);
+        file.seek(SeekFrom::Start(start))?;
+        let mut bytes = Vec::new();
+        file.take(max).read_to_end(&mut bytes)?;
+        Ok((bytes, start > 0))
+    };
+    let Ok((bytes, cut)) = read() else {
+        return String::new();
+    };
+    if !cut {
+        return String::from_utf8_lossy(&bytes).into_owned();
+    }
+    // Start at a character boundary: skip the continuation bytes of a character cut in two.
+    let skip = bytes
+        .iter()
+        .take(3)
+        .take_while(|&&b| b & 0xC0 == 0x80)
+        .count();
+    format!("…{}", String::from_utf8_lossy(&bytes[skip..]))
+}
+
+/// The last `lines` lines of `text`.
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+pub fn build_release(root: &Path, names: &[&str]) -> anyhow::Result<()> {
+    eprintln!("cargo build --release ({})", names.join(", "));
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--release", "--quiet"])
+        .current_dir(root);
+    for n in names {
+        cmd.args(["-p", n]);
+    }
+    let status = cmd.status().context("running cargo build")?;
+    if !status.success() {
+        bail!("cargo build --release failed ({status})");
+    }
+    Ok(())
+}
+
+/// A new folder `runs/<UTC timestamp>` (with `-2`, `-3`… if that second is taken).
+pub fn new_run_dir(layout: &Layout) -> anyhow::Result<PathBuf> {
+    let runs = layout.runs();
+    fs::create_dir_all(&runs).with_context(|| format!("creating {}", runs.display()))?;
+    let stamp = results::utc(results::now_secs()).0;
+    for n in 1.. {
+        let name = if n == 1 {
+            stamp.clone()
+        } else {
+            format!("{stamp}-{n}")
+        };
+        let dir = runs.join(name);
+        match fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e).with_context(|| format!("creating {}", dir.display())),
+        }
+    }
+    unreachable!("some suffix is free")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::python;
+
+    #[test]
+    fn tail_keeps_the_last_lines() {
+        assert_eq!(tail("a\nb\nc\n", 2), "b\nc");
+        assert_eq!(tail("a", 5), "a");
+    }
+
+    #[test]
+    fn read_end_cuts_at_a_character_boundary() {
+        let path = std::env::temp_dir().join(format!("xtask-read-end-{}", std::process::id()));
+        fs::write(&path, "ééé\n").unwrap();
+        assert_eq!(read_end(&path, 4), "…é\n", "3 bytes and a half of é");
+        assert_eq!(read_end(&path, 100), "ééé\n");
+        fs::remove_file(&path).unwrap();
+        assert_eq!(read_end(&path, 100), "");
+    }
+
+    #[test]
+    fn a_prerelease_cpython_matches_its_probed_version_and_no_other() {
+        let probed = python::Interpreter {
+            path: PathBuf::from("/usr/bin/python3.13"),
+            version: (3, 13, 1),
+        };
+        let mut rec = timing::Recorder::new();
+        rec.record_ns(1_000);
+        let key = RowKey {
+            exercise: "ex_6_4".into(),
+            variant: "asyncio".into(),
+            implementation: probed.implementation(),
+            flavor: None,
+            tasks: None,
+            entry: None,
+            measure: None,
+        };
+        let result = |implementation: &str| {
+            TimingResult::new("ex_6_4", "asyncio", implementation, None, None, &rec)
+        };
+        let lived = Duration::from_secs(1);
+        assert_eq!(check_result(&result("cpython-3.13.1"), &key, lived), Ok(()));
+        assert_eq!(
+            check_result(&result("cpython-3.13.1rc2"), &key, lived),
+            Ok(())
+        );
+        for other in ["cpython-3.13.10", "cpython-3.13.1.5", "pypy-3.13.1"] {
+            assert!(
+                check_result(&result(other), &key, lived).is_err(),
+                "{other}"
+            );
+        }
+        assert!(check_result(&result("cpython-3.13.1"), &key, Duration::from_nanos(999)).is_err());
+    }
+}

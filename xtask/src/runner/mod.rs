@@ -1,0 +1,10 @@
+//! The runner behind `run`, `run-all` and `sweep`: planning rows, executing them as processes,
+//! showing progress.
+
+pub mod execute;
+pub mod plan;
+pub mod progress;
+
+pub use execute::{Interrupted, Measured, Session, build_release, execute, new_run_dir};
+pub use plan::{Runs, Target, extra_targets, python_targets, targets};
+pub use progress::Progress;
