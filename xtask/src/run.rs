@@ -185,8 +185,8 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
 
 /// Refuses, before anything is built, an `--out` the run could not write into: one that is not a
 /// folder, or lies under something that is not, and a `runs` (or, to save a baseline,
-/// `baselines`) inside it that is not a folder. Whether the folder is writable is learnt when
-/// the run folder is made, before anything is measured.
+/// `baselines`) inside it that is not a folder, and a folder (or the nearest that exists above
+/// it) that does not take new files.
 fn check_out(layout: &Layout, save_baseline: bool) -> Result<(), UsageError> {
     let out = &layout.out;
     let existing = out.ancestors().find(|p| p.symlink_metadata().is_ok());
@@ -201,6 +201,15 @@ fn check_out(layout: &Layout, save_baseline: bool) -> Result<(), UsageError> {
         return Err(UsageError(format!(
             "--out '{}' is not a folder{under}",
             out.display()
+        )));
+    }
+    if let Some(existing) = existing
+        && let Err(e) = timing::cli::probe_writable(existing, "xtask-out".as_ref())
+    {
+        return Err(UsageError(format!(
+            "--out '{}': '{}' does not take new files ({e}); give a folder this user can write",
+            out.display(),
+            existing.display()
         )));
     }
     let runs = layout.runs();

@@ -169,10 +169,12 @@ fn an_out_that_is_not_a_folder_is_refused_before_anything_is_built() {
     let as_folder = dir.join("out");
     std::fs::create_dir_all(&as_folder).unwrap();
     std::fs::write(as_folder.join("baselines"), "kept too").unwrap();
+    let unwritable = std::path::PathBuf::from("/proc/self/xtask-out");
     for (out, extra, needle) in [
         (&file, None, "is not a folder"),
         (&under_file, None, "is not a folder"),
         (&as_folder, Some("main"), "baselines"),
+        (&unwritable, None, "does not take new files"),
     ] {
         let mut args = vec![
             "run",

@@ -393,8 +393,10 @@ fn not_regular(meta: &fs::Metadata) -> &'static str {
     }
 }
 
-/// Creates and removes a file beside where `name` will go, as the result's write will.
-fn probe_writable(folder: &Path, name: &OsStr) -> std::io::Result<()> {
+/// Creates and removes a file beside where `name` will go, as the result's write will: the one
+/// honest test of whether `folder` takes new files (permission bits say nothing to root, and
+/// nothing at all of `/proc`).
+pub fn probe_writable(folder: &Path, name: &OsStr) -> std::io::Result<()> {
     let probe = folder.join(format!(
         ".{}.{}.probe",
         name.to_string_lossy(),
