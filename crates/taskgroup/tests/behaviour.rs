@@ -525,7 +525,8 @@ fn cancelling_through_the_token_returns_after_every_child_has_ended_on_the_multi
     let rt = multi_thread();
     for _ in 0..50 {
         let dropped = counter();
-        let d = Arc::clone(&dropped);
+        let running = counter();
+        let (d, r) = (Arc::clone(&dropped), Arc::clone(&running));
         let token = tokio_util::sync::CancellationToken::new();
         let t = token.clone();
         let ended = rt.block_on(async move {
@@ -533,8 +534,10 @@ fn cancelling_through_the_token_returns_after_every_child_has_ended_on_the_multi
                 async move |tg: &mut TaskGroup| {
                     for _ in 0..5 {
                         let guard = DropGuard(Arc::clone(&d));
+                        let r = Arc::clone(&r);
                         tg.spawn(async move {
                             let _guard = guard;
+                            r.fetch_add(1, Ordering::SeqCst);
                             loop {
                                 tokio::task::yield_now().await; // busy on the other thread
                             }
@@ -544,7 +547,10 @@ fn cancelling_through_the_token_returns_after_every_child_has_ended_on_the_multi
                     Ok(())
                 },
             ));
-            tokio::time::sleep(Duration::from_millis(1)).await;
+            // Every child is running (a group cancelled before it starts would run none).
+            while running.load(Ordering::SeqCst) < 5 {
+                tokio::task::yield_now().await;
+            }
             token.cancel();
             owner.await.unwrap()
         });

@@ -66,6 +66,38 @@ impl Clock {
     }
 }
 
+/// `r = asyncio.create_task(runner()); await asyncio.sleep(0.1)` leaves the runner started: its
+/// body has taken its first step. On two threads and a real clock a short sleep does not
+/// promise that, and a group cancelled before its body starts never runs it (as asyncio never
+/// runs a task cancelled before its first step). So the tests that cancel a runner spawn it
+/// with this, and wait for its first step before they sleep and cancel.
+fn spawn_started<F>(future: F) -> (Started, tokio::task::JoinHandle<F::Output>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let set = Arc::clone(&flag);
+    let mut future = Box::pin(future);
+    let handle = tokio::spawn(std::future::poll_fn(move |cx| {
+        let polled = future.as_mut().poll(cx);
+        set.store(true, Ordering::SeqCst);
+        polled
+    }));
+    (Started(flag), handle)
+}
+
+/// The first step of a task spawned with [`spawn_started`] is over.
+struct Started(Arc<std::sync::atomic::AtomicBool>);
+
+impl Started {
+    async fn wait(&self) {
+        while !self.0.load(Ordering::SeqCst) {
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
 /// Runs `scenario` with each start on the paused clock.
 async fn paused<F, Fut>(scenario: F)
 where
@@ -412,7 +444,7 @@ async fn cancellation(clock: Clock, start: Start) {
     let num = counter();
     let token = CancellationToken::new();
     let n = num.clone();
-    let r = tokio::spawn(Scope::new(start).cancel_on(token.clone()).run(
+    let (started, r) = spawn_started(Scope::new(start).cancel_on(token.clone()).run(
         async move |g: &mut TaskGroup| {
             for _ in 0..5 {
                 g.spawn(sleep_counting_cancel(clock, 5.0, n.clone()))?;
@@ -420,6 +452,7 @@ async fn cancellation(clock: Clock, start: Start) {
             Ok(())
         },
     ));
+    started.wait().await;
     clock.sleep(0.1).await;
 
     assert!(!r.is_finished());
@@ -451,7 +484,7 @@ async fn taskgroup_07(clock: Clock, start: Start) {
     let num = counter();
     let token = CancellationToken::new();
     let n = num.clone();
-    let r = tokio::spawn(Scope::new(start).cancel_on(token.clone()).run(
+    let (started, r) = spawn_started(Scope::new(start).cancel_on(token.clone()).run(
         async move |g: &mut TaskGroup| {
             for _ in 0..5 {
                 g.spawn(sleep_counting_cancel(clock, 5.0, n.clone()))?;
@@ -464,6 +497,7 @@ async fn taskgroup_07(clock: Clock, start: Start) {
             Ok(())
         },
     ));
+    started.wait().await;
     clock.sleep(0.1).await;
 
     assert!(!r.is_finished());
@@ -493,7 +527,7 @@ async fn test_taskgroup_07_multi_thread() {
 
 async fn taskgroup_08(clock: Clock, start: Start) {
     let token = CancellationToken::new();
-    let r = tokio::spawn(Scope::new(start).cancel_on(token.clone()).run(
+    let (started, r) = spawn_started(Scope::new(start).cancel_on(token.clone()).run(
         async move |g: &mut TaskGroup| {
             for _ in 0..5 {
                 g.spawn(sleep_then_fail_in_finally(clock, 10.0))?;
@@ -502,6 +536,7 @@ async fn taskgroup_08(clock: Clock, start: Start) {
             Ok(())
         },
     ));
+    started.wait().await;
     clock.sleep(0.1).await;
 
     assert!(!r.is_finished());
@@ -592,7 +627,7 @@ async fn test_taskgroup_10_multi_thread() {
 
 async fn taskgroup_11(clock: Clock, start: Start) {
     let token = CancellationToken::new();
-    let r = tokio::spawn(Scope::new(start).cancel_on(token.clone()).run(
+    let (started, r) = spawn_started(Scope::new(start).cancel_on(token.clone()).run(
         async move |outer: &mut TaskGroup| {
             Scope::new(start)
                 .parent(&outer.handle())
@@ -607,6 +642,7 @@ async fn taskgroup_11(clock: Clock, start: Start) {
             Ok(())
         },
     ));
+    started.wait().await;
     clock.sleep(0.1).await;
 
     assert!(!r.is_finished());
@@ -636,7 +672,7 @@ async fn test_taskgroup_11_multi_thread() {
 
 async fn taskgroup_12(clock: Clock, start: Start) {
     let token = CancellationToken::new();
-    let r = tokio::spawn(Scope::new(start).cancel_on(token.clone()).run(
+    let (started, r) = spawn_started(Scope::new(start).cancel_on(token.clone()).run(
         async move |g1: &mut TaskGroup| {
             g1.spawn(clock.sleep(10.0))?;
             Scope::new(start)
@@ -652,6 +688,7 @@ async fn taskgroup_12(clock: Clock, start: Start) {
             Ok(())
         },
     ));
+    started.wait().await;
     clock.sleep(0.1).await;
 
     assert!(!r.is_finished());
@@ -832,7 +869,7 @@ async fn taskgroup_17(clock: Clock, start: Start) {
     let num = counter();
     let token = CancellationToken::new();
     let n = num.clone();
-    let r = tokio::spawn(Scope::new(start).cancel_on(token.clone()).run(
+    let (started, r) = spawn_started(Scope::new(start).cancel_on(token.clone()).run(
         async move |_: &mut TaskGroup| {
             let on_cancel = OnCancel::new(move || {
                 n.fetch_add(10, Ordering::SeqCst);
@@ -842,6 +879,7 @@ async fn taskgroup_17(clock: Clock, start: Start) {
             Ok(())
         },
     ));
+    started.wait().await;
     clock.sleep(0.1).await;
 
     assert!(!r.is_finished());
@@ -873,7 +911,7 @@ async fn taskgroup_18(clock: Clock, start: Start) {
     let num = counter();
     let token = CancellationToken::new();
     let n = num.clone();
-    let r = tokio::spawn(Scope::new(start).cancel_on(token.clone()).run(
+    let (started, r) = spawn_started(Scope::new(start).cancel_on(token.clone()).run(
         async move |_: &mut TaskGroup| {
             let on_cancel = OnCancel::new(move || {
                 n.fetch_add(10, Ordering::SeqCst);
@@ -885,6 +923,7 @@ async fn taskgroup_18(clock: Clock, start: Start) {
             Ok(())
         },
     ));
+    started.wait().await;
     clock.sleep(0.1).await;
 
     assert!(!r.is_finished());
@@ -1004,13 +1043,14 @@ async fn test_taskgroup_21a_multi_thread() {
 
 async fn taskgroup_22(clock: Clock, start: Start) {
     let token = CancellationToken::new();
-    let r = tokio::spawn(Scope::new(start).cancel_on(token.clone()).run(
+    let (started, r) = spawn_started(Scope::new(start).cancel_on(token.clone()).run(
         async move |g: &mut TaskGroup| {
             g.spawn(sleep_then(clock, 1.0, 42))?;
             g.spawn(sleep_then(clock, 2.0, 11))?;
             Ok(())
         },
     ));
+    started.wait().await;
     clock.sleep(0.05).await;
     token.cancel();
 
