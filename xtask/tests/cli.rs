@@ -150,14 +150,7 @@ fn xtask_without_building(args: &[&str]) -> Ran {
         .env("CARGO", "false")
         .output()
         .expect("running xtask");
-    Ran {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_owned)
-            .collect(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Ran::from(out)
 }
 
 #[test]
@@ -194,17 +187,6 @@ fn an_out_that_is_not_a_folder_is_refused_before_anything_is_built() {
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "kept");
     assert!(!as_folder.join("runs").exists(), "nothing written");
     std::fs::remove_dir_all(&dir).unwrap();
-}
-
-/// Whether process `pid` still runs (a zombie waiting for its reaper does not).
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| {
-            let state = stat.rsplit_once(") ")?.1.chars().next()?;
-            Some(state != 'Z' && state != 'X')
-        })
-        .unwrap_or(false)
 }
 
 /// `xtask run ex_6_4` with out folder `out`, under a stand-in "CPython 3.13" that answers the
@@ -263,10 +245,10 @@ fn start_run(
 fn lingering(pids: &[u32]) -> bool {
     let lingered = (0..100).all(|_| {
         std::thread::sleep(std::time::Duration::from_millis(20));
-        pids.iter().any(|&p| alive(p))
+        pids.iter().any(|&p| common::alive(p))
     });
     for &p in pids {
-        if alive(p) {
+        if common::alive(p) {
             let _ = std::process::Command::new("kill")
                 .arg(p.to_string())
                 .status();

@@ -243,17 +243,6 @@ fn a_result_that_does_not_match_what_ran_or_cannot_be_true_fails_its_row() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// Whether process `pid` still runs (a zombie waiting for its reaper does not).
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| {
-            let state = stat.rsplit_once(") ")?.1.chars().next()?;
-            Some(state != 'Z' && state != 'X')
-        })
-        .unwrap_or(false)
-}
-
 #[test]
 fn a_timeout_kills_what_the_process_started_too() {
     let dir = common::scratch("orphan");
@@ -266,7 +255,7 @@ fn a_timeout_kills_what_the_process_started_too() {
     let sleeper: u32 = out.lines().next().unwrap().trim().parse().unwrap();
     let gone = (0..100).any(|_| {
         std::thread::sleep(Duration::from_millis(20));
-        !alive(sleeper)
+        !common::alive(sleeper)
     });
     if !gone {
         let _ = std::process::Command::new("kill")

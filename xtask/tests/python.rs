@@ -179,14 +179,7 @@ fn an_explicit_interpreter_that_hangs_is_refused_quickly_with_its_name() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let out = child.wait_with_output().unwrap();
-    let ran = timing::testing::Ran {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_owned)
-            .collect(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let ran = Ran::from(out);
     timing::testing::assert_usage_error(
         &ran,
         "cargo xtask: ",

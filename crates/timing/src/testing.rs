@@ -17,13 +17,20 @@ pub fn run(exe: impl AsRef<Path>, args: &[&str]) -> Ran {
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", exe.as_ref().display()));
-    Ran {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_owned)
-            .collect(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    Ran::from(out)
+}
+
+impl From<std::process::Output> for Ran {
+    /// What a finished process gave: its code, its stdout as lines, its stderr as text.
+    fn from(out: std::process::Output) -> Self {
+        Ran {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(str::to_owned)
+                .collect(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
     }
 }
 
