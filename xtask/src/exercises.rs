@@ -340,20 +340,9 @@ pub fn check_memory(
         } else {
             Measure::Throughput
         };
-        let per_task = memory::bytes_per_task(exercise.name, variant, measure);
-        if per_task == 0 {
-            continue;
-        }
         for n in counts.iter().filter_map(|n| n.or(exercise.default_tasks)) {
-            let needed = memory::needed_bytes(per_task, n);
-            if needed > available {
-                return Err(UsageError(format!(
-                    "--tasks {n}: {}:{variant} would need about {} GiB and {} GiB is available; the largest count that fits is {}",
-                    exercise.name,
-                    needed >> 30,
-                    available >> 30,
-                    memory::largest_fitting(per_task, available)
-                )));
+            if let Some(why) = memory::misfit(exercise.name, variant, measure, n, available) {
+                return Err(UsageError(format!("{}: {why}", exercise.name)));
             }
         }
     }

@@ -353,22 +353,10 @@ impl Spec {
         let Some(tasks) = args.tasks else {
             return Ok(());
         };
-        let per_task = crate::memory::bytes_per_task(self.name, args.variant, args.measure);
-        let needed = crate::memory::needed_bytes(per_task, tasks);
-        if per_task == 0 || needed <= available {
-            return Ok(());
+        match crate::memory::misfit(self.name, args.variant, args.measure, tasks, available) {
+            None => Ok(()),
+            Some(why) => Err(UsageError(format!("{}: {why}", self.name))),
         }
-        let gib = |bytes: u64| bytes as f64 / f64::from(1 << 30);
-        Err(UsageError(format!(
-            "{}: --tasks {tasks} needs about {:.1} GiB with --variant {} (about {per_task} bytes \
-             a task, margin included), more than the {:.1} GiB available (MemAvailable); \
-             the largest count that fits is {}",
-            self.name,
-            gib(needed),
-            args.variant,
-            gib(available),
-            crate::memory::largest_fitting(per_task, available)
-        )))
     }
 }
 

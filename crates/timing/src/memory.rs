@@ -58,6 +58,31 @@ pub fn largest_fitting(per_task: u64, available: u64) -> u64 {
     available.saturating_sub(FIXED_BYTES) / per_task.max(1)
 }
 
+/// Why `tasks` tasks of `variant` of `exercise` cannot run in `available` bytes (how much they
+/// need, and the largest count that fits), or `None` when they fit or hold nothing per task.
+pub fn misfit(
+    exercise: &str,
+    variant: &str,
+    measure: Measure,
+    tasks: u64,
+    available: u64,
+) -> Option<String> {
+    let per_task = bytes_per_task(exercise, variant, measure);
+    let needed = needed_bytes(per_task, tasks);
+    if per_task == 0 || needed <= available {
+        return None;
+    }
+    let gib = |bytes: u64| bytes as f64 / f64::from(1 << 30);
+    Some(format!(
+        "--tasks {tasks} needs about {:.1} GiB with --variant {variant} (about {per_task} bytes \
+         a task, margin included), more than the {:.1} GiB available (MemAvailable); \
+         the largest count that fits is {}",
+        gib(needed),
+        gib(available),
+        largest_fitting(per_task, available)
+    ))
+}
+
 /// The machine's available memory (`MemAvailable` in `/proc/meminfo`), in bytes; `None` where
 /// it cannot be read, and then no count is refused.
 pub fn available_bytes() -> Option<u64> {
