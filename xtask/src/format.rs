@@ -21,9 +21,32 @@ pub fn fmt_ns(ns: f64) -> String {
     format!("{value:.digits$} {unit}")
 }
 
+/// A wait for people, as whole units: `0.4 s`, `12 s`, `3 min 5 s`, `1 h 20 min`.
+pub fn fmt_span(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    if secs < 10 {
+        format!("{:.1} s", d.as_secs_f64())
+    } else if secs < 60 {
+        format!("{secs} s")
+    } else if secs < 3600 {
+        format!("{} min {} s", secs / 60, secs % 60)
+    } else {
+        format!("{} h {} min", secs / 3600, secs % 3600 / 60)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waits_read_in_the_units_that_matter() {
+        use std::time::Duration;
+        assert_eq!(fmt_span(Duration::from_millis(420)), "0.4 s");
+        assert_eq!(fmt_span(Duration::from_millis(12_600)), "12 s");
+        assert_eq!(fmt_span(Duration::from_secs(185)), "3 min 5 s");
+        assert_eq!(fmt_span(Duration::from_secs(4_800)), "1 h 20 min");
+    }
 
     #[test]
     fn durations_read_like_a_person_writes_them() {

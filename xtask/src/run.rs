@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::exercises;
 use crate::results::{self, Flags, Layout, RunResults};
-use crate::{UsageError, python, report, workspace_root};
+use crate::{UsageError, env, python, report, workspace_root};
 
 /// Task count and iterations of `--quick`.
 pub const QUICK_TASKS: u64 = 100_000;
@@ -122,9 +122,12 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
     let mut names: Vec<&str> = selection.iter().map(|(e, _)| e.name).collect();
     names.sort_unstable();
     names.dedup();
+    // The load before the build: compiling on every core is not the machine being busy.
+    let load_before = env::load_average();
     build_release(&root, &names)?;
 
     let mut session = Session::begin(&layout, &root)?;
+    session.load_before(load_before);
     let runs = Runs {
         warmup: flags.warmup,
         iterations: flags.iterations(),

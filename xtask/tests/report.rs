@@ -150,14 +150,41 @@ fn baseline_comparison_marks_regressions() {
 }
 
 #[test]
-fn terminal_summary_names_the_fastest_row() {
-    let text = report::terminal_summary(&common::sample_run());
-    let first = text.lines().next().unwrap();
-    assert!(
-        first.starts_with("ex_6_1: fastest is eager (current), 1.01 ms a run: "),
-        "{first}"
+fn terminal_summary_names_the_fastest_row_and_the_next_in_one_line_each() {
+    let mut run = common::sample_run();
+    run.rows.push(common::python_row(
+        "ex_6_1",
+        "3.12.1",
+        &[9e9 as u64, 9.1e9 as u64, 8.9e9 as u64],
+    ));
+    let text = report::terminal_summary(&run);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "ex_6_1: eager (current) 1.01 ms a run; next spawn (current) 701× slower; CPython 3.12.1 8955× slower"
     );
-    assert!(first.contains("× faster than spawn (current)"), "{first}");
+    // One line per exercise that has a measured row; the failed row is not ranked.
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(
+        lines[1].starts_with("ex_6_2: join_all (current) "),
+        "{text}"
+    );
+}
+
+#[test]
+fn terminal_summary_calls_rows_the_interval_cannot_tell_apart_about_the_same() {
+    let mut run = common::sample_run();
+    // Within a percent of the eager row, with the same spread: no winner.
+    run.rows.push(common::row(
+        "ex_6_1",
+        "eager",
+        "multi",
+        &[1_005_000, 1_000_000, 1_015_000, 995_000],
+    ));
+    let text = report::terminal_summary(&run);
+    let first = text.lines().next().unwrap();
+    assert!(first.contains(", about the same as eager ("), "{first}");
+    assert!(!first.contains("1.00×"), "{first}");
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! when the runner is stopped, its result checked against what ran.
 
 use std::fs;
+use std::io::IsTerminal;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
@@ -17,6 +18,7 @@ use crate::format::fmt_ns;
 use crate::results::{
     self, Failure, Flags, Layout, Overhead, Row, RowKey, RunResults, SerializedHistogram,
 };
+use crate::runner::progress::Eta;
 use crate::runner::{Progress, Target};
 
 /// What `execute` measured.
@@ -43,6 +45,7 @@ pub fn execute(
     let mut peaks: Vec<Option<u64>> = vec![None; targets.len()];
     let mut latencies: Vec<Option<Histogram<u64>>> = vec![None; targets.len()];
     let mut failures: Vec<Option<Failure>> = vec![None; targets.len()];
+    let mut eta = Eta::new(targets.iter().map(|t| t.warmup + t.runs));
     let (mut overhead_total, mut overhead_max, mut processes) = (0u128, 0u64, 0u64);
     for round in 0..rounds {
         for (i, target) in targets.iter().enumerate() {
@@ -57,14 +60,17 @@ pub fn execute(
                     .unwrap_or(&target.key.implementation)
             );
             if failures[i].is_some() {
-                progress.step(&label, "skipped: failed before");
+                progress.step(&label, "skipped: failed before", eta.left());
                 continue;
             }
             let first = rounds - (target.warmup + target.runs);
             if round < first {
                 continue; // not due yet
             }
+            progress.running(&label, eta.last(i));
+            let began = Instant::now();
             let ran = run_process(target, timeout, &scratch.join(format!("{i}")))?;
+            eta.ran(i, began.elapsed());
             processes += 1;
             overhead_total += u128::from(ran.overhead_ns);
             overhead_max = overhead_max.max(ran.overhead_ns);
@@ -84,13 +90,14 @@ pub fn execute(
                                 none => *none = Some(run),
                             }
                         }
-                        progress.step(&label, &shown);
+                        progress.step(&label, &shown, eta.left());
                     } else {
-                        progress.step(&label, &format!("{shown} (warmup)"));
+                        progress.step(&label, &format!("{shown} (warmup)"), eta.left());
                     }
                 }
                 Err(f) => {
-                    progress.step(&label, &format!("FAILED: {}", f.reason));
+                    eta.drop_target(i);
+                    progress.step(&label, &format!("FAILED: {}", f.reason), eta.left());
                     failures[i] = Some(f);
                 }
             }
@@ -141,6 +148,12 @@ impl Session {
             started: results::now_secs(),
             environment: env::capture(root),
         })
+    }
+
+    /// Replaces the "before" load average, read when the session began, with one read earlier:
+    /// before the release build, whose compiling would otherwise count as the machine being busy.
+    pub fn load_before(&mut self, load: Option<[f64; 3]>) {
+        self.environment.load_before = load;
     }
 
     /// [`execute`] with a progress bar, its scratch files under the run folder (removed after),
@@ -489,12 +502,16 @@ fn tail(text: &str, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
+/// Builds the exercises' release binaries. On a terminal cargo shows its own progress (what it
+/// compiles, and a bar); elsewhere it stays quiet unless something fails.
 pub fn build_release(root: &Path, names: &[&str]) -> anyhow::Result<()> {
     eprintln!("cargo build --release ({})", names.join(", "));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--release", "--quiet"])
-        .current_dir(root);
+    cmd.args(["build", "--release"]).current_dir(root);
+    if !std::io::stderr().is_terminal() {
+        cmd.arg("--quiet");
+    }
     for n in names {
         cmd.args(["-p", n]);
     }
