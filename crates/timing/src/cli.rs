@@ -1,4 +1,5 @@
-//! The flags every exercise takes, parsed the same way everywhere.
+//! The flags every exercise takes, parsed the same way everywhere (by clap's builder: the
+//! flags an exercise takes depend on its [`Spec`]).
 //!
 //! Bad input yields one [`UsageError`] line that says what was wrong and what is valid; the
 //! harness prints it and exits with code 2.
@@ -117,36 +118,83 @@ impl Spec {
         }
     }
 
+    /// The exercise's command line as clap parses it: the flags it takes, their values, and
+    /// the help text each shows.
+    fn command(&self) -> clap::Command {
+        use clap::Arg;
+        use clap::builder::PossibleValuesParser;
+        let variants = self.variants.join("|");
+        let mut cmd = clap::Command::new(self.name)
+            .about(self.about)
+            .no_binary_name(true)
+            .disable_version_flag(true)
+            .arg(
+                Arg::new("variant")
+                    .long("variant")
+                    .value_name("NAME")
+                    .value_parser(PossibleValuesParser::new(self.variants))
+                    .hide_possible_values(true)
+                    .help(format!("{variants} (default {})", self.variants[0])),
+            );
+        if let Some(n) = self.default_tasks {
+            cmd = cmd.arg(
+                Arg::new("tasks")
+                    .long("tasks")
+                    .value_name("N")
+                    .allow_hyphen_values(true)
+                    .value_parser(|v: &str| whole_number(v, MAX_TASKS))
+                    .help(format!("how many tasks (1 to {MAX_TASKS}; default {n})")),
+            );
+        }
+        cmd = cmd
+            .arg(
+                Arg::new("flavor")
+                    .long("flavor")
+                    .value_name("NAME")
+                    .value_parser(["current", "multi"])
+                    .hide_possible_values(true)
+                    .help("current|multi: the tokio runtime (default current)"),
+            )
+            .arg(
+                Arg::new("entry")
+                    .long("entry")
+                    .value_name("NAME")
+                    .value_parser(["task", "block_on"])
+                    .hide_possible_values(true)
+                    .help("task|block_on: run main as a task (default) or in block_on"),
+            );
+        if self.start_latency {
+            cmd = cmd.arg(
+                Arg::new("measure")
+                    .long("measure")
+                    .value_name("NAME")
+                    .value_parser(["throughput", "start-latency"])
+                    .hide_possible_values(true)
+                    .help("throughput|start-latency: also time each task's creation to first poll"),
+            );
+        }
+        cmd.arg(
+            Arg::new("repeat")
+                .long("repeat")
+                .value_name("N")
+                .allow_hyphen_values(true)
+                .value_parser(|v: &str| whole_number(v, MAX_REPEAT))
+                .help(format!(
+                    "run the measured body N times (1 to {MAX_REPEAT}; default 1)"
+                )),
+        )
+        .arg(
+            Arg::new("json")
+                .long("json")
+                .value_name("PATH")
+                .value_parser(|v: &str| json_path(v))
+                .help("write the timing result as JSON to PATH"),
+        )
+    }
+
     /// The `--help` text.
     pub fn usage(&self) -> String {
-        let variants = self.variants.join("|");
-        let measure = if self.start_latency {
-            "  --measure NAME     throughput|start-latency: also time each task's creation to first poll\n"
-        } else {
-            ""
-        };
-        let tasks = match self.default_tasks {
-            Some(n) => {
-                format!("  --tasks N          how many tasks (1 to {MAX_TASKS}; default {n})\n")
-            }
-            None => String::new(),
-        };
-        format!(
-            "{name}: {about}\n\n\
-             Usage: {name} [FLAGS]\n\n\
-             \x20 --variant NAME     {variants} (default {default})\n\
-             {tasks}\
-             \x20 --flavor NAME      current|multi: the tokio runtime (default current)\n\
-             \x20 --entry NAME       task|block_on: run main as a task (default) or in block_on\n\
-             {measure}\
-             \x20 --repeat N         run the measured body N times (1 to {MAX_REPEAT}; default 1)\n\
-             \x20 --json PATH        write the timing result as JSON to PATH\n\
-             \x20 -h, --help         print this help\n",
-            name = self.name,
-            about = self.about,
-            default = self.variants[0],
-            measure = measure,
-        )
+        self.command().render_help().to_string()
     }
 
     /// Parses the arguments that follow the program name.
@@ -164,113 +212,113 @@ impl Spec {
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
     {
-        let fail = |msg: String| Err(UsageError(format!("{}: {msg}", self.name)));
-        let mut variant = None;
-        let mut tasks = None;
-        let mut flavor = None;
-        let mut repeat = None;
-        let mut json = None;
-        let mut entry = None;
-        let mut measure = None;
-        let mut args = args.into_iter().map(Into::into);
-        while let Some(arg) = args.next() {
-            let Some(arg) = arg.to_str().map(str::to_owned) else {
-                return fail(format!(
-                    "argument {arg:?} is not valid UTF-8; valid flags: {}",
+        let args = args.into_iter().map(Into::into);
+        let m = match self.command().try_get_matches_from(args) {
+            Ok(m) => m,
+            Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => return Ok(Command::Help),
+            Err(e) => return Err(UsageError(format!("{}: {}", self.name, self.explain(&e)))),
+        };
+        // `try_`: `--tasks` and `--measure` are not defined for every exercise.
+        let name = |id: &str| {
+            m.try_get_one::<String>(id)
+                .ok()
+                .flatten()
+                .map(String::as_str)
+        };
+        Ok(Command::Run(Args {
+            variant: name("variant")
+                .and_then(|v| self.variants.iter().copied().find(|x| *x == v))
+                .unwrap_or(self.variants[0]),
+            tasks: m
+                .try_get_one::<u64>("tasks")
+                .ok()
+                .flatten()
+                .copied()
+                .or(self.default_tasks),
+            flavor: match name("flavor") {
+                Some("multi") => Flavor::Multi,
+                _ => Flavor::Current,
+            },
+            repeat: m.get_one::<u64>("repeat").copied().unwrap_or(1),
+            json: m.get_one::<PathBuf>("json").cloned(),
+            entry: match name("entry") {
+                Some("block_on") => Entry::BlockOn,
+                _ => Entry::Task,
+            },
+            measure: match name("measure") {
+                Some("start-latency") => Measure::StartLatency,
+                _ => Measure::Throughput,
+            },
+        }))
+    }
+
+    /// One line for what clap refused: what was wrong and what is valid.
+    fn explain(&self, e: &clap::Error) -> String {
+        use clap::error::{ContextKind, ContextValue, ErrorKind};
+        let context = |kind| match e.get(kind) {
+            Some(ContextValue::String(s)) => s.clone(),
+            Some(ContextValue::Strings(v)) => v.join(", "),
+            _ => String::new(),
+        };
+        // clap names an argument with its value, `--tasks <N>`: the flag is the first word.
+        let arg = context(ContextKind::InvalidArg);
+        let flag = arg.split(' ').next().unwrap_or_default().to_owned();
+        let value = context(ContextKind::InvalidValue);
+        match e.kind() {
+            ErrorKind::UnknownArgument if flag == "--tasks" || flag == "--measure" => format!(
+                "{flag} does not apply to {}; valid flags: {}",
+                self.name,
+                self.flags()
+            ),
+            ErrorKind::UnknownArgument if flag.starts_with('-') => {
+                format!("unknown flag '{flag}'; valid flags: {}", self.flags())
+            }
+            ErrorKind::UnknownArgument => {
+                format!(
+                    "unexpected argument '{flag}'; valid flags: {}",
                     self.flags()
-                ));
-            };
-            if arg == "-h" || arg == "--help" {
-                return Ok(Command::Help);
+                )
             }
-            let (flag, inline) = match arg.split_once('=') {
-                Some((flag, value)) if flag.starts_with("--") => {
-                    (flag.to_owned(), Some(value.to_owned()))
-                }
-                _ => (arg.clone(), None),
-            };
-            let valid = match flag.as_str() {
-                "--variant" | "--flavor" | "--repeat" | "--json" | "--entry" => true,
-                "--tasks" => self.default_tasks.is_some(),
-                "--measure" => self.start_latency,
-                _ => false,
-            };
-            if !valid {
-                let what = if flag == "--tasks" || flag == "--measure" {
-                    format!("{flag} does not apply to {}", self.name)
-                } else if flag.starts_with('-') {
-                    format!("unknown flag '{flag}'")
-                } else {
-                    format!("unexpected argument '{arg}'")
+            // No value after the flag, or an empty one after `=`.
+            ErrorKind::InvalidValue if value.is_empty() => {
+                format!("{flag} needs a value: {}", self.expects(&flag))
+            }
+            ErrorKind::InvalidValue => {
+                let what = flag.trim_start_matches('-');
+                let plural = match what {
+                    "entry" => "entries".to_owned(),
+                    other => format!("{other}s"),
                 };
-                return fail(format!("{what}; valid flags: {}", self.flags()));
+                let valid = context(ContextKind::ValidValue);
+                format!("unknown {what} '{value}'; valid {plural}: {valid}")
             }
-            let value = match inline.or_else(|| args.next().and_then(|v| v.into_string().ok())) {
-                Some(v) => v,
-                None => return fail(format!("{flag} needs a value: {}", self.expects(&flag))),
-            };
-            let slot_taken = match flag.as_str() {
-                "--variant" => variant.is_some(),
-                "--tasks" => tasks.is_some(),
-                "--flavor" => flavor.is_some(),
-                "--repeat" => repeat.is_some(),
-                "--entry" => entry.is_some(),
-                "--measure" => measure.is_some(),
-                _ => json.is_some(),
-            };
-            if slot_taken {
-                return fail(format!("{flag} is given twice; give it once"));
+            ErrorKind::ValueValidation => {
+                let why = std::error::Error::source(e)
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                if flag == "--json" {
+                    format!(
+                        "--json '{value}' {why}; give a regular file's path, new or existing, \
+                         in an existing folder this process can write"
+                    )
+                } else {
+                    format!("{flag} needs {why}, got '{value}'")
+                }
             }
-            match flag.as_str() {
-                "--variant" => match self.variants.iter().find(|v| **v == value) {
-                    Some(v) => variant = Some(*v),
-                    None => {
-                        return fail(format!(
-                            "unknown variant '{value}'; valid variants: {}",
-                            self.variants.join(", ")
-                        ));
-                    }
-                },
-                "--flavor" => match Flavor::ALL.into_iter().find(|f| f.name() == value) {
-                    Some(f) => flavor = Some(f),
-                    None => {
-                        return fail(format!(
-                            "unknown flavor '{value}'; valid flavors: current, multi"
-                        ));
-                    }
-                },
-                "--entry" => match value.as_str() {
-                    "task" => entry = Some(Entry::Task),
-                    "block_on" => entry = Some(Entry::BlockOn),
-                    _ => {
-                        return fail(format!(
-                            "unknown entry '{value}'; valid entries: task, block_on"
-                        ));
-                    }
-                },
-                "--measure" => match value.as_str() {
-                    "throughput" => measure = Some(Measure::Throughput),
-                    "start-latency" => measure = Some(Measure::StartLatency),
-                    _ => {
-                        return fail(format!(
-                            "unknown measure '{value}'; valid measures: throughput, start-latency"
-                        ));
-                    }
-                },
-                "--tasks" => tasks = Some(self.number(&flag, &value, MAX_TASKS)?),
-                "--repeat" => repeat = Some(self.number(&flag, &value, MAX_REPEAT)?),
-                _ => json = Some(self.json_path(&value)?),
+            ErrorKind::ArgumentConflict => format!("{flag} is given twice; give it once"),
+            ErrorKind::InvalidUtf8 => {
+                format!(
+                    "an argument is not valid UTF-8; valid flags: {}",
+                    self.flags()
+                )
+            }
+            _ => {
+                let first = e.to_string();
+                let first = first.lines().next().unwrap_or_default();
+                let first = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+                format!("{first}; valid flags: {}", self.flags())
             }
         }
-        Ok(Command::Run(Args {
-            variant: variant.unwrap_or(self.variants[0]),
-            tasks: tasks.or(self.default_tasks),
-            flavor: flavor.unwrap_or(Flavor::Current),
-            repeat: repeat.unwrap_or(1),
-            json,
-            entry: entry.unwrap_or(Entry::Task),
-            measure: measure.unwrap_or(Measure::Throughput),
-        }))
     }
 
     fn expects(&self, flag: &str) -> String {
@@ -284,55 +332,50 @@ impl Spec {
             _ => "a regular file's path in an existing folder".to_owned(),
         }
     }
+}
 
-    fn number(&self, flag: &str, value: &str, max: u64) -> Result<u64, UsageError> {
-        match value.replace('_', "").parse::<u64>() {
-            Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(UsageError(format!(
-                "{}: {flag} needs a whole number from 1 to {max}, got '{value}'",
-                self.name
-            ))),
-        }
+/// A whole number from 1 to `max`, written with or without `_` separators.
+fn whole_number(value: &str, max: u64) -> Result<u64, String> {
+    match value.replace('_', "").parse::<u64>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!("a whole number from 1 to {max}")),
     }
+}
 
-    /// `--json PATH`, refused unless the result can be written there: the folder exists and
-    /// takes a new file (tried for real, by creating and removing one: permission bits say
-    /// nothing to root, and `/proc` refuses everyone), and whatever is at PATH is a regular file.
-    fn json_path(&self, value: &str) -> Result<PathBuf, UsageError> {
-        let path = PathBuf::from(value);
-        let folder = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let problem = match (path.file_name(), fs::metadata(&folder)) {
-            _ if value.is_empty() => Some("names no file".to_owned()),
-            (None, _) => Some("names no file".to_owned()),
-            (_, Err(_)) => Some(format!(
-                "is in folder '{}', which does not exist",
-                folder.display()
-            )),
-            (_, Ok(m)) if !m.is_dir() => Some(format!(
-                "is in '{}', which is not a folder",
-                folder.display()
-            )),
-            (Some(name), Ok(_)) => match fs::metadata(&path) {
-                Ok(m) if !m.is_file() => Some(format!("is {}", not_regular(&m))),
-                _ => probe_writable(&folder, name).err().map(|e| {
-                    format!(
-                        "cannot be written: creating a file in folder '{}' fails ({e})",
-                        folder.display()
-                    )
-                }),
-            },
-        };
-        match problem {
-            Some(p) => Err(UsageError(format!(
-                "{}: --json '{value}' {p}; give a regular file's path, new or existing, \
-                 in an existing folder this process can write",
-                self.name
-            ))),
-            None => Ok(path),
-        }
+/// `--json PATH`, refused unless the result can be written there: the folder exists and takes a
+/// new file (tried for real, by creating and removing one: permission bits say nothing to root,
+/// and `/proc` refuses everyone), and whatever is at PATH is a regular file. The error says
+/// what is wrong with the path.
+fn json_path(value: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(value);
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let problem = match (path.file_name(), fs::metadata(&folder)) {
+        _ if value.is_empty() => Some("names no file".to_owned()),
+        (None, _) => Some("names no file".to_owned()),
+        (_, Err(_)) => Some(format!(
+            "is in folder '{}', which does not exist",
+            folder.display()
+        )),
+        (_, Ok(m)) if !m.is_dir() => Some(format!(
+            "is in '{}', which is not a folder",
+            folder.display()
+        )),
+        (Some(name), Ok(_)) => match fs::metadata(&path) {
+            Ok(m) if !m.is_file() => Some(format!("is {}", not_regular(&m))),
+            _ => probe_writable(&folder, name).err().map(|e| {
+                format!(
+                    "cannot be written: creating a file in folder '{}' fails ({e})",
+                    folder.display()
+                )
+            }),
+        },
+    };
+    match problem {
+        Some(p) => Err(p),
+        None => Ok(path),
     }
 }
 
@@ -492,6 +535,27 @@ mod tests {
             error(&SPEC, &["--repeat", "2", "--repeat", "3"]),
             "ex_t: --repeat is given twice; give it once"
         );
+    }
+
+    #[test]
+    fn empty_values_and_bytes_that_are_not_text_get_one_line_too() {
+        assert_eq!(
+            error(&SPEC, &["--flavor="]),
+            "ex_t: --flavor needs a value: current or multi"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let bad = OsStr::from_bytes(b"\xff").to_owned();
+            let e = SPEC
+                .parse([OsString::from("--variant"), bad])
+                .unwrap_err()
+                .0;
+            assert_eq!(
+                e,
+                "ex_t: an argument is not valid UTF-8; valid flags: --variant, --tasks, --flavor, --entry, --measure, --repeat, --json, --help"
+            );
+        }
     }
 
     #[test]
