@@ -125,7 +125,7 @@ impl Spec {
         use clap::builder::PossibleValuesParser;
         let variants = self.variants.join("|");
         let mut cmd = clap::Command::new(self.name)
-            .about(self.about)
+            .about(format!("{}: {}", self.name, self.about))
             .no_binary_name(true)
             .disable_version_flag(true)
             .arg(
