@@ -1,4 +1,4 @@
-//! The report's structure (golden Markdown), its HTML (parsed), claims and baselines.
+//! The report's structure (a Markdown snapshot), its HTML (parsed), claims and baselines.
 
 mod common;
 
@@ -13,17 +13,10 @@ fn markdown(
 }
 
 #[test]
-fn markdown_matches_the_golden_file() {
-    let md = markdown(&common::sample_run(), None);
-    let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/report.md");
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&golden, &md).unwrap();
-    }
-    let expected = std::fs::read_to_string(&golden).unwrap();
-    assert_eq!(
-        md, expected,
-        "run with UPDATE_GOLDEN=1 to accept a deliberate change"
-    );
+fn markdown_matches_the_snapshot() {
+    // A deliberate change: `INSTA_UPDATE=always cargo test -p xtask --test report`, then read
+    // the diff of `tests/snapshots/report__markdown.snap` before committing it.
+    insta::assert_snapshot!("markdown", markdown(&common::sample_run(), None));
 }
 
 #[test]
