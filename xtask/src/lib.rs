@@ -4,11 +4,9 @@
 //! them directly against fixture binaries.
 
 pub mod compare;
-pub mod doc;
 pub mod env;
 pub mod exercises;
 pub mod format;
-pub mod plots;
 pub mod python;
 pub mod report;
 pub mod results;
@@ -16,6 +14,9 @@ pub mod run;
 pub mod runner;
 pub mod stats;
 pub mod sweep;
+
+/// The report's documents (Markdown, HTML) and plots, which the sweep draws too.
+pub use report::{doc, plots};
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,201 @@
+//! The Claims section: each claim the chapter makes, and the project's own targets, as a ratio
+//! of two rows measured in the run, with whether its whole 95% interval clears the bound.
+
+use crate::results::{Row, RunResults};
+use crate::stats;
+
+use super::fmt_ratio;
+
+/// Which row of an exercise a claim reads.
+#[derive(Debug, Clone, Copy)]
+enum Who {
+    /// A Rust variant on the current-thread runtime.
+    Rust(&'static str),
+    /// The CPython row of this `major.minor`, any patch level.
+    Python(u32, u32),
+}
+
+impl Who {
+    fn label(self) -> String {
+        match self {
+            Who::Rust(variant) => format!("{variant} (current)"),
+            Who::Python(major, minor) => format!("CPython {major}.{minor}"),
+        }
+    }
+}
+
+fn find<'a>(r: &'a RunResults, exercise: &str, who: Who) -> Option<&'a Row> {
+    r.rows.iter().find(|row| {
+        row.exercise == exercise
+            && !row.samples_ns.is_empty()
+            && row.entry.is_none()
+            && row.measure.is_none()
+            && match who {
+                Who::Rust(variant) => {
+                    row.variant == variant && row.flavor.as_deref() == Some("current")
+                }
+                Who::Python(major, minor) => row
+                    .implementation
+                    .starts_with(&format!("cpython-{major}.{minor}.")),
+            }
+    })
+}
+
+/// What a claim's ratio must do to hold.
+#[derive(Debug, Clone, Copy)]
+enum Bound {
+    /// The whole interval above this.
+    Above(f64),
+    /// The whole interval below this.
+    Below(f64),
+}
+
+/// One claim about the ratio `a / b` of two rows.
+fn claim_row(
+    r: &RunResults,
+    claim: &str,
+    source: &str,
+    a: (&str, Who),
+    b: (&str, Who),
+    bound: Bound,
+) -> Vec<String> {
+    let name = |(ex, who): (&str, Who)| format!("`{ex} {}`", who.label());
+    let (measured, holds) = match (find(r, a.0, a.1), find(r, b.0, b.1)) {
+        (Some(x), Some(y)) => match stats::ratio(&x.samples_ns, &y.samples_ns) {
+            Some(ratio) => {
+                let (clear, point) = match bound {
+                    Bound::Above(t) => (ratio.low > t, ratio.point > t),
+                    Bound::Below(t) => (ratio.high < t, ratio.point < t),
+                };
+                let holds = if clear {
+                    "yes"
+                } else if point {
+                    "unclear: the interval crosses the threshold"
+                } else {
+                    "no"
+                };
+                (
+                    format!("{} ÷ {}: {}", name(a), name(b), fmt_ratio(ratio)),
+                    holds.to_owned(),
+                )
+            }
+            None => (
+                format!("{} ÷ {}: too few samples", name(a), name(b)),
+                "not measured".into(),
+            ),
+        },
+        _ => (
+            format!("needs rows {} and {}", name(a), name(b)),
+            "not measured".into(),
+        ),
+    };
+    vec![claim.into(), source.into(), measured, holds]
+}
+
+pub fn claims(r: &RunResults) -> Vec<Vec<String>> {
+    let eager = "An eager TaskGroup (ex_6_1) is several times faster than gather (ex_6_2); the chapter's test asks for more than 4×";
+    let nearly_six = "\"nearly 6 times faster\" (CPython 3.12)";
+    let mut rows = vec![
+        claim_row(
+            r,
+            eager,
+            nearly_six,
+            ("ex_6_2", Who::Python(3, 12)),
+            ("ex_6_1", Who::Python(3, 12)),
+            Bound::Above(4.0),
+        ),
+        claim_row(
+            r,
+            eager,
+            nearly_six,
+            ("ex_6_2", Who::Python(3, 13)),
+            ("ex_6_1", Who::Python(3, 13)),
+            Bound::Above(4.0),
+        ),
+        claim_row(
+            r,
+            eager,
+            "the same pair in Rust",
+            ("ex_6_2", Who::Rust("join_all")),
+            ("ex_6_1", Who::Rust("eager")),
+            Bound::Above(4.0),
+        ),
+        claim_row(
+            r,
+            "Eager task start makes task-heavy code 2× to 5× faster (at least 2×)",
+            "\"making some use-cases 2x to 5x faster\"",
+            ("ex_6_1", Who::Rust("spawn")),
+            ("ex_6_1", Who::Rust("eager")),
+            Bound::Above(2.0),
+        ),
+        claim_row(
+            r,
+            "`current_task` is much faster in CPython 3.12 than in 3.10 (at least 4×)",
+            "\"nearly six times\": 0.05 s against 0.33 s on the author's PC",
+            ("ex_6_3", Who::Python(3, 10)),
+            ("ex_6_3", Who::Python(3, 12)),
+            Bound::Above(4.0),
+        ),
+        claim_row(
+            r,
+            "Eager ex_6_1 costs at most 3× its floor (each future polled once inline)",
+            "this project's target",
+            ("ex_6_1", Who::Rust("eager")),
+            ("ex_6_1", Who::Rust("floor")),
+            Bound::Below(3.0),
+        ),
+        claim_row(
+            r,
+            "A gather that polls the futures where they lie costs at most 3× its floor",
+            "this project's target",
+            ("ex_6_2", Who::Rust("gather_in_place")),
+            ("ex_6_2", Who::Rust("floor")),
+            Bound::Below(3.0),
+        ),
+        claim_row(
+            r,
+            "Eager ex_6_1 is at least 300× faster than CPython 3.12's",
+            "this project's target",
+            ("ex_6_1", Who::Python(3, 12)),
+            ("ex_6_1", Who::Rust("eager")),
+            Bound::Above(300.0),
+        ),
+        claim_row(
+            r,
+            "ex_6_2 `join_all` is at least 80× faster than CPython 3.12's gather",
+            "this project's target",
+            ("ex_6_2", Who::Python(3, 12)),
+            ("ex_6_2", Who::Rust("join_all")),
+            Bound::Above(80.0),
+        ),
+        claim_row(
+            r,
+            "ex_6_3 `try_id` is at least 25× faster than CPython 3.12's `current_task`",
+            "this project's target",
+            ("ex_6_3", Who::Python(3, 12)),
+            ("ex_6_3", Who::Rust("try_id")),
+            Bound::Above(25.0),
+        ),
+        claim_row(
+            r,
+            "Spawning through a task group costs no more than bare `tokio::spawn` of the same tasks (at most 1×)",
+            "this project's target",
+            ("ex_6_1", Who::Rust("spawn")),
+            ("ex_6_1", Who::Rust("bare_spawn")),
+            Bound::Below(1.0),
+        ),
+        claim_row(
+            r,
+            "An item through `queue::Queue` (queue_pc) is at least 20× faster than through CPython 3.12's `asyncio.Queue`",
+            "this project's target",
+            ("queue_pc", Who::Python(3, 12)),
+            ("queue_pc", Who::Rust("queue")),
+            Bound::Above(20.0),
+        ),
+    ];
+    // A CPython 3.13 row repeats the 3.12 claim; leave it out when 3.13 did not run.
+    rows.retain(|row| {
+        !(row[1] == nearly_six && row[3] == "not measured" && row[2].contains("CPython 3.13"))
+    });
+    rows
+}

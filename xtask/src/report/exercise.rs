@@ -1,0 +1,282 @@
+//! The per-exercise sections: the table of every row, Rust against CPython, the distribution
+//! plot, and the sections on `--entry` and start latency.
+
+use crate::doc::Block;
+use crate::exercises;
+use crate::exercises::Exercise;
+use crate::format::fmt_ns;
+use crate::results::{Row, RowKey, RunResults};
+use crate::stats::{self, Ratio};
+
+use super::{fmt_ratio, plots, times};
+
+/// A CPython row's version as numbers (`cpython-3.12.1` → `[3, 12, 1]`); empty for Rust rows.
+fn python_version(row: &Row) -> Vec<u32> {
+    row.implementation
+        .strip_prefix("cpython-")
+        .map(|v| v.split('.').filter_map(|n| n.parse().ok()).collect())
+        .unwrap_or_default()
+}
+
+fn reference_row<'a>(rows: &[&'a Row], variant: &str) -> Option<&'a Row> {
+    rows.iter()
+        .copied()
+        .filter(|r| r.variant == variant && r.entry.is_none() && !r.samples_ns.is_empty())
+        .min_by_key(|r| r.flavor.as_deref() != Some("current"))
+}
+
+fn stat_cells(row: &Row, ratio: Option<Ratio>) -> Vec<String> {
+    let label = row.label();
+    let Some(s) = &row.summary else {
+        let mut cells = vec![label, "0".into()];
+        cells.resize(10, "—".into());
+        if row.failure.is_some() {
+            cells[9] = "failed".into();
+        }
+        if let Some(why) = &row.skipped {
+            cells[9] = why.clone();
+        }
+        return cells;
+    };
+    vec![
+        label,
+        s.count.to_string(),
+        fmt_ns(s.min_ns as f64),
+        fmt_ns(s.p50_ns as f64),
+        fmt_ns(s.p90_ns as f64),
+        fmt_ns(s.p99_ns as f64),
+        fmt_ns(s.max_ns as f64),
+        format!("{} ± {}", fmt_ns(s.mean_ns), fmt_ns(s.stdev_ns)),
+        s.per_item_ns.map(fmt_ns).unwrap_or_else(|| "—".into()),
+        ratio.map(fmt_ratio).unwrap_or_else(|| "—".into()),
+    ]
+}
+
+/// Spawning from `main` as a worker task against spawning from `block_on`, row by row.
+pub fn entry_section(r: &RunResults) -> Vec<Block> {
+    let mut table = Vec::new();
+    for from_block_on in r
+        .rows
+        .iter()
+        .filter(|row| row.entry.is_some() && row.measure.is_none())
+    {
+        let plain = RowKey {
+            entry: None,
+            ..from_block_on.key()
+        };
+        let Some(from_task) = r.rows.iter().find(|row| row.key() == plain) else {
+            continue;
+        };
+        let (Some(task), Some(block_on)) = (&from_task.summary, &from_block_on.summary) else {
+            continue;
+        };
+        let ratio = stats::ratio(&from_block_on.samples_ns, &from_task.samples_ns);
+        let faster = match ratio {
+            Some(x) if x.low > 1.0 => "a task",
+            Some(x) if x.high < 1.0 => "`block_on`",
+            Some(_) => "no clear difference",
+            None => "—",
+        };
+        table.push(vec![
+            format!("{} {}", from_task.exercise, from_task.label()),
+            fmt_ns(task.mean_ns),
+            fmt_ns(block_on.mean_ns),
+            ratio.map(fmt_ratio).unwrap_or_else(|| "—".into()),
+            faster.into(),
+        ]);
+    }
+    if table.is_empty() {
+        return Vec::new();
+    }
+    vec![
+        Block::Heading(2, "Spawning from a worker task or from `block_on`".into()),
+        Block::Para(
+            "The same rows with `main` run as a task (the default, as `asyncio.run` does) and directly in `Runtime::block_on` on the main thread. On the multi-thread runtime, spawns from a worker task go to that worker's own queue; spawns from `block_on` go through the runtime's shared inject queue.".into(),
+        ),
+        Block::Table(
+            ["row", ">from a task (mean)", ">from `block_on` (mean)", ">`block_on` ÷ task [95% CI]", "faster"]
+                .map(String::from)
+                .to_vec(),
+            table,
+        ),
+    ]
+}
+
+/// Each task's time from creation to first poll, per start-latency row.
+pub fn latency_section(r: &RunResults, plots: bool) -> anyhow::Result<Vec<Block>> {
+    let rows: Vec<(&Row, hdrhistogram::Histogram<u64>)> = r
+        .rows
+        .iter()
+        .filter_map(|row| Some((row, row.start_latency.as_ref()?.histogram())))
+        .filter(|(_, h)| !h.is_empty())
+        .collect();
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut b = vec![
+        Block::Heading(2, "Start latency".into()),
+        Block::Para(
+            "Each task's time from its creation to its first poll, every task of one run (`--measure start-latency`). An eager task is polled where it is created; a scheduled one waits for the runtime to reach it; a gathered coroutine waits for the gather to start.".into(),
+        ),
+    ];
+    let table = rows
+        .iter()
+        .map(|(row, h)| {
+            let mut cells = vec![
+                format!("{} {}", row.exercise, row.label()),
+                h.len().to_string(),
+            ];
+            cells.extend([0.5, 0.9, 0.99, 0.999].map(|q| fmt_ns(h.value_at_quantile(q) as f64)));
+            cells.push(fmt_ns(h.max() as f64));
+            cells
+        })
+        .collect();
+    b.push(Block::Table(
+        ["row", ">tasks", ">p50", ">p90", ">p99", ">p99.9", ">max"]
+            .map(String::from)
+            .to_vec(),
+        table,
+    ));
+    if plots {
+        for ex in exercises::ALL {
+            let series: Vec<_> = rows
+                .iter()
+                .filter(|(row, _)| row.exercise == ex.name)
+                .map(|(row, h)| (row.label(), h.clone()))
+                .collect();
+            if !series.is_empty() {
+                b.push(Block::Svg {
+                    caption: format!("{}: start latency against percentile, log scales", ex.name),
+                    svg: plots::percentiles(&format!("{} start latency", ex.name), &series)?,
+                });
+            }
+        }
+    }
+    Ok(b)
+}
+
+/// Each Rust row against each CPython row of an exercise: how many times faster.
+fn against_python(rows: &[&Row]) -> Option<Block> {
+    let rows: Vec<&Row> = rows.iter().copied().filter(|r| r.entry.is_none()).collect();
+    let python: Vec<&Row> = rows
+        .iter()
+        .copied()
+        .filter(|r| r.is_python() && !r.samples_ns.is_empty())
+        .collect();
+    let rust: Vec<&Row> = rows
+        .iter()
+        .copied()
+        .filter(|r| !r.is_python() && !r.samples_ns.is_empty())
+        .collect();
+    if python.is_empty() || rust.is_empty() {
+        return None;
+    }
+    let head = std::iter::once("Rust row".to_owned())
+        .chain(python.iter().map(|p| format!(">vs {} [95% CI]", p.label())))
+        .collect();
+    let table = rust
+        .iter()
+        .map(|r| {
+            std::iter::once(r.label())
+                .chain(python.iter().map(|p| {
+                    stats::ratio(&p.samples_ns, &r.samples_ns)
+                        .map(fmt_ratio)
+                        .unwrap_or_else(|| "—".into())
+                }))
+                .collect()
+        })
+        .collect();
+    Some(Block::Table(head, table))
+}
+
+/// One exercise's section: its heading, the table of its rows (Rust as they ran, then CPython
+/// from the oldest version up), Rust against CPython, and its distribution plot. Each row's
+/// speedup against the exercise's reference joins `speedups`, for the overview chart.
+pub fn section(
+    ex: &Exercise,
+    mut rows: Vec<&Row>,
+    plots: bool,
+    speedups: &mut Vec<plots::Bar>,
+) -> anyhow::Result<Vec<Block>> {
+    let mut b = Vec::new();
+    // Rust rows as they ran, then CPython rows from the oldest version up.
+    rows.sort_by_key(|r| (r.is_python(), python_version(r)));
+    b.push(Block::Heading(2, format!("{}: {}", ex.name, ex.about)));
+    let reference = reference_row(&rows, ex.reference);
+    let ref_label = reference
+        .map(|r| r.label())
+        .unwrap_or_else(|| format!("{} (not run)", ex.reference));
+    let tasks = rows.iter().find_map(|r| r.tasks);
+    b.push(Block::Para(match tasks {
+        Some(n) => format!("{n} tasks a run. Speedups are against `{ref_label}`."),
+        None => format!("Speedups are against `{ref_label}`."),
+    }));
+    let head = [
+        "row",
+        ">n",
+        ">min",
+        ">p50",
+        ">p90",
+        ">p99",
+        ">max",
+        ">mean ± stdev",
+        ">per task",
+    ]
+    .into_iter()
+    .map(String::from)
+    .chain([format!(">speedup vs {ref_label} [95% CI]")]);
+    // The least the same work can cost, on the row's flavor (CPython rows: current-thread).
+    let floor_of = |row: &Row| {
+        let flavor = row.flavor.as_deref().unwrap_or("current");
+        rows.iter().find(|f| {
+            f.variant == "floor"
+                && f.entry.is_none()
+                && f.flavor.as_deref() == Some(flavor)
+                && f.summary.is_some()
+        })
+    };
+    let has_floor = rows.iter().any(|r| floor_of(r).is_some());
+    let head = head
+        .chain(has_floor.then(|| ">× floor".to_owned()))
+        .collect();
+    let mut table = Vec::new();
+    for row in &rows {
+        let ratio = reference.and_then(|r| stats::ratio(&r.samples_ns, &row.samples_ns));
+        let mut cells = stat_cells(row, ratio);
+        if has_floor {
+            let multiple = floor_of(row)
+                .and_then(|f| Some(row.summary.as_ref()?.mean_ns / f.summary.as_ref()?.mean_ns))
+                .map(times);
+            cells.push(multiple.unwrap_or_else(|| "—".into()));
+        }
+        table.push(cells);
+        if let (Some(r), Some(reference)) = (ratio, reference)
+            && !std::ptr::eq(*row, reference)
+        {
+            speedups.push(plots::Bar {
+                label: format!("{} {}", row.exercise, row.label()),
+                value: r.point,
+                interval: Some((r.low, r.high)),
+            });
+        }
+    }
+    b.push(Block::Table(head, table));
+    if let Some(versus) = against_python(&rows) {
+        b.push(Block::Para(
+            "How many times faster each Rust row is than each CPython row:".into(),
+        ));
+        b.push(versus);
+    }
+    if plots {
+        let series: Vec<_> = rows
+            .iter()
+            .filter(|r| !r.samples_ns.is_empty())
+            .map(|r| (r.label(), r.histogram.histogram()))
+            .collect();
+        b.push(Block::Svg {
+            caption: format!("{}: time per run against percentile, log scales", ex.name),
+            svg: plots::percentiles(&format!("{} percentile distribution", ex.name), &series)?,
+        });
+    }
+    Ok(b)
+}

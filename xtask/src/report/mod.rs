@@ -1,0 +1,338 @@
+//! `report.md` and `report.html` from a run's results (and a baseline's), and the terminal summary.
+//!
+//! The parts: `exercise` (each exercise's table and plots), `claims`, `baseline` (the comparison
+//! with a saved run), `terminal` (the closing summary), `plots` (the SVGs) and `doc` (the blocks
+//! every report is made of, written as Markdown or HTML).
+
+use std::path::Path;
+
+use crate::exercises;
+use crate::format::fmt_ns;
+use crate::results::{Row, RunResults};
+use crate::stats::{self, Ratio};
+
+mod baseline;
+mod claims;
+pub mod doc;
+mod exercise;
+pub mod plots;
+mod terminal;
+
+pub use baseline::comparison;
+use doc::Block;
+pub use terminal::terminal_summary;
+
+/// A row's spread (population stdev over mean) beyond which the report warns.
+pub const WIDE_SPREAD: f64 = 0.10;
+/// Significance level of the baseline comparison.
+pub const ALPHA: f64 = 0.05;
+/// The smallest slowdown the baseline comparison calls a regression.
+pub const REGRESSION: f64 = 1.05;
+
+/// Writes `report.md` and `report.html` into `dir`, each atomically.
+pub fn write(
+    results: &RunResults,
+    baseline: Option<(&str, &RunResults)>,
+    dir: &Path,
+) -> anyhow::Result<()> {
+    let blocks = blocks(results, baseline, true)?;
+    timing::write_atomic(&dir.join("report.md"), doc::markdown(&blocks).as_bytes())?;
+    let title = format!("asyncio-in-tokio timing report {}", results.run_id);
+    timing::write_atomic(
+        &dir.join("report.html"),
+        doc::html(&title, &blocks).as_bytes(),
+    )
+}
+
+/// The report as blocks; `plots` false leaves the SVGs out (the Markdown does not show them).
+pub fn blocks(
+    results: &RunResults,
+    baseline: Option<(&str, &RunResults)>,
+    plots: bool,
+) -> anyhow::Result<Vec<Block>> {
+    let mut b = vec![Block::Heading(1, "asyncio-in-tokio timing report".into())];
+    b.push(Block::List(header(results)));
+    let warnings = warnings(results);
+    if !warnings.is_empty() {
+        b.push(Block::Heading(2, "Warnings".into()));
+        b.push(Block::List(warnings));
+    }
+    let mut speedups = Vec::new();
+    for ex in exercises::ALL {
+        let rows: Vec<&Row> = results
+            .rows
+            .iter()
+            .filter(|r| r.exercise == ex.name && r.measure.is_none())
+            .collect();
+        if !rows.is_empty() {
+            b.extend(exercise::section(ex, rows, plots, &mut speedups)?);
+        }
+    }
+    let per_task: Vec<plots::Bar> = results
+        .rows
+        .iter()
+        .filter(|r| r.measure.is_none())
+        .filter_map(|r| {
+            Some(plots::Bar {
+                label: format!("{} {}", r.exercise, r.label()),
+                value: r.summary.as_ref()?.per_item_ns?,
+                interval: None,
+            })
+        })
+        .collect();
+    if plots && !per_task.is_empty() {
+        b.push(Block::Heading(2, "Cost per task".into()));
+        b.push(Block::Svg {
+            caption:
+                "mean nanoseconds per task (or call) of every row, Rust and CPython, log scale"
+                    .into(),
+            svg: plots::bars(
+                "Nanoseconds per task, every implementation",
+                "ns per task (log scale)",
+                plots::Unit::Nanos,
+                &per_task,
+            )?,
+        });
+    }
+    if plots && !speedups.is_empty() {
+        b.push(Block::Heading(2, "Speedups".into()));
+        b.push(Block::Svg {
+            caption: "each row against its exercise's reference row (ratio of geometric means, 95% CI as a black line; red line: 1×)".into(),
+            svg: plots::bars("Speedup against each exercise's reference", "times faster (log scale)", plots::Unit::Times, &speedups)?,
+        });
+    }
+    b.extend(exercise::entry_section(results));
+    b.extend(exercise::latency_section(results, plots)?);
+    b.push(Block::Heading(2, "Claims".into()));
+    b.push(Block::Para(
+        "Each claim the chapter makes, and the project's own targets, measured here. A claim holds when the whole 95% confidence interval of the ratio clears the threshold.".into(),
+    ));
+    b.push(Block::Table(
+        ["claim", "source", "measured here", "holds"]
+            .map(String::from)
+            .to_vec(),
+        claims::claims(results),
+    ));
+    if let Some((name, base)) = baseline {
+        b.extend(comparison(results, name, base));
+    }
+    b.extend(failures(results));
+    b.push(Block::Heading(2, "Method".into()));
+    b.push(Block::List(vec![
+        format!(
+            "Each row ran {} measured processes after {} discarded warmup process(es), one run each; rounds were interleaved (every row once per round), so drift touches every row alike.",
+            results.flags.iterations, results.flags.warmup
+        ),
+        "Exercises whose time is a fixed sleep (ex_2_2, ex_2_7) run at most 3 times (1 with `--quick`), in the last rounds, with no warmup.".into(),
+        "Each process times the same span its Python original times and records it in nanoseconds; the samples of a row are merged into one HDR histogram (3 significant digits).".into(),
+        "Speedup: the ratio of geometric means of the reference row and the row; its 95% confidence interval is Welch's t interval on the log samples.".into(),
+        format!(
+            "Baseline comparison: Welch's two-sided t-test on log samples at the {:.0}% level; a regression is a significant slowdown of {:.0}% or more.",
+            ALPHA * 100.0,
+            (REGRESSION - 1.0) * 100.0
+        ),
+        format!("A row's spread is wide when its standard deviation exceeds {:.0}% of its mean.", WIDE_SPREAD * 100.0),
+    ]));
+    Ok(b)
+}
+
+/// The Failures section: each failed row, its reason and its stderr's last lines.
+fn failures(results: &RunResults) -> Vec<Block> {
+    let mut b = Vec::new();
+    let failed: Vec<&Row> = results
+        .rows
+        .iter()
+        .filter(|r| r.failure.is_some())
+        .collect();
+    if !failed.is_empty() {
+        b.push(Block::Heading(2, "Failures".into()));
+        let rows = failed
+            .iter()
+            .filter_map(|r| {
+                let f = r.failure.as_ref()?;
+                Some(vec![
+                    format!("{} {}", r.exercise, r.label()),
+                    f.reason.clone(),
+                ])
+            })
+            .collect();
+        b.push(Block::Table(
+            ["row", "reason"].map(String::from).to_vec(),
+            rows,
+        ));
+        b.extend(stderr_tails(failed.iter().map(|r| {
+            (format!("{} {}", r.exercise, r.label()), r.failure.as_ref())
+        })));
+    }
+    b
+}
+
+/// Each failed row's stderr tail as it was printed, under the row's name: a child's output is
+/// text, never markup, in Markdown as in HTML.
+pub fn stderr_tails<'a>(
+    failed: impl Iterator<Item = (String, Option<&'a crate::results::Failure>)>,
+) -> Vec<Block> {
+    let mut b = Vec::new();
+    for (name, failure) in failed {
+        let Some(f) = failure.filter(|f| !f.stderr_tail.trim().is_empty()) else {
+            continue;
+        };
+        b.push(Block::Para(format!(
+            "`{name}`: the last lines of its stderr."
+        )));
+        b.push(Block::Code(f.stderr_tail.clone()));
+    }
+    b
+}
+
+fn header(r: &RunResults) -> Vec<String> {
+    let e = &r.environment;
+    let dirty = if e.git_dirty {
+        " (with uncommitted changes)"
+    } else {
+        ""
+    };
+    let tasks = match r.flags.tasks {
+        Some(n) => format!("{n} tasks"),
+        None => "each exercise's default task count".into(),
+    };
+    let mut lines = vec![
+        format!(
+            "Run `{}`, from {} to {}.",
+            r.run_id, r.started_utc, r.finished_utc
+        ),
+        format!(
+            "Machine: {}, {} cores; {}, kernel {}.",
+            e.cpu_model, e.cores, e.os, e.kernel
+        ),
+        format!(
+            "Build: {}; tokio {}; commit `{}`{dirty}.",
+            e.rustc, e.tokio, e.git_commit
+        ),
+        format!(
+            "Flags: {} iterations after {} warmup, {tasks}, flavors {}, timeout {} s{}.",
+            r.flags.iterations,
+            r.flags.warmup,
+            r.flags.flavors.join(" and "),
+            r.flags.timeout_secs,
+            if r.flags.quick { ", quick" } else { "" }
+        ),
+        format!(
+            "CPython: {}{}.",
+            if r.flags.python_found.is_empty() {
+                "not recorded"
+            } else {
+                &r.flags.python_found
+            },
+            if r.rows.iter().any(Row::is_python) {
+                format!(
+                    "; {} measured run(s) each, no warmup",
+                    r.flags.python_iterations
+                )
+            } else {
+                String::new()
+            }
+        ),
+    ];
+    if let Some(o) = &r.harness_overhead {
+        lines.push(format!(
+            "Harness overhead: {} mean per process (max {}) over {} processes, outside the processes' own lifetimes.",
+            fmt_ns(o.mean_ns as f64),
+            fmt_ns(o.max_ns as f64),
+            o.processes
+        ));
+    }
+    lines
+}
+
+/// The machine was busy, or a row's spread was wide: each reason, naming what it concerns.
+pub fn warnings(r: &RunResults) -> Vec<String> {
+    let e = &r.environment;
+    let cores = e.cores as f64;
+    let mut out = Vec::new();
+    if let Some([one, ..]) = e.load_before
+        && one > cores / 2.0
+    {
+        out.push(format!(
+            "The machine was busy before the run: 1-minute load average {one:.2} on {} cores.",
+            e.cores
+        ));
+    }
+    if let Some([one, ..]) = e.load_after
+        && one > cores + 1.0
+    {
+        out.push(format!(
+            "The machine was busy during the run: 1-minute load average {one:.2} after it, on {} cores (the run itself accounts for about 1).",
+            e.cores
+        ));
+    }
+    if e.governor_before != e.governor_after {
+        out.push(format!(
+            "The CPU frequency governor changed during the run: {} → {}.",
+            e.governor_before.as_deref().unwrap_or("unknown"),
+            e.governor_after.as_deref().unwrap_or("unknown")
+        ));
+    }
+    let wide: Vec<String> = r
+        .rows
+        .iter()
+        .filter_map(|row| {
+            let spread = stats::relative_spread(&row.samples_ns);
+            (spread > WIDE_SPREAD).then(|| {
+                format!(
+                    "`{} {}` ({:.0}%)",
+                    row.exercise,
+                    row.label(),
+                    spread * 100.0
+                )
+            })
+        })
+        .collect();
+    if !wide.is_empty() {
+        out.push(format!(
+            "Wide spread (standard deviation over {:.0}% of the mean): {}.",
+            WIDE_SPREAD * 100.0,
+            wide.join(", ")
+        ));
+    }
+    let failed = r.rows.iter().filter(|row| row.failure.is_some()).count();
+    if failed > 0 {
+        out.push(format!("{failed} row(s) failed: see Failures."));
+    }
+    out
+}
+
+/// `2.50× [2.31×, 2.70×]`.
+pub fn fmt_ratio(r: Ratio) -> String {
+    format!("{} [{}, {}]", times(r.point), times(r.low), times(r.high))
+}
+
+/// A ratio with three significant digits (two past the point at least): `230×`, `2.50×`,
+/// `0.00233×`.
+pub fn times(x: f64) -> String {
+    if x >= 100.0 {
+        format!("{x:.0}×")
+    } else if x >= 10.0 {
+        format!("{x:.1}×")
+    } else if x >= 0.1 || x <= 0.0 {
+        format!("{x:.2}×")
+    } else {
+        let digits = (2.0 - x.log10().floor()) as usize;
+        format!("{x:.digits$}×")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratios_keep_three_significant_digits() {
+        assert_eq!(times(652.7), "653×");
+        assert_eq!(times(87.34), "87.3×");
+        assert_eq!(times(2.5), "2.50×");
+        assert_eq!(times(0.52), "0.52×");
+        assert_eq!(times(0.0233), "0.0233×");
+        assert_eq!(times(0.00233), "0.00233×");
+    }
+}

@@ -1,0 +1,69 @@
+//! The closing summary printed to the terminal: one line per exercise.
+
+use std::fmt::Write;
+
+use crate::exercises;
+use crate::format::fmt_ns;
+use crate::results::{Row, RunResults};
+use crate::stats;
+
+use super::times;
+
+/// One line per exercise: its fastest implementation and its time a run; the next and how many
+/// times slower it is, or "about the same" when the 95% interval of their ratio takes in 1×; and,
+/// when the fastest is not CPython, how many times slower the fastest CPython row is. The full
+/// ranking is in the report's tables.
+pub fn terminal_summary(r: &RunResults) -> String {
+    let mut out = String::new();
+    for ex in exercises::ALL {
+        let mut rows: Vec<&Row> = r
+            .rows
+            .iter()
+            // Implementations only: not the floor (a bound) nor the start-latency runs.
+            .filter(|row| {
+                row.exercise == ex.name
+                    && row.summary.is_some()
+                    && row.variant != "floor"
+                    && row.measure.is_none()
+            })
+            .collect();
+        rows.sort_by(|a, b| mean(a).total_cmp(&mean(b)));
+        let Some((&fastest, rest)) = rows.split_first() else {
+            continue;
+        };
+        let _ = write!(
+            out,
+            "{}: {} {} a run",
+            ex.name,
+            fastest.label(),
+            fmt_ns(mean(fastest))
+        );
+        if let Some(&next) = rest.first() {
+            let _ = match slower(next, fastest) {
+                None => write!(out, ", about the same as {}", next.label()),
+                Some(x) => write!(out, "; next {} {} slower", next.label(), times(x)),
+            };
+        }
+        let python = rest.iter().skip(1).find(|row| row.is_python());
+        if let (false, Some(&py)) = (fastest.is_python(), python) {
+            let x = slower(py, fastest).unwrap_or(1.0);
+            let _ = write!(out, "; {} {} slower", py.label(), times(x));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// How many times slower `row` is than `fastest`, or `None` when the 95% interval of the ratio
+/// takes in 1× (with fewer than two samples a side: when the means are within 2%).
+fn slower(row: &Row, fastest: &Row) -> Option<f64> {
+    match stats::ratio(&row.samples_ns, &fastest.samples_ns) {
+        Some(q) if q.low <= 1.0 => None,
+        Some(q) => Some(q.point),
+        None => Some(mean(row) / mean(fastest)).filter(|&x| x > 1.02),
+    }
+}
+
+fn mean(row: &Row) -> f64 {
+    row.summary.as_ref().map(|s| s.mean_ns).unwrap_or(f64::MAX)
+}
