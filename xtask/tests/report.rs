@@ -30,12 +30,13 @@ fn html_is_one_self_contained_page_with_a_plot_per_exercise() {
             .map(|it| it.count())
             .unwrap_or(0)
     };
-    // Four exercises ran: one percentile plot each, plus the cost-per-task and speedup charts.
+    // Four exercises ran: the overview, a strip plot each, and the speedup chart.
     assert_eq!(count("svg"), 6);
     assert_eq!(count("figure"), 6);
     // One table per exercise, the claims, the failures.
     assert_eq!(count("table"), 6);
-    assert_eq!(count("style"), 1);
+    // The page's style, and each picture's own (which travels with it when copied out).
+    assert_eq!(count("style"), 1 + 6);
     for external in ["script", "link", "img", "iframe"] {
         assert_eq!(
             count(external),
@@ -53,11 +54,11 @@ fn html_is_one_self_contained_page_with_a_plot_per_exercise() {
         h2,
         [
             "Warnings",
+            "At a glance",
             "ex_6_1: TaskGroup over no-op tasks with the eager task factory",
             "ex_6_2: gather over lazily started no-op coroutines",
             "ex_6_3: current-task look-up, many times over (asyncio.current_task)",
             "ex_6_4: Queue.shutdown (Python 3.13): a put after shutdown fails",
-            "Cost per task",
             "Speedups",
             "Claims",
             "Failures",

@@ -72,7 +72,8 @@ fn claim_row(
                 } else if point {
                     "unclear: the interval crosses the threshold"
                 } else {
-                    "no"
+                    // Bold: it stands out in the Markdown, and the HTML marks the cell.
+                    "**no**"
                 };
                 (
                     format!("{} ÷ {}: {}", name(a), name(b), fmt_ratio(ratio)),

@@ -48,7 +48,8 @@ pub fn markdown(blocks: &[Block]) -> String {
                 for row in rows {
                     let cells: Vec<String> = row
                         .iter()
-                        .map(|c| c.replace('|', "\\|").replace('\n', " "))
+                        // A line break or a no-break space only shapes the HTML table.
+                        .map(|c| c.replace('|', "\\|").replace(['\n', '\u{a0}'], " "))
                         .collect();
                     let _ = writeln!(out, "| {} |", cells.join(" | "));
                 }
@@ -73,7 +74,7 @@ pub fn html(title: &str, blocks: &[Block]) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n",
         escape(title)
     );
     for block in blocks {
@@ -92,7 +93,7 @@ pub fn html(title: &str, blocks: &[Block]) -> String {
                 out.push_str("</ul>\n");
             }
             Block::Table(head, rows) => {
-                out.push_str("<table>\n<thead><tr>");
+                out.push_str("<div class=\"table\"><table>\n<thead><tr>");
                 for h in head {
                     let (class, name) = match h.strip_prefix('>') {
                         Some(n) => (" class=\"num\"", n),
@@ -117,7 +118,7 @@ pub fn html(title: &str, blocks: &[Block]) -> String {
                     }
                     out.push_str("</tr>\n");
                 }
-                out.push_str("</tbody>\n</table>\n");
+                out.push_str("</tbody>\n</table></div>\n");
             }
             Block::Svg { caption, svg } => {
                 let _ = writeln!(
@@ -136,15 +137,23 @@ pub fn html(title: &str, blocks: &[Block]) -> String {
     out
 }
 
-const CSS: &str = "body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
-table { border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem; }
+/// The page's style: a column that reads at desktop width, tables that scroll sideways rather
+/// than break a number from its unit, pictures that shrink with the page, and a claim that
+/// fails (bold in a cell) marked in red.
+const CSS: &str = "body { font-family: system-ui, sans-serif; max-width: 80rem; margin: 2rem auto; padding: 0 1rem; color: #222; line-height: 1.45; }
+.table { overflow-x: auto; margin: 1rem 0; }
+table { border-collapse: collapse; font-size: 0.9rem; }
 th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; }
-.num { text-align: right; font-variant-numeric: tabular-nums; }
+.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td:has(> strong) { background: #fdecea; }
+td strong { color: #b3261e; }
 code { background: #f4f4f4; padding: 0 0.2rem; }
-figure { margin: 1rem 0; }
+figure { margin: 1.5rem 0; overflow-x: auto; }
+figure svg { display: block; width: 100%; max-width: 900px; min-width: 560px; height: auto; }
 pre { background: #f4f4f4; padding: 0.5rem; overflow-x: auto; }
 figcaption { font-size: 0.85rem; color: #555; }
+@media (max-width: 600px) { body { margin: 1rem auto; padding: 0 0.5rem; } h1 { font-size: 1.4rem; } }
 ";
 
 /// Escapes text for HTML.

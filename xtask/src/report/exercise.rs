@@ -8,7 +8,7 @@ use crate::format::fmt_ns;
 use crate::results::{Row, RowKey, RunResults};
 use crate::stats::{self, Ratio};
 
-use super::{fmt_ratio, plots, times};
+use super::{label_cell, plots, ratio_cell, times, tone};
 
 /// A CPython row's version as numbers (`cpython-3.12.1` → `[3, 12, 1]`); empty for Rust rows.
 fn python_version(row: &Row) -> Vec<u32> {
@@ -26,7 +26,7 @@ fn reference_row<'a>(rows: &[&'a Row], variant: &str) -> Option<&'a Row> {
 }
 
 fn stat_cells(row: &Row, ratio: Option<Ratio>) -> Vec<String> {
-    let label = row.label();
+    let label = label_cell(&row.label());
     let Some(s) = &row.summary else {
         let mut cells = vec![label, "0".into()];
         cells.resize(10, "—".into());
@@ -48,7 +48,7 @@ fn stat_cells(row: &Row, ratio: Option<Ratio>) -> Vec<String> {
         fmt_ns(s.max_ns as f64),
         format!("{} ± {}", fmt_ns(s.mean_ns), fmt_ns(s.stdev_ns)),
         s.per_item_ns.map(fmt_ns).unwrap_or_else(|| "—".into()),
-        ratio.map(fmt_ratio).unwrap_or_else(|| "—".into()),
+        ratio.map(ratio_cell).unwrap_or_else(|| "—".into()),
     ]
 }
 
@@ -81,7 +81,7 @@ pub fn entry_section(r: &RunResults) -> Vec<Block> {
             format!("{} {}", from_task.exercise, from_task.label()),
             fmt_ns(task.mean_ns),
             fmt_ns(block_on.mean_ns),
-            ratio.map(fmt_ratio).unwrap_or_else(|| "—".into()),
+            ratio.map(ratio_cell).unwrap_or_else(|| "—".into()),
             faster.into(),
         ]);
     }
@@ -146,7 +146,10 @@ pub fn latency_section(r: &RunResults, plots: bool) -> anyhow::Result<Vec<Block>
                 .collect();
             if !series.is_empty() {
                 b.push(Block::Svg {
-                    caption: format!("{}: start latency against percentile, log scales", ex.name),
+                    caption: format!(
+                        "{}: each task's time from creation to first poll, against percentile of tasks, log scales",
+                        ex.name
+                    ),
                     svg: plots::percentiles(&format!("{} start latency", ex.name), &series)?,
                 });
             }
@@ -172,15 +175,15 @@ fn against_python(rows: &[&Row]) -> Option<Block> {
         return None;
     }
     let head = std::iter::once("Rust row".to_owned())
-        .chain(python.iter().map(|p| format!(">vs {} [95% CI]", p.label())))
+        .chain(python.iter().map(|p| format!(">vs {}", p.label())))
         .collect();
     let table = rust
         .iter()
         .map(|r| {
-            std::iter::once(r.label())
+            std::iter::once(label_cell(&r.label()))
                 .chain(python.iter().map(|p| {
                     stats::ratio(&p.samples_ns, &r.samples_ns)
-                        .map(fmt_ratio)
+                        .map(ratio_cell)
                         .unwrap_or_else(|| "—".into())
                 }))
                 .collect()
@@ -196,7 +199,7 @@ pub fn section(
     ex: &Exercise,
     mut rows: Vec<&Row>,
     plots: bool,
-    speedups: &mut Vec<plots::Bar>,
+    speedups: &mut Vec<plots::Group>,
 ) -> anyhow::Result<Vec<Block>> {
     let mut b = Vec::new();
     // Rust rows as they ran, then CPython rows from the oldest version up.
@@ -224,7 +227,7 @@ pub fn section(
     ]
     .into_iter()
     .map(String::from)
-    .chain([format!(">speedup vs {ref_label} [95% CI]")]);
+    .chain([">speedup [95% CI]".to_owned()]);
     // The least the same work can cost, on the row's flavor (CPython rows: current-thread).
     let floor_of = |row: &Row| {
         let flavor = row.flavor.as_deref().unwrap_or("current");
@@ -240,6 +243,7 @@ pub fn section(
         .chain(has_floor.then(|| ">× floor".to_owned()))
         .collect();
     let mut table = Vec::new();
+    let mut bars = Vec::new();
     for row in &rows {
         let ratio = reference.and_then(|r| stats::ratio(&r.samples_ns, &row.samples_ns));
         let mut cells = stat_cells(row, ratio);
@@ -253,29 +257,50 @@ pub fn section(
         if let (Some(r), Some(reference)) = (ratio, reference)
             && !std::ptr::eq(*row, reference)
         {
-            speedups.push(plots::Bar {
-                label: format!("{} {}", row.exercise, row.label()),
+            bars.push(plots::Bar {
+                label: row.label(),
                 value: r.point,
                 interval: Some((r.low, r.high)),
+                tone: tone(row),
+                note: None,
             });
         }
     }
     b.push(Block::Table(head, table));
+    if !bars.is_empty() {
+        speedups.push(plots::Group {
+            name: format!("{} (against {ref_label})", ex.name),
+            bars,
+        });
+    }
     if let Some(versus) = against_python(&rows) {
         b.push(Block::Para(
-            "How many times faster each Rust row is than each CPython row:".into(),
+            "How many times faster each Rust row is than each CPython row, with the 95% interval:"
+                .into(),
         ));
         b.push(versus);
     }
-    if plots {
-        let series: Vec<_> = rows
-            .iter()
-            .filter(|r| !r.samples_ns.is_empty())
-            .map(|r| (r.label(), r.histogram.histogram()))
-            .collect();
+    // Ten whole-process times say little as percentiles (p99 of ten is the max): each is a dot.
+    let strips: Vec<plots::Strip> = rows
+        .iter()
+        .filter(|r| !r.samples_ns.is_empty())
+        .map(|r| plots::Strip {
+            label: r.label(),
+            tone: tone(r),
+            samples_ns: r.samples_ns.clone(),
+        })
+        .collect();
+    if plots && !strips.is_empty() {
         b.push(Block::Svg {
-            caption: format!("{}: time per run against percentile, log scales", ex.name),
-            svg: plots::percentiles(&format!("{} percentile distribution", ex.name), &series)?,
+            caption: format!(
+                "{}: every measured process' time, a dot each; the black tick is each row's median",
+                ex.name
+            ),
+            svg: plots::strips(
+                &format!("{}: time of each run", ex.name),
+                "time per run (log scale)",
+                &strips,
+            )?,
         });
     }
     Ok(b)

@@ -16,6 +16,7 @@ mod claims;
 pub mod doc;
 mod exercise;
 pub mod plots;
+mod svg;
 mod terminal;
 
 pub use baseline::comparison;
@@ -57,6 +58,13 @@ pub fn blocks(
         b.push(Block::Heading(2, "Warnings".into()));
         b.push(Block::List(warnings));
     }
+    if plots && let Some(svg) = overview(results)? {
+        b.push(Block::Heading(2, "At a glance".into()));
+        b.push(Block::Svg {
+            caption: overview_caption(results),
+            svg,
+        });
+    }
     let mut speedups = Vec::new();
     for ex in exercises::ALL {
         let rows: Vec<&Row> = results
@@ -68,37 +76,16 @@ pub fn blocks(
             b.extend(exercise::section(ex, rows, plots, &mut speedups)?);
         }
     }
-    let per_task: Vec<plots::Bar> = results
-        .rows
-        .iter()
-        .filter(|r| r.measure.is_none())
-        .filter_map(|r| {
-            Some(plots::Bar {
-                label: format!("{} {}", r.exercise, r.label()),
-                value: r.summary.as_ref()?.per_item_ns?,
-                interval: None,
-            })
-        })
-        .collect();
-    if plots && !per_task.is_empty() {
-        b.push(Block::Heading(2, "Cost per task".into()));
-        b.push(Block::Svg {
-            caption:
-                "mean nanoseconds per task (or call) of every row, Rust and CPython, log scale"
-                    .into(),
-            svg: plots::bars(
-                "Nanoseconds per task, every implementation",
-                "ns per task (log scale)",
-                plots::Unit::Nanos,
-                &per_task,
-            )?,
-        });
-    }
     if plots && !speedups.is_empty() {
         b.push(Block::Heading(2, "Speedups".into()));
         b.push(Block::Svg {
-            caption: "each row against its exercise's reference row (ratio of geometric means, 95% CI as a black line; red line: 1×)".into(),
-            svg: plots::bars("Speedup against each exercise's reference", "times faster (log scale)", plots::Unit::Times, &speedups)?,
+            caption: "each row against its exercise's reference row: ratio of geometric means, bars from 1× (a tie), 95% interval as whiskers".into(),
+            svg: plots::bars(
+                "How many times faster than each exercise's reference",
+                "times faster (log scale; left of 1×: slower)",
+                plots::Unit::Times,
+                &speedups,
+            )?,
         });
     }
     b.extend(exercise::entry_section(results));
@@ -134,6 +121,95 @@ pub fn blocks(
         format!("A row's spread is wide when its standard deviation exceeds {:.0}% of its mean.", WIDE_SPREAD * 100.0),
     ]));
     Ok(b)
+}
+
+/// The family a row's colour stands for.
+pub(crate) fn tone(row: &Row) -> plots::Tone {
+    use plots::Tone;
+    if row.implementation.starts_with("pypy") {
+        return Tone::PyPy;
+    }
+    if row.is_python() {
+        return if row.variant == "asyncio" {
+            Tone::CPython
+        } else {
+            Tone::CPythonOther
+        };
+    }
+    match row.variant.as_str() {
+        "floor" => Tone::Floor,
+        "bare_spawn" | "spawn_gather" | "try_id" => Tone::Tokio,
+        "joinset"
+        | "tracker"
+        | "join_all"
+        | "join_handles"
+        | "futures_unordered"
+        | "join_handles_unconstrained" => Tone::Peer,
+        _ => Tone::Project,
+    }
+}
+
+/// The chapter's question per exercise in one picture: nanoseconds per task of every
+/// implementation (not the `--entry` or start-latency reruns), fastest first, coloured by
+/// family; the fastest and CPython 3.12 carry their figures. `None` when no row has a count.
+fn overview(results: &RunResults) -> anyhow::Result<Option<String>> {
+    let mut groups = Vec::new();
+    for ex in exercises::ALL {
+        let mut rows: Vec<(&Row, f64)> = results
+            .rows
+            .iter()
+            .filter(|r| r.exercise == ex.name && r.measure.is_none() && r.entry.is_none())
+            .filter_map(|r| Some((r, r.summary.as_ref()?.per_item_ns?)))
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        rows.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let fastest = rows
+            .iter()
+            .find(|(r, _)| r.variant != "floor")
+            .map(|(r, _)| *r);
+        let bars = rows
+            .iter()
+            .map(|&(row, ns)| {
+                let cpython_312 =
+                    row.variant == "asyncio" && row.implementation.starts_with("cpython-3.12.");
+                let named = fastest.is_some_and(|f| std::ptr::eq(f, row)) || cpython_312;
+                plots::Bar {
+                    label: row.label(),
+                    value: ns,
+                    interval: None,
+                    tone: tone(row),
+                    note: named.then(|| fmt_ns(ns)),
+                }
+            })
+            .collect();
+        groups.push(plots::Group {
+            name: format!("{}: {}", ex.name, ex.about),
+            bars,
+        });
+    }
+    if groups.is_empty() {
+        return Ok(None);
+    }
+    plots::bars(
+        "Nanoseconds per task, every implementation",
+        "mean time per task (log scale)",
+        plots::Unit::Nanos,
+        &groups,
+    )
+    .map(Some)
+}
+
+fn overview_caption(results: &RunResults) -> String {
+    let python = if results.rows.iter().any(Row::is_python) {
+        "Rust and Python rows"
+    } else {
+        "Rust rows (no Python ran)"
+    };
+    format!(
+        "mean nanoseconds per task of the {python}, each exercise's fastest first; the fastest implementation and CPython 3.12 carry their figures"
+    )
 }
 
 /// The Failures section: each failed row, its reason and its stderr's last lines.
@@ -305,6 +381,18 @@ pub fn warnings(r: &RunResults) -> Vec<String> {
 /// `2.50× [2.31×, 2.70×]`.
 pub fn fmt_ratio(r: Ratio) -> String {
     format!("{} [{}, {}]", times(r.point), times(r.low), times(r.high))
+}
+
+/// [`fmt_ratio`] for a table cell: the interval under the point in HTML (on one line in
+/// Markdown), so a table of several ratios stays narrow enough to read without scrolling.
+pub fn ratio_cell(r: Ratio) -> String {
+    format!("{}\n[{}, {}]", times(r.point), times(r.low), times(r.high))
+}
+
+/// A row's name for a table's first column: it does not wrap inside (`eager (current)` stays
+/// on one line), since a cut label reads as two rows.
+pub fn label_cell(label: &str) -> String {
+    label.replace(' ', "\u{a0}")
 }
 
 /// A ratio with three significant digits (two past the point at least): `230×`, `2.50×`,
