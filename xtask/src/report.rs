@@ -62,9 +62,25 @@ pub fn blocks(
         let ref_label = reference
             .map(|r| r.label())
             .unwrap_or_else(|| format!("{} (not run)", ex.reference));
-        let tasks = rows.iter().find_map(|r| r.tasks);
+        let tasks = reference
+            .and_then(|r| r.tasks)
+            .or_else(|| rows.iter().find_map(|r| r.tasks));
+        // Rows held to fewer tasks (a variant's cap): compared per task.
+        let fewer: Vec<String> = rows
+            .iter()
+            .filter(|r| r.tasks.is_some() && r.tasks != tasks)
+            .map(|r| format!("`{}` {}", r.label(), r.tasks.unwrap_or(0)))
+            .collect();
+        let fewer = if fewer.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " Rows run at another count, compared per task: {}.",
+                fewer.join(", ")
+            )
+        };
         b.push(Block::Para(match tasks {
-            Some(n) => format!("{n} tasks a run. Speedups are against `{ref_label}`."),
+            Some(n) => format!("{n} tasks a run. Speedups are against `{ref_label}`.{fewer}"),
             None => format!("Speedups are against `{ref_label}`."),
         }));
         let head = [
@@ -97,11 +113,11 @@ pub fn blocks(
             .collect();
         let mut table = Vec::new();
         for row in &rows {
-            let ratio = reference.and_then(|r| stats::ratio(&r.samples_ns, &row.samples_ns));
+            let ratio = reference.and_then(|r| per_task_ratio(r, row));
             let mut cells = stat_cells(row, ratio);
             if has_floor {
                 let multiple = floor_of(row)
-                    .and_then(|f| Some(row.summary.as_ref()?.mean_ns / f.summary.as_ref()?.mean_ns))
+                    .and_then(|f| Some(per_task_mean(row)? / per_task_mean(f)?))
                     .map(times);
                 cells.push(multiple.unwrap_or_else(|| "—".into()));
             }
@@ -370,6 +386,27 @@ pub fn warnings(r: &RunResults) -> Vec<String> {
     out
 }
 
+/// [`stats::ratio`] of `a`'s times over `b`'s, per task: rows run at different counts (a
+/// variant held to its cap) compare by their cost per task. Same count, or none: the plain ratio.
+fn per_task_ratio(a: &Row, b: &Row) -> Option<Ratio> {
+    let r = stats::ratio(&a.samples_ns, &b.samples_ns)?;
+    let k = match (a.tasks, b.tasks) {
+        (Some(na), Some(nb)) if na != nb => nb as f64 / na as f64,
+        _ => 1.0,
+    };
+    Some(Ratio {
+        point: r.point * k,
+        low: r.low * k,
+        high: r.high * k,
+    })
+}
+
+/// A row's mean time per task, or per run where no count applies.
+fn per_task_mean(row: &Row) -> Option<f64> {
+    let mean = row.summary.as_ref()?.mean_ns;
+    Some(mean / row.tasks.unwrap_or(1).max(1) as f64)
+}
+
 fn reference_row<'a>(rows: &[&'a Row], variant: &str) -> Option<&'a Row> {
     rows.iter()
         .copied()
@@ -479,7 +516,7 @@ fn claim_row(
 ) -> Vec<String> {
     let name = |(ex, who): (&str, Who)| format!("`{ex} {}`", who.label());
     let (measured, holds) = match (find(r, a.0, a.1), find(r, b.0, b.1)) {
-        (Some(x), Some(y)) => match stats::ratio(&x.samples_ns, &y.samples_ns) {
+        (Some(x), Some(y)) => match per_task_ratio(x, y) {
             Some(ratio) => {
                 let (clear, point) = match bound {
                     Bound::Above(t) => (ratio.low > t, ratio.point > t),
@@ -745,7 +782,7 @@ fn against_python(rows: &[&Row]) -> Option<Block> {
         .map(|r| {
             std::iter::once(r.label())
                 .chain(python.iter().map(|p| {
-                    stats::ratio(&p.samples_ns, &r.samples_ns)
+                    per_task_ratio(p, r)
                         .map(fmt_ratio)
                         .unwrap_or_else(|| "—".into())
                 }))
@@ -829,7 +866,7 @@ pub fn terminal_summary(r: &RunResults) -> String {
         let Some(fastest) = rows
             .iter()
             .copied()
-            .min_by(|a, b| mean(a).total_cmp(&mean(b)))
+            .min_by(|a, b| per_task(a).total_cmp(&per_task(b)))
         else {
             continue;
         };
@@ -846,7 +883,7 @@ pub fn terminal_summary(r: &RunResults) -> String {
             .map(|row| {
                 format!(
                     "{} faster than {}",
-                    times(mean(row) / mean(fastest)),
+                    times(per_task(row) / per_task(fastest)),
                     row.label()
                 )
             })
@@ -864,9 +901,41 @@ fn mean(row: &Row) -> f64 {
     row.summary.as_ref().map(|s| s.mean_ns).unwrap_or(f64::MAX)
 }
 
+/// What the terminal summary compares: the mean per task, so a row held to fewer tasks is not
+/// taken for a faster one.
+fn per_task(row: &Row) -> f64 {
+    per_task_mean(row).unwrap_or(f64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(variant: &str, tasks: u64, ns: u64) -> Row {
+        let key = RowKey {
+            exercise: "ex_6_2".into(),
+            variant: variant.into(),
+            implementation: "rust".into(),
+            flavor: Some("current".into()),
+            tasks: Some(tasks),
+            entry: None,
+            measure: None,
+        };
+        Row::new(key, vec![ns, ns + 1, ns - 1], None)
+    }
+
+    #[test]
+    fn rows_at_different_counts_compare_per_task() {
+        // 1 s for 10^6 tasks against 0.5 s for 5·10^4: the capped row is 10× dearer a task.
+        let reference = row("spawn_gather", 1_000_000, 1_000_000_000);
+        let capped = row("join_handles", 50_000, 500_000_000);
+        let speedup = per_task_ratio(&reference, &capped).unwrap();
+        assert!((speedup.point - 0.1).abs() < 1e-3, "{speedup:?}");
+        assert!(speedup.low < 0.1 && speedup.high > 0.1, "{speedup:?}");
+        // At the same count: the plain ratio of the times.
+        let same = row("join_all", 1_000_000, 250_000_000);
+        assert!((per_task_ratio(&reference, &same).unwrap().point - 4.0).abs() < 1e-3);
+    }
 
     #[test]
     fn ratios_keep_three_significant_digits() {

@@ -184,3 +184,35 @@ fn a_childs_stderr_is_shown_as_text_never_as_html() {
     }
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
 }
+
+#[test]
+fn a_row_held_to_fewer_tasks_is_compared_per_task() {
+    // spawn_gather: 1 s for 10^6 tasks; join_handles held to 5·10^4: 0.5 s, 10× dearer a task.
+    let at = |variant: &str, tasks: u64, ns: u64| {
+        xtask::results::Row::new(
+            common::key("ex_6_2", variant, "current", Some(tasks)),
+            vec![ns, ns + 1_000, ns - 1_000],
+            None,
+        )
+    };
+    let run = common::results(
+        "capped",
+        vec![
+            at("spawn_gather", 1_000_000, 1_000_000_000),
+            at("join_handles", 50_000, 500_000_000),
+        ],
+    );
+    let md = markdown(&run, None);
+    assert!(
+        md.contains(
+            "Rows run at another count, compared per task: `join_handles (current)` 50000."
+        ),
+        "{md}"
+    );
+    assert!(md.contains("| 10.0 µs | 0.10× ["), "{md}");
+    let text = report::terminal_summary(&run);
+    assert!(
+        text.contains("fastest is spawn_gather (current), 1.00 s a run: 10.0× faster than join_handles (current)"),
+        "{text}"
+    );
+}
