@@ -5,9 +5,10 @@
 //! `results.json` schema: one row per point) and a report with the Scaling section.
 //!
 //! The counts run from the smallest up, one count at a time. A variant (on one flavor, or one
-//! interpreter) whose median run at some count takes longer than `--stop-over` seconds, or
-//! that fails, is not run at the larger counts: those points are rows marked stopped
-//! (`skipped`, with the reason), not failures. So a variant whose cost grows faster than the
+//! interpreter) whose median run at some count takes longer than `--stop-over` seconds, or is
+//! killed at `--timeout`, is not run at the larger counts: those points are rows marked stopped
+//! (`skipped`, with the reason), not failures. Any other failure stops nothing: the next count
+//! may well run. So a variant whose cost grows faster than the
 //! work (ex_6_2's `join_handles`) still shows its slope without running for hours.
 
 use std::path::Path;
@@ -49,8 +50,8 @@ pub struct SweepFlags {
     /// Seconds one process may take before it is killed and recorded as failed
     #[arg(long, value_name = "SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub timeout: u64,
-    /// Stop a variant (per flavor) once its median run at one count takes over SECS: its
-    /// larger counts are reported as stopped, not run
+    /// Stop a variant (per flavor) once its median run at one count takes over SECS, or it
+    /// times out: its larger counts are reported as stopped, not run
     #[arg(long, value_name = "SECS", default_value_t = STOP_OVER_SECS, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub stop_over: u64,
     /// Where runs go [default: target/xtask]
@@ -207,12 +208,16 @@ impl Stops {
     }
 
     /// Notes the lines of `rows` (points just measured) that stop: a point whose median run
-    /// took over `limit`, or that failed.
+    /// took over `limit`, or that was killed at the timeout (the runner's reason starts with
+    /// "timed out"). Other failures stop nothing.
     pub fn note(&mut self, rows: &[Row], limit: Duration) {
         for row in rows {
             let at = row.tasks.map_or_else(|| "its count".into(), count);
-            let why = if row.failure.is_some() {
-                format!("stopped: failed at {at} tasks")
+            let why = if let Some(failure) = &row.failure {
+                if !failure.reason.starts_with("timed out") {
+                    continue;
+                }
+                format!("stopped: at {at} tasks it {}", failure.reason)
             } else {
                 let Some(median) = median(&row.samples_ns) else {
                     continue;
@@ -469,7 +474,7 @@ pub fn blocks(r: &RunResults, plots: bool) -> anyhow::Result<Vec<Block>> {
     if !stopped.is_empty() {
         b.push(Block::Heading(2, "Stopped".into()));
         b.push(Block::Para(
-            "Lines not run from the count shown on, because a smaller count's median run took over the sweep's limit (`--stop-over`) or failed: stopped, not failed.".into(),
+            "Lines not run from the count shown on, because a smaller count's median run took over the sweep's limit (`--stop-over`) or was killed at the timeout: stopped, not failed.".into(),
         ));
         b.push(Block::Table(
             ["implementation", ">not run from", "why"]
@@ -627,25 +632,29 @@ mod tests {
     }
 
     #[test]
-    fn a_point_at_the_limit_runs_on_and_a_failed_one_stops() {
+    fn a_point_at_the_limit_runs_on_a_timed_out_one_stops_and_another_failure_does_not() {
         let limit = Duration::from_secs(10);
         let mut stops = Stops::default();
-        let failed = Row::new(
-            key("futures_unordered", "current", 30_000),
-            Vec::new(),
-            Some(results::Failure {
-                reason: "timed out".into(),
+        let failed = |variant: &str, reason: &str| {
+            let failure = results::Failure {
+                reason: reason.into(),
                 stderr_tail: String::new(),
-            }),
-        );
+            };
+            Row::new(key(variant, "current", 30_000), Vec::new(), Some(failure))
+        };
         stops.note(
-            &[point("join_all", "current", 10_000, 10_000), failed],
+            &[
+                point("join_all", "current", 10_000, 10_000),
+                failed("futures_unordered", "timed out after 600 s and was killed"),
+                failed("spawn_gather", "exited with code 101"),
+            ],
             limit,
         );
         assert_eq!(stops.reason(&key("join_all", "current", 100_000)), None);
+        assert_eq!(stops.reason(&key("spawn_gather", "current", 100_000)), None);
         assert_eq!(
             stops.reason(&key("futures_unordered", "current", 100_000)),
-            Some("stopped: failed at 30000 tasks")
+            Some("stopped: at 30000 tasks it timed out after 600 s and was killed")
         );
     }
 
