@@ -29,8 +29,12 @@ pub const EXERCISES: [&str; 3] = ["ex_6_1", "ex_6_2", "ex_6_3"];
 pub const COUNTS: [u64; 5] = [1_000, 10_000, 100_000, 1_000_000, 10_000_000];
 /// The largest count CPython runs at.
 pub const PYTHON_MAX: u64 = 1_000_000;
-/// Default `--stop-over`: seconds a point's median run may take before its variant stops.
-pub const STOP_OVER_SECS: u64 = 10;
+/// Default `--stop-over`: seconds a point's median run may take before its variant stops. With
+/// counts a decade apart a quadratic line's next point is 100× dearer, so the limit sits between
+/// the linear lines' 10^6 points (0.3–1.2 s on a quiet machine, up to 1.8 s on this busy one)
+/// and the quadratic ones' 10^5 (2.5 s quiet, 7–9 s busy): they stop before a 10^6 point that
+/// would take five minutes or more a run.
+pub const STOP_OVER_SECS: u64 = 2;
 
 /// `cargo xtask sweep` flags.
 #[derive(Debug, Clone, clap::Args)]
