@@ -1,9 +1,80 @@
 //! The exercises the project has, as the runner knows them.
+//!
+//! # Families and the idiomatic row
+//!
+//! Each variant belongs to one [`Family`], so a report can group rows by who wrote the code
+//! they measure: this project's crates (`project`), plain tokio written the way the port is
+//! (`tokio`), what a Rust developer would pick instead of this project's crates (`peer`), or
+//! the least the work can cost (`floor`). Each exercise may name one variant as
+//! [`Exercise::idiomatic`]: the code a Rust developer porting the Python would most likely
+//! write, measured beside the project's; `None` where no such row is measured.
 
 use timing::cli::Measure;
 use timing::memory;
 
 use crate::UsageError;
+
+/// Who wrote the code a variant measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// This project's port: its own crates doing what asyncio does (`taskgroup`, `queue`, …).
+    Project,
+    /// Plain tokio, none of this project's crates, written the way the port is: the yardstick
+    /// for the project's own bookkeeping (`bare_spawn`, `spawn_gather`, `try_id`).
+    Tokio,
+    /// A Rust peer: what a Rust developer would pick instead of this project's crates
+    /// (`JoinSet`, `TaskTracker`, `join_all`, `FuturesUnordered`, `mpsc`).
+    Peer,
+    /// The least the work can cost: no tasks, no waiting.
+    Floor,
+}
+
+impl Family {
+    /// The family's name in reports and `cargo xtask list`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Project => "project",
+            Family::Tokio => "tokio",
+            Family::Peer => "peer",
+            Family::Floor => "floor",
+        }
+    }
+}
+
+/// One variant of an exercise: the binary's `--variant` value.
+#[derive(Debug, Clone, Copy)]
+pub struct Variant {
+    pub name: &'static str,
+    pub family: Family,
+    /// One line: what the variant runs.
+    pub about: &'static str,
+    /// `run` and `run-all` run it with at most this many tasks, whatever `--tasks` or the
+    /// exercise's default says (the row's `tasks` is the count that ran): for variants whose
+    /// cost grows faster than the work. `sweep` ignores it and stops such a variant by time.
+    pub max_tasks: Option<u64>,
+}
+
+const fn variant(name: &'static str, family: Family, about: &'static str) -> Variant {
+    Variant {
+        name,
+        family,
+        about,
+        max_tasks: None,
+    }
+}
+
+impl Variant {
+    const fn capped(self, max_tasks: u64) -> Variant {
+        Variant {
+            max_tasks: Some(max_tasks),
+            ..self
+        }
+    }
+}
+
+/// The count `run` and `run-all` give the quadratic ex_6_2 variants (`join_all` or
+/// `FuturesUnordered` over `JoinHandle`s): about 0.5 s a run here, 200 polls per handle.
+pub const QUADRATIC_MAX_TASKS: u64 = 50_000;
 
 /// One exercise binary.
 #[derive(Debug, Clone, Copy)]
@@ -12,10 +83,13 @@ pub struct Exercise {
     pub chapter: u8,
     /// One line: what the exercise shows.
     pub about: &'static str,
-    /// Variants with a line each; the first is the exercise's default.
-    pub variants: &'static [(&'static str, &'static str)],
+    /// The variants; the first is the exercise's default.
+    pub variants: &'static [Variant],
     /// The variant every other row of the exercise is compared against.
     pub reference: &'static str,
+    /// The variant a Rust developer porting the exercise would most likely write; `None` where
+    /// no such row is measured (only the project's port runs).
+    pub idiomatic: Option<&'static str>,
     /// The exercise's own `--tasks` default; `None` where no count applies.
     pub default_tasks: Option<u64>,
     /// The exit code a successful run ends with: `ex_6_4` ends, like its Python original, with
@@ -33,35 +107,52 @@ pub struct Exercise {
     pub latency_variants: &'static [&'static str],
 }
 
+use Family::{Floor, Peer, Project, Tokio};
+
 pub const ALL: &[Exercise] = &[
     Exercise {
         name: "ex_6_1",
         chapter: 6,
         about: "TaskGroup over no-op tasks with the eager task factory",
         variants: &[
-            (
+            variant(
                 "eager",
-                "taskgroup::TaskGroup::eager(): poll each task once where it is created",
+                Project,
+                "taskgroup::scope(Start::Eager, …): each task polled once where it is spawned",
             ),
-            (
+            variant(
                 "spawn",
+                Project,
                 "the same group without eager start: every task scheduled",
             ),
-            (
+            variant(
                 "bare_spawn",
+                Tokio,
                 "tokio::spawn each task, await every handle: no group at all",
             ),
-            (
+            variant(
+                "joinset",
+                Peer,
+                "tokio::task::JoinSet: spawn all, then join_next until it is empty",
+            ),
+            variant(
+                "tracker",
+                Peer,
+                "tokio_util::task::TaskTracker: spawn all, close, wait",
+            ),
+            variant(
                 "floor",
+                Floor,
                 "each future polled once inline: the least the work can cost",
             ),
         ],
         reference: "spawn",
+        idiomatic: Some("joinset"),
         default_tasks: Some(1_000_000),
         expected_exit: 0,
         python_needs: (3, 12),
         entry_variants: &["spawn", "bare_spawn"],
-        latency_variants: &["eager", "spawn", "bare_spawn"],
+        latency_variants: &["eager", "spawn", "bare_spawn", "joinset", "tracker"],
         max_iterations: None,
     },
     Exercise {
@@ -69,29 +160,59 @@ pub const ALL: &[Exercise] = &[
         chapter: 6,
         about: "gather over lazily started no-op coroutines",
         variants: &[
-            (
+            variant(
                 "join_all",
+                Peer,
                 "futures::future::join_all: every future polled inside one task",
             ),
-            (
+            variant(
                 "spawn_gather",
+                Tokio,
                 "tokio::spawn each future, await the handles in order",
             ),
-            (
+            variant(
                 "gather_in_place",
+                Project,
                 "taskgroup::gather: the futures polled where they lie, no allocation each",
             ),
-            (
+            variant(
+                "join_handles",
+                Peer,
+                "tokio::spawn each future, join_all of the handles: quadratic under tokio's budget",
+            )
+            .capped(QUADRATIC_MAX_TASKS),
+            variant(
+                "futures_unordered",
+                Peer,
+                "the handles drained from a FuturesUnordered: quadratic under tokio's budget",
+            )
+            .capped(QUADRATIC_MAX_TASKS),
+            variant(
+                "join_handles_unconstrained",
+                Peer,
+                "join_handles inside tokio::task::unconstrained: linear, never yields meanwhile",
+            ),
+            variant(
                 "floor",
+                Floor,
                 "each future polled once inline: the least the work can cost",
             ),
         ],
         reference: "spawn_gather",
+        // gather wraps each coroutine in a Task; the Rust that keeps a task each.
+        idiomatic: Some("join_handles"),
         default_tasks: Some(1_000_000),
         expected_exit: 0,
         python_needs: (3, 10),
         entry_variants: &["spawn_gather"],
-        latency_variants: &["join_all", "spawn_gather", "gather_in_place"],
+        latency_variants: &[
+            "join_all",
+            "spawn_gather",
+            "gather_in_place",
+            "join_handles",
+            "futures_unordered",
+            "join_handles_unconstrained",
+        ],
         max_iterations: None,
     },
     Exercise {
@@ -99,13 +220,15 @@ pub const ALL: &[Exercise] = &[
         chapter: 6,
         about: "current-task look-up, many times over (asyncio.current_task)",
         variants: &[
-            ("try_id", "tokio::task::try_id() inside a task"),
-            (
+            variant("try_id", Tokio, "tokio::task::try_id() inside a task"),
+            variant(
                 "floor",
+                Floor,
                 "a bare thread-local read: the least a look-up can cost",
             ),
         ],
         reference: "try_id",
+        idiomatic: Some("try_id"),
         default_tasks: Some(1_000_000),
         expected_exit: 0,
         python_needs: (3, 10),
@@ -117,11 +240,13 @@ pub const ALL: &[Exercise] = &[
         name: "ex_6_4",
         chapter: 6,
         about: "Queue.shutdown (Python 3.13): a put after shutdown fails",
-        variants: &[(
+        variants: &[variant(
             "shutdown",
+            Project,
             "a queue with asyncio's shutdown rules; ends with QueueShutDown, exit 1",
         )],
         reference: "shutdown",
+        idiomatic: None,
         default_tasks: None,
         expected_exit: 1,
         python_needs: (3, 13),
@@ -134,20 +259,24 @@ pub const ALL: &[Exercise] = &[
         chapter: 6,
         about: "items through asyncio.Queue(maxsize=100), one producer task and one consumer task",
         variants: &[
-            (
+            variant(
                 "queue",
+                Project,
                 "queue::Queue, asyncio's queue on tokio, between two spawned tasks",
             ),
-            (
+            variant(
                 "mpsc",
+                Peer,
                 "tokio::sync::mpsc::channel(100): what a tokio user would pick for one to one",
             ),
-            (
+            variant(
                 "floor",
+                Floor,
                 "a VecDeque filled 100 at a time and drained, no tasks, no waiting",
             ),
         ],
         reference: "queue",
+        idiomatic: Some("mpsc"),
         default_tasks: Some(1_000_000),
         expected_exit: 0,
         python_needs: (3, 10),
@@ -159,11 +288,13 @@ pub const ALL: &[Exercise] = &[
         name: "ex_2_2",
         chapter: 2,
         about: "asyncio.Runner (3.11): one runtime and one context for several async calls",
-        variants: &[(
+        variants: &[variant(
             "runner",
+            Project,
             "a Runtime kept for every run() call, each a task in one shared context",
         )],
         reference: "runner",
+        idiomatic: None,
         default_tasks: None,
         expected_exit: 0,
         python_needs: (3, 11),
@@ -175,11 +306,13 @@ pub const ALL: &[Exercise] = &[
         name: "ex_2_7",
         chapter: 2,
         about: "asyncio.TaskGroup (3.11) with two tasks sleeping 2 s and 3 s",
-        variants: &[(
+        variants: &[variant(
             "taskgroup",
+            Project,
             "taskgroup::scope: waits for both, cancels the other on a failure",
         )],
         reference: "taskgroup",
+        idiomatic: None,
         default_tasks: None,
         expected_exit: 0,
         python_needs: (3, 11),
@@ -191,11 +324,13 @@ pub const ALL: &[Exercise] = &[
         name: "ex_4_4",
         chapter: 4,
         about: "asyncio.Barrier (3.11) of three tasks, printed as it fills and drains",
-        variants: &[(
+        variants: &[variant(
             "barrier",
+            Project,
             "barrier::Barrier with asyncio's states, abort, reset and repr",
         )],
         reference: "barrier",
+        idiomatic: None,
         default_tasks: None,
         expected_exit: 0,
         python_needs: (3, 11),
@@ -208,7 +343,21 @@ pub const ALL: &[Exercise] = &[
 impl Exercise {
     /// Variant names, default first.
     pub fn variant_names(&self) -> impl Iterator<Item = &'static str> {
-        self.variants.iter().map(|(name, _)| *name)
+        self.variants.iter().map(|v| v.name)
+    }
+
+    /// The variant called `name`.
+    pub fn variant(&self, name: &str) -> Option<&'static Variant> {
+        self.variants.iter().find(|v| v.name == name)
+    }
+
+    /// The task count `run` and `run-all` give `variant`: `asked` (`--tasks`), else the
+    /// exercise's default, held to the variant's [`Variant::max_tasks`]; `None` where no count
+    /// applies.
+    pub fn capped_tasks(&self, variant: &str, asked: Option<u64>) -> Option<u64> {
+        let n = asked.unwrap_or(self.default_tasks?);
+        let cap = self.variant(variant).and_then(|v| v.max_tasks);
+        Some(cap.map_or(n, |cap| n.min(cap)))
     }
 }
 
@@ -294,6 +443,9 @@ mod tests {
                 "ex_6_2:join_all",
                 "ex_6_2:spawn_gather",
                 "ex_6_2:gather_in_place",
+                "ex_6_2:join_handles",
+                "ex_6_2:futures_unordered",
+                "ex_6_2:join_handles_unconstrained",
                 "ex_6_2:floor",
                 "ex_6_1:spawn"
             ]
@@ -308,15 +460,80 @@ mod tests {
         );
         assert_eq!(
             names(&["ex_6_1:lazy"]).unwrap_err().0,
-            "unknown variant 'lazy' of ex_6_1; valid variants: eager, spawn, bare_spawn, floor"
+            "unknown variant 'lazy' of ex_6_1; valid variants: eager, spawn, bare_spawn, joinset, tracker, floor"
         );
     }
 
     #[test]
-    fn every_reference_is_a_variant() {
+    fn every_variant_named_in_an_exercise_is_one_of_its_variants() {
         for e in ALL {
-            assert!(e.variant_names().any(|v| v == e.reference), "{}", e.name);
+            let named = [e.reference]
+                .into_iter()
+                .chain(e.idiomatic)
+                .chain(e.entry_variants.iter().copied())
+                .chain(e.latency_variants.iter().copied());
+            for name in named {
+                assert!(e.variant(name).is_some(), "{}: {name}", e.name);
+            }
         }
+    }
+
+    #[test]
+    fn floors_and_the_rust_peers_are_in_their_families() {
+        for e in ALL {
+            for v in e.variants {
+                assert_eq!(
+                    v.name == "floor",
+                    v.family == Family::Floor,
+                    "{}:{}",
+                    e.name,
+                    v.name
+                );
+            }
+        }
+        let family = |ex: &str, v: &str| find(ex).and_then(|e| e.variant(v)).map(|v| v.family);
+        for (ex, v) in [
+            ("ex_6_1", "joinset"),
+            ("ex_6_1", "tracker"),
+            ("ex_6_2", "join_handles"),
+            ("ex_6_2", "futures_unordered"),
+            ("ex_6_2", "join_handles_unconstrained"),
+        ] {
+            assert_eq!(family(ex, v), Some(Family::Peer), "{ex}:{v}");
+        }
+        assert_eq!(family("ex_6_1", "bare_spawn"), Some(Family::Tokio));
+        assert_eq!(family("ex_6_2", "spawn_gather"), Some(Family::Tokio));
+        assert_eq!(family("ex_6_1", "spawn"), Some(Family::Project));
+    }
+
+    #[test]
+    fn capped_variants_run_at_most_their_cap_and_others_as_asked() {
+        let ex_6_2 = find("ex_6_2").expect("ex_6_2");
+        let cap = QUADRATIC_MAX_TASKS;
+        for quadratic in ["join_handles", "futures_unordered"] {
+            assert_eq!(
+                ex_6_2.capped_tasks(quadratic, None),
+                Some(cap),
+                "the default"
+            );
+            assert_eq!(
+                ex_6_2.capped_tasks(quadratic, Some(100_000)),
+                Some(cap),
+                "--quick"
+            );
+            assert_eq!(ex_6_2.capped_tasks(quadratic, Some(1_000)), Some(1_000));
+        }
+        assert_eq!(
+            ex_6_2.capped_tasks("join_handles_unconstrained", None),
+            Some(1_000_000)
+        );
+        assert_eq!(
+            ex_6_2.capped_tasks("spawn_gather", Some(100_000)),
+            Some(100_000)
+        );
+        // No count applies: none is made up, whatever was asked.
+        let ex_6_4 = find("ex_6_4").expect("ex_6_4");
+        assert_eq!(ex_6_4.capped_tasks("shutdown", Some(10)), None);
     }
 }
 

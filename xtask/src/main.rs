@@ -152,14 +152,28 @@ fn list() -> String {
             "{}  (chapter {})  {}\n",
             ex.name, ex.chapter, ex.about
         ));
-        for (i, (name, about)) in ex.variants.iter().enumerate() {
+        for (i, v) in ex.variants.iter().enumerate() {
             let default = if i == 0 { ", default" } else { "" };
-            let reference = if *name == ex.reference {
+            let reference = if v.name == ex.reference {
                 ", reference"
             } else {
                 ""
             };
-            out.push_str(&format!("    {name}{default}{reference}: {about}\n"));
+            let idiomatic = if Some(v.name) == ex.idiomatic {
+                ", idiomatic"
+            } else {
+                ""
+            };
+            let cap = match v.max_tasks {
+                Some(n) => format!(" (run and run-all: at most {n} tasks)"),
+                None => String::new(),
+            };
+            out.push_str(&format!(
+                "    {}{default}{reference}{idiomatic} [{}]: {}{cap}\n",
+                v.name,
+                v.family.name(),
+                v.about
+            ));
         }
     }
     out

@@ -3,6 +3,13 @@
 //! Runs the variants of ex_6_1, ex_6_2 and ex_6_3 at several task counts on both runtime
 //! flavors (and CPython 3.12, when found, up to 10^6 tasks), then writes `sweep.json` (the
 //! `results.json` schema: one row per point) and a report with the Scaling section.
+//!
+//! The counts run from the smallest up, one count at a time. A variant (on one flavor, or one
+//! interpreter) whose median run at some count takes longer than `--stop-over` seconds, or is
+//! killed at `--timeout`, is not run at the larger counts: those points are rows marked stopped
+//! (`skipped`, with the reason), not failures. Any other failure stops nothing: the next count
+//! may well run. So a variant whose cost grows faster than the
+//! work (ex_6_2's `join_handles`) still shows its slope without running for hours.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -11,7 +18,7 @@ use std::time::Duration;
 use crate::doc::{self, Block};
 use crate::exercises;
 use crate::format::fmt_ns;
-use crate::results::{self, Flags, Row, RunResults};
+use crate::results::{self, Flags, Overhead, Row, RowKey, RunResults};
 use crate::run::{self, FlavorChoice};
 use crate::runner::{self, Runs, Target};
 use crate::{UsageError, plots, python, workspace_root};
@@ -22,6 +29,12 @@ pub const EXERCISES: [&str; 3] = ["ex_6_1", "ex_6_2", "ex_6_3"];
 pub const COUNTS: [u64; 5] = [1_000, 10_000, 100_000, 1_000_000, 10_000_000];
 /// The largest count CPython runs at.
 pub const PYTHON_MAX: u64 = 1_000_000;
+/// Default `--stop-over`: seconds a point's median run may take before its variant stops. With
+/// counts a decade apart a quadratic line's next point is 100× dearer, so the limit sits between
+/// the linear lines' 10^6 points (0.3–1.2 s on a quiet machine, up to 1.8 s on this busy one)
+/// and the quadratic ones' 10^5 (2.5 s quiet, 7–9 s busy): they stop before a 10^6 point that
+/// would take five minutes or more a run.
+pub const STOP_OVER_SECS: u64 = 2;
 
 /// `cargo xtask sweep` flags.
 #[derive(Debug, Clone, clap::Args)]
@@ -41,6 +54,10 @@ pub struct SweepFlags {
     /// Seconds one process may take before it is killed and recorded as failed
     #[arg(long, value_name = "SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub timeout: u64,
+    /// Stop a variant (per flavor) once its median run at one count takes over SECS, or it
+    /// times out: its larger counts are reported as stopped, not run
+    #[arg(long, value_name = "SECS", default_value_t = STOP_OVER_SECS, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub stop_over: u64,
     /// Where runs go [default: target/xtask]
     #[arg(long, value_name = "DIR")]
     pub out: Option<std::path::PathBuf>,
@@ -107,15 +124,23 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
         python_iterations: iterations,
         cap_override: None,
     };
-    let mut targets: Vec<Target> = Vec::new();
+    let limit = Duration::from_secs(flags.stop_over);
+    let mut stops = Stops::default();
+    let mut rows: Vec<Row> = Vec::new();
+    let mut overheads: Vec<Overhead> = Vec::new();
+    eprintln!(
+        "sweep {}: {counts:?} tasks; a variant stops once a median run takes over {} s",
+        session.id, flags.stop_over
+    );
+    // One count at a time, smallest first: what a point took decides whether the next runs.
     for &n in &counts {
-        targets.extend(runner::targets(
+        let mut targets: Vec<Target> = runner::uncapped_targets(
             &selection,
             flags.flavor.names(),
             Some(n),
             runs,
             &root.join("target").join("release"),
-        ));
+        );
         if n <= PYTHON_MAX {
             let (py, _) = runner::python_targets(
                 &selection,
@@ -126,13 +151,17 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
             );
             targets.extend(py);
         }
+        let (targets, stopped) = stops.split(targets);
+        rows.extend(stopped);
+        if targets.is_empty() {
+            continue;
+        }
+        eprintln!("{n} tasks: {} points", targets.len());
+        let measured = session.measure(&targets, Duration::from_secs(flags.timeout))?;
+        stops.note(&measured.rows, limit);
+        rows.extend(measured.rows);
+        overheads.extend(measured.overhead);
     }
-    eprintln!(
-        "sweep {}: {} points at {counts:?} tasks",
-        session.id,
-        targets.len()
-    );
-    let measured = session.measure(&targets, Duration::from_secs(flags.timeout))?;
     let flags_used = Flags {
         iterations,
         warmup: 0,
@@ -146,12 +175,122 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
         selection: counts.iter().map(|n| format!("sweep:{n}")).collect(),
         baseline: None,
     };
-    let results = session.results(flags_used, measured.overhead, measured.rows);
+    let results = session.results(flags_used, merge(&overheads), rows);
     let run_dir = session.dir;
     results.write(&run_dir.join("sweep.json"))?;
     write_report(&results, &run_dir)?;
     println!("{}", summary(&results));
     Ok(run::finish(&results, &run_dir))
+}
+
+/// The runner's overhead over several batches of processes, as one.
+fn merge(overheads: &[Overhead]) -> Option<Overhead> {
+    let processes: u64 = overheads.iter().map(|o| o.processes).sum();
+    let total: u128 = overheads
+        .iter()
+        .map(|o| u128::from(o.mean_ns) * u128::from(o.processes))
+        .sum();
+    (processes > 0).then(|| Overhead {
+        processes,
+        mean_ns: u64::try_from(total / u128::from(processes)).unwrap_or(u64::MAX),
+        max_ns: overheads.iter().map(|o| o.max_ns).max().unwrap_or(0),
+    })
+}
+
+/// The sweep's stop rule: which lines (a variant on one flavor, or one interpreter) have
+/// stopped, and why.
+#[derive(Debug, Default)]
+pub struct Stops(Vec<(RowKey, String)>);
+
+impl Stops {
+    /// A point's line: its key without the count.
+    fn line(key: &RowKey) -> RowKey {
+        RowKey {
+            tasks: None,
+            ..key.clone()
+        }
+    }
+
+    /// Notes the lines of `rows` (points just measured) that stop: a point whose median run
+    /// took over `limit`, or that was killed at the timeout (the runner's reason starts with
+    /// "timed out"). Other failures stop nothing.
+    pub fn note(&mut self, rows: &[Row], limit: Duration) {
+        for row in rows {
+            let at = row.tasks.map_or_else(|| "its count".into(), count);
+            let why = if let Some(failure) = &row.failure {
+                if !failure.reason.starts_with("timed out") {
+                    continue;
+                }
+                format!("stopped: at {at} tasks it {}", failure.reason)
+            } else {
+                let Some(median) = median(&row.samples_ns) else {
+                    continue;
+                };
+                if median <= limit.as_nanos() as f64 {
+                    continue;
+                }
+                format!(
+                    "stopped: at {at} tasks the median run took {:.1} s, over the sweep's {} s limit",
+                    median / 1e9,
+                    limit.as_secs_f64()
+                )
+            };
+            let line = Self::line(&row.key());
+            if !self.0.iter().any(|(l, _)| *l == line) {
+                self.0.push((line, why));
+            }
+        }
+    }
+
+    /// Why `key`'s line stopped, if it has.
+    pub fn reason(&self, key: &RowKey) -> Option<&str> {
+        let line = Self::line(key);
+        self.0
+            .iter()
+            .find(|(l, _)| *l == line)
+            .map(|(_, why)| why.as_str())
+    }
+
+    /// The targets still to run, and a row marked stopped for each of the others.
+    pub fn split(&self, targets: Vec<Target>) -> (Vec<Target>, Vec<Row>) {
+        let mut run = Vec::new();
+        let mut stopped = Vec::new();
+        for t in targets {
+            match self.reason(&t.key) {
+                Some(why) => stopped.push(Row::skipped(t.key, why.to_owned())),
+                None => run.push(t),
+            }
+        }
+        (run, stopped)
+    }
+}
+
+/// The middle of `samples` (the mean of the two middle ones for an even count), exact where the
+/// histogram's quantiles are rounded.
+fn median(samples: &[u64]) -> Option<f64> {
+    let mut sorted = samples.to_vec();
+    sorted.sort_unstable();
+    let mid = sorted.len() / 2;
+    match sorted.len() {
+        0 => None,
+        n if !n.is_multiple_of(2) => Some(sorted[mid] as f64),
+        _ => Some((sorted[mid - 1] as f64 + sorted[mid] as f64) / 2.0),
+    }
+}
+
+/// A task count as the report says it: `10^5` for a power of ten, else the number.
+pub fn count(n: u64) -> String {
+    let mut power = 0;
+    let mut rest = n;
+    while rest >= 10 && rest.is_multiple_of(10) {
+        rest /= 10;
+        power += 1;
+    }
+    if rest == 1 && power > 0 {
+        format!("10^{power}")
+    } else {
+        n.to_string()
+    }
 }
 
 /// Reads a sweep folder's `sweep.json`, if it is one.
@@ -266,6 +405,9 @@ pub fn blocks(r: &RunResults, plots: bool) -> anyhow::Result<Vec<Block>> {
                         if row.failure.is_some() {
                             return "failed".into();
                         }
+                        if row.skipped.is_some() {
+                            return "stopped".into();
+                        }
                         match (per_task(row), floor(&row.flavor, n)) {
                             (Some(ns), Some(f)) if row.variant != "floor" && f > 0.0 => {
                                 format!("{} ({} floor)", fmt_ns(ns), crate::report::times(ns / f))
@@ -314,6 +456,36 @@ pub fn blocks(r: &RunResults, plots: bool) -> anyhow::Result<Vec<Block>> {
             })
             .collect();
         b.push(Block::Table(memory_head, memory));
+    }
+    // Each stopped line once, at the first count it did not run.
+    let mut stopped: Vec<Vec<String>> = Vec::new();
+    let mut seen: Vec<(&str, String)> = Vec::new();
+    let mut skipped: Vec<&Row> = r.rows.iter().filter(|row| row.skipped.is_some()).collect();
+    skipped.sort_by_key(|row| row.tasks);
+    for row in skipped {
+        let line = (row.exercise.as_str(), row.label());
+        if seen.contains(&line) {
+            continue;
+        }
+        let from = row.tasks.map_or_else(|| "—".into(), count);
+        stopped.push(vec![
+            format!("{} {}", row.exercise, line.1),
+            from,
+            row.skipped.clone().unwrap_or_default(),
+        ]);
+        seen.push(line);
+    }
+    if !stopped.is_empty() {
+        b.push(Block::Heading(2, "Stopped".into()));
+        b.push(Block::Para(
+            "Lines not run from the count shown on, because a smaller count's median run took over the sweep's limit (`--stop-over`) or was killed at the timeout: stopped, not failed.".into(),
+        ));
+        b.push(Block::Table(
+            ["implementation", ">not run from", "why"]
+                .map(String::from)
+                .to_vec(),
+            stopped,
+        ));
     }
     let failed: Vec<(String, &results::Failure)> = r
         .rows
@@ -373,4 +545,161 @@ fn summary(r: &RunResults) -> String {
         }
     }
     out.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(variant: &str, flavor: &str, tasks: u64) -> RowKey {
+        RowKey {
+            exercise: "ex_6_2".into(),
+            variant: variant.into(),
+            implementation: "rust".into(),
+            flavor: Some(flavor.into()),
+            tasks: Some(tasks),
+            entry: None,
+            measure: None,
+        }
+    }
+
+    fn point(variant: &str, flavor: &str, tasks: u64, median_ms: u64) -> Row {
+        Row::new(
+            key(variant, flavor, tasks),
+            vec![median_ms * 1_000_000; 3],
+            None,
+        )
+    }
+
+    fn target(variant: &str, flavor: &str, tasks: u64) -> Target {
+        Target {
+            key: key(variant, flavor, tasks),
+            exe: "/bin/ex_6_2".into(),
+            args: Vec::new(),
+            expected_exit: 0,
+            warmup: 0,
+            runs: 1,
+        }
+    }
+
+    #[test]
+    fn a_line_stops_after_its_first_point_over_the_limit_and_only_that_line() {
+        let limit = Duration::from_secs(10);
+        let mut stops = Stops::default();
+        stops.note(
+            &[
+                point("join_handles", "current", 100_000, 12_300),
+                point("join_handles", "multi", 100_000, 9_000),
+                point("spawn_gather", "current", 100_000, 80),
+            ],
+            limit,
+        );
+        let (run, stopped) = stops.split(vec![
+            target("join_handles", "current", 1_000_000),
+            target("join_handles", "multi", 1_000_000),
+            target("spawn_gather", "current", 1_000_000),
+        ]);
+        let ran: Vec<_> = run
+            .iter()
+            .map(|t| {
+                (
+                    t.key.variant.as_str(),
+                    t.key.flavor.as_deref().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert_eq!(
+            ran,
+            [("join_handles", "multi"), ("spawn_gather", "current")]
+        );
+        assert_eq!(stopped.len(), 1);
+        let row = &stopped[0];
+        assert_eq!(
+            (row.variant.as_str(), row.tasks),
+            ("join_handles", Some(1_000_000))
+        );
+        assert!(row.failure.is_none(), "stopped, not failed");
+        assert_eq!(
+            row.skipped.as_deref(),
+            Some("stopped: at 10^5 tasks the median run took 12.3 s, over the sweep's 10 s limit")
+        );
+        // Still stopped at every larger count, with the first reason.
+        let (run, stopped) = stops.split(vec![target("join_handles", "current", 10_000_000)]);
+        assert!(run.is_empty());
+        assert!(
+            stopped[0]
+                .skipped
+                .as_deref()
+                .unwrap_or("")
+                .contains("at 10^5 tasks")
+        );
+    }
+
+    #[test]
+    fn a_point_at_the_limit_runs_on_a_timed_out_one_stops_and_another_failure_does_not() {
+        let limit = Duration::from_secs(10);
+        let mut stops = Stops::default();
+        let failed = |variant: &str, reason: &str| {
+            let failure = results::Failure {
+                reason: reason.into(),
+                stderr_tail: String::new(),
+            };
+            Row::new(key(variant, "current", 30_000), Vec::new(), Some(failure))
+        };
+        stops.note(
+            &[
+                point("join_all", "current", 10_000, 10_000),
+                failed("futures_unordered", "timed out after 600 s and was killed"),
+                failed("spawn_gather", "exited with code 101"),
+            ],
+            limit,
+        );
+        assert_eq!(stops.reason(&key("join_all", "current", 100_000)), None);
+        assert_eq!(stops.reason(&key("spawn_gather", "current", 100_000)), None);
+        assert_eq!(
+            stops.reason(&key("futures_unordered", "current", 100_000)),
+            Some("stopped: at 30000 tasks it timed out after 600 s and was killed")
+        );
+    }
+
+    #[test]
+    fn the_median_is_the_middle_sample() {
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[9, 1, 5]), Some(5.0));
+        assert_eq!(median(&[4, 1, 3, 2]), Some(2.5));
+    }
+
+    #[test]
+    fn counts_are_powers_of_ten_where_they_are() {
+        assert_eq!(count(1_000), "10^3");
+        assert_eq!(count(100_000), "10^5");
+        assert_eq!(count(50_000), "50000");
+        assert_eq!(count(1), "1");
+        assert_eq!(count(10), "10^1");
+    }
+
+    #[test]
+    fn overheads_of_several_batches_merge_by_process_count() {
+        let merged = merge(&[
+            Overhead {
+                processes: 1,
+                mean_ns: 100,
+                max_ns: 100,
+            },
+            Overhead {
+                processes: 3,
+                mean_ns: 300,
+                max_ns: 900,
+            },
+        ]);
+        assert_eq!(
+            merged,
+            Some(Overhead {
+                processes: 4,
+                mean_ns: 250,
+                max_ns: 900
+            })
+        );
+        assert_eq!(merge(&[]), None);
+    }
 }

@@ -155,7 +155,7 @@ fn terminal_summary_names_the_fastest_row_and_the_next_in_one_line_each() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "ex_6_1: eager (current) 1.01 ms a run; next spawn (current) 701× slower; CPython 3.12.1 8955× slower"
+        "ex_6_1: eager (current) 1.01 ns a task; next spawn (current) 701× slower; CPython 3.12.1 8955× slower"
     );
     // One line per exercise that has a measured row; the failed row is not ranked.
     assert_eq!(lines.len(), 4, "{text}");
@@ -204,4 +204,36 @@ fn a_childs_stderr_is_shown_as_text_never_as_html() {
         assert_eq!(found, 0, "no <{tag}> from a child's stderr");
     }
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+}
+
+#[test]
+fn a_row_held_to_fewer_tasks_is_compared_per_task() {
+    // spawn_gather: 1 s for 10^6 tasks; join_handles held to 5·10^4: 0.5 s, 10× dearer a task.
+    let at = |variant: &str, tasks: u64, ns: u64| {
+        xtask::results::Row::new(
+            common::key("ex_6_2", variant, "current", Some(tasks)),
+            vec![ns, ns + 1_000, ns - 1_000],
+            None,
+        )
+    };
+    let run = common::results(
+        "capped",
+        vec![
+            at("spawn_gather", 1_000_000, 1_000_000_000),
+            at("join_handles", 50_000, 500_000_000),
+        ],
+    );
+    let md = markdown(&run, None);
+    assert!(
+        md.contains(
+            "Rows run at another count, compared per task: `join_handles (current)` 50000."
+        ),
+        "{md}"
+    );
+    assert!(md.contains("| 10.0 µs | 0.10× ["), "{md}");
+    let text = report::terminal_summary(&run);
+    assert!(
+        text.contains("fastest is spawn_gather (current), 1.00 s a run: 10.0× faster than join_handles (current)"),
+        "{text}"
+    );
 }

@@ -69,3 +69,32 @@ fn scaling_tables_show_cost_per_task_times_floor_and_bytes_per_task() {
         "one scaling plot for the one exercise"
     );
 }
+
+#[test]
+fn stopped_points_show_as_stopped_with_their_reason_not_as_failures() {
+    let why = "stopped: at 10^5 tasks the median run took 12.3 s, over the sweep's 10 s limit";
+    let mut rows = Vec::new();
+    for n in [1_000u64, 100_000] {
+        rows.push(point("spawn", Some("current"), "rust", n, 300, 3_000_000));
+    }
+    rows.push(point(
+        "slow",
+        Some("current"),
+        "rust",
+        1_000,
+        500,
+        3_000_000,
+    ));
+    let mut stopped = point("slow", Some("current"), "rust", 100_000, 1, 3_000_000);
+    stopped = Row::skipped(stopped.key(), why.into());
+    rows.push(stopped);
+    let run = common::results("sweep", rows);
+    let md = doc::markdown(&sweep::blocks(&run, false).unwrap());
+    assert!(md.contains("| slow (current) | 500 ns | stopped |"), "{md}");
+    assert!(md.contains("## Stopped"), "{md}");
+    assert!(
+        md.contains(&format!("| ex_6_1 slow (current) | 10^5 | {why} |")),
+        "{md}"
+    );
+    assert!(!md.contains("## Failures"), "{md}");
+}

@@ -10,8 +10,11 @@
 //!
 //! Variants: `eager` (default); `spawn`, the same group with every task scheduled (ex_6_1
 //! before Python 3.12); `bare_spawn`, plain `tokio::spawn` of each task and an await of every
-//! handle, with no group: what the group's own bookkeeping is measured against; `floor`, each
-//! future polled once inline with no group at all: the least this work can cost.
+//! handle, with no group: what the group's own bookkeeping is measured against; `joinset` and
+//! `tracker`, what a Rust developer would pick instead of this project's group: tokio's
+//! `JoinSet` (spawn all, then `join_next` until it is empty) and tokio-util's `TaskTracker`
+//! (spawn, close, wait); `floor`, each future polled once inline with no group at all: the
+//! least this work can cost.
 //!
 //! Run: `cargo run --release -p ex_6_1` (`-- --help` lists the flags). Prints:
 //!
@@ -31,13 +34,22 @@ use anyhow::ensure;
 use taskgroup::{Start, TaskGroup, scope};
 use timing::StartLatencies;
 use timing::cli::{Measure, Spec};
+use tokio::task::JoinSet;
+use tokio_util::task::TaskTracker;
 
 const TASKS: u64 = 1_000_000;
 
 const SPEC: Spec = Spec {
     name: "ex_6_1",
-    about: "a TaskGroup of no-op tasks, started eagerly (eager) or scheduled (spawn); bare_spawn and floor compare",
-    variants: &["eager", "spawn", "bare_spawn", "floor"],
+    about: "a TaskGroup of no-op tasks, started eagerly (eager) or scheduled (spawn); bare_spawn, joinset, tracker and floor compare",
+    variants: &[
+        "eager",
+        "spawn",
+        "bare_spawn",
+        "joinset",
+        "tracker",
+        "floor",
+    ],
     default_tasks: Some(TASKS),
     start_latency: true,
 };
@@ -93,6 +105,54 @@ async fn bare_spawn(
     Ok((time0.elapsed(), completed))
 }
 
+/// Tokio's `JoinSet`: spawn every task into the set, then `join_next` until the set is empty.
+///
+/// Dearer than `bare_spawn` although it runs the same tasks: the set keeps each task's handle
+/// in an entry of its own (one more heap allocation, an `Arc`, per task) on a list behind a
+/// mutex, locked on insert, when the task's completion moves the entry to the "notified" list,
+/// and when `join_next` takes it off; and each handle holds the entry's waker. What it buys:
+/// results in completion order, and dropping the set aborts whatever still runs.
+async fn joinset(tasks: u64, latencies: Option<StartLatencies>) -> anyhow::Result<(Duration, u64)> {
+    let time0 = Instant::now();
+    let mut set = JoinSet::new();
+    for i in 0..tasks {
+        match &latencies {
+            None => set.spawn(light_coro()),
+            Some(l) => set.spawn(timed_light_coro(l.clone(), i as usize, Instant::now())),
+        };
+    }
+    let mut completed = 0;
+    while let Some(done) = set.join_next().await {
+        done?; // Err: the task panicked
+        completed += 1;
+    }
+    Ok((time0.elapsed(), completed))
+}
+
+/// tokio-util's `TaskTracker`: spawn each task through the tracker, `close` it, then `wait`.
+///
+/// The cheapest way to wait for many tasks: the tracker only counts them (an atomic add when a
+/// task is spawned, a subtract when its future is dropped) and wakes the waiter once the count
+/// is zero and the tracker closed. No handle is awaited (each is dropped at once), so no task
+/// stores a waker or keeps its output, and each task's memory is freed as soon as it has run,
+/// where awaiting handles visits every finished task once more. What it gives up: results and
+/// errors (a task that panics just ends), and it cancels nothing.
+async fn tracker(tasks: u64, latencies: Option<StartLatencies>) -> anyhow::Result<(Duration, u64)> {
+    let time0 = Instant::now();
+    let tracker = TaskTracker::new();
+    for i in 0..tasks {
+        match &latencies {
+            None => tracker.spawn(light_coro()),
+            Some(l) => tracker.spawn(timed_light_coro(l.clone(), i as usize, Instant::now())),
+        };
+    }
+    tracker.close(); // no more tasks: `wait` can now end
+    tracker.wait().await; // every tracked task has ended
+    // The tracker keeps no results: what it knows is how many of its tasks have ended.
+    let completed = tasks - tracker.len() as u64;
+    Ok((time0.elapsed(), completed))
+}
+
 /// The floor: each future polled once where it is made, no group, no task, no waker.
 async fn floor(tasks: u64) -> anyhow::Result<(Duration, u64)> {
     let time0 = Instant::now();
@@ -117,6 +177,8 @@ fn main() -> ExitCode {
             "eager" => timing::enter(rt, args.entry, task_group(tasks, Start::Eager, l))??,
             "spawn" => timing::enter(rt, args.entry, task_group(tasks, Start::Scheduled, l))??,
             "bare_spawn" => timing::enter(rt, args.entry, bare_spawn(tasks, l))??,
+            "joinset" => timing::enter(rt, args.entry, joinset(tasks, l))??,
+            "tracker" => timing::enter(rt, args.entry, tracker(tasks, l))??,
             _ => timing::enter(rt, args.entry, floor(tasks))??,
         };
         ensure!(
@@ -143,6 +205,8 @@ mod tests {
             assert_eq!(completed, 1_000, "{start:?}");
         }
         assert_eq!(bare_spawn(1_000, None).await.unwrap().1, 1_000);
+        assert_eq!(joinset(1_000, None).await.unwrap().1, 1_000);
+        assert_eq!(tracker(1_000, None).await.unwrap().1, 1_000);
         assert_eq!(floor(1_000).await.unwrap().1, 1_000);
     }
 
@@ -155,6 +219,18 @@ mod tests {
         }
         let l = StartLatencies::new(500);
         bare_spawn(500, Some(l.clone())).await.unwrap();
+        assert_eq!(l.histogram().len(), 500);
+    }
+
+    /// The peers run every task: each one records its start, so none was skipped or left
+    /// pending when the wait ended (the tracker reports no results of its own).
+    #[tokio::test]
+    async fn joinset_and_tracker_run_every_task_before_they_return() {
+        let l = StartLatencies::new(500);
+        assert_eq!(joinset(500, Some(l.clone())).await.unwrap().1, 500);
+        assert_eq!(l.histogram().len(), 500);
+        let l = StartLatencies::new(500);
+        assert_eq!(tracker(500, Some(l.clone())).await.unwrap().1, 500);
         assert_eq!(l.histogram().len(), 500);
     }
 }

@@ -22,7 +22,7 @@ fn prints_the_three_lines_of_the_original() {
 
 #[test]
 fn other_variants_on_both_runtimes_print_the_same_lines() {
-    for variant in ["spawn", "bare_spawn"] {
+    for variant in ["spawn", "bare_spawn", "joinset", "tracker"] {
         for flavor in ["current", "multi"] {
             let ran = run(
                 EXE,

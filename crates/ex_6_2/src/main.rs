@@ -5,7 +5,7 @@
 //! all, and waits for the last. Only the gather is timed. It then prints the finished gather
 //! future, whose result is a list of 1,000,000 `None`s (shortened by `reprlib`).
 //!
-//! Four tokio counterparts:
+//! Seven tokio counterparts:
 //! - `join_all` (default): `futures::future::join_all` polls every future inside the one
 //!   awaiting task. No tokio task is created; this is how Rust code usually "gathers". (Past
 //!   30 futures it gives each its own heap-allocated node.)
@@ -13,6 +13,12 @@
 //!   order, collecting the results.
 //! - `gather_in_place`: `taskgroup::gather`, which polls the futures where they lie in one
 //!   boxed slice: no allocation per future.
+//! - `join_handles`: `tokio::spawn` each future, then `join_all` of the handles: the direct
+//!   translation of `gather(*tasks)`, and quadratic in the task count (see [`Way::JoinHandles`]).
+//! - `futures_unordered`: the handles in a `FuturesUnordered`, drained as a stream: the same
+//!   quadratic cost.
+//! - `join_handles_unconstrained`: `join_handles` inside `tokio::task::unconstrained`: linear
+//!   again, at the price of never yielding to other tasks while results are ready.
 //! - `floor`: each future polled once inline, consuming the list: the least the work can cost.
 //!
 //! Run: `cargo run --release -p ex_6_2` (`-- --help` lists the flags). Prints:
@@ -34,7 +40,9 @@ use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 
 use anyhow::ensure;
+use futures::StreamExt;
 use futures::future::join_all;
+use futures::stream::FuturesUnordered;
 use timing::StartLatencies;
 use timing::cli::{Measure, Spec};
 
@@ -42,8 +50,16 @@ const TASKS: u64 = 1_000_000;
 
 const SPEC: Spec = Spec {
     name: "ex_6_2",
-    about: "gather of no-op coroutines: join_all, spawned tasks (spawn_gather), gather_in_place, floor",
-    variants: &["join_all", "spawn_gather", "gather_in_place", "floor"],
+    about: "gather of no-op coroutines: join_all, spawned tasks (spawn_gather), gather_in_place, spawned handles gathered by join_all or FuturesUnordered (join_handles, futures_unordered, join_handles_unconstrained), floor",
+    variants: &[
+        "join_all",
+        "spawn_gather",
+        "gather_in_place",
+        "join_handles",
+        "futures_unordered",
+        "join_handles_unconstrained",
+        "floor",
+    ],
     default_tasks: Some(TASKS),
     start_latency: true,
 };
@@ -54,6 +70,29 @@ enum Way {
     JoinAll,
     SpawnGather,
     InPlace,
+    /// `tokio::spawn` each future, then `join_all` of the `JoinHandle`s.
+    ///
+    /// Quadratic, through tokio's cooperative budget. Each time the runtime polls a task, the
+    /// task gets a budget of 128, and a `JoinHandle` whose task has finished spends one unit
+    /// to hand over its result; with the budget spent it returns `Pending` and has the runtime
+    /// wake it once the awaiting task has yielded. Past 30 futures `join_all` collects through
+    /// a `FuturesOrdered`, that is a `FuturesUnordered`, which polls every future woken since
+    /// its last poll and returns `Pending` only once it has polled as many as it holds (or two
+    /// woke themselves *during* their poll: the budget's wake-ups come later, so they never
+    /// count). So once every task has run, each poll of the gathering task takes 128 results,
+    /// then polls each of the other handles in vain: n/128 rounds, about n²/256 polls of
+    /// handles in all (n = 10^5: 39.2 million; ×4 per doubling of n).
+    JoinHandles,
+    /// The handles in a `FuturesUnordered`, results taken as they come (`StreamExt::next`):
+    /// what a Rust developer writes when the order does not matter. The same quadratic cost as
+    /// [`Way::JoinHandles`], for the same reason: it is the set `join_all` uses inside.
+    FuturesUnordered,
+    /// [`Way::JoinHandles`] inside `tokio::task::unconstrained`, which turns the budget off
+    /// for everything the gather polls: each handle is polled twice (once pending, once
+    /// done), and the gathering task does not yield while any result is ready. The price is
+    /// fairness: other tasks on this thread wait until the gather has taken every result that
+    /// is there.
+    JoinHandlesUnconstrained,
     Floor,
 }
 
@@ -101,6 +140,28 @@ where
             results
         }
         Way::InPlace => taskgroup::gather(tasks_list).await,
+        Way::JoinHandles => {
+            let handles: Vec<_> = tasks_list.into_iter().map(tokio::spawn).collect();
+            // Err: a task panicked (or was aborted).
+            join_all(handles)
+                .await
+                .into_iter()
+                .collect::<Result<_, _>>()?
+        }
+        Way::FuturesUnordered => {
+            let mut handles: FuturesUnordered<_> =
+                tasks_list.into_iter().map(tokio::spawn).collect();
+            let mut results = Vec::with_capacity(handles.len());
+            while let Some(result) = handles.next().await {
+                results.push(result?);
+            }
+            results // in the order the tasks finished, not the order of the list
+        }
+        Way::JoinHandlesUnconstrained => {
+            let handles: Vec<_> = tasks_list.into_iter().map(tokio::spawn).collect();
+            let results = tokio::task::unconstrained(join_all(handles)).await;
+            results.into_iter().collect::<Result<_, _>>()?
+        }
         Way::Floor => {
             let mut cx = Context::from_waker(Waker::noop());
             let mut results = Vec::with_capacity(tasks_list.len());
@@ -132,6 +193,9 @@ fn main() -> ExitCode {
             "join_all" => Way::JoinAll,
             "spawn_gather" => Way::SpawnGather,
             "gather_in_place" => Way::InPlace,
+            "join_handles" => Way::JoinHandles,
+            "futures_unordered" => Way::FuturesUnordered,
+            "join_handles_unconstrained" => Way::JoinHandlesUnconstrained,
             _ => Way::Floor,
         };
         let latencies = (args.measure == Measure::StartLatency && way != Way::Floor)
@@ -158,9 +222,19 @@ fn main() -> ExitCode {
 mod tests {
     use super::*;
 
+    const ALL_WAYS: [Way; 7] = [
+        Way::JoinAll,
+        Way::SpawnGather,
+        Way::InPlace,
+        Way::JoinHandles,
+        Way::FuturesUnordered,
+        Way::JoinHandlesUnconstrained,
+        Way::Floor,
+    ];
+
     #[tokio::test]
     async fn every_variant_gathers_one_result_per_task() {
-        for way in [Way::JoinAll, Way::SpawnGather, Way::InPlace, Way::Floor] {
+        for way in ALL_WAYS {
             let (_, results) = gather(1_000, way, None).await.unwrap();
             assert_eq!(results.len(), 1_000, "{way:?}");
         }
@@ -168,7 +242,7 @@ mod tests {
 
     #[tokio::test]
     async fn start_latencies_are_recorded_for_every_coroutine() {
-        for way in [Way::JoinAll, Way::SpawnGather, Way::InPlace] {
+        for way in ALL_WAYS.into_iter().filter(|w| *w != Way::Floor) {
             let l = StartLatencies::new(300);
             gather(300, way, Some(l.clone())).await.unwrap();
             assert_eq!(l.histogram().len(), 300, "{way:?}");

@@ -28,21 +28,21 @@ fn prints_the_four_lines_of_the_original() {
 }
 
 #[test]
-fn spawn_gather_prints_the_same_lines_on_both_runtimes() {
-    for flavor in ["current", "multi"] {
-        let ran = run(
-            EXE,
-            &[
-                "--variant",
-                "spawn_gather",
-                "--flavor",
-                flavor,
-                "--tasks",
-                "5000",
-            ],
-        );
-        assert_eq!(ran.code, Some(0), "{ran:?}");
-        assert_original_lines(&ran.stdout);
+fn spawning_variants_print_the_same_lines_on_both_runtimes() {
+    for variant in [
+        "spawn_gather",
+        "join_handles",
+        "futures_unordered",
+        "join_handles_unconstrained",
+    ] {
+        for flavor in ["current", "multi"] {
+            let ran = run(
+                EXE,
+                &["--variant", variant, "--flavor", flavor, "--tasks", "5000"],
+            );
+            assert_eq!(ran.code, Some(0), "{variant} {flavor}: {ran:?}");
+            assert_original_lines(&ran.stdout);
+        }
     }
 }
 

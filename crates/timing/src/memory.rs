@@ -6,14 +6,21 @@ use crate::cli::Measure;
 /// Bytes each task (future, call, item) holds while a run is in flight, per exercise and
 /// variant, as `cargo xtask sweep` measured peak RSS per added task on the current-thread
 /// runtime (the README's "What carries over"): a spawned or scheduled task 323–336 bytes, a
-/// `join_all` future 96, a future gathered in place 2. A variant not listed holds nothing per
+/// `join_all` future 96, a future gathered in place 2; a spawned task whose handle waits in a
+/// `join_all` or `FuturesUnordered` 343–385 (peak RSS between 10^4 and 10^5 tasks, or 10^5
+/// and 10^6 for `join_handles_unconstrained`). A variant not listed holds nothing per
 /// task (an eager task that finishes in its first poll, the floors, `try_id`, a bounded queue).
 pub const BYTES_PER_TASK: &[(&str, &str, u64)] = &[
     ("ex_6_1", "spawn", 340),
     ("ex_6_1", "bare_spawn", 340),
+    ("ex_6_1", "joinset", 340),
+    ("ex_6_1", "tracker", 340),
     ("ex_6_2", "join_all", 96),
     ("ex_6_2", "spawn_gather", 340),
     ("ex_6_2", "gather_in_place", 2),
+    ("ex_6_2", "join_handles", 390),
+    ("ex_6_2", "futures_unordered", 390),
+    ("ex_6_2", "join_handles_unconstrained", 390),
 ];
 
 /// What `--measure start-latency` adds per task: its 8-byte slot and the 16-byte creation

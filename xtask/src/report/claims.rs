@@ -2,9 +2,8 @@
 //! of two rows measured in the run, with whether its whole 95% interval clears the bound.
 
 use crate::results::{Row, RunResults};
-use crate::stats;
 
-use super::fmt_ratio;
+use super::{fmt_ratio, per_task_ratio};
 
 /// Which row of an exercise a claim reads.
 #[derive(Debug, Clone, Copy)]
@@ -61,7 +60,7 @@ fn claim_row(
 ) -> Vec<String> {
     let name = |(ex, who): (&str, Who)| format!("`{ex} {}`", who.label());
     let (measured, holds) = match (find(r, a.0, a.1), find(r, b.0, b.1)) {
-        (Some(x), Some(y)) => match stats::ratio(&x.samples_ns, &y.samples_ns) {
+        (Some(x), Some(y)) => match per_task_ratio(x, y) {
             Some(ratio) => {
                 let (clear, point) = match bound {
                     Bound::Above(t) => (ratio.low > t, ratio.point > t),

@@ -8,7 +8,7 @@ use crate::format::fmt_ns;
 use crate::results::{Row, RowKey, RunResults};
 use crate::stats::{self, Ratio};
 
-use super::{label_cell, plots, ratio_cell, times, tone};
+use super::{label_cell, per_task_mean, per_task_ratio, plots, ratio_cell, times, tone};
 
 /// A CPython row's version as numbers (`cpython-3.12.1` → `[3, 12, 1]`); empty for Rust rows.
 fn python_version(row: &Row) -> Vec<u32> {
@@ -182,7 +182,7 @@ fn against_python(rows: &[&Row]) -> Option<Block> {
         .map(|r| {
             std::iter::once(label_cell(&r.label()))
                 .chain(python.iter().map(|p| {
-                    stats::ratio(&p.samples_ns, &r.samples_ns)
+                    per_task_ratio(p, r)
                         .map(ratio_cell)
                         .unwrap_or_else(|| "—".into())
                 }))
@@ -209,9 +209,25 @@ pub fn section(
     let ref_label = reference
         .map(|r| r.label())
         .unwrap_or_else(|| format!("{} (not run)", ex.reference));
-    let tasks = rows.iter().find_map(|r| r.tasks);
+    let tasks = reference
+        .and_then(|r| r.tasks)
+        .or_else(|| rows.iter().find_map(|r| r.tasks));
+    // Rows held to fewer tasks (a variant's cap): compared per task.
+    let fewer: Vec<String> = rows
+        .iter()
+        .filter(|r| r.tasks.is_some() && r.tasks != tasks)
+        .map(|r| format!("`{}` {}", r.label(), r.tasks.unwrap_or(0)))
+        .collect();
+    let fewer = if fewer.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " Rows run at another count, compared per task: {}.",
+            fewer.join(", ")
+        )
+    };
     b.push(Block::Para(match tasks {
-        Some(n) => format!("{n} tasks a run. Speedups are against `{ref_label}`."),
+        Some(n) => format!("{n} tasks a run. Speedups are against `{ref_label}`.{fewer}"),
         None => format!("Speedups are against `{ref_label}`."),
     }));
     let head = [
@@ -245,11 +261,11 @@ pub fn section(
     let mut table = Vec::new();
     let mut bars = Vec::new();
     for row in &rows {
-        let ratio = reference.and_then(|r| stats::ratio(&r.samples_ns, &row.samples_ns));
+        let ratio = reference.and_then(|r| per_task_ratio(r, row));
         let mut cells = stat_cells(row, ratio);
         if has_floor {
             let multiple = floor_of(row)
-                .and_then(|f| Some(row.summary.as_ref()?.mean_ns / f.summary.as_ref()?.mean_ns))
+                .and_then(|f| Some(per_task_mean(row)? / per_task_mean(f)?))
                 .map(times);
             cells.push(multiple.unwrap_or_else(|| "—".into()));
         }

@@ -378,6 +378,27 @@ pub fn warnings(r: &RunResults) -> Vec<String> {
     out
 }
 
+/// [`stats::ratio`] of `a`'s times over `b`'s, per task: rows run at different counts (a
+/// variant held to its cap) compare by their cost per task. Same count, or none: the plain ratio.
+pub(crate) fn per_task_ratio(a: &Row, b: &Row) -> Option<Ratio> {
+    let r = stats::ratio(&a.samples_ns, &b.samples_ns)?;
+    let k = match (a.tasks, b.tasks) {
+        (Some(na), Some(nb)) if na != nb => nb as f64 / na as f64,
+        _ => 1.0,
+    };
+    Some(Ratio {
+        point: r.point * k,
+        low: r.low * k,
+        high: r.high * k,
+    })
+}
+
+/// A row's mean time per task, or per run where no count applies.
+pub(crate) fn per_task_mean(row: &Row) -> Option<f64> {
+    let mean = row.summary.as_ref()?.mean_ns;
+    Some(mean / row.tasks.unwrap_or(1).max(1) as f64)
+}
+
 /// `2.50× [2.31×, 2.70×]`.
 pub fn fmt_ratio(r: Ratio) -> String {
     format!("{} [{}, {}]", times(r.point), times(r.low), times(r.high))
@@ -413,6 +434,33 @@ pub fn times(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::RowKey;
+
+    fn row(variant: &str, tasks: u64, ns: u64) -> Row {
+        let key = RowKey {
+            exercise: "ex_6_2".into(),
+            variant: variant.into(),
+            implementation: "rust".into(),
+            flavor: Some("current".into()),
+            tasks: Some(tasks),
+            entry: None,
+            measure: None,
+        };
+        Row::new(key, vec![ns, ns + 1, ns - 1], None)
+    }
+
+    #[test]
+    fn rows_at_different_counts_compare_per_task() {
+        // 1 s for 10^6 tasks against 0.5 s for 5·10^4: the capped row is 10× dearer a task.
+        let reference = row("spawn_gather", 1_000_000, 1_000_000_000);
+        let capped = row("join_handles", 50_000, 500_000_000);
+        let speedup = per_task_ratio(&reference, &capped).unwrap();
+        assert!((speedup.point - 0.1).abs() < 1e-3, "{speedup:?}");
+        assert!(speedup.low < 0.1 && speedup.high > 0.1, "{speedup:?}");
+        // At the same count: the plain ratio of the times.
+        let same = row("join_all", 1_000_000, 250_000_000);
+        assert!((per_task_ratio(&reference, &same).unwrap().point - 4.0).abs() < 1e-3);
+    }
 
     #[test]
     fn ratios_keep_three_significant_digits() {

@@ -5,9 +5,8 @@ use std::fmt::Write;
 use crate::exercises;
 use crate::format::fmt_ns;
 use crate::results::{Row, RunResults};
-use crate::stats;
 
-use super::times;
+use super::{per_task_mean, per_task_ratio, times};
 
 /// One line per exercise: its fastest implementation and its time a run; the next and how many
 /// times slower it is, or "about the same" when the 95% interval of their ratio takes in 1×; and,
@@ -27,16 +26,19 @@ pub fn terminal_summary(r: &RunResults) -> String {
                     && row.measure.is_none()
             })
             .collect();
-        rows.sort_by(|a, b| mean(a).total_cmp(&mean(b)));
+        rows.sort_by(|a, b| per_task(a).total_cmp(&per_task(b)));
         let Some((&fastest, rest)) = rows.split_first() else {
             continue;
         };
         let _ = write!(
             out,
-            "{}: {} {} a run",
+            "{}: {} {}",
             ex.name,
             fastest.label(),
-            fmt_ns(mean(fastest))
+            match fastest.tasks {
+                Some(_) => format!("{} a task", fmt_ns(per_task(fastest))),
+                None => format!("{} a run", fmt_ns(per_task(fastest))),
+            }
         );
         if let Some(&next) = rest.first() {
             let _ = match slower(next, fastest) {
@@ -57,13 +59,15 @@ pub fn terminal_summary(r: &RunResults) -> String {
 /// How many times slower `row` is than `fastest`, or `None` when the 95% interval of the ratio
 /// takes in 1× (with fewer than two samples a side: when the means are within 2%).
 fn slower(row: &Row, fastest: &Row) -> Option<f64> {
-    match stats::ratio(&row.samples_ns, &fastest.samples_ns) {
+    match per_task_ratio(row, fastest) {
         Some(q) if q.low <= 1.0 => None,
         Some(q) => Some(q.point),
-        None => Some(mean(row) / mean(fastest)).filter(|&x| x > 1.02),
+        None => Some(per_task(row) / per_task(fastest)).filter(|&x| x > 1.02),
     }
 }
 
-fn mean(row: &Row) -> f64 {
-    row.summary.as_ref().map(|s| s.mean_ns).unwrap_or(f64::MAX)
+/// What the summary compares: the mean per task (per run where no count applies), so a row
+/// held to fewer tasks is not taken for a faster one.
+fn per_task(row: &Row) -> f64 {
+    per_task_mean(row).unwrap_or(f64::MAX)
 }

@@ -44,7 +44,9 @@ impl Runs {
     }
 }
 
-/// Targets for the selected exercise variants, every flavor, from binaries in `bin_dir`.
+/// Targets for the selected exercise variants, every flavor, from binaries in `bin_dir`, for
+/// `run` and `run-all`: a variant with a [`max_tasks`](crate::exercises::Variant::max_tasks)
+/// runs at most that many tasks, and its row's `tasks` says how many ran.
 pub fn targets(
     selection: &[(&'static Exercise, &'static str)],
     flavors: &[&str],
@@ -52,18 +54,48 @@ pub fn targets(
     runs: Runs,
     bin_dir: &Path,
 ) -> Vec<Target> {
+    plan_rust(selection, flavors, tasks, runs, bin_dir, true)
+}
+
+/// [`targets`] with every variant at `tasks` as asked, caps ignored: for `sweep`, which stops a
+/// variant by time instead.
+pub fn uncapped_targets(
+    selection: &[(&'static Exercise, &'static str)],
+    flavors: &[&str],
+    tasks: Option<u64>,
+    runs: Runs,
+    bin_dir: &Path,
+) -> Vec<Target> {
+    plan_rust(selection, flavors, tasks, runs, bin_dir, false)
+}
+
+fn plan_rust(
+    selection: &[(&'static Exercise, &'static str)],
+    flavors: &[&str],
+    tasks: Option<u64>,
+    runs: Runs,
+    bin_dir: &Path,
+    capped: bool,
+) -> Vec<Target> {
     let mut out = Vec::new();
     for (ex, variant) in selection {
         let (warmup, measured) = runs.of(ex, runs.iterations);
+        // The count that runs: the flag, else the exercise's default, held to any cap.
+        let count = if capped {
+            ex.capped_tasks(variant, tasks)
+        } else {
+            ex.default_tasks.map(|default| tasks.unwrap_or(default))
+        };
+        // Passed as `--tasks` unless it is the binary's own default, not asked for.
+        let flag = count.filter(|&n| tasks.is_some() || Some(n) != ex.default_tasks);
         for flavor in flavors {
-            let tasks = ex.default_tasks.map(|default| (tasks, default));
             let mut args = vec![
                 "--variant".into(),
                 variant.to_string(),
                 "--flavor".into(),
                 flavor.to_string(),
             ];
-            if let Some((Some(n), _)) = tasks {
+            if let Some(n) = flag {
                 args.extend(["--tasks".into(), n.to_string()]);
             }
             out.push(Target {
@@ -72,8 +104,7 @@ pub fn targets(
                     variant: variant.to_string(),
                     implementation: "rust".into(),
                     flavor: Some(flavor.to_string()),
-                    // The count that ran: the flag, else the exercise's default.
-                    tasks: tasks.map(|(flag, default)| flag.unwrap_or(default)),
+                    tasks: count,
                     entry: None,
                     measure: None,
                 },
@@ -222,6 +253,42 @@ mod tests {
         let keys: Vec<_> = t.iter().map(|t| t.key.exercise.as_str()).collect();
         assert_eq!(keys, ["ex_6_1", "ex_6_2"]);
         assert!(skipped.is_empty());
+    }
+
+    #[test]
+    fn capped_variants_run_and_record_at_most_their_cap_except_in_the_sweep() {
+        let sel = exercises::select(&["ex_6_2:join_handles".into(), "ex_6_2:spawn_gather".into()])
+            .unwrap();
+        let runs = Runs {
+            warmup: 1,
+            iterations: 10,
+            python_iterations: 3,
+            cap_override: None,
+        };
+        let cap = exercises::QUADRATIC_MAX_TASKS;
+        let tasks_arg = |t: &Target| {
+            let at = t.args.iter().position(|a| a == "--tasks")?;
+            t.args.get(at + 1)?.parse::<u64>().ok()
+        };
+        // run-all's default count, and --quick's.
+        for asked in [None, Some(100_000)] {
+            let t = targets(&sel, &["current"], asked, runs, Path::new("/bin"));
+            assert_eq!((t[0].key.tasks, tasks_arg(&t[0])), (Some(cap), Some(cap)));
+            assert_eq!(t[1].key.tasks, Some(asked.unwrap_or(1_000_000)));
+            assert_eq!(tasks_arg(&t[1]), asked, "no --tasks unless asked");
+        }
+        // Fewer than the cap: as asked.
+        let t = targets(&sel, &["current"], Some(1_000), runs, Path::new("/bin"));
+        assert_eq!(
+            (t[0].key.tasks, tasks_arg(&t[0])),
+            (Some(1_000), Some(1_000))
+        );
+        // The sweep runs every count as given.
+        let t = uncapped_targets(&sel, &["current"], Some(100_000), runs, Path::new("/bin"));
+        assert_eq!(
+            (t[0].key.tasks, tasks_arg(&t[0])),
+            (Some(100_000), Some(100_000))
+        );
     }
 
     #[test]
