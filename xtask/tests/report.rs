@@ -233,7 +233,41 @@ fn a_row_held_to_fewer_tasks_is_compared_per_task() {
     assert!(md.contains("| 10.0 µs | 0.10× ["), "{md}");
     let text = report::terminal_summary(&run);
     assert!(
-        text.contains("fastest is spawn_gather (current), 1.00 s a run: 10.0× faster than join_handles (current)"),
+        text.contains(
+            "ex_6_2: spawn_gather (current) 1.00 µs a task; next join_handles (current) 10.0× slower"
+        ),
         "{text}"
     );
+}
+
+#[test]
+fn the_pitfalls_section_states_the_slope_measured_in_the_run() {
+    let mut run = common::sample_run();
+    assert!(
+        !markdown(&run, None).contains("## Pitfalls"),
+        "no gather over handles ran"
+    );
+    let mut at = |variant: &str, tasks: u64, ms: u64| {
+        run.rows.push(xtask::results::Row::new(
+            common::key("ex_6_2", variant, "current", Some(tasks)),
+            vec![ms * 1_000_000, ms * 1_010_000, ms * 990_000],
+            None,
+        ));
+    };
+    // Four times the tasks, sixteen times the time: quadratic.
+    at("join_handles", 12_500, 50);
+    at("join_handles", 50_000, 800);
+    at("join_handles_unconstrained", 1_000_000, 1_400);
+    let md = markdown(&run, None);
+    assert!(md.contains("## Pitfalls"), "{md}");
+    let growth = md
+        .lines()
+        .find(|l| l.starts_with("| join_handles (current) | 12500 → 50000 |"))
+        .unwrap_or_else(|| panic!("no growth row in\n{md}"));
+    assert!(growth.contains("| 16.0× | 2.00 ["), "{growth}");
+    assert!(
+        md.contains("(`join_handles (current)`, at 50000 tasks)"),
+        "{md}"
+    );
+    assert!(md.contains("linear again (1.40 µs a task)"), "{md}");
 }

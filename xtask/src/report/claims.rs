@@ -186,6 +186,22 @@ pub fn claims(r: &RunResults) -> Vec<Vec<String>> {
         ),
         claim_row(
             r,
+            "Spawning through this project's group, which also cancels and gathers errors as asyncio does, costs at most 1× `TaskTracker`'s",
+            "this project's target",
+            ("ex_6_1", Who::Rust("spawn")),
+            ("ex_6_1", Who::Rust("tracker")),
+            Bound::Below(1.0),
+        ),
+        claim_row(
+            r,
+            "… and at most 0.7× `JoinSet`'s",
+            "this project's target",
+            ("ex_6_1", Who::Rust("spawn")),
+            ("ex_6_1", Who::Rust("joinset")),
+            Bound::Below(0.7),
+        ),
+        claim_row(
+            r,
             "An item through `queue::Queue` (queue_pc) is at least 20× faster than through CPython 3.12's `asyncio.Queue`",
             "this project's target",
             ("queue_pc", Who::Python(3, 12)),

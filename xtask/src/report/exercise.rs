@@ -202,8 +202,15 @@ pub fn section(
     speedups: &mut Vec<plots::Group>,
 ) -> anyhow::Result<Vec<Block>> {
     let mut b = Vec::new();
-    // Rust rows as they ran, then CPython rows from the oldest version up.
-    rows.sort_by_key(|r| (r.is_python(), python_version(r)));
+    // Grouped by family (this project, plain tokio, Rust peers, floor, CPython, other loops,
+    // PyPy), Rust rows as they ran within theirs, CPython from the oldest version up.
+    rows.sort_by_key(|r| (tone(r), python_version(r)));
+    let fastest = rows
+        .iter()
+        .filter(|r| r.variant != "floor")
+        .filter_map(|r| Some((*r, per_task_mean(r)?)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(r, _)| r);
     b.push(Block::Heading(2, format!("{}: {}", ex.name, ex.about)));
     let reference = reference_row(&rows, ex.reference);
     let ref_label = reference
@@ -257,6 +264,7 @@ pub fn section(
     let has_floor = rows.iter().any(|r| floor_of(r).is_some());
     let head = head
         .chain(has_floor.then(|| ">× floor".to_owned()))
+        .chain(["family".to_owned()])
         .collect();
     let mut table = Vec::new();
     let mut bars = Vec::new();
@@ -269,6 +277,7 @@ pub fn section(
                 .map(times);
             cells.push(multiple.unwrap_or_else(|| "—".into()));
         }
+        cells.push(family_cell(ex, row, fastest));
         table.push(cells);
         if let (Some(r), Some(reference)) = (ratio, reference)
             && !std::ptr::eq(*row, reference)
@@ -320,4 +329,20 @@ pub fn section(
         });
     }
     Ok(b)
+}
+
+/// A row's family, and whether it is the exercise's fastest row or the one a Rust developer
+/// would most likely write: `peer · idiomatic`, `project · fastest`.
+fn family_cell(ex: &Exercise, row: &Row, fastest: Option<&Row>) -> String {
+    let mut cell = tone(row).short_name().to_owned();
+    if row.implementation.starts_with("cpython-") && row.variant != "asyncio" {
+        cell = format!("CPython + {}", row.variant);
+    }
+    if ex.idiomatic == Some(row.variant.as_str()) && !row.is_python() && row.entry.is_none() {
+        cell.push_str(" · idiomatic");
+    }
+    if fastest.is_some_and(|f| std::ptr::eq(f, row)) {
+        cell.push_str(" · fastest");
+    }
+    cell
 }

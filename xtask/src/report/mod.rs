@@ -15,6 +15,7 @@ mod baseline;
 mod claims;
 pub mod doc;
 mod exercise;
+mod pitfalls;
 pub mod plots;
 mod svg;
 mod terminal;
@@ -90,6 +91,7 @@ pub fn blocks(
     }
     b.extend(exercise::entry_section(results));
     b.extend(exercise::latency_section(results, plots)?);
+    b.extend(pitfalls::section(results));
     b.push(Block::Heading(2, "Claims".into()));
     b.push(Block::Para(
         "Each claim the chapter makes, and the project's own targets, measured here. A claim holds when the whole 95% confidence interval of the ratio clears the threshold.".into(),
@@ -136,16 +138,16 @@ pub(crate) fn tone(row: &Row) -> plots::Tone {
             Tone::CPythonOther
         };
     }
-    match row.variant.as_str() {
-        "floor" => Tone::Floor,
-        "bare_spawn" | "spawn_gather" | "try_id" => Tone::Tokio,
-        "joinset"
-        | "tracker"
-        | "join_all"
-        | "join_handles"
-        | "futures_unordered"
-        | "join_handles_unconstrained" => Tone::Peer,
-        _ => Tone::Project,
+    use exercises::Family;
+    let family = exercises::find(&row.exercise)
+        .and_then(|ex| ex.variant(&row.variant))
+        .map(|v| v.family);
+    match family {
+        Some(Family::Tokio) => Tone::Tokio,
+        Some(Family::Peer) => Tone::Peer,
+        Some(Family::Floor) => Tone::Floor,
+        // A variant this build does not know (an old results file) counts as the project's.
+        Some(Family::Project) | None => Tone::Project,
     }
 }
 
@@ -419,9 +421,10 @@ pub fn label_cell(label: &str) -> String {
 /// A ratio with three significant digits (two past the point at least): `230×`, `2.50×`,
 /// `0.00233×`.
 pub fn times(x: f64) -> String {
-    if x >= 100.0 {
+    // The thresholds are where rounding moves up a digit: 9.996 is `10.0×`, not `10.00×`.
+    if x >= 99.95 {
         format!("{x:.0}×")
-    } else if x >= 10.0 {
+    } else if x >= 9.995 {
         format!("{x:.1}×")
     } else if x >= 0.1 || x <= 0.0 {
         format!("{x:.2}×")
@@ -467,6 +470,8 @@ mod tests {
         assert_eq!(times(652.7), "653×");
         assert_eq!(times(87.34), "87.3×");
         assert_eq!(times(2.5), "2.50×");
+        assert_eq!(times(9.998), "10.0×");
+        assert_eq!(times(99.97), "100×");
         assert_eq!(times(0.52), "0.52×");
         assert_eq!(times(0.0233), "0.0233×");
         assert_eq!(times(0.00233), "0.00233×");

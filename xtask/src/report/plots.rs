@@ -46,6 +46,19 @@ impl Tone {
         }
     }
 
+    /// The family's name in a table's column: `project`, `tokio`, `peer`, `floor`, `CPython`.
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Tone::Project => "project",
+            Tone::Tokio => "tokio",
+            Tone::Peer => "peer",
+            Tone::Floor => "floor",
+            Tone::CPython => "CPython",
+            Tone::CPythonOther => "CPython, other",
+            Tone::PyPy => "PyPy",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Tone::Project => "this project",

@@ -121,7 +121,8 @@ fn plan_rust(
 
 /// The extra rows of a run: for the selected variants that spawn from `main`, the same run
 /// with `--entry block_on`; for those that measure start latency, one `--measure
-/// start-latency` run each. Both on every flavor.
+/// start-latency` run each; for those held to a task cap, the same at a quarter of the cap.
+/// All on every flavor.
 pub fn extra_targets(
     rust: &[Target],
     selection: &[(&'static Exercise, &'static str)],
@@ -151,6 +152,21 @@ pub fn extra_targets(
             // Every run gives one sample per task: one run is plenty.
             (latency.warmup, latency.runs) = (0, 1);
             out.push(latency);
+        }
+        // A variant held to a cap costs more than its work grows: run it at a quarter of the
+        // count too, so the report states the growth measured in this very run.
+        if let Some(cap) = ex.variant(&t.key.variant).and_then(|v| v.max_tasks)
+            && t.key.tasks == Some(cap)
+            && cap >= 4
+        {
+            let mut quarter = t.clone();
+            let n = cap / 4;
+            quarter.key.tasks = Some(n);
+            match quarter.args.iter().position(|a| a == "--tasks") {
+                Some(i) if i + 1 < quarter.args.len() => quarter.args[i + 1] = n.to_string(),
+                _ => quarter.args.extend(["--tasks".into(), n.to_string()]),
+            }
+            out.push(quarter);
         }
     }
     out
@@ -288,6 +304,41 @@ mod tests {
         assert_eq!(
             (t[0].key.tasks, tasks_arg(&t[0])),
             (Some(100_000), Some(100_000))
+        );
+    }
+
+    #[test]
+    fn a_capped_variant_also_runs_at_a_quarter_of_its_cap_for_the_slope() {
+        let sel = exercises::select(&["ex_6_2:join_handles".into(), "ex_6_2:spawn_gather".into()])
+            .unwrap();
+        let runs = Runs {
+            warmup: 1,
+            iterations: 10,
+            python_iterations: 3,
+            cap_override: None,
+        };
+        let cap = exercises::QUADRATIC_MAX_TASKS;
+        let rust = targets(&sel, &["current"], None, runs, Path::new("/bin"));
+        let extra = extra_targets(&rust, &sel);
+        let quarter: Vec<&Target> = extra
+            .iter()
+            .filter(|t| t.key.measure.is_none() && t.key.entry.is_none())
+            .collect();
+        assert_eq!(quarter.len(), 1, "only the capped variant: {quarter:?}");
+        assert_eq!(quarter[0].key.variant, "join_handles");
+        assert_eq!(quarter[0].key.tasks, Some(cap / 4));
+        let at = quarter[0].args.iter().position(|a| a == "--tasks").unwrap();
+        assert_eq!(quarter[0].args[at + 1], (cap / 4).to_string());
+        assert_eq!(
+            quarter[0].args.iter().filter(|a| *a == "--tasks").count(),
+            1
+        );
+        // Asked for fewer tasks than the cap: the row is not capped, and has no companion.
+        let rust = targets(&sel, &["current"], Some(1_000), runs, Path::new("/bin"));
+        assert!(
+            extra_targets(&rust, &sel)
+                .iter()
+                .all(|t| t.key.measure.is_some() || t.key.entry.is_some())
         );
     }
 
