@@ -268,6 +268,7 @@ fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Resul
                 result: Err(Failure {
                     reason: format!("could not start {}: {e}", target.exe.display()),
                     stderr_tail: String::new(),
+                    known: None,
                 }),
                 overhead_ns: u64::try_from(begin.elapsed().as_nanos()).unwrap_or(u64::MAX),
             });
@@ -316,6 +317,7 @@ fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Resul
     let result = result.map_err(|reason| Failure {
         reason,
         stderr_tail: tail(&read_end(&err_path, TAIL_BYTES), TAIL_LINES),
+        known: None,
     });
     let overhead = begin.elapsed().saturating_sub(lifetime);
     Ok(Ran {
@@ -549,10 +551,7 @@ mod tests {
 
     #[test]
     fn a_prerelease_cpython_matches_its_probed_version_and_no_other() {
-        let probed = python::Interpreter {
-            path: PathBuf::from("/usr/bin/python3.13"),
-            version: (3, 13, 1),
-        };
+        let probed = python::Interpreter::cpython("/usr/bin/python3.13", (3, 13, 1));
         let mut rec = timing::Recorder::new();
         rec.record_ns(1_000);
         let key = RowKey {
