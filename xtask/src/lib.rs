@@ -8,6 +8,7 @@ pub mod doc;
 pub mod env;
 pub mod exercises;
 pub mod format;
+pub mod loops;
 pub mod plots;
 pub mod python;
 pub mod report;

@@ -55,8 +55,9 @@ pub fn blocks(
         if rows.is_empty() {
             continue;
         }
-        // Rust rows as they ran, then CPython rows from the oldest version up.
-        rows.sort_by_key(|r| (r.is_python(), python_version(r)));
+        // Rust rows as they ran, then CPython rows from the oldest version up (each version's
+        // loops and gc row beside its default row), then PyPy.
+        rows.sort_by_key(|r| python_order(r));
         b.push(Block::Heading(2, format!("{}: {}", ex.name, ex.about)));
         let reference = reference_row(&rows, ex.reference);
         let ref_label = reference
@@ -117,9 +118,10 @@ pub fn blocks(
             }
         }
         b.push(Block::Table(head, table));
+        b.extend(gc_share(&rows));
         if let Some(versus) = against_python(&rows) {
             b.push(Block::Para(
-                "How many times faster each Rust row is than each CPython row:".into(),
+                "How many times faster each Rust row is than each Python row on the standard asyncio loop:".into(),
             ));
             b.push(versus);
         }
@@ -183,10 +185,11 @@ pub fn blocks(
     if let Some((name, base)) = baseline {
         b.extend(comparison(results, name, base));
     }
+    b.extend(known_section(results));
     let failed: Vec<&Row> = results
         .rows
         .iter()
-        .filter(|r| r.failure.is_some())
+        .filter(|r| r.failed_unexpectedly())
         .collect();
     if !failed.is_empty() {
         b.push(Block::Heading(2, "Failures".into()));
@@ -305,12 +308,96 @@ fn header(r: &RunResults) -> Vec<String> {
     lines
 }
 
-/// A CPython row's version as numbers (`cpython-3.12.1` → `[3, 12, 1]`); empty for Rust rows.
-fn python_version(row: &Row) -> Vec<u32> {
-    row.implementation
-        .strip_prefix("cpython-")
-        .map(|v| v.split('.').filter_map(|n| n.parse().ok()).collect())
-        .unwrap_or_default()
+/// Where a row stands in its exercise's table: Rust rows first, as they ran; then CPython by
+/// version (`cpython-3.12.1` → `[3, 12, 1]`, a free-threaded build after its GIL twin), each
+/// version's rows by loop (asyncio, its gc-off row, uvloop, rloop); then PyPy.
+fn python_order(row: &Row) -> (u8, Vec<u32>, bool, u8) {
+    let (family, version) = if let Some(v) = row.implementation.strip_prefix("cpython-") {
+        (1, v)
+    } else if let Some(v) = row.implementation.strip_prefix("pypy-") {
+        (2, v)
+    } else {
+        return (0, Vec::new(), false, 0);
+    };
+    let threaded = version.ends_with('t');
+    let numbers = version
+        .trim_end_matches('t')
+        .split('.')
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let by_loop = match row.variant.as_str() {
+        "asyncio" => 0,
+        "asyncio_gc_off" => 1,
+        "uvloop" => 2,
+        "rloop" => 3,
+        _ => 4,
+    };
+    (family, numbers, threaded, by_loop)
+}
+
+/// Under ex_6_2: per CPython with both rows measured, what share of gather's time the cyclic
+/// garbage collector took, 1 − (gc-off median ÷ default median).
+fn gc_share(rows: &[&Row]) -> Vec<Block> {
+    let mut said = Vec::new();
+    for off in rows
+        .iter()
+        .filter(|r| r.variant == crate::loops::GC_OFF && r.is_python())
+    {
+        let Some(on) = rows
+            .iter()
+            .find(|r| r.implementation == off.implementation && r.variant == "asyncio")
+        else {
+            continue;
+        };
+        let (Some(a), Some(b)) = (&on.summary, &off.summary) else {
+            continue;
+        };
+        let share = 1.0 - b.p50_ns as f64 / a.p50_ns as f64;
+        said.push(format!(
+            "{}: {:.0}% ({} with `gc.disable()` against {}, medians)",
+            on.label(),
+            share * 100.0,
+            fmt_ns(b.p50_ns as f64),
+            fmt_ns(a.p50_ns as f64)
+        ));
+    }
+    if said.is_empty() {
+        return Vec::new();
+    }
+    vec![Block::Para(format!(
+        "Share of the time taken by CPython's cyclic garbage collector (1 − gc-off median ÷ default median), a collection being triggered again and again while a million coroutines are made: {}.",
+        said.join("; ")
+    ))]
+}
+
+/// Rows that fail by a known incompatibility of a loop with a Python version: the error they
+/// end with and why; they do not make the run fail.
+fn known_section(r: &RunResults) -> Vec<Block> {
+    let rows: Vec<Vec<String>> = r
+        .rows
+        .iter()
+        .filter_map(|row| {
+            let known = row.failure.as_ref()?.known.as_ref()?;
+            Some(vec![
+                format!("{} {}", row.exercise, row.label()),
+                format!("`{}`", known.error.replace('`', "'")),
+                known.reason.clone(),
+            ])
+        })
+        .collect();
+    if rows.is_empty() {
+        return Vec::new();
+    }
+    vec![
+        Block::Heading(2, "Known incompatibilities".into()),
+        Block::Para(
+            "These rows fail, as expected for this library on this Python: the run is not counted as failed for them.".into(),
+        ),
+        Block::Table(
+            ["row", "error", "why"].map(String::from).to_vec(),
+            rows,
+        ),
+    ]
 }
 
 /// The machine was busy, or a row's spread was wide: each reason, naming what it concerns.
@@ -363,7 +450,11 @@ pub fn warnings(r: &RunResults) -> Vec<String> {
             wide.join(", ")
         ));
     }
-    let failed = r.rows.iter().filter(|row| row.failure.is_some()).count();
+    let failed = r
+        .rows
+        .iter()
+        .filter(|row| row.failed_unexpectedly())
+        .count();
     if failed > 0 {
         out.push(format!("{failed} row(s) failed: see Failures."));
     }
@@ -382,8 +473,12 @@ fn stat_cells(row: &Row, ratio: Option<Ratio>) -> Vec<String> {
     let Some(s) = &row.summary else {
         let mut cells = vec![label, "0".into()];
         cells.resize(10, "—".into());
-        if row.failure.is_some() {
-            cells[9] = "failed".into();
+        if let Some(f) = &row.failure {
+            cells[9] = if f.unexpected() {
+                "failed".into()
+            } else {
+                "fails: a known incompatibility (see below)".into()
+            };
         }
         if let Some(why) = &row.skipped {
             cells[9] = why.clone();
@@ -452,9 +547,14 @@ fn find<'a>(r: &'a RunResults, exercise: &str, who: Who) -> Option<&'a Row> {
                 Who::Rust(variant) => {
                     row.variant == variant && row.flavor.as_deref() == Some("current")
                 }
-                Who::Python(major, minor) => row
-                    .implementation
-                    .starts_with(&format!("cpython-{major}.{minor}.")),
+                // The chapter's own setting: the standard loop, the collector on, the GIL.
+                Who::Python(major, minor) => {
+                    row.variant == "asyncio"
+                        && !row.implementation.ends_with('t')
+                        && row
+                            .implementation
+                            .starts_with(&format!("cpython-{major}.{minor}."))
+                }
             }
     })
 }
@@ -724,10 +824,11 @@ fn latency_section(r: &RunResults, plots: bool) -> anyhow::Result<Vec<Block>> {
 /// Each Rust row against each CPython row of an exercise: how many times faster.
 fn against_python(rows: &[&Row]) -> Option<Block> {
     let rows: Vec<&Row> = rows.iter().copied().filter(|r| r.entry.is_none()).collect();
+    // The standard loop's rows only: one column per interpreter.
     let python: Vec<&Row> = rows
         .iter()
         .copied()
-        .filter(|r| r.is_python() && !r.samples_ns.is_empty())
+        .filter(|r| r.is_default_python() && !r.samples_ns.is_empty())
         .collect();
     let rust: Vec<&Row> = rows
         .iter()

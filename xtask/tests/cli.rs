@@ -218,6 +218,8 @@ fn start_run(
         .expect("making it executable");
     let mut xtask = std::process::Command::new(XTASK)
         .args(["run", "ex_6_4", "--flavor", "current", "--warmup", "0"])
+        // The standard loop only: no venv is made (the stand-in would run `body` for it).
+        .args(["--python-loops", "asyncio"])
         .args(["--python".as_ref(), python.as_os_str()])
         .args(["--out".as_ref(), out.as_os_str()])
         .env("CARGO", "true")
