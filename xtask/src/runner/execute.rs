@@ -259,6 +259,10 @@ fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Resul
         // A group of its own: a timeout kills whatever the process started, too.
         .process_group(0);
     die_with_the_runner(&mut command);
+    // The lifetime starts before `spawn`: it returns only once the child has exec'd, and on a
+    // busy machine a short child can run to its end before the runner is scheduled again, so
+    // a clock started after `spawn` can see less than the child's own samples.
+    let started = Instant::now();
     let spawned = command.spawn();
     let mut child = match spawned {
         Ok(child) => child,
@@ -274,7 +278,7 @@ fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Resul
             });
         }
     };
-    let spawned = Instant::now();
+    let spawned = started;
     let deadline = spawned + timeout;
     // Poll with a growing pause: a short run is noticed within microseconds, a long one costs
     // at most a wake-up every 2 ms.
