@@ -146,6 +146,8 @@ pub fn prepare(interpreter: &Interpreter, dir: &Path, requirements: &Path, loops
         return all(format!("cannot create {}: {why}", dir.display()));
     }
     let ours = fs::read_to_string(venv.join(STAMP)).ok();
+    // One line on stderr per venv made or loop installed later: it takes a while.
+    let mut announced = false;
     if ours.as_deref() != Some(stamp.as_str()) || !python.is_file() {
         if venv.symlink_metadata().is_ok() {
             if ours.is_none() {
@@ -168,6 +170,7 @@ pub fn prepare(interpreter: &Interpreter, dir: &Path, requirements: &Path, loops
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+        announced = true;
         let log = dir.join(format!("{implementation}.venv.log"));
         let made = run_logged(
             Command::new(&interpreter.path)
@@ -188,7 +191,7 @@ pub fn prepare(interpreter: &Interpreter, dir: &Path, requirements: &Path, loops
     }
     let loops = wanted
         .iter()
-        .map(|&l| (l, install(interpreter, dir, &python, &text, l)))
+        .map(|&l| (l, install(interpreter, dir, &python, &text, l, announced)))
         .collect();
     Venv {
         implementation,
@@ -204,6 +207,7 @@ fn install(
     python: &Path,
     requirements: &str,
     l: Loop,
+    announced: bool,
 ) -> Result<(), String> {
     let import = |log: &Path| {
         run_logged(
@@ -227,10 +231,12 @@ fn install(
         ));
     };
     let log = dir.join(format!("{implementation}.{l}.log"));
-    eprintln!(
-        "pip install {pin} for {interpreter} (log: {})",
-        log.display()
-    );
+    if !announced {
+        eprintln!(
+            "installing {pin} into the venv of {interpreter} (log: {})",
+            log.display()
+        );
+    }
     let installed = run_logged(
         Command::new(python)
             .args(["-m", "pip", "install", "--disable-pip-version-check"])
