@@ -151,7 +151,11 @@ def _use_loop(name, loop):
     except ImportError as e:
         _fail(name, f"--loop {loop}: {loop} is not installed for this Python ({e})")
     if sys.version_info >= (3, 11):
-        factory = library.new_event_loop
+
+        def factory():
+            loop = library.new_event_loop()
+            _loops_made.append(type(loop))
+            return loop
 
         def run(main, *, debug=None):
             with asyncio.Runner(debug=debug, loop_factory=factory) as runner:
@@ -159,7 +163,27 @@ def _use_loop(name, loop):
 
         asyncio.run = run
     else:
-        asyncio.set_event_loop_policy(library.EventLoopPolicy())
+
+        class Policy(library.EventLoopPolicy):
+            def new_event_loop(self):
+                loop = super().new_event_loop()
+                _loops_made.append(type(loop))
+                return loop
+
+        asyncio.set_event_loop_policy(Policy())
+
+
+# The classes of the loops ``--loop`` made: checked after the runs, so that a row named after a
+# loop was measured on it.
+_loops_made = []
+
+
+def _check_loop(name, loop):
+    if loop == "asyncio":
+        return
+    foreign = [k for k in _loops_made if not k.__module__.startswith(loop)]
+    if not _loops_made or foreign:
+        _fail(name, f"--loop {loop}: the exercise did not run on {loop}'s loop (made: {_loops_made})")
 
 
 def _write(path, name, tasks, variant_name):
@@ -200,6 +224,7 @@ def main(run, *, name, needs=FLOOR, default_tasks=None):
             if len(_samples_ns) == before:
                 raise
             failure = e
+    _check_loop(name, opts["loop"])
     if opts["json"] and _samples_ns:
         _write(opts["json"], name, opts["tasks"], variant(opts["loop"], opts["gc"]))
     if failure is not None:

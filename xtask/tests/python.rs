@@ -509,6 +509,27 @@ fn the_harness_runs_the_loop_and_gc_it_is_asked_for_and_refuses_others() {
         timing::TimingResult::read(&json).unwrap().variant,
         "asyncio_gc_off"
     );
+    // A "uvloop" whose loop is asyncio's own: the row would be named after a loop it did not
+    // run on, so the harness refuses it.
+    let fake = dir.join("fake");
+    std::fs::create_dir_all(&fake).unwrap();
+    std::fs::write(
+        fake.join("uvloop.py"),
+        "import asyncio\nnew_event_loop = asyncio.new_event_loop\nEventLoopPolicy = asyncio.DefaultEventLoopPolicy\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(&py.path)
+        .arg(script("ex_6_3"))
+        .args(["--tasks", "10", "--loop", "uvloop"])
+        .env("PYTHONPATH", &fake)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--loop uvloop: the exercise did not run on uvloop's loop"),
+        "{stderr}"
+    );
     // A loop this Python does not have is one line, not a traceback.
     let has_uvloop = timing::testing::run(&py.path, &["-c", "import uvloop"]).code == Some(0);
     if !has_uvloop {
