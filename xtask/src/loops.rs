@@ -369,7 +369,10 @@ pub fn targets(
                 };
                 let needs = Interpreter::needs(ex.python_needs);
                 if !interpreter.at_least(needs) {
-                    skipped.push(Row::skipped(key, format!("needs {}.{}+", needs.0, needs.1)));
+                    // The standard loop's row already says so, once per interpreter.
+                    if !loops.contains(&Loop::Asyncio) {
+                        skipped.push(Row::skipped(key, format!("needs {}.{}+", needs.0, needs.1)));
+                    }
                     continue;
                 }
                 let exe = match exe {
