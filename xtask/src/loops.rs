@@ -248,13 +248,34 @@ fn install(
     );
     match installed.and_then(|()| import(&check_log)) {
         Ok(()) => Ok(()),
-        Err(why) => Err(format!(
-            "pip could not install {pin} for {}: {why} (log: {})",
-            interpreter.implementation(),
-            log.display()
-        )),
+        Err(why) => {
+            // pip says "no matching distribution" both when the index has no wheel for this
+            // Python and when it could not reach the index at all; its log tells which.
+            let said = fs::read_to_string(&log).unwrap_or_default();
+            let unreachable = UNREACHABLE.iter().any(|m| said.contains(m));
+            Err(format!(
+                "pip could not install {pin} for {}{}: {why} (log: {})",
+                interpreter.implementation(),
+                if unreachable {
+                    " (no package index could be reached)"
+                } else {
+                    ""
+                },
+                log.display()
+            ))
+        }
     }
 }
+
+/// What pip's log says when the network, not the index, is the reason.
+const UNREACHABLE: &[&str] = &[
+    "Failed to establish a new connection",
+    "Temporary failure in name resolution",
+    "Name or service not known",
+    "Network is unreachable",
+    "Connection refused",
+    "Read timed out",
+];
 
 /// Runs `command`, its stdout and stderr into `log`, stdin closed, within `timeout` (killed
 /// after it); `Err` with the last line that says what went wrong (pip's `ERROR:` line, a

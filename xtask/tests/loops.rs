@@ -114,6 +114,7 @@ fn a_pip_that_fails_gives_rows_not_available_with_the_log_not_a_failed_run() {
             .unwrap_err()
             .contains("rloop==0.5.0")
     );
+    assert!(!why.contains("no package index could be reached"), "{why}");
 
     let selection = exercises::select(&["ex_6_2".into(), "ex_2_2".into()]).unwrap();
     let (targets, skipped) = loops::targets(
@@ -154,6 +155,28 @@ fn a_pip_that_fails_gives_rows_not_available_with_the_log_not_a_failed_run() {
     );
     assert!(!md.contains("## Failures"), "{md}");
     assert_eq!(run::finish(&results, &dir), ExitCode::SUCCESS);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_pip_without_network_says_so() {
+    let dir = common::scratch("loops-offline");
+    let (py, _) = fake_cpython(
+        &dir,
+        "echo \"WARNING: Retrying after connection broken by 'NewConnectionError: Failed to establish a new connection: [Errno 111] Connection refused'\" >&2\n\
+         echo \"ERROR: No matching distribution found for $pin\" >&2\nexit 1",
+    );
+    let venv = loops::prepare(
+        &py,
+        &dir.join("venvs"),
+        &requirements(&dir, PINS),
+        &Loop::ALL,
+    );
+    let why = venv.offers(Loop::Uvloop).unwrap_err();
+    assert!(
+        why.contains("for cpython-3.12.1 (no package index could be reached): ERROR: No matching distribution found"),
+        "{why}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
