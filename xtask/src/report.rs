@@ -365,7 +365,7 @@ fn gc_share(rows: &[&Row]) -> Vec<Block> {
         return Vec::new();
     }
     vec![Block::Para(format!(
-        "Share of the time taken by CPython's cyclic garbage collector (1 − gc-off median ÷ default median), a collection being triggered again and again while a million coroutines are made: {}.",
+        "Share of the time taken by CPython's cyclic garbage collector (1 − gc-off median ÷ default median), collections being triggered again and again while the coroutines are made and gathered: {}.",
         said.join("; ")
     ))]
 }
