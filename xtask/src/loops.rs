@@ -162,7 +162,7 @@ pub fn prepare(interpreter: &Interpreter, dir: &Path, requirements: &Path, loops
             }
         }
         eprintln!(
-            "making a venv for {interpreter} in {} (once; pip installs {} into it, a minute or so)",
+            "making a venv for {interpreter} in {} (once; pip installs {} into it: seconds to minutes, with the network)",
             venv.display(),
             wanted
                 .iter()
