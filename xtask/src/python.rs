@@ -461,13 +461,16 @@ pub fn resolve(values: &[String]) -> Result<Choice, UsageError> {
             .collect::<Vec<_>>()
             .join(", ")
     } else {
-        let mut note =
+        let pypy: Vec<String> = interpreters.iter().map(ToString::to_string).collect();
+        if pypy.is_empty() {
             "no CPython 3.10 or newer found on PATH or under pyenv; only the Rust rows ran"
-                .to_owned();
-        for i in &interpreters {
-            note.push_str(&format!(", and {i}"));
+                .to_owned()
+        } else {
+            format!(
+                "no CPython 3.10 or newer found on PATH or under pyenv; {}",
+                pypy.join(", ")
+            )
         }
-        note
     };
     if values.iter().any(|v| v == "auto") && interpreters.iter().all(Interpreter::is_cpython) {
         note.push_str("; no PyPy (`pypy3` on PATH), so no PyPy rows");
