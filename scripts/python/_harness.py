@@ -5,11 +5,27 @@ what it prints, and calls ``record(seconds)`` with the span the Rust port times 
 harness reads ``--tasks N``, ``--repeat N`` and ``--json PATH``, calls ``run`` that many times,
 and writes the samples in the timing crate's JSON schema (``asyncio-in-tokio/timing/v1``).
 
+Two more flags change how the chapter's unchanged code is run, never the code itself:
+
+- ``--loop asyncio|uvloop|rloop`` (default ``asyncio``, the standard loop). With another loop,
+  ``asyncio.run(main)`` runs as ``asyncio.Runner(loop_factory=<library>.new_event_loop)``,
+  which is what ``asyncio.run`` itself does with a loop factory, and the way both libraries
+  document for Python 3.11+; on 3.10, which has no ``Runner``, the library's event loop
+  policy is installed instead, as both document for older Pythons. The library must be
+  importable (the runner installs it into a venv of its own).
+- ``--gc on|off`` (default ``on``): ``off`` calls ``gc.disable()`` before each run, the knob
+  Python users reach for when many objects are made at once.
+
+The result's ``variant`` says which: ``asyncio``, ``uvloop``, ``rloop``, with ``_gc_off``
+appended when the collector was off.
+
 Bad flags get one line on stderr and exit code 2, as in the Rust exercises. A run that raises
 after recording its time (``ex_6_4``, whose point is the exception) is repeated, the result is
 written, and the last exception then ends the program as it would the original.
 """
 
+import asyncio
+import gc
 import json
 import os
 import platform
@@ -19,6 +35,10 @@ import sys
 SCHEMA = "asyncio-in-tokio/timing/v1"
 MAX_TASKS = 1_000_000_000
 MAX_REPEAT = 1_000_000
+LOOPS = ("asyncio", "uvloop", "rloop")
+GC = ("on", "off")
+# The oldest Python the harness runs on; a script says when it needs a newer one.
+FLOOR = (3, 8)
 
 _samples_ns = []
 
@@ -44,14 +64,15 @@ def _number(name, flag, value, top):
 
 
 def _parse(name, argv, default_tasks):
-    flags = "--tasks, --repeat, --json" if default_tasks else "--repeat, --json"
-    opts = {"tasks": default_tasks, "repeat": 1, "json": None}
+    known = ("--tasks", "--repeat", "--json", "--loop", "--gc")
+    flags = ", ".join(f for f in known if default_tasks or f != "--tasks")
+    opts = {"tasks": default_tasks, "repeat": 1, "json": None, "loop": "asyncio", "gc": "on"}
     seen = set()
     args = list(argv)
     while args:
         arg = args.pop(0)
         flag, _, inline = arg.partition("=")
-        if flag not in ("--tasks", "--repeat", "--json") or (flag == "--tasks" and not default_tasks):
+        if flag not in known or (flag == "--tasks" and not default_tasks):
             what = f"unknown flag '{flag}'" if arg.startswith("-") else f"unexpected argument '{arg}'"
             _fail(name, f"{what}; valid flags: {flags}")
         if flag in seen:
@@ -64,6 +85,11 @@ def _parse(name, argv, default_tasks):
             opts["tasks"] = _number(name, flag, value, MAX_TASKS)
         elif flag == "--repeat":
             opts["repeat"] = _number(name, flag, value, MAX_REPEAT)
+        elif flag in ("--loop", "--gc"):
+            valid = LOOPS if flag == "--loop" else GC
+            if value not in valid:
+                _fail(name, f"{flag} takes one of {', '.join(valid)}, got '{value}'")
+            opts[flag[2:]] = value
         else:
             folder = os.path.dirname(value) or "."
             if not value or value.endswith("/") or not os.path.isdir(folder):
@@ -101,15 +127,70 @@ def summary(samples, work):
 
 
 def implementation():
-    """``cpython-3.12.1``."""
-    return f"{platform.python_implementation().lower()}-{platform.python_version()}"
+    """``cpython-3.12.1``; ``cpython-3.14.0t`` free-threaded; ``pypy-7.3.11`` (PyPy's own release)."""
+    pypy = getattr(sys, "pypy_version_info", None)
+    if pypy is not None:
+        return "pypy-%d.%d.%d" % tuple(pypy[:3])
+    import sysconfig
+
+    threaded = "t" if sysconfig.get_config_var("Py_GIL_DISABLED") else ""
+    return f"{platform.python_implementation().lower()}-{platform.python_version()}{threaded}"
 
 
-def _write(path, name, tasks):
+def variant(loop, gc_state):
+    """``asyncio``, ``uvloop``, ``rloop``; ``asyncio_gc_off`` with the collector off."""
+    return loop if gc_state == "on" else f"{loop}_gc_off"
+
+
+def _use_loop(name, loop):
+    """Makes the chapter's ``asyncio.run(main)`` run on ``loop``, as its library documents."""
+    if loop == "asyncio":
+        return
+    try:
+        library = __import__(loop)
+    except ImportError as e:
+        _fail(name, f"--loop {loop}: {loop} is not installed for this Python ({e})")
+    if sys.version_info >= (3, 11):
+
+        def factory():
+            loop = library.new_event_loop()
+            _loops_made.append(type(loop))
+            return loop
+
+        def run(main, *, debug=None):
+            with asyncio.Runner(debug=debug, loop_factory=factory) as runner:
+                return runner.run(main)
+
+        asyncio.run = run
+    else:
+
+        class Policy(library.EventLoopPolicy):
+            def new_event_loop(self):
+                loop = super().new_event_loop()
+                _loops_made.append(type(loop))
+                return loop
+
+        asyncio.set_event_loop_policy(Policy())
+
+
+# The classes of the loops ``--loop`` made: checked after the runs, so that a row named after a
+# loop was measured on it.
+_loops_made = []
+
+
+def _check_loop(name, loop):
+    if loop == "asyncio":
+        return
+    foreign = [k for k in _loops_made if not k.__module__.startswith(loop)]
+    if not _loops_made or foreign:
+        _fail(name, f"--loop {loop}: the exercise did not run on {loop}'s loop (made: {_loops_made})")
+
+
+def _write(path, name, tasks, variant_name):
     result = {
         "schema": SCHEMA,
         "exercise": name,
-        "variant": "asyncio",
+        "variant": variant_name,
         "implementation": implementation(),
         "flavor": None,
         "tasks": tasks,
@@ -126,11 +207,14 @@ def _write(path, name, tasks):
     os.replace(tmp, path)
 
 
-def main(run, *, name, needs=(3, 10), default_tasks=None):
+def main(run, *, name, needs=FLOOR, default_tasks=None):
     """Parses the flags, checks the interpreter, runs ``run`` and writes ``--json``."""
     opts = _parse(name, sys.argv[1:], default_tasks)
     if sys.version_info[:2] < needs:
         _fail(name, f"needs Python {needs[0]}.{needs[1]} or newer; this is {platform.python_version()}")
+    _use_loop(name, opts["loop"])
+    if opts["gc"] == "off":
+        gc.disable()
     failure = None
     for _ in range(opts["repeat"]):
         before = len(_samples_ns)
@@ -140,7 +224,8 @@ def main(run, *, name, needs=(3, 10), default_tasks=None):
             if len(_samples_ns) == before:
                 raise
             failure = e
+    _check_loop(name, opts["loop"])
     if opts["json"] and _samples_ns:
-        _write(opts["json"], name, opts["tasks"])
+        _write(opts["json"], name, opts["tasks"], variant(opts["loop"], opts["gc"]))
     if failure is not None:
         raise failure

@@ -7,6 +7,7 @@ pub mod compare;
 pub mod env;
 pub mod exercises;
 pub mod format;
+pub mod loops;
 pub mod python;
 pub mod report;
 pub mod results;

@@ -1,5 +1,6 @@
-//! CPython interpreters: finding them (`--python auto`), checking a given one, and the rows
-//! that run the chapter's Python exercises under each.
+//! Python interpreters: finding them (`--python auto`: CPython 3.10+, free-threaded builds
+//! such as `python3.14t`, and PyPy as `pypy3`), checking a given one, and the rows that run the
+//! chapter's Python exercises under each.
 
 use std::ffi::OsStr;
 use std::fmt;
@@ -15,37 +16,117 @@ use crate::UsageError;
 /// The oldest CPython the project runs.
 pub const MIN_VERSION: (u32, u32) = (3, 10);
 
-/// One CPython interpreter and its version.
+/// The oldest Python the harness (`scripts/python/_harness.py`) runs on: an exercise whose
+/// script needs nothing newer than the project's [`MIN_VERSION`] runs on this too, which is
+/// what lets PyPy (Python 3.9 in Debian's 7.3.11) run the chapter's code unchanged.
+pub const SCRIPT_FLOOR: (u32, u32) = (3, 8);
+
+/// Which Python an interpreter is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// CPython; `free_threaded` for a build without the GIL (`python3.14t`).
+    CPython { free_threaded: bool },
+    /// PyPy, with its own release number (7.3.11); `version` is the Python it implements.
+    PyPy { release: (u32, u32, u32) },
+}
+
+/// One Python interpreter and its version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Interpreter {
     pub path: PathBuf,
+    /// The Python language version it implements: `3.12.1`; PyPy 7.3.11's is `3.9.16`.
     pub version: (u32, u32, u32),
+    pub kind: Kind,
 }
 
 impl Interpreter {
-    /// The implementation name rows carry: `cpython-3.12.1`.
-    pub fn implementation(&self) -> String {
-        let (a, b, c) = self.version;
-        format!("cpython-{a}.{b}.{c}")
+    /// A CPython with the GIL, as most are.
+    pub fn cpython(path: impl Into<PathBuf>, version: (u32, u32, u32)) -> Self {
+        Self {
+            path: path.into(),
+            version,
+            kind: Kind::CPython {
+                free_threaded: false,
+            },
+        }
     }
 
-    /// Whether this interpreter is at least `major.minor`.
+    /// The implementation name rows carry: `cpython-3.12.1`, `cpython-3.14.0t` (free-threaded),
+    /// `pypy-7.3.11` (PyPy's own release), as the harness writes it.
+    pub fn implementation(&self) -> String {
+        let (a, b, c) = self.version;
+        match self.kind {
+            Kind::CPython { free_threaded } => {
+                format!(
+                    "cpython-{a}.{b}.{c}{}",
+                    if free_threaded { "t" } else { "" }
+                )
+            }
+            Kind::PyPy { release: (x, y, z) } => format!("pypy-{x}.{y}.{z}"),
+        }
+    }
+
+    /// Whether this interpreter implements at least Python `major.minor`.
     pub fn at_least(&self, (major, minor): (u32, u32)) -> bool {
         (self.version.0, self.version.1) >= (major, minor)
+    }
+
+    pub fn is_cpython(&self) -> bool {
+        matches!(self.kind, Kind::CPython { .. })
+    }
+
+    /// The oldest Python version this kind of interpreter is run at: CPython 3.10, PyPy 3.8.
+    pub fn floor(&self) -> (u32, u32) {
+        match self.kind {
+            Kind::CPython { .. } => MIN_VERSION,
+            Kind::PyPy { .. } => SCRIPT_FLOOR,
+        }
+    }
+
+    /// The Python an exercise needs, from its `python_needs`: one that needs nothing newer
+    /// than the project's floor runs on whatever the harness runs on.
+    pub fn needs(python_needs: (u32, u32)) -> (u32, u32) {
+        if python_needs <= MIN_VERSION {
+            SCRIPT_FLOOR
+        } else {
+            python_needs
+        }
     }
 }
 
 impl fmt::Display for Interpreter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (a, b, c) = self.version;
-        write!(f, "CPython {a}.{b}.{c} ({})", self.path.display())
+        match self.kind {
+            Kind::CPython { free_threaded } => write!(
+                f,
+                "CPython {a}.{b}.{c}{} ({})",
+                if free_threaded {
+                    "t, free-threaded"
+                } else {
+                    ""
+                },
+                self.path.display()
+            ),
+            Kind::PyPy { release: (x, y, z) } => write!(
+                f,
+                "PyPy {x}.{y}.{z}, Python {a}.{b}.{c} ({})",
+                self.path.display()
+            ),
+        }
     }
 }
 
 /// What a probe runs: Python 2 as well as 3 can run it (Python 3's `print(*args)` is a syntax
-/// error in Python 2), so a Python 2 says its version instead of failing.
-const PROBE: &str = "import platform, sys; sys.stdout.write('%s %d %d %d\\n' % \
-    ((platform.python_implementation(),) + tuple(sys.version_info[:3])))";
+/// error in Python 2), so a Python 2 says its version instead of failing. It prints the
+/// implementation, the version's three numbers, `t` for a free-threaded build (`-` otherwise)
+/// and PyPy's own release (`-` for others).
+const PROBE: &str = "import platform, sys, sysconfig; \
+    p = getattr(sys, 'pypy_version_info', None); \
+    sys.stdout.write('%s %d %d %d %s %s\\n' % ((platform.python_implementation(),) \
+    + tuple(sys.version_info[:3]) \
+    + (sysconfig.get_config_var('Py_GIL_DISABLED') and 't' or '-', \
+    p and '%d.%d.%d' % tuple(p[:3]) or '-')))";
 
 /// How long a probe may take before it counts as not a usable CPython: a CPython answers in
 /// well under a second; anything slower is killed, with whatever it started.
@@ -69,7 +150,8 @@ pub fn probe_timeout() -> Duration {
 pub enum ProbeError {
     /// It did not answer within the timeout; it was killed, with its process group.
     TimedOut(Duration),
-    /// It could not be started, failed, or answered with something other than a CPython version.
+    /// It could not be started, failed, or answered with something other than a CPython or
+    /// PyPy version.
     NotCPython,
 }
 
@@ -96,25 +178,39 @@ fn fmt_duration(d: Duration) -> String {
     }
 }
 
-/// Asks `path` what it is, within [`probe_timeout`]; `Ok` for CPython only.
+/// Asks `path` what it is, within [`probe_timeout`]; `Ok` for CPython and PyPy.
 pub fn probe(path: &Path) -> Result<Interpreter, ProbeError> {
     probe_within(path, probe_timeout())
 }
 
 /// Asks `path` what it is, killing it (and its process group) if it has not answered and
-/// exited within `timeout`; `Ok` for CPython only.
+/// exited within `timeout`; `Ok` for CPython and PyPy.
 pub fn probe_within(path: &Path, timeout: Duration) -> Result<Interpreter, ProbeError> {
     let stdout = ask(path, timeout)?;
-    let text = String::from_utf8_lossy(&stdout);
+    parse_probe(path, &String::from_utf8_lossy(&stdout)).ok_or(ProbeError::NotCPython)
+}
+
+/// `CPython 3 14 0 t -` or `PyPy 3 9 16 - 7.3.11`; the last two words may be missing (an
+/// answer of an older form, or a stand-in's), meaning a GIL build and no PyPy release.
+fn parse_probe(path: &Path, text: &str) -> Option<Interpreter> {
     let mut words = text.split_whitespace();
-    if words.next() != Some("CPython") {
-        return Err(ProbeError::NotCPython);
-    }
-    let mut n = words.map(|w| w.parse::<u32>().ok());
-    let mut next = || n.next().flatten().ok_or(ProbeError::NotCPython);
-    Ok(Interpreter {
+    let name = words.next()?;
+    let mut number = || words.next()?.parse::<u32>().ok();
+    let version = (number()?, number()?, number()?);
+    let free_threaded = words.next() == Some("t");
+    let release = words.next().and_then(|r| {
+        let mut parts = r.split('.').map(|p| p.parse::<u32>().ok());
+        Some((parts.next()??, parts.next()??, parts.next()??))
+    });
+    let kind = match (name, release) {
+        ("CPython", _) => Kind::CPython { free_threaded },
+        ("PyPy", Some(release)) => Kind::PyPy { release },
+        _ => return None,
+    };
+    Some(Interpreter {
         path: path.to_path_buf(),
-        version: (next()?, next()?, next()?),
+        version,
+        kind,
     })
 }
 
@@ -200,9 +296,10 @@ pub struct Discovery {
     pub warnings: Vec<String>,
 }
 
-/// CPython 3.10 and newer: under `$PYENV_ROOT/versions/*/bin`, then `python3` and
-/// `python3.N` on `PATH`, one per version (the first found). Candidates are probed all at once,
-/// each within `timeout`; one that does not answer in time is skipped with a warning.
+/// CPython 3.10 and newer: under `$PYENV_ROOT/versions/*/bin`, then `python3`, `python3.N` and
+/// free-threaded `python3.Nt` on `PATH`, one per implementation (the first found); and PyPy
+/// (`pypy3`, `pypy3.N` on `PATH`) implementing Python 3.8 or newer. Candidates are probed all
+/// at once, each within `timeout`; one that does not answer in time is skipped with a warning.
 pub fn discover(
     path_var: Option<&OsStr>,
     pyenv_root: Option<&Path>,
@@ -225,7 +322,7 @@ pub fn discover(
             .filter(|p| {
                 p.file_name()
                     .and_then(OsStr::to_str)
-                    .is_some_and(is_python3_name)
+                    .is_some_and(|n| is_python3_name(n) || is_pypy3_name(n))
             })
             .collect();
         names.sort();
@@ -246,8 +343,11 @@ pub fn discover(
     for (candidate, answer) in candidates.iter().zip(answers) {
         match answer {
             Ok(i)
-                if i.at_least(MIN_VERSION)
-                    && !discovery.found.iter().any(|f| f.version == i.version) =>
+                if i.at_least(i.floor())
+                    && !discovery
+                        .found
+                        .iter()
+                        .any(|f| f.implementation() == i.implementation()) =>
             {
                 discovery.found.push(i);
             }
@@ -257,15 +357,30 @@ pub fn discover(
                 .push(format!("skipped '{}': it {e}", candidate.display())),
         }
     }
-    discovery.found.sort_by_key(|i| i.version);
+    discovery.found.sort_by_key(order);
     discovery
 }
 
-/// `python3` or `python3.N`.
+/// How interpreters are listed: CPython by version (a free-threaded build after its GIL twin),
+/// then PyPy.
+pub fn order(i: &Interpreter) -> (bool, (u32, u32, u32), Kind) {
+    (!i.is_cpython(), i.version, i.kind)
+}
+
+/// `python3`, `python3.N` or free-threaded `python3.Nt`.
 fn is_python3_name(name: &str) -> bool {
     name == "python3"
+        || name.strip_prefix("python3.").is_some_and(|minor| {
+            let digits = minor.strip_suffix('t').unwrap_or(minor);
+            !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
+        })
+}
+
+/// `pypy3` or `pypy3.N`.
+fn is_pypy3_name(name: &str) -> bool {
+    name == "pypy3"
         || name
-            .strip_prefix("python3.")
+            .strip_prefix("pypy3.")
             .is_some_and(|minor| !minor.is_empty() && minor.chars().all(|c| c.is_ascii_digit()))
 }
 
@@ -312,11 +427,11 @@ pub fn resolve(values: &[String]) -> Result<Choice, UsageError> {
         } else {
             let path = Path::new(value);
             match probe(path) {
-                Ok(i) if i.at_least(MIN_VERSION) => vec![i],
+                Ok(i) if i.at_least(i.floor()) => vec![i],
                 Ok(i) => {
                     return Err(UsageError(format!(
-                        "--python '{value}' is {i}; this project runs CPython {}.{} or newer",
-                        MIN_VERSION.0, MIN_VERSION.1
+                        "--python '{value}' is {i}; this project runs CPython {}.{} or newer, or a PyPy of Python {}.{} or newer",
+                        MIN_VERSION.0, MIN_VERSION.1, SCRIPT_FLOOR.0, SCRIPT_FLOOR.1
                     )));
                 }
                 Err(e @ ProbeError::TimedOut(_)) => {
@@ -324,27 +439,42 @@ pub fn resolve(values: &[String]) -> Result<Choice, UsageError> {
                 }
                 Err(ProbeError::NotCPython) => {
                     return Err(UsageError(format!(
-                        "--python '{value}' is not auto, none or a CPython interpreter that runs"
+                        "--python '{value}' is not auto, none or a CPython or PyPy interpreter that runs"
                     )));
                 }
             }
         };
         for i in more {
-            if !interpreters.iter().any(|k| k.version == i.version) {
+            if !interpreters
+                .iter()
+                .any(|k| k.implementation() == i.implementation())
+            {
                 interpreters.push(i);
             }
         }
     }
-    interpreters.sort_by_key(|i| i.version);
-    let note = if interpreters.is_empty() {
-        "no CPython 3.10 or newer found on PATH or under pyenv; only the Rust rows ran".to_owned()
-    } else {
+    interpreters.sort_by_key(order);
+    let mut note = if interpreters.iter().any(Interpreter::is_cpython) {
         interpreters
             .iter()
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(", ")
+    } else {
+        let pypy: Vec<String> = interpreters.iter().map(ToString::to_string).collect();
+        if pypy.is_empty() {
+            "no CPython 3.10 or newer found on PATH or under pyenv; only the Rust rows ran"
+                .to_owned()
+        } else {
+            format!(
+                "no CPython 3.10 or newer found on PATH or under pyenv; {}",
+                pypy.join(", ")
+            )
+        }
     };
+    if values.iter().any(|v| v == "auto") && interpreters.iter().all(Interpreter::is_cpython) {
+        note.push_str("; no PyPy (`pypy3` on PATH), so no PyPy rows");
+    }
     Ok(Choice {
         interpreters,
         note,
@@ -365,17 +495,36 @@ mod tests {
 
     #[test]
     fn python3_names() {
-        for good in ["python3", "python3.12", "python3.9"] {
+        for good in ["python3", "python3.12", "python3.9", "python3.14t"] {
             assert!(is_python3_name(good), "{good}");
         }
         for bad in [
             "python",
             "python3.",
+            "python3.t",
             "python3.12-config",
             "python3.12m",
+            "python3.14tt",
             "python2.7",
         ] {
             assert!(!is_python3_name(bad), "{bad}");
         }
+        assert!(is_pypy3_name("pypy3") && is_pypy3_name("pypy3.9"));
+        assert!(!is_pypy3_name("pypy") && !is_pypy3_name("pypy3.9-c"));
+    }
+
+    #[test]
+    fn probe_answers_name_the_build() {
+        let at = Path::new("/x");
+        let ft = parse_probe(at, "CPython 3 14 0 t -\n").unwrap();
+        assert_eq!(ft.implementation(), "cpython-3.14.0t");
+        let old_form = parse_probe(at, "CPython 3 12 1").unwrap();
+        assert_eq!(old_form.implementation(), "cpython-3.12.1");
+        let pypy = parse_probe(at, "PyPy 3 9 16 - 7.3.11").unwrap();
+        assert_eq!(pypy.implementation(), "pypy-7.3.11");
+        assert!(pypy.at_least(pypy.floor()) && !pypy.at_least(MIN_VERSION));
+        // A PyPy that does not say its release, or another implementation, is not taken.
+        assert!(parse_probe(at, "PyPy 3 9 16").is_none());
+        assert!(parse_probe(at, "IronPython 3 4 0 - -").is_none());
     }
 }

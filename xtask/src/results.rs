@@ -17,13 +17,17 @@
 //! order), `histogram` (the merged HDR histogram: `significant_digits`, `highest_ns`, and
 //! `buckets`, a list of `[value_ns, count]` for every non-empty bucket), `summary` (the timing
 //! crate's summary of the histogram, or null with no samples), `failure` (null, or `reason`
-//! and `stderr_tail`), `skipped` (null, or why the row did not run, e.g. `needs 3.12+`),
+//! and `stderr_tail`, and `known`: null, or `error` and `reason` when the failure is a known
+//! incompatibility of a loop with a Python version, which does not fail the run), `skipped`
+//! (null, or why the row did not run, e.g. `needs 3.12+` or `not available: …`),
 //! `entry` (null, or `"block_on"` when `main` ran in `block_on` rather than as a task),
 //! `measure` (null for throughput, or `"start-latency"`), `peak_rss_bytes` (the highest of the
 //! row's processes, or null) and `start_latency` (start-latency rows: the merged histogram of
 //! every task's creation-to-first-poll time, in the same form as `histogram`).
-//! CPython rows have `variant` `"asyncio"`, `implementation` `"cpython-3.12.1"` and `flavor`
-//! null.
+//! Python rows have `flavor` null, `implementation` `"cpython-3.12.1"` (`"cpython-3.14.0t"`
+//! free-threaded, `"pypy-7.3.11"` for PyPy) and `variant` the event loop: `"asyncio"` (the
+//! standard loop), `"uvloop"`, `"rloop"`, or `"asyncio_gc_off"` (`gc.disable()`).
+//! `flags.python_found` also says which loops were asked for.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -120,6 +124,24 @@ pub struct Row {
 pub struct Failure {
     pub reason: String,
     pub stderr_tail: String,
+    /// A known incompatibility (a loop with a Python version): shown as "fails", with the
+    /// error and its reason, and not counted as a failed run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known: Option<Known>,
+}
+
+/// Why a failure was expected: the error the process ended with, and what causes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Known {
+    pub error: String,
+    pub reason: String,
+}
+
+impl Failure {
+    /// A failure that no known incompatibility explains.
+    pub fn unexpected(&self) -> bool {
+        self.known.is_none()
+    }
 }
 
 impl Row {
@@ -168,21 +190,42 @@ impl Row {
         }
     }
 
-    /// How the report names the row within its exercise: `eager (current)`, `CPython 3.12.1`.
+    /// How the report names the row within its exercise: `eager (current)`, `CPython 3.12.1`,
+    /// `CPython 3.12.1 + uvloop`, `CPython 3.12.1, gc off`, `PyPy 7.3.11`.
     pub fn label(&self) -> String {
-        match (&self.flavor, self.implementation.strip_prefix("cpython-")) {
-            (Some(f), _) => match &self.entry {
+        if let Some(f) = &self.flavor {
+            return match &self.entry {
                 Some(entry) => format!("{} ({f}, from {entry})", self.variant),
                 None => format!("{} ({f})", self.variant),
-            },
-            (None, Some(version)) => format!("CPython {version}"),
-            (None, None) => format!("{} ({})", self.variant, self.implementation),
+            };
+        }
+        let name = if let Some(version) = self.implementation.strip_prefix("cpython-") {
+            format!("CPython {version}")
+        } else if let Some(version) = self.implementation.strip_prefix("pypy-") {
+            format!("PyPy {version}")
+        } else {
+            return format!("{} ({})", self.variant, self.implementation);
+        };
+        match self.variant.as_str() {
+            "asyncio" => name,
+            "asyncio_gc_off" => format!("{name}, gc off"),
+            other => format!("{name} + {other}"),
         }
     }
 
-    /// Whether the row is a CPython run.
+    /// Whether the row is a Python run (CPython or PyPy).
     pub fn is_python(&self) -> bool {
-        self.implementation.starts_with("cpython-")
+        self.implementation.starts_with("cpython-") || self.implementation.starts_with("pypy-")
+    }
+
+    /// A Python row on the standard asyncio loop with the collector on: the one the chapter ran.
+    pub fn is_default_python(&self) -> bool {
+        self.is_python() && self.variant == "asyncio"
+    }
+
+    /// A failure that counts: not a known incompatibility.
+    pub fn failed_unexpectedly(&self) -> bool {
+        self.failure.as_ref().is_some_and(Failure::unexpected)
     }
 }
 

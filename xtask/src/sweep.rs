@@ -643,6 +643,7 @@ mod tests {
             let failure = results::Failure {
                 reason: reason.into(),
                 stderr_tail: String::new(),
+                known: None,
             };
             Row::new(key(variant, "current", 30_000), Vec::new(), Some(failure))
         };

@@ -49,6 +49,25 @@ fn bad_flags_and_numbers_get_one_line() {
 }
 
 #[test]
+fn bad_python_loops_get_one_line_naming_the_valid_ones() {
+    for (value, needle) in [
+        (
+            "trio",
+            "unknown loop 'trio'; valid loops: asyncio, uvloop, rloop",
+        ),
+        ("uvloop,,rloop", "an empty loop name"),
+        ("uvloop,uvloop", "loop 'uvloop' is given twice"),
+        ("", "an empty loop name"),
+    ] {
+        assert_usage(&["run-all", "--python-loops", value], needle);
+        assert_usage(
+            &["run", "ex_6_2", "--python-loops", value],
+            "--python-loops",
+        );
+    }
+}
+
+#[test]
 fn missing_runs_and_baselines_are_usage_errors() {
     let dir = common::scratch("cli-missing");
     let out = dir.to_str().unwrap();
@@ -218,6 +237,8 @@ fn start_run(
         .expect("making it executable");
     let mut xtask = std::process::Command::new(XTASK)
         .args(["run", "ex_6_4", "--flavor", "current", "--warmup", "0"])
+        // The standard loop only: no venv is made (the stand-in would run `body` for it).
+        .args(["--python-loops", "asyncio"])
         .args(["--python".as_ref(), python.as_os_str()])
         .args(["--out".as_ref(), out.as_os_str()])
         .env("CARGO", "true")

@@ -63,6 +63,63 @@ fn discovery_reads_pyenv_and_path_keeps_cpython_3_10_and_newer_once_each() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A stand-in that answers the probe in full: `CPython 3 14 0 t -`, `PyPy 3 9 16 - 7.3.11`.
+fn fake_probe_answer(path: &Path, answer: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, format!("#!/bin/sh\necho {answer}\n")).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn discovery_finds_python3_14_its_free_threaded_twin_and_pypy() {
+    let dir = common::scratch("discover-314");
+    let bin = dir.join("bin");
+    fake_probe_answer(&bin.join("python3.14"), "CPython 3 14 0 - -");
+    fake_probe_answer(&bin.join("python3.14t"), "CPython 3 14 0 t -");
+    fake_probe_answer(&bin.join("pypy3"), "PyPy 3 9 16 - 7.3.11");
+    fake_probe_answer(&bin.join("pypy3.7"), "PyPy 3 7 13 - 7.3.9"); // older than the harness runs
+    let path = std::env::join_paths([bin.clone()]).unwrap();
+    let found = python::discover(Some(&path), None, python::PROBE_TIMEOUT).found;
+    assert_eq!(
+        versions(&found),
+        ["cpython-3.14.0", "cpython-3.14.0t", "pypy-7.3.11"]
+    );
+    assert!(
+        found[1]
+            .to_string()
+            .starts_with("CPython 3.14.0t, free-threaded ("),
+        "{}",
+        found[1]
+    );
+    // PyPy given by path is taken too, and runs what needs nothing newer than its Python.
+    let choice = python::resolve(&[bin.join("pypy3").display().to_string()]).unwrap();
+    assert_eq!(versions(&choice.interpreters), ["pypy-7.3.11"]);
+    assert!(
+        choice.note.contains("PyPy 7.3.11, Python 3.9.16"),
+        "{}",
+        choice.note
+    );
+    let sel = xtask::exercises::select(&["ex_6_2".into(), "ex_6_1".into()]).unwrap();
+    let runs = xtask::runner::Runs {
+        warmup: 0,
+        iterations: 1,
+        python_iterations: 1,
+        cap_override: None,
+    };
+    let (targets, skipped) = xtask::runner::python_targets(
+        &sel,
+        &choice.interpreters,
+        None,
+        runs,
+        Path::new("/scripts"),
+    );
+    assert_eq!(targets.len(), 1);
+    assert_eq!(targets[0].key.exercise, "ex_6_2");
+    assert_eq!(targets[0].key.implementation, "pypy-7.3.11");
+    assert_eq!(skipped[0].skipped.as_deref(), Some("needs 3.12+"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn an_explicit_interpreter_is_checked() {
     let dir = common::scratch("explicit");
@@ -408,6 +465,86 @@ fn python_bad_flags_get_one_line_and_exit_code_2() {
 }
 
 #[test]
+fn the_harness_runs_the_loop_and_gc_it_is_asked_for_and_refuses_others() {
+    let py = python3();
+    for (args, needle) in [
+        (
+            &["--loop", "trio"][..],
+            "ex_6_3: --loop takes one of asyncio, uvloop, rloop, got 'trio'",
+        ),
+        (
+            &["--gc", "maybe"][..],
+            "ex_6_3: --gc takes one of on, off, got 'maybe'",
+        ),
+        (
+            &["--loop", "asyncio", "--loop", "uvloop"][..],
+            "--loop is given twice",
+        ),
+    ] {
+        let ran = run_script(&py, "ex_6_3", args);
+        assert_eq!(ran.code, Some(2), "{args:?}");
+        assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
+        assert!(ran.stderr.contains(needle), "{}", ran.stderr);
+    }
+    let dir = common::scratch("py-gc-off");
+    let json = dir.join("r.json");
+    let ran = run_script(
+        &py,
+        "ex_6_2",
+        &[
+            "--tasks",
+            "1000",
+            "--gc",
+            "off",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(
+        ran.stdout[0], "Before running gather!",
+        "the chapter's lines, unchanged"
+    );
+    assert_eq!(
+        timing::TimingResult::read(&json).unwrap().variant,
+        "asyncio_gc_off"
+    );
+    // A "uvloop" whose loop is asyncio's own: the row would be named after a loop it did not
+    // run on, so the harness refuses it.
+    let fake = dir.join("fake");
+    std::fs::create_dir_all(&fake).unwrap();
+    std::fs::write(
+        fake.join("uvloop.py"),
+        "import asyncio\nnew_event_loop = asyncio.new_event_loop\nEventLoopPolicy = asyncio.DefaultEventLoopPolicy\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(&py.path)
+        .arg(script("ex_6_3"))
+        .args(["--tasks", "10", "--loop", "uvloop"])
+        .env("PYTHONPATH", &fake)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--loop uvloop: the exercise did not run on uvloop's loop"),
+        "{stderr}"
+    );
+    // A loop this Python does not have is one line, not a traceback.
+    let has_uvloop = timing::testing::run(&py.path, &["-c", "import uvloop"]).code == Some(0);
+    if !has_uvloop {
+        let ran = run_script(&py, "ex_6_3", &["--loop", "uvloop"]);
+        assert_eq!(ran.code, Some(2));
+        assert!(
+            ran.stderr.contains("uvloop is not installed"),
+            "{}",
+            ran.stderr
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn the_report_puts_cpython_rows_beside_the_rust_ones() {
     let mut run = common::sample_run();
     run.rows.push(common::python_row(
@@ -448,12 +585,12 @@ fn the_report_puts_cpython_rows_beside_the_rust_ones() {
     };
     let eager = claim(
         "| An eager TaskGroup",
-        "`ex_6_2 CPython 3.12` ÷ `ex_6_1 CPython 3.12`",
+        "`ex_6_2 CPython 3.12.1` ÷ `ex_6_1 CPython 3.12.1`",
     );
     assert!(eager.ends_with("| yes |"), "{eager}");
     let current_task = claim(
         "| `current_task`",
-        "`ex_6_3 CPython 3.10` ÷ `ex_6_3 CPython 3.12`",
+        "`ex_6_3 CPython 3.10.13` ÷ `ex_6_3 CPython 3.12.1`",
     );
     assert!(current_task.ends_with("| yes |"), "{current_task}");
     assert!(

@@ -105,6 +105,7 @@ pub fn blocks(
     if let Some((name, base)) = baseline {
         b.extend(comparison(results, name, base));
     }
+    b.extend(known_section(results));
     b.extend(failures(results));
     b.push(Block::Heading(2, "Method".into()));
     b.push(Block::List(vec![
@@ -214,13 +215,43 @@ fn overview_caption(results: &RunResults) -> String {
     )
 }
 
+/// Rows that fail by a known incompatibility of a loop with a Python version: the error they
+/// end with and why; they do not make the run fail.
+fn known_section(r: &RunResults) -> Vec<Block> {
+    let rows: Vec<Vec<String>> = r
+        .rows
+        .iter()
+        .filter_map(|row| {
+            let known = row.failure.as_ref()?.known.as_ref()?;
+            Some(vec![
+                format!("{} {}", row.exercise, row.label()),
+                format!("`{}`", known.error.replace('`', "'")),
+                known.reason.clone(),
+            ])
+        })
+        .collect();
+    if rows.is_empty() {
+        return Vec::new();
+    }
+    vec![
+        Block::Heading(2, "Known incompatibilities".into()),
+        Block::Para(
+            "These rows fail, as expected for this library on this Python: the run is not counted as failed for them.".into(),
+        ),
+        Block::Table(
+            ["row", "error", "why"].map(String::from).to_vec(),
+            rows,
+        ),
+    ]
+}
+
 /// The Failures section: each failed row, its reason and its stderr's last lines.
 fn failures(results: &RunResults) -> Vec<Block> {
     let mut b = Vec::new();
     let failed: Vec<&Row> = results
         .rows
         .iter()
-        .filter(|r| r.failure.is_some())
+        .filter(|r| r.failed_unexpectedly())
         .collect();
     if !failed.is_empty() {
         b.push(Block::Heading(2, "Failures".into()));
@@ -373,7 +404,11 @@ pub fn warnings(r: &RunResults) -> Vec<String> {
             wide.join(", ")
         ));
     }
-    let failed = r.rows.iter().filter(|row| row.failure.is_some()).count();
+    let failed = r
+        .rows
+        .iter()
+        .filter(|row| row.failed_unexpectedly())
+        .count();
     if failed > 0 {
         out.push(format!("{failed} row(s) failed: see Failures."));
     }

@@ -272,6 +272,10 @@ fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Resul
         // A group of its own: a timeout kills whatever the process started, too.
         .process_group(0);
     die_with_the_runner(&mut command);
+    // The lifetime starts before `spawn`: it returns only once the child has exec'd, and on a
+    // busy machine a short child can run to its end before the runner is scheduled again, so
+    // a clock started after `spawn` can see less than the child's own samples.
+    let started = Instant::now();
     let spawned = command.spawn();
     let mut child = match spawned {
         Ok(child) => child,
@@ -281,12 +285,13 @@ fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Resul
                 result: Err(Failure {
                     reason: format!("could not start {}: {e}", target.exe.display()),
                     stderr_tail: String::new(),
+                    known: None,
                 }),
                 overhead_ns: u64::try_from(begin.elapsed().as_nanos()).unwrap_or(u64::MAX),
             });
         }
     };
-    let spawned = Instant::now();
+    let spawned = started;
     let deadline = spawned + timeout;
     // Poll with a growing pause: a short run is noticed within microseconds, a long one costs
     // at most a wake-up every 2 ms.
@@ -329,6 +334,7 @@ fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Resul
     let result = result.map_err(|reason| Failure {
         reason,
         stderr_tail: tail(&read_end(&err_path, TAIL_BYTES), TAIL_LINES),
+        known: None,
     });
     let overhead = begin.elapsed().saturating_sub(lifetime);
     Ok(Ran {
@@ -566,10 +572,7 @@ mod tests {
 
     #[test]
     fn a_prerelease_cpython_matches_its_probed_version_and_no_other() {
-        let probed = python::Interpreter {
-            path: PathBuf::from("/usr/bin/python3.13"),
-            version: (3, 13, 1),
-        };
+        let probed = python::Interpreter::cpython("/usr/bin/python3.13", (3, 13, 1));
         let mut rec = timing::Recorder::new();
         rec.record_ns(1_000);
         let key = RowKey {

@@ -207,8 +207,9 @@ pub fn python_targets(
             if !seen.insert(key.clone()) {
                 continue;
             }
-            if !interpreter.at_least(ex.python_needs) {
-                let (major, minor) = ex.python_needs;
+            let needs = python::Interpreter::needs(ex.python_needs);
+            if !interpreter.at_least(needs) {
+                let (major, minor) = needs;
                 skipped.push(Row::skipped(key, format!("needs {major}.{minor}+")));
                 continue;
             }
@@ -248,10 +249,7 @@ mod tests {
             "ex_6_1:spawn".into(),
         ])
         .unwrap();
-        let cpython = |path: &str| python::Interpreter {
-            path: PathBuf::from(path),
-            version: (3, 12, 1),
-        };
+        let cpython = |path: &str| python::Interpreter::cpython(path, (3, 12, 1));
         let runs = Runs {
             warmup: 1,
             iterations: 10,

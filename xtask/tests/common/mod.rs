@@ -31,6 +31,7 @@ pub fn failed_row(exercise: &str, variant: &str, flavor: &str, reason: &str) -> 
     let failure = Failure {
         reason: reason.into(),
         stderr_tail: "thread 'main' panicked\nnote: run with RUST_BACKTRACE=1".into(),
+        known: None,
     };
     Row::new(
         key(exercise, variant, flavor, Some(1_000_000)),

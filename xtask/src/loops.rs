@@ -1,0 +1,567 @@
+//! The event loops CPython rows run on besides asyncio's own (uvloop, rloop), the venvs they
+//! are installed into, the `gc.disable()` row, and the failures known to come from a loop
+//! rather than from the run.
+//!
+//! Each CPython gets a venv of its own under `<out>/venvs/<implementation>` (for example
+//! `target/xtask/venvs/cpython-3.12.1`), made on first use with `python -m venv` and reused
+//! while its stamp (`xtask-venv`: the interpreter, its implementation and the text of
+//! `scripts/python/requirements.txt`) matches. Each pinned requirement is installed on its own
+//! with pip (wheels only, no prompts, a timeout), so a loop that has no wheel for one Python
+//! leaves the others measured; whether a loop is there is decided by importing it. A loop that
+//! cannot be had is a row "not available: why", naming the log of the attempt; the run goes on.
+
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::exercises::Exercise;
+use crate::python::{self, Interpreter};
+use crate::results::{Known, Row, RowKey};
+use crate::runner::{Runs, Target};
+
+/// An event loop the chapter's code can run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Loop {
+    /// asyncio's own loop, the default.
+    Asyncio,
+    /// uvloop: a loop on libuv, written in Cython.
+    Uvloop,
+    /// rloop: a loop written in Rust.
+    Rloop,
+}
+
+impl Loop {
+    pub const ALL: [Loop; 3] = [Loop::Asyncio, Loop::Uvloop, Loop::Rloop];
+
+    /// The name in flags, rows and the harness' `--loop`, and the library's import name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Loop::Asyncio => "asyncio",
+            Loop::Uvloop => "uvloop",
+            Loop::Rloop => "rloop",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.name() == name)
+    }
+}
+
+impl fmt::Display for Loop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The `--python-loops` value: loops, each once, in the order given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoopList(pub Vec<Loop>);
+
+impl Default for LoopList {
+    fn default() -> Self {
+        Self(Loop::ALL.to_vec())
+    }
+}
+
+/// Parses `asyncio,uvloop,rloop` (clap's value parser for `--python-loops`): an unknown, empty
+/// or repeated name is refused, naming the valid ones.
+pub fn parse_loops(value: &str) -> Result<LoopList, String> {
+    let valid = Loop::ALL.map(Loop::name).join(", ");
+    let mut loops = Vec::new();
+    for name in value.split(',').map(str::trim) {
+        let Some(l) = Loop::from_name(name) else {
+            return Err(if name.is_empty() {
+                format!("an empty loop name; give a comma-separated list of {valid}")
+            } else {
+                format!("unknown loop '{name}'; valid loops: {valid}")
+            });
+        };
+        if loops.contains(&l) {
+            return Err(format!("loop '{name}' is given twice; give each once"));
+        }
+        loops.push(l);
+    }
+    Ok(LoopList(loops))
+}
+
+/// How long a `python -m venv`, one `pip install` or one import check may take.
+const VENV_TIMEOUT: Duration = Duration::from_secs(180);
+const PIP_TIMEOUT: Duration = Duration::from_secs(300);
+const IMPORT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The stamp file a venv the runner made carries.
+const STAMP: &str = "xtask-venv";
+
+/// What the venv of one CPython offers: its python, and each loop asked for, there or why not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Venv {
+    pub implementation: String,
+    pub python: PathBuf,
+    /// One entry per non-default loop asked for: `Ok` when it imports, else why not.
+    pub loops: Vec<(Loop, Result<(), String>)>,
+}
+
+impl Venv {
+    /// Whether `l` can be run here: `Ok`, or the reason it cannot.
+    pub fn offers(&self, l: Loop) -> Result<(), String> {
+        self.loops
+            .iter()
+            .find(|(k, _)| *k == l)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_else(|| Err(format!("{l} was not asked for")))
+    }
+}
+
+/// The venv of `interpreter` under `dir` (`<out>/venvs`), made or reused, with `loops` (the
+/// non-default ones) installed from `requirements` where pip can. Never fails: what cannot be
+/// had is a reason per loop. Says on stderr, in one line, when it makes or installs something.
+pub fn prepare(interpreter: &Interpreter, dir: &Path, requirements: &Path, loops: &[Loop]) -> Venv {
+    let implementation = interpreter.implementation();
+    let venv = dir.join(&implementation);
+    let python = venv.join("bin").join("python");
+    let wanted: Vec<Loop> = loops
+        .iter()
+        .copied()
+        .filter(|l| *l != Loop::Asyncio)
+        .collect();
+    let all = |why: String| Venv {
+        implementation: implementation.clone(),
+        python: python.clone(),
+        loops: wanted.iter().map(|l| (*l, Err(why.clone()))).collect(),
+    };
+    if wanted.is_empty() {
+        return all(String::new());
+    }
+    let text = match fs::read_to_string(requirements) {
+        Ok(text) => text,
+        Err(e) => return all(format!("cannot read {}: {e}", requirements.display())),
+    };
+    let stamp = format!(
+        "asyncio-in-tokio venv\ninterpreter: {}\nimplementation: {implementation}\nrequirements:\n{text}",
+        interpreter.path.display()
+    );
+    if let Err(why) = fs::create_dir_all(dir) {
+        return all(format!("cannot create {}: {why}", dir.display()));
+    }
+    let ours = fs::read_to_string(venv.join(STAMP)).ok();
+    // One line on stderr per venv made or loop installed later: it takes a while.
+    let mut announced = false;
+    if ours.as_deref() != Some(stamp.as_str()) || !python.is_file() {
+        if venv.symlink_metadata().is_ok() {
+            if ours.is_none() {
+                return all(format!(
+                    "'{}' is there and the runner did not make it; move it away to have it made",
+                    venv.display()
+                ));
+            }
+            // Ours, for other requirements or another interpreter: made again.
+            if let Err(e) = fs::remove_dir_all(&venv) {
+                return all(format!("cannot remove the old {}: {e}", venv.display()));
+            }
+        }
+        eprintln!(
+            "making a venv for {interpreter} in {} (once; pip installs {} into it: seconds to minutes, with the network)",
+            venv.display(),
+            wanted
+                .iter()
+                .map(|l| l.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        announced = true;
+        let log = dir.join(format!("{implementation}.venv.log"));
+        let made = run_logged(
+            Command::new(&interpreter.path)
+                .args(["-m", "venv"])
+                .arg(&venv),
+            &log,
+            VENV_TIMEOUT,
+        );
+        if let Err(why) = made.and_then(|()| {
+            fs::write(venv.join(STAMP), &stamp).map_err(|e| format!("cannot write its stamp: {e}"))
+        }) {
+            return all(format!(
+                "`{} -m venv` failed: {why} (log: {})",
+                interpreter.path.display(),
+                log.display()
+            ));
+        }
+    }
+    let loops = wanted
+        .iter()
+        .map(|&l| (l, install(interpreter, dir, &python, &text, l, announced)))
+        .collect();
+    Venv {
+        implementation,
+        python,
+        loops,
+    }
+}
+
+/// `l` in the venv whose python is `python`: there already, or installed now with pip.
+fn install(
+    interpreter: &Interpreter,
+    dir: &Path,
+    python: &Path,
+    requirements: &str,
+    l: Loop,
+    announced: bool,
+) -> Result<(), String> {
+    let import = |log: &Path| {
+        run_logged(
+            Command::new(python).args(["-c", &format!("import {}", l.name())]),
+            log,
+            IMPORT_TIMEOUT,
+        )
+    };
+    let implementation = interpreter.implementation();
+    let check_log = dir.join(format!("{implementation}.{l}.import.log"));
+    if import(&check_log).is_ok() {
+        return Ok(());
+    }
+    let Some(pin) = requirements.lines().map(str::trim).find(|line| {
+        line.split(['=', '<', '>', '~', '!', ' ', '['])
+            .next()
+            .is_some_and(|name| name.eq_ignore_ascii_case(l.name()))
+    }) else {
+        return Err(format!(
+            "scripts/python/requirements.txt has no line for {l}"
+        ));
+    };
+    let log = dir.join(format!("{implementation}.{l}.log"));
+    if !announced {
+        eprintln!(
+            "installing {pin} into the venv of {interpreter} (log: {})",
+            log.display()
+        );
+    }
+    let installed = run_logged(
+        Command::new(python)
+            .args(["-m", "pip", "install", "--disable-pip-version-check"])
+            .args(["--no-input", "--only-binary=:all:", "--retries", "1"])
+            .args(["--timeout", "15", pin])
+            .env("PIP_NO_INPUT", "1"),
+        &log,
+        PIP_TIMEOUT,
+    );
+    match installed.and_then(|()| import(&check_log)) {
+        Ok(()) => Ok(()),
+        Err(why) => {
+            // pip says "no matching distribution" both when the index has no wheel for this
+            // Python and when it could not reach the index at all; its log tells which.
+            let said = fs::read_to_string(&log).unwrap_or_default();
+            let unreachable = UNREACHABLE.iter().any(|m| said.contains(m));
+            Err(format!(
+                "pip could not install {pin} for {}{}: {why} (log: {})",
+                interpreter.implementation(),
+                if unreachable {
+                    " (no package index could be reached)"
+                } else {
+                    ""
+                },
+                log.display()
+            ))
+        }
+    }
+}
+
+/// What pip's log says when the network, not the index, is the reason.
+const UNREACHABLE: &[&str] = &[
+    "Failed to establish a new connection",
+    "Temporary failure in name resolution",
+    "Name or service not known",
+    "Network is unreachable",
+    "Connection refused",
+    "Read timed out",
+];
+
+/// Runs `command`, its stdout and stderr into `log`, stdin closed, within `timeout` (killed
+/// after it); `Err` with the last line that says what went wrong (pip's `ERROR:` line, a
+/// Python exception) when it does not succeed.
+fn run_logged(command: &mut Command, log: &Path, timeout: Duration) -> Result<(), String> {
+    let file = fs::File::create(log).map_err(|e| format!("cannot write {}: {e}", log.display()))?;
+    let err = file
+        .try_clone()
+        .map_err(|e| format!("cannot write {}: {e}", log.display()))?;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(file)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| format!("could not start it: {e}"))?;
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("no answer within {} s", timeout.as_secs()));
+            }
+        }
+    };
+    if status.success() {
+        return Ok(());
+    }
+    let text = fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let said = lines
+        .iter()
+        .rev()
+        .find(|l| l.starts_with("ERROR:") || error_line(l))
+        .or(lines.last())
+        .map(|l| shorten(l, 200))
+        .unwrap_or_else(|| "no output".into());
+    Err(format!("{said} ({status})"))
+}
+
+/// `TypeError: …`, `ModuleNotFoundError: …`: a Python exception as a traceback ends.
+fn error_line(line: &str) -> bool {
+    line.split_once(": ").is_some_and(|(name, _)| {
+        !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+            && (name.ends_with("Error") || name.ends_with("Exception"))
+    })
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &s[..at]),
+        None => s.to_owned(),
+    }
+}
+
+/// The variant of the `gc.disable()` row.
+pub const GC_OFF: &str = "asyncio_gc_off";
+/// The exercise that gets a `gc.disable()` row per CPython: a million coroutines made at once.
+pub const GC_EXERCISE: &str = "ex_6_2";
+
+/// Rows of the non-default loops and of `gc.disable()`, for the selected exercises under every
+/// CPython (PyPy runs its own loop only): targets to run, and rows that cannot run, with why
+/// (`needs 3.12+`, `not available: …`). Exercises whose time is a sleep get no loop rows: a
+/// loop cannot change a sleep.
+pub fn targets(
+    selection: &[(&'static Exercise, &'static str)],
+    venvs: &[(Interpreter, Venv)],
+    loops: &[Loop],
+    tasks: Option<u64>,
+    runs: Runs,
+    scripts: &Path,
+) -> (Vec<Target>, Vec<Row>) {
+    let mut exercises: Vec<&Exercise> = Vec::new();
+    for (ex, _) in selection {
+        if ex.max_iterations.is_none() && !exercises.iter().any(|e| e.name == ex.name) {
+            exercises.push(ex);
+        }
+    }
+    let (mut out, mut skipped) = (Vec::new(), Vec::new());
+    for (interpreter, venv) in venvs {
+        for ex in &exercises {
+            let tasks = ex.default_tasks.map(|default| tasks.unwrap_or(default));
+            let mut rows: Vec<(String, Vec<String>, Result<PathBuf, String>)> = Vec::new();
+            for &l in loops.iter().filter(|l| **l != Loop::Asyncio) {
+                let exe = venv.offers(l).map(|()| venv.python.clone());
+                rows.push((l.name().into(), vec!["--loop".into(), l.name().into()], exe));
+            }
+            if ex.name == GC_EXERCISE && loops.contains(&Loop::Asyncio) {
+                let off = vec!["--gc".into(), "off".into()];
+                rows.push((GC_OFF.into(), off, Ok(interpreter.path.clone())));
+            }
+            for (variant, extra, exe) in rows {
+                let key = RowKey {
+                    exercise: ex.name.into(),
+                    variant,
+                    implementation: interpreter.implementation(),
+                    flavor: None,
+                    tasks,
+                    entry: None,
+                    measure: None,
+                };
+                let needs = Interpreter::needs(ex.python_needs);
+                if !interpreter.at_least(needs) {
+                    // The standard loop's row already says so, once per interpreter.
+                    if !loops.contains(&Loop::Asyncio) {
+                        skipped.push(Row::skipped(key, format!("needs {}.{}+", needs.0, needs.1)));
+                    }
+                    continue;
+                }
+                let exe = match exe {
+                    Ok(exe) => exe,
+                    Err(why) => {
+                        skipped.push(Row::skipped(key, format!("not available: {why}")));
+                        continue;
+                    }
+                };
+                let mut args = vec![
+                    scripts
+                        .join(format!("{}.py", ex.name))
+                        .display()
+                        .to_string(),
+                ];
+                if let Some(n) = tasks {
+                    args.extend(["--tasks".into(), n.to_string()]);
+                }
+                args.extend(extra);
+                out.push(Target {
+                    key,
+                    exe,
+                    args,
+                    expected_exit: ex.expected_exit,
+                    warmup: 0,
+                    runs: runs_of(ex, runs),
+                });
+            }
+        }
+    }
+    (out, skipped)
+}
+
+/// Measured runs of a CPython row of `ex` (as `python_targets` gives them).
+fn runs_of(ex: &Exercise, runs: Runs) -> u32 {
+    match ex
+        .max_iterations
+        .map(|cap| runs.cap_override.unwrap_or(cap))
+    {
+        Some(cap) => runs.python_iterations.min(cap),
+        None => runs.python_iterations,
+    }
+}
+
+/// A failure that comes from a loop library and a Python version, not from the run.
+#[derive(Debug, Clone, Copy)]
+pub struct Incompatibility {
+    pub loop_name: &'static str,
+    /// The affected Python versions: from `.0` (inclusive) to `.1` (exclusive), major.minor.
+    pub python: ((u32, u32), (u32, u32)),
+    pub exercise: &'static str,
+    /// What the failed process' stderr says.
+    pub error: &'static str,
+    pub reason: &'static str,
+}
+
+/// The known incompatibilities: a failed row that matches one becomes "fails", with its reason,
+/// and does not make the run exit 1. Anything else stays a failure.
+pub const KNOWN: &[Incompatibility] = &[Incompatibility {
+    loop_name: "uvloop",
+    python: ((3, 13), (3, 14)),
+    exercise: "ex_6_1",
+    error: "unexpected keyword argument 'eager_start'",
+    reason: "uvloop 0.23.0, built for CPython 3.13, passes `eager_start=` to the loop's task \
+             factory (as CPython 3.14's `loop.create_task` does); the chapter's \
+             `asyncio.eager_task_factory` accepts it only from 3.14 (CPython gh-128306), so \
+             in every 3.13 each `create_task` raises TypeError. 3.12 and older are not \
+             affected: uvloop passes `eager_start` to the factory on 3.13+ only",
+}];
+
+/// Marks each failed row that matches a [`KNOWN`] incompatibility as known, with the error
+/// its stderr ended with and the reason.
+pub fn classify(rows: &mut [Row]) {
+    for row in rows.iter_mut() {
+        let version = python_version(&row.implementation);
+        let Some(failure) = &mut row.failure else {
+            continue;
+        };
+        let known = KNOWN.iter().find(|k| {
+            k.loop_name == row.variant
+                && k.exercise == row.exercise
+                && version.is_some_and(|v| k.python.0 <= v && v < k.python.1)
+                && failure.stderr_tail.contains(k.error)
+        });
+        if let Some(k) = known {
+            let error = failure
+                .stderr_tail
+                .lines()
+                .map(str::trim)
+                .rfind(|l| l.contains(k.error))
+                .unwrap_or(k.error);
+            failure.known = Some(Known {
+                error: shorten(error, 300),
+                reason: k.reason.into(),
+            });
+        }
+    }
+}
+
+/// `cpython-3.13.0` → `(3, 13)`; `None` for other implementations.
+fn python_version(implementation: &str) -> Option<(u32, u32)> {
+    let mut parts = implementation.strip_prefix("cpython-")?.split('.');
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
+/// The venvs for every CPython among `interpreters` (PyPy runs asyncio's loop only).
+pub fn prepare_all(
+    interpreters: &[Interpreter],
+    out: &Path,
+    requirements: &Path,
+    loops: &[Loop],
+) -> Vec<(Interpreter, Venv)> {
+    interpreters
+        .iter()
+        .filter(|i| i.is_cpython())
+        .map(|i| {
+            (
+                i.clone(),
+                prepare(i, &out.join("venvs"), requirements, loops),
+            )
+        })
+        .collect()
+}
+
+/// One line per loop that could not be had, for stderr and the report's header.
+pub fn unavailable(venvs: &[(Interpreter, Venv)]) -> Vec<String> {
+    venvs
+        .iter()
+        .flat_map(|(i, v)| {
+            v.loops.iter().filter_map(move |(l, r)| {
+                r.as_ref().err().map(|why| {
+                    format!(
+                        "{l} under {}: not available: {why}",
+                        python::Interpreter::implementation(i)
+                    )
+                })
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loop_lists() {
+        assert_eq!(
+            parse_loops("uvloop,asyncio").unwrap().0,
+            [Loop::Uvloop, Loop::Asyncio]
+        );
+        assert!(parse_loops("uvloop,uvloop").unwrap_err().contains("twice"));
+        assert!(
+            parse_loops("trio")
+                .unwrap_err()
+                .contains("valid loops: asyncio, uvloop, rloop")
+        );
+        assert!(parse_loops("asyncio,").unwrap_err().contains("empty"));
+    }
+
+    #[test]
+    fn exception_lines() {
+        assert!(error_line(
+            "TypeError: factory() got an unexpected keyword argument 'x'"
+        ));
+        assert!(error_line("ModuleNotFoundError: No module named 'uvloop'"));
+        assert!(!error_line(
+            "<sys>:0: RuntimeWarning: coroutine 'f' was never awaited"
+        ));
+    }
+}
