@@ -194,9 +194,18 @@ impl Row {
     /// `CPython 3.12.1 + uvloop`, `CPython 3.12.1, gc off`, `PyPy 7.3.11`.
     pub fn label(&self) -> String {
         if let Some(f) = &self.flavor {
+            // A variant held to a task cap runs at another count than its neighbours (and at
+            // two counts in one run): its label says how many.
+            let capped = crate::exercises::find(&self.exercise)
+                .and_then(|ex| ex.variant(&self.variant))
+                .is_some_and(|v| v.max_tasks.is_some());
+            let count = match self.tasks {
+                Some(n) if capped => format!(", {n} tasks"),
+                _ => String::new(),
+            };
             return match &self.entry {
-                Some(entry) => format!("{} ({f}, from {entry})", self.variant),
-                None => format!("{} ({f})", self.variant),
+                Some(entry) => format!("{} ({f}{count}, from {entry})", self.variant),
+                None => format!("{} ({f}{count})", self.variant),
             };
         }
         let name = if let Some(version) = self.implementation.strip_prefix("cpython-") {

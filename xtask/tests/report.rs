@@ -226,7 +226,7 @@ fn a_row_held_to_fewer_tasks_is_compared_per_task() {
     let md = markdown(&run, None);
     assert!(
         md.contains(
-            "Rows run at another count, compared per task: `join_handles (current)` 50000."
+            "Rows run at another count, compared per task: `join_handles (current, 50000 tasks)`."
         ),
         "{md}"
     );
@@ -234,7 +234,7 @@ fn a_row_held_to_fewer_tasks_is_compared_per_task() {
     let text = report::terminal_summary(&run);
     assert!(
         text.contains(
-            "ex_6_2: spawn_gather (current) 1.00 µs a task; next join_handles (current) 10.0× slower"
+            "ex_6_2: spawn_gather (current) 1.00 µs a task; next join_handles (current, 50000 tasks) 10.0× slower"
         ),
         "{text}"
     );
@@ -266,7 +266,7 @@ fn the_pitfalls_section_states_the_slope_measured_in_the_run() {
         .unwrap_or_else(|| panic!("no growth row in\n{md}"));
     assert!(growth.contains("| 16.0× | 2.00 ["), "{growth}");
     assert!(
-        md.contains("(`join_handles (current)`, at 50000 tasks)"),
+        md.contains("(`join_handles (current, 50000 tasks)`), against"),
         "{md}"
     );
     assert!(md.contains("linear again (1.40 µs a task)"), "{md}");

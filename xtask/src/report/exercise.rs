@@ -289,7 +289,7 @@ pub fn section(
     let fewer: Vec<String> = rows
         .iter()
         .filter(|r| r.tasks.is_some() && r.tasks != tasks)
-        .map(|r| format!("`{}` {}", r.label(), r.tasks.unwrap_or(0)))
+        .map(|r| format!("`{}`", r.label()))
         .collect();
     let fewer = if fewer.is_empty() {
         String::new()

@@ -53,7 +53,12 @@ pub fn growths(r: &RunResults) -> Vec<Growth> {
             && let Some(ratio) = stats::ratio(&big.samples_ns, &small.samples_ns)
         {
             out.push(Growth {
-                label: big.label(),
+                // The counts have a column of their own.
+                label: format!(
+                    "{} ({})",
+                    big.variant,
+                    big.flavor.as_deref().unwrap_or("current")
+                ),
                 counts: (s, b),
                 ratio,
             });
@@ -90,10 +95,9 @@ pub fn section(r: &RunResults) -> Vec<Block> {
     let mut b = vec![
         Block::Heading(2, "Pitfalls".into()),
         Block::Para(format!(
-            "**`join_all` over `JoinHandle`s is quadratic under tokio's cooperative budget.** It is the direct translation of `asyncio.gather(*tasks)`: spawn each coroutine, then `join_all(handles).await`. Here it took {} (`{}`, at {} tasks), against {} for spawning and awaiting each handle in turn (`spawn_gather`, at 10⁶).",
+            "**`join_all` over `JoinHandle`s is quadratic under tokio's cooperative budget.** It is the direct translation of `asyncio.gather(*tasks)`: spawn each coroutine, then `join_all(handles).await`. Here it took {} (`{}`), against {} for spawning and awaiting each handle in turn (`spawn_gather`, at 10⁶).",
             per_task(Some(quadratic)),
             quadratic.label(),
-            quadratic.tasks.unwrap_or(0),
             per_task(find("spawn_gather")),
         )),
     ];
