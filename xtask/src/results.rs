@@ -36,6 +36,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 pub use timing::SerializedHistogram;
 use timing::Summary;
+use timing::cli::{Entry, Flavor, Measure};
 
 use crate::UsageError;
 
@@ -99,12 +100,12 @@ pub struct Row {
     pub exercise: String,
     pub variant: String,
     pub implementation: String,
-    pub flavor: Option<String>,
+    pub flavor: Option<Flavor>,
     pub tasks: Option<u64>,
     #[serde(default)]
-    pub entry: Option<String>,
+    pub entry: Option<Entry>,
     #[serde(default)]
-    pub measure: Option<String>,
+    pub measure: Option<Measure>,
     pub samples_ns: Vec<u64>,
     pub histogram: SerializedHistogram,
     pub summary: Option<Summary>,
@@ -208,12 +209,13 @@ impl Row {
                 None => format!("{} ({f}{count})", self.variant),
             };
         }
-        let name = if let Some(version) = self.implementation.strip_prefix("cpython-") {
-            format!("CPython {version}")
-        } else if let Some(version) = self.implementation.strip_prefix("pypy-") {
-            format!("PyPy {version}")
-        } else {
-            return format!("{} ({})", self.variant, self.implementation);
+        let name = match self.kind() {
+            Implementation::CPython {
+                version,
+                free_threaded,
+            } => format!("CPython {version}{}", if free_threaded { "t" } else { "" }),
+            Implementation::PyPy { version } => format!("PyPy {version}"),
+            _ => return format!("{} ({})", self.variant, self.implementation),
         };
         match self.variant.as_str() {
             "asyncio" => name,
@@ -222,9 +224,17 @@ impl Row {
         }
     }
 
+    /// What ran the row.
+    pub fn kind(&self) -> Implementation<'_> {
+        Implementation::of(&self.implementation)
+    }
+
     /// Whether the row is a Python run (CPython or PyPy).
     pub fn is_python(&self) -> bool {
-        self.implementation.starts_with("cpython-") || self.implementation.starts_with("pypy-")
+        matches!(
+            self.kind(),
+            Implementation::CPython { .. } | Implementation::PyPy { .. }
+        )
     }
 
     /// A Python row on the standard asyncio loop with the collector on: the one the chapter ran.
@@ -244,14 +254,12 @@ impl Row {
         plain("exercise", &self.exercise)?;
         plain("variant", &self.variant)?;
         plain("implementation", &self.implementation)?;
-        for (name, value) in [
-            ("flavor", &self.flavor),
-            ("entry", &self.entry),
-            ("measure", &self.measure),
-        ] {
-            if let Some(v) = value {
-                plain(name, v)?;
-            }
+        // Flavor, entry and measure are typed: a name serde does not know was refused already.
+        // The defaults are spelled by their absence.
+        if self.entry == Some(Entry::Task) || self.measure == Some(Measure::Throughput) {
+            return Err(
+                "entry 'task' and measure 'throughput' are the defaults: leave them out".into(),
+            );
         }
         if let Some(n) = self.tasks
             && !(1..=timing::cli::MAX_TASKS).contains(&n)
@@ -386,18 +394,62 @@ fn same_summary(stored: &Summary, real: &Summary) -> Result<(), String> {
     Ok(())
 }
 
+/// What ran a row, read from its `implementation` name: `rust`, `cpython-3.12.1`,
+/// `cpython-3.14.0t` (free-threaded), `pypy-7.3.11`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Implementation<'a> {
+    Rust,
+    CPython {
+        version: &'a str,
+        free_threaded: bool,
+    },
+    PyPy {
+        version: &'a str,
+    },
+    /// A name this build does not know (an old or foreign results file).
+    Other(&'a str),
+}
+
+impl<'a> Implementation<'a> {
+    pub fn of(name: &'a str) -> Self {
+        if name == "rust" {
+            Implementation::Rust
+        } else if let Some(v) = name.strip_prefix("cpython-") {
+            Implementation::CPython {
+                version: v.trim_end_matches('t'),
+                free_threaded: v.ends_with('t'),
+            }
+        } else if let Some(version) = name.strip_prefix("pypy-") {
+            Implementation::PyPy { version }
+        } else {
+            Implementation::Other(name)
+        }
+    }
+
+    /// The version as numbers (`3.12.1` → `[3, 12, 1]`); empty for Rust.
+    pub fn version_numbers(self) -> Vec<u32> {
+        match self {
+            Implementation::CPython { version, .. } | Implementation::PyPy { version } => {
+                version.split('.').filter_map(|n| n.parse().ok()).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// What identifies a row across runs.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RowKey {
     pub exercise: String,
     pub variant: String,
     pub implementation: String,
-    pub flavor: Option<String>,
+    /// The tokio runtime of a Rust row; `None` for a Python row.
+    pub flavor: Option<Flavor>,
     pub tasks: Option<u64>,
-    /// `block_on` when `main` ran in `block_on` rather than as a task (the default).
-    pub entry: Option<String>,
-    /// `start-latency` for a start-latency run; `None` for throughput (the default).
-    pub measure: Option<String>,
+    /// `Some(BlockOn)` when `main` ran in `block_on` rather than as a task (the default).
+    pub entry: Option<Entry>,
+    /// `Some(StartLatency)` for a start-latency run; `None` for throughput (the default).
+    pub measure: Option<Measure>,
 }
 
 impl RunResults {
@@ -689,7 +741,7 @@ mod tests {
             exercise: "ex".into(),
             variant: "v".into(),
             implementation: "rust".into(),
-            flavor: Some("current".into()),
+            flavor: Some(Flavor::Current),
             tasks: Some(10),
             entry: None,
             measure: None,

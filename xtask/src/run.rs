@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use timing::cli::Flavor;
+
 use crate::exercises;
 use crate::loops::{self, LoopList};
 use crate::results::{self, Flags, Layout, RunResults};
@@ -22,11 +24,11 @@ pub enum FlavorChoice {
 }
 
 impl FlavorChoice {
-    pub fn names(self) -> &'static [&'static str] {
+    pub fn flavors(self) -> &'static [Flavor] {
         match self {
-            FlavorChoice::Current => &["current"],
-            FlavorChoice::Multi => &["multi"],
-            FlavorChoice::Both => &["current", "multi"],
+            FlavorChoice::Current => &[Flavor::Current],
+            FlavorChoice::Multi => &[Flavor::Multi],
+            FlavorChoice::Both => &Flavor::ALL,
         }
     }
 }
@@ -158,7 +160,7 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
     };
     let mut targets = targets(
         &selection,
-        flags.flavor.names(),
+        flags.flavor.flavors(),
         flags.tasks(),
         runs,
         &root.join("target").join("release"),
@@ -188,7 +190,12 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
         iterations: runs.iterations,
         warmup: runs.warmup,
         tasks: flags.tasks(),
-        flavors: flags.flavor.names().iter().map(|s| s.to_string()).collect(),
+        flavors: flags
+            .flavor
+            .flavors()
+            .iter()
+            .map(|f| f.to_string())
+            .collect(),
         timeout_secs: flags.timeout,
         quick: flags.quick,
         python: flags.python.clone(),

@@ -15,6 +15,8 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use timing::cli::Flavor;
+
 use crate::doc::{self, Block};
 use crate::exercises;
 use crate::format::fmt_ns;
@@ -136,7 +138,7 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
     for &n in &counts {
         let mut targets: Vec<Target> = runner::uncapped_targets(
             &selection,
-            flags.flavor.names(),
+            flags.flavor.flavors(),
             Some(n),
             runs,
             &root.join("target").join("release"),
@@ -166,7 +168,12 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
         iterations,
         warmup: 0,
         tasks: None,
-        flavors: flags.flavor.names().iter().map(|s| s.to_string()).collect(),
+        flavors: flags
+            .flavor
+            .flavors()
+            .iter()
+            .map(|f| f.to_string())
+            .collect(),
         timeout_secs: flags.timeout,
         quick: flags.quick,
         python: flags.python.clone(),
@@ -383,7 +390,7 @@ pub fn blocks(r: &RunResults, plots: bool) -> anyhow::Result<Vec<Block>> {
         let head = std::iter::once("implementation".to_owned())
             .chain(counts.iter().map(|n| format!(">{n}")))
             .collect();
-        let floor = |flavor: &Option<String>, n: u64| {
+        let floor = |flavor: &Option<Flavor>, n: u64| {
             r.rows
                 .iter()
                 .find(|row| {
@@ -556,7 +563,7 @@ mod tests {
             exercise: "ex_6_2".into(),
             variant: variant.into(),
             implementation: "rust".into(),
-            flavor: Some(flavor.into()),
+            flavor: flavor.parse().ok(),
             tasks: Some(tasks),
             entry: None,
             measure: None,
@@ -604,7 +611,7 @@ mod tests {
             .map(|t| {
                 (
                     t.key.variant.as_str(),
-                    t.key.flavor.as_deref().unwrap_or(""),
+                    t.key.flavor.map_or("", Flavor::name),
                 )
             })
             .collect();

@@ -26,7 +26,7 @@ fn run() -> RunResults {
         latency.saturating_record(ns);
     }
     let mut key: RowKey = common::key("ex_6_1", "spawn", "current", Some(10_000));
-    key.measure = Some("start-latency".into());
+    key.measure = Some(timing::cli::Measure::StartLatency);
     run.rows.push(Row {
         start_latency: Some(SerializedHistogram::of(&latency)),
         ..Row::new(key, vec![5_000_000], None)

@@ -18,7 +18,7 @@ fn point(
         exercise: "ex_6_1".into(),
         variant: variant.into(),
         implementation: implementation.into(),
-        flavor: flavor.map(str::to_owned),
+        flavor: flavor.map(|f| f.parse().expect("a flavor")),
         tasks: Some(tasks),
         entry: None,
         measure: None,

@@ -9,6 +9,8 @@ use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
+
 /// The most tasks a run may ask for.
 pub const MAX_TASKS: u64 = 1_000_000_000;
 /// The most repetitions a run may ask for.
@@ -29,8 +31,9 @@ pub struct Spec {
     pub start_latency: bool,
 }
 
-/// The tokio runtime a run uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The tokio runtime a run uses (in JSON: `current`, `multi`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Flavor {
     /// `Builder::new_current_thread()`: one thread, like asyncio's event loop.
     Current,
@@ -51,8 +54,9 @@ impl Flavor {
     }
 }
 
-/// Where the exercise's `main` runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where the exercise's `main` runs (in JSON: `task`, `block_on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Entry {
     /// As a task of the runtime, as `asyncio.run` wraps `main` in a Task: on the multi-thread
     /// runtime its spawns go to the worker's own queue.
@@ -62,13 +66,62 @@ pub enum Entry {
     BlockOn,
 }
 
-/// What a run measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a run measures (in JSON: `throughput`, `start-latency`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Measure {
     /// The span the Python original times.
     Throughput,
     /// Also each task's time from its creation to its first poll.
     StartLatency,
+}
+
+impl Entry {
+    /// The name the flag takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Entry::Task => "task",
+            Entry::BlockOn => "block_on",
+        }
+    }
+}
+
+impl Measure {
+    /// The name the flag takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Measure::Throughput => "throughput",
+            Measure::StartLatency => "start-latency",
+        }
+    }
+}
+
+/// Each names itself as its flag does (`current`, `block_on`, `start-latency`).
+macro_rules! display_by_name {
+    ($($t:ty),*) => {$(
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    )*};
+}
+display_by_name!(Flavor, Entry, Measure);
+
+impl std::str::FromStr for Flavor {
+    type Err = UsageError;
+
+    /// `current` or `multi`, as the flag takes them.
+    fn from_str(name: &str) -> Result<Self, UsageError> {
+        Flavor::ALL
+            .into_iter()
+            .find(|f| f.name() == name)
+            .ok_or_else(|| {
+                UsageError(format!(
+                    "unknown flavor '{name}'; valid flavors: current, multi"
+                ))
+            })
+    }
 }
 
 /// Parsed flags of one exercise run.

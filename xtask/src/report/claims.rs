@@ -1,7 +1,9 @@
 //! The Claims section: each claim the chapter makes, and the project's own targets, as a ratio
 //! of two rows measured in the run, with whether its whole 95% interval clears the bound.
 
-use crate::results::{Row, RunResults};
+use timing::cli::Flavor;
+
+use crate::results::{Implementation, Row, RunResults};
 
 use super::{fmt_ratio, per_task_mean, per_task_ratio};
 
@@ -42,16 +44,18 @@ fn find<'a>(r: &'a RunResults, exercise: &str, who: Who) -> Option<&'a Row> {
             && row.entry.is_none()
             && row.measure.is_none()
             && match who {
-                Who::Rust(variant) => {
-                    row.variant == variant && row.flavor.as_deref() == Some("current")
-                }
+                Who::Rust(variant) => row.variant == variant && row.flavor == Some(Flavor::Current),
                 // The chapter's own setting: the standard loop, the collector on, the GIL.
                 Who::Python(major, minor) => {
                     row.variant == "asyncio"
-                        && !row.implementation.ends_with('t')
-                        && row
-                            .implementation
-                            .starts_with(&format!("cpython-{major}.{minor}."))
+                        && matches!(
+                            row.kind(),
+                            Implementation::CPython {
+                                free_threaded: false,
+                                ..
+                            }
+                        )
+                        && row.kind().version_numbers().starts_with(&[major, minor])
                 }
                 Who::FastestPython => false,
             }

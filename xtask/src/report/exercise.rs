@@ -1,11 +1,13 @@
 //! The per-exercise sections: the table of every row, Rust against CPython, the distribution
 //! plot, and the sections on `--entry` and start latency.
 
+use timing::cli::Flavor;
+
 use crate::doc::Block;
 use crate::exercises;
 use crate::exercises::Exercise;
 use crate::format::fmt_ns;
-use crate::results::{Row, RowKey, RunResults};
+use crate::results::{Implementation, Row, RowKey, RunResults};
 use crate::stats::{self, Ratio};
 
 use super::{label_cell, per_task_mean, per_task_ratio, plots, ratio_cell, times, tone};
@@ -14,19 +16,13 @@ use super::{label_cell, per_task_mean, per_task_ratio, plots, ratio_cell, times,
 /// (`cpython-3.12.1` → `[3, 12, 1]`, a free-threaded build after its GIL twin), each version's
 /// rows by loop (asyncio, its gc-off row, uvloop, rloop); then PyPy. Rust rows: first.
 fn python_order(row: &Row) -> (u8, Vec<u32>, bool, u8) {
-    let (family, version) = if let Some(v) = row.implementation.strip_prefix("cpython-") {
-        (1, v)
-    } else if let Some(v) = row.implementation.strip_prefix("pypy-") {
-        (2, v)
-    } else {
-        return (0, Vec::new(), false, 0);
+    let kind = row.kind();
+    let (family, threaded) = match kind {
+        Implementation::CPython { free_threaded, .. } => (1, free_threaded),
+        Implementation::PyPy { .. } => (2, false),
+        _ => return (0, Vec::new(), false, 0),
     };
-    let threaded = version.ends_with('t');
-    let numbers = version
-        .trim_end_matches('t')
-        .split('.')
-        .filter_map(|n| n.parse().ok())
-        .collect();
+    let numbers = kind.version_numbers();
     let by_loop = match row.variant.as_str() {
         "asyncio" => 0,
         "asyncio_gc_off" => 1,
@@ -76,7 +72,7 @@ fn reference_row<'a>(rows: &[&'a Row], variant: &str) -> Option<&'a Row> {
     rows.iter()
         .copied()
         .filter(|r| r.variant == variant && r.entry.is_none() && !r.samples_ns.is_empty())
-        .min_by_key(|r| r.flavor.as_deref() != Some("current"))
+        .min_by_key(|r| r.flavor != Some(Flavor::Current))
 }
 
 fn stat_cells(row: &Row, ratio: Option<Ratio>) -> Vec<String> {
@@ -319,11 +315,11 @@ pub fn section(
     .chain([">speedup [95% CI]".to_owned()]);
     // The least the same work can cost, on the row's flavor (CPython rows: current-thread).
     let floor_of = |row: &Row| {
-        let flavor = row.flavor.as_deref().unwrap_or("current");
+        let flavor = row.flavor.unwrap_or(Flavor::Current);
         rows.iter().find(|f| {
             f.variant == "floor"
                 && f.entry.is_none()
-                && f.flavor.as_deref() == Some(flavor)
+                && f.flavor == Some(flavor)
                 && f.summary.is_some()
         })
     };
@@ -402,7 +398,7 @@ pub fn section(
 /// would most likely write: `peer · idiomatic`, `project · fastest`.
 fn family_cell(ex: &Exercise, row: &Row, fastest: Option<&Row>) -> String {
     let mut cell = tone(row).short_name().to_owned();
-    if row.implementation.starts_with("cpython-") && row.variant != "asyncio" {
+    if matches!(row.kind(), Implementation::CPython { .. }) && row.variant != "asyncio" {
         cell = format!("CPython + {}", row.variant);
     }
     if ex.idiomatic == Some(row.variant.as_str()) && !row.is_python() && row.entry.is_none() {

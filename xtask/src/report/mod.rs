@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::exercises;
 use crate::format::fmt_ns;
-use crate::results::{Row, RunResults};
+use crate::results::{Implementation, Row, RunResults};
 use crate::stats::{self, Ratio};
 
 mod baseline;
@@ -129,7 +129,7 @@ pub fn blocks(
 /// The family a row's colour stands for.
 pub(crate) fn tone(row: &Row) -> plots::Tone {
     use plots::Tone;
-    if row.implementation.starts_with("pypy") {
+    if let Implementation::PyPy { .. } = row.kind() {
         return Tone::PyPy;
     }
     if row.is_python() {
@@ -175,8 +175,9 @@ fn overview(results: &RunResults) -> anyhow::Result<Option<String>> {
         let bars = rows
             .iter()
             .map(|&(row, ns)| {
-                let cpython_312 =
-                    row.variant == "asyncio" && row.implementation.starts_with("cpython-3.12.");
+                let cpython_312 = row.is_default_python()
+                    && matches!(row.kind(), Implementation::CPython { .. })
+                    && row.kind().version_numbers().starts_with(&[3, 12]);
                 let named = fastest.is_some_and(|f| std::ptr::eq(f, row)) || cpython_312;
                 plots::Bar {
                     label: row.label(),
@@ -479,7 +480,7 @@ mod tests {
             exercise: "ex_6_2".into(),
             variant: variant.into(),
             implementation: "rust".into(),
-            flavor: Some("current".into()),
+            flavor: Some(timing::cli::Flavor::Current),
             tasks: Some(tasks),
             entry: None,
             measure: None,

@@ -1,6 +1,8 @@
 //! The Pitfalls section: what the most natural Rust translation of `asyncio.gather(*tasks)`
 //! costs under tokio's cooperative budget, with the growth measured in this run.
 
+use timing::cli::Flavor;
+
 use crate::format::fmt_ns;
 use crate::results::{Row, RunResults};
 use crate::stats;
@@ -57,7 +59,7 @@ pub fn growths(r: &RunResults) -> Vec<Growth> {
                 label: format!(
                     "{} ({})",
                     big.variant,
-                    big.flavor.as_deref().unwrap_or("current")
+                    big.flavor.unwrap_or(Flavor::Current)
                 ),
                 counts: (s, b),
                 ratio,
@@ -76,7 +78,7 @@ pub fn section(r: &RunResults) -> Vec<Block> {
             .filter(|row| {
                 row.exercise == exercise
                     && row.variant == variant
-                    && row.flavor.as_deref() == Some("current")
+                    && row.flavor == Some(Flavor::Current)
                     && row.entry.is_none()
                     && row.measure.is_none()
                     && row.summary.is_some()

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use hdrhistogram::Histogram;
 use timing::TimingResult;
+use timing::cli::Flavor;
 
 use crate::env;
 use crate::format::fmt_ns;
@@ -56,8 +57,7 @@ pub fn execute(
                 target
                     .key
                     .flavor
-                    .as_deref()
-                    .unwrap_or(&target.key.implementation)
+                    .map_or(target.key.implementation.clone(), |f| f.to_string())
             );
             if failures[i].is_some() {
                 progress.step(&label, "skipped: failed before", eta.left());
@@ -368,9 +368,13 @@ fn check_result(r: &TimingResult, key: &RowKey, lifetime: Duration) -> Result<()
     if !same_implementation {
         return mismatch("implementation", &r.implementation, &key.implementation);
     }
-    if r.flavor != key.flavor {
-        let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".to_owned());
-        return mismatch("flavor", &show(&r.flavor), &show(&key.flavor));
+    if r.flavor.as_deref() != key.flavor.map(Flavor::name) {
+        let show = |v: Option<&str>| v.unwrap_or("none").to_owned();
+        return mismatch(
+            "flavor",
+            &show(r.flavor.as_deref()),
+            &show(key.flavor.map(Flavor::name)),
+        );
     }
     if r.tasks != key.tasks {
         return Err(format!(

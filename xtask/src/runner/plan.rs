@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use timing::cli::{Entry, Flavor, Measure};
+
 use crate::exercises::Exercise;
 use crate::python;
 use crate::results::{Row, RowKey};
@@ -49,7 +51,7 @@ impl Runs {
 /// runs at most that many tasks, and its row's `tasks` says how many ran.
 pub fn targets(
     selection: &[(&'static Exercise, &'static str)],
-    flavors: &[&str],
+    flavors: &[Flavor],
     tasks: Option<u64>,
     runs: Runs,
     bin_dir: &Path,
@@ -61,7 +63,7 @@ pub fn targets(
 /// variant by time instead.
 pub fn uncapped_targets(
     selection: &[(&'static Exercise, &'static str)],
-    flavors: &[&str],
+    flavors: &[Flavor],
     tasks: Option<u64>,
     runs: Runs,
     bin_dir: &Path,
@@ -71,7 +73,7 @@ pub fn uncapped_targets(
 
 fn plan_rust(
     selection: &[(&'static Exercise, &'static str)],
-    flavors: &[&str],
+    flavors: &[Flavor],
     tasks: Option<u64>,
     runs: Runs,
     bin_dir: &Path,
@@ -93,7 +95,7 @@ fn plan_rust(
                 "--variant".into(),
                 variant.to_string(),
                 "--flavor".into(),
-                flavor.to_string(),
+                flavor.name().into(),
             ];
             if let Some(n) = flag {
                 args.extend(["--tasks".into(), n.to_string()]);
@@ -103,7 +105,7 @@ fn plan_rust(
                     exercise: ex.name.into(),
                     variant: variant.to_string(),
                     implementation: "rust".into(),
-                    flavor: Some(flavor.to_string()),
+                    flavor: Some(*flavor),
                     tasks: count,
                     entry: None,
                     measure: None,
@@ -139,16 +141,16 @@ pub fn extra_targets(
             let mut from_block_on = t.clone();
             from_block_on
                 .args
-                .extend(["--entry".into(), "block_on".into()]);
-            from_block_on.key.entry = Some("block_on".into());
+                .extend(["--entry".into(), Entry::BlockOn.name().into()]);
+            from_block_on.key.entry = Some(Entry::BlockOn);
             out.push(from_block_on);
         }
         if ex.latency_variants.contains(&t.key.variant.as_str()) {
             let mut latency = t.clone();
             latency
                 .args
-                .extend(["--measure".into(), "start-latency".into()]);
-            latency.key.measure = Some("start-latency".into());
+                .extend(["--measure".into(), Measure::StartLatency.name().into()]);
+            latency.key.measure = Some(Measure::StartLatency);
             // Every run gives one sample per task: one run is plenty.
             (latency.warmup, latency.runs) = (0, 1);
             out.push(latency);
@@ -286,19 +288,31 @@ mod tests {
         };
         // run-all's default count, and --quick's.
         for asked in [None, Some(100_000)] {
-            let t = targets(&sel, &["current"], asked, runs, Path::new("/bin"));
+            let t = targets(&sel, &[Flavor::Current], asked, runs, Path::new("/bin"));
             assert_eq!((t[0].key.tasks, tasks_arg(&t[0])), (Some(cap), Some(cap)));
             assert_eq!(t[1].key.tasks, Some(asked.unwrap_or(1_000_000)));
             assert_eq!(tasks_arg(&t[1]), asked, "no --tasks unless asked");
         }
         // Fewer than the cap: as asked.
-        let t = targets(&sel, &["current"], Some(1_000), runs, Path::new("/bin"));
+        let t = targets(
+            &sel,
+            &[Flavor::Current],
+            Some(1_000),
+            runs,
+            Path::new("/bin"),
+        );
         assert_eq!(
             (t[0].key.tasks, tasks_arg(&t[0])),
             (Some(1_000), Some(1_000))
         );
         // The sweep runs every count as given.
-        let t = uncapped_targets(&sel, &["current"], Some(100_000), runs, Path::new("/bin"));
+        let t = uncapped_targets(
+            &sel,
+            &[Flavor::Current],
+            Some(100_000),
+            runs,
+            Path::new("/bin"),
+        );
         assert_eq!(
             (t[0].key.tasks, tasks_arg(&t[0])),
             (Some(100_000), Some(100_000))
@@ -316,7 +330,7 @@ mod tests {
             cap_override: None,
         };
         let cap = exercises::QUADRATIC_MAX_TASKS;
-        let rust = targets(&sel, &["current"], None, runs, Path::new("/bin"));
+        let rust = targets(&sel, &[Flavor::Current], None, runs, Path::new("/bin"));
         let extra = extra_targets(&rust, &sel);
         let quarter: Vec<&Target> = extra
             .iter()
@@ -332,7 +346,13 @@ mod tests {
             1
         );
         // Asked for fewer tasks than the cap: the row is not capped, and has no companion.
-        let rust = targets(&sel, &["current"], Some(1_000), runs, Path::new("/bin"));
+        let rust = targets(
+            &sel,
+            &[Flavor::Current],
+            Some(1_000),
+            runs,
+            Path::new("/bin"),
+        );
         assert!(
             extra_targets(&rust, &sel)
                 .iter()
@@ -349,13 +369,7 @@ mod tests {
             python_iterations: 3,
             cap_override: None,
         };
-        let t = targets(
-            &sel,
-            &["current", "multi"],
-            Some(10),
-            runs,
-            Path::new("/bin"),
-        );
+        let t = targets(&sel, &Flavor::ALL, Some(10), runs, Path::new("/bin"));
         assert_eq!(t.len(), 4);
         assert!(!t[0].args.contains(&"--tasks".to_string()));
         assert_eq!(t[0].key.tasks, None);
@@ -370,6 +384,6 @@ mod tests {
                 "10"
             ]
         );
-        assert_eq!(t[3].key.flavor.as_deref(), Some("multi"));
+        assert_eq!(t[3].key.flavor, Some(Flavor::Multi));
     }
 }

@@ -11,7 +11,7 @@ pub fn key(exercise: &str, variant: &str, flavor: &str, tasks: Option<u64>) -> R
         exercise: exercise.into(),
         variant: variant.into(),
         implementation: "rust".into(),
-        flavor: Some(flavor.into()),
+        flavor: Some(flavor.parse().expect("a flavor")),
         tasks,
         entry: None,
         measure: None,
