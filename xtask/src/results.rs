@@ -184,10 +184,10 @@ impl Row {
             exercise: self.exercise.clone(),
             variant: self.variant.clone(),
             implementation: self.implementation.clone(),
-            flavor: self.flavor.clone(),
+            flavor: self.flavor,
             tasks: self.tasks,
-            entry: self.entry.clone(),
-            measure: self.measure.clone(),
+            entry: self.entry,
+            measure: self.measure,
         }
     }
 
