@@ -403,15 +403,7 @@ pub fn targets(
                         continue;
                     }
                 };
-                let mut args = vec![
-                    scripts
-                        .join(format!("{}.py", ex.name))
-                        .display()
-                        .to_string(),
-                ];
-                if let Some(n) = tasks {
-                    args.extend(["--tasks".into(), n.to_string()]);
-                }
+                let mut args = crate::runner::plan::script_args(scripts, ex, tasks);
                 args.extend(extra);
                 out.push(Target {
                     key,

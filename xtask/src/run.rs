@@ -24,6 +24,11 @@ pub enum FlavorChoice {
 }
 
 impl FlavorChoice {
+    /// The flavors' names, as results record them.
+    pub fn names(self) -> Vec<String> {
+        self.flavors().iter().map(|f| f.to_string()).collect()
+    }
+
     pub fn flavors(self) -> &'static [Flavor] {
         match self {
             FlavorChoice::Current => &[Flavor::Current],
@@ -190,12 +195,7 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
         iterations: runs.iterations,
         warmup: runs.warmup,
         tasks: flags.tasks(),
-        flavors: flags
-            .flavor
-            .flavors()
-            .iter()
-            .map(|f| f.to_string())
-            .collect(),
+        flavors: flags.flavor.names(),
         timeout_secs: flags.timeout,
         quick: flags.quick,
         python: flags.python.clone(),

@@ -168,12 +168,7 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
         iterations,
         warmup: 0,
         tasks: None,
-        flavors: flags
-            .flavor
-            .flavors()
-            .iter()
-            .map(|f| f.to_string())
-            .collect(),
+        flavors: flags.flavor.names(),
         timeout_secs: flags.timeout,
         quick: flags.quick,
         python: flags.python.clone(),

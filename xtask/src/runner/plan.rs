@@ -174,6 +174,20 @@ pub fn extra_targets(
     out
 }
 
+/// An exercise's Python script and its `--tasks`, as an interpreter is given them.
+pub fn script_args(scripts: &Path, ex: &Exercise, tasks: Option<u64>) -> Vec<String> {
+    let mut args = vec![
+        scripts
+            .join(format!("{}.py", ex.name))
+            .display()
+            .to_string(),
+    ];
+    if let Some(n) = tasks {
+        args.extend(["--tasks".into(), n.to_string()]);
+    }
+    args
+}
+
 /// CPython rows for the selected exercises (one per exercise, whatever variants were chosen),
 /// under every interpreter: targets to run, and rows skipped because the interpreter is older
 /// than the exercise needs.
@@ -215,15 +229,7 @@ pub fn python_targets(
                 skipped.push(Row::skipped(key, format!("needs {major}.{minor}+")));
                 continue;
             }
-            let mut args = vec![
-                scripts
-                    .join(format!("{}.py", ex.name))
-                    .display()
-                    .to_string(),
-            ];
-            if let Some(n) = tasks {
-                args.extend(["--tasks".into(), n.to_string()]);
-            }
+            let args = script_args(scripts, ex, tasks);
             targets.push(Target {
                 key,
                 exe: interpreter.path.clone(),
@@ -243,6 +249,19 @@ mod tests {
     use super::*;
     use crate::exercises;
 
+    const RUNS: Runs = Runs {
+        warmup: 1,
+        iterations: 10,
+        python_iterations: 3,
+        cap_override: None,
+    };
+
+    /// The `--tasks` a target passes, if any.
+    fn tasks_arg(t: &Target) -> Option<u64> {
+        let at = t.args.iter().position(|a| a == "--tasks")?;
+        t.args.get(at + 1)?.parse::<u64>().ok()
+    }
+
     #[test]
     fn python_rows_are_one_per_key_whatever_the_order_of_the_selection() {
         let sel = exercises::select(&[
@@ -252,18 +271,12 @@ mod tests {
         ])
         .unwrap();
         let cpython = |path: &str| python::Interpreter::cpython(path, (3, 12, 1));
-        let runs = Runs {
-            warmup: 1,
-            iterations: 10,
-            python_iterations: 3,
-            cap_override: None,
-        };
         // The same CPython found twice, under two names.
         let (t, skipped) = python_targets(
             &sel,
             &[cpython("/usr/bin/python3"), cpython("/usr/bin/python3.12")],
             None,
-            runs,
+            RUNS,
             Path::new("/scripts"),
         );
         let keys: Vec<_> = t.iter().map(|t| t.key.exercise.as_str()).collect();
@@ -275,20 +288,10 @@ mod tests {
     fn capped_variants_run_and_record_at_most_their_cap_except_in_the_sweep() {
         let sel = exercises::select(&["ex_6_2:join_handles".into(), "ex_6_2:spawn_gather".into()])
             .unwrap();
-        let runs = Runs {
-            warmup: 1,
-            iterations: 10,
-            python_iterations: 3,
-            cap_override: None,
-        };
         let cap = exercises::QUADRATIC_MAX_TASKS;
-        let tasks_arg = |t: &Target| {
-            let at = t.args.iter().position(|a| a == "--tasks")?;
-            t.args.get(at + 1)?.parse::<u64>().ok()
-        };
         // run-all's default count, and --quick's.
         for asked in [None, Some(100_000)] {
-            let t = targets(&sel, &[Flavor::Current], asked, runs, Path::new("/bin"));
+            let t = targets(&sel, &[Flavor::Current], asked, RUNS, Path::new("/bin"));
             assert_eq!((t[0].key.tasks, tasks_arg(&t[0])), (Some(cap), Some(cap)));
             assert_eq!(t[1].key.tasks, Some(asked.unwrap_or(1_000_000)));
             assert_eq!(tasks_arg(&t[1]), asked, "no --tasks unless asked");
@@ -298,7 +301,7 @@ mod tests {
             &sel,
             &[Flavor::Current],
             Some(1_000),
-            runs,
+            RUNS,
             Path::new("/bin"),
         );
         assert_eq!(
@@ -310,7 +313,7 @@ mod tests {
             &sel,
             &[Flavor::Current],
             Some(100_000),
-            runs,
+            RUNS,
             Path::new("/bin"),
         );
         assert_eq!(
@@ -323,14 +326,8 @@ mod tests {
     fn a_capped_variant_also_runs_at_a_quarter_of_its_cap_for_the_slope() {
         let sel = exercises::select(&["ex_6_2:join_handles".into(), "ex_6_2:spawn_gather".into()])
             .unwrap();
-        let runs = Runs {
-            warmup: 1,
-            iterations: 10,
-            python_iterations: 3,
-            cap_override: None,
-        };
         let cap = exercises::QUADRATIC_MAX_TASKS;
-        let rust = targets(&sel, &[Flavor::Current], None, runs, Path::new("/bin"));
+        let rust = targets(&sel, &[Flavor::Current], None, RUNS, Path::new("/bin"));
         let extra = extra_targets(&rust, &sel);
         let quarter: Vec<&Target> = extra
             .iter()
@@ -339,8 +336,7 @@ mod tests {
         assert_eq!(quarter.len(), 1, "only the capped variant: {quarter:?}");
         assert_eq!(quarter[0].key.variant, "join_handles");
         assert_eq!(quarter[0].key.tasks, Some(cap / 4));
-        let at = quarter[0].args.iter().position(|a| a == "--tasks").unwrap();
-        assert_eq!(quarter[0].args[at + 1], (cap / 4).to_string());
+        assert_eq!(tasks_arg(quarter[0]), Some(cap / 4));
         assert_eq!(
             quarter[0].args.iter().filter(|a| *a == "--tasks").count(),
             1
@@ -350,7 +346,7 @@ mod tests {
             &sel,
             &[Flavor::Current],
             Some(1_000),
-            runs,
+            RUNS,
             Path::new("/bin"),
         );
         assert!(
@@ -363,13 +359,7 @@ mod tests {
     #[test]
     fn targets_skip_tasks_where_no_count_applies() {
         let sel = exercises::select(&["ex_6_4".into(), "ex_6_3:try_id".into()]).unwrap();
-        let runs = Runs {
-            warmup: 1,
-            iterations: 10,
-            python_iterations: 3,
-            cap_override: None,
-        };
-        let t = targets(&sel, &Flavor::ALL, Some(10), runs, Path::new("/bin"));
+        let t = targets(&sel, &Flavor::ALL, Some(10), RUNS, Path::new("/bin"));
         assert_eq!(t.len(), 4);
         assert!(!t[0].args.contains(&"--tasks".to_string()));
         assert_eq!(t[0].key.tasks, None);
