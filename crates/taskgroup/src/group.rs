@@ -899,59 +899,160 @@ impl TaskGroup {
         future: F,
         outcome: O,
         name: Option<Box<str>>,
-        mut context: Option<contextvars::Context>,
+        context: Option<contextvars::Context>,
     ) -> Result<TaskHandle<T>, Refused>
     where
         F: Future + Send + 'static,
         T: Send + 'static,
         O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
     {
+        // Two copies of the step. With no context (a spawner that never entered one, the
+        // common case) the step has no context code at all, so the compiler can fold storing,
+        // polling and dropping a future that finishes; with one, the step is out of line.
+        match context {
+            None => self.eager_in(future, outcome, name, NoContext),
+            Some(context) => self.eager_in_context(future, outcome, name, context),
+        }
+    }
+
+    #[inline(never)]
+    fn eager_in_context<F, T, O>(
+        &mut self,
+        future: F,
+        outcome: O,
+        name: Option<Box<str>>,
+        context: contextvars::Context,
+    ) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future + Send + 'static,
+        T: Send + 'static,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+    {
+        self.eager_in(future, outcome, name, context)
+    }
+
+    /// The eager step in `context`: polls the future once in the group's reused place.
+    #[inline(always)]
+    fn eager_in<F, T, O, C>(
+        &mut self,
+        future: F,
+        outcome: O,
+        name: Option<Box<str>>,
+        mut context: C,
+    ) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future + Send + 'static,
+        T: Send + 'static,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+        C: StepContext,
+    {
         let place = scratch_for::<F>(&mut self.scratch);
+        // The new task is made current before its future is stored, and the previous one is
+        // restored right after the poll. With no thread-local write between storing and
+        // polling, the compiler folds store, poll and drop of a future that finishes, and when
+        // that future never asks for `current_task()`, the bracket around it folds away too
+        // (a write overwritten unread, then a write of the value just read).
+        let previous = current::enter(current::UNNAMED);
         let mut slot = place.as_mut();
         slot.set(Some(future));
-        let previous = current::enter(current::UNNAMED);
-        let polled = eager_step(context.as_mut(), |cx| match slot.as_mut().as_pin_mut() {
-            Some(future) => future.poll(cx),
-            None => unreachable!("the place was filled just above"),
-        });
+        // A no-op waker is sound here: a future that returns `Pending` is always polled again
+        // once scheduled, and only the latest poll's waker must be woken.
+        let mut cx = Context::from_waker(Waker::noop());
+        let polled = panic::catch_unwind(AssertUnwindSafe(|| {
+            context.run(|| {
+                slot.as_mut()
+                    .as_pin_mut()
+                    .map(|future| future.poll(&mut cx))
+            })
+        }));
         match polled {
-            Ok(Poll::Ready(out)) => {
+            Ok(Some(Poll::Ready(out))) => {
                 current::restore(previous);
                 slot.set(None); // drop the finished future in place; keep the memory
-                Ok(match outcome(out) {
+                match outcome(out) {
                     Ok(value) => {
                         self.eager_done += 1;
-                        TaskHandle::eager(Some(value), name)
+                        Ok(TaskHandle::eager(Some(value), name))
                     }
-                    Err(e) => {
-                        self.handle.0.fail(Failure::Error(e));
-                        TaskHandle::eager(None, name)
-                    }
-                })
+                    Err(e) => Ok(self.failed(Failure::Error(e), name)),
+                }
             }
-            Ok(Poll::Pending) => {
+            Ok(_) => {
                 let id = current::leave(previous);
-                // Suspended: the pinned future moves to the runtime inside its box; the next
-                // eager spawn gets a fresh place.
-                let mut pinned = std::mem::replace(place, Box::pin(None));
-                let resumed = poll_fn(move |cx| match pinned.as_mut().as_pin_mut() {
-                    Some(f) => f.poll(cx),
-                    None => unreachable!("a suspended eager future stays in its place"),
-                });
-                let live = Live::join_after_step(&self.handle.0)?;
-                self.scheduled += 1;
-                Ok(self
-                    .handle
-                    .0
-                    .schedule_as(live, resumed, outcome, name, context, id))
+                self.suspended::<F, T, O>(outcome, name, context.into_option(), id)
             }
             Err(payload) => {
                 current::restore(previous);
                 self.scratch = None; // the panicked future is dropped with its place
-                self.handle.0.fail(Failure::Panic(panic_message(&*payload)));
-                Ok(TaskHandle::eager(None, name))
+                Ok(self.failed(Failure::Panic(panic_message(&*payload)), name))
             }
         }
+    }
+
+    /// An eager step failed: a failure of the group.
+    #[cold]
+    #[inline(never)]
+    fn failed<T>(&mut self, failure: Failure, name: Option<Box<str>>) -> TaskHandle<T> {
+        self.handle.0.fail(failure);
+        TaskHandle::eager(None, name)
+    }
+
+    /// The future in the eager place suspended in its step: it goes on as a tokio task.
+    #[inline(never)]
+    fn suspended<F, T, O>(
+        &mut self,
+        outcome: O,
+        name: Option<Box<str>>,
+        context: Option<contextvars::Context>,
+        id: Option<TaskId>,
+    ) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future + Send + 'static,
+        T: Send + 'static,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+    {
+        // The pinned future moves to the runtime inside its box; the next eager spawn gets a
+        // fresh place.
+        let place = scratch_for::<F>(&mut self.scratch);
+        let mut pinned = std::mem::replace(place, Box::pin(None));
+        let resumed = poll_fn(move |cx| match pinned.as_mut().as_pin_mut() {
+            Some(f) => f.poll(cx),
+            None => unreachable!("a suspended eager future stays in its place"),
+        });
+        let live = Live::join_after_step(&self.handle.0)?;
+        self.scheduled += 1;
+        Ok(self
+            .handle
+            .0
+            .schedule_as(live, resumed, outcome, name, context, id))
+    }
+}
+
+/// Where an eager step runs: in no context at all, or in a copy of the spawner's.
+trait StepContext {
+    fn run<R>(&mut self, step: impl FnOnce() -> R) -> R;
+    fn into_option(self) -> Option<contextvars::Context>;
+}
+
+/// The spawner runs in no context: neither does the step.
+struct NoContext;
+
+impl StepContext for NoContext {
+    #[inline(always)]
+    fn run<R>(&mut self, step: impl FnOnce() -> R) -> R {
+        step()
+    }
+    fn into_option(self) -> Option<contextvars::Context> {
+        None
+    }
+}
+
+impl StepContext for contextvars::Context {
+    fn run<R>(&mut self, step: impl FnOnce() -> R) -> R {
+        contextvars::Context::run(self, step)
+    }
+    fn into_option(self) -> Option<contextvars::Context> {
+        Some(self)
     }
 }
 
