@@ -7,14 +7,14 @@ use std::future::poll_fn;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::current::{self, TaskId};
-use crate::task::{Child, Entry, TaskCell, TaskHandle, TaskState};
+use crate::task::{Child, Listed, Name, TaskHandle, TaskState};
 use crate::{Completed, Failure, GroupError, Refused, Start, panic_message};
 
 /// The group is shutting down: a task failed, or the group was cancelled or abandoned.
@@ -42,7 +42,7 @@ pub(crate) struct Shared {
     /// Notified when the live count drops to zero.
     ended: Notify,
     /// Scheduled tasks that have suspended at least once, by id.
-    listed: Mutex<BTreeMap<TaskId, Arc<dyn Entry>>>,
+    listed: Mutex<BTreeMap<TaskId, Listed>>,
     /// Tasks finished in their eager step when spawned through a [`GroupHandle`].
     eager_done: AtomicU64,
     /// Tasks scheduled through a [`GroupHandle`] (the body's own are counted in [`TaskGroup`]).
@@ -96,6 +96,41 @@ impl Shared {
         }
     }
 
+    /// The scope has returned: every task of the group has ended.
+    pub(crate) fn has_returned(&self) -> bool {
+        self.state.load(Ordering::Acquire) & FINISHED != 0
+    }
+
+    fn listing(&self) -> MutexGuard<'_, BTreeMap<TaskId, Listed>> {
+        self.listed.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Shows in the listing that a task's handle asked it to stop.
+    pub(crate) fn request_cancel(&self, id: TaskId) {
+        if let Some(entry) = self.listing().get_mut(&id) {
+            entry.cancel_requested = true;
+        }
+    }
+
+    /// A task suspended for the first time: it is listed, with its waker.
+    pub(crate) fn suspended(&self, id: TaskId, waker: &Waker) {
+        let mut listing = self.listing();
+        let entry = listing.entry(id).or_insert_with(|| Listed::new(None));
+        entry.waker = Some(waker.clone());
+    }
+
+    /// A listed task ended.
+    pub(crate) fn ended(&self, id: TaskId, how: TaskState) {
+        if let Some(entry) = self.listing().get_mut(&id) {
+            entry.state = how;
+        }
+    }
+
+    /// A listed task is gone.
+    pub(crate) fn unlist(&self, id: TaskId) {
+        self.listing().remove(&id);
+    }
+
     pub(crate) fn is_shutting_down(&self) -> bool {
         self.state.load(Ordering::Acquire) & SHUTTING_DOWN != 0
     }
@@ -120,13 +155,12 @@ impl Shared {
             return;
         }
         self.token.cancel();
-        for entry in self
-            .listed
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        for waker in self
+            .listing()
             .values()
+            .filter_map(|entry| entry.waker.as_ref())
         {
-            entry.wake();
+            waker.wake_by_ref();
         }
     }
 
@@ -146,7 +180,7 @@ impl Shared {
         self: &Arc<Self>,
         future: F,
         outcome: O,
-        name: Option<Box<str>>,
+        name: Option<Name>,
         context: Option<contextvars::Context>,
         id: Option<TaskId>,
     ) -> Result<TaskHandle<T>, Refused>
@@ -161,11 +195,11 @@ impl Shared {
 
     /// Schedules `future` as the task that `live` counts.
     fn schedule_as<F, T, O>(
-        &self,
+        self: &Arc<Self>,
         live: Live,
         future: F,
         outcome: O,
-        name: Option<Box<str>>,
+        name: Option<Name>,
         context: Option<contextvars::Context>,
         id: Option<TaskId>,
     ) -> TaskHandle<T>
@@ -174,14 +208,33 @@ impl Shared {
         T: Send + 'static,
         O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
     {
-        let cell = Arc::new(TaskCell::new(id.unwrap_or_else(TaskId::next), name));
-        let child = Child::new(future, outcome, context, Arc::clone(&cell), live);
-        // The group, not the JoinHandle, follows the task.
-        drop(match &self.runtime {
-            Some(runtime) => runtime.spawn(child),
-            None => tokio::spawn(child),
-        });
-        TaskHandle::scheduled(cell)
+        let id = id.unwrap_or_else(TaskId::next);
+        // Only the listing keeps a task's name for it: its tokio task stays small.
+        let listed = name.is_some();
+        if let Some(name) = &name {
+            self.listing()
+                .insert(id, Listed::new(Some(Arc::clone(name))));
+        }
+        // The handle keeps the JoinHandle: the tokio task holds the value and how the task
+        // ended, so a task costs no allocation beside tokio's own.
+        let join = match context {
+            None => self.spawn(Child::new(future, outcome, id, listed, live)),
+            Some(context) => {
+                self.spawn(Child::new(context.scope(future), outcome, id, listed, live))
+            }
+        };
+        TaskHandle::scheduled(id, name, Arc::clone(self), join)
+    }
+
+    fn spawn<F>(&self, task: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match &self.runtime {
+            Some(runtime) => runtime.spawn(task),
+            None => tokio::spawn(task),
+        }
     }
 
     /// Lets go of the parent group, handing it the failures nobody collected here.
@@ -216,15 +269,14 @@ impl Shared {
             shutting_down: state & SHUTTING_DOWN != 0,
             finished: state & FINISHED != 0,
             tasks: self
-                .listed
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .values()
-                .map(|entry| TaskInfo {
-                    id: entry.id(),
-                    name: entry.name().map(str::to_owned),
-                    state: entry.state(),
-                    cancel_requested: entry.cancel_requested(),
+                .listing()
+                .iter()
+                .filter(|(_, entry)| entry.waker.is_some())
+                .map(|(&id, entry)| TaskInfo {
+                    id,
+                    name: entry.name.as_deref().map(str::to_owned),
+                    state: entry.state,
+                    cancel_requested: entry.cancel_requested,
                 })
                 .collect(),
         }
@@ -244,7 +296,6 @@ fn refusal(state: usize) -> Option<Refused> {
 /// Counts one scheduled task (or nested group) as live in its group until dropped.
 pub(crate) struct Live {
     shared: Arc<Shared>,
-    listed: Option<TaskId>,
 }
 
 impl Live {
@@ -271,7 +322,6 @@ impl Live {
         let before = shared.state.fetch_add(ONE_TASK, Ordering::AcqRel);
         let live = Live {
             shared: Arc::clone(shared),
-            listed: None,
         };
         (live, before)
     }
@@ -279,28 +329,10 @@ impl Live {
     pub(crate) fn shared(&self) -> &Shared {
         &self.shared
     }
-
-    /// Lists the task in its group's [`Snapshot`] until it is dropped.
-    pub(crate) fn list(&mut self, entry: Arc<dyn Entry>) {
-        let id = entry.id();
-        self.shared
-            .listed
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(id, entry);
-        self.listed = Some(id);
-    }
 }
 
 impl Drop for Live {
     fn drop(&mut self) {
-        if let Some(id) = self.listed {
-            self.shared
-                .listed
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .remove(&id);
-        }
         let before = self.shared.state.fetch_sub(ONE_TASK, Ordering::AcqRel);
         if live_count(before) == 1 {
             if before & ABANDONED != 0 {
@@ -463,7 +495,7 @@ fn step_in<T>(
 /// What the builder was told beyond the future.
 #[derive(Default)]
 struct Builder {
-    name: Option<Box<str>>,
+    name: Option<Name>,
     start: Option<Start>,
     context: Option<contextvars::Context>,
     /// The context was given: do not copy the current one.
@@ -472,7 +504,7 @@ struct Builder {
 
 /// What a task is spawned with beyond its future.
 struct Options {
-    name: Option<Box<str>>,
+    name: Option<Name>,
     start: Start,
     context: Option<contextvars::Context>,
 }
@@ -524,7 +556,7 @@ impl<'a> TaskBuilder<'a> {
 
     /// `name=`: the task's name, shown by [`TaskHandle::name`] and in the group's [`Snapshot`].
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.options.name = Some(name.into().into_boxed_str());
+        self.options.name = Some(Name::from(name.into()));
         self
     }
 
@@ -898,7 +930,7 @@ impl TaskGroup {
         &mut self,
         future: F,
         outcome: O,
-        name: Option<Box<str>>,
+        name: Option<Name>,
         context: Option<contextvars::Context>,
     ) -> Result<TaskHandle<T>, Refused>
     where
@@ -920,7 +952,7 @@ impl TaskGroup {
         &mut self,
         future: F,
         outcome: O,
-        name: Option<Box<str>>,
+        name: Option<Name>,
         context: contextvars::Context,
     ) -> Result<TaskHandle<T>, Refused>
     where
@@ -937,7 +969,7 @@ impl TaskGroup {
         &mut self,
         future: F,
         outcome: O,
-        name: Option<Box<str>>,
+        name: Option<Name>,
         mut context: C,
     ) -> Result<TaskHandle<T>, Refused>
     where
@@ -992,7 +1024,7 @@ impl TaskGroup {
     /// An eager step failed: a failure of the group.
     #[cold]
     #[inline(never)]
-    fn failed<T>(&mut self, failure: Failure, name: Option<Box<str>>) -> TaskHandle<T> {
+    fn failed<T>(&mut self, failure: Failure, name: Option<Name>) -> TaskHandle<T> {
         self.handle.0.fail(failure);
         TaskHandle::eager(None, name)
     }
@@ -1002,7 +1034,7 @@ impl TaskGroup {
     fn suspended<F, T, O>(
         &mut self,
         outcome: O,
-        name: Option<Box<str>>,
+        name: Option<Name>,
         context: Option<contextvars::Context>,
         id: Option<TaskId>,
     ) -> Result<TaskHandle<T>, Refused>
