@@ -274,7 +274,7 @@ impl Shared {
                 .filter(|(_, entry)| entry.waker.is_some())
                 .map(|(&id, entry)| TaskInfo {
                     id,
-                    name: entry.name.as_deref().map(str::to_owned),
+                    name: entry.name.as_deref().cloned(),
                     state: entry.state,
                     cancel_requested: entry.cancel_requested,
                 })
@@ -984,8 +984,8 @@ impl TaskGroup {
         // polling, the compiler folds store, poll and drop of a future that finishes, and when
         // that future never asks for `current_task()`, the bracket around it folds away too
         // (a write overwritten unread, then a write of the value just read).
-        let previous = current::enter(current::UNNAMED);
         let mut slot = place.as_mut();
+        let previous = current::enter(current::UNNAMED);
         slot.set(Some(future));
         // A no-op waker is sound here: a future that returns `Pending` is always polled again
         // once scheduled, and only the latest poll's waker must be woken.

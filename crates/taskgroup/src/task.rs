@@ -27,8 +27,9 @@ pub enum TaskState {
     Cancelled,
 }
 
-/// A task's name, shared by its handle and its listing.
-pub(crate) type Name = Arc<str>;
+/// A task's name, shared by its handle and its listing: one pointer, so that a handle stays
+/// small (the eager path returns one for every task).
+pub(crate) type Name = Arc<String>;
 
 /// How a scheduled task ended: the output of its tokio task, which its handle reads through
 /// the `JoinHandle`. No allocation of the group's own per task: the tokio task is the cell.
@@ -107,7 +108,9 @@ enum Inner<T> {
         failed: bool,
         name: Name,
     },
-    Scheduled(Scheduled<T>),
+    /// Boxed: the handle stays as small as an eager one, which the eager path returns for
+    /// every task (a larger one is copied, in part uninitialised, on each return).
+    Scheduled(Box<Scheduled<T>>),
 }
 
 /// The handle of a task that runs as a tokio task: its `JoinHandle` and what it read from it.
@@ -209,12 +212,12 @@ impl<T> TaskHandle<T> {
         group: Arc<Shared>,
         handle: JoinHandle<Ended<T>>,
     ) -> Self {
-        Self(Inner::Scheduled(Scheduled {
+        Self(Inner::Scheduled(Box::new(Scheduled {
             id,
             name,
             group,
             join: Mutex::new(Join::Running(handle)),
-        }))
+        })))
     }
 
     /// How the task ended, or [`TaskState::Pending`].
@@ -240,8 +243,8 @@ impl<T> TaskHandle<T> {
     pub fn name(&self) -> Option<&str> {
         match &self.0 {
             Inner::Done(_) | Inner::Failed => None,
-            Inner::Named { name, .. } => Some(name),
-            Inner::Scheduled(task) => task.name.as_deref(),
+            Inner::Named { name, .. } => Some(name.as_str()),
+            Inner::Scheduled(task) => task.name.as_deref().map(String::as_str),
         }
     }
 
