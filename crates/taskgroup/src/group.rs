@@ -41,7 +41,8 @@ pub(crate) struct Shared {
     failures: Mutex<Vec<Failure>>,
     /// Notified when the live count drops to zero.
     ended: Notify,
-    /// Scheduled tasks that have suspended at least once, by id.
+    /// Scheduled tasks that have suspended at least once (the snapshot shows these), and those
+    /// with a name, whose name only this keeps for them, by id.
     listed: Mutex<BTreeMap<TaskId, Listed>>,
     /// Tasks finished in their eager step when spawned through a [`GroupHandle`].
     eager_done: AtomicU64,

@@ -32,7 +32,7 @@ pub enum TaskState {
 pub(crate) type Name = Arc<String>;
 
 /// How a scheduled task ended: the output of its tokio task, which its handle reads through
-/// the `JoinHandle`. No allocation of the group's own per task: the tokio task is the cell.
+/// the `JoinHandle`: the tokio task holds the value, so no cell is shared beside it.
 pub(crate) enum Ended<T> {
     Done(T),
     Failed,
