@@ -7,14 +7,14 @@ use std::future::poll_fn;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::current::{self, TaskId};
-use crate::task::{Child, Entry, TaskCell, TaskHandle, TaskState};
+use crate::task::{Child, Listed, Name, TaskHandle, TaskState};
 use crate::{Completed, Failure, GroupError, Refused, Start, panic_message};
 
 /// The group is shutting down: a task failed, or the group was cancelled or abandoned.
@@ -41,8 +41,9 @@ pub(crate) struct Shared {
     failures: Mutex<Vec<Failure>>,
     /// Notified when the live count drops to zero.
     ended: Notify,
-    /// Scheduled tasks that have suspended at least once, by id.
-    listed: Mutex<BTreeMap<TaskId, Arc<dyn Entry>>>,
+    /// Scheduled tasks that have suspended at least once (the snapshot shows these), and those
+    /// with a name, whose name only this keeps for them, by id.
+    listed: Mutex<BTreeMap<TaskId, Listed>>,
     /// Tasks finished in their eager step when spawned through a [`GroupHandle`].
     eager_done: AtomicU64,
     /// Tasks scheduled through a [`GroupHandle`] (the body's own are counted in [`TaskGroup`]).
@@ -96,6 +97,41 @@ impl Shared {
         }
     }
 
+    /// The scope has returned: every task of the group has ended.
+    pub(crate) fn has_returned(&self) -> bool {
+        self.state.load(Ordering::Acquire) & FINISHED != 0
+    }
+
+    fn listing(&self) -> MutexGuard<'_, BTreeMap<TaskId, Listed>> {
+        self.listed.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Shows in the listing that a task's handle asked it to stop.
+    pub(crate) fn request_cancel(&self, id: TaskId) {
+        if let Some(entry) = self.listing().get_mut(&id) {
+            entry.cancel_requested = true;
+        }
+    }
+
+    /// A task suspended for the first time: it is listed, with its waker.
+    pub(crate) fn suspended(&self, id: TaskId, waker: &Waker) {
+        let mut listing = self.listing();
+        let entry = listing.entry(id).or_insert_with(|| Listed::new(None));
+        entry.waker = Some(waker.clone());
+    }
+
+    /// A listed task ended.
+    pub(crate) fn ended(&self, id: TaskId, how: TaskState) {
+        if let Some(entry) = self.listing().get_mut(&id) {
+            entry.state = how;
+        }
+    }
+
+    /// A listed task is gone.
+    pub(crate) fn unlist(&self, id: TaskId) {
+        self.listing().remove(&id);
+    }
+
     pub(crate) fn is_shutting_down(&self) -> bool {
         self.state.load(Ordering::Acquire) & SHUTTING_DOWN != 0
     }
@@ -120,13 +156,12 @@ impl Shared {
             return;
         }
         self.token.cancel();
-        for entry in self
-            .listed
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        for waker in self
+            .listing()
             .values()
+            .filter_map(|entry| entry.waker.as_ref())
         {
-            entry.wake();
+            waker.wake_by_ref();
         }
     }
 
@@ -146,7 +181,7 @@ impl Shared {
         self: &Arc<Self>,
         future: F,
         outcome: O,
-        name: Option<Box<str>>,
+        name: Option<Name>,
         context: Option<contextvars::Context>,
         id: Option<TaskId>,
     ) -> Result<TaskHandle<T>, Refused>
@@ -161,11 +196,11 @@ impl Shared {
 
     /// Schedules `future` as the task that `live` counts.
     fn schedule_as<F, T, O>(
-        &self,
+        self: &Arc<Self>,
         live: Live,
         future: F,
         outcome: O,
-        name: Option<Box<str>>,
+        name: Option<Name>,
         context: Option<contextvars::Context>,
         id: Option<TaskId>,
     ) -> TaskHandle<T>
@@ -174,14 +209,33 @@ impl Shared {
         T: Send + 'static,
         O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
     {
-        let cell = Arc::new(TaskCell::new(id.unwrap_or_else(TaskId::next), name));
-        let child = Child::new(future, outcome, context, Arc::clone(&cell), live);
-        // The group, not the JoinHandle, follows the task.
-        drop(match &self.runtime {
-            Some(runtime) => runtime.spawn(child),
-            None => tokio::spawn(child),
-        });
-        TaskHandle::scheduled(cell)
+        let id = id.unwrap_or_else(TaskId::next);
+        // Only the listing keeps a task's name for it: its tokio task stays small.
+        let listed = name.is_some();
+        if let Some(name) = &name {
+            self.listing()
+                .insert(id, Listed::new(Some(Arc::clone(name))));
+        }
+        // The handle keeps the JoinHandle: the tokio task holds the value and how the task
+        // ended, so a task costs no allocation beside tokio's own.
+        let join = match context {
+            None => self.spawn(Child::new(future, outcome, id, listed, live)),
+            Some(context) => {
+                self.spawn(Child::new(context.scope(future), outcome, id, listed, live))
+            }
+        };
+        TaskHandle::scheduled(id, name, Arc::clone(self), join)
+    }
+
+    fn spawn<F>(&self, task: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match &self.runtime {
+            Some(runtime) => runtime.spawn(task),
+            None => tokio::spawn(task),
+        }
     }
 
     /// Lets go of the parent group, handing it the failures nobody collected here.
@@ -216,15 +270,14 @@ impl Shared {
             shutting_down: state & SHUTTING_DOWN != 0,
             finished: state & FINISHED != 0,
             tasks: self
-                .listed
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .values()
-                .map(|entry| TaskInfo {
-                    id: entry.id(),
-                    name: entry.name().map(str::to_owned),
-                    state: entry.state(),
-                    cancel_requested: entry.cancel_requested(),
+                .listing()
+                .iter()
+                .filter(|(_, entry)| entry.waker.is_some())
+                .map(|(&id, entry)| TaskInfo {
+                    id,
+                    name: entry.name.as_deref().cloned(),
+                    state: entry.state,
+                    cancel_requested: entry.cancel_requested,
                 })
                 .collect(),
         }
@@ -244,7 +297,6 @@ fn refusal(state: usize) -> Option<Refused> {
 /// Counts one scheduled task (or nested group) as live in its group until dropped.
 pub(crate) struct Live {
     shared: Arc<Shared>,
-    listed: Option<TaskId>,
 }
 
 impl Live {
@@ -271,7 +323,6 @@ impl Live {
         let before = shared.state.fetch_add(ONE_TASK, Ordering::AcqRel);
         let live = Live {
             shared: Arc::clone(shared),
-            listed: None,
         };
         (live, before)
     }
@@ -279,28 +330,10 @@ impl Live {
     pub(crate) fn shared(&self) -> &Shared {
         &self.shared
     }
-
-    /// Lists the task in its group's [`Snapshot`] until it is dropped.
-    pub(crate) fn list(&mut self, entry: Arc<dyn Entry>) {
-        let id = entry.id();
-        self.shared
-            .listed
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(id, entry);
-        self.listed = Some(id);
-    }
 }
 
 impl Drop for Live {
     fn drop(&mut self) {
-        if let Some(id) = self.listed {
-            self.shared
-                .listed
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .remove(&id);
-        }
         let before = self.shared.state.fetch_sub(ONE_TASK, Ordering::AcqRel);
         if live_count(before) == 1 {
             if before & ABANDONED != 0 {
@@ -463,7 +496,7 @@ fn step_in<T>(
 /// What the builder was told beyond the future.
 #[derive(Default)]
 struct Builder {
-    name: Option<Box<str>>,
+    name: Option<Name>,
     start: Option<Start>,
     context: Option<contextvars::Context>,
     /// The context was given: do not copy the current one.
@@ -472,7 +505,7 @@ struct Builder {
 
 /// What a task is spawned with beyond its future.
 struct Options {
-    name: Option<Box<str>>,
+    name: Option<Name>,
     start: Start,
     context: Option<contextvars::Context>,
 }
@@ -524,7 +557,7 @@ impl<'a> TaskBuilder<'a> {
 
     /// `name=`: the task's name, shown by [`TaskHandle::name`] and in the group's [`Snapshot`].
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.options.name = Some(name.into().into_boxed_str());
+        self.options.name = Some(Name::from(name.into()));
         self
     }
 
@@ -898,60 +931,161 @@ impl TaskGroup {
         &mut self,
         future: F,
         outcome: O,
-        name: Option<Box<str>>,
-        mut context: Option<contextvars::Context>,
+        name: Option<Name>,
+        context: Option<contextvars::Context>,
     ) -> Result<TaskHandle<T>, Refused>
     where
         F: Future + Send + 'static,
         T: Send + 'static,
         O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
     {
+        // Two copies of the step. With no context (a spawner that never entered one, the
+        // common case) the step has no context code at all, so the compiler can fold storing,
+        // polling and dropping a future that finishes; with one, the step is out of line.
+        match context {
+            None => self.eager_in(future, outcome, name, NoContext),
+            Some(context) => self.eager_in_context(future, outcome, name, context),
+        }
+    }
+
+    #[inline(never)]
+    fn eager_in_context<F, T, O>(
+        &mut self,
+        future: F,
+        outcome: O,
+        name: Option<Name>,
+        context: contextvars::Context,
+    ) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future + Send + 'static,
+        T: Send + 'static,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+    {
+        self.eager_in(future, outcome, name, context)
+    }
+
+    /// The eager step in `context`: polls the future once in the group's reused place.
+    #[inline(always)]
+    fn eager_in<F, T, O, C>(
+        &mut self,
+        future: F,
+        outcome: O,
+        name: Option<Name>,
+        mut context: C,
+    ) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future + Send + 'static,
+        T: Send + 'static,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+        C: StepContext,
+    {
         let place = scratch_for::<F>(&mut self.scratch);
+        // The new task is made current before its future is stored, and the previous one is
+        // restored right after the poll. With no thread-local write between storing and
+        // polling, the compiler folds store, poll and drop of a future that finishes, and when
+        // that future never asks for `current_task()`, the bracket around it folds away too
+        // (a write overwritten unread, then a write of the value just read).
         let mut slot = place.as_mut();
-        slot.set(Some(future));
         let previous = current::enter(current::UNNAMED);
-        let polled = eager_step(context.as_mut(), |cx| match slot.as_mut().as_pin_mut() {
-            Some(future) => future.poll(cx),
-            None => unreachable!("the place was filled just above"),
-        });
+        slot.set(Some(future));
+        // A no-op waker is sound here: a future that returns `Pending` is always polled again
+        // once scheduled, and only the latest poll's waker must be woken.
+        let mut cx = Context::from_waker(Waker::noop());
+        let polled = panic::catch_unwind(AssertUnwindSafe(|| {
+            context.run(|| {
+                slot.as_mut()
+                    .as_pin_mut()
+                    .map(|future| future.poll(&mut cx))
+            })
+        }));
         match polled {
-            Ok(Poll::Ready(out)) => {
+            Ok(Some(Poll::Ready(out))) => {
                 current::restore(previous);
                 slot.set(None); // drop the finished future in place; keep the memory
-                Ok(match outcome(out) {
+                match outcome(out) {
                     Ok(value) => {
                         self.eager_done += 1;
-                        TaskHandle::eager(Some(value), name)
+                        Ok(TaskHandle::eager(Some(value), name))
                     }
-                    Err(e) => {
-                        self.handle.0.fail(Failure::Error(e));
-                        TaskHandle::eager(None, name)
-                    }
-                })
+                    Err(e) => Ok(self.failed(Failure::Error(e), name)),
+                }
             }
-            Ok(Poll::Pending) => {
+            Ok(_) => {
                 let id = current::leave(previous);
-                // Suspended: the pinned future moves to the runtime inside its box; the next
-                // eager spawn gets a fresh place.
-                let mut pinned = std::mem::replace(place, Box::pin(None));
-                let resumed = poll_fn(move |cx| match pinned.as_mut().as_pin_mut() {
-                    Some(f) => f.poll(cx),
-                    None => unreachable!("a suspended eager future stays in its place"),
-                });
-                let live = Live::join_after_step(&self.handle.0)?;
-                self.scheduled += 1;
-                Ok(self
-                    .handle
-                    .0
-                    .schedule_as(live, resumed, outcome, name, context, id))
+                self.suspended::<F, T, O>(outcome, name, context.into_option(), id)
             }
             Err(payload) => {
                 current::restore(previous);
                 self.scratch = None; // the panicked future is dropped with its place
-                self.handle.0.fail(Failure::Panic(panic_message(&*payload)));
-                Ok(TaskHandle::eager(None, name))
+                Ok(self.failed(Failure::Panic(panic_message(&*payload)), name))
             }
         }
+    }
+
+    /// An eager step failed: a failure of the group.
+    #[cold]
+    #[inline(never)]
+    fn failed<T>(&mut self, failure: Failure, name: Option<Name>) -> TaskHandle<T> {
+        self.handle.0.fail(failure);
+        TaskHandle::eager(None, name)
+    }
+
+    /// The future in the eager place suspended in its step: it goes on as a tokio task.
+    #[inline(never)]
+    fn suspended<F, T, O>(
+        &mut self,
+        outcome: O,
+        name: Option<Name>,
+        context: Option<contextvars::Context>,
+        id: Option<TaskId>,
+    ) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future + Send + 'static,
+        T: Send + 'static,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+    {
+        // The pinned future moves to the runtime inside its box; the next eager spawn gets a
+        // fresh place.
+        let place = scratch_for::<F>(&mut self.scratch);
+        let mut pinned = std::mem::replace(place, Box::pin(None));
+        let resumed = poll_fn(move |cx| match pinned.as_mut().as_pin_mut() {
+            Some(f) => f.poll(cx),
+            None => unreachable!("a suspended eager future stays in its place"),
+        });
+        let live = Live::join_after_step(&self.handle.0)?;
+        self.scheduled += 1;
+        Ok(self
+            .handle
+            .0
+            .schedule_as(live, resumed, outcome, name, context, id))
+    }
+}
+
+/// Where an eager step runs: in no context at all, or in a copy of the spawner's.
+trait StepContext {
+    fn run<R>(&mut self, step: impl FnOnce() -> R) -> R;
+    fn into_option(self) -> Option<contextvars::Context>;
+}
+
+/// The spawner runs in no context: neither does the step.
+struct NoContext;
+
+impl StepContext for NoContext {
+    #[inline(always)]
+    fn run<R>(&mut self, step: impl FnOnce() -> R) -> R {
+        step()
+    }
+    fn into_option(self) -> Option<contextvars::Context> {
+        None
+    }
+}
+
+impl StepContext for contextvars::Context {
+    fn run<R>(&mut self, step: impl FnOnce() -> R) -> R {
+        contextvars::Context::run(self, step)
+    }
+    fn into_option(self) -> Option<contextvars::Context> {
+        Some(self)
     }
 }
 

@@ -1,15 +1,14 @@
 //! One task of a group: its handle (`asyncio.Task` as the group's owner sees it) and the
 //! future that runs it on tokio.
 
-use std::cell::UnsafeCell;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
-use std::pin::Pin;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::pin::{Pin, pin};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
-use futures::task::AtomicWaker;
+use tokio::task::JoinHandle;
+use tokio::task::coop;
 
 use crate::current::{self, TaskId};
 use crate::group::{Live, Shared};
@@ -28,124 +27,39 @@ pub enum TaskState {
     Cancelled,
 }
 
-const PENDING: u8 = 0;
-const DONE: u8 = 1;
-const FAILED: u8 = 2;
-const CANCELLED: u8 = 3;
-const ENDED: u8 = 0b11;
-/// Set by [`TaskHandle::cancel`]; the task sees it at its next step.
-const CANCEL_REQUESTED: u8 = 0b100;
-/// Set by an await of the handle once its waker is registered: the task wakes it at its end.
-const JOINER: u8 = 0b1000;
+/// A task's name, shared by its handle and its listing: one pointer, so that a handle stays
+/// small (the eager path returns one for every task).
+pub(crate) type Name = Arc<String>;
 
-/// What a scheduled task shares with its handle and its group.
-pub(crate) struct TaskCell<T> {
-    pub(crate) id: TaskId,
-    name: Option<Box<str>>,
-    state: AtomicU8,
-    /// Written once by the task, before its state says `DONE`; read once by the handle, after
-    /// it has seen `DONE`.
-    value: UnsafeCell<Option<T>>,
-    /// Whoever awaits the handle.
-    joiner: AtomicWaker,
-    /// The task's own waker, set when it first suspends: wakes it to see a cancellation.
-    task: OnceLock<Waker>,
+/// How a scheduled task ended: the output of its tokio task, which its handle reads through
+/// the `JoinHandle`: the tokio task holds the value, so no cell is shared beside it.
+pub(crate) enum Ended<T> {
+    Done(T),
+    Failed,
+    Cancelled,
 }
 
-impl<T> TaskCell<T> {
-    pub(crate) fn new(id: TaskId, name: Option<Box<str>>) -> Self {
+/// What the group's listing keeps of a task, under the listing's lock: an entry is made when
+/// the task first suspends (a task that ends in its first step costs no lock), or at its spawn
+/// if it has a name, which only the listing keeps for its task.
+pub(crate) struct Listed {
+    pub(crate) name: Option<Name>,
+    /// The task's own waker, from its first suspension on; the listing shows only the tasks
+    /// that have one. It wakes the task to see that its group is shutting down. Tokio polls a
+    /// task with its own waker every time, so the first one stays valid.
+    pub(crate) waker: Option<Waker>,
+    pub(crate) state: TaskState,
+    pub(crate) cancel_requested: bool,
+}
+
+impl Listed {
+    pub(crate) fn new(name: Option<Name>) -> Self {
         Self {
-            id,
             name,
-            state: AtomicU8::new(PENDING),
-            value: UnsafeCell::new(None),
-            joiner: AtomicWaker::new(),
-            task: OnceLock::new(),
+            waker: None,
+            state: TaskState::Pending,
+            cancel_requested: false,
         }
-    }
-
-    /// The task has ended; only the task calls this, once.
-    fn end(&self, how: u8, value: Option<T>) {
-        if value.is_some() {
-            // SAFETY: only the task writes `value`, once, here; the handle reads it only after
-            // it has seen the state this store publishes (`DONE`), which is set just below
-            // with `Release` (within `SeqCst`) and read with `Acquire`, so the two never touch
-            // `value` at the same time.
-            #[allow(unsafe_code)]
-            unsafe {
-                *self.value.get() = value;
-            }
-        }
-        if self.state.fetch_or(how, Ordering::SeqCst) & JOINER != 0 {
-            self.joiner.wake();
-        }
-    }
-
-    /// Takes the value, once the state says `DONE`. Only the handle calls this, through
-    /// `&mut` or by value, so no two takes run at once.
-    fn take(&self) -> Option<T> {
-        if self.state.load(Ordering::SeqCst) & ENDED != DONE {
-            return None;
-        }
-        // SAFETY: `DONE` is set after the task's only write of `value` (see `end`), and the
-        // handle, which is not `Clone` and is borrowed mutably or consumed here, is the only
-        // reader: nothing else touches `value` from now on.
-        #[allow(unsafe_code)]
-        unsafe {
-            (*self.value.get()).take()
-        }
-    }
-
-    fn cancel_requested(&self) -> bool {
-        self.state.load(Ordering::SeqCst) & CANCEL_REQUESTED != 0
-    }
-
-    fn wake_task(&self) {
-        if let Some(waker) = self.task.get() {
-            waker.wake_by_ref();
-        }
-    }
-}
-
-/// What the group's listing needs of a task, whatever its output type.
-pub(crate) trait Entry: Send + Sync {
-    fn id(&self) -> TaskId;
-    fn name(&self) -> Option<&str>;
-    fn state(&self) -> TaskState;
-    fn cancel_requested(&self) -> bool;
-    fn wake(&self);
-}
-
-// SAFETY: `value` is the only field that is not `Sync` by itself; it is written once by the task
-// and then read once by the handle, ordered by `state` (see `TaskCell::end` and `take`). A `T`
-// moves from the task's thread to the handle's, so `T: Send` is required, as for a channel.
-#[allow(unsafe_code)]
-unsafe impl<T: Send> Sync for TaskCell<T> {}
-
-impl<T: Send> Entry for TaskCell<T> {
-    fn id(&self) -> TaskId {
-        self.id
-    }
-    fn name(&self) -> Option<&str> {
-        self.name.as_deref()
-    }
-    fn state(&self) -> TaskState {
-        state_of(self.state.load(Ordering::SeqCst))
-    }
-    fn cancel_requested(&self) -> bool {
-        TaskCell::cancel_requested(self)
-    }
-    fn wake(&self) {
-        self.wake_task();
-    }
-}
-
-fn state_of(bits: u8) -> TaskState {
-    match bits & ENDED {
-        DONE => TaskState::Done,
-        FAILED => TaskState::Failed,
-        CANCELLED => TaskState::Cancelled,
-        _ => TaskState::Pending,
     }
 }
 
@@ -192,16 +106,85 @@ enum Inner<T> {
     Named {
         value: Option<T>,
         failed: bool,
-        name: Box<str>,
+        name: Name,
     },
-    Scheduled(Arc<TaskCell<T>>),
+    /// Boxed: the handle stays as small as an eager one, which the eager path returns for
+    /// every task (a larger one is copied, in part uninitialised, on each return).
+    Scheduled(Box<Scheduled<T>>),
+}
+
+/// The handle of a task that runs as a tokio task: its `JoinHandle` and what it read from it.
+struct Scheduled<T> {
+    id: TaskId,
+    name: Option<Name>,
+    /// Its group: to know that the scope has returned, and to mark a listed task's cancellation.
+    group: Arc<Shared>,
+    /// Behind a lock so that the `&self` queries (`done()`, `cancel()`) can read the output.
+    join: Mutex<Join<T>>,
+}
+
+enum Join<T> {
+    /// Not seen to have ended: its output is still in the tokio task.
+    Running(JoinHandle<Ended<T>>),
+    /// How it ended, read from the tokio task.
+    Ended(Ended<T>),
+    /// It completed and its value was taken.
+    Taken,
+}
+
+impl<T> Scheduled<T> {
+    fn join(&self) -> MutexGuard<'_, Join<T>> {
+        self.join.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn state(&self) -> TaskState {
+        let mut join = self.join();
+        settle(&self.group, &mut join);
+        join_state(&join)
+    }
+}
+
+/// Reads how the task ended, if it has, into `join`.
+fn settle<T>(group: &Shared, join: &mut Join<T>) {
+    let Join::Running(handle) = join else { return };
+    if !handle.is_finished() {
+        if !group.has_returned() {
+            return; // still running
+        }
+        // The scope returns once every task's future is dropped, which tokio does just
+        // before it marks the task finished: on another thread, that mark may lag by a few
+        // instructions. The scope promises that every task has ended, so wait for it.
+        while !handle.is_finished() {
+            std::thread::yield_now();
+        }
+    }
+    // The task is finished, so this poll is ready at once; unconstrained: a finished
+    // task's output is never held back by the caller's cooperative budget.
+    let mut cx = Context::from_waker(Waker::noop());
+    let ended = match pin!(coop::unconstrained(handle)).poll(&mut cx) {
+        Poll::Ready(Ok(ended)) => ended,
+        // The drop of a future that tokio cancelled panicked (see `Child`'s drop).
+        Poll::Ready(Err(e)) if e.is_panic() => Ended::Failed,
+        Poll::Ready(Err(_)) => Ended::Cancelled,
+        Poll::Pending => return,
+    };
+    *join = Join::Ended(ended);
+}
+
+fn join_state<T>(join: &Join<T>) -> TaskState {
+    match join {
+        Join::Running(_) => TaskState::Pending,
+        Join::Ended(Ended::Done(_)) | Join::Taken => TaskState::Done,
+        Join::Ended(Ended::Failed) => TaskState::Failed,
+        Join::Ended(Ended::Cancelled) => TaskState::Cancelled,
+    }
 }
 
 impl<T> fmt::Debug for TaskHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("TaskHandle");
-        if let Inner::Scheduled(cell) = &self.0 {
-            d.field("id", &cell.id);
+        if let Inner::Scheduled(task) = &self.0 {
+            d.field("id", &task.id);
         }
         d.field("name", &self.name())
             .field("state", &self.state())
@@ -211,7 +194,7 @@ impl<T> fmt::Debug for TaskHandle<T> {
 
 impl<T> TaskHandle<T> {
     /// A task that ended in its eager step: with its value, or failed (`None`).
-    pub(crate) fn eager(value: Option<T>, name: Option<Box<str>>) -> Self {
+    pub(crate) fn eager(value: Option<T>, name: Option<Name>) -> Self {
         Self(match (value, name) {
             (value, Some(name)) => Inner::Named {
                 failed: value.is_none(),
@@ -223,8 +206,18 @@ impl<T> TaskHandle<T> {
         })
     }
 
-    pub(crate) fn scheduled(cell: Arc<TaskCell<T>>) -> Self {
-        Self(Inner::Scheduled(cell))
+    pub(crate) fn scheduled(
+        id: TaskId,
+        name: Option<Name>,
+        group: Arc<Shared>,
+        handle: JoinHandle<Ended<T>>,
+    ) -> Self {
+        Self(Inner::Scheduled(Box::new(Scheduled {
+            id,
+            name,
+            group,
+            join: Mutex::new(Join::Running(handle)),
+        })))
     }
 
     /// How the task ended, or [`TaskState::Pending`].
@@ -232,7 +225,7 @@ impl<T> TaskHandle<T> {
         match &self.0 {
             Inner::Failed | Inner::Named { failed: true, .. } => TaskState::Failed,
             Inner::Done(_) | Inner::Named { .. } => TaskState::Done,
-            Inner::Scheduled(cell) => state_of(cell.state.load(Ordering::SeqCst)),
+            Inner::Scheduled(task) => task.state(),
         }
     }
 
@@ -250,8 +243,8 @@ impl<T> TaskHandle<T> {
     pub fn name(&self) -> Option<&str> {
         match &self.0 {
             Inner::Done(_) | Inner::Failed => None,
-            Inner::Named { name, .. } => Some(name),
-            Inner::Scheduled(cell) => cell.name.as_deref(),
+            Inner::Named { name, .. } => Some(name.as_str()),
+            Inner::Scheduled(task) => task.name.as_deref().map(String::as_str),
         }
     }
 
@@ -261,7 +254,7 @@ impl<T> TaskHandle<T> {
     pub fn id(&self) -> Option<TaskId> {
         match &self.0 {
             Inner::Done(_) | Inner::Failed | Inner::Named { .. } => None,
-            Inner::Scheduled(cell) => Some(cell.id),
+            Inner::Scheduled(task) => Some(task.id),
         }
     }
 
@@ -270,12 +263,17 @@ impl<T> TaskHandle<T> {
     pub fn cancel(&self) -> bool {
         match &self.0 {
             Inner::Done(_) | Inner::Failed | Inner::Named { .. } => false,
-            Inner::Scheduled(cell) => {
-                let before = cell.state.fetch_or(CANCEL_REQUESTED, Ordering::SeqCst);
-                if before & ENDED != PENDING {
+            Inner::Scheduled(task) => {
+                let mut join = task.join();
+                settle(&task.group, &mut join);
+                let Join::Running(handle) = &*join else {
                     return false;
-                }
-                cell.wake_task();
+                };
+                // Tokio's abort is asyncio's cancel here: a task not running is dropped when
+                // the runtime next reaches it, one running is dropped after its step unless
+                // that step finished it. Either way `Child`'s drop reports it to the group.
+                handle.abort();
+                task.group.request_cancel(task.id);
                 true
             }
         }
@@ -288,7 +286,17 @@ impl<T> TaskHandle<T> {
         match self.0 {
             Inner::Done(value) | Inner::Named { value, .. } => value,
             Inner::Failed => None,
-            Inner::Scheduled(cell) => cell.take(),
+            Inner::Scheduled(task) => {
+                let mut join = task
+                    .join
+                    .into_inner()
+                    .unwrap_or_else(PoisonError::into_inner);
+                settle(&task.group, &mut join);
+                match join {
+                    Join::Ended(Ended::Done(value)) => Some(value),
+                    _ => None,
+                }
+            }
         }
     }
 }
@@ -308,19 +316,32 @@ impl<T> Future for TaskHandle<T> {
             Inner::Done(value) | Inner::Named { value, .. } => {
                 Poll::Ready(value.take().ok_or(TaskError::Taken))
             }
-            Inner::Scheduled(cell) => {
-                let mut state = cell.state.load(Ordering::SeqCst);
-                if state & ENDED == PENDING {
-                    // Registered first, flagged second: an end between the two wakes us.
-                    cell.joiner.register(cx.waker());
-                    state = cell.state.fetch_or(JOINER, Ordering::SeqCst);
+            Inner::Scheduled(task) => {
+                let join = task.join.get_mut().unwrap_or_else(PoisonError::into_inner);
+                if let Join::Running(handle) = join {
+                    // Unconstrained: awaiting a task is not a step of the awaiting task's own
+                    // work, as in asyncio, where `await task` on a done task never yields.
+                    let ended = match pin!(coop::unconstrained(handle)).poll(cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(Ok(ended)) => ended,
+                        Poll::Ready(Err(e)) if e.is_panic() => Ended::Failed,
+                        Poll::Ready(Err(_)) => Ended::Cancelled,
+                    };
+                    *join = Join::Ended(ended);
                 }
-                match state_of(state) {
-                    TaskState::Pending => Poll::Pending,
-                    TaskState::Failed => Poll::Ready(Err(TaskError::Failed)),
-                    TaskState::Cancelled => Poll::Ready(Err(TaskError::Cancelled)),
-                    TaskState::Done => Poll::Ready(cell.take().ok_or(TaskError::Taken)),
-                }
+                Poll::Ready(match std::mem::replace(join, Join::Taken) {
+                    Join::Ended(Ended::Done(value)) => Ok(value),
+                    Join::Ended(Ended::Failed) => {
+                        *join = Join::Ended(Ended::Failed);
+                        Err(TaskError::Failed)
+                    }
+                    Join::Ended(Ended::Cancelled) => {
+                        *join = Join::Ended(Ended::Cancelled);
+                        Err(TaskError::Cancelled)
+                    }
+                    Join::Taken => Err(TaskError::Taken),
+                    Join::Running(_) => unreachable!("read just above"),
+                })
             }
         }
     }
@@ -335,118 +356,173 @@ pin_project_lite::pin_project! {
 }
 
 pin_project_lite::pin_project! {
-    /// A scheduled task of the group: runs `future` in its task's context and as its task
-    /// (for [`current_task`](crate::current_task)), turns its output into the task's value or
-    /// a failure of the group, and drops the future unfinished when the task or the group is
-    /// cancelled.
-    pub(crate) struct Child<F, O, T> {
+    /// A scheduled task of the group: runs `future` as its task (for
+    /// [`current_task`](crate::current_task)), turns its output into the task's value or a
+    /// failure of the group, and drops the future unfinished when the group is cancelled.
+    /// Cancelled through its handle, it is dropped by tokio (an abort), which its drop reports.
+    ///
+    /// Small on purpose: with a small future, tokio's task fits in 128 bytes, as a bare
+    /// `tokio::spawn` of that future does. A context is in the future (`Context::scope`), and
+    /// a name in the group's listing.
+    pub(crate) struct Child<F, O> {
         #[pin]
         stage: Stage<F>,
         outcome: Option<O>,
-        context: Option<contextvars::Context>,
-        cell: Arc<TaskCell<T>>,
-        // Dropped last: the scope's wait for its tasks covers the drop of each future, and a
-        // listed task leaves the group's listing only when it is gone.
+        // The task has an entry in its group's listing (see `Listed`).
+        listed: bool,
+        // The task has suspended at least once: its entry has its waker.
+        suspended: bool,
+        id: TaskId,
+        // Dropped last: the scope's wait for its tasks covers the drop of each future.
         live: Live,
+    }
+
+    impl<F, O> PinnedDrop for Child<F, O> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            let shared = this.live.shared();
+            if matches!(this.stage.as_mut().project(), StageProj::Running { .. }) {
+                // Dropped unfinished by tokio: the task was aborted (`TaskHandle::cancel`) or its
+                // runtime shut down. The same as a cancellation by the group; a panic while the
+                // future is dropped is a failure of the group, and is raised again so that the
+                // handle reads it as one.
+                let dropped = cancel(this.stage, *this.listed, *this.id, shared);
+                if *this.listed {
+                    shared.unlist(*this.id);
+                }
+                if let Err(payload) = dropped
+                    && !std::thread::panicking()
+                {
+                    panic::resume_unwind(payload);
+                }
+            } else if *this.listed {
+                // A listed task leaves the listing once its future is gone.
+                shared.unlist(*this.id);
+            }
+        }
     }
 }
 
-impl<F, O, T> Child<F, O, T> {
-    pub(crate) fn new(
-        future: F,
-        outcome: O,
-        context: Option<contextvars::Context>,
-        cell: Arc<TaskCell<T>>,
-        live: Live,
-    ) -> Self {
+impl<F, O> Child<F, O> {
+    /// `listed`: the task's name is already in the listing.
+    pub(crate) fn new(future: F, outcome: O, id: TaskId, listed: bool, live: Live) -> Self {
         Self {
             stage: Stage::Running { future },
             outcome: Some(outcome),
-            context,
-            cell,
+            listed,
+            suspended: false,
+            id,
             live,
         }
     }
 }
 
-impl<F, O, T> Future for Child<F, O, T>
+impl<F, O, T> Future for Child<F, O>
 where
     F: Future,
     O: FnOnce(F::Output) -> anyhow::Result<T>,
-    T: Send + 'static,
 {
-    type Output = ();
+    type Output = Ended<T>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Ended<T>> {
         let mut this = self.project();
-        // A task whose group shuts down, or that was cancelled, before this step never takes it
-        // (asyncio never starts a task whose group is already shutting down).
-        if this.live.shared().is_shutting_down() || this.cell.cancel_requested() {
-            return cancel(this.stage, this.cell, this.live.shared());
+        let shared = this.live.shared();
+        let (listed, id) = (*this.listed, *this.id);
+        // A task whose group shuts down before this step never takes it (asyncio never starts
+        // a task whose group is already shutting down).
+        if shared.is_shutting_down() {
+            return Poll::Ready(cancelled(this.stage, listed, id, shared));
         }
-        let previous = current::enter(this.cell.id.current());
+        let previous = current::enter(id.current());
         let polled = panic::catch_unwind(AssertUnwindSafe(|| {
             let StageProj::Running { future } = this.stage.as_mut().project() else {
                 unreachable!("a task that ended is not polled again");
             };
-            match this.context {
-                Some(context) => context.run(|| future.poll(cx)),
-                None => future.poll(cx),
-            }
+            future.poll(cx)
         }));
         current::leave(previous);
         match polled {
             Ok(Poll::Ready(out)) => {
                 this.stage.set(Stage::Gone);
                 match this.outcome.take().map(|outcome| outcome(out)) {
-                    Some(Ok(value)) => this.cell.end(DONE, Some(value)),
+                    Some(Ok(value)) => {
+                        end(listed, id, shared, TaskState::Done);
+                        Poll::Ready(Ended::Done(value))
+                    }
                     Some(Err(e)) => {
-                        this.cell.end(FAILED, None);
-                        this.live.shared().unfinished();
-                        this.live.shared().fail(Failure::Error(e));
+                        end(listed, id, shared, TaskState::Failed);
+                        shared.unfinished();
+                        shared.fail(Failure::Error(e));
+                        Poll::Ready(Ended::Failed)
                     }
                     None => unreachable!("a finished task is not polled again"),
                 }
-                Poll::Ready(())
             }
             Ok(Poll::Pending) => {
-                if this.cell.task.get().is_none() {
-                    // Listed, and given its waker, when it first suspends: a task that ends in
-                    // its first step costs neither. Tokio polls a task with its own waker every
-                    // time, so the first one stays valid.
-                    let _ = this.cell.task.set(cx.waker().clone());
-                    this.live.list(Arc::clone(this.cell) as Arc<dyn Entry>);
+                if !*this.suspended {
+                    // Listed when it first suspends: a task that ends in its first step never
+                    // takes the listing's lock.
+                    shared.suspended(id, cx.waker());
+                    *this.suspended = true;
+                    *this.listed = true;
                 }
-                // Listed first, checked second: a cancellation between the two is not missed.
-                if this.live.shared().is_shutting_down() || this.cell.cancel_requested() {
-                    return cancel(this.stage, this.cell, this.live.shared());
+                // Listed first, checked second: a shutdown between the two is not missed.
+                if shared.is_shutting_down() {
+                    return Poll::Ready(cancelled(this.stage, true, id, shared));
                 }
                 Poll::Pending
             }
             Err(payload) => {
                 let _ = panic::catch_unwind(AssertUnwindSafe(|| this.stage.set(Stage::Gone)));
-                this.cell.end(FAILED, None);
-                this.live.shared().unfinished();
-                this.live
-                    .shared()
-                    .fail(Failure::Panic(panic_message(&*payload)));
-                Poll::Ready(())
+                end(listed, id, shared, TaskState::Failed);
+                shared.unfinished();
+                shared.fail(Failure::Panic(panic_message(&*payload)));
+                Poll::Ready(Ended::Failed)
             }
         }
     }
 }
 
+/// Shows in the listing how a listed task ended.
+fn end(listed: bool, id: TaskId, shared: &Shared, how: TaskState) {
+    if listed {
+        shared.ended(id, how);
+    }
+}
+
+/// The group cancels the task: drops its future unfinished.
+fn cancelled<F, T>(
+    stage: Pin<&mut Stage<F>>,
+    listed: bool,
+    id: TaskId,
+    shared: &Shared,
+) -> Ended<T> {
+    match cancel(stage, listed, id, shared) {
+        Ok(()) => Ended::Cancelled,
+        Err(_) => Ended::Failed,
+    }
+}
+
 /// Drops the task's future unfinished. A panic while it is dropped (a cleanup that fails, as an
-/// exception raised in `finally` while a task is cancelled) is a failure of the group.
-fn cancel<F, T>(mut stage: Pin<&mut Stage<F>>, cell: &TaskCell<T>, shared: &Shared) -> Poll<()> {
+/// exception raised in `finally` while a task is cancelled) is a failure of the group; its
+/// payload is returned.
+fn cancel<F>(
+    mut stage: Pin<&mut Stage<F>>,
+    listed: bool,
+    id: TaskId,
+    shared: &Shared,
+) -> std::thread::Result<()> {
     let dropped = panic::catch_unwind(AssertUnwindSafe(|| stage.set(Stage::Gone)));
     shared.unfinished();
     match dropped {
-        Ok(()) => cell.end(CANCELLED, None),
+        Ok(()) => {
+            end(listed, id, shared, TaskState::Cancelled);
+            Ok(())
+        }
         Err(payload) => {
-            cell.end(FAILED, None);
+            end(listed, id, shared, TaskState::Failed);
             shared.fail(Failure::Panic(panic_message(&*payload)));
+            Err(payload)
         }
     }
-    Poll::Ready(())
 }

@@ -729,3 +729,76 @@ async fn a_nested_scope_under_a_finished_parent_says_so() {
         ["a nested TaskGroup cannot start: its parent TaskGroup is finished"]
     );
 }
+
+/// `TaskHandle::cancel` on a suspended task whose cleanup fails: the failure is the group's,
+/// and the handle says the task failed, not that it was cancelled.
+#[tokio::test(start_paused = true)]
+async fn a_cleanup_that_fails_under_a_handle_cancel_is_a_failure_of_the_group() {
+    for start in [Start::Scheduled, Start::Eager] {
+        let mut handle = None;
+        let err = Scope::new(start)
+            .run(async |tg: &mut TaskGroup| {
+                let t = tg.spawn(async {
+                    let cleanup = FailingCleanup("cleanup");
+                    sleep(Duration::from_secs(10)).await;
+                    std::mem::forget(cleanup);
+                })?;
+                tokio::task::yield_now().await; // the task suspends in its sleep
+                assert!(t.cancel(), "{start:?}");
+                handle = Some(t);
+                sleep(Duration::from_secs(1)).await;
+                Ok(())
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(messages(&err), ["panicked: cleanup"], "{start:?}");
+        let t = handle.expect("kept");
+        assert_eq!(t.state(), TaskState::Failed, "{start:?}");
+        assert!(!t.cancel(), "an ended task cannot be cancelled");
+    }
+}
+
+/// A cancelled task's handle says so, the group goes on, and a task cancelled before its first
+/// step never takes it; the snapshot shows a listed task's cancellation until it is seen.
+#[tokio::test(start_paused = true)]
+async fn a_handle_cancel_drops_the_task_and_the_group_goes_on() {
+    let dropped = counter();
+    let ran = counter();
+    let (handles, done) = scope(Start::Scheduled, async |tg: &mut TaskGroup| {
+        let (d, r) = (Arc::clone(&dropped), Arc::clone(&ran));
+        let never = tg.spawn(async move {
+            let _guard = DropGuard(d);
+            r.fetch_add(1, Ordering::SeqCst);
+        })?;
+        assert!(never.cancel(), "not started: it has not ended");
+        let d = Arc::clone(&dropped);
+        let suspended = tg.task().name("sleeper").spawn(async move {
+            let _guard = DropGuard(d);
+            sleep(Duration::from_secs(10)).await;
+        })?;
+        tokio::task::yield_now().await;
+        assert!(suspended.cancel());
+        let snapshot = tg.snapshot();
+        assert_eq!(snapshot.tasks.len(), 1);
+        assert_eq!(snapshot.tasks[0].name.as_deref(), Some("sleeper"));
+        assert!(snapshot.tasks[0].cancel_requested);
+        let finished = tg.spawn(async { 7 })?;
+        Ok((never, suspended, finished))
+    })
+    .await
+    .unwrap();
+    let (never, mut suspended, finished) = handles;
+    assert_eq!(ran.load(Ordering::SeqCst), 0, "never polled");
+    assert_eq!(
+        dropped.load(Ordering::SeqCst),
+        1,
+        "only the suspended one had a guard"
+    );
+    assert!(never.cancelled());
+    assert!(suspended.cancelled());
+    assert_eq!(suspended.name(), Some("sleeper"));
+    assert_eq!((&mut suspended).await, Err(TaskError::Cancelled));
+    assert!(suspended.cancelled(), "still says so once awaited");
+    assert_eq!(finished.result(), Some(7));
+    assert_eq!((done.eager, done.scheduled), (0, 1));
+}
