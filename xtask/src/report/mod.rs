@@ -383,26 +383,32 @@ pub fn warnings(r: &RunResults) -> Vec<String> {
             e.governor_after.as_deref().unwrap_or("unknown")
         ));
     }
-    let wide: Vec<String> = r
+    // The widest first; past a handful, the count (each table's mean ± stdev shows the rest).
+    let mut wide: Vec<(f64, String)> = r
         .rows
         .iter()
         .filter_map(|row| {
             let spread = stats::relative_spread(&row.samples_ns);
-            (spread > WIDE_SPREAD).then(|| {
-                format!(
-                    "`{} {}` ({:.0}%)",
-                    row.exercise,
-                    row.label(),
-                    spread * 100.0
-                )
-            })
+            (spread > WIDE_SPREAD).then(|| (spread, format!("`{} {}`", row.exercise, row.label())))
         })
         .collect();
+    wide.sort_by(|a, b| b.0.total_cmp(&a.0));
+    const SHOWN: usize = 5;
     if !wide.is_empty() {
+        let named: Vec<String> = wide
+            .iter()
+            .take(SHOWN)
+            .map(|(spread, name)| format!("{name} ({:.0}%)", spread * 100.0))
+            .collect();
+        let more = match wide.len().saturating_sub(SHOWN) {
+            0 => String::new(),
+            n => format!(", and {n} more (see each table's mean ± stdev)"),
+        };
         out.push(format!(
-            "Wide spread (standard deviation over {:.0}% of the mean): {}.",
+            "Wide spread (standard deviation over {:.0}% of the mean) in {} row(s): {}{more}.",
             WIDE_SPREAD * 100.0,
-            wide.join(", ")
+            wide.len(),
+            named.join(", ")
         ));
     }
     let failed = r
