@@ -110,6 +110,36 @@ fn wide_spread_and_a_busy_machine_are_named() {
 }
 
 #[test]
+fn many_wide_rows_are_named_widest_first_and_the_rest_counted() {
+    let mut run = common::sample_run();
+    // Eight more rows, spreads growing with i (v1 stays under 10%): the five widest are named,
+    // the rest counted.
+    for i in 1..=8u64 {
+        let s = 1_000_000;
+        run.rows.push(common::row(
+            "ex_6_3",
+            &format!("v{i}"),
+            "current",
+            &[s, s + i * 100_000, s - i * 100_000, s],
+        ));
+    }
+    let warnings = report::warnings(&run);
+    let wide = warnings
+        .iter()
+        .find(|w| w.starts_with("Wide spread"))
+        .unwrap();
+    assert!(
+        wide.contains(" in 8 row(s): `ex_6_3 v8 (current)`"),
+        "{wide}"
+    );
+    assert!(
+        wide.ends_with(", and 3 more (see each table's mean ± stdev)."),
+        "{wide}"
+    );
+    assert!(!wide.contains("v3 "), "{wide}");
+}
+
+#[test]
 fn baseline_comparison_marks_regressions() {
     let base = common::results(
         "base",
