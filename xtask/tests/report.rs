@@ -196,6 +196,30 @@ fn terminal_summary_names_the_fastest_row_and_the_next_in_one_line_each() {
 }
 
 #[test]
+fn terminal_summary_calls_a_tight_one_percent_about_the_same() {
+    // Two rows 0.5% apart with almost no spread (as two sleeps of 1 s are): significant, and no
+    // difference worth a word. (ex_6_4: a row with no task count, timed a run.)
+    let s = 1_000_000_000u64;
+    let run = common::results(
+        "sleeps",
+        vec![
+            common::row("ex_2_2", "runner", "current", &[s, s + 1_000, s - 1_000]),
+            common::row(
+                "ex_2_2",
+                "runner",
+                "multi",
+                &[s + 5_000_000, s + 5_001_000, s + 4_999_000],
+            ),
+        ],
+    );
+    let text = report::terminal_summary(&run);
+    assert_eq!(
+        text.trim_end(),
+        "ex_6_4: shutdown (current) 1.00 s a run, about the same as shutdown (multi)"
+    );
+}
+
+#[test]
 fn terminal_summary_calls_rows_the_interval_cannot_tell_apart_about_the_same() {
     let mut run = common::sample_run();
     // Within a percent of the eager row, with the same spread: no winner.

@@ -48,21 +48,26 @@ pub fn terminal_summary(r: &RunResults) -> String {
         }
         let python = rest.iter().skip(1).find(|row| row.is_python());
         if let (false, Some(&py)) = (fastest.is_python(), python) {
-            let x = slower(py, fastest).unwrap_or(1.0);
-            let _ = write!(out, "; {} {} slower", py.label(), times(x));
+            let _ = match slower(py, fastest) {
+                Some(x) => write!(out, "; {} {} slower", py.label(), times(x)),
+                None => write!(out, "; {} about the same", py.label()),
+            };
         }
         out.push('\n');
     }
     out
 }
 
-/// How many times slower `row` is than `fastest`, or `None` when the 95% interval of the ratio
-/// takes in 1× (with fewer than two samples a side: when the means are within 2%).
+/// How many times slower `row` is than `fastest`, or `None` for "about the same": the 95%
+/// interval of the ratio takes in 1×, or the two are within 2% (a difference no reader acts on,
+/// however tight the interval of two sleeps), or with fewer than two samples a side the means
+/// are within 2%.
 fn slower(row: &Row, fastest: &Row) -> Option<f64> {
+    const SAME: f64 = 1.02;
     match per_task_ratio(row, fastest) {
-        Some(q) if q.low <= 1.0 => None,
+        Some(q) if q.low <= 1.0 || q.point < SAME => None,
         Some(q) => Some(q.point),
-        None => Some(per_task(row) / per_task(fastest)).filter(|&x| x > 1.02),
+        None => Some(per_task(row) / per_task(fastest)).filter(|&x| x >= SAME),
     }
 }
 
