@@ -203,10 +203,10 @@ fn terminal_summary_calls_a_tight_one_percent_about_the_same() {
     let run = common::results(
         "sleeps",
         vec![
-            common::row("ex_2_2", "runner", "current", &[s, s + 1_000, s - 1_000]),
+            common::row("ex_6_4", "shutdown", "current", &[s, s + 1_000, s - 1_000]),
             common::row(
-                "ex_2_2",
-                "runner",
+                "ex_6_4",
+                "shutdown",
                 "multi",
                 &[s + 5_000_000, s + 5_001_000, s + 4_999_000],
             ),
