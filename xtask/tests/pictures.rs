@@ -216,3 +216,29 @@ fn the_overview_names_the_fastest_and_cpython_312_with_their_figures() {
     assert!(notes.contains(&"905 ns".to_owned()), "{notes:?}");
     assert_eq!(notes.len(), 4, "{notes:?}");
 }
+
+#[test]
+fn the_overview_shows_the_current_thread_rows_and_the_fastest_python_of_all() {
+    let mut run = run();
+    let mut uvloop =
+        common::python_row("ex_6_1", "3.12.1", &[600_000_000, 610_000_000, 590_000_000]);
+    uvloop.variant = "uvloop".into();
+    run.rows.push(uvloop);
+    let page = page(&run);
+    let overview = &svgs(&page)[0];
+    let labels = texts(overview, "bar-label");
+    assert!(labels.iter().all(|l| !l.contains("(multi")), "{labels:?}");
+    assert!(
+        labels.contains(&"CPython 3.12.1 + uvloop".to_owned()),
+        "{labels:?}"
+    );
+    let notes = texts(overview, "note");
+    assert!(
+        notes.contains(&"600 ns".to_owned()),
+        "the fastest Python: {notes:?}"
+    );
+    assert!(
+        notes.contains(&"905 ns".to_owned()),
+        "CPython 3.12 itself: {notes:?}"
+    );
+}

@@ -158,11 +158,35 @@ pub(crate) fn tone(row: &Row) -> plots::Tone {
 fn overview(results: &RunResults) -> anyhow::Result<Option<String>> {
     let mut groups = Vec::new();
     for ex in exercises::ALL {
-        let mut rows: Vec<(&Row, f64)> = results
+        let all: Vec<(&Row, f64)> = results
             .rows
             .iter()
             .filter(|r| r.exercise == ex.name && r.measure.is_none() && r.entry.is_none())
             .filter_map(|r| Some((r, r.summary.as_ref()?.per_item_ns?)))
+            .collect();
+        // One picture a reader takes in: Rust on the current-thread runtime (at a capped
+        // variant's larger count), each Python on its standard loop, and the fastest Python of
+        // all (another loop, gc off, PyPy). Every row is in the exercise's table.
+        let fastest_python = all
+            .iter()
+            .filter(|(r, _)| r.is_python())
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(r, _)| *r);
+        let largest = |r: &Row| {
+            all.iter()
+                .filter(|(o, _)| o.variant == r.variant && o.flavor == r.flavor)
+                .all(|(o, _)| o.tasks <= r.tasks)
+        };
+        let mut rows: Vec<(&Row, f64)> = all
+            .iter()
+            .copied()
+            .filter(|&(r, _)| {
+                if r.is_python() {
+                    r.is_default_python() || fastest_python.is_some_and(|f| std::ptr::eq(f, r))
+                } else {
+                    r.flavor == Some(timing::cli::Flavor::Current) && largest(r)
+                }
+            })
             .collect();
         if rows.is_empty() {
             continue;
@@ -178,7 +202,8 @@ fn overview(results: &RunResults) -> anyhow::Result<Option<String>> {
                 let cpython_312 = row.is_default_python()
                     && matches!(row.kind(), Implementation::CPython { .. })
                     && row.kind().version_numbers().starts_with(&[3, 12]);
-                let named = fastest.is_some_and(|f| std::ptr::eq(f, row)) || cpython_312;
+                let is = |other: Option<&Row>| other.is_some_and(|o| std::ptr::eq(o, row));
+                let named = is(fastest) || is(fastest_python) || cpython_312;
                 plots::Bar {
                     label: row.label(),
                     value: ns,
@@ -197,7 +222,7 @@ fn overview(results: &RunResults) -> anyhow::Result<Option<String>> {
         return Ok(None);
     }
     plots::bars(
-        "Nanoseconds per task, every implementation",
+        "Nanoseconds per task",
         "mean time per task (log scale)",
         plots::Unit::Nanos,
         &groups,
@@ -207,12 +232,12 @@ fn overview(results: &RunResults) -> anyhow::Result<Option<String>> {
 
 fn overview_caption(results: &RunResults) -> String {
     let python = if results.rows.iter().any(Row::is_python) {
-        "Rust and Python rows"
+        "; Python on its standard loop, and the fastest Python of all (another loop, gc off or PyPy)"
     } else {
-        "Rust rows (no Python ran)"
+        " (no Python ran)"
     };
     format!(
-        "mean nanoseconds per task of the {python}, each exercise's fastest first; the fastest implementation and CPython 3.12 carry their figures"
+        "mean nanoseconds per task, each exercise's fastest first: Rust on the current-thread runtime{python}. The fastest implementation, the fastest Python and CPython 3.12 carry their figures; every row is in the tables"
     )
 }
 

@@ -381,18 +381,32 @@ fn tones_in(tones: impl Iterator<Item = Tone>) -> Vec<Tone> {
     Tone::ALL.into_iter().filter(|t| seen.contains(t)).collect()
 }
 
-/// How far a legend of `tones` reaches down: rows of up to four.
-fn legend_height(tones: &[Tone]) -> f64 {
-    22.0 * tones.len().div_ceil(4) as f64 + 4.0
+/// Where each of `tones`' legend entries goes: left to right, each as wide as its name (about
+/// 8 units a character at the legend's size), onto a new line when the next would not fit.
+fn legend_places(tones: &[Tone]) -> Vec<(f64, f64)> {
+    let (mut x, mut line) = (20.0, 0.0);
+    let mut places = Vec::new();
+    for t in tones {
+        let width = 20.0 + 8.0 * t.name().chars().count() as f64 + 24.0;
+        if x + width > WIDTH - 10.0 && x > 20.0 {
+            (x, line) = (20.0, line + 1.0);
+        }
+        places.push((x, 22.0 * line));
+        x += width;
+    }
+    places
 }
 
-/// Swatches and names of `tones`, four to a row, from `y` down.
+/// How far a legend of `tones` reaches down.
+fn legend_height(tones: &[Tone]) -> f64 {
+    legend_places(tones).last().map_or(0.0, |p| p.1 + 22.0) + 4.0
+}
+
+/// Swatches and names of `tones`, from `y` down.
 fn legend(c: &mut Canvas, tones: &[Tone], y: f64) {
-    for (i, t) in tones.iter().enumerate() {
-        let (col, row) = (i % 4, i / 4);
-        let (x, y) = (20.0 + 220.0 * col as f64, y + 22.0 * row as f64);
-        c.rect((x, y), (14.0, 14.0), t.colour(), t.name());
-        c.text((x + 20.0, y + 12.0), t.name(), Anchor::Start, "legend");
+    for (t, (x, dy)) in tones.iter().zip(legend_places(tones)) {
+        c.rect((x, y + dy), (14.0, 14.0), t.colour(), t.name());
+        c.text((x + 20.0, y + dy + 12.0), t.name(), Anchor::Start, "legend");
     }
 }
 
