@@ -113,7 +113,7 @@ pub fn html(title: &str, blocks: &[Block]) -> String {
                         let _ = write!(
                             out,
                             "<td{class}>{}</td>",
-                            inline(cell).replace('\n', "<br>")
+                            inline(&keep_units(cell)).replace('\n', "<br>")
                         );
                     }
                     out.push_str("</tr>\n");
@@ -145,7 +145,7 @@ const CSS: &str = "body { font-family: system-ui, sans-serif; max-width: 80rem; 
 table { border-collapse: collapse; font-size: 0.9rem; }
 th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; }
-.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.num { text-align: right; font-variant-numeric: tabular-nums; }
 td:has(> strong) { background: #fdecea; }
 td strong { color: #b3261e; }
 code { background: #f4f4f4; padding: 0 0.2rem; }
@@ -155,6 +155,28 @@ pre { background: #f4f4f4; padding: 0.5rem; overflow-x: auto; }
 figcaption { font-size: 0.85rem; color: #555; }
 @media (max-width: 600px) { body { margin: 1rem auto; padding: 0 0.5rem; } h1 { font-size: 1.4rem; } }
 ";
+
+/// `text` with a no-break space between each number and its unit (`1.22 ms`), so a narrow
+/// column wraps between figures, never inside one; other text still wraps where it must.
+fn keep_units(text: &str) -> String {
+    const UNITS: [&str; 5] = ["ns", "µs", "ms", "s", "MiB"];
+    let mut out = String::with_capacity(text.len());
+    let mut previous = None;
+    for (i, c) in text.char_indices() {
+        let rest = &text[i + c.len_utf8()..];
+        let unit_follows = UNITS.iter().any(|u| {
+            rest.strip_prefix(u)
+                .is_some_and(|after| !after.starts_with(char::is_alphanumeric))
+        });
+        if c == ' ' && previous.is_some_and(|p: char| p.is_ascii_digit()) && unit_follows {
+            out.push('\u{a0}');
+        } else {
+            out.push(c);
+        }
+        previous = Some(c);
+    }
+    out
+}
 
 /// Escapes text for HTML.
 pub fn escape(text: &str) -> String {
@@ -188,6 +210,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn figures_keep_their_units_and_words_still_wrap() {
+        assert_eq!(
+            keep_units("1.22 ms ± 3 µs, needs 3.12+ so 2 sleeps"),
+            "1.22\u{a0}ms ± 3\u{a0}µs, needs 3.12+ so 2 sleeps"
+        );
+        assert_eq!(keep_units("took 5 s."), "took 5\u{a0}s.");
+    }
+
+    #[test]
     fn tables_align_numbers_right_in_both_forms() {
         let blocks = [Block::Table(
             vec!["row".into(), ">p50".into()],
@@ -199,7 +230,7 @@ mod tests {
         );
         let page = html("t", &blocks);
         assert!(page.contains("<th class=\"num\">p50</th>"));
-        assert!(page.contains("<td>a|b</td><td class=\"num\">1 ms</td>"));
+        assert!(page.contains("<td>a|b</td><td class=\"num\">1\u{a0}ms</td>"));
     }
 
     #[test]
