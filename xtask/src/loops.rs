@@ -359,12 +359,8 @@ pub fn targets(
     runs: Runs,
     scripts: &Path,
 ) -> (Vec<Target>, Vec<Row>) {
-    let mut exercises: Vec<&Exercise> = Vec::new();
-    for (ex, _) in selection {
-        if ex.max_iterations.is_none() && !exercises.iter().any(|e| e.name == ex.name) {
-            exercises.push(ex);
-        }
-    }
+    let mut exercises = crate::runner::plan::exercises_of(selection);
+    exercises.retain(|ex| ex.max_iterations.is_none());
     let (mut out, mut skipped) = (Vec::new(), Vec::new());
     for (interpreter, venv) in venvs {
         for ex in &exercises {

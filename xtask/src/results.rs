@@ -242,6 +242,20 @@ impl Row {
         self.is_python() && self.variant == "asyncio"
     }
 
+    /// The chapter's own setting of CPython `major.minor` (any patch level): the standard loop,
+    /// the collector on, the GIL.
+    pub fn is_chapter_cpython(&self, major: u32, minor: u32) -> bool {
+        self.is_default_python()
+            && matches!(
+                self.kind(),
+                Implementation::CPython {
+                    free_threaded: false,
+                    ..
+                }
+            )
+            && self.kind().version_numbers().starts_with(&[major, minor])
+    }
+
     /// A failure that counts: not a known incompatibility.
     pub fn failed_unexpectedly(&self) -> bool {
         self.failure.as_ref().is_some_and(Failure::unexpected)

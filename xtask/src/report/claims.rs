@@ -3,7 +3,7 @@
 
 use timing::cli::Flavor;
 
-use crate::results::{Implementation, Row, RunResults};
+use crate::results::{Row, RunResults};
 
 use super::{fmt_ratio, per_task_mean, per_task_ratio};
 
@@ -45,18 +45,7 @@ fn find<'a>(r: &'a RunResults, exercise: &str, who: Who) -> Option<&'a Row> {
             && row.measure.is_none()
             && match who {
                 Who::Rust(variant) => row.variant == variant && row.flavor == Some(Flavor::Current),
-                // The chapter's own setting: the standard loop, the collector on, the GIL.
-                Who::Python(major, minor) => {
-                    row.variant == "asyncio"
-                        && matches!(
-                            row.kind(),
-                            Implementation::CPython {
-                                free_threaded: false,
-                                ..
-                            }
-                        )
-                        && row.kind().version_numbers().starts_with(&[major, minor])
-                }
+                Who::Python(major, minor) => row.is_chapter_cpython(major, minor),
                 Who::FastestPython => false,
             }
     })

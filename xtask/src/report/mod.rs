@@ -199,9 +199,7 @@ fn overview(results: &RunResults) -> anyhow::Result<Option<String>> {
         let bars = rows
             .iter()
             .map(|&(row, ns)| {
-                let cpython_312 = row.is_default_python()
-                    && matches!(row.kind(), Implementation::CPython { .. })
-                    && row.kind().version_numbers().starts_with(&[3, 12]);
+                let cpython_312 = row.is_chapter_cpython(3, 12);
                 let is = |other: Option<&Row>| other.is_some_and(|o| std::ptr::eq(o, row));
                 let named = is(fastest) || is(fastest_python) || cpython_312;
                 plots::Bar {
@@ -464,8 +462,9 @@ pub(crate) fn per_task_ratio(a: &Row, b: &Row) -> Option<Ratio> {
 
 /// A row's mean time per task, or per run where no count applies.
 pub(crate) fn per_task_mean(row: &Row) -> Option<f64> {
-    let mean = row.summary.as_ref()?.mean_ns;
-    Some(mean / row.tasks.unwrap_or(1).max(1) as f64)
+    // The summary's own figure per item: its work is the row's task count.
+    let s = row.summary.as_ref()?;
+    Some(s.per_item_ns.unwrap_or(s.mean_ns))
 }
 
 /// `2.50× [2.31×, 2.70×]`.

@@ -174,6 +174,17 @@ pub fn extra_targets(
     out
 }
 
+/// The exercises of a selection, each once, in the order they first appear.
+pub fn exercises_of(selection: &[(&'static Exercise, &'static str)]) -> Vec<&'static Exercise> {
+    let mut exercises: Vec<&'static Exercise> = Vec::new();
+    for (ex, _) in selection {
+        if !exercises.iter().any(|e| e.name == ex.name) {
+            exercises.push(ex);
+        }
+    }
+    exercises
+}
+
 /// An exercise's Python script and its `--tasks`, as an interpreter is given them.
 pub fn script_args(scripts: &Path, ex: &Exercise, tasks: Option<u64>) -> Vec<String> {
     let mut args = vec![
@@ -200,12 +211,7 @@ pub fn python_targets(
 ) -> (Vec<Target>, Vec<Row>) {
     // One row per key: an exercise chosen through several variants, wherever they stand in the
     // selection, or one CPython version found under two paths, runs once.
-    let mut exercises: Vec<&Exercise> = Vec::new();
-    for (ex, _) in selection {
-        if !exercises.iter().any(|e| e.name == ex.name) {
-            exercises.push(ex);
-        }
-    }
+    let exercises = exercises_of(selection);
     let mut seen = std::collections::HashSet::new();
     let (mut targets, mut skipped) = (Vec::new(), Vec::new());
     for interpreter in interpreters {
