@@ -73,11 +73,18 @@ async fn task_group(
     // asyncio.get_event_loop().set_task_factory(asyncio.eager_task_factory)
     // async with asyncio.TaskGroup() as tg:
     let ((), completed) = scope(start, async |tg: &mut TaskGroup| {
-        for i in 0..tasks {
-            match &latencies {
-                None => tg.spawn(light_coro())?, // tg.create_task(light_coro())
-                Some(l) => tg.spawn(timed_light_coro(l.clone(), i as usize, Instant::now()))?,
-            };
+        match &latencies {
+            // The chapter's loop: `for _ in range(1_000_000): tg.create_task(light_coro())`.
+            None => {
+                for _ in 0..tasks {
+                    tg.spawn(light_coro())?;
+                }
+            }
+            Some(l) => {
+                for i in 0..tasks {
+                    tg.spawn(timed_light_coro(l.clone(), i as usize, Instant::now()))?;
+                }
+            }
         }
         Ok(())
     })
