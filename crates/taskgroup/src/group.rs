@@ -1,11 +1,10 @@
 //! The group: its shared state, the scope that owns it, and the two ways to spawn into it.
 
-use std::any::{Any, TypeId};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::poll_fn;
 use std::panic::{self, AssertUnwindSafe};
-use std::pin::{Pin, pin};
+use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
@@ -14,6 +13,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::current::{self, TaskId};
+use crate::place::{Placed, Places, Stepped};
 use crate::task::{Child, Listed, Name, TaskHandle, TaskState};
 use crate::{Completed, Failure, GroupError, Refused, Start, panic_message};
 
@@ -136,8 +136,16 @@ impl Shared {
         self.state.load(Ordering::Acquire) & SHUTTING_DOWN != 0
     }
 
+    #[inline(always)]
     fn accepting(&self) -> Result<(), Refused> {
-        refusal(self.state.load(Ordering::Acquire)).map_or(Ok(()), Err)
+        match refusal(self.state.load(Ordering::Acquire)) {
+            None => Ok(()),
+            Some(refused) => {
+                // Out of the way of the path every accepted spawn takes.
+                std::hint::cold_path();
+                Err(refused)
+            }
+        }
     }
 
     pub(crate) fn fail(&self, failure: Failure) {
@@ -617,9 +625,8 @@ pub struct TaskGroup {
     eager_done: u64,
     /// Tasks the body scheduled.
     scheduled: u64,
-    /// The heap place the eager path polls futures in, reused while futures finish eagerly:
-    /// a `Pin<Box<Option<F>>>` for the last future type `F` spawned, with that type's id.
-    scratch: Option<(TypeId, Box<dyn Any + Send>)>,
+    /// The heap place the eager path polls futures in, reused while futures finish eagerly.
+    places: Places,
 }
 
 impl fmt::Debug for TaskGroup {
@@ -714,7 +721,7 @@ impl Scope {
             start: self.start,
             eager_done: 0,
             scheduled: 0,
-            scratch: None,
+            places: Places::default(),
         };
         let value = run_body(&shared, body(&mut tg)).await;
         wait_ended(&shared).await;
@@ -916,6 +923,9 @@ impl TaskGroup {
             context,
         } = options;
         if start == Start::Scheduled {
+            // A scheduled task costs a tokio task: the branch is laid out for the eager path,
+            // which is worth a few cycles.
+            std::hint::cold_path();
             let handle = self
                 .handle
                 .0
@@ -944,7 +954,10 @@ impl TaskGroup {
         // polling and dropping a future that finishes; with one, the step is out of line.
         match context {
             None => self.eager_in(future, outcome, name, NoContext),
-            Some(context) => self.eager_in_context(future, outcome, name, context),
+            Some(context) => {
+                std::hint::cold_path();
+                self.eager_in_context(future, outcome, name, context)
+            }
         }
     }
 
@@ -979,44 +992,34 @@ impl TaskGroup {
         O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
         C: StepContext,
     {
-        let place = scratch_for::<F>(&mut self.scratch);
-        // The new task is made current before its future is stored, and the previous one is
-        // restored right after the poll. With no thread-local write between storing and
-        // polling, the compiler folds store, poll and drop of a future that finishes, and when
-        // that future never asks for `current_task()`, the bracket around it folds away too
-        // (a write overwritten unread, then a write of the value just read).
-        let mut slot = place.as_mut();
+        // The place is made ready first (it may allocate: a call), then the new task is made
+        // current for its step (for `current_task()`), and the previous one restored after
+        // it. With no call between those two thread-local writes, the compiler folds them
+        // away for a future that never asks for its task, and folds writing, polling and
+        // dropping a future that finishes in its step.
+        let free = self.places.free::<F>();
         let previous = current::enter(current::UNNAMED);
-        slot.set(Some(future));
         // A no-op waker is sound here: a future that returns `Pending` is always polled again
         // once scheduled, and only the latest poll's waker must be woken.
         let mut cx = Context::from_waker(Waker::noop());
-        let polled = panic::catch_unwind(AssertUnwindSafe(|| {
-            context.run(|| {
-                slot.as_mut()
-                    .as_pin_mut()
-                    .map(|future| future.poll(&mut cx))
-            })
-        }));
-        match polled {
-            Ok(Some(Poll::Ready(out))) => {
-                current::restore(previous);
-                slot.set(None); // drop the finished future in place; keep the memory
-                match outcome(out) {
-                    Ok(value) => {
-                        self.eager_done += 1;
-                        Ok(TaskHandle::eager(Some(value), name))
-                    }
-                    Err(e) => Ok(self.failed(Failure::Error(e), name)),
+        let stepped = free.step(future, |future| {
+            panic::catch_unwind(AssertUnwindSafe(|| context.run(|| future.poll(&mut cx))))
+        });
+        let id = current::leave(previous);
+        match stepped {
+            Stepped::Ready(out) => match outcome(out) {
+                Ok(value) => {
+                    self.eager_done += 1;
+                    Ok(TaskHandle::eager(Some(value), name))
                 }
+                Err(e) => Ok(self.failed(Failure::Error(e), name)),
+            },
+            Stepped::Pending(task) => {
+                // A task that suspends costs a tokio task: the finished ones go first.
+                std::hint::cold_path();
+                self.suspended(task, outcome, name, context.into_option(), id)
             }
-            Ok(_) => {
-                let id = current::leave(previous);
-                self.suspended::<F, T, O>(outcome, name, context.into_option(), id)
-            }
-            Err(payload) => {
-                current::restore(previous);
-                self.scratch = None; // the panicked future is dropped with its place
+            Stepped::Panicked(payload) => {
                 Ok(self.failed(Failure::Panic(panic_message(&*payload)), name))
             }
         }
@@ -1030,10 +1033,11 @@ impl TaskGroup {
         TaskHandle::eager(None, name)
     }
 
-    /// The future in the eager place suspended in its step: it goes on as a tokio task.
+    /// The future suspended in its eager step: it goes on as a tokio task, in its place.
     #[inline(never)]
     fn suspended<F, T, O>(
         &mut self,
+        task: Placed<F>,
         outcome: O,
         name: Option<Name>,
         context: Option<contextvars::Context>,
@@ -1044,20 +1048,12 @@ impl TaskGroup {
         T: Send + 'static,
         O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
     {
-        // The pinned future moves to the runtime inside its box; the next eager spawn gets a
-        // fresh place.
-        let place = scratch_for::<F>(&mut self.scratch);
-        let mut pinned = std::mem::replace(place, Box::pin(None));
-        let resumed = poll_fn(move |cx| match pinned.as_mut().as_pin_mut() {
-            Some(f) => f.poll(cx),
-            None => unreachable!("a suspended eager future stays in its place"),
-        });
         let live = Live::join_after_step(&self.handle.0)?;
         self.scheduled += 1;
         Ok(self
             .handle
             .0
-            .schedule_as(live, resumed, outcome, name, context, id))
+            .schedule_as(live, task, outcome, name, context, id))
     }
 }
 
@@ -1086,27 +1082,6 @@ impl StepContext for contextvars::Context {
     }
     fn into_option(self) -> Option<contextvars::Context> {
         Some(self)
-    }
-}
-
-/// The eager place for futures of type `F`: the one held if it is for `F`, else a new one.
-#[inline(always)]
-fn scratch_for<F: Send + 'static>(
-    scratch: &mut Option<(TypeId, Box<dyn Any + Send>)>,
-) -> &mut Pin<Box<Option<F>>> {
-    let wanted = TypeId::of::<Pin<Box<Option<F>>>>();
-    let place = match scratch {
-        Some((held, place)) if *held == wanted => place,
-        scratch => &mut scratch.insert((wanted, Box::new(Box::pin(None::<F>)))).1,
-    };
-    let place: *mut (dyn Any + Send) = &mut **place;
-    // SAFETY: the TypeId stored beside the box is always the id of the box's content (both
-    // are set together just above), and it equals `wanted`, so the content is a
-    // `Pin<Box<Option<F>>>`. This is `downcast_mut` without its second, dynamically
-    // dispatched type check, which costs a third of an eagerly finished task.
-    #[allow(unsafe_code)]
-    unsafe {
-        &mut *place.cast::<Pin<Box<Option<F>>>>()
     }
 }
 

@@ -111,6 +111,7 @@
 mod current;
 mod gather;
 mod group;
+mod place;
 mod task;
 
 pub use current::{TaskId, current_task};
