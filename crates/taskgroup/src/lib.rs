@@ -101,9 +101,9 @@
 //!
 //! A task that finishes in its eager step costs a poll and a few loads: no allocation, no
 //! shared counter. A scheduled task costs one tokio task, as small as a bare `tokio::spawn`'s
-//! for a small future, and one small allocation for its handle, which reads the task's value
-//! and how it ended from the tokio task's output (through the `JoinHandle`). It is listed in
-//! the group (a lock) only if it suspends, or has a name.
+//! for a small future, and no allocation beside it: its handle holds the `JoinHandle` and
+//! reads the task's value and how it ended from the tokio task's output. It is listed in the
+//! group (a lock) only if it suspends, or has a name.
 //!
 //! CPython's own tests of `TaskGroup` and the eager task factory are ported, one Rust test each,
 //! in `tests/`; `CONFORMANCE.md` beside this crate lists those that cannot be and why.

@@ -2,6 +2,7 @@
 //! future that runs it on tokio.
 
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::{Pin, pin};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -108,9 +109,30 @@ enum Inner<T> {
         failed: bool,
         name: Name,
     },
-    /// Boxed: the handle stays as small as an eager one, which the eager path returns for
-    /// every task (a larger one is copied, in part uninitialised, on each return).
-    Scheduled(Box<Scheduled<T>>),
+    /// Dropped out of line (see `TaskHandle`'s drop), so that dropping an eager handle is
+    /// nothing at all.
+    Scheduled(ManuallyDrop<Scheduled<T>>),
+}
+
+/// Dropping the handle of a scheduled task lets go of its `JoinHandle` (the task runs on) and
+/// its group; dropping an eager one drops its value, if any.
+impl<T> Drop for TaskHandle<T> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if let Inner::Scheduled(_) = self.0 {
+            // Out of line: the eager path, which returns a handle for every task and whose
+            // caller mostly drops it at once, stays a few instructions long. Inline, this drop
+            // made the compiler keep every eager handle in memory, and copy it.
+            drop_scheduled(self.take());
+        }
+    }
+}
+
+#[inline(never)]
+fn drop_scheduled<T>(inner: Inner<T>) {
+    if let Inner::Scheduled(task) = inner {
+        drop(ManuallyDrop::into_inner(task));
+    }
 }
 
 /// The handle of a task that runs as a tokio task: its `JoinHandle` and what it read from it.
@@ -212,12 +234,17 @@ impl<T> TaskHandle<T> {
         group: Arc<Shared>,
         handle: JoinHandle<Ended<T>>,
     ) -> Self {
-        Self(Inner::Scheduled(Box::new(Scheduled {
+        Self(Inner::Scheduled(ManuallyDrop::new(Scheduled {
             id,
             name,
             group,
             join: Mutex::new(Join::Running(handle)),
         })))
+    }
+
+    /// What the handle holds, leaving it empty (a failed eager task, which drops nothing).
+    fn take(&mut self) -> Inner<T> {
+        std::mem::replace(&mut self.0, Inner::Failed)
     }
 
     /// How the task ended, or [`TaskState::Pending`].
@@ -282,11 +309,12 @@ impl<T> TaskHandle<T> {
     /// The task's value (`task.result()`), or `None` if it has not finished, failed or was
     /// cancelled. Once [`scope`](crate::scope) has returned, every task has ended, so this
     /// never reads `None` for a task that completed.
-    pub fn result(self) -> Option<T> {
-        match self.0 {
+    pub fn result(mut self) -> Option<T> {
+        match self.take() {
             Inner::Done(value) | Inner::Named { value, .. } => value,
             Inner::Failed => None,
             Inner::Scheduled(task) => {
+                let task = ManuallyDrop::into_inner(task);
                 let mut join = task
                     .join
                     .into_inner()
