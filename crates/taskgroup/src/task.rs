@@ -512,6 +512,7 @@ where
 }
 
 /// Shows in the listing how a listed task ended.
+#[inline(always)]
 fn end(listed: bool, id: TaskId, shared: &Shared, how: TaskState) {
     if listed {
         shared.ended(id, how);
