@@ -16,12 +16,29 @@ impl fmt::Display for TaskId {
     }
 }
 
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+/// The first id of the next block a thread takes.
+static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
+/// How many ids a thread takes from [`NEXT_BLOCK`] at a time.
+const BLOCK: u64 = 1024;
+
+thread_local! {
+    /// This thread's ids still to give: the next one, and the end of its block.
+    static IDS: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+}
 
 impl TaskId {
+    /// A new id, unique in the process, from this thread's block: a scheduled task costs no
+    /// shared counter (one atomic add per 1,024 ids). On one thread, ids are given in order.
     pub(crate) fn next() -> Self {
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        Self(NonZeroU64::new(id).unwrap_or(NonZeroU64::MIN))
+        IDS.with(|ids| {
+            let (mut next, mut end) = ids.get();
+            if next == end {
+                next = NEXT_BLOCK.fetch_add(BLOCK, Ordering::Relaxed);
+                end = next + BLOCK;
+            }
+            ids.set((next + 1, end));
+            Self(NonZeroU64::new(next).unwrap_or(NonZeroU64::MIN))
+        })
     }
 }
 

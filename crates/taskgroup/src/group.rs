@@ -1099,8 +1099,9 @@ pub struct Snapshot {
     pub shutting_down: bool,
     /// The scope has returned.
     pub finished: bool,
-    /// Every live task that has suspended at least once, by [`TaskId`] (ids are given as tasks
-    /// are scheduled, so a task spawned from a child's eager step can come before its parent).
+    /// Every live task that has suspended at least once, by [`TaskId`] (on each thread, ids
+    /// are given as tasks are scheduled, so a task spawned from a child's eager step can come
+    /// before its parent).
     pub tasks: Vec<TaskInfo>,
 }
 
