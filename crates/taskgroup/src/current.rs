@@ -123,3 +123,28 @@ pub(crate) fn leave(previous: Current) -> Option<TaskId> {
         id => NonZeroU64::new(id).map(TaskId),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn ids_are_unique_across_threads_and_in_order_on_each() {
+        // More ids per thread than one block holds, so that every thread takes several.
+        let per_thread: Vec<Vec<TaskId>> = std::thread::scope(|s| {
+            let threads: Vec<_> = (0..4)
+                .map(|_| s.spawn(|| (0..3 * BLOCK).map(|_| TaskId::next()).collect()))
+                .collect();
+            threads.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        for ids in &per_thread {
+            assert!(
+                ids.windows(2).all(|w| w[0] < w[1]),
+                "in order on one thread"
+            );
+        }
+        let all: HashSet<TaskId> = per_thread.iter().flatten().copied().collect();
+        assert_eq!(all.len(), 4 * 3 * BLOCK as usize, "no id given twice");
+    }
+}
