@@ -15,14 +15,20 @@ use taskgroup::{Completed, GroupError, Refused, Scope, Start, TaskGroup, scope};
 use tokio::runtime::{Builder, Runtime};
 
 /// Spawns per test: Miri interprets every step, so it gets a handful.
-const SPAWNS: usize = if cfg!(miri) { 15 } else { 600 };
+const SPAWNS: usize = if cfg!(miri) { 21 } else { 630 };
+/// A large future's state: far larger than the group's first place (64 bytes), and smaller
+/// under Miri, where every byte written and checked is interpreted.
+const LARGE: usize = if cfg!(miri) { 256 } else { 4096 };
 
 fn current_thread() -> Runtime {
-    Builder::new_current_thread().build().unwrap()
+    Builder::new_current_thread().build().expect("a runtime")
 }
 
 fn multi_thread() -> Runtime {
-    Builder::new_multi_thread().worker_threads(3).build().unwrap()
+    Builder::new_multi_thread()
+        .worker_threads(3)
+        .build()
+        .expect("a runtime")
 }
 
 fn counter() -> Arc<AtomicUsize> {
@@ -66,7 +72,7 @@ impl Payload for u8 {
     }
 }
 
-/// 4 KiB: far larger than the group's first place (64 bytes).
+/// Any size: `[u8; LARGE]` is far larger than the group's first place.
 impl<const N: usize> Payload for [u8; N] {
     fn fill(seed: u64) -> Self {
         std::array::from_fn(|i| byte(seed, i))
@@ -89,13 +95,13 @@ impl Payload for Aligned256 {
     }
 }
 
-/// Large and over-aligned at once.
+/// Large and over-aligned at once (at least 4 KiB: its size is a multiple of its alignment).
 #[repr(align(4096))]
-struct Aligned4096([u8; 5000]);
+struct Aligned4096([u8; LARGE + 904]);
 
 impl Payload for Aligned4096 {
     fn fill(seed: u64) -> Self {
-        Self(<[u8; 5000]>::fill(seed))
+        Self(<[u8; LARGE + 904]>::fill(seed))
     }
     fn intact(&self, seed: u64) -> bool {
         self.0.intact(seed)
@@ -230,7 +236,7 @@ async fn yield_once() {
     .await;
 }
 
-/// An `async` block whose state holds a 4 KiB buffer and a reference into it across its
+/// An `async` block whose state holds a large buffer and a reference into it across its
 /// suspensions: if its memory moved or were reused while it is suspended, the reference
 /// would read freed or foreign memory (which Miri reports).
 fn borrowing(
@@ -241,7 +247,7 @@ fn borrowing(
     let guard = Drops(Arc::clone(drops));
     async move {
         let _guard = guard;
-        let buffer = <[u8; 4096]>::fill(seed);
+        let buffer = <[u8; LARGE]>::fill(seed);
         let view = &buffer;
         let first = view.as_ptr() as usize;
         for _ in 0..yields {
@@ -263,21 +269,23 @@ fn spawn_mixed(tg: &mut TaskGroup, n: usize, drops: &Arc<AtomicUsize>) -> Vec<(R
     let mut spawned = Vec::with_capacity(n);
     for i in 0..n {
         let seed = i as u64;
-        // Every third suspends (once or twice), the rest finish in their step; the cycle of 5
-        // kinds against the cycle of 3 puts every kind in both.
+        // Every third suspends (once or twice), the rest finish in their step; the cycle of 7
+        // kinds against the cycle of 3 puts every kind in both, and every kind after every
+        // other (21 spawns cover each pair of kind and suspension).
         let yields = match i % 3 {
             0 => 1 + (i % 2) as u32,
             _ => 0,
         };
-        let handle = match i % 6 {
+        let handle = match i % 7 {
             0 => tg.spawn(probe::<u8>(seed, yields, drops)),
-            1 => tg.spawn(probe::<[u8; 4096]>(seed, yields, drops)),
+            6 => tg.spawn(probe::<[u8; 16]>(seed, yields, drops)),
+            1 => tg.spawn(probe::<[u8; LARGE]>(seed, yields, drops)),
             2 => tg.spawn(probe::<Aligned256>(seed, yields, drops)),
             3 => tg.spawn(borrowing(seed, yields, drops)),
             4 => tg.spawn(probe::<Aligned4096>(seed, yields, drops)),
             _ => tg.spawn(probe::<[u8; 100]>(seed, yields, drops)),
         }
-        .unwrap();
+        .expect("a running group accepts every spawn");
         spawned.push((Report::expected(seed, yields + 1), handle));
     }
     spawned
@@ -292,7 +300,7 @@ async fn mixed_scope(n: usize) {
         Ok(spawn_mixed(tg, n, &drops))
     })
     .await
-    .unwrap();
+    .expect("the group succeeds");
     let suspending = (0..n).filter(|i| i % 3 == 0).count() as u64;
     assert_eq!(
         done,
@@ -313,7 +321,10 @@ fn mixed_sizes_and_alignments_arrive_intact_and_drop_once_on_a_current_thread_ru
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "slow under Miri; the current-thread test covers the place")]
+#[cfg_attr(
+    miri,
+    ignore = "slow under Miri; the current-thread test covers the place"
+)]
 fn mixed_sizes_and_alignments_arrive_intact_and_drop_once_on_a_multi_thread_runtime() {
     multi_thread().block_on(async { tokio::spawn(mixed_scope(SPAWNS)).await.unwrap() });
 }
@@ -497,13 +508,13 @@ fn one_faulty_among_good<P: Payload>(fault: Fault, yields: u32) -> Vec<String> {
             }
             // Refused from now on: dropped, never run.
             for i in 0..3 {
-                let refused = tg.spawn(probe::<[u8; 4096]>(100 + i, 0, &drops));
-                assert_eq!(refused.unwrap_err(), Refused::ShuttingDown);
+                let refused = tg.spawn(probe::<[u8; LARGE]>(100 + i, 0, &drops));
+                assert_eq!(refused.expect_err("refused"), Refused::ShuttingDown);
             }
             Ok((good, bad))
         })
         .await;
-        let e = result.unwrap_err();
+        let e = result.expect_err("the group fails");
         assert!(!e.cancelled);
         let refused = if yields == 0 { 3 } else { 0 };
         assert_eq!(
@@ -516,7 +527,7 @@ fn one_faulty_among_good<P: Payload>(fault: Fault, yields: u32) -> Vec<String> {
             Ok(tg.spawn(probe::<Aligned256>(7, 0, &drops))?)
         })
         .await
-        .unwrap();
+        .expect("a later group succeeds");
         assert_eq!(late.result(), Some(Report::expected(7, 1)));
         messages(&e)
     })
@@ -526,7 +537,7 @@ fn one_faulty_among_good<P: Payload>(fault: Fault, yields: u32) -> Vec<String> {
 fn a_panic_in_an_eager_poll_drops_the_future_once_and_fails_the_group() {
     for messages in [
         one_faulty_among_good::<u8>(Fault::PanicInPoll, 0),
-        one_faulty_among_good::<[u8; 4096]>(Fault::PanicInPoll, 0),
+        one_faulty_among_good::<[u8; LARGE]>(Fault::PanicInPoll, 0),
         one_faulty_among_good::<Aligned256>(Fault::PanicInPoll, 0),
     ] {
         assert_eq!(messages, ["panicked: poll of probe 99"]);
@@ -548,7 +559,7 @@ fn a_panic_in_an_eager_poll_then_in_its_drop_is_one_failure_and_one_drop() {
 fn a_finished_eager_future_whose_drop_panics_is_a_failure_not_a_crash() {
     for messages in [
         one_faulty_among_good::<u8>(Fault::PanicInDrop, 0),
-        one_faulty_among_good::<[u8; 4096]>(Fault::PanicInDrop, 0),
+        one_faulty_among_good::<[u8; LARGE]>(Fault::PanicInDrop, 0),
         one_faulty_among_good::<Aligned256>(Fault::PanicInDrop, 0),
     ] {
         assert_eq!(messages, ["panicked: drop of probe 99"]);
@@ -558,7 +569,7 @@ fn a_finished_eager_future_whose_drop_panics_is_a_failure_not_a_crash() {
 #[test]
 fn a_suspended_future_that_panics_in_its_next_poll_is_dropped_once_and_fails_the_group() {
     for messages in [
-        one_faulty_among_good::<[u8; 4096]>(Fault::PanicInPoll, 1),
+        one_faulty_among_good::<[u8; LARGE]>(Fault::PanicInPoll, 1),
         one_faulty_among_good::<Aligned256>(Fault::PanicInPollAndDrop, 1),
     ] {
         assert_eq!(messages, ["panicked: poll of probe 99"]);
@@ -614,11 +625,11 @@ fn futures_suspended_in_their_places_are_dropped_once_when_the_group_is_cancelle
             let mut handles = Vec::new();
             for i in 0..n as u64 {
                 // Never finish: each keeps its place until cancelled.
-                handles.push(tg.spawn(probe::<[u8; 4096]>(i, u32::MAX, &drops))?);
+                handles.push(tg.spawn(probe::<[u8; LARGE]>(i, u32::MAX, &drops))?);
                 handles.push(tg.spawn(probe::<Aligned256>(i, u32::MAX, &drops))?);
                 handles.push(tg.spawn(borrowing(i, u32::MAX, &drops))?);
                 // And finished ones between them, in the group's place.
-                let done = tg.spawn(probe::<[u8; 4096]>(i, 0, &drops))?;
+                let done = tg.spawn(probe::<[u8; LARGE]>(i, 0, &drops))?;
                 assert_eq!(done.result(), Some(Report::expected(i, 1)));
             }
             yield_once().await;
@@ -740,7 +751,10 @@ fn a_scheduled_handle_awaited_then_dropped_drops_its_value_once() {
 /// Many scopes on a multi-thread runtime at once, each spawning mixed futures from its body
 /// and, eagerly, from its tasks through a group handle; all values intact, all dropped once.
 #[test]
-#[cfg_attr(miri, ignore = "slow under Miri; the current-thread tests cover the place")]
+#[cfg_attr(
+    miri,
+    ignore = "slow under Miri; the current-thread tests cover the place"
+)]
 fn concurrent_groups_on_a_multi_thread_runtime_keep_every_value_and_drop() {
     multi_thread().block_on(async {
         let drops = counter();
@@ -750,25 +764,24 @@ fn concurrent_groups_on_a_multi_thread_runtime_keep_every_value_and_drop() {
         for _ in 0..groups {
             let drops = Arc::clone(&drops);
             owners.push(tokio::spawn(async move {
-                let ((spawned, from_tasks), _) =
-                    scope(Start::Eager, async |tg: &mut TaskGroup| {
-                        let group = tg.handle();
-                        let task_drops = Arc::clone(&drops);
-                        let from_tasks = tg.spawn(async move {
-                            let mut handles = Vec::new();
-                            for i in 0..n as u64 {
-                                yield_once().await;
-                                let h = group
-                                    .spawn(probe::<Aligned256>(i, (i % 2) as u32, &task_drops))
-                                    .unwrap();
-                                handles.push((Report::expected(i, (i % 2) as u32 + 1), h));
-                            }
-                            handles
-                        })?;
-                        Ok((spawn_mixed(tg, n, &drops), from_tasks))
-                    })
-                    .await
-                    .unwrap();
+                let ((spawned, from_tasks), _) = scope(Start::Eager, async |tg: &mut TaskGroup| {
+                    let group = tg.handle();
+                    let task_drops = Arc::clone(&drops);
+                    let from_tasks = tg.spawn(async move {
+                        let mut handles = Vec::new();
+                        for i in 0..n as u64 {
+                            yield_once().await;
+                            let h = group
+                                .spawn(probe::<Aligned256>(i, (i % 2) as u32, &task_drops))
+                                .unwrap();
+                            handles.push((Report::expected(i, (i % 2) as u32 + 1), h));
+                        }
+                        handles
+                    })?;
+                    Ok((spawn_mixed(tg, n, &drops), from_tasks))
+                })
+                .await
+                .unwrap();
                 for (expected, handle) in spawned.into_iter().chain(from_tasks.result().unwrap()) {
                     assert_eq!(handle.result(), Some(expected));
                 }
@@ -780,4 +793,3 @@ fn concurrent_groups_on_a_multi_thread_runtime_keep_every_value_and_drop() {
         assert_eq!(count(&drops), groups * 2 * n);
     });
 }
-
