@@ -451,22 +451,35 @@ impl GroupHandle {
             current::restore(previous);
         }
         match polled {
-            Ok(Poll::Ready(out)) => Ok(match outcome(out) {
-                Ok(value) => {
-                    self.0.eager_done.fetch_add(1, Ordering::Relaxed);
-                    TaskHandle::eager(Some(value), name)
+            Ok(Poll::Ready(out)) => {
+                // The finished future is dropped here, while the step is counted live, and a
+                // panic in its drop is a failure of the group, as in the group's own eager
+                // step: not a panic in whoever spawned it, which may be outside the group.
+                if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || drop(boxed))) {
+                    drop(out);
+                    self.0.fail(Failure::Panic(panic_message(&*payload)));
+                    return Ok(TaskHandle::eager(None, name));
                 }
-                Err(e) => {
-                    self.0.fail(Failure::Error(e));
-                    TaskHandle::eager(None, name)
-                }
-            }),
+                Ok(match outcome(out) {
+                    Ok(value) => {
+                        self.0.eager_done.fetch_add(1, Ordering::Relaxed);
+                        TaskHandle::eager(Some(value), name)
+                    }
+                    Err(e) => {
+                        self.0.fail(Failure::Error(e));
+                        TaskHandle::eager(None, name)
+                    }
+                })
+            }
             Ok(Poll::Pending) => {
                 let id = current::leave(previous);
                 self.0.scheduled.fetch_add(1, Ordering::Relaxed);
                 Ok(self.0.schedule_as(live, boxed, outcome, name, context, id))
             }
             Err(payload) => {
+                // The future whose poll panicked is dropped here; a second panic, in its
+                // drop, is lost with it: the first is the failure (as in the group's step).
+                let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(boxed)));
                 self.0.fail(Failure::Panic(panic_message(&*payload)));
                 Ok(TaskHandle::eager(None, name))
             }

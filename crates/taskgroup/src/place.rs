@@ -135,6 +135,10 @@ impl<F: Future> Free<'_, F> {
         let polled = poll(unsafe { Pin::new_unchecked(&mut *ptr) });
         match polled {
             Ok(Poll::Pending) => {
+                // `Place::new` must not unwind here: the pinned future would be left live in
+                // the group's place, and the next spawn would write over it undropped. It does
+                // not: its layout check cannot fail for an `F` that fits a place (a place at
+                // least as large and aligned passed it), and a failed allocation aborts.
                 let place = mem::replace(&mut self.places.next, Place::new(Layout::new::<F>()));
                 Stepped::Pending(Placed {
                     place,

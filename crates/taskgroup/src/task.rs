@@ -471,7 +471,19 @@ where
         current::leave(previous);
         match polled {
             Ok(Poll::Ready(out)) => {
-                this.stage.set(Stage::Gone);
+                // A panic while the finished future is dropped (a cleanup that fails) is a
+                // failure of the group, as it is in an eager step: left to unwind, tokio would
+                // catch it and the handle would read a failure that the group never saw. The
+                // stage is `Gone` even then (an assignment writes its new value when the old
+                // one's drop unwinds), so the future is not dropped again.
+                let dropped = panic::catch_unwind(AssertUnwindSafe(|| this.stage.set(Stage::Gone)));
+                if let Err(payload) = dropped {
+                    drop(out);
+                    end(listed, id, shared, TaskState::Failed);
+                    shared.unfinished();
+                    shared.fail(Failure::Panic(panic_message(&*payload)));
+                    return Poll::Ready(Ended::Failed);
+                }
                 match this.outcome.take().map(|outcome| outcome(out)) {
                     Some(Ok(value)) => {
                         end(listed, id, shared, TaskState::Done);
