@@ -108,14 +108,8 @@ pub(crate) fn enter(task: Current) -> Current {
     CURRENT.with(|current| current.replace(task))
 }
 
-/// Ends a step begun with [`enter`] whose task has ended: restores `previous`.
-#[inline(always)]
-pub(crate) fn restore(previous: Current) {
-    CURRENT.with(|current| current.set(previous));
-}
-
-/// Ends a step begun with [`enter`] whose task goes on: restores `previous`, and returns the id the step's task
-/// was given, if it was given one.
+/// Ends a step begun with [`enter`]: restores `previous`, and returns the id the step's task
+/// was given, if it was given one (which a task that goes on keeps).
 #[inline(always)]
 pub(crate) fn leave(previous: Current) -> Option<TaskId> {
     match CURRENT.with(|current| current.replace(previous)) {

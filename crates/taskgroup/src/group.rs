@@ -13,7 +13,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::current::{self, TaskId};
-use crate::place::{Placed, Places, Stepped};
+use crate::place::{self, Placed, Places, Stepped};
 use crate::task::{Child, Listed, Name, TaskHandle, TaskState};
 use crate::{Completed, Failure, GroupError, Refused, Start, panic_message};
 
@@ -444,74 +444,38 @@ impl GroupHandle {
         // Counted as live from before its step: from another thread, a scope must not finish
         // while the step runs.
         let live = Live::join(&self.0)?;
-        let mut boxed = Box::pin(future);
         let previous = current::enter(current::UNNAMED);
-        let polled = eager_step(context.as_mut(), |cx| boxed.as_mut().poll(cx));
-        if !matches!(polled, Ok(Poll::Pending)) {
-            current::restore(previous);
-        }
-        match polled {
-            Ok(Poll::Ready(out)) => {
-                // The finished future is dropped here, while the step is counted live, and a
-                // panic in its drop is a failure of the group, as in the group's own eager
-                // step: not a panic in whoever spawned it, which may be outside the group.
-                if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || drop(boxed))) {
-                    drop(out);
-                    self.0.fail(Failure::Panic(panic_message(&*payload)));
-                    return Ok(TaskHandle::eager(None, name));
+        // A no-op waker is sound here: a future that returns `Pending` is always polled again
+        // once scheduled, and only the latest poll's waker must be woken.
+        let mut cx = Context::from_waker(Waker::noop());
+        // The same step as the group's own, in memory of the future's own: a handle keeps no
+        // place between spawns. A panic while a finished future is dropped is a failure of
+        // the group, not a panic in whoever spawned it, which may be outside the group.
+        let stepped = place::step_alone(future, |future| {
+            panic::catch_unwind(AssertUnwindSafe(|| context.run(|| future.poll(&mut cx))))
+        });
+        let id = current::leave(previous);
+        match stepped {
+            Stepped::Ready(out) => Ok(match outcome(out) {
+                Ok(value) => {
+                    self.0.eager_done.fetch_add(1, Ordering::Relaxed);
+                    TaskHandle::eager(Some(value), name)
                 }
-                Ok(match outcome(out) {
-                    Ok(value) => {
-                        self.0.eager_done.fetch_add(1, Ordering::Relaxed);
-                        TaskHandle::eager(Some(value), name)
-                    }
-                    Err(e) => {
-                        self.0.fail(Failure::Error(e));
-                        TaskHandle::eager(None, name)
-                    }
-                })
-            }
-            Ok(Poll::Pending) => {
-                let id = current::leave(previous);
+                Err(e) => {
+                    self.0.fail(Failure::Error(e));
+                    TaskHandle::eager(None, name)
+                }
+            }),
+            Stepped::Pending(task) => {
                 self.0.scheduled.fetch_add(1, Ordering::Relaxed);
-                Ok(self.0.schedule_as(live, boxed, outcome, name, context, id))
+                Ok(self.0.schedule_as(live, task, outcome, name, context, id))
             }
-            Err(payload) => {
-                // The future whose poll panicked is dropped here; a second panic, in its
-                // drop, is lost with it: the first is the failure (as in the group's step).
-                let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(boxed)));
+            Stepped::Panicked(payload) => {
                 self.0.fail(Failure::Panic(panic_message(&*payload)));
                 Ok(TaskHandle::eager(None, name))
             }
         }
     }
-}
-
-/// One eager step: polls once, where the task is spawned, as the new task (for
-/// [`current_task`](crate::current_task), which [`current::enter`] makes it) and in its
-/// context. Returns the poll, or the panic.
-#[inline(always)]
-fn eager_step<T>(
-    context: Option<&mut contextvars::Context>,
-    poll: impl FnOnce(&mut Context<'_>) -> Poll<T>,
-) -> std::thread::Result<Poll<T>> {
-    // A no-op waker is sound here: a future that returns `Pending` is always polled again
-    // once scheduled, and only the latest poll's waker must be woken.
-    let mut cx = Context::from_waker(Waker::noop());
-    match context {
-        None => panic::catch_unwind(AssertUnwindSafe(|| poll(&mut cx))),
-        Some(context) => step_in(context, || poll(&mut cx)),
-    }
-}
-
-/// An eager step in a context: out of line, so that the step with none stays small.
-#[cold]
-#[inline(never)]
-fn step_in<T>(
-    context: &mut contextvars::Context,
-    poll: impl FnOnce() -> Poll<T>,
-) -> std::thread::Result<Poll<T>> {
-    panic::catch_unwind(AssertUnwindSafe(|| context.run(poll)))
 }
 
 /// What the builder was told beyond the future.
@@ -1086,6 +1050,19 @@ impl StepContext for NoContext {
     }
     fn into_option(self) -> Option<contextvars::Context> {
         None
+    }
+}
+
+/// A step in the spawner's context, if it has one.
+impl StepContext for Option<contextvars::Context> {
+    fn run<R>(&mut self, step: impl FnOnce() -> R) -> R {
+        match self {
+            None => step(),
+            Some(context) => context.run(step),
+        }
+    }
+    fn into_option(self) -> Option<contextvars::Context> {
+        self
     }
 }
 

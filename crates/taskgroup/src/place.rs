@@ -7,8 +7,9 @@
 //! spawn and the next beyond a size, and the compiler folds writing, polling and dropping a
 //! future that finishes into almost nothing.
 //!
-//! Everything unsafe about that memory is here, behind one operation, [`Free::step`]: write a
-//! future in, poll it, then drop it there or move it on with its memory ([`Placed`]).
+//! Everything unsafe about that memory is here, behind one operation, [`Free::step`] (or
+//! [`step_alone`], in memory of its own): write a future in, poll it, then drop it there or
+//! move it on with its memory ([`Placed`]).
 
 #![allow(unsafe_code)]
 
@@ -119,22 +120,18 @@ pub(crate) struct Free<'a, F> {
 impl<F: Future> Free<'_, F> {
     /// Writes `future` into the place and `poll`s it there once (`poll` returns the poll, or
     /// its panic). A future that finishes or panics is dropped where it is; one that suspends
-    /// moves on with its memory.
+    /// moves on with its memory, and the group takes a new place.
     #[inline(always)]
     pub(crate) fn step(
         self,
         future: F,
         poll: impl FnOnce(Pin<&mut F>) -> thread::Result<Poll<F::Output>>,
     ) -> Stepped<F> {
-        let ptr = self.ptr.as_ptr();
         // SAFETY: the place is free (the last future in it was dropped, or moved out with its
         // memory) and large and aligned enough for an `F` (`Places::free`).
-        unsafe { ptr.write(future) };
-        // SAFETY: the future is live here and never moves: it is dropped here, or its memory
-        // (which stays where it is) goes on with it.
-        let polled = poll(unsafe { Pin::new_unchecked(&mut *ptr) });
-        match polled {
-            Ok(Poll::Pending) => {
+        match unsafe { in_place(self.ptr, future, poll) } {
+            InPlace::Ready(out) => Stepped::Ready(out),
+            InPlace::Suspended => {
                 // `Place::new` must not unwind here: the pinned future would be left live in
                 // the group's place, and the next spawn would write over it undropped. It does
                 // not: its layout check cannot fail for an `F` that fits a place (a place at
@@ -145,19 +142,71 @@ impl<F: Future> Free<'_, F> {
                     _future: PhantomData,
                 })
             }
-            Ok(Poll::Ready(out)) => {
-                // SAFETY: live, and dropped once: the place is free from here on.
-                match panic::catch_unwind(AssertUnwindSafe(|| unsafe { ptr.drop_in_place() })) {
-                    Ok(()) => Stepped::Ready(out),
-                    Err(payload) => Stepped::Panicked(payload),
-                }
+            InPlace::Panicked(payload) => Stepped::Panicked(payload),
+        }
+    }
+}
+
+/// [`Free::step`] in memory of the future's own, for a spawn that keeps no place between
+/// spawns (a [`GroupHandle`](crate::GroupHandle)'s, which may come from any thread): the
+/// memory goes on with a future that suspends, and is freed with one that does not.
+pub(crate) fn step_alone<F: Future>(
+    future: F,
+    poll: impl FnOnce(Pin<&mut F>) -> thread::Result<Poll<F::Output>>,
+) -> Stepped<F> {
+    let place = Place::new(Layout::new::<F>());
+    // SAFETY: the place is new, so free, and made for an `F`.
+    match unsafe { in_place(place.ptr.cast(), future, poll) } {
+        InPlace::Ready(out) => Stepped::Ready(out),
+        InPlace::Suspended => Stepped::Pending(Placed {
+            place,
+            _future: PhantomData,
+        }),
+        InPlace::Panicked(payload) => Stepped::Panicked(payload),
+    }
+}
+
+/// How [`in_place`] left its memory.
+enum InPlace<T> {
+    /// The future finished with this output and was dropped: the memory is free.
+    Ready(T),
+    /// The future suspended: it is live in the memory, pinned there.
+    Suspended,
+    /// The poll, or the drop of the finished future, panicked; the future was dropped and the
+    /// memory is free.
+    Panicked(Box<dyn Any + Send>),
+}
+
+/// Writes `future` at `ptr`, `poll`s it there once, and drops it there unless it suspended.
+///
+/// # Safety
+/// `ptr` is valid for writes of an `F`, aligned for it, and holds no live value; the memory
+/// stays where it is while a future that suspended lives in it.
+#[inline(always)]
+unsafe fn in_place<F: Future>(
+    ptr: NonNull<F>,
+    future: F,
+    poll: impl FnOnce(Pin<&mut F>) -> thread::Result<Poll<F::Output>>,
+) -> InPlace<F::Output> {
+    let ptr = ptr.as_ptr();
+    // SAFETY: the caller's promise: valid, aligned and free.
+    unsafe { ptr.write(future) };
+    // SAFETY: the future is live here and never moves: it is dropped here, or its memory
+    // (which stays where it is) goes on with it.
+    match poll(unsafe { Pin::new_unchecked(&mut *ptr) }) {
+        Ok(Poll::Pending) => InPlace::Suspended,
+        Ok(Poll::Ready(out)) => {
+            // SAFETY: live, and dropped once: the memory is free from here on.
+            match panic::catch_unwind(AssertUnwindSafe(|| unsafe { ptr.drop_in_place() })) {
+                Ok(()) => InPlace::Ready(out),
+                Err(payload) => InPlace::Panicked(payload),
             }
-            Err(payload) => {
-                // SAFETY: as above. A second panic, while dropping the future whose poll
-                // panicked, is lost with it: the first is the failure.
-                let _ = panic::catch_unwind(AssertUnwindSafe(|| unsafe { ptr.drop_in_place() }));
-                Stepped::Panicked(payload)
-            }
+        }
+        Err(payload) => {
+            // SAFETY: as above. A second panic, while dropping the future whose poll
+            // panicked, is lost with it: the first is the failure.
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| unsafe { ptr.drop_in_place() }));
+            InPlace::Panicked(payload)
         }
     }
 }
