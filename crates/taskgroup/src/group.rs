@@ -202,6 +202,25 @@ impl Shared {
         Ok(self.schedule_as(live, future, outcome, name, context, id))
     }
 
+    /// [`schedule`](Self::schedule) of a task with no name and no context, inline: the
+    /// common case, with nothing to list and no second copy of the spawn.
+    #[inline(always)]
+    fn schedule_plain<F, T, O>(
+        self: &Arc<Self>,
+        future: F,
+        outcome: O,
+    ) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future + Send + 'static,
+        T: Send + 'static,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+    {
+        let live = Live::join(self)?;
+        let id = TaskId::next();
+        let join = self.spawn(Child::new(future, outcome, id, false, live));
+        Ok(TaskHandle::scheduled(id, None, Arc::clone(self), join))
+    }
+
     /// Schedules `future` as the task that `live` counts.
     fn schedule_as<F, T, O>(
         self: &Arc<Self>,
@@ -235,6 +254,7 @@ impl Shared {
         TaskHandle::scheduled(id, name, Arc::clone(self), join)
     }
 
+    #[inline(always)]
     fn spawn<F>(&self, task: F) -> tokio::task::JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -308,6 +328,7 @@ pub(crate) struct Live {
 }
 
 impl Live {
+    #[inline(always)]
     fn join(shared: &Arc<Shared>) -> Result<Self, Refused> {
         let (live, before) = Self::count(shared);
         match refusal(before) {
@@ -327,6 +348,7 @@ impl Live {
         }
     }
 
+    #[inline(always)]
     fn count(shared: &Arc<Shared>) -> (Self, usize) {
         let before = shared.state.fetch_add(ONE_TASK, Ordering::AcqRel);
         let live = Live {
@@ -903,10 +925,13 @@ impl TaskGroup {
             // A scheduled task costs a tokio task: the branch is laid out for the eager path,
             // which is worth a few cycles.
             std::hint::cold_path();
-            let handle = self
-                .handle
-                .0
-                .schedule(future, outcome, name, context, None)?;
+            let handle = match (name, context) {
+                (None, None) => self.handle.0.schedule_plain(future, outcome)?,
+                (name, context) => self
+                    .handle
+                    .0
+                    .schedule(future, outcome, name, context, None)?,
+            };
             self.scheduled += 1;
             return Ok(handle);
         }

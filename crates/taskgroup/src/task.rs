@@ -452,6 +452,7 @@ where
 {
     type Output = Ended<T>;
 
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Ended<T>> {
         let mut this = self.project();
         let shared = this.live.shared();
