@@ -142,7 +142,7 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
     names.dedup();
     // The load before the build: compiling on every core is not the machine being busy.
     let load_before = env::load_average();
-    build_release(&root, &names)?;
+    let bin_dir = build_release(&root, &names)?;
 
     let scripts = root.join("scripts").join("python");
     let venvs = loops::prepare_all(
@@ -168,7 +168,7 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
         flags.flavor.flavors(),
         flags.tasks(),
         runs,
-        &root.join("target").join("release"),
+        &bin_dir,
     );
     let extra = extra_targets(&targets, &selection);
     targets.extend(extra);

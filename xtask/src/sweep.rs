@@ -117,7 +117,7 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
     eprintln!("CPython: {}", python.note);
     let iterations = flags.iterations.unwrap_or(if flags.quick { 1 } else { 3 });
     let root = workspace_root()?;
-    runner::build_release(&root, &EXERCISES)?;
+    let bin_dir = runner::build_release(&root, &EXERCISES)?;
     let mut session = runner::Session::begin(&layout, &root)?;
 
     let runs = Runs {
@@ -136,13 +136,8 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
     );
     // One count at a time, smallest first: what a point took decides whether the next runs.
     for &n in &counts {
-        let mut targets: Vec<Target> = runner::uncapped_targets(
-            &selection,
-            flags.flavor.flavors(),
-            Some(n),
-            runs,
-            &root.join("target").join("release"),
-        );
+        let mut targets: Vec<Target> =
+            runner::uncapped_targets(&selection, flags.flavor.flavors(), Some(n), runs, &bin_dir);
         if n <= PYTHON_MAX {
             let (py, _) = runner::python_targets(
                 &selection,

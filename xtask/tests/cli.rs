@@ -210,7 +210,8 @@ fn an_out_that_is_not_a_folder_is_refused_before_anything_is_built() {
 
 /// `xtask run ex_6_4` with out folder `out`, under a stand-in "CPython 3.13" that answers the
 /// probe, then runs `body` (which appends process ids to `pids`); returns once `count` ids are
-/// written, with them. The Rust rows fail to start: `CARGO=true` builds nothing.
+/// written, with them. The Rust rows fail to start: the stand-in cargo builds nothing and
+/// reports each binary in a folder that is not there.
 #[expect(
     clippy::zombie_processes,
     reason = "the child is returned; every caller waits for it"
@@ -235,13 +236,30 @@ fn start_run(
     .expect("writing the stand-in CPython");
     std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755))
         .expect("making it executable");
+    // What `cargo build --message-format=json…` prints for each `-p NAME`, and no more.
+    let cargo = dir.join("cargo");
+    std::fs::write(
+        &cargo,
+        format!(
+            "#!/bin/sh
+for a; do
+  [ \"$p\" = -p ] && echo '{{\"reason\":\"compiler-artifact\",\"target\":{{\"name\":\"'$a'\"}},\"executable\":\"{}/'$a'\"}}'
+  p=$a
+done
+",
+            dir.join("no-binaries").display()
+        ),
+    )
+    .expect("writing the stand-in cargo");
+    std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755))
+        .expect("making it executable");
     let mut xtask = std::process::Command::new(XTASK)
         .args(["run", "ex_6_4", "--flavor", "current", "--warmup", "0"])
         // The standard loop only: no venv is made (the stand-in would run `body` for it).
         .args(["--python-loops", "asyncio"])
         .args(["--python".as_ref(), python.as_os_str()])
         .args(["--out".as_ref(), out.as_os_str()])
-        .env("CARGO", "true")
+        .env("CARGO", &cargo)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()

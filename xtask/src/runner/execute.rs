@@ -512,24 +512,78 @@ fn tail(text: &str, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
-/// Builds the exercises' release binaries. On a terminal cargo shows its own progress (what it
-/// compiles, and a bar); elsewhere it stays quiet unless something fails.
-pub fn build_release(root: &Path, names: &[&str]) -> anyhow::Result<()> {
+/// Builds the exercises' release binaries and returns the folder they are in: wherever cargo
+/// put them (`CARGO_TARGET_DIR`, a `build.target-dir` setting or `--target` included), as cargo
+/// itself reports it. On a terminal cargo shows its own progress (what it compiles, and a
+/// bar); elsewhere it stays quiet unless something fails.
+pub fn build_release(root: &Path, names: &[&str]) -> anyhow::Result<PathBuf> {
     eprintln!("cargo build --release ({})", names.join(", "));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--release"]).current_dir(root);
+    // Diagnostics still go to stderr as text; stdout carries one JSON message per artifact.
+    cmd.args([
+        "build",
+        "--release",
+        "--message-format=json-render-diagnostics",
+    ])
+    .current_dir(root)
+    .stdout(Stdio::piped());
     if !std::io::stderr().is_terminal() {
         cmd.arg("--quiet");
     }
     for n in names {
         cmd.args(["-p", n]);
     }
-    let status = cmd.status().context("running cargo build")?;
-    if !status.success() {
-        bail!("cargo build --release failed ({status})");
+    let output = cmd
+        .spawn()
+        .and_then(|child| child.wait_with_output())
+        .context("running cargo build")?;
+    if !output.status.success() {
+        bail!("cargo build --release failed ({})", output.status);
     }
-    Ok(())
+    binaries_dir(&String::from_utf8_lossy(&output.stdout), names)
+}
+
+/// The folder of the executables named `names` in cargo's JSON messages: all of them, or an
+/// error naming the first that cargo did not report (or reported somewhere else).
+fn binaries_dir(messages: &str, names: &[&str]) -> anyhow::Result<PathBuf> {
+    let mut dirs: Vec<(String, PathBuf)> = Vec::new();
+    for line in messages.lines() {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue; // not a message of cargo's
+        };
+        if message["reason"] != "compiler-artifact" {
+            continue;
+        }
+        let (Some(name), Some(exe)) = (
+            message["target"]["name"].as_str(),
+            message["executable"].as_str(),
+        ) else {
+            continue; // a library, or a build script
+        };
+        if let Some(dir) = Path::new(exe).parent() {
+            dirs.push((name.to_owned(), dir.to_path_buf()));
+        }
+    }
+    let dir_of = |name: &str| dirs.iter().find(|(n, _)| n == name).map(|(_, d)| d);
+    let Some((first, rest)) = names.split_first() else {
+        bail!("no exercise to build");
+    };
+    let dir = dir_of(first)
+        .with_context(|| format!("cargo build did not report the binary {first}"))?
+        .clone();
+    for name in rest {
+        match dir_of(name) {
+            Some(d) if *d == dir => {}
+            Some(d) => bail!(
+                "cargo built {name} into {} but {first} into {}",
+                d.display(),
+                dir.display()
+            ),
+            None => bail!("cargo build did not report the binary {name}"),
+        }
+    }
+    Ok(dir)
 }
 
 /// A new folder `runs/<UTC timestamp>` (with `-2`, `-3`… if that second is taken).
@@ -557,6 +611,57 @@ pub fn new_run_dir(layout: &Layout) -> anyhow::Result<PathBuf> {
 mod tests {
     use super::*;
     use crate::python;
+
+    /// A compiler-artifact message as cargo prints it (only the fields read here).
+    fn artifact(name: &str, exe: Option<&str>) -> String {
+        serde_json::json!({
+            "reason": "compiler-artifact",
+            "target": { "name": name, "kind": ["bin"] },
+            "executable": exe,
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn binaries_are_found_where_cargo_put_them() {
+        let messages = [
+            artifact("timing", None), // a library: no executable
+            r#"{"reason":"build-script-executed","package_id":"x"}"#.to_owned(),
+            artifact("ex_6_1", Some("/elsewhere/target/release/ex_6_1")),
+            "   Compiling ex_6_2 (not JSON)".to_owned(),
+            artifact("ex_6_2", Some("/elsewhere/target/release/ex_6_2")),
+            r#"{"reason":"build-finished","success":true}"#.to_owned(),
+        ]
+        .join("\n");
+        let dir = binaries_dir(&messages, &["ex_6_1", "ex_6_2"]).unwrap();
+        assert_eq!(dir, Path::new("/elsewhere/target/release"));
+    }
+
+    #[test]
+    fn a_binary_cargo_did_not_report_is_an_error_that_names_it() {
+        let messages = artifact("ex_6_1", Some("/t/release/ex_6_1"));
+        let e = binaries_dir(&messages, &["ex_6_1", "ex_6_3"]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "cargo build did not report the binary ex_6_3"
+        );
+        let e = binaries_dir("", &["ex_6_1"]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "cargo build did not report the binary ex_6_1"
+        );
+    }
+
+    #[test]
+    fn binaries_in_two_folders_are_an_error() {
+        let messages = [
+            artifact("ex_6_1", Some("/a/release/ex_6_1")),
+            artifact("ex_6_2", Some("/b/release/ex_6_2")),
+        ]
+        .join("\n");
+        let e = binaries_dir(&messages, &["ex_6_1", "ex_6_2"]).unwrap_err();
+        assert!(e.to_string().contains("/b/release"), "{e}");
+    }
 
     #[test]
     fn tail_keeps_the_last_lines() {
