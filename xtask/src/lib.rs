@@ -8,6 +8,7 @@ pub mod env;
 pub mod exercises;
 pub mod format;
 pub mod loops;
+mod process;
 pub mod python;
 pub mod report;
 pub mod results;

@@ -12,11 +12,13 @@
 
 use std::fmt;
 use std::fs;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::exercises::Exercise;
+use crate::process;
 use crate::python::{self, Interpreter};
 use crate::results::{Known, Row, RowKey};
 use crate::runner::{Runs, Target};
@@ -285,10 +287,15 @@ fn run_logged(command: &mut Command, log: &Path, timeout: Duration) -> Result<()
     let err = file
         .try_clone()
         .map_err(|e| format!("cannot write {}: {e}", log.display()))?;
-    let mut child = command
+    // In a process group of its own (pip may start processes of its own), which dies with
+    // the runner however the runner dies.
+    command
         .stdin(Stdio::null())
         .stdout(file)
         .stderr(err)
+        .process_group(0);
+    process::die_with_the_runner(command);
+    let mut child = command
         .spawn()
         .map_err(|e| format!("could not start it: {e}"))?;
     let deadline = Instant::now() + timeout;
@@ -299,6 +306,7 @@ fn run_logged(command: &mut Command, log: &Path, timeout: Duration) -> Result<()
                 std::thread::sleep(Duration::from_millis(20));
             }
             _ => {
+                process::kill_group(&child);
                 let _ = child.kill();
                 let _ = child.wait();
                 return Err(format!("no answer within {} s", timeout.as_secs()));

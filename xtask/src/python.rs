@@ -12,6 +12,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::UsageError;
+use crate::process;
 
 /// The oldest CPython the project runs.
 pub const MIN_VERSION: (u32, u32) = (3, 10);
@@ -218,13 +219,15 @@ fn parse_probe(path: &Path, text: &str) -> Option<Interpreter> {
 fn ask(path: &Path, timeout: Duration) -> Result<Vec<u8>, ProbeError> {
     let deadline = Instant::now() + timeout;
     let start = || {
-        Command::new(path)
+        let mut probe = Command::new(path);
+        probe
             .args(["-c", PROBE])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
+            .process_group(0);
+        process::die_with_the_runner(&mut probe);
+        probe.spawn()
     };
     // A file that was just written can be briefly busy while another process forks; try again.
     let mut child = start();
@@ -275,16 +278,10 @@ fn wait_until(child: &mut Child, deadline: Instant) -> Option<ExitStatus> {
     }
 }
 
-/// Kills the child's process group (the child leads it: `process_group(0)`), then the child
-/// itself in case `kill` is missing, and reaps it. The group is killed before the child is
-/// reaped, so its id cannot have been reused.
+/// Kills the child's process group (the child leads it: `process_group(0)`) and reaps the
+/// child. The group is killed before the child is reaped, so its id cannot have been reused.
 fn kill_group(child: &mut Child) {
-    let _ = Command::new("kill")
-        .args(["-KILL", "--", &format!("-{}", child.id())])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+    process::kill_group(child);
     let _ = child.kill();
     let _ = child.wait();
 }

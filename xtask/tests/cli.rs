@@ -208,6 +208,29 @@ fn an_out_that_is_not_a_folder_is_refused_before_anything_is_built() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A stand-in cargo in `dir` that prints what `cargo build --message-format=json…` prints for
+/// each `-p NAME`, and builds nothing: each binary is reported in a folder that is not there.
+fn stand_in_cargo(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let cargo = dir.join("cargo");
+    std::fs::write(
+        &cargo,
+        format!(
+            "#!/bin/sh
+for a; do
+  [ \"$p\" = -p ] && echo '{{\"reason\":\"compiler-artifact\",\"target\":{{\"name\":\"'$a'\"}},\"executable\":\"{}/'$a'\"}}'
+  p=$a
+done
+",
+            dir.join("no-binaries").display()
+        ),
+    )
+    .expect("writing the stand-in cargo");
+    std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755))
+        .expect("making it executable");
+    cargo
+}
+
 /// `xtask run ex_6_4` with out folder `out`, under a stand-in "CPython 3.13" that answers the
 /// probe, then runs `body` (which appends process ids to `pids`); returns once `count` ids are
 /// written, with them. The Rust rows fail to start: the stand-in cargo builds nothing and
@@ -236,23 +259,7 @@ fn start_run(
     .expect("writing the stand-in CPython");
     std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755))
         .expect("making it executable");
-    // What `cargo build --message-format=json…` prints for each `-p NAME`, and no more.
-    let cargo = dir.join("cargo");
-    std::fs::write(
-        &cargo,
-        format!(
-            "#!/bin/sh
-for a; do
-  [ \"$p\" = -p ] && echo '{{\"reason\":\"compiler-artifact\",\"target\":{{\"name\":\"'$a'\"}},\"executable\":\"{}/'$a'\"}}'
-  p=$a
-done
-",
-            dir.join("no-binaries").display()
-        ),
-    )
-    .expect("writing the stand-in cargo");
-    std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755))
-        .expect("making it executable");
+    let cargo = stand_in_cargo(dir);
     let mut xtask = std::process::Command::new(XTASK)
         .args(["run", "ex_6_4", "--flavor", "current", "--warmup", "0"])
         // The standard loop only: no venv is made (the stand-in would run `body` for it).
@@ -358,6 +365,71 @@ fn the_measured_process_dies_with_a_runner_killed_by_sigkill() {
         !lingering(&running),
         "the measured process outlived its runner"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A stand-in CPython 3.12 in `dir` whose `-m venv DIR` makes a venv python that, asked to
+/// `-m pip install`, appends its process id to `dir/pids` and sleeps for an hour.
+fn cpython_with_a_hanging_pip(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let write = |path: &std::path::Path, body: String| {
+        std::fs::write(path, body).expect("writing a stand-in");
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+            .expect("making it executable");
+    };
+    let venv_python = dir.join("venv-python");
+    write(
+        &venv_python,
+        format!(
+            "#!/bin/sh
+[ \"$1 $2\" = '-m pip' ] && {{ echo $$ >> '{}'; exec sleep 3600; }}
+exit 1
+",
+            dir.join("pids").display()
+        ),
+    );
+    let python = dir.join("python3.12");
+    write(
+        &python,
+        format!(
+            "#!/bin/sh
+if [ \"$1 $2\" = '-m venv' ]; then mkdir -p \"$3/bin\" && cp '{}' \"$3/bin/python\"; exit; fi
+echo CPython 3 12 1
+",
+            venv_python.display()
+        ),
+    );
+    python
+}
+
+#[test]
+fn pip_dies_with_a_runner_killed_by_sigkill() {
+    use std::time::{Duration, Instant};
+    let dir = common::scratch("cli-pip-sigkill");
+    let python = cpython_with_a_hanging_pip(&dir);
+    let mut xtask = std::process::Command::new(XTASK)
+        .args(["run", "ex_6_1", "--python-loops", "uvloop"])
+        .args(["--python".as_ref(), python.as_os_str()])
+        .args(["--out".as_ref(), dir.join("out").as_os_str()])
+        // Builds nothing: the venv is made before anything is measured.
+        .env("CARGO", stand_in_cargo(&dir))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let pip: Vec<u32> = loop {
+        let text = std::fs::read_to_string(dir.join("pids")).unwrap_or_default();
+        let found: Vec<u32> = text.lines().filter_map(|l| l.parse().ok()).collect();
+        if !found.is_empty() || started.elapsed() > Duration::from_secs(20) {
+            break found;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    xtask.kill().unwrap(); // SIGKILL: nothing of the runner's own runs after it
+    xtask.wait().unwrap();
+    assert_eq!(pip.len(), 1, "pip was started once");
+    assert!(!lingering(&pip), "pip outlived its runner");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
