@@ -173,6 +173,14 @@ pub fn prepare(interpreter: &Interpreter, dir: &Path, requirements: &Path, loops
                 .join(", ")
         );
         announced = true;
+        // Marked as the runner's before anything is made in it, so that a venv cut off
+        // halfway (a failed ensurepip, a runner stopped or killed) is made again next time,
+        // not refused as someone else's. `python -m venv` makes a venv in a folder that exists.
+        if let Err(why) = fs::create_dir(&venv)
+            .and_then(|()| fs::write(venv.join(STAMP), "being made by cargo xtask\n"))
+        {
+            return all(format!("cannot create {}: {why}", venv.display()));
+        }
         let log = dir.join(format!("{implementation}.venv.log"));
         let made = run_logged(
             Command::new(&interpreter.path)

@@ -257,6 +257,32 @@ fn a_folder_the_runner_did_not_make_is_left_alone_and_a_failed_venv_is_not_avail
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn a_venv_cut_off_halfway_is_made_again_not_refused() {
+    let dir = common::scratch("loops-halfway");
+    let reqs = requirements(&dir, PINS);
+    // `-m venv` that makes part of the venv, then fails: a missing ensurepip, or a runner
+    // killed while it ran.
+    let halfway = dir.join("halfway/python3.12");
+    write_script(
+        &halfway,
+        "#!/bin/sh\nif [ \"$1\" = -m ]; then mkdir -p \"$3/bin\"; echo 'ensurepip is not available' >&2; exit 1; fi\necho CPython 3 12 1\n",
+    );
+    let halfway = python::probe(&halfway).unwrap();
+    let venvs = dir.join("venvs");
+    let venv = loops::prepare(&halfway, &venvs, &reqs, &[Loop::Uvloop]);
+    let why = venv.offers(Loop::Uvloop).unwrap_err();
+    assert!(why.contains("ensurepip is not available"), "{why}");
+    assert!(venvs.join("cpython-3.12.1/bin").is_dir(), "left halfway");
+
+    // The same interpreter, mended: the half-made folder is the runner's, made again.
+    let (mended, calls) = fake_cpython(&dir, "touch \"$venv/uvloop.installed\"");
+    let venv = loops::prepare(&mended, &venvs, &reqs, &[Loop::Uvloop]);
+    assert_eq!(venv.offers(Loop::Uvloop), Ok(()), "{venv:?}");
+    assert_eq!(count(&calls, "-m venv"), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 fn failed_python_row(exercise: &str, variant: &str, version: &str, stderr: &str) -> Row {
     let key = RowKey {
         exercise: exercise.into(),
