@@ -308,6 +308,12 @@ fn run_logged(command: &mut Command, log: &Path, timeout: Duration) -> Result<()
         .map_err(|e| format!("could not start it: {e}"))?;
     let deadline = Instant::now() + timeout;
     let status = loop {
+        if process::stop_requested().is_some() {
+            process::kill_group(&child);
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("stopped, with the runner".into());
+        }
         match child.try_wait() {
             Ok(Some(status)) => break status,
             Ok(None) if Instant::now() < deadline => {

@@ -3,6 +3,9 @@
 
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::bail;
 
 /// Makes the process `command` starts get SIGKILL when the runner dies, however it dies: SIGKILL
 /// of the runner cannot be caught, so only the kernel can stop its processes then (Linux
@@ -37,4 +40,69 @@ pub fn die_with_the_runner(command: &mut Command) {
 pub fn kill_group(child: &Child) {
     use rustix::process::{Pid, Signal, kill_process_group};
     let _ = kill_process_group(Pid::from_child(child), Signal::KILL);
+}
+
+/// The signal, SIGINT or SIGTERM, that asked the run to stop; 0 while none has.
+static STOP: AtomicUsize = AtomicUsize::new(0);
+
+/// The run was stopped by SIGINT or SIGTERM: its processes were killed, nothing of it kept, and
+/// `latest` left as it was. `cargo xtask` exits with 128 + the signal's number.
+#[derive(Debug)]
+pub struct Interrupted(pub i32);
+
+impl Interrupted {
+    pub fn exit_code(&self) -> u8 {
+        u8::try_from(128 + self.0).unwrap_or(1)
+    }
+}
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self.0 {
+            signal_hook::consts::SIGINT => "SIGINT",
+            signal_hook::consts::SIGTERM => "SIGTERM",
+            _ => "a signal",
+        };
+        write!(
+            f,
+            "stopped by {name}: the running process was killed, nothing of this run was kept, latest left as it was"
+        )
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// From now on SIGINT and SIGTERM set [`STOP`] instead of ending the runner, which polls it
+/// while any of its processes runs (a probe, the build, `pip`, a measured process). Each runs
+/// in a group of its own, so a terminal's Ctrl-C reaches the runner only, and the runner kills
+/// the whole group, with whatever the process started.
+pub fn catch_stop_signals() -> anyhow::Result<()> {
+    static ONCE: std::sync::OnceLock<std::io::Result<()>> = std::sync::OnceLock::new();
+    let registered = ONCE.get_or_init(|| {
+        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            signal_hook::flag::register_usize(signal, &STOP, signal as usize)?;
+        }
+        Ok(())
+    });
+    match registered {
+        Ok(()) => Ok(()),
+        Err(e) => bail!("catching SIGINT and SIGTERM: {e}"),
+    }
+}
+
+/// The signal that asked the run to stop, if one has.
+pub fn stop_requested() -> Option<Interrupted> {
+    match STOP.load(Ordering::SeqCst) {
+        0 => None,
+        signal => Some(Interrupted(i32::try_from(signal).unwrap_or(0))),
+    }
+}
+
+/// `Err(Interrupted)` once the runner has been asked to stop: each phase of a run checks it
+/// before the next begins.
+pub fn stopped() -> anyhow::Result<()> {
+    match stop_requested() {
+        Some(stop) => Err(stop.into()),
+        None => Ok(()),
+    }
 }

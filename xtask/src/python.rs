@@ -154,6 +154,8 @@ pub enum ProbeError {
     /// It could not be started, failed, or answered with something other than a CPython or
     /// PyPy version.
     NotCPython,
+    /// The runner was stopped (SIGINT, SIGTERM) while it waited; the probe was killed.
+    Stopped,
 }
 
 impl fmt::Display for ProbeError {
@@ -165,6 +167,7 @@ impl fmt::Display for ProbeError {
                 fmt_duration(*limit)
             ),
             ProbeError::NotCPython => f.write_str("is not a CPython interpreter that runs"),
+            ProbeError::Stopped => f.write_str("was not asked: the runner was stopped"),
         }
     }
 }
@@ -251,10 +254,19 @@ fn ask(path: &Path, timeout: Duration) -> Result<Vec<u8>, ProbeError> {
             let _ = tx.send(buf);
         });
     }
-    let status = rx
-        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-        .ok()
-        .and_then(|out| wait_until(&mut child, deadline).map(|status| (status, out)));
+    let answer = loop {
+        if process::stop_requested().is_some() {
+            kill_group(&mut child);
+            return Err(ProbeError::Stopped);
+        }
+        match rx.recv_timeout(STEP.min(deadline.saturating_duration_since(Instant::now()))) {
+            Ok(out) => break Some(out),
+            Err(_) if Instant::now() >= deadline => break None,
+            Err(_) => {}
+        }
+    };
+    let status =
+        answer.and_then(|out| wait_until(&mut child, deadline).map(|status| (status, out)));
     match status {
         Some((status, out)) if status.success() => Ok(out),
         Some(_) => Err(ProbeError::NotCPython),
@@ -265,13 +277,16 @@ fn ask(path: &Path, timeout: Duration) -> Result<Vec<u8>, ProbeError> {
     }
 }
 
-/// The child's exit status, if it exits before `deadline`.
+/// How often a probe's wait looks at whether the runner was asked to stop.
+const STEP: Duration = Duration::from_millis(20);
+
+/// The child's exit status, if it exits before `deadline` (and the runner is not stopped).
 fn wait_until(child: &mut Child, deadline: Instant) -> Option<ExitStatus> {
     loop {
         if let Ok(Some(status)) = child.try_wait() {
             return Some(status);
         }
-        if Instant::now() >= deadline {
+        if Instant::now() >= deadline || process::stop_requested().is_some() {
             return None;
         }
         std::thread::sleep(Duration::from_millis(5));
@@ -348,7 +363,8 @@ pub fn discover(
             {
                 discovery.found.push(i);
             }
-            Ok(_) | Err(ProbeError::NotCPython) => {}
+            // Stopped: the runner is stopping, and says so once `resolve` returns.
+            Ok(_) | Err(ProbeError::NotCPython | ProbeError::Stopped) => {}
             Err(e @ ProbeError::TimedOut(_)) => discovery
                 .warnings
                 .push(format!("skipped '{}': it {e}", candidate.display())),
@@ -431,7 +447,7 @@ pub fn resolve(values: &[String]) -> Result<Choice, UsageError> {
                         MIN_VERSION.0, MIN_VERSION.1, SCRIPT_FLOOR.0, SCRIPT_FLOOR.1
                     )));
                 }
-                Err(e @ ProbeError::TimedOut(_)) => {
+                Err(e @ (ProbeError::TimedOut(_) | ProbeError::Stopped)) => {
                     return Err(UsageError(format!("--python '{value}' {e}")));
                 }
                 Err(ProbeError::NotCPython) => {

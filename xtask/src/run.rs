@@ -8,6 +8,7 @@ use timing::cli::Flavor;
 
 use crate::exercises;
 use crate::loops::{self, LoopList};
+use crate::process::{self, stopped};
 use crate::results::{self, Flags, Layout, RunResults};
 use crate::{UsageError, env, python, report, workspace_root};
 
@@ -128,7 +129,12 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
         Some(name) => Some(RunResults::read(&layout.resolve_baseline(name)?)?),
         None => None,
     };
-    let mut python = python::resolve(&flags.python)?;
+    // From here on a SIGINT or SIGTERM stops the runner's processes and the run, whatever
+    // phase it is in: probes, build, venvs or measuring.
+    process::catch_stop_signals()?;
+    let python = python::resolve(&flags.python);
+    stopped()?;
+    let mut python = python?;
     let chosen = flags.python_loops.clone().unwrap_or_default().0;
     if !python.interpreters.is_empty() {
         let names: Vec<&str> = chosen.iter().map(|l| l.name()).collect();
@@ -151,6 +157,7 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
         &scripts.join("requirements.txt"),
         &chosen,
     );
+    stopped()?;
     for line in loops::unavailable(&venvs) {
         eprintln!("cargo xtask: {line}");
     }

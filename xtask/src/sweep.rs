@@ -23,7 +23,7 @@ use crate::format::fmt_ns;
 use crate::results::{self, Flags, Overhead, Row, RowKey, RunResults};
 use crate::run::{self, FlavorChoice};
 use crate::runner::{self, Runs, Target};
-use crate::{UsageError, plots, python, workspace_root};
+use crate::{UsageError, plots, process, python, workspace_root};
 
 /// The exercises a sweep covers.
 pub const EXERCISES: [&str; 3] = ["ex_6_1", "ex_6_2", "ex_6_3"];
@@ -102,7 +102,11 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
         exercises::check_memory(&selection, &each, false, available)?;
     }
     // Which CPython: with auto, the 3.12 the machine has; given paths are used as they are.
-    let mut python = python::resolve(&flags.python)?;
+    // From here on a SIGINT or SIGTERM stops the runner's processes and the sweep.
+    process::catch_stop_signals()?;
+    let python = python::resolve(&flags.python);
+    process::stopped()?;
+    let mut python = python?;
     if flags.python == ["auto"] {
         python
             .interpreters

@@ -433,6 +433,125 @@ fn pip_dies_with_a_runner_killed_by_sigkill() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Shell code that starts a child of its own, appends its own id and the child's to `pids`,
+/// and waits: a process of the runner's that hangs with something it started.
+fn hang_with_a_child(pids: &std::path::Path) -> String {
+    format!(
+        "sleep 3600 & echo $! >> '{p}'; echo $$ >> '{p}'; wait",
+        p = pids.display()
+    )
+}
+
+#[test]
+fn each_phase_before_measuring_stops_on_a_signal_with_what_its_process_started() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::time::{Duration, Instant};
+    let write = |path: &std::path::Path, body: &str| {
+        std::fs::write(path, body).expect("writing a stand-in");
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+            .expect("making it executable");
+    };
+    for (phase, signal, code) in [
+        ("probe", rustix::process::Signal::INT, 130),
+        ("build", rustix::process::Signal::TERM, 143),
+        ("venv", rustix::process::Signal::INT, 130),
+        ("pip", rustix::process::Signal::TERM, 143),
+    ] {
+        let dir = common::scratch(&format!("cli-stop-{phase}"));
+        let pids = dir.join("pids");
+        let hang = hang_with_a_child(&pids);
+        let cargo = match phase {
+            "build" => {
+                let cargo = dir.join("cargo");
+                write(&cargo, &format!("#!/bin/sh\n{hang}\n"));
+                cargo
+            }
+            _ => stand_in_cargo(&dir),
+        };
+        let venv_python = dir.join("venv-python");
+        let pip = if phase == "pip" {
+            hang.as_str()
+        } else {
+            "exit 1"
+        };
+        write(
+            &venv_python,
+            &format!("#!/bin/sh\n[ \"$1 $2\" = '-m pip' ] && {{ {pip}; }}\nexit 1\n"),
+        );
+        let python = dir.join("python3.12");
+        let on_venv = if phase == "venv" {
+            hang.clone()
+        } else {
+            format!(
+                "mkdir -p \"$3/bin\" && cp '{}' \"$3/bin/python\"; exit",
+                venv_python.display()
+            )
+        };
+        let on_probe = if phase == "probe" {
+            hang.clone()
+        } else {
+            "echo CPython 3 12 1".into()
+        };
+        write(
+            &python,
+            &format!("#!/bin/sh\nif [ \"$1 $2\" = '-m venv' ]; then {on_venv}; fi\n{on_probe}\n"),
+        );
+        let out = dir.join("out");
+        let mut xtask = std::process::Command::new(XTASK)
+            .args(["run", "ex_6_1", "--python-loops", "uvloop"])
+            .args(["--python".as_ref(), python.as_os_str()])
+            .args(["--out".as_ref(), out.as_os_str()])
+            .env("CARGO", &cargo)
+            .env("XTASK_PROBE_TIMEOUT_MS", "60000")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        let hung: Vec<u32> = loop {
+            let text = std::fs::read_to_string(&pids).unwrap_or_default();
+            let found: Vec<u32> = text.lines().filter_map(|l| l.parse().ok()).collect();
+            if found.len() == 2 || started.elapsed() > Duration::from_secs(20) {
+                break found;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        rustix::process::kill_process(rustix::process::Pid::from_child(&xtask), signal).unwrap();
+        let status = loop {
+            if let Some(status) = xtask.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > Duration::from_secs(40) {
+                let _ = xtask.kill();
+                panic!("{phase}: xtask did not stop on {signal:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut xtask.stderr.take().unwrap(), &mut stderr).unwrap();
+        assert_eq!(
+            hung.len(),
+            2,
+            "{phase}: the stand-in and its child started: {stderr}"
+        );
+        assert!(
+            !lingering(&hung),
+            "{phase}: a process or its child outlived the stop"
+        );
+        assert_eq!(status.code(), Some(code), "{phase}: {status:?}: {stderr}");
+        assert!(
+            stderr
+                .lines()
+                .last()
+                .unwrap_or("")
+                .contains("stopped by SIG"),
+            "{phase}: {stderr}"
+        );
+        assert!(!out.join("runs").exists(), "{phase}: no run folder is made");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
 #[test]
 fn list_into_a_closed_pipe_ends_quietly() {
     // `cargo xtask list | head -c0`: no panic, nothing on stderr.

@@ -6,7 +6,6 @@ use std::io::IsTerminal;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -16,7 +15,9 @@ use timing::cli::Flavor;
 
 use crate::env;
 use crate::format::fmt_ns;
-use crate::process::{die_with_the_runner, kill_group};
+use crate::process::{
+    Interrupted, catch_stop_signals, die_with_the_runner, kill_group, stop_requested,
+};
 use crate::results::{
     self, Failure, Flags, Layout, Overhead, Row, RowKey, RunResults, SerializedHistogram,
 };
@@ -187,61 +188,6 @@ impl Session {
             harness_overhead: overhead,
             rows,
         }
-    }
-}
-
-/// The signal, SIGINT or SIGTERM, that asked the run to stop; 0 while none has.
-static STOP: AtomicUsize = AtomicUsize::new(0);
-
-/// The run was stopped by SIGINT or SIGTERM: its processes were killed, its folder removed, and
-/// `latest` left as it was. `cargo xtask` exits with 128 + the signal's number.
-#[derive(Debug)]
-pub struct Interrupted(pub i32);
-
-impl Interrupted {
-    pub fn exit_code(&self) -> u8 {
-        u8::try_from(128 + self.0).unwrap_or(1)
-    }
-}
-
-impl std::fmt::Display for Interrupted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let name = match self.0 {
-            signal_hook::consts::SIGINT => "SIGINT",
-            signal_hook::consts::SIGTERM => "SIGTERM",
-            _ => "a signal",
-        };
-        write!(
-            f,
-            "stopped by {name}: the running process was killed, the unfinished run removed, latest left as it was"
-        )
-    }
-}
-
-impl std::error::Error for Interrupted {}
-
-/// From now on SIGINT and SIGTERM set [`STOP`] instead of ending the runner, which polls it
-/// while a process runs. Measured processes run in their own groups, so a terminal's Ctrl-C
-/// reaches the runner only, and the runner stops them.
-fn catch_stop_signals() -> anyhow::Result<()> {
-    static ONCE: std::sync::OnceLock<std::io::Result<()>> = std::sync::OnceLock::new();
-    let registered = ONCE.get_or_init(|| {
-        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-            signal_hook::flag::register_usize(signal, &STOP, signal as usize)?;
-        }
-        Ok(())
-    });
-    match registered {
-        Ok(()) => Ok(()),
-        Err(e) => bail!("catching SIGINT and SIGTERM: {e}"),
-    }
-}
-
-/// The signal that asked the run to stop, if one has.
-fn stop_requested() -> Option<Interrupted> {
-    match STOP.load(Ordering::SeqCst) {
-        0 => None,
-        signal => Some(Interrupted(i32::try_from(signal).unwrap_or(0))),
     }
 }
 
@@ -502,14 +448,34 @@ pub fn build_release(root: &Path, names: &[&str]) -> anyhow::Result<PathBuf> {
     for n in names {
         cmd.args(["-p", n]);
     }
-    let output = cmd
-        .spawn()
-        .and_then(|child| child.wait_with_output())
-        .context("running cargo build")?;
-    if !output.status.success() {
-        bail!("cargo build --release failed ({})", output.status);
+    // Its own group, as every process of the runner's: stopping the runner stops cargo and
+    // the compilers it started.
+    cmd.process_group(0);
+    die_with_the_runner(&mut cmd);
+    let mut child = cmd.spawn().context("running cargo build")?;
+    let reader = child.stdout.take().map(|mut stdout| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut stdout, &mut text);
+            text
+        })
+    });
+    let status = loop {
+        if let Some(stop) = stop_requested() {
+            kill_group(&child);
+            let _ = child.wait();
+            return Err(stop.into());
+        }
+        match child.try_wait().context("waiting for cargo build")? {
+            Some(status) => break status,
+            None => std::thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    let messages = reader.and_then(|r| r.join().ok()).unwrap_or_default();
+    if !status.success() {
+        bail!("cargo build --release failed ({status})");
     }
-    binaries_dir(&String::from_utf8_lossy(&output.stdout), names)
+    binaries_dir(&messages, names)
 }
 
 /// The folder of the executables named `names` in cargo's JSON messages: all of them, or an

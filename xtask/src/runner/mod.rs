@@ -5,6 +5,7 @@ pub mod execute;
 pub mod plan;
 pub mod progress;
 
-pub use execute::{Interrupted, Measured, Session, build_release, execute, new_run_dir};
+pub use crate::process::Interrupted;
+pub use execute::{Measured, Session, build_release, execute, new_run_dir};
 pub use plan::{Runs, Target, extra_targets, python_targets, targets, uncapped_targets};
 pub use progress::Progress;
