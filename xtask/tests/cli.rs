@@ -235,10 +235,6 @@ done
 /// probe, then runs `body` (which appends process ids to `pids`); returns once `count` ids are
 /// written, with them. The Rust rows fail to start: the stand-in cargo builds nothing and
 /// reports each binary in a folder that is not there.
-#[expect(
-    clippy::zombie_processes,
-    reason = "the child is returned; every caller waits for it"
-)]
 fn start_run(
     dir: &std::path::Path,
     out: &std::path::Path,
@@ -246,7 +242,6 @@ fn start_run(
     count: usize,
 ) -> (std::process::Child, Vec<u32>) {
     use std::os::unix::fs::PermissionsExt;
-    use std::time::{Duration, Instant};
     let pids = dir.join("pids");
     let python = dir.join("python3.13");
     std::fs::write(
@@ -271,20 +266,55 @@ fn start_run(
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("starting xtask");
+    let found = wait_for_pids(&pids, count);
+    if found.len() != count {
+        let _ = xtask.kill();
+        let _ = xtask.wait();
+        panic!("the stand-in CPython never started");
+    }
+    (xtask, found)
+}
+
+/// The process ids in `pids`, one a line, once there are `count` of them, or those there are
+/// after 20 s.
+fn wait_for_pids(pids: &std::path::Path, count: usize) -> Vec<u32> {
+    use std::time::{Duration, Instant};
     let started = Instant::now();
     loop {
-        let text = std::fs::read_to_string(&pids).unwrap_or_default();
+        let text = std::fs::read_to_string(pids).unwrap_or_default();
         let found: Vec<u32> = text.lines().filter_map(|l| l.parse().ok()).collect();
-        if found.len() == count {
-            return (xtask, found);
-        }
-        if started.elapsed() > Duration::from_secs(20) {
-            let _ = xtask.kill();
-            let _ = xtask.wait();
-            panic!("the stand-in CPython never started");
+        if found.len() >= count || started.elapsed() > Duration::from_secs(20) {
+            return found;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Sends `signal` to the runner and waits for it to end (killing it after 30 s): how it
+/// ended, and what it wrote on stderr.
+fn stop(
+    xtask: &mut std::process::Child,
+    signal: rustix::process::Signal,
+) -> (std::process::ExitStatus, String) {
+    use std::time::{Duration, Instant};
+    let started = Instant::now();
+    rustix::process::kill_process(rustix::process::Pid::from_child(xtask), signal)
+        .expect("signalling the runner");
+    let status = loop {
+        if let Some(status) = xtask.try_wait().expect("waiting for the runner") {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = xtask.kill();
+            panic!("xtask did not stop on {signal:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    if let Some(mut err) = xtask.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut err, &mut stderr);
+    }
+    (status, stderr)
 }
 
 /// Whether any of `pids` still runs 2 s from now; kills those that do.
@@ -305,7 +335,6 @@ fn lingering(pids: &[u32]) -> bool {
 
 #[test]
 fn sigterm_stops_the_run_kills_its_processes_and_keeps_the_previous_latest() {
-    use std::time::{Duration, Instant};
     let dir = common::scratch("cli-sigterm");
     let out = dir.join("out");
     std::fs::create_dir_all(out.join("runs").join("old")).unwrap();
@@ -316,21 +345,7 @@ fn sigterm_stops_the_run_kills_its_processes_and_keeps_the_previous_latest() {
         "echo $$ >> PIDS\nsleep 3600 &\necho $! >> PIDS\nwait",
         2,
     );
-    let started = Instant::now();
-    let xtask_pid = rustix::process::Pid::from_child(&xtask);
-    rustix::process::kill_process(xtask_pid, rustix::process::Signal::TERM).unwrap();
-    let status = loop {
-        if let Some(status) = xtask.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > Duration::from_secs(30) {
-            let _ = xtask.kill();
-            panic!("xtask did not stop on SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut xtask.stderr.take().unwrap(), &mut stderr).unwrap();
+    let (status, stderr) = stop(&mut xtask, rustix::process::Signal::TERM);
     let lingered = lingering(&running);
     assert_eq!(status.code(), Some(143), "{status:?}: {stderr}");
     assert!(
@@ -404,7 +419,6 @@ echo CPython 3 12 1
 
 #[test]
 fn pip_dies_with_a_runner_killed_by_sigkill() {
-    use std::time::{Duration, Instant};
     let dir = common::scratch("cli-pip-sigkill");
     let python = cpython_with_a_hanging_pip(&dir);
     let mut xtask = std::process::Command::new(XTASK)
@@ -417,15 +431,7 @@ fn pip_dies_with_a_runner_killed_by_sigkill() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    let pip: Vec<u32> = loop {
-        let text = std::fs::read_to_string(dir.join("pids")).unwrap_or_default();
-        let found: Vec<u32> = text.lines().filter_map(|l| l.parse().ok()).collect();
-        if !found.is_empty() || started.elapsed() > Duration::from_secs(20) {
-            break found;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let pip = wait_for_pids(&dir.join("pids"), 1);
     xtask.kill().unwrap(); // SIGKILL: nothing of the runner's own runs after it
     xtask.wait().unwrap();
     assert_eq!(pip.len(), 1, "pip was started once");
@@ -445,7 +451,6 @@ fn hang_with_a_child(pids: &std::path::Path) -> String {
 #[test]
 fn each_phase_before_measuring_stops_on_a_signal_with_what_its_process_started() {
     use std::os::unix::fs::PermissionsExt;
-    use std::time::{Duration, Instant};
     let write = |path: &std::path::Path, body: &str| {
         std::fs::write(path, body).expect("writing a stand-in");
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
@@ -507,28 +512,8 @@ fn each_phase_before_measuring_stops_on_a_signal_with_what_its_process_started()
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        let started = Instant::now();
-        let hung: Vec<u32> = loop {
-            let text = std::fs::read_to_string(&pids).unwrap_or_default();
-            let found: Vec<u32> = text.lines().filter_map(|l| l.parse().ok()).collect();
-            if found.len() == 2 || started.elapsed() > Duration::from_secs(20) {
-                break found;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        rustix::process::kill_process(rustix::process::Pid::from_child(&xtask), signal).unwrap();
-        let status = loop {
-            if let Some(status) = xtask.try_wait().unwrap() {
-                break status;
-            }
-            if started.elapsed() > Duration::from_secs(40) {
-                let _ = xtask.kill();
-                panic!("{phase}: xtask did not stop on {signal:?}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let mut stderr = String::new();
-        std::io::Read::read_to_string(&mut xtask.stderr.take().unwrap(), &mut stderr).unwrap();
+        let hung = wait_for_pids(&pids, 2);
+        let (status, stderr) = stop(&mut xtask, signal);
         assert_eq!(
             hung.len(),
             2,
