@@ -17,6 +17,16 @@ pub mod runner;
 pub mod stats;
 pub mod sweep;
 
+/// `crate::say!` that cannot panic: stderr may be a pipe whose reader is gone (a `tee` stopped by
+/// the same Ctrl-C) or a terminal that hung up, and a stop must still end cleanly.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// The report's documents (Markdown, HTML) and plots, which the sweep draws too.
 pub use report::{doc, plots};
 

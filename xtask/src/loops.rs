@@ -163,7 +163,7 @@ pub fn prepare(interpreter: &Interpreter, dir: &Path, requirements: &Path, loops
                 return all(format!("cannot remove the old {}: {e}", venv.display()));
             }
         }
-        eprintln!(
+        crate::say!(
             "making a venv for {interpreter} in {} (once; pip installs {} into it: seconds to minutes, with the network)",
             venv.display(),
             wanted
@@ -242,7 +242,7 @@ fn install(
     };
     let log = dir.join(format!("{implementation}.{l}.log"));
     if !announced {
-        eprintln!(
+        crate::say!(
             "installing {pin} into the venv of {interpreter} (log: {})",
             log.display()
         );

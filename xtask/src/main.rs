@@ -69,7 +69,7 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {
-            eprintln!("cargo xtask: {}", one_line(&e.render().to_string()));
+            xtask::say!("cargo xtask: {}", one_line(&e.render().to_string()));
             return ExitCode::from(2);
         }
         Err(e) => {
@@ -80,17 +80,17 @@ fn main() -> ExitCode {
     match dispatch(cli.command) {
         Ok(code) => code,
         Err(e) if e.is::<runner::Interrupted>() => {
-            eprintln!("cargo xtask: {e}");
+            xtask::say!("cargo xtask: {e}");
             e.downcast_ref::<runner::Interrupted>()
                 .map_or(ExitCode::FAILURE, |stop| ExitCode::from(stop.exit_code()))
         }
         Err(e) => match e.downcast_ref::<UsageError>() {
             Some(usage) => {
-                eprintln!("cargo xtask: {usage}");
+                xtask::say!("cargo xtask: {usage}");
                 ExitCode::from(2)
             }
             None => {
-                eprintln!("cargo xtask: {e:#}");
+                xtask::say!("cargo xtask: {e:#}");
                 ExitCode::FAILURE
             }
         },

@@ -42,10 +42,10 @@ pub fn kill_group(child: &Child) {
     let _ = kill_process_group(Pid::from_child(child), Signal::KILL);
 }
 
-/// The signal, SIGINT or SIGTERM, that asked the run to stop; 0 while none has.
+/// The signal (SIGINT, SIGTERM, SIGHUP or SIGQUIT) that asked the run to stop; 0 while none has.
 static STOP: AtomicUsize = AtomicUsize::new(0);
 
-/// The run was stopped by SIGINT or SIGTERM: its processes were killed, nothing of it kept, and
+/// The run was stopped by a signal: its processes were killed, nothing of it kept, and
 /// `latest` left as it was. `cargo xtask` exits with 128 + the signal's number.
 #[derive(Debug)]
 pub struct Interrupted(pub i32);
@@ -61,6 +61,8 @@ impl std::fmt::Display for Interrupted {
         let name = match self.0 {
             signal_hook::consts::SIGINT => "SIGINT",
             signal_hook::consts::SIGTERM => "SIGTERM",
+            signal_hook::consts::SIGHUP => "SIGHUP",
+            signal_hook::consts::SIGQUIT => "SIGQUIT",
             _ => "a signal",
         };
         write!(
@@ -72,21 +74,27 @@ impl std::fmt::Display for Interrupted {
 
 impl std::error::Error for Interrupted {}
 
-/// From now on SIGINT and SIGTERM set [`STOP`] instead of ending the runner, which polls it
-/// while any of its processes runs (a probe, the build, `pip`, a measured process). Each runs
-/// in a group of its own, so a terminal's Ctrl-C reaches the runner only, and the runner kills
-/// the whole group, with whatever the process started.
+/// From now on SIGINT (Ctrl-C), SIGTERM, SIGHUP (the terminal closed) and SIGQUIT (Ctrl-\) set
+/// [`STOP`] instead of ending the runner, which polls it while any of its processes runs. A
+/// probe, `pip` or a measured process runs in a group of its own, which a terminal's signals
+/// do not reach: the runner kills the whole group, with whatever the process started. The
+/// build runs in the runner's own group, where the terminal's signals reach cargo directly.
 pub fn catch_stop_signals() -> anyhow::Result<()> {
     static ONCE: std::sync::OnceLock<std::io::Result<()>> = std::sync::OnceLock::new();
     let registered = ONCE.get_or_init(|| {
-        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        for signal in [
+            signal_hook::consts::SIGINT,
+            signal_hook::consts::SIGTERM,
+            signal_hook::consts::SIGHUP,
+            signal_hook::consts::SIGQUIT,
+        ] {
             signal_hook::flag::register_usize(signal, &STOP, signal as usize)?;
         }
         Ok(())
     });
     match registered {
         Ok(()) => Ok(()),
-        Err(e) => bail!("catching SIGINT and SIGTERM: {e}"),
+        Err(e) => bail!("catching the stop signals: {e}"),
     }
 }
 

@@ -433,7 +433,7 @@ pub fn resolve(values: &[String]) -> Result<Choice, UsageError> {
                 probe_timeout(),
             );
             for warning in &discovery.warnings {
-                eprintln!("cargo xtask: warning: --python auto {warning}");
+                crate::say!("cargo xtask: warning: --python auto {warning}");
             }
             warnings.extend(discovery.warnings);
             discovery.found

@@ -140,7 +140,7 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
         let names: Vec<&str> = chosen.iter().map(|l| l.name()).collect();
         python.note = format!("{}; loops: {}", python.note, names.join(", "));
     }
-    eprintln!("CPython: {}", python.note);
+    crate::say!("CPython: {}", python.note);
 
     let root = workspace_root()?;
     let mut names: Vec<&str> = selection.iter().map(|(e, _)| e.name).collect();
@@ -159,7 +159,7 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
     );
     stopped()?;
     for line in loops::unavailable(&venvs) {
-        eprintln!("cargo xtask: {line}");
+        crate::say!("cargo xtask: {line}");
     }
 
     let mut session = Session::begin(&layout, &root)?;
@@ -192,7 +192,7 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
         loops::targets(&selection, &venvs, &chosen, flags.tasks(), runs, &scripts);
     targets.extend(loop_targets);
     skipped.extend(loop_skipped);
-    eprintln!("run {}: {} rows", session.id, targets.len());
+    crate::say!("run {}: {} rows", session.id, targets.len());
     let measured = session.measure(&targets, Duration::from_secs(flags.timeout))?;
 
     let mut rows = measured.rows;
@@ -219,10 +219,15 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
         flags.baseline.as_deref().zip(baseline.as_ref()),
         &run_dir,
     )?;
+    // A stop that came while the report was written still stops the run: nothing kept.
+    if let Err(stop) = stopped() {
+        let _ = std::fs::remove_dir_all(&run_dir);
+        return Err(stop);
+    }
     layout.point_latest_at(&run_dir)?;
     if let Some(name) = &flags.save_baseline {
         let path = layout.save_baseline(name, &results)?;
-        eprintln!("saved baseline '{name}': {}", path.display());
+        crate::say!("saved baseline '{name}': {}", path.display());
     }
     print!("{}", report::terminal_summary(&results));
     Ok(finish(&results, &run_dir))
@@ -282,7 +287,7 @@ pub fn finish(results: &RunResults, run_dir: &Path) -> ExitCode {
         .filter(|r| r.failure.as_ref().is_some_and(|f| !f.unexpected()))
         .count();
     if known > 0 {
-        eprintln!(
+        crate::say!(
             "{known} row(s) fail by a known incompatibility; see the report's Known incompatibilities section"
         );
     }
@@ -292,7 +297,7 @@ pub fn finish(results: &RunResults, run_dir: &Path) -> ExitCode {
         .filter(|r| r.failed_unexpectedly())
         .count();
     if failed > 0 {
-        eprintln!("{failed} row(s) failed; see the report's Failures section");
+        crate::say!("{failed} row(s) failed; see the report's Failures section");
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS

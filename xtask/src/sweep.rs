@@ -118,7 +118,7 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
             python.note = python.interpreters[0].to_string();
         }
     }
-    eprintln!("CPython: {}", python.note);
+    crate::say!("CPython: {}", python.note);
     let iterations = flags.iterations.unwrap_or(if flags.quick { 1 } else { 3 });
     let root = workspace_root()?;
     let bin_dir = runner::build_release(&root, &EXERCISES)?;
@@ -134,9 +134,10 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
     let mut stops = Stops::default();
     let mut rows: Vec<Row> = Vec::new();
     let mut overheads: Vec<Overhead> = Vec::new();
-    eprintln!(
+    crate::say!(
         "sweep {}: {counts:?} tasks; a variant stops once a median run takes over {} s",
-        session.id, flags.stop_over
+        session.id,
+        flags.stop_over
     );
     // One count at a time, smallest first: what a point took decides whether the next runs.
     for &n in &counts {
@@ -157,7 +158,7 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
         if targets.is_empty() {
             continue;
         }
-        eprintln!("{n} tasks: {} points", targets.len());
+        crate::say!("{n} tasks: {} points", targets.len());
         let measured = session.measure(&targets, Duration::from_secs(flags.timeout))?;
         stops.note(&measured.rows, limit);
         rows.extend(measured.rows);
@@ -180,6 +181,11 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
     let run_dir = session.dir;
     results.write(&run_dir.join("sweep.json"))?;
     write_report(&results, &run_dir)?;
+    // A stop that came while the report was written still stops the sweep: nothing kept.
+    if let Err(stop) = process::stopped() {
+        let _ = std::fs::remove_dir_all(&run_dir);
+        return Err(stop);
+    }
     println!("{}", summary(&results));
     Ok(run::finish(&results, &run_dir))
 }

@@ -459,16 +459,25 @@ fn each_phase_before_measuring_stops_on_a_signal_with_what_its_process_started()
     for (phase, signal, code) in [
         ("probe", rustix::process::Signal::INT, 130),
         ("build", rustix::process::Signal::TERM, 143),
-        ("venv", rustix::process::Signal::INT, 130),
-        ("pip", rustix::process::Signal::TERM, 143),
+        ("venv", rustix::process::Signal::HUP, 129),
+        ("pip", rustix::process::Signal::QUIT, 131),
     ] {
         let dir = common::scratch(&format!("cli-stop-{phase}"));
         let pids = dir.join("pids");
         let hang = hang_with_a_child(&pids);
         let cargo = match phase {
             "build" => {
+                // cargo runs in the runner's process group, the terminal's, and is stopped
+                // alone (its compilers end on their own): a stand-in with no child.
                 let cargo = dir.join("cargo");
-                write(&cargo, &format!("#!/bin/sh\n{hang}\n"));
+                write(
+                    &cargo,
+                    &format!(
+                        "#!/bin/sh\ncut -d' ' -f5 /proc/$$/stat > '{}'\necho $$ >> '{}'\nexec sleep 3600\n",
+                        dir.join("pgrp").display(),
+                        pids.display()
+                    ),
+                );
                 cargo
             }
             _ => stand_in_cargo(&dir),
@@ -512,12 +521,13 @@ fn each_phase_before_measuring_stops_on_a_signal_with_what_its_process_started()
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        let hung = wait_for_pids(&pids, 2);
+        let started = if phase == "build" { 1 } else { 2 };
+        let hung = wait_for_pids(&pids, started);
         let (status, stderr) = stop(&mut xtask, signal);
         assert_eq!(
             hung.len(),
-            2,
-            "{phase}: the stand-in and its child started: {stderr}"
+            started,
+            "{phase}: the stand-in (and its child) started: {stderr}"
         );
         assert!(
             !lingering(&hung),
@@ -533,8 +543,39 @@ fn each_phase_before_measuring_stops_on_a_signal_with_what_its_process_started()
             "{phase}: {stderr}"
         );
         assert!(!out.join("runs").exists(), "{phase}: no run folder is made");
+        if phase == "build" {
+            // In the terminal's group, the runner's: a terminal's Ctrl-C, Ctrl-Z and hang-up
+            // reach cargo, and `stty tostop` lets it write its progress.
+            let pgrp = std::fs::read_to_string(dir.join("pgrp")).unwrap();
+            assert_eq!(
+                pgrp.trim(),
+                rustix::process::getpgrp().as_raw_nonzero().to_string(),
+                "cargo runs in the runner's process group"
+            );
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
+}
+
+#[test]
+fn a_stop_with_stderr_closed_still_ends_cleanly() {
+    // `cargo xtask run … 2>&1 | tee log` and Ctrl-C: the same Ctrl-C ends `tee`, and the
+    // runner's "stopped" line goes to a closed pipe. It must not panic.
+    let dir = common::scratch("cli-closed-stderr");
+    let out = dir.join("out");
+    std::fs::create_dir_all(out.join("runs").join("old")).unwrap();
+    std::os::unix::fs::symlink("runs/old", out.join("latest")).unwrap();
+    let (mut xtask, running) = start_run(&dir, &out, "echo $$ >> PIDS\nexec sleep 3600", 1);
+    drop(xtask.stderr.take()); // the reader is gone
+    let (status, _) = stop(&mut xtask, rustix::process::Signal::INT);
+    assert!(
+        !lingering(&running),
+        "the measured process outlived the stop"
+    );
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    let runs: Vec<_> = std::fs::read_dir(out.join("runs")).unwrap().collect();
+    assert_eq!(runs.len(), 1, "the half-made run folder is removed");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -71,7 +71,13 @@ pub fn execute(
             }
             progress.running(&label, eta.last(i));
             let began = Instant::now();
-            let ran = run_process(target, timeout, &scratch.join(format!("{i}")))?;
+            let ran = match run_process(target, timeout, &scratch.join(format!("{i}"))) {
+                Ok(ran) => ran,
+                Err(e) => {
+                    progress.finish(); // no bar left above the message
+                    return Err(e);
+                }
+            };
             eta.ran(i, began.elapsed());
             processes += 1;
             overhead_total += u128::from(ran.overhead_ns);
@@ -431,7 +437,7 @@ fn tail(text: &str, lines: usize) -> String {
 /// itself reports it. On a terminal cargo shows its own progress (what it compiles, and a
 /// bar); elsewhere it stays quiet unless something fails.
 pub fn build_release(root: &Path, names: &[&str]) -> anyhow::Result<PathBuf> {
-    eprintln!("cargo build --release ({})", names.join(", "));
+    crate::say!("cargo build --release ({})", names.join(", "));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     // Diagnostics still go to stderr as text; stdout carries one JSON message per artifact.
@@ -448,9 +454,10 @@ pub fn build_release(root: &Path, names: &[&str]) -> anyhow::Result<PathBuf> {
     for n in names {
         cmd.args(["-p", n]);
     }
-    // Its own group, as every process of the runner's: stopping the runner stops cargo and
-    // the compilers it started.
-    cmd.process_group(0);
+    // Unlike the runner's other processes, cargo stays in the runner's process group, the
+    // terminal's: Ctrl-C, Ctrl-Z, Ctrl-\ and a hang-up reach it and its compilers directly, and
+    // it may write to the terminal under `stty tostop`. A SIGTERM to the runner alone is
+    // passed on to cargo.
     die_with_the_runner(&mut cmd);
     let mut child = cmd.spawn().context("running cargo build")?;
     let reader = child.stdout.take().map(|mut stdout| {
@@ -462,7 +469,10 @@ pub fn build_release(root: &Path, names: &[&str]) -> anyhow::Result<PathBuf> {
     });
     let status = loop {
         if let Some(stop) = stop_requested() {
-            kill_group(&child);
+            let _ = rustix::process::kill_process(
+                rustix::process::Pid::from_child(&child),
+                rustix::process::Signal::TERM,
+            );
             let _ = child.wait();
             return Err(stop.into());
         }

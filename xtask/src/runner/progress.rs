@@ -80,7 +80,7 @@ impl Progress {
                     .unwrap_or_default();
                 b.done.set_message(format!("last: {label} {what}{left}"));
             }
-            None if !self.quiet => eprintln!("  {label}: {what}"),
+            None if !self.quiet => crate::say!("  {label}: {what}"),
             None => {}
         }
     }
