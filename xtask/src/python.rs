@@ -154,7 +154,7 @@ pub enum ProbeError {
     /// It could not be started, failed, or answered with something other than a CPython or
     /// PyPy version.
     NotCPython,
-    /// The runner was stopped (SIGINT, SIGTERM) while it waited; the probe was killed.
+    /// The runner was asked to stop (Ctrl-C, say) while it waited; the probe was killed.
     Stopped,
 }
 

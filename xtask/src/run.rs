@@ -129,8 +129,8 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
         Some(name) => Some(RunResults::read(&layout.resolve_baseline(name)?)?),
         None => None,
     };
-    // From here on a SIGINT or SIGTERM stops the runner's processes and the run, whatever
-    // phase it is in: probes, build, venvs or measuring.
+    // From here on a stop signal (Ctrl-C, SIGTERM, a hang-up, Ctrl-\) stops the runner's
+    // processes and the run, whatever phase it is in: probes, build, venvs or measuring.
     process::catch_stop_signals()?;
     let python = python::resolve(&flags.python);
     stopped()?;

@@ -102,7 +102,8 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
         exercises::check_memory(&selection, &each, false, available)?;
     }
     // Which CPython: with auto, the 3.12 the machine has; given paths are used as they are.
-    // From here on a SIGINT or SIGTERM stops the runner's processes and the sweep.
+    // From here on a stop signal (Ctrl-C, SIGTERM, a hang-up, Ctrl-\) stops the runner's
+    // processes and the sweep.
     process::catch_stop_signals()?;
     let python = python::resolve(&flags.python);
     process::stopped()?;
