@@ -802,3 +802,102 @@ async fn a_handle_cancel_drops_the_task_and_the_group_goes_on() {
     assert_eq!(finished.result(), Some(7));
     assert_eq!((done.eager, done.scheduled), (0, 1));
 }
+
+/// A task that cancels itself through its own handle and then finishes in the same step: the
+/// cancel comes too late, the task completes (asyncio's `cancel()` returns `True` and the task
+/// still returns its value), it leaves the listing, and the group's other tasks run on.
+#[tokio::test(start_paused = true)]
+async fn a_cancel_that_comes_during_the_last_step_is_too_late_and_leaves_nothing() {
+    for start in [Start::Scheduled, Start::Eager] {
+        let slot: Arc<Mutex<Option<TaskHandle<u32>>>> = Arc::default();
+        let ((first, asked, later), done) = scope(start, async |tg: &mut TaskGroup| {
+            let (own, asked) = (Arc::clone(&slot), Arc::new(AtomicUsize::new(0)));
+            let a = Arc::clone(&asked);
+            let first = tg.spawn(async move {
+                tokio::task::yield_now().await; // the body puts the handle in the slot
+                let me = own.lock().unwrap().take().expect("the body left it");
+                a.store(usize::from(me.cancel()), Ordering::SeqCst);
+                5
+            })?;
+            let id = first.id();
+            *slot.lock().unwrap() = Some(first);
+            sleep(Duration::from_millis(1)).await;
+            let later = tg.spawn(async {
+                sleep(Duration::from_millis(1)).await;
+                6
+            })?;
+            assert!(
+                tg.snapshot().tasks.iter().all(|t| Some(t.id) != id),
+                "{start:?}: the first task left the listing"
+            );
+            Ok((id, asked, later))
+        })
+        .await
+        .unwrap();
+        assert!(first.is_some(), "{start:?}: a scheduled task");
+        assert_eq!(
+            asked.load(Ordering::SeqCst),
+            1,
+            "{start:?}: cancel() said yes"
+        );
+        assert_eq!(later.result(), Some(6), "{start:?}");
+        assert_eq!(done.scheduled, 2, "{start:?}");
+        assert_eq!(done.total(), 2, "{start:?}: both completed, none cancelled");
+    }
+}
+
+/// Cancels racing the tasks' own steps on two worker threads: every task ends once, either
+/// completed or cancelled (each cancelled one drops its guard unfinished), the scope returns,
+/// and what it counts as completed matches what the handles say.
+#[test]
+fn cancels_racing_steps_on_the_multi_thread_runtime() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    for start in [Start::Scheduled, Start::Eager] {
+        let unfinished = counter();
+        let u = Arc::clone(&unfinished);
+        let (handles, done) = rt
+            .block_on(rt.spawn(async move {
+                scope(start, async |tg: &mut TaskGroup| {
+                    let mut handles = Vec::new();
+                    for i in 0..4_000u32 {
+                        let guard = DropGuard(Arc::clone(&u));
+                        handles.push(tg.spawn(async move {
+                            for _ in 0..i % 4 {
+                                tokio::task::yield_now().await;
+                            }
+                            std::mem::forget(guard); // finished: not dropped unfinished
+                        })?);
+                        if i % 3 == 0 {
+                            tokio::task::yield_now().await;
+                        }
+                        if i % 2 == 1 {
+                            handles[(i / 2) as usize].cancel();
+                        }
+                    }
+                    Ok(handles)
+                })
+                .await
+            }))
+            .unwrap()
+            .unwrap();
+        let completed = handles
+            .iter()
+            .filter(|h| h.state() == TaskState::Done)
+            .count();
+        let cancelled = handles.iter().filter(|h| h.cancelled()).count();
+        assert_eq!(
+            completed + cancelled,
+            4_000,
+            "{start:?}: every task ended once"
+        );
+        assert_eq!(done.total(), completed as u64, "{start:?}");
+        assert_eq!(
+            unfinished.load(Ordering::SeqCst),
+            cancelled,
+            "{start:?}: each cancelled task dropped unfinished, no other"
+        );
+    }
+}
