@@ -317,6 +317,26 @@ fn stop(
     (status, stderr)
 }
 
+/// An out folder `dir/out` with one earlier run, `runs/old`, that `latest` points at.
+fn out_with_a_previous_run(dir: &std::path::Path) -> std::path::PathBuf {
+    let out = dir.join("out");
+    std::fs::create_dir_all(out.join("runs").join("old")).expect("making runs/old");
+    std::os::unix::fs::symlink("runs/old", out.join("latest")).expect("linking latest");
+    out
+}
+
+/// What a stopped run leaves in `out`: the earlier run alone, and `latest` still at it.
+fn assert_only_the_previous_run(out: &std::path::Path) {
+    let runs: Vec<_> = std::fs::read_dir(out.join("runs"))
+        .expect("reading runs")
+        .collect();
+    assert_eq!(runs.len(), 1, "the half-made run folder is removed");
+    assert_eq!(
+        std::fs::read_link(out.join("latest")).expect("latest is a link"),
+        std::path::Path::new("runs/old")
+    );
+}
+
 /// Whether any of `pids` still runs 2 s from now; kills those that do.
 fn lingering(pids: &[u32]) -> bool {
     let lingered = (0..100).all(|_| {
@@ -336,9 +356,7 @@ fn lingering(pids: &[u32]) -> bool {
 #[test]
 fn sigterm_stops_the_run_kills_its_processes_and_keeps_the_previous_latest() {
     let dir = common::scratch("cli-sigterm");
-    let out = dir.join("out");
-    std::fs::create_dir_all(out.join("runs").join("old")).unwrap();
-    std::os::unix::fs::symlink("runs/old", out.join("latest")).unwrap();
+    let out = out_with_a_previous_run(&dir);
     let (mut xtask, running) = start_run(
         &dir,
         &out,
@@ -356,12 +374,7 @@ fn sigterm_stops_the_run_kills_its_processes_and_keeps_the_previous_latest() {
         stderr.lines().last().unwrap_or("").contains("SIGTERM"),
         "{stderr}"
     );
-    let runs: Vec<_> = std::fs::read_dir(out.join("runs")).unwrap().collect();
-    assert_eq!(runs.len(), 1, "the half-made run folder is removed");
-    assert_eq!(
-        std::fs::read_link(out.join("latest")).unwrap(),
-        std::path::Path::new("runs/old")
-    );
+    assert_only_the_previous_run(&out);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -562,9 +575,7 @@ fn a_stop_with_stderr_closed_still_ends_cleanly() {
     // `cargo xtask run … 2>&1 | tee log` and Ctrl-C: the same Ctrl-C ends `tee`, and the
     // runner's "stopped" line goes to a closed pipe. It must not panic.
     let dir = common::scratch("cli-closed-stderr");
-    let out = dir.join("out");
-    std::fs::create_dir_all(out.join("runs").join("old")).unwrap();
-    std::os::unix::fs::symlink("runs/old", out.join("latest")).unwrap();
+    let out = out_with_a_previous_run(&dir);
     let (mut xtask, running) = start_run(&dir, &out, "echo $$ >> PIDS\nexec sleep 3600", 1);
     drop(xtask.stderr.take()); // the reader is gone
     let (status, _) = stop(&mut xtask, rustix::process::Signal::INT);
@@ -573,8 +584,7 @@ fn a_stop_with_stderr_closed_still_ends_cleanly() {
         "the measured process outlived the stop"
     );
     assert_eq!(status.code(), Some(130), "{status:?}");
-    let runs: Vec<_> = std::fs::read_dir(out.join("runs")).unwrap().collect();
-    assert_eq!(runs.len(), 1, "the half-made run folder is removed");
+    assert_only_the_previous_run(&out);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
