@@ -17,7 +17,7 @@ pub mod runner;
 pub mod stats;
 pub mod sweep;
 
-/// `crate::say!` that cannot panic: stderr may be a pipe whose reader is gone (a `tee` stopped by
+/// `eprintln!` that cannot panic: stderr may be a pipe whose reader is gone (a `tee` stopped by
 /// the same Ctrl-C) or a terminal that hung up, and a stop must still end cleanly.
 #[macro_export]
 macro_rules! say {

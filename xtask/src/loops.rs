@@ -309,9 +309,7 @@ fn run_logged(command: &mut Command, log: &Path, timeout: Duration) -> Result<()
     let deadline = Instant::now() + timeout;
     let status = loop {
         if process::stop_requested().is_some() {
-            process::kill_group(&child);
-            let _ = child.kill();
-            let _ = child.wait();
+            process::kill_and_reap(&mut child);
             return Err("stopped, with the runner".into());
         }
         match child.try_wait() {
@@ -320,9 +318,7 @@ fn run_logged(command: &mut Command, log: &Path, timeout: Duration) -> Result<()
                 std::thread::sleep(Duration::from_millis(20));
             }
             _ => {
-                process::kill_group(&child);
-                let _ = child.kill();
-                let _ = child.wait();
+                process::kill_and_reap(&mut child);
                 return Err(format!("no answer within {} s", timeout.as_secs()));
             }
         }

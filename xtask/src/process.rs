@@ -42,6 +42,15 @@ pub fn kill_group(child: &Child) {
     let _ = kill_process_group(Pid::from_child(child), Signal::KILL);
 }
 
+/// Kills the child's process group (the child leads it), then the child itself should it have
+/// left its group, and reaps it. The group is killed before the child is reaped, so its id
+/// cannot have been reused.
+pub fn kill_and_reap(child: &mut Child) {
+    kill_group(child);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// The signal (SIGINT, SIGTERM, SIGHUP or SIGQUIT) that asked the run to stop; 0 while none has.
 static STOP: AtomicUsize = AtomicUsize::new(0);
 

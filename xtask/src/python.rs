@@ -256,7 +256,7 @@ fn ask(path: &Path, timeout: Duration) -> Result<Vec<u8>, ProbeError> {
     }
     let answer = loop {
         if process::stop_requested().is_some() {
-            kill_group(&mut child);
+            process::kill_and_reap(&mut child);
             return Err(ProbeError::Stopped);
         }
         match rx.recv_timeout(STEP.min(deadline.saturating_duration_since(Instant::now()))) {
@@ -271,7 +271,7 @@ fn ask(path: &Path, timeout: Duration) -> Result<Vec<u8>, ProbeError> {
         Some((status, out)) if status.success() => Ok(out),
         Some(_) => Err(ProbeError::NotCPython),
         None => {
-            kill_group(&mut child);
+            process::kill_and_reap(&mut child);
             Err(ProbeError::TimedOut(timeout))
         }
     }
@@ -291,14 +291,6 @@ fn wait_until(child: &mut Child, deadline: Instant) -> Option<ExitStatus> {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-}
-
-/// Kills the child's process group (the child leads it: `process_group(0)`) and reaps the
-/// child. The group is killed before the child is reaped, so its id cannot have been reused.
-fn kill_group(child: &mut Child) {
-    process::kill_group(child);
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 /// What `--python auto` found, and a warning for each candidate it skipped for hanging.

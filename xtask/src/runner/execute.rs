@@ -16,7 +16,7 @@ use timing::cli::Flavor;
 use crate::env;
 use crate::format::fmt_ns;
 use crate::process::{
-    Interrupted, catch_stop_signals, die_with_the_runner, kill_group, stop_requested,
+    Interrupted, catch_stop_signals, die_with_the_runner, kill_and_reap, kill_group, stop_requested,
 };
 use crate::results::{
     self, Failure, Flags, Layout, Overhead, Row, RowKey, RunResults, SerializedHistogram,
@@ -254,15 +254,11 @@ fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Resul
             break Some(status);
         }
         if let Some(stop) = stop_requested() {
-            kill_group(&child);
-            let _ = child.kill();
-            let _ = child.wait();
+            kill_and_reap(&mut child);
             return Err(stop.into());
         }
         if Instant::now() >= deadline {
-            kill_group(&child);
-            let _ = child.kill();
-            let _ = child.wait();
+            kill_and_reap(&mut child);
             break None;
         }
         std::thread::sleep(pause);
