@@ -110,7 +110,9 @@ impl RunFlags {
     }
 }
 
-use crate::runner::{Runs, Session, build_release, extra_targets, python_targets, targets};
+use crate::runner::{
+    Runs, Session, build_release, discard_if_stopped, extra_targets, python_targets, targets,
+};
 
 /// `run` / `run-all`: everything from the build to the report.
 pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
@@ -219,11 +221,7 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
         flags.baseline.as_deref().zip(baseline.as_ref()),
         &run_dir,
     )?;
-    // A stop that came while the report was written still stops the run: nothing kept.
-    if let Err(stop) = stopped() {
-        let _ = std::fs::remove_dir_all(&run_dir);
-        return Err(stop);
-    }
+    discard_if_stopped(&run_dir)?;
     layout.point_latest_at(&run_dir)?;
     if let Some(name) = &flags.save_baseline {
         let path = layout.save_baseline(name, &results)?;

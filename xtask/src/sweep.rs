@@ -182,11 +182,7 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
     let run_dir = session.dir;
     results.write(&run_dir.join("sweep.json"))?;
     write_report(&results, &run_dir)?;
-    // A stop that came while the report was written still stops the sweep: nothing kept.
-    if let Err(stop) = process::stopped() {
-        let _ = std::fs::remove_dir_all(&run_dir);
-        return Err(stop);
-    }
+    runner::discard_if_stopped(&run_dir)?;
     println!("{}", summary(&results));
     Ok(run::finish(&results, &run_dir))
 }

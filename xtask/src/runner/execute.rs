@@ -428,6 +428,19 @@ fn tail(text: &str, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
+/// Once the runner has been asked to stop, removes the run folder `run_dir` and returns
+/// `Err(Interrupted)`: a stop that came after measuring, while results and the report were
+/// written, still keeps nothing of the run.
+pub fn discard_if_stopped(run_dir: &Path) -> anyhow::Result<()> {
+    match stop_requested() {
+        Some(stop) => {
+            let _ = fs::remove_dir_all(run_dir);
+            Err(stop.into())
+        }
+        None => Ok(()),
+    }
+}
+
 /// Builds the exercises' release binaries and returns the folder they are in: wherever cargo
 /// put them (`CARGO_TARGET_DIR`, a `build.target-dir` setting or `--target` included), as cargo
 /// itself reports it. On a terminal cargo shows its own progress (what it compiles, and a
