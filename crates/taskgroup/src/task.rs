@@ -480,22 +480,15 @@ where
                 let dropped = panic::catch_unwind(AssertUnwindSafe(|| this.stage.set(Stage::Gone)));
                 if let Err(payload) = dropped {
                     drop(out);
-                    end(listed, id, shared, TaskState::Failed);
-                    shared.unfinished();
-                    shared.fail(Failure::Panic(panic_message(&*payload)));
-                    return Poll::Ready(Ended::Failed);
+                    let failure = Failure::Panic(panic_message(&*payload));
+                    return Poll::Ready(failed(listed, id, shared, failure));
                 }
                 match this.outcome.take().map(|outcome| outcome(out)) {
                     Some(Ok(value)) => {
                         end(listed, id, shared, TaskState::Done);
                         Poll::Ready(Ended::Done(value))
                     }
-                    Some(Err(e)) => {
-                        end(listed, id, shared, TaskState::Failed);
-                        shared.unfinished();
-                        shared.fail(Failure::Error(e));
-                        Poll::Ready(Ended::Failed)
-                    }
+                    Some(Err(e)) => Poll::Ready(failed(listed, id, shared, Failure::Error(e))),
                     None => unreachable!("a finished task is not polled again"),
                 }
             }
@@ -515,10 +508,8 @@ where
             }
             Err(payload) => {
                 let _ = panic::catch_unwind(AssertUnwindSafe(|| this.stage.set(Stage::Gone)));
-                end(listed, id, shared, TaskState::Failed);
-                shared.unfinished();
-                shared.fail(Failure::Panic(panic_message(&*payload)));
-                Poll::Ready(Ended::Failed)
+                let failure = Failure::Panic(panic_message(&*payload));
+                Poll::Ready(failed(listed, id, shared, failure))
             }
         }
     }
@@ -530,6 +521,15 @@ fn end(listed: bool, id: TaskId, shared: &Shared, how: TaskState) {
     if listed {
         shared.ended(id, how);
     }
+}
+
+/// The task failed in a step, its future gone: a failure of its group.
+#[cold]
+fn failed<T>(listed: bool, id: TaskId, shared: &Shared, failure: Failure) -> Ended<T> {
+    end(listed, id, shared, TaskState::Failed);
+    shared.unfinished();
+    shared.fail(failure);
+    Ended::Failed
 }
 
 /// The group cancels the task: drops its future unfinished.
