@@ -119,19 +119,22 @@ enum Inner<T> {
 impl<T> Drop for TaskHandle<T> {
     #[inline(always)]
     fn drop(&mut self) {
-        if let Inner::Scheduled(_) = self.0 {
+        if let Inner::Scheduled(task) = &mut self.0 {
             // Out of line: the eager path, which returns a handle for every task and whose
             // caller mostly drops it at once, stays a few instructions long. Inline, this drop
-            // made the compiler keep every eager handle in memory, and copy it.
-            drop_scheduled(self.take());
+            // made the compiler keep every eager handle in memory, and copy it. Dropped where
+            // it is, not moved out first: a copy of the whole handle per scheduled task.
+            drop_scheduled(task);
         }
     }
 }
 
 #[inline(never)]
-fn drop_scheduled<T>(inner: Inner<T>) {
-    if let Inner::Scheduled(task) = inner {
-        drop(ManuallyDrop::into_inner(task));
+fn drop_scheduled<T>(task: &mut ManuallyDrop<Scheduled<T>>) {
+    // SAFETY: called only from the handle's drop, which leaves `task` unused afterwards.
+    #[allow(unsafe_code)]
+    unsafe {
+        ManuallyDrop::drop(task);
     }
 }
 
