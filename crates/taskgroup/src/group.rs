@@ -260,10 +260,15 @@ impl Shared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        match &self.runtime {
-            Some(runtime) => runtime.spawn(task),
-            None => tokio::spawn(task),
-        }
+        let current;
+        let runtime = match &self.runtime {
+            Some(runtime) => runtime,
+            None => {
+                current = tokio::runtime::Handle::current();
+                &current
+            }
+        };
+        runtime.spawn(task)
     }
 
     /// Lets go of the parent group, handing it the failures nobody collected here.
@@ -323,9 +328,22 @@ fn refusal(state: usize) -> Option<Refused> {
 }
 
 /// Counts one scheduled task (or nested group) as live in its group until dropped.
+///
+/// The live tasks hold one reference to their group between them, not one each: the task that
+/// takes the count from zero takes it, and the task that brings the count back to zero lets
+/// it go, after its last look at the group. A task thus costs one shared counter on the way in
+/// and one on the way out (`TaskTracker`'s cost), not two each.
 pub(crate) struct Live {
-    shared: Arc<Shared>,
+    /// From `Arc::as_ptr`, so that it may become the live tasks' `Arc` again.
+    shared: *const Shared,
 }
+
+// A `Live` only reads its group, which is `Sync`, and the reference it stands for is the
+// group's, not the thread's.
+#[allow(unsafe_code)]
+unsafe impl Send for Live {}
+#[allow(unsafe_code)]
+unsafe impl Sync for Live {}
 
 impl Live {
     #[inline(always)]
@@ -351,26 +369,43 @@ impl Live {
     #[inline(always)]
     fn count(shared: &Arc<Shared>) -> (Self, usize) {
         let before = shared.state.fetch_add(ONE_TASK, Ordering::AcqRel);
+        if live_count(before) == 0 {
+            // The first live task: the live tasks' reference. The caller holds one of its own
+            // until this returns, so the group is alive even if the count drops back to zero
+            // on another thread (an earlier task's end) before this line.
+            let _ = Arc::into_raw(Arc::clone(shared));
+        }
         let live = Live {
-            shared: Arc::clone(shared),
+            shared: Arc::as_ptr(shared),
         };
         (live, before)
     }
 
     pub(crate) fn shared(&self) -> &Shared {
-        &self.shared
+        // SAFETY: while this task is counted, the live tasks' reference keeps the group alive.
+        #[allow(unsafe_code)]
+        unsafe {
+            &*self.shared
+        }
     }
 }
 
 impl Drop for Live {
     fn drop(&mut self) {
-        let before = self.shared.state.fetch_sub(ONE_TASK, Ordering::AcqRel);
+        let shared = self.shared();
+        let before = shared.state.fetch_sub(ONE_TASK, Ordering::AcqRel);
         if live_count(before) == 1 {
             if before & ABANDONED != 0 {
-                self.shared.release_parent();
+                shared.release_parent();
             } else {
-                self.shared.ended.notify_one();
+                shared.ended.notify_one();
             }
+            // The last live task lets go of the live tasks' reference, after its last look at
+            // the group: the scope may have returned and dropped its own at the count's zero.
+            // Each drop to zero follows the rise from zero that took the reference it lets go.
+            // SAFETY: that reference came from `Arc::into_raw` in `count`, at this pointer.
+            #[allow(unsafe_code)]
+            drop(unsafe { Arc::from_raw(self.shared) });
         }
     }
 }
@@ -922,9 +957,6 @@ impl TaskGroup {
             context,
         } = options;
         if start == Start::Scheduled {
-            // A scheduled task costs a tokio task: the branch is laid out for the eager path,
-            // which is worth a few cycles.
-            std::hint::cold_path();
             let handle = match (name, context) {
                 (None, None) => self.handle.0.schedule_plain(future, outcome)?,
                 (name, context) => self
@@ -1161,5 +1193,96 @@ impl fmt::Display for Snapshot {
             write!(f, " {state}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Waits (on the real clock, up to ten seconds) until only `kept` holds its group: the
+    /// last task to end lets go of the live tasks' reference just after the count reaches
+    /// zero, on its own thread, so the scope may return a moment before.
+    fn only_this_holds_the_group(kept: &GroupHandle) -> bool {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while Arc::strong_count(&kept.0) != 1 {
+            if std::time::Instant::now() > deadline {
+                return false;
+            }
+            std::thread::yield_now();
+        }
+        true
+    }
+
+    #[tokio::test]
+    async fn the_last_task_to_end_lets_go_of_the_group() {
+        let (kept, done) = scope(Start::Scheduled, async |tg: &mut TaskGroup| {
+            for i in 0..100 {
+                tg.spawn(async move {
+                    if i % 2 == 0 {
+                        tokio::task::yield_now().await;
+                    }
+                })?;
+            }
+            // The body, its group and its tasks: more than this handle holds the group.
+            let kept = tg.handle();
+            assert!(Arc::strong_count(&kept.0) > 1);
+            Ok(kept)
+        })
+        .await
+        .unwrap();
+        assert_eq!(done.total(), 100);
+        assert!(only_this_holds_the_group(&kept), "a reference was kept");
+    }
+
+    /// Each task ends before the next is spawned, on either of two threads: the live count
+    /// rises from zero and falls back to it a hundred times, each time taking and letting go
+    /// of the live tasks' reference.
+    #[test]
+    fn a_count_that_returns_to_zero_again_and_again_keeps_no_reference_on_the_multi_thread_runtime()
+    {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let (kept, done) = rt
+            .block_on(scope(Start::Scheduled, async |tg: &mut TaskGroup| {
+                for i in 0..100u32 {
+                    let task = tg.spawn(async move { i })?;
+                    assert_eq!(task.await, Ok(i));
+                }
+                Ok(tg.handle())
+            }))
+            .unwrap();
+        assert_eq!(done.total(), 100);
+        assert!(only_this_holds_the_group(&kept), "a reference was kept");
+    }
+
+    /// The scope's future is dropped while its tasks wait: its group goes on until the last
+    /// task has ended, and that task lets go of it.
+    #[tokio::test]
+    async fn an_abandoned_group_is_let_go_by_its_last_task() {
+        let kept = Arc::new(Mutex::new(None));
+        let release = Arc::new(Notify::new());
+        let run = scope(Start::Scheduled, {
+            let (kept, release) = (Arc::clone(&kept), Arc::clone(&release));
+            async move |tg: &mut TaskGroup| {
+                *kept.lock().unwrap() = Some(tg.handle());
+                for _ in 0..3 {
+                    let release = Arc::clone(&release);
+                    tg.spawn(async move { release.notified().await })?;
+                }
+                std::future::pending::<()>().await;
+                Ok(())
+            }
+        });
+        // The body never returns: the timeout drops the scope with its tasks still waiting.
+        let abandoned = tokio::time::timeout(std::time::Duration::from_millis(10), run).await;
+        assert!(abandoned.is_err());
+        // Dropping the scope shut the group down, which cancels the tasks at once.
+        tokio::task::yield_now().await;
+        let kept = kept.lock().unwrap().take().unwrap();
+        assert!(kept.0.is_shutting_down());
+        assert!(only_this_holds_the_group(&kept), "a reference was kept");
     }
 }
