@@ -5,10 +5,11 @@ use std::fmt;
 use std::future::poll_fn;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::{Context, Poll, Waker};
 
+use futures::future::Either;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -18,22 +19,32 @@ use crate::task::{Child, Listed, Name, TaskHandle, TaskState};
 use crate::{Completed, Failure, GroupError, Refused, Start, panic_message};
 
 /// The group is shutting down: a task failed, or the group was cancelled or abandoned.
-const SHUTTING_DOWN: usize = 0b001;
+const SHUTTING_DOWN: u64 = 0b001;
 /// The scope has returned: nothing more can join the group.
-const FINISHED: usize = 0b010;
+const FINISHED: u64 = 0b010;
 /// The scope's future was dropped before it returned: the last task to end tidies up.
-const ABANDONED: usize = 0b100;
-/// The live-task count sits above the flags.
-const ONE_TASK: usize = 0b1000;
+const ABANDONED: u64 = 0b100;
+/// The live-task count sits above the flags, in 32 bits.
+const ONE_TASK: u64 = 1 << 3;
+/// The count of scheduled tasks' handles sits above the live count, in the 29 bits left.
+const ONE_HANDLE: u64 = 1 << 35;
+/// The bits of both counts: the live tasks and the handles hold one reference to their
+/// group between them while either count is above zero (see [`Live`]).
+const COUNTS: u64 = !(ONE_TASK - 1);
 
-fn live_count(state: usize) -> usize {
-    state / ONE_TASK
+fn live_count(state: u64) -> u64 {
+    (state % ONE_HANDLE) / ONE_TASK
+}
+
+fn handle_count(state: u64) -> u64 {
+    state / ONE_HANDLE
 }
 
 /// What the tasks of one group, its handles and its scope share.
 pub(crate) struct Shared {
-    /// Flags and the count of scheduled tasks (and nested groups) not yet ended.
-    state: AtomicUsize,
+    /// Flags, the count of scheduled tasks (and nested groups) not yet ended, and the count
+    /// of scheduled tasks' handles.
+    state: AtomicU64,
     /// Cancelled when the group shuts down; cancelling it from outside cancels the group.
     token: CancellationToken,
     /// The group was cancelled (its token, or [`TaskGroup::cancel`]), not only failed.
@@ -58,8 +69,9 @@ pub(crate) struct Shared {
     /// group's own token is already a child of its parent's.
     also: Option<CancellationToken>,
     /// The runtime the scope runs on, which scheduled tasks go to from whatever thread spawns
-    /// them (`None` if the scope is polled outside tokio; then `tokio::spawn`'s own rule holds).
-    runtime: Option<tokio::runtime::Handle>,
+    /// them. A scope polled outside tokio takes the runtime its first scheduled task is
+    /// spawned in (and, as `tokio::spawn`, panics if there is none).
+    runtime: OnceLock<tokio::runtime::Handle>,
 }
 
 impl Shared {
@@ -70,7 +82,7 @@ impl Shared {
         parent: Option<Live>,
     ) -> Self {
         Self {
-            state: AtomicUsize::new(0),
+            state: AtomicU64::new(0),
             token,
             cancelled: AtomicBool::new(false),
             failures: Mutex::new(Vec::new()),
@@ -82,7 +94,9 @@ impl Shared {
             start,
             parent: Mutex::new(parent),
             also,
-            runtime: tokio::runtime::Handle::try_current().ok(),
+            runtime: tokio::runtime::Handle::try_current()
+                .map(OnceLock::from)
+                .unwrap_or_default(),
         }
     }
 
@@ -198,13 +212,14 @@ impl Shared {
         T: Send + 'static,
         O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
     {
-        let live = Live::join(self)?;
-        Ok(self.schedule_as(live, future, outcome, name, context, id))
+        let joined = Live::join_task(self)?;
+        Ok(self.schedule_as(joined, future, outcome, name, context, id))
     }
 
-    /// [`schedule`](Self::schedule) of a task with no name and no context, inline: the
-    /// common case, with nothing to list and no second copy of the spawn.
-    #[inline(always)]
+    /// [`schedule`](Self::schedule) of a task with no name and no context: the common case,
+    /// with nothing to list. Out of line, so that the eager path keeps its registers, with
+    /// tokio's spawn in line in it.
+    #[inline(never)]
     fn schedule_plain<F, T, O>(
         self: &Arc<Self>,
         future: F,
@@ -215,16 +230,16 @@ impl Shared {
         T: Send + 'static,
         O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
     {
-        let live = Live::join(self)?;
+        let (live, group) = Live::join_task(self)?;
         let id = TaskId::next();
         let join = self.spawn(Child::new(future, outcome, id, false, live));
-        Ok(TaskHandle::scheduled(id, None, Arc::clone(self), join))
+        Ok(TaskHandle::scheduled(id, None, group, join))
     }
 
-    /// Schedules `future` as the task that `live` counts.
+    /// Schedules `future` as the task that `live` counts, with the handle that `group` counts.
     fn schedule_as<F, T, O>(
         self: &Arc<Self>,
-        live: Live,
+        (live, group): (Live, GroupRef),
         future: F,
         outcome: O,
         name: Option<Name>,
@@ -244,14 +259,15 @@ impl Shared {
                 .insert(id, Listed::new(Some(Arc::clone(name))));
         }
         // The handle keeps the JoinHandle: the tokio task holds the value and how the task
-        // ended, so a task costs no allocation beside tokio's own.
-        let join = match context {
-            None => self.spawn(Child::new(future, outcome, id, listed, live)),
-            Some(context) => {
-                self.spawn(Child::new(context.scope(future), outcome, id, listed, live))
-            }
+        // ended, so a task costs no allocation beside tokio's own. One type of task here, with
+        // a context or without: `schedule_plain` is then the only spawn of a plain future's
+        // task, and the compiler puts tokio's spawn in line there.
+        let future = match context {
+            None => Either::Right(future),
+            Some(context) => Either::Left(context.scope(future)),
         };
-        TaskHandle::scheduled(id, name, Arc::clone(self), join)
+        let join = self.spawn(Child::new(future, outcome, id, listed, live));
+        TaskHandle::scheduled(id, name, group, join)
     }
 
     #[inline(always)]
@@ -260,15 +276,10 @@ impl Shared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let current;
-        let runtime = match &self.runtime {
-            Some(runtime) => runtime,
-            None => {
-                current = tokio::runtime::Handle::current();
-                &current
-            }
-        };
-        runtime.spawn(task)
+        // One call of tokio's spawn for each type of task, which the compiler then puts in line.
+        self.runtime
+            .get_or_init(tokio::runtime::Handle::current)
+            .spawn(task)
     }
 
     /// Lets go of the parent group, handing it the failures nobody collected here.
@@ -299,7 +310,7 @@ impl Shared {
         let state = self.state.load(Ordering::Acquire);
         Snapshot {
             start: self.start,
-            live: live_count(state),
+            live: live_count(state) as usize, // under 2³¹
             shutting_down: state & SHUTTING_DOWN != 0,
             finished: state & FINISHED != 0,
             tasks: self
@@ -317,7 +328,7 @@ impl Shared {
     }
 }
 
-fn refusal(state: usize) -> Option<Refused> {
+fn refusal(state: u64) -> Option<Refused> {
     if state & FINISHED != 0 {
         Some(Refused::Finished)
     } else if state & SHUTTING_DOWN != 0 {
@@ -329,60 +340,66 @@ fn refusal(state: usize) -> Option<Refused> {
 
 /// Counts one scheduled task (or nested group) as live in its group until dropped.
 ///
-/// The live tasks hold one reference to their group between them, not one each: the task that
-/// takes the count from zero takes it, and the task that brings the count back to zero lets
-/// it go, after its last look at the group. A task thus costs one shared counter on the way in
-/// and one on the way out (`TaskTracker`'s cost), not two each.
+/// The live tasks and the handles of scheduled tasks hold one reference to their group between
+/// them, not one each: whoever takes the group's counts up from zero takes it, and whoever
+/// brings them back to zero lets it go, after its last look at the group. So a scheduled task
+/// costs one shared counter when it is spawned (its count and its handle's together), one when
+/// it ends and one when its handle is dropped, where an `Arc` each would cost two more.
 pub(crate) struct Live {
-    /// From `Arc::as_ptr`, so that it may become the live tasks' `Arc` again.
+    /// From `Arc::as_ptr`, so that it may become the counts' `Arc` again.
     shared: *const Shared,
 }
 
 // A `Live` only reads its group, which is `Sync`, and the reference it stands for is the
-// group's, not the thread's.
+// group's, not the thread's. The same holds for `GroupRef`.
 #[allow(unsafe_code)]
 unsafe impl Send for Live {}
 #[allow(unsafe_code)]
 unsafe impl Sync for Live {}
 
 impl Live {
-    #[inline(always)]
+    /// Joins a nested group, which has no handle.
     fn join(shared: &Arc<Shared>) -> Result<Self, Refused> {
-        let (live, before) = Self::count(shared);
+        let before = count(shared, ONE_TASK);
+        let live = Live {
+            shared: Arc::as_ptr(shared),
+        };
         match refusal(before) {
             None => Ok(live),
             Some(refused) => Err(refused), // dropping `live` takes the count back
         }
     }
 
+    /// Joins a task, and counts the handle its spawn returns.
+    #[inline(always)]
+    fn join_task(shared: &Arc<Shared>) -> Result<(Self, GroupRef), Refused> {
+        let (joined, before) = Self::with_handle(shared);
+        match refusal(before) {
+            None => Ok(joined),
+            Some(refused) => Err(refused), // dropping both takes the counts back
+        }
+    }
+
     /// Joins a task that has already taken its eager step: it is the group's task from that
     /// step on, as in asyncio, so only a finished group refuses it; a group that is shutting
     /// down cancels it before its next step.
-    fn join_after_step(shared: &Arc<Shared>) -> Result<Self, Refused> {
-        let (live, before) = Self::count(shared);
+    fn join_after_step(shared: &Arc<Shared>) -> Result<(Self, GroupRef), Refused> {
+        let (joined, before) = Self::with_handle(shared);
         match before & FINISHED {
-            0 => Ok(live),
+            0 => Ok(joined),
             _ => Err(Refused::Finished),
         }
     }
 
     #[inline(always)]
-    fn count(shared: &Arc<Shared>) -> (Self, usize) {
-        let before = shared.state.fetch_add(ONE_TASK, Ordering::AcqRel);
-        if live_count(before) == 0 {
-            // The first live task: the live tasks' reference. The caller holds one of its own
-            // until this returns, so the group is alive even if the count drops back to zero
-            // on another thread (an earlier task's end) before this line.
-            let _ = Arc::into_raw(Arc::clone(shared));
-        }
-        let live = Live {
-            shared: Arc::as_ptr(shared),
-        };
-        (live, before)
+    fn with_handle(shared: &Arc<Shared>) -> ((Self, GroupRef), u64) {
+        let before = count(shared, ONE_TASK + ONE_HANDLE);
+        let ptr = Arc::as_ptr(shared);
+        ((Live { shared: ptr }, GroupRef { shared: ptr }), before)
     }
 
     pub(crate) fn shared(&self) -> &Shared {
-        // SAFETY: while this task is counted, the live tasks' reference keeps the group alive.
+        // SAFETY: while this task is counted, the counts' reference keeps the group alive.
         #[allow(unsafe_code)]
         unsafe {
             &*self.shared
@@ -390,22 +407,138 @@ impl Live {
     }
 }
 
+/// Adds `units` to the group's counts; returns the state before. The first count takes the
+/// counts' reference to the group.
+#[inline(always)]
+fn count(shared: &Arc<Shared>, units: u64) -> u64 {
+    let before = shared.state.fetch_add(units, Ordering::AcqRel);
+    if before & COUNTS == 0 {
+        // The caller holds a reference of its own until this returns, so the group is alive
+        // even if the counts drop back to zero on another thread (an earlier task's end)
+        // before this line.
+        let _ = Arc::into_raw(Arc::clone(shared));
+    }
+    if live_count(before) >= LIVE_LIMIT || handle_count(before) >= HANDLE_LIMIT {
+        // A count about to run into the next field: as `Arc` does at its limit.
+        std::process::abort();
+    }
+    before
+}
+
+/// Far below what memory can hold (a task takes a tokio task of 128 bytes, a handle 56
+/// bytes), and far enough below each count's last value that the threads that may add to it
+/// at once cannot carry it over.
+const LIVE_LIMIT: u64 = (1 << 31) - (1 << 20);
+const HANDLE_LIMIT: u64 = (1 << 28) - (1 << 20);
+
+/// Subtracts `units` from the group's counts, and lets the counts' reference go if they are now
+/// zero. Nothing may look at the group after this.
+///
+/// # Safety
+/// `shared` is a pointer that `count` added `units` for, not yet subtracted.
+#[allow(unsafe_code)]
+unsafe fn uncount(shared: *const Shared, units: u64) {
+    // SAFETY: the units not yet subtracted keep the counts' reference.
+    let before = unsafe { &*shared }.state.fetch_sub(units, Ordering::AcqRel);
+    if before & COUNTS == units {
+        // SAFETY: the counts were brought to zero here, which passes their reference on.
+        unsafe { release(shared) };
+    }
+}
+
+/// Lets go of the counts' reference to the group.
+///
+/// # Safety
+/// The caller brought the counts to zero. Each fall to zero follows the rise from zero that
+/// took the reference it lets go (`count`, through `Arc::into_raw` at this pointer).
+#[allow(unsafe_code)]
+unsafe fn release(shared: *const Shared) {
+    // The scope may have returned and dropped its own reference at the live count's zero.
+    drop(unsafe { Arc::from_raw(shared) });
+}
+
 impl Drop for Live {
     fn drop(&mut self) {
         let shared = self.shared();
-        let before = shared.state.fetch_sub(ONE_TASK, Ordering::AcqRel);
-        if live_count(before) == 1 {
-            if before & ABANDONED != 0 {
-                shared.release_parent();
+        let mut state = shared.state.load(Ordering::Relaxed);
+        loop {
+            // The last live task, while handles are still counted, becomes one more handle
+            // for the length of its last look at the group below: otherwise the last handle,
+            // dropped meanwhile, could let the group go under it.
+            let new = if live_count(state) == 1 && handle_count(state) > 0 {
+                state - ONE_TASK + ONE_HANDLE
             } else {
-                shared.ended.notify_one();
+                state - ONE_TASK
+            };
+            match (shared.state).compare_exchange_weak(
+                state,
+                new,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(now) => state = now,
             }
-            // The last live task lets go of the live tasks' reference, after its last look at
-            // the group: the scope may have returned and dropped its own at the count's zero.
-            // Each drop to zero follows the rise from zero that took the reference it lets go.
-            // SAFETY: that reference came from `Arc::into_raw` in `count`, at this pointer.
-            #[allow(unsafe_code)]
-            drop(unsafe { Arc::from_raw(self.shared) });
+        }
+        if live_count(state) != 1 {
+            return; // others are live: they keep the counts above zero
+        }
+        if state & ABANDONED != 0 {
+            shared.release_parent();
+        } else {
+            shared.ended.notify_one();
+        }
+        #[allow(unsafe_code)]
+        // SAFETY: either this task stands as a handle now, or it brought the counts to zero.
+        unsafe {
+            if handle_count(state) > 0 {
+                uncount(self.shared, ONE_HANDLE);
+            } else {
+                release(self.shared);
+            }
+        }
+    }
+}
+
+/// A scheduled task's handle's reference to its group, counted with the live tasks (see
+/// [`Live`]).
+pub(crate) struct GroupRef {
+    shared: *const Shared,
+}
+
+#[allow(unsafe_code)]
+unsafe impl Send for GroupRef {}
+#[allow(unsafe_code)]
+unsafe impl Sync for GroupRef {}
+
+impl GroupRef {
+    /// The handle of a task that `live` already counts: the counts are above zero, so the
+    /// counts' reference is taken already.
+    fn for_live(live: &Live) -> Self {
+        let before = live.shared().state.fetch_add(ONE_HANDLE, Ordering::AcqRel);
+        if handle_count(before) >= HANDLE_LIMIT {
+            std::process::abort();
+        }
+        GroupRef {
+            shared: live.shared,
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        // SAFETY: while this handle is counted, the counts' reference keeps the group alive.
+        #[allow(unsafe_code)]
+        unsafe {
+            &*self.shared
+        }
+    }
+}
+
+impl Drop for GroupRef {
+    fn drop(&mut self) {
+        #[allow(unsafe_code)]
+        // SAFETY: `with_handle` counted this handle at this pointer.
+        unsafe {
+            uncount(self.shared, ONE_HANDLE);
         }
     }
 }
@@ -525,7 +658,10 @@ impl GroupHandle {
             }),
             Stepped::Pending(task) => {
                 self.0.scheduled.fetch_add(1, Ordering::Relaxed);
-                Ok(self.0.schedule_as(live, task, outcome, name, context, id))
+                let group = GroupRef::for_live(&live);
+                Ok(self
+                    .0
+                    .schedule_as((live, group), task, outcome, name, context, id))
             }
             Stepped::Panicked(payload) => {
                 self.0.fail(Failure::Panic(panic_message(&*payload)));
@@ -957,6 +1093,9 @@ impl TaskGroup {
             context,
         } = options;
         if start == Start::Scheduled {
+            // A scheduled task costs a tokio task: the branch is laid out for the eager path,
+            // which is worth a few cycles.
+            std::hint::cold_path();
             let handle = match (name, context) {
                 (None, None) => self.handle.0.schedule_plain(future, outcome)?,
                 (name, context) => self
@@ -1082,12 +1221,12 @@ impl TaskGroup {
         T: Send + 'static,
         O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
     {
-        let live = Live::join_after_step(&self.handle.0)?;
+        let joined = Live::join_after_step(&self.handle.0)?;
         self.scheduled += 1;
         Ok(self
             .handle
             .0
-            .schedule_as(live, task, outcome, name, context, id))
+            .schedule_as(joined, task, outcome, name, context, id))
     }
 }
 
@@ -1256,6 +1395,52 @@ mod tests {
             .unwrap();
         assert_eq!(done.total(), 100);
         assert!(only_this_holds_the_group(&kept), "a reference was kept");
+    }
+
+    /// Handles that outlive their scope keep their group readable; the last of them lets it go.
+    #[tokio::test]
+    async fn handles_kept_past_the_scope_let_go_of_the_group_when_the_last_is_dropped() {
+        let ((kept, handles), _) = scope(Start::Scheduled, async |tg: &mut TaskGroup| {
+            let handles = (0..3u32)
+                .map(|i| tg.spawn(async move { i }))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((tg.handle(), handles))
+        })
+        .await
+        .unwrap();
+        // Every task has ended; their handles still count, so the group is still held.
+        assert!(Arc::strong_count(&kept.0) > 1);
+        let mut handles = handles.into_iter();
+        assert_eq!(handles.next().unwrap().result(), Some(0));
+        let rest: Vec<_> = handles.collect();
+        assert!(rest.iter().all(TaskHandle::done));
+        assert!(Arc::strong_count(&kept.0) > 1, "two handles are left");
+        drop(rest);
+        assert!(only_this_holds_the_group(&kept), "a reference was kept");
+    }
+
+    /// Tasks end on two worker threads while the thread that spawned them drops their handles:
+    /// the last task to end and the last handle to go race to let go of the group.
+    #[test]
+    fn the_last_task_and_the_last_handle_race_to_let_go_on_the_multi_thread_runtime() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        for _ in 0..20 {
+            let (kept, done) = rt
+                .block_on(scope(Start::Scheduled, async |tg: &mut TaskGroup| {
+                    let handles = (0..20)
+                        .map(|_| tg.spawn(tokio::task::yield_now()))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let kept = tg.handle();
+                    std::thread::spawn(move || drop(handles));
+                    Ok(kept)
+                }))
+                .unwrap();
+            assert_eq!(done.total(), 20);
+            assert!(only_this_holds_the_group(&kept), "a reference was kept");
+        }
     }
 
     /// The scope's future is dropped while its tasks wait: its group goes on until the last

@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use tokio::task::coop;
 
 use crate::current::{self, TaskId};
-use crate::group::{Live, Shared};
+use crate::group::{GroupRef, Live, Shared};
 use crate::{Failure, panic_message};
 
 /// How one task ended, or that it has not.
@@ -143,7 +143,7 @@ struct Scheduled<T> {
     id: TaskId,
     name: Option<Name>,
     /// Its group: to know that the scope has returned, and to mark a listed task's cancellation.
-    group: Arc<Shared>,
+    group: GroupRef,
     /// Behind a lock so that the `&self` queries (`done()`, `cancel()`) can read the output.
     join: Mutex<Join<T>>,
 }
@@ -164,7 +164,7 @@ impl<T> Scheduled<T> {
 
     fn state(&self) -> TaskState {
         let mut join = self.join();
-        settle(&self.group, &mut join);
+        settle(self.group.shared(), &mut join);
         join_state(&join)
     }
 }
@@ -234,7 +234,7 @@ impl<T> TaskHandle<T> {
     pub(crate) fn scheduled(
         id: TaskId,
         name: Option<Name>,
-        group: Arc<Shared>,
+        group: GroupRef,
         handle: JoinHandle<Ended<T>>,
     ) -> Self {
         Self(Inner::Scheduled(ManuallyDrop::new(Scheduled {
@@ -295,7 +295,7 @@ impl<T> TaskHandle<T> {
             Inner::Done(_) | Inner::Failed | Inner::Named { .. } => false,
             Inner::Scheduled(task) => {
                 let mut join = task.join();
-                settle(&task.group, &mut join);
+                settle(task.group.shared(), &mut join);
                 let Join::Running(handle) = &*join else {
                     return false;
                 };
@@ -303,7 +303,7 @@ impl<T> TaskHandle<T> {
                 // the runtime next reaches it, one running is dropped after its step unless
                 // that step finished it. Either way `Child`'s drop reports it to the group.
                 handle.abort();
-                task.group.request_cancel(task.id);
+                task.group.shared().request_cancel(task.id);
                 true
             }
         }
@@ -322,7 +322,7 @@ impl<T> TaskHandle<T> {
                     .join
                     .into_inner()
                     .unwrap_or_else(PoisonError::into_inner);
-                settle(&task.group, &mut join);
+                settle(task.group.shared(), &mut join);
                 match join {
                     Join::Ended(Ended::Done(value)) => Some(value),
                     _ => None,
