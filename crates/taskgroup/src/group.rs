@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::current::{self, TaskId};
 use crate::place::{self, Placed, Places, Stepped};
-use crate::task::{Child, Listed, Name, TaskHandle, TaskState};
+use crate::task::{Child, Listed, Name, Scheduled, TaskHandle, TaskState};
 use crate::{Completed, Failure, GroupError, Refused, Start, panic_message};
 
 /// The group is shutting down: a task failed, or the group was cancelled or abandoned.
@@ -217,9 +217,8 @@ impl Shared {
     }
 
     /// [`schedule`](Self::schedule) of a task with no name and no context: the common case,
-    /// with nothing to list. Out of line, so that the eager path keeps its registers, with
-    /// tokio's spawn in line in it.
-    #[inline(never)]
+    /// with nothing to list.
+    #[inline(always)]
     fn schedule_plain<F, T, O>(
         self: &Arc<Self>,
         future: F,
@@ -230,10 +229,31 @@ impl Shared {
         T: Send + 'static,
         O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
     {
-        let (live, group) = Live::join_task(self)?;
+        let joined = Live::join_task(self)?;
+        Ok(TaskHandle::from_boxed(
+            self.spawn_plain(joined, future, outcome),
+        ))
+    }
+
+    /// The spawn of [`schedule_plain`](Self::schedule_plain), out of line so that the eager
+    /// path keeps its registers, with tokio's spawn in line in it. It returns the handle's one
+    /// pointer, in a register: a whole handle would come back through memory, and the
+    /// caller's first read of it would wait for the stores just made.
+    #[inline(never)]
+    fn spawn_plain<F, T, O>(
+        self: &Arc<Self>,
+        (live, group): (Live, GroupRef),
+        future: F,
+        outcome: O,
+    ) -> Box<Scheduled<T>>
+    where
+        F: Future + Send + 'static,
+        T: Send + 'static,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+    {
         let id = TaskId::next();
         let join = self.spawn(Child::new(future, outcome, id, false, live));
-        Ok(TaskHandle::scheduled(id, None, group, join))
+        TaskHandle::boxed(id, None, group, join)
     }
 
     /// Schedules `future` as the task that `live` counts, with the handle that `group` counts.

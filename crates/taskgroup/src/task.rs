@@ -109,9 +109,12 @@ enum Inner<T> {
         failed: bool,
         name: Name,
     },
-    /// Dropped out of line (see `TaskHandle`'s drop), so that dropping an eager handle is
-    /// nothing at all.
-    Scheduled(ManuallyDrop<Scheduled<T>>),
+    /// On the heap: a pointer keeps the handle at 16 bytes (for `()`), two registers, so that
+    /// returning it through `Result` and `?` moves no memory. A larger handle was copied
+    /// twice on its way to the caller, each copy reading it before its own stores had landed
+    /// and waiting for them: more than the allocation costs. Dropped out of line (see
+    /// `TaskHandle`'s drop), so that dropping an eager handle is nothing at all.
+    Scheduled(ManuallyDrop<Box<Scheduled<T>>>),
 }
 
 /// Dropping the handle of a scheduled task lets go of its `JoinHandle` (the task runs on) and
@@ -119,27 +122,24 @@ enum Inner<T> {
 impl<T> Drop for TaskHandle<T> {
     #[inline(always)]
     fn drop(&mut self) {
-        if let Inner::Scheduled(task) = &mut self.0 {
+        if let Inner::Scheduled(_) = self.0 {
             // Out of line: the eager path, which returns a handle for every task and whose
             // caller mostly drops it at once, stays a few instructions long. Inline, this drop
-            // made the compiler keep every eager handle in memory, and copy it. Dropped where
-            // it is, not moved out first: a copy of the whole handle per scheduled task.
-            drop_scheduled(task);
+            // made the compiler keep every eager handle in memory, and copy it.
+            drop_scheduled(self.take());
         }
     }
 }
 
 #[inline(never)]
-fn drop_scheduled<T>(task: &mut ManuallyDrop<Scheduled<T>>) {
-    // SAFETY: called only from the handle's drop, which leaves `task` unused afterwards.
-    #[allow(unsafe_code)]
-    unsafe {
-        ManuallyDrop::drop(task);
+fn drop_scheduled<T>(inner: Inner<T>) {
+    if let Inner::Scheduled(task) = inner {
+        drop(ManuallyDrop::into_inner(task));
     }
 }
 
 /// The handle of a task that runs as a tokio task: its `JoinHandle` and what it read from it.
-struct Scheduled<T> {
+pub(crate) struct Scheduled<T> {
     id: TaskId,
     name: Option<Name>,
     /// Its group: to know that the scope has returned, and to mark a listed task's cancellation.
@@ -237,12 +237,28 @@ impl<T> TaskHandle<T> {
         group: GroupRef,
         handle: JoinHandle<Ended<T>>,
     ) -> Self {
-        Self(Inner::Scheduled(ManuallyDrop::new(Scheduled {
+        Self::from_boxed(Self::boxed(id, name, group, handle))
+    }
+
+    /// What a scheduled task's handle points to: made where the task is spawned, which may be
+    /// out of line, and returned as one pointer.
+    pub(crate) fn boxed(
+        id: TaskId,
+        name: Option<Name>,
+        group: GroupRef,
+        handle: JoinHandle<Ended<T>>,
+    ) -> Box<Scheduled<T>> {
+        Box::new(Scheduled {
             id,
             name,
             group,
             join: Mutex::new(Join::Running(handle)),
-        })))
+        })
+    }
+
+    #[inline(always)]
+    pub(crate) fn from_boxed(task: Box<Scheduled<T>>) -> Self {
+        Self(Inner::Scheduled(ManuallyDrop::new(task)))
     }
 
     /// What the handle holds, leaving it empty (a failed eager task, which drops nothing).
@@ -317,7 +333,7 @@ impl<T> TaskHandle<T> {
             Inner::Done(value) | Inner::Named { value, .. } => value,
             Inner::Failed => None,
             Inner::Scheduled(task) => {
-                let task = ManuallyDrop::into_inner(task);
+                let task = *ManuallyDrop::into_inner(task);
                 let mut join = task
                     .join
                     .into_inner()
