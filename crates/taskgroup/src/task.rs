@@ -248,12 +248,19 @@ impl<T> TaskHandle<T> {
         group: GroupRef,
         handle: JoinHandle<Ended<T>>,
     ) -> Box<Scheduled<T>> {
-        Box::new(Scheduled {
-            id,
-            name,
-            group,
-            join: Mutex::new(Join::Running(handle)),
-        })
+        // Written field by field where it lives: `Box::new` built the handle on the stack and
+        // copied it, reading it back before its stores had landed.
+        let mut task = Box::<Scheduled<T>>::new_uninit();
+        let place = task.as_mut_ptr();
+        // SAFETY: each field of the allocation is written once, then it is whole.
+        #[allow(unsafe_code)]
+        unsafe {
+            (&raw mut (*place).id).write(id);
+            (&raw mut (*place).name).write(name);
+            (&raw mut (*place).group).write(group);
+            (&raw mut (*place).join).write(Mutex::new(Join::Running(handle)));
+            task.assume_init()
+        }
     }
 
     #[inline(always)]
