@@ -24,6 +24,15 @@ use crate::results::{
 use crate::runner::progress::Eta;
 use crate::runner::{Progress, Target};
 
+/// The order of the targets in round `round`: all of them, starting at `round` (wrapping).
+/// Over any `n` consecutive rounds each target takes each place once, so an effect of the
+/// place in a round (first after the previous round's last, a machine settling after a large
+/// process) falls on every row alike instead of on the one that always holds that place.
+pub fn round_order(n: usize, round: u32) -> impl Iterator<Item = usize> {
+    let start = if n == 0 { 0 } else { round as usize % n };
+    (0..n).map(move |k| (start + k) % n)
+}
+
 /// What `execute` measured.
 #[derive(Debug)]
 pub struct Measured {
@@ -33,7 +42,8 @@ pub struct Measured {
 
 /// Runs every target `warmup + runs` times, round-robin: each round runs every target due in
 /// it once, so drift on a shared machine touches every row alike; targets with fewer runs take
-/// part in the last rounds only. Warmup runs are discarded. A target that fails is recorded
+/// part in the last rounds only. Each round starts one target further on (see [`round_order`]),
+/// so that no row always holds the same place in a round. Warmup runs are discarded. A target that fails is recorded
 /// with its reason and the tail of its stderr, and not run again.
 pub fn execute(
     targets: &[Target],
@@ -51,7 +61,8 @@ pub fn execute(
     let mut eta = Eta::new(targets.iter().map(|t| t.warmup + t.runs));
     let (mut overhead_total, mut overhead_max, mut processes) = (0u128, 0u64, 0u64);
     for round in 0..rounds {
-        for (i, target) in targets.iter().enumerate() {
+        for i in round_order(targets.len(), round) {
+            let target = &targets[i];
             let label = format!(
                 "{}:{} ({})",
                 target.key.exercise,
@@ -564,6 +575,31 @@ pub fn new_run_dir(layout: &Layout) -> anyhow::Result<PathBuf> {
 mod tests {
     use super::*;
     use crate::python;
+
+    #[test]
+    fn over_n_rounds_each_target_takes_each_place_in_a_round_once() {
+        for n in 1..6 {
+            let mut times = vec![vec![0; n]; n]; // target × place
+            for round in 7..7 + n as u32 {
+                let order: Vec<usize> = round_order(n, round).collect();
+                let mut each = order.clone();
+                each.sort_unstable();
+                assert_eq!(
+                    each,
+                    (0..n).collect::<Vec<_>>(),
+                    "every target once a round"
+                );
+                for (place, &target) in order.iter().enumerate() {
+                    times[target][place] += 1;
+                }
+            }
+            assert!(
+                times.iter().flatten().all(|&t| t == 1),
+                "n = {n}: {times:?}"
+            );
+        }
+        assert_eq!(round_order(0, 3).count(), 0);
+    }
 
     /// A compiler-artifact message as cargo prints it (only the fields read here).
     fn artifact(name: &str, exe: Option<&str>) -> String {
