@@ -366,23 +366,37 @@ fn refusal(state: u64) -> Option<Refused> {
 /// costs one shared counter when it is spawned (its count and its handle's together), one when
 /// it ends and one when its handle is dropped, where an `Arc` each would cost two more.
 pub(crate) struct Live {
-    /// From `Arc::as_ptr`, so that it may become the counts' `Arc` again.
-    shared: *const Shared,
+    shared: Counted,
 }
 
-// A `Live` only reads its group, which is `Sync`, and the reference it stands for is the
-// group's, not the thread's. The same holds for `GroupRef`.
+/// A group that one of its counts keeps alive: a `Live` or a `GroupRef`. From `Arc::as_ptr`,
+/// so that it may become the counts' `Arc` again.
+#[derive(Clone, Copy)]
+struct Counted(*const Shared);
+
+// A count only reads its group, which is `Sync`, and the reference it stands for is the
+// group's, not the thread's.
 #[allow(unsafe_code)]
-unsafe impl Send for Live {}
+unsafe impl Send for Counted {}
 #[allow(unsafe_code)]
-unsafe impl Sync for Live {}
+unsafe impl Sync for Counted {}
+
+impl Counted {
+    fn shared(&self) -> &Shared {
+        // SAFETY: while this is counted, the counts' reference keeps the group alive.
+        #[allow(unsafe_code)]
+        unsafe {
+            &*self.0
+        }
+    }
+}
 
 impl Live {
     /// Joins a nested group, which has no handle.
     fn join(shared: &Arc<Shared>) -> Result<Self, Refused> {
         let before = count(shared, ONE_TASK);
         let live = Live {
-            shared: Arc::as_ptr(shared),
+            shared: Counted(Arc::as_ptr(shared)),
         };
         match refusal(before) {
             None => Ok(live),
@@ -414,16 +428,13 @@ impl Live {
     #[inline(always)]
     fn with_handle(shared: &Arc<Shared>) -> ((Self, GroupRef), u64) {
         let before = count(shared, ONE_TASK + ONE_HANDLE);
-        let ptr = Arc::as_ptr(shared);
-        ((Live { shared: ptr }, GroupRef { shared: ptr }), before)
+        let counted = Counted(Arc::as_ptr(shared));
+        let joined = (Live { shared: counted }, GroupRef { shared: counted });
+        (joined, before)
     }
 
     pub(crate) fn shared(&self) -> &Shared {
-        // SAFETY: while this task is counted, the counts' reference keeps the group alive.
-        #[allow(unsafe_code)]
-        unsafe {
-            &*self.shared
-        }
+        self.shared.shared()
     }
 }
 
@@ -512,9 +523,9 @@ impl Drop for Live {
         // SAFETY: either this task stands as a handle now, or it brought the counts to zero.
         unsafe {
             if handle_count(state) > 0 {
-                uncount(self.shared, ONE_HANDLE);
+                uncount(self.shared.0, ONE_HANDLE);
             } else {
-                release(self.shared);
+                release(self.shared.0);
             }
         }
     }
@@ -523,13 +534,8 @@ impl Drop for Live {
 /// A scheduled task's handle's reference to its group, counted with the live tasks (see
 /// [`Live`]).
 pub(crate) struct GroupRef {
-    shared: *const Shared,
+    shared: Counted,
 }
-
-#[allow(unsafe_code)]
-unsafe impl Send for GroupRef {}
-#[allow(unsafe_code)]
-unsafe impl Sync for GroupRef {}
 
 impl GroupRef {
     /// The handle of a task that `live` already counts: the counts are above zero, so the
@@ -545,11 +551,7 @@ impl GroupRef {
     }
 
     pub(crate) fn shared(&self) -> &Shared {
-        // SAFETY: while this handle is counted, the counts' reference keeps the group alive.
-        #[allow(unsafe_code)]
-        unsafe {
-            &*self.shared
-        }
+        self.shared.shared()
     }
 }
 
@@ -558,7 +560,7 @@ impl Drop for GroupRef {
         #[allow(unsafe_code)]
         // SAFETY: `with_handle` counted this handle at this pointer.
         unsafe {
-            uncount(self.shared, ONE_HANDLE);
+            uncount(self.shared.0, ONE_HANDLE);
         }
     }
 }
