@@ -514,18 +514,36 @@ impl Drop for Live {
         if live_count(state) != 1 {
             return; // others are live: they keep the counts above zero
         }
+        // Let go after the last look, even if it unwinds (a waker that panics): otherwise the
+        // group, and a parent counting it, would never be let go.
+        let _let_go = LetGo {
+            group: self.shared,
+            as_handle: handle_count(state) > 0,
+        };
         if state & ABANDONED != 0 {
             shared.release_parent();
         } else {
             shared.ended.notify_one();
         }
+    }
+}
+
+/// What the last live task holds after its last look: a handle's unit, or the counts'
+/// reference if it brought them to zero.
+struct LetGo {
+    group: Counted,
+    as_handle: bool,
+}
+
+impl Drop for LetGo {
+    fn drop(&mut self) {
         #[allow(unsafe_code)]
-        // SAFETY: either this task stands as a handle now, or it brought the counts to zero.
+        // SAFETY: the task stands as a handle now, or it brought the counts to zero.
         unsafe {
-            if handle_count(state) > 0 {
-                uncount(self.shared.0, ONE_HANDLE);
+            if self.as_handle {
+                uncount(self.group.0, ONE_HANDLE);
             } else {
-                release(self.shared.0);
+                release(self.group.0);
             }
         }
     }
@@ -649,9 +667,13 @@ impl GroupHandle {
             mut context,
         } = options.resolved(self.0.start);
         if start == Start::Scheduled {
-            let handle = self.0.schedule(future, outcome, name, context, None)?;
+            let joined = Live::join_task(&self.0)?;
+            // Counted while the task is live and before it can run: on another thread it may
+            // end, and the scope read this count, before the spawn returns here.
             self.0.scheduled.fetch_add(1, Ordering::Relaxed);
-            return Ok(handle);
+            return Ok(self
+                .0
+                .schedule_as(joined, future, outcome, name, context, None));
         }
         // Counted as live from before its step: from another thread, a scope must not finish
         // while the step runs.
