@@ -449,16 +449,22 @@ fn count(shared: &Arc<Shared>, units: u64) -> u64 {
         // before this line.
         let _ = Arc::into_raw(Arc::clone(shared));
     }
-    if live_count(before) >= LIVE_LIMIT || handle_count(before) >= HANDLE_LIMIT {
-        // A count about to run into the next field: as `Arc` does at its limit.
-        std::process::abort();
-    }
+    within_limits(before);
     before
 }
 
-/// Far below what memory can hold (a task takes a tokio task of 128 bytes, a handle 56
-/// bytes), and far enough below each count's last value that the threads that may add to it
-/// at once cannot carry it over.
+/// Aborts if a count, as it was before an add, is about to run into the next field: as `Arc`
+/// does at its limit.
+#[inline(always)]
+fn within_limits(before: u64) {
+    if live_count(before) >= LIVE_LIMIT || handle_count(before) >= HANDLE_LIMIT {
+        std::process::abort();
+    }
+}
+
+/// Far below what memory can hold (a task takes a tokio task of 128 bytes, a handle 48 bytes
+/// of its own), and far enough below each count's last value that the threads that may add to
+/// it at once cannot carry it over.
 const LIVE_LIMIT: u64 = (1 << 31) - (1 << 20);
 const HANDLE_LIMIT: u64 = (1 << 28) - (1 << 20);
 
@@ -560,9 +566,7 @@ impl GroupRef {
     /// counts' reference is taken already.
     fn for_live(live: &Live) -> Self {
         let before = live.shared().state.fetch_add(ONE_HANDLE, Ordering::AcqRel);
-        if handle_count(before) >= HANDLE_LIMIT {
-            std::process::abort();
-        }
+        within_limits(before);
         GroupRef {
             shared: live.shared,
         }
@@ -1421,14 +1425,17 @@ mod tests {
     /// Each task ends before the next is spawned, on either of two threads: the live count
     /// rises from zero and falls back to it a hundred times, each time taking and letting go
     /// of the live tasks' reference.
+    fn two_workers() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap()
+    }
+
     #[test]
     fn a_count_that_returns_to_zero_again_and_again_keeps_no_reference_on_the_multi_thread_runtime()
     {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
-        let (kept, done) = rt
+        let (kept, done) = two_workers()
             .block_on(scope(Start::Scheduled, async |tg: &mut TaskGroup| {
                 for i in 0..100u32 {
                     let task = tg.spawn(async move { i })?;
@@ -1467,10 +1474,7 @@ mod tests {
     /// the last task to end and the last handle to go race to let go of the group.
     #[test]
     fn the_last_task_and_the_last_handle_race_to_let_go_on_the_multi_thread_runtime() {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
+        let rt = two_workers();
         for _ in 0..20 {
             let (kept, done) = rt
                 .block_on(scope(Start::Scheduled, async |tg: &mut TaskGroup| {
