@@ -416,10 +416,7 @@ async fn cancelling_the_owner_cancels_the_children() {
 
 #[test]
 fn many_tasks_on_the_multi_thread_runtime() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap();
+    let rt = multi_thread();
     for start in [Start::Scheduled, Start::Eager] {
         let done = rt
             .block_on(rt.spawn(async move {
@@ -851,10 +848,7 @@ async fn a_cancel_that_comes_during_the_last_step_is_too_late_and_leaves_nothing
 /// and what it counts as completed matches what the handles say.
 #[test]
 fn cancels_racing_steps_on_the_multi_thread_runtime() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap();
+    let rt = multi_thread();
     for start in [Start::Scheduled, Start::Eager] {
         let unfinished = counter();
         let u = Arc::clone(&unfinished);
