@@ -262,15 +262,17 @@ mod get {
 
     async fn get_with_waiting_putters() {
         let q = Arc::new(Queue::new(1));
-        for item in ["a", "b"] {
-            let q2 = Arc::clone(&q);
-            tokio::spawn(async move { q2.put(item).await });
-            // asyncio runs tasks in the order they were created; on two worker threads tokio
-            // may not, so "b"'s putter is spawned once "a" is in: it then waits, as in asyncio.
-            while item == "a" && !q.full() {
-                sleep0().await;
-            }
+        let putter = |item| {
+            let q = Arc::clone(&q);
+            tokio::spawn(async move { q.put(item).await })
+        };
+        putter("a");
+        // asyncio runs tasks in the order they were created; on two worker threads tokio may
+        // not, so "b"'s putter is spawned once "a" is in: it then waits, as in asyncio.
+        while !q.full() {
+            sleep0().await;
         }
+        putter("b");
         assert_eq!(q.get().await, Ok("a"));
         assert_eq!(q.get().await, Ok("b"));
     }
