@@ -9,6 +9,12 @@ if [ $# -lt 3 ] || ! [[ $1 =~ ^[1-9][0-9]*$ ]]; then
   exit 2
 fi
 rounds=$1; shift; rows=("$@"); n=${#rows[@]}
+for row in "${rows[@]}"; do
+  if [[ $row != *:* ]] || ! [ -x "${row%:*}" ] || [ -z "${row##*:}" ]; then
+    echo "interleave.sh: '$row' is not BIN:VARIANT with BIN an executable ex_6_1 build (e.g. target/release/ex_6_1:spawn)" >&2
+    exit 2
+  fi
+done
 times=$(mktemp); trap 'rm -f "$times"' EXIT
 for ((r = 0; r < rounds; r++)); do
   for ((j = 0; j < n; j++)); do
