@@ -24,13 +24,29 @@ use crate::results::{
 use crate::runner::progress::Eta;
 use crate::runner::{Progress, Target};
 
-/// The order of the targets in round `round`: all of them, starting at `round` (wrapping).
-/// Over any `n` consecutive rounds each target takes each place once, so an effect of the
-/// place in a round (first after the previous round's last, a machine settling after a large
-/// process) falls on every row alike instead of on the one that always holds that place.
+/// The order of the targets in round `round`: the rows of a balanced Latin square (Williams'
+/// design). Over any `n` consecutive rounds (`2n` when `n` is odd) each target takes each place
+/// in a round equally often, and runs just after each other target equally often. So an effect
+/// of the place (first after the previous round's last, say) or of the process just before
+/// (a machine settling after a large one) falls on every row alike, not on the one that always
+/// holds that place or follows that row.
 pub fn round_order(n: usize, round: u32) -> impl Iterator<Item = usize> {
-    let start = if n == 0 { 0 } else { round as usize % n };
-    (0..n).map(move |k| (start + k) % n)
+    let round = round as usize;
+    let shift = round.checked_rem(n).unwrap_or(0);
+    // An odd square is balanced only together with its mirror image: every other n rounds.
+    let mirrored = n % 2 == 1 && (round / n.max(1)) % 2 == 1;
+    (0..n).map(move |place| {
+        let k = if mirrored { n - 1 - place } else { place };
+        // The first round's order, 0, 1, n-1, 2, n-2, …: from one place to the next the step
+        // is +1, -2, +3, -4, …, each step mod n once, so each target is followed by each
+        // other target once as the rounds shift it.
+        let first = if k % 2 == 1 {
+            k.div_ceil(2)
+        } else {
+            (n - k / 2) % n
+        };
+        (first + shift) % n
+    })
 }
 
 /// What `execute` measured.
@@ -42,8 +58,8 @@ pub struct Measured {
 
 /// Runs every target `warmup + runs` times, round-robin: each round runs every target due in
 /// it once, so drift on a shared machine touches every row alike; targets with fewer runs take
-/// part in the last rounds only. Each round starts one target further on (see [`round_order`]),
-/// so that no row always holds the same place in a round. Warmup runs are discarded. A target
+/// part in the last rounds only. The order changes from round to round (see [`round_order`]),
+/// so that no row always holds the same place in a round or follows the same row. Warmup runs are discarded. A target
 /// that fails is recorded with its reason and the tail of its stderr, and not run again.
 pub fn execute(
     targets: &[Target],
@@ -577,26 +593,41 @@ mod tests {
     use crate::python;
 
     #[test]
-    fn over_n_rounds_each_target_takes_each_place_in_a_round_once() {
-        for n in 1..6 {
-            let mut times = vec![vec![0; n]; n]; // target × place
-            for round in 7..7 + n as u32 {
-                let order: Vec<usize> = round_order(n, round).collect();
-                let mut each = order.clone();
-                each.sort_unstable();
-                assert_eq!(
-                    each,
-                    (0..n).collect::<Vec<_>>(),
-                    "every target once a round"
+    fn over_a_period_each_target_takes_each_place_and_follows_each_other_equally_often() {
+        for n in 1..8 {
+            let period = if n % 2 == 0 { n } else { 2 * n };
+            // From any round on: 7, and 0 as the rounds of a run count.
+            for from in [0, 7] {
+                let mut places = vec![vec![0; n]; n]; // target × place
+                let mut follows = vec![vec![0; n]; n]; // target × the target just before
+                for round in from..from + period as u32 {
+                    let order: Vec<usize> = round_order(n, round).collect();
+                    let mut each = order.clone();
+                    each.sort_unstable();
+                    assert_eq!(
+                        each,
+                        (0..n).collect::<Vec<_>>(),
+                        "every target once a round"
+                    );
+                    for (place, &target) in order.iter().enumerate() {
+                        places[target][place] += 1;
+                    }
+                    for pair in order.windows(2) {
+                        follows[pair[1]][pair[0]] += 1;
+                    }
+                }
+                let times = period / n;
+                assert!(
+                    places.iter().flatten().all(|&t| t == times),
+                    "n = {n}: {places:?}"
                 );
-                for (place, &target) in order.iter().enumerate() {
-                    times[target][place] += 1;
+                for (target, before) in follows.iter().enumerate() {
+                    for (other, &t) in before.iter().enumerate() {
+                        let expected = if other == target { 0 } else { times };
+                        assert_eq!(t, expected, "n = {n}: {follows:?}");
+                    }
                 }
             }
-            assert!(
-                times.iter().flatten().all(|&t| t == 1),
-                "n = {n}: {times:?}"
-            );
         }
         assert_eq!(round_order(0, 3).count(), 0);
     }
