@@ -1,9 +1,11 @@
 //! The runner's child processes: each in a process group of its own, killed with it, and
-//! killed by the kernel if the runner dies first.
+//! killed by the kernel if the runner dies first; waited for within a deadline.
 
+use std::io;
 use std::os::unix::process::CommandExt;
-use std::process::{Child, Command};
+use std::process::{Child, Command, ExitStatus};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::bail;
 
@@ -49,6 +51,64 @@ pub fn kill_and_reap(child: &mut Child) {
     kill_group(child);
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// How [`wait_or_kill`] ended.
+#[derive(Debug)]
+pub enum Waited {
+    /// The child exited by itself, with this status.
+    Exited(ExitStatus),
+    /// It outlived the deadline: it was killed, with its process group, and reaped.
+    TimedOut,
+    /// `stop` said the runner was asked to stop: the child was killed, with its process group,
+    /// and reaped.
+    Stopped(Interrupted),
+    /// Looking at the child (`try_wait`) failed, and [`Poll::retry_failed`] was not set. It is
+    /// left as it is: its pid may no longer be its, so whether to kill it is the caller's call.
+    Failed(io::Error),
+}
+
+/// How often [`wait_or_kill`] looks at its child, and what a failed look does.
+#[derive(Debug, Clone, Copy)]
+pub struct Poll {
+    /// The pause after the first look; each next pause is twice the last, up to `max`.
+    pub first: Duration,
+    pub max: Duration,
+    /// Whether a failed look is passed over, looked again after the pause until the deadline,
+    /// instead of ending the wait with [`Waited::Failed`].
+    pub retry_failed: bool,
+}
+
+/// Waits for `child` to exit until `deadline`, looking at it as `poll` says. Each look checks,
+/// in this order, whether the child has exited, whether `stop` says to stop (the runner's own
+/// is [`stop_requested`]) and whether the deadline has passed; the last two kill the child with
+/// its process group and reap it ([`kill_and_reap`]). Call it on the thread that started the
+/// child (see [`die_with_the_runner`]).
+pub fn wait_or_kill(
+    child: &mut Child,
+    deadline: Instant,
+    stop: impl Fn() -> Option<Interrupted>,
+    poll: Poll,
+) -> Waited {
+    let mut pause = poll.first;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Waited::Exited(status),
+            Ok(None) => {}
+            Err(e) if !poll.retry_failed => return Waited::Failed(e),
+            Err(_) => {} // as if it still ran: the deadline ends it
+        }
+        if let Some(signal) = stop() {
+            kill_and_reap(child);
+            return Waited::Stopped(signal);
+        }
+        if Instant::now() >= deadline {
+            kill_and_reap(child);
+            return Waited::TimedOut;
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(poll.max);
+    }
 }
 
 /// The signal (SIGINT, SIGTERM, SIGHUP or SIGQUIT) that asked the run to stop; 0 while none has.
@@ -121,5 +181,148 @@ pub fn stopped() -> anyhow::Result<()> {
     match stop_requested() {
         Some(stop) => Err(stop.into()),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::cell::Cell;
+    use std::io::BufRead;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+
+    /// Far longer than any child here needs, far shorter than a hang.
+    const AMPLE: Duration = Duration::from_secs(30);
+    const POLL: Poll = Poll {
+        first: Duration::from_millis(5),
+        max: Duration::from_millis(5),
+        retry_failed: false,
+    };
+
+    /// `sh -c script` in a process group of its own, as the runner starts its children.
+    pub(crate) fn sh(script: &str) -> Child {
+        Command::new("sh")
+            .args(["-c", script])
+            .stdout(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .expect("sh starts")
+    }
+
+    /// Whether `pid` still runs within a few seconds (a zombie does not run; SIGKILL takes
+    /// effect when the process is next scheduled).
+    fn still_runs(pid: u32) -> bool {
+        let runs = || {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                !stat
+                    .rsplit_once(") ")
+                    .is_some_and(|(_, s)| s.starts_with('Z'))
+            })
+        };
+        let start = Instant::now();
+        while runs() {
+            if start.elapsed() > Duration::from_secs(5) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        false
+    }
+
+    fn never() -> Option<Interrupted> {
+        None
+    }
+
+    #[test]
+    fn a_child_that_exits_gives_its_status() {
+        let mut child = sh("exit 3");
+        let deadline = Instant::now() + AMPLE;
+        match wait_or_kill(&mut child, deadline, never, POLL) {
+            Waited::Exited(status) => assert_eq!(status.code(), Some(3)),
+            other => panic!("{other:?}"),
+        }
+        // The growing pause ends the same way.
+        let mut child = sh("exit 0");
+        let growing = Poll {
+            first: Duration::from_micros(20),
+            max: Duration::from_millis(2),
+            retry_failed: false,
+        };
+        assert!(matches!(
+            wait_or_kill(&mut child, deadline, never, growing),
+            Waited::Exited(s) if s.success()
+        ));
+    }
+
+    #[test]
+    fn a_child_that_outlives_the_deadline_is_killed_with_its_group_and_reaped() {
+        // The shell starts a sleeper in its group, says its pid and waits for it.
+        let mut child = sh("sleep 30 & echo $!; wait");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("piped");
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the sleeper's pid");
+        let sleeper: u32 = line.trim().parse().expect("a pid");
+        let deadline = Instant::now() + Duration::from_millis(100);
+        assert!(matches!(
+            wait_or_kill(&mut child, deadline, never, POLL),
+            Waited::TimedOut
+        ));
+        // Reaped: its status is known, and it is SIGKILL's.
+        let status = child.try_wait().expect("known").expect("reaped");
+        assert_eq!(status.signal(), Some(9));
+        assert!(!still_runs(sleeper), "the sleeper {sleeper} still runs");
+    }
+
+    #[test]
+    fn a_stop_kills_and_reaps_the_child_and_says_which_signal() {
+        let mut child = sh("sleep 30");
+        let looks = Cell::new(0);
+        // No stop at the first two looks, then SIGTERM's.
+        let stop = || {
+            looks.set(looks.get() + 1);
+            (looks.get() > 2).then_some(Interrupted(signal_hook::consts::SIGTERM))
+        };
+        match wait_or_kill(&mut child, Instant::now() + AMPLE, stop, POLL) {
+            Waited::Stopped(Interrupted(signal)) => {
+                assert_eq!(signal, signal_hook::consts::SIGTERM)
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(looks.get(), 3);
+        let status = child.try_wait().expect("known").expect("reaped");
+        assert_eq!(status.signal(), Some(9));
+    }
+
+    /// A child that has exited and been reaped behind `Child`'s back: `try_wait` fails on it.
+    pub(crate) fn reaped_behind_its_back() -> Child {
+        use rustix::process::{Pid, WaitOptions, waitpid};
+        let child = sh("exit 0");
+        waitpid(Some(Pid::from_child(&child)), WaitOptions::empty()).expect("reaped here");
+        child
+    }
+
+    #[test]
+    fn a_failed_look_ends_the_wait_or_is_retried_until_the_deadline() {
+        let mut child = reaped_behind_its_back();
+        match wait_or_kill(&mut child, Instant::now() + AMPLE, never, POLL) {
+            Waited::Failed(e) => assert_eq!(
+                e.raw_os_error(),
+                Some(rustix::io::Errno::CHILD.raw_os_error())
+            ),
+            other => panic!("{other:?}"),
+        }
+        let mut child = reaped_behind_its_back();
+        let retry = Poll {
+            retry_failed: true,
+            ..POLL
+        };
+        let deadline = Instant::now() + Duration::from_millis(100);
+        assert!(matches!(
+            wait_or_kill(&mut child, deadline, never, retry),
+            Waited::TimedOut
+        ));
     }
 }

@@ -5,7 +5,7 @@ use std::fs;
 use std::io::IsTerminal;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -16,7 +16,8 @@ use timing::cli::Flavor;
 use crate::env;
 use crate::format::fmt_ns;
 use crate::process::{
-    Interrupted, catch_stop_signals, die_with_the_runner, kill_and_reap, kill_group, stop_requested,
+    Interrupted, Poll, Waited, catch_stop_signals, die_with_the_runner, kill_group, stop_requested,
+    wait_or_kill,
 };
 use crate::results::{
     self, Failure, Flags, Layout, Overhead, Row, RowKey, RunResults, SerializedHistogram,
@@ -230,6 +231,14 @@ struct Ran {
     overhead_ns: u64,
 }
 
+/// How a measured process is waited for: with a growing pause, so that a short run is noticed
+/// within microseconds and a long one costs at most a wake-up every 2 ms.
+const MEASURED_POLL: Poll = Poll {
+    first: Duration::from_micros(20),
+    max: Duration::from_millis(2),
+    retry_failed: false,
+};
+
 /// Runs one process with `--json` into `stem.json`, its output into `stem.out` / `stem.err`.
 fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Result<Ran> {
     if let Some(stop) = stop_requested() {
@@ -272,25 +281,7 @@ fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Resul
         }
     };
     let spawned = started;
-    let deadline = spawned + timeout;
-    // Poll with a growing pause: a short run is noticed within microseconds, a long one costs
-    // at most a wake-up every 2 ms.
-    let mut pause = Duration::from_micros(20);
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break Some(status);
-        }
-        if let Some(stop) = stop_requested() {
-            kill_and_reap(&mut child);
-            return Err(stop.into());
-        }
-        if Instant::now() >= deadline {
-            kill_and_reap(&mut child);
-            break None;
-        }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(2));
-    };
+    let status = wait_measured(&mut child, spawned + timeout)?;
     let lifetime = spawned.elapsed();
     // What it started and left running would disturb the rows measured next.
     kill_group(&child);
@@ -317,6 +308,19 @@ fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Resul
         result,
         overhead_ns: u64::try_from(overhead.as_nanos()).unwrap_or(u64::MAX),
     })
+}
+
+/// Waits for a measured process until `deadline`: its exit status, or `None` if it outlived the
+/// deadline and was killed. `Err(Interrupted)` if the runner was asked to stop (the process was
+/// killed), or the error of a failed wait, which ends the run: the process then dies with the
+/// runner, which cannot tell whether its pid is still the process'.
+fn wait_measured(child: &mut Child, deadline: Instant) -> anyhow::Result<Option<ExitStatus>> {
+    match wait_or_kill(child, deadline, stop_requested, MEASURED_POLL) {
+        Waited::Exited(status) => Ok(Some(status)),
+        Waited::TimedOut => Ok(None),
+        Waited::Stopped(stop) => Err(stop.into()),
+        Waited::Failed(e) => Err(e.into()),
+    }
 }
 
 /// Why a child's result cannot be taken as the measurement of `key`, if it cannot: it names
@@ -681,6 +685,15 @@ mod tests {
         .join("\n");
         let e = binaries_dir(&messages, &["ex_6_1", "ex_6_2"]).unwrap_err();
         assert!(e.to_string().contains("/b/release"), "{e}");
+    }
+
+    #[test]
+    fn a_failed_wait_for_a_measured_process_ends_the_run_with_its_error() {
+        let mut child = crate::process::tests::reaped_behind_its_back();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let e = wait_measured(&mut child, deadline).unwrap_err();
+        assert!(e.downcast_ref::<std::io::Error>().is_some(), "{e:#}");
+        assert!(e.downcast_ref::<Interrupted>().is_none(), "{e:#}");
     }
 
     #[test]
