@@ -14,11 +14,11 @@ use std::fmt;
 use std::fs;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::exercises::Exercise;
-use crate::process;
+use crate::process::{self, Poll, Waited};
 use crate::python::{self, Interpreter};
 use crate::results::{Known, Row, RowKey};
 use crate::runner::{Runs, Target};
@@ -306,23 +306,7 @@ fn run_logged(command: &mut Command, log: &Path, timeout: Duration) -> Result<()
     let mut child = command
         .spawn()
         .map_err(|e| format!("could not start it: {e}"))?;
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        if process::stop_requested().is_some() {
-            process::kill_and_reap(&mut child);
-            return Err("stopped, with the runner".into());
-        }
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            _ => {
-                process::kill_and_reap(&mut child);
-                return Err(format!("no answer within {} s", timeout.as_secs()));
-            }
-        }
-    };
+    let status = wait_logged(&mut child, timeout)?;
     if status.success() {
         return Ok(());
     }
@@ -340,6 +324,24 @@ fn run_logged(command: &mut Command, log: &Path, timeout: Duration) -> Result<()
         .map(|l| shorten(l, 200))
         .unwrap_or_else(|| "no output".into());
     Err(format!("{said} ({status})"))
+}
+
+/// Waits for a child of [`run_logged`], a look every 20 ms, for at most `timeout` from now: its
+/// exit status, or why there is none. A child that outlives `timeout` is killed, and so is one
+/// the wait failed to look at: both are reported as giving no answer.
+fn wait_logged(child: &mut Child, timeout: Duration) -> Result<ExitStatus, String> {
+    let deadline = Instant::now() + timeout;
+    let poll = Poll::every(Duration::from_millis(20));
+    let no_answer = || format!("no answer within {} s", timeout.as_secs());
+    match process::wait_or_kill(child, deadline, process::stop_requested, poll) {
+        Waited::Exited(status) => Ok(status),
+        Waited::Stopped(_) => Err("stopped, with the runner".into()),
+        Waited::TimedOut => Err(no_answer()),
+        Waited::Failed(_) => {
+            process::kill_and_reap(child);
+            Err(no_answer())
+        }
+    }
 }
 
 /// `TypeError: …`, `ModuleNotFoundError: …`: a Python exception as a traceback ends.
@@ -569,5 +571,14 @@ mod tests {
         assert!(!error_line(
             "<sys>:0: RuntimeWarning: coroutine 'f' was never awaited"
         ));
+    }
+
+    #[test]
+    fn a_failed_wait_for_pip_reads_as_no_answer() {
+        let mut child = crate::process::tests::reaped_behind_its_back();
+        assert_eq!(
+            wait_logged(&mut child, Duration::from_secs(30)),
+            Err("no answer within 30 s".to_owned())
+        );
     }
 }

@@ -79,6 +79,17 @@ pub struct Poll {
     pub retry_failed: bool,
 }
 
+impl Poll {
+    /// A look every `pause`; a failed look ends the wait.
+    pub const fn every(pause: Duration) -> Self {
+        Self {
+            first: pause,
+            max: pause,
+            retry_failed: false,
+        }
+    }
+}
+
 /// Waits for `child` to exit until `deadline`, looking at it as `poll` says. Each look checks,
 /// in this order, whether the child has exited, whether `stop` says to stop (the runner's own
 /// is [`stop_requested`]) and whether the deadline has passed; the last two kill the child with
