@@ -190,7 +190,7 @@ pub fn probe(path: &Path) -> Result<Interpreter, ProbeError> {
 /// Asks `path` what it is, killing it (and its process group) if it has not answered and
 /// exited within `timeout`; `Ok` for CPython and PyPy.
 pub fn probe_within(path: &Path, timeout: Duration) -> Result<Interpreter, ProbeError> {
-    let stdout = ask(path, timeout)?;
+    let stdout = ask(path, timeout, process::stop_requested)?;
     parse_probe(path, &String::from_utf8_lossy(&stdout)).ok_or(ProbeError::NotCPython)
 }
 
@@ -218,8 +218,13 @@ fn parse_probe(path: &Path, text: &str) -> Option<Interpreter> {
     })
 }
 
-/// Runs the probe in its own process group; its stdout if it exits successfully in time.
-fn ask(path: &Path, timeout: Duration) -> Result<Vec<u8>, ProbeError> {
+/// Runs the probe in its own process group; its stdout if it exits successfully in time. `stop`
+/// says whether the runner was asked to stop ([`process::stop_requested`]; a test's own).
+fn ask(
+    path: &Path,
+    timeout: Duration,
+    stop: impl Fn() -> Option<process::Interrupted>,
+) -> Result<Vec<u8>, ProbeError> {
     let deadline = Instant::now() + timeout;
     let start = || {
         let mut probe = Command::new(path);
@@ -255,7 +260,7 @@ fn ask(path: &Path, timeout: Duration) -> Result<Vec<u8>, ProbeError> {
         });
     }
     let answer = loop {
-        if process::stop_requested().is_some() {
+        if stop().is_some() {
             process::kill_and_reap(&mut child);
             return Err(ProbeError::Stopped);
         }
@@ -266,7 +271,7 @@ fn ask(path: &Path, timeout: Duration) -> Result<Vec<u8>, ProbeError> {
         }
     };
     let status =
-        answer.and_then(|out| wait_until(&mut child, deadline).map(|status| (status, out)));
+        answer.and_then(|out| wait_until(&mut child, deadline, &stop).map(|status| (status, out)));
     match status {
         Some((status, out)) if status.success() => Ok(out),
         Some(_) => Err(ProbeError::NotCPython),
@@ -281,12 +286,16 @@ fn ask(path: &Path, timeout: Duration) -> Result<Vec<u8>, ProbeError> {
 const STEP: Duration = Duration::from_millis(20);
 
 /// The child's exit status, if it exits before `deadline` (and the runner is not stopped).
-fn wait_until(child: &mut Child, deadline: Instant) -> Option<ExitStatus> {
+fn wait_until(
+    child: &mut Child,
+    deadline: Instant,
+    stop: impl Fn() -> Option<process::Interrupted>,
+) -> Option<ExitStatus> {
     loop {
         if let Ok(Some(status)) = child.try_wait() {
             return Some(status);
         }
-        if Instant::now() >= deadline || process::stop_requested().is_some() {
+        if Instant::now() >= deadline || stop().is_some() {
             return None;
         }
         std::thread::sleep(Duration::from_millis(5));
