@@ -223,7 +223,7 @@ pub(crate) mod tests {
 
     /// Whether `pid` still runs within a few seconds (a zombie does not run; SIGKILL takes
     /// effect when the process is next scheduled).
-    fn still_runs(pid: u32) -> bool {
+    pub(crate) fn still_runs(pid: u32) -> bool {
         let runs = || {
             std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
                 !stat

@@ -7,12 +7,12 @@ use std::fmt;
 use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::UsageError;
-use crate::process;
+use crate::process::{self, Poll, Waited};
 
 /// The oldest CPython the project runs.
 pub const MIN_VERSION: (u32, u32) = (3, 10);
@@ -249,8 +249,9 @@ fn ask(
         }
     }
     let mut child = child.map_err(|_| ProbeError::NotCPython)?;
-    // Read on a thread, so that a probe that never closes its stdout cannot block this one;
-    // the thread ends once the probe's process group is killed.
+    // Read on a thread, so that a probe that never closes its stdout cannot block this one, and
+    // one that writes much is not blocked on a full pipe while it is waited for; the thread
+    // ends once the probe's process group is killed.
     let (tx, rx) = mpsc::channel();
     if let Some(stdout) = child.stdout.take() {
         std::thread::spawn(move || {
@@ -259,48 +260,47 @@ fn ask(
             let _ = tx.send(buf);
         });
     }
+    let status = match process::wait_or_kill(&mut child, deadline, &stop, PROBE_POLL) {
+        Waited::Exited(status) => status,
+        Waited::Stopped(_) => return Err(ProbeError::Stopped),
+        // `Failed` cannot come: a failed look is retried until the deadline.
+        Waited::TimedOut | Waited::Failed(_) => return Err(ProbeError::TimedOut(timeout)),
+    };
+    // It has exited, so its stdout closes now, unless something it started holds it open: that
+    // is waited for until the deadline too, as the answer is not whole before, and then killed
+    // with the probe's process group.
     let answer = loop {
         if stop().is_some() {
-            process::kill_and_reap(&mut child);
+            process::kill_group(&child);
             return Err(ProbeError::Stopped);
         }
-        match rx.recv_timeout(STEP.min(deadline.saturating_duration_since(Instant::now()))) {
-            Ok(out) => break Some(out),
-            Err(_) if Instant::now() >= deadline => break None,
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(STEP.min(left)) {
+            Ok(out) => break out,
+            Err(_) if left.is_zero() => {
+                process::kill_group(&child);
+                return Err(ProbeError::TimedOut(timeout));
+            }
             Err(_) => {}
         }
     };
-    let status =
-        answer.and_then(|out| wait_until(&mut child, deadline, &stop).map(|status| (status, out)));
-    match status {
-        Some((status, out)) if status.success() => Ok(out),
-        Some(_) => Err(ProbeError::NotCPython),
-        None => {
-            process::kill_and_reap(&mut child);
-            Err(ProbeError::TimedOut(timeout))
-        }
+    if status.success() {
+        Ok(answer)
+    } else {
+        Err(ProbeError::NotCPython)
     }
 }
 
-/// How often a probe's wait looks at whether the runner was asked to stop.
+/// How a probe is waited for: a look every 5 ms. A failed look is passed over until the
+/// deadline, when the probe counts as not answering.
+const PROBE_POLL: Poll = Poll {
+    retry_failed: true,
+    ..Poll::every(Duration::from_millis(5))
+};
+
+/// How often the wait for a probe's answer, once it has exited, looks at whether the runner was
+/// asked to stop.
 const STEP: Duration = Duration::from_millis(20);
-
-/// The child's exit status, if it exits before `deadline` (and the runner is not stopped).
-fn wait_until(
-    child: &mut Child,
-    deadline: Instant,
-    stop: impl Fn() -> Option<process::Interrupted>,
-) -> Option<ExitStatus> {
-    loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            return Some(status);
-        }
-        if Instant::now() >= deadline || stop().is_some() {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
 
 /// What `--python auto` found, and a warning for each candidate it skipped for hanging.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -540,5 +540,84 @@ mod tests {
         // A PyPy that does not say its release, or another implementation, is not taken.
         assert!(parse_probe(at, "PyPy 3 9 16").is_none());
         assert!(parse_probe(at, "IronPython 3 4 0 - -").is_none());
+    }
+
+    /// An executable stand-in for a probed interpreter, running `script` whatever it is asked,
+    /// alone in a folder of its own (removed by the test).
+    fn stand_in(name: &str, script: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("xtask-probe-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("python3");
+        std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    /// Far longer than a probe here needs: a wait that lasts it has found a bug.
+    const AMPLE: Duration = Duration::from_secs(30);
+
+    #[test]
+    fn a_stop_after_the_answer_is_a_stop_not_a_timeout() {
+        // It answers, closes its stdout, then says so in a file and lingers; the stop comes
+        // once it has answered.
+        let path = stand_in(
+            "answers-then-lingers",
+            "echo CPython 3 12 1\nexec >&-\ntouch \"$0.answered\"\nexec sleep 30",
+        );
+        let answered = path.with_extension("answered");
+        let stop = || answered.exists().then_some(process::Interrupted(2));
+        let got = ask(&path, AMPLE, stop);
+        assert!(matches!(got, Err(ProbeError::Stopped)), "{got:?}");
+        let stop_at_once = || Some(process::Interrupted(2));
+        assert!(matches!(
+            ask(&path, AMPLE, stop_at_once),
+            Err(ProbeError::Stopped)
+        ));
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn an_answer_held_open_by_what_the_probe_left_running_is_no_answer() {
+        // It answers and exits, but the sleeper it started keeps its stdout open.
+        let path = stand_in(
+            "leaves-a-sleeper",
+            "sleep 30 &\necho $! > \"$0.child\"\necho CPython 3 12 1",
+        );
+        let limit = Duration::from_millis(300);
+        assert!(matches!(
+            ask(&path, limit, || None),
+            Err(ProbeError::TimedOut(t)) if t == limit
+        ));
+        let sleeper = std::fs::read_to_string(path.with_extension("child")).unwrap();
+        let sleeper: u32 = sleeper.trim().parse().unwrap();
+        assert!(
+            !process::tests::still_runs(sleeper),
+            "the probe's child {sleeper} still runs"
+        );
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn a_probe_that_answers_and_exits_is_asked_in_full() {
+        let path = stand_in("answers", "echo CPython 3 12 1");
+        assert_eq!(ask(&path, AMPLE, || None).unwrap(), b"CPython 3 12 1\n");
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+        let path = stand_in("answers-and-fails", "echo CPython 3 12 1\nexit 1");
+        assert!(matches!(
+            ask(&path, AMPLE, || None),
+            Err(ProbeError::NotCPython)
+        ));
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn a_failed_look_at_a_probe_is_passed_over_until_the_deadline() {
+        let mut child = process::tests::reaped_behind_its_back();
+        let deadline = Instant::now() + Duration::from_millis(100);
+        assert!(matches!(
+            process::wait_or_kill(&mut child, deadline, || None, PROBE_POLL),
+            Waited::TimedOut
+        ));
     }
 }
