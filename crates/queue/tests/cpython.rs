@@ -520,6 +520,13 @@ mod put {
             let q = Arc::clone(&q);
             async move {
                 sleep0().await;
+                // In asyncio that `sleep(0)` lets the four putters run: two put, two wait for
+                // room. On two worker threads one yield does not promise it (the putters may
+                // not even have been spawned), and a getter that takes fewer than two items
+                // leaves putters waiting forever; so it waits until two putters wait.
+                while !q.to_string().contains("_putters[2]") {
+                    sleep0().await;
+                }
                 let num = q.qsize();
                 for _ in 0..num {
                     q.get_nowait().unwrap();
