@@ -98,6 +98,40 @@ impl Started {
     }
 }
 
+/// Counts the tasks whose first step is over. asyncio takes the first step of every task it
+/// has scheduled in the next loop turn, before a timer can fire, so a child is inside its
+/// `try` by the time another child's `sleep(0.1)` ends or the test's own `sleep(0.1)` does.
+/// On two threads and a real clock a scheduled child may not have been polled by then, and a
+/// child cancelled before its first step never enters its `try` (as in asyncio). So the tests
+/// whose outcome needs children inside their `try` when the cancellation comes count their
+/// first steps with this, and wait for them where asyncio's order promises them.
+#[derive(Clone, Default)]
+struct FirstSteps(Arc<AtomicUsize>);
+
+impl FirstSteps {
+    /// `future`, counted once its first poll is over.
+    fn track<F: Future>(&self, future: F) -> impl Future<Output = F::Output> + use<F> {
+        let count = Arc::clone(&self.0);
+        let mut counted = false;
+        let mut future = Box::pin(future);
+        std::future::poll_fn(move |cx| {
+            let polled = future.as_mut().poll(cx);
+            if !counted {
+                counted = true;
+                count.fetch_add(1, Ordering::SeqCst);
+            }
+            polled
+        })
+    }
+
+    /// Until `n` of the tracked futures have taken their first step.
+    async fn wait_for(&self, n: usize) {
+        while self.0.load(Ordering::SeqCst) < n {
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
 /// Runs `scenario` with each start on the paused clock.
 async fn paused<F, Fut>(scenario: F)
 where
@@ -1247,11 +1281,17 @@ async fn test_taskgroup_task_context_multi_thread() {
 async fn taskgroup_no_create_task_after_failure(clock: Clock, start: Start) {
     let attempt: Arc<Mutex<Option<Result<(), Refused>>>> = Arc::default();
     let seen = attempt.clone();
+    let t2_started = FirstSteps::default();
     let err = Scope::new(start)
         .run(async |g: &mut TaskGroup| {
-            g.spawn_fallible(crash_after(clock, 0.001, "ZeroDivisionError"))?;
+            let t2_in_try = t2_started.clone();
+            g.spawn_fallible(async move {
+                let crashed = crash_after(clock, 0.001, "ZeroDivisionError").await;
+                t2_in_try.wait_for(1).await; // asyncio: the second task is in its sleep
+                crashed
+            })?;
             let g2 = g.handle();
-            g.spawn(async move {
+            g.spawn(t2_started.track(async move {
                 let on_cancel = OnCancel::new(move || {
                     let spawned = g2
                         .spawn_fallible(crash_after(clock, 0.001, "ZeroDivisionError"))
@@ -1260,7 +1300,7 @@ async fn taskgroup_no_create_task_after_failure(clock: Clock, start: Start) {
                 });
                 clock.sleep(1.0).await;
                 on_cancel.done();
-            })?;
+            }))?;
             Ok(())
         })
         .await
