@@ -362,19 +362,22 @@ async fn taskgroup_04(clock: Clock, start: Start) {
         let (num, t2_cancel, t2_slot) = (num.clone(), t2_cancel.clone(), t2_slot.clone());
         async move {
             let n = num.clone();
+            let t2_started = FirstSteps::default();
             Scope::new(start)
                 .run(async move |g: &mut TaskGroup| {
+                    let t2_in_try = t2_started.clone();
                     g.spawn_fallible(async move {
                         clock.sleep(0.1).await;
+                        t2_in_try.wait_for(1).await; // asyncio: foo2 is in its sleep
                         Err::<(), _>(zero_division())
                     })?;
-                    let t2 = g.spawn(async move {
+                    let t2 = g.spawn(t2_started.track(async move {
                         let on_cancel =
                             OnCancel::new(move || t2_cancel.store(true, Ordering::SeqCst));
                         clock.sleep(1.0).await;
                         on_cancel.done();
                         n.fetch_add(1, Ordering::SeqCst);
-                    })?;
+                    }))?;
                     *t2_slot.lock().expect("not poisoned") = Some(t2);
                     Ok(())
                 })
@@ -423,21 +426,24 @@ async fn cancel_children_on_child_error(clock: Clock, start: Start) {
             (num.clone(), t2_cancel.clone(), runner_cancel.clone());
         async move {
             let n = num.clone();
+            let t2_started = FirstSteps::default();
             Scope::new(start)
                 .run(async move |g: &mut TaskGroup| {
                     for _ in 0..3 {
+                        let t2_in_try = t2_started.clone();
                         g.spawn_fallible(async move {
                             clock.sleep(0.1).await;
+                            t2_in_try.wait_for(1).await; // asyncio: foo2 is in its sleep
                             Err::<(), _>(zero_division())
                         })?;
                     }
-                    g.spawn(async move {
+                    g.spawn(t2_started.track(async move {
                         let on_cancel =
                             OnCancel::new(move || t2_cancel.store(true, Ordering::SeqCst));
                         clock.sleep(5.0).await;
                         on_cancel.done();
                         n.fetch_add(1, Ordering::SeqCst);
-                    })?;
+                    }))?;
                     let on_cancel =
                         OnCancel::new(move || runner_cancel.store(true, Ordering::SeqCst));
                     clock.sleep(10.0).await;
@@ -478,15 +484,18 @@ async fn cancellation(clock: Clock, start: Start) {
     let num = counter();
     let token = CancellationToken::new();
     let n = num.clone();
+    let children = FirstSteps::default();
+    let steps = children.clone();
     let (started, r) = spawn_started(Scope::new(start).cancel_on(token.clone()).run(
         async move |g: &mut TaskGroup| {
             for _ in 0..5 {
-                g.spawn(sleep_counting_cancel(clock, 5.0, n.clone()))?;
+                g.spawn(steps.track(sleep_counting_cancel(clock, 5.0, n.clone())))?;
             }
             Ok(())
         },
     ));
     started.wait().await;
+    children.wait_for(5).await; // asyncio: every child is in its sleep by the end of ours
     clock.sleep(0.1).await;
 
     assert!(!r.is_finished());
@@ -518,10 +527,12 @@ async fn taskgroup_07(clock: Clock, start: Start) {
     let num = counter();
     let token = CancellationToken::new();
     let n = num.clone();
+    let children = FirstSteps::default();
+    let steps = children.clone();
     let (started, r) = spawn_started(Scope::new(start).cancel_on(token.clone()).run(
         async move |g: &mut TaskGroup| {
             for _ in 0..5 {
-                g.spawn(sleep_counting_cancel(clock, 5.0, n.clone()))?;
+                g.spawn(steps.track(sleep_counting_cancel(clock, 5.0, n.clone())))?;
             }
             let on_cancel = OnCancel::new(move || {
                 n.fetch_add(10, Ordering::SeqCst);
@@ -532,6 +543,7 @@ async fn taskgroup_07(clock: Clock, start: Start) {
         },
     ));
     started.wait().await;
+    children.wait_for(5).await; // asyncio: every child is in its sleep by the end of ours
     clock.sleep(0.1).await;
 
     assert!(!r.is_finished());
@@ -561,16 +573,19 @@ async fn test_taskgroup_07_multi_thread() {
 
 async fn taskgroup_08(clock: Clock, start: Start) {
     let token = CancellationToken::new();
+    let children = FirstSteps::default();
+    let steps = children.clone();
     let (started, r) = spawn_started(Scope::new(start).cancel_on(token.clone()).run(
         async move |g: &mut TaskGroup| {
             for _ in 0..5 {
-                g.spawn(sleep_then_fail_in_finally(clock, 10.0))?;
+                g.spawn(steps.track(sleep_then_fail_in_finally(clock, 10.0)))?;
             }
             clock.sleep(10.0).await;
             Ok(())
         },
     ));
     started.wait().await;
+    children.wait_for(5).await; // asyncio: every child is in its sleep by the end of ours
     clock.sleep(0.1).await;
 
     assert!(!r.is_finished());
@@ -661,13 +676,15 @@ async fn test_taskgroup_10_multi_thread() {
 
 async fn taskgroup_11(clock: Clock, start: Start) {
     let token = CancellationToken::new();
+    let children = FirstSteps::default();
+    let steps = children.clone();
     let (started, r) = spawn_started(Scope::new(start).cancel_on(token.clone()).run(
         async move |outer: &mut TaskGroup| {
             Scope::new(start)
                 .parent(&outer.handle())
                 .run(async |g2: &mut TaskGroup| {
                     for _ in 0..5 {
-                        g2.spawn(sleep_then_fail_in_finally(clock, 10.0))?;
+                        g2.spawn(steps.track(sleep_then_fail_in_finally(clock, 10.0)))?;
                     }
                     clock.sleep(10.0).await;
                     Ok(())
@@ -677,6 +694,7 @@ async fn taskgroup_11(clock: Clock, start: Start) {
         },
     ));
     started.wait().await;
+    children.wait_for(5).await; // asyncio: every child is in its sleep by the end of ours
     clock.sleep(0.1).await;
 
     assert!(!r.is_finished());
@@ -706,6 +724,8 @@ async fn test_taskgroup_11_multi_thread() {
 
 async fn taskgroup_12(clock: Clock, start: Start) {
     let token = CancellationToken::new();
+    let children = FirstSteps::default();
+    let steps = children.clone();
     let (started, r) = spawn_started(Scope::new(start).cancel_on(token.clone()).run(
         async move |g1: &mut TaskGroup| {
             g1.spawn(clock.sleep(10.0))?;
@@ -713,7 +733,7 @@ async fn taskgroup_12(clock: Clock, start: Start) {
                 .parent(&g1.handle())
                 .run(async |g2: &mut TaskGroup| {
                     for _ in 0..5 {
-                        g2.spawn(sleep_then_fail_in_finally(clock, 10.0))?;
+                        g2.spawn(steps.track(sleep_then_fail_in_finally(clock, 10.0)))?;
                     }
                     clock.sleep(10.0).await;
                     Ok(())
@@ -723,6 +743,7 @@ async fn taskgroup_12(clock: Clock, start: Start) {
         },
     ));
     started.wait().await;
+    children.wait_for(5).await; // asyncio: every child is in its sleep by the end of ours
     clock.sleep(0.1).await;
 
     assert!(!r.is_finished());
