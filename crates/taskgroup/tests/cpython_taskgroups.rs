@@ -772,12 +772,22 @@ async fn test_taskgroup_12_multi_thread() {
 // ---------------------------------------------------------------------------------------------
 
 async fn taskgroup_13(clock: Clock, start: Start) {
+    // asyncio runs the runner on to `async with g2` and g2's task's first step before g1's
+    // task's sleep(0.1) ends. On two threads the runner's body could still be on its way
+    // there when g1 fails, and then g2 would not start (its parent is shutting down), which
+    // is a failure of its own; so g1's task raises once g2's task has taken its first step.
+    let g2_started = FirstSteps::default();
     let r = tokio::spawn(Scope::new(start).run(async move |g1: &mut TaskGroup| {
-        g1.spawn_fallible(crash_after(clock, 0.1, "ValueError"))?;
+        let in_g2 = g2_started.clone();
+        g1.spawn_fallible(async move {
+            let crashed = crash_after(clock, 0.1, "ValueError").await;
+            in_g2.wait_for(1).await;
+            crashed
+        })?;
         Scope::new(start)
             .parent(&g1.handle())
             .run(async |g2: &mut TaskGroup| {
-                g2.spawn_fallible(crash_after(clock, 10.0, "ValueError"))?;
+                g2.spawn_fallible(g2_started.track(crash_after(clock, 10.0, "ValueError")))?;
                 Ok(())
             })
             .await?;
