@@ -897,7 +897,8 @@ impl Scope {
     }
 
     /// Nests this group in `parent` (an `async with TaskGroup()` inside another group's body
-    /// or task): it is cancelled with the parent, the parent counts it as one of its tasks
+    /// or task): it is cancelled with the parent (at once, its body never run, if the parent
+    /// is already shutting down when it starts), the parent counts it as one of its tasks
     /// until its own tasks have all ended (even if this scope is dropped), and failures that
     /// this scope could not return, because it was dropped, become one failure of the parent.
     pub fn parent(mut self, parent: &GroupHandle) -> Self {
@@ -915,11 +916,20 @@ impl Scope {
     {
         let (token, parent) = match &self.parent {
             Some(parent) => {
-                let live = Live::join(&parent.0).map_err(|refused| GroupError {
-                    failures: vec![Failure::Error(anyhow::anyhow!(
-                        "a nested TaskGroup cannot start: its parent {refused}"
-                    ))],
-                    cancelled: false,
+                let live = Live::join(&parent.0).map_err(|refused| match refused {
+                    // Cancelled with its parent before its body runs: asyncio's parent task
+                    // gets `CancelledError` at its next await, which is no failure of the
+                    // parent's, and a group cancelled before its body starts never runs it.
+                    Refused::ShuttingDown => GroupError {
+                        failures: Vec::new(),
+                        cancelled: true,
+                    },
+                    Refused::Finished => GroupError {
+                        failures: vec![Failure::Error(anyhow::anyhow!(
+                            "a nested TaskGroup cannot start: its parent {refused}"
+                        ))],
+                        cancelled: false,
+                    },
                 })?;
                 (parent.0.token.child_token(), Some(live))
             }
@@ -1001,6 +1011,11 @@ async fn run_body<T>(shared: &Shared, body: impl Future<Output = anyhow::Result<
     .await;
     match ended {
         Some(Ok(value)) => return Some(value),
+        // A body that returns a cancellation (a nested group's `GroupError` with no failure:
+        // Python's `CancelledError`) is cancelled, as `__aexit__` never counts a
+        // `CancelledError` among the errors: it is swallowed if the group asked for it (it is
+        // shutting down), and the group ends cancelled if not.
+        Some(Err(Failure::Error(e))) if is_cancellation(&e) => shared.cancel(),
         // Counted with the tasks' failures, as `__aexit__` adds the body's exception.
         Some(Err(failure)) => shared.fail(failure),
         // Cancelled from outside: marks it so, unless a failure came first.
@@ -1012,6 +1027,12 @@ async fn run_body<T>(shared: &Shared, body: impl Future<Output = anyhow::Result<
         shared.fail(Failure::Panic(panic_message(&*payload)));
     }
     None
+}
+
+/// `e` is a group's cancellation with no failure: Python's `CancelledError`.
+fn is_cancellation(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<GroupError>()
+        .is_some_and(|group| group.cancelled && group.failures.is_empty())
 }
 
 /// Waits until no task is live, then closes the group to new tasks.

@@ -78,6 +78,14 @@
 //! It returns, after every task has ended, a [`GroupError`] with `cancelled` set and the
 //! failures collected before and during the cancellation.
 //!
+//! A [`GroupError`] with `cancelled` set and no failure is the Rust `CancelledError`, and is
+//! treated as one: a body that returns it (a nested group's, through `?`) is cancelled, not
+//! failed, as `__aexit__` never counts a `CancelledError` among its errors. The group then
+//! ends cancelled, or, if it was already shutting down because something failed, with just
+//! those failures. A nested group whose parent is already shutting down when it starts
+//! returns this cancellation at once, its body never run, as asyncio's parent task would get
+//! its `CancelledError` at its next await.
+//!
 //! Dropping the scope's future instead (aborting its owner) shuts the group down: no task
 //! takes another step, each suspended task is woken to drop its future, and the drop returns
 //! at once, *without* waiting for them; on the multi-thread runtime a task may be in the middle

@@ -727,6 +727,66 @@ async fn a_nested_scope_under_a_finished_parent_says_so() {
     );
 }
 
+/// A nested scope started after its parent began to shut down (its task failed first) is
+/// cancelled with the parent, its body never run, and is no failure of the parent's: in
+/// asyncio the parent task gets `CancelledError` at its next await, which the parent's
+/// `__aexit__` swallows, so the parent raises only the first error (`test_taskgroup_13`).
+#[tokio::test]
+async fn a_nested_scope_under_a_shutting_down_parent_is_cancelled_not_a_failure() {
+    let ran = counter();
+    let r = Arc::clone(&ran);
+    let err = scope(Start::Scheduled, async move |g1: &mut TaskGroup| {
+        g1.task()
+            .start(Start::Eager)
+            .spawn_fallible(async { Err::<(), _>(anyhow!("ValueError")) })?;
+        let h = g1.handle();
+        assert!(h.is_shutting_down(), "the eager task failed at once");
+        let nested = Scope::new(Start::Scheduled)
+            .parent(&h)
+            .run(async |_: &mut TaskGroup| {
+                r.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            })
+            .await;
+        let nested = nested.unwrap_err();
+        assert!(nested.cancelled && nested.failures.is_empty(), "{nested}");
+        Err::<(), _>(nested.into()) // as `?` would: the parent task's `CancelledError`
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(messages(&err), ["ValueError"]);
+    assert!(!err.cancelled, "failed, not cancelled");
+    assert_eq!(ran.load(Ordering::SeqCst), 0, "the nested body never ran");
+}
+
+/// A body that returns a cancellation (a nested group's `GroupError` with no failure, Python's
+/// `CancelledError`) while its own group is not shutting down cancels the group: its tasks are
+/// cancelled and it ends cancelled with no failure, as `CancelledError` raised in the body of
+/// `async with TaskGroup()` is never one of the group's errors.
+#[tokio::test]
+async fn a_body_that_returns_a_nested_cancellation_ends_its_group_cancelled() {
+    let token = tokio_util::sync::CancellationToken::new();
+    token.cancel();
+    let dropped = counter();
+    let guard = DropGuard(Arc::clone(&dropped));
+    let err = scope(Start::Scheduled, async |tg: &mut TaskGroup| {
+        tg.spawn(async move {
+            let _guard = guard; // dropped with the future, run or not
+            std::future::pending::<()>().await;
+        })?;
+        Scope::new(Start::Scheduled)
+            .cancel_on(token.clone())
+            .run(async |_: &mut TaskGroup| Ok(()))
+            .await?;
+        Ok(())
+    })
+    .await
+    .unwrap_err();
+    assert!(err.cancelled, "{err}");
+    assert!(err.failures.is_empty(), "{err}");
+    assert_eq!(dropped.load(Ordering::SeqCst), 1, "its task was cancelled");
+}
+
 /// `TaskHandle::cancel` on a suspended task whose cleanup fails: the failure is the group's,
 /// and the handle says the task failed, not that it was cancelled.
 #[tokio::test(start_paused = true)]
