@@ -14,6 +14,11 @@
 //! - A waiter that is cancelled (its future dropped) leaves the barrier.
 //! - `Display` is Python's repr: `<barrier::Barrier object at 0x… [filling, waiters:2/3]>`.
 //!
+//! CPython 3.13's `BarrierTests` are ported in `tests/cpython.rs`. What has no counterpart
+//! there: `Barrier(-4)` (`parties` is a `usize`), `await barrier` (a `Barrier` is not
+//! awaitable, checked at compile time), and reading `barrier._count` (not exposed; that test
+//! counts the tasks that have come out of `wait` instead).
+//!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 //! use std::sync::Arc;
