@@ -1,7 +1,8 @@
 //! CPython 3.13's `BarrierTests` (`Lib/test/test_asyncio/test_locks.py`), ported test by test.
 //!
 //! Each test keeps CPython's name, scenario and assertions, on tokio's current-thread runtime so
-//! that tasks run in the order asyncio's loop runs them. The translation:
+//! that tasks run in the order asyncio's loop runs them, and on its paused clock (see
+//! [`gather`]). The translation:
 //!
 //! - `self.N` (set in `asyncSetUp`) is [`N`]; tests that set `self.N = 3` use a local `n`.
 //! - A `Task` is a spawned task, `task.cancel()` is `abort()`, `task.done()` is
@@ -24,6 +25,7 @@
 use std::future::{Future, IntoFuture};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::time::Duration;
 
 use barrier::{Barrier, BrokenBarrierError};
 use tokio::task::JoinHandle;
@@ -78,12 +80,21 @@ where
 }
 
 /// `asyncio.gather(*tasks)`: every task's result, in order; a task that failed fails it.
+///
+/// Every test here runs on the paused clock, which no test reads: it only moves once every
+/// task waits. So tasks that would wait on a barrier for ever fail the test at once, with the
+/// clock jumped to this deadline, where they would hang `cargo test`.
 async fn gather<T>(tasks: Vec<JoinHandle<T>>) -> Vec<T> {
-    let mut results = Vec::with_capacity(tasks.len());
-    for task in tasks {
-        results.push(task.await.expect("a gathered task failed"));
-    }
-    results
+    let all = async {
+        let mut results = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            results.push(task.await.expect("a gathered task failed"));
+        }
+        results
+    };
+    tokio::time::timeout(Duration::from_secs(3600), all)
+        .await
+        .expect("the gathered tasks never all ended: some wait on the barrier for ever")
 }
 
 /// `BarrierTests.gather_tasks` (the tasks themselves are not used by any test).
@@ -157,7 +168,7 @@ impl<T: ?Sized> NotAwaitable<()> for T {}
 struct Awaitable;
 impl<T: ?Sized + IntoFuture> NotAwaitable<Awaitable> for T {}
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn test_barrier() {
     let barrier = Barrier::new(N);
     assert!(barrier.to_string().contains("filling"));
@@ -169,7 +180,7 @@ async fn test_barrier() {
     assert!(barrier.to_string().contains("filling"));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn test_repr() {
     let barrier = shared(Barrier::new(N));
 
@@ -229,7 +240,7 @@ async fn test_repr() {
     let _ = gather(waiters).await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn test_barrier_parties() {
     // `ValueError` is a panic here, with Python's message.
     let refused = std::panic::catch_unwind(|| Barrier::new(0)).unwrap_err();
@@ -243,7 +254,7 @@ async fn test_barrier_parties() {
     assert_eq!(barrier.parties(), N);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn test_context_manager() {
     let n = 3;
     let barrier = shared(Barrier::new(n));
@@ -262,7 +273,7 @@ async fn test_context_manager() {
     assert!(!barrier.broken());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn test_filling_one_task() {
     let barrier = Barrier::new(1);
 
@@ -278,7 +289,7 @@ async fn test_filling_one_task() {
     assert!(!barrier.broken());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn test_filling_one_task_twice() {
     let barrier = shared(Barrier::new(1));
 
@@ -298,7 +309,7 @@ async fn test_filling_one_task_twice() {
     assert!(!barrier.broken());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn test_filling_task_by_task() {
     let n = 3;
     let barrier = shared(Barrier::new(n));
@@ -323,7 +334,7 @@ async fn test_filling_task_by_task() {
     assert!(!barrier.broken());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn test_filling_tasks_wait_twice() {
     let barrier = shared(Barrier::new(N));
     let results = shared(Results::default());
@@ -346,7 +357,7 @@ async fn test_filling_tasks_wait_twice() {
     assert!(!barrier.broken());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn test_filling_tasks_check_return_value() {
     let barrier = shared(Barrier::new(N));
     let results1 = shared(Results::default());
@@ -373,7 +384,7 @@ async fn test_filling_tasks_check_return_value() {
     assert!(!barrier.broken());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn test_draining_state() {
     let barrier = shared(Barrier::new(N));
     let results = shared(Results::default());
@@ -394,7 +405,7 @@ async fn test_draining_state() {
     assert!(!barrier.broken());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn test_blocking_tasks_while_draining() {
     let rewait = 2;
     let barrier = shared(Barrier::new(N));
@@ -424,7 +435,7 @@ async fn test_blocking_tasks_while_draining() {
     // a success means that barrier_nowaiting was waited for exactly N-rewait=3 times
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn test_filling_tasks_cancel_one() {
     let n = 3;
     let barrier = shared(Barrier::new(n));
@@ -463,7 +474,7 @@ async fn test_filling_tasks_cancel_one() {
     assert!(!barrier.broken());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn test_reset_barrier() {
     let barrier = shared(Barrier::new(1));
 
@@ -474,7 +485,7 @@ async fn test_reset_barrier() {
     assert!(!barrier.broken());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn test_reset_barrier_while_tasks_waiting() {
     let barrier = shared(Barrier::new(N));
     let results = shared(Results::default());
@@ -502,7 +513,7 @@ async fn test_reset_barrier_while_tasks_waiting() {
     assert!(!barrier.broken());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn test_reset_barrier_when_tasks_half_draining() {
     let barrier = shared(Barrier::new(N));
     let results1 = shared(Results::default());
@@ -535,7 +546,7 @@ async fn test_reset_barrier_when_tasks_half_draining() {
     assert!(!barrier.broken());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn test_reset_barrier_when_tasks_half_draining_half_blocking() {
     let barrier = shared(Barrier::new(N));
     let results1 = shared(Results::default());
@@ -575,7 +586,7 @@ async fn test_reset_barrier_when_tasks_half_draining_half_blocking() {
     assert!(!barrier.broken());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn test_reset_barrier_while_tasks_waiting_and_waiting_again() {
     let barrier = shared(Barrier::new(N));
     let results1 = shared(Results::default());
@@ -615,7 +626,7 @@ async fn test_reset_barrier_while_tasks_waiting_and_waiting_again() {
     assert_eq!(barrier.n_waiting(), 0);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn test_reset_barrier_while_tasks_draining() {
     let barrier = shared(Barrier::new(N));
     let results1 = shared(Results::default());
@@ -657,7 +668,7 @@ async fn test_reset_barrier_while_tasks_draining() {
     assert_eq!(barrier.n_waiting(), 0);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn test_abort_barrier() {
     let barrier = shared(Barrier::new(1));
 
@@ -668,7 +679,7 @@ async fn test_abort_barrier() {
     assert!(barrier.broken());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn test_abort_barrier_when_tasks_half_draining_half_blocking() {
     let barrier = shared(Barrier::new(N));
     let results1 = shared(Results::default());
@@ -700,7 +711,7 @@ async fn test_abort_barrier_when_tasks_half_draining_half_blocking() {
     assert!(!barrier.to_string().contains("resetting"));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn test_abort_barrier_when_exception() {
     // test from threading.Barrier: see `lock_tests.test_reset`
     let barrier = shared(Barrier::new(N));
@@ -732,7 +743,7 @@ async fn test_abort_barrier_when_exception() {
     assert_eq!(barrier.n_waiting(), 0);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn test_abort_barrier_when_exception_then_resetting() {
     // test from threading.Barrier: see `lock_tests.test_abort_and_reset`
     let barrier1 = shared(Barrier::new(N));
