@@ -711,6 +711,30 @@ async fn test_abort_barrier_when_tasks_half_draining_half_blocking() {
     assert!(!barrier.to_string().contains("resetting"));
 }
 
+/// The first part of both `test_abort_barrier_when_exception` tests' coroutine: the task that
+/// arrives at `N / 2` raises `RuntimeError` and aborts the barrier (its `except`); the others
+/// append to `results1` once past the barrier twice, or to `results2` if it broke first.
+async fn raise_at_half_or_wait_twice(
+    barrier: &Barrier,
+    results1: &Results<bool>,
+    results2: &Results<bool>,
+) {
+    let body = async {
+        let i = barrier.wait().await?;
+        if i == N / 2 {
+            return Err(Raised::RuntimeError);
+        }
+        barrier.wait().await?;
+        results1.append(true);
+        Ok(())
+    };
+    match body.await {
+        Ok(()) => {}
+        Err(Raised::BrokenBarrierError) => results2.append(true),
+        Err(Raised::RuntimeError) => barrier.abort(),
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn test_abort_barrier_when_exception() {
     // test from threading.Barrier: see `lock_tests.test_reset`
@@ -718,21 +742,8 @@ async fn test_abort_barrier_when_exception() {
     let results1 = shared(Results::default());
     let results2 = shared(Results::default());
 
-    gather_tasks(N, move || async move {
-        let body = async {
-            let i = barrier.wait().await?;
-            if i == N / 2 {
-                return Err(Raised::RuntimeError);
-            }
-            barrier.wait().await?;
-            results1.append(true);
-            Ok(())
-        };
-        match body.await {
-            Ok(()) => {}
-            Err(Raised::BrokenBarrierError) => results2.append(true),
-            Err(Raised::RuntimeError) => barrier.abort(),
-        }
+    gather_tasks(N, move || {
+        raise_at_half_or_wait_twice(barrier, results1, results2)
     })
     .await;
 
@@ -753,20 +764,7 @@ async fn test_abort_barrier_when_exception_then_resetting() {
     let results3 = shared(Results::default());
 
     gather_tasks(N, move || async move {
-        let body = async {
-            let i = barrier1.wait().await?;
-            if i == N / 2 {
-                return Err(Raised::RuntimeError);
-            }
-            barrier1.wait().await?;
-            results1.append(true);
-            Ok(())
-        };
-        match body.await {
-            Ok(()) => {}
-            Err(Raised::BrokenBarrierError) => results2.append(true),
-            Err(Raised::RuntimeError) => barrier1.abort(),
-        }
+        raise_at_half_or_wait_twice(barrier1, results1, results2).await;
 
         // Synchronize and reset the barrier.  Must synchronize first so
         // that everyone has left it when we reset, and after so that no
