@@ -281,10 +281,16 @@ async fn test_all_tasks_with_blocking() {
 
 static CV: ContextVar<i32> = ContextVar::new("cv", 0);
 
+/// In asyncio the task's second step cannot run before `run()` awaits `t`: the loop has one
+/// thread and `run()` does not yield in between. On two worker threads the task's sleep (a
+/// millisecond) may end and its second step run on the other worker while `run()` is still
+/// on its way to its checks, so the task also waits for `checked`, which `run()` sends once
+/// it has checked that the second step has not run.
 async fn context_vars(clock: Clock) {
     let first_step_ran = Arc::new(AtomicBool::new(false));
     let second_step_ran = Arc::new(AtomicBool::new(false));
     let (first, second) = (first_step_ran.clone(), second_step_ran.clone());
+    let (checked, checks_done) = oneshot::channel::<()>();
     // The loop's main task runs in a context of its own.
     Context::new()
         .scope(run_coro(async |g: &mut TaskGroup| {
@@ -295,6 +301,7 @@ async fn context_vars(clock: Clock) {
                 assert_eq!(CV.get(), 2);
                 first.store(true, Ordering::SeqCst);
                 clock.sleep(0.1).await;
+                checks_done.await.expect("run() checks first");
                 assert_eq!(CV.get(), 2);
                 CV.set(3).expect("the task runs in a context");
                 assert_eq!(CV.get(), 3);
@@ -303,6 +310,7 @@ async fn context_vars(clock: Clock) {
             assert!(first_step_ran.load(Ordering::SeqCst));
             assert!(!second_step_ran.load(Ordering::SeqCst));
             assert_eq!(CV.get(), 1);
+            checked.send(()).expect("the task waits for the checks");
             t.await?;
             assert!(second_step_ran.load(Ordering::SeqCst));
             assert_eq!(CV.get(), 1);
