@@ -116,13 +116,20 @@ async fn test_eager_completion() {
     assert_eq!(hello, "hello");
 }
 
+/// In asyncio the task cannot finish before `run()` awaits it: the loop has one thread. On two
+/// worker threads its sleep (a millisecond) may end and the task finish on the other worker
+/// before `run()` looks at `t.done()`, so the task also waits for `checked`, sent once
+/// `run()` has looked.
 async fn block_after_eager_step(clock: Clock) {
+    let (checked, checks_done) = oneshot::channel::<()>();
     let result = run_coro(async |g: &mut TaskGroup| {
         let mut t = g.spawn(async move {
             clock.sleep(0.1).await;
+            checks_done.await.expect("run() checks first");
             "finished after blocking"
         })?;
         assert!(!t.done());
+        checked.send(()).expect("the task waits for the check");
         let result = (&mut t).await?;
         assert!(t.done());
         Ok(result)
@@ -157,13 +164,20 @@ async fn test_cancellation_after_eager_completion() {
 
 /// Adapted: `t.cancel('cancellation message')` has no message here, and `t.cancelling() > 0`
 /// is `cancel()` returning `true` (the request was taken by a task that had not ended).
+/// In asyncio the task cannot finish before `run()` cancels it: the loop has one thread. On
+/// two worker threads its sleep (a millisecond) may end and the task finish on the other
+/// worker first, so the task also waits for `cancel_sent`, sent once `run()` has cancelled it
+/// (a cancel that did not land lets it finish, and the test fails rather than hangs).
 async fn cancellation_after_eager_step_blocks(clock: Clock) {
+    let (cancel_sent, cancelled) = oneshot::channel::<()>();
     let awaited = run_coro(async |g: &mut TaskGroup| {
         let mut t = g.spawn(async move {
             clock.sleep(0.1).await;
+            let _ = cancelled.await;
             "finished after blocking"
         })?;
         assert!(t.cancel(), "t.cancelling() > 0");
+        let _ = cancel_sent.send(()); // the task is gone if the cancel has landed
         let awaited = (&mut t).await;
         assert!(t.cancelled());
         Ok(awaited)
