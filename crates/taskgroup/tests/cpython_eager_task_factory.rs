@@ -197,20 +197,27 @@ async fn test_cancellation_after_eager_step_blocks_multi_thread() {
     bounded(cancellation_after_eager_step_blocks(Clock::Real)).await;
 }
 
+/// In asyncio `sleep(0.1)` always suspends the task, and `run()` compares ids before the task
+/// resumes. On the real clock a millisecond sleep can be over at its first poll (a thread
+/// preempted that long), so the task would finish in its eager step and keep no id; it also
+/// waits for `checked`, sent once `run()` has compared, which keeps both.
 async fn current_task_is_kept(clock: Clock) {
     let captured: Arc<Mutex<Option<TaskId>>> = Arc::default();
     let seen = captured.clone();
+    let (checked, checks_done) = oneshot::channel::<()>();
     run_coro(async |g: &mut TaskGroup| {
         let t = g.spawn(async move {
             let me = current_task();
             *seen.lock().expect("not poisoned") = me;
             // The task is the same before and after blocking.
             clock.sleep(0.1).await;
+            checks_done.await.expect("run() checks first");
             assert_eq!(current_task(), me);
         })?;
         let captured = *captured.lock().expect("not poisoned");
         assert!(captured.is_some());
         assert_eq!(captured, t.id());
+        checked.send(()).expect("the task waits for the check");
         t.await?;
         Ok(())
     })
