@@ -66,38 +66,6 @@ impl Clock {
     }
 }
 
-/// `r = asyncio.create_task(runner()); await asyncio.sleep(0.1)` leaves the runner started: its
-/// body has taken its first step. On two threads and a real clock a short sleep does not
-/// promise that, and a group cancelled before its body starts never runs it (as asyncio never
-/// runs a task cancelled before its first step). So the tests that cancel a runner spawn it
-/// with this, and wait for its first step before they sleep and cancel.
-fn spawn_started<F>(future: F) -> (Started, tokio::task::JoinHandle<F::Output>)
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let set = Arc::clone(&flag);
-    let mut future = Box::pin(future);
-    let handle = tokio::spawn(std::future::poll_fn(move |cx| {
-        let polled = future.as_mut().poll(cx);
-        set.store(true, Ordering::SeqCst);
-        polled
-    }));
-    (Started(flag), handle)
-}
-
-/// The first step of a task spawned with [`spawn_started`] is over.
-struct Started(Arc<std::sync::atomic::AtomicBool>);
-
-impl Started {
-    async fn wait(&self) {
-        while !self.0.load(Ordering::SeqCst) {
-            tokio::task::yield_now().await;
-        }
-    }
-}
-
 /// Counts the tasks whose first step is over. asyncio takes the first step of every task it
 /// has scheduled in the next loop turn, before a timer can fire, so a child is inside its
 /// `try` by the time another child's `sleep(0.1)` ends or the test's own `sleep(0.1)` does.
@@ -130,6 +98,21 @@ impl FirstSteps {
             tokio::task::yield_now().await;
         }
     }
+}
+
+/// `r = asyncio.create_task(runner()); await asyncio.sleep(0.1)` leaves the runner started: its
+/// body has taken its first step. On two threads and a real clock a short sleep does not
+/// promise that, and a group cancelled before its body starts never runs it (as asyncio never
+/// runs a task cancelled before its first step). So the tests that cancel a runner spawn it
+/// with this, and wait for its first step (`wait_for(1)`) before they sleep and cancel.
+fn spawn_started<F>(future: F) -> (FirstSteps, tokio::task::JoinHandle<F::Output>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let started = FirstSteps::default();
+    let handle = tokio::spawn(started.track(future));
+    (started, handle)
 }
 
 /// Runs `scenario` with each start on the paused clock.
@@ -494,7 +477,7 @@ async fn cancellation(clock: Clock, start: Start) {
             Ok(())
         },
     ));
-    started.wait().await;
+    started.wait_for(1).await;
     children.wait_for(5).await; // asyncio: every child is in its sleep by the end of ours
     clock.sleep(0.1).await;
 
@@ -542,7 +525,7 @@ async fn taskgroup_07(clock: Clock, start: Start) {
             Ok(())
         },
     ));
-    started.wait().await;
+    started.wait_for(1).await;
     children.wait_for(5).await; // asyncio: every child is in its sleep by the end of ours
     clock.sleep(0.1).await;
 
@@ -584,7 +567,7 @@ async fn taskgroup_08(clock: Clock, start: Start) {
             Ok(())
         },
     ));
-    started.wait().await;
+    started.wait_for(1).await;
     children.wait_for(5).await; // asyncio: every child is in its sleep by the end of ours
     clock.sleep(0.1).await;
 
@@ -693,7 +676,7 @@ async fn taskgroup_11(clock: Clock, start: Start) {
             Ok(())
         },
     ));
-    started.wait().await;
+    started.wait_for(1).await;
     children.wait_for(5).await; // asyncio: every child is in its sleep by the end of ours
     clock.sleep(0.1).await;
 
@@ -742,7 +725,7 @@ async fn taskgroup_12(clock: Clock, start: Start) {
             Ok(())
         },
     ));
-    started.wait().await;
+    started.wait_for(1).await;
     children.wait_for(5).await; // asyncio: every child is in its sleep by the end of ours
     clock.sleep(0.1).await;
 
@@ -944,7 +927,7 @@ async fn taskgroup_17(clock: Clock, start: Start) {
             Ok(())
         },
     ));
-    started.wait().await;
+    started.wait_for(1).await;
     clock.sleep(0.1).await;
 
     assert!(!r.is_finished());
@@ -988,7 +971,7 @@ async fn taskgroup_18(clock: Clock, start: Start) {
             Ok(())
         },
     ));
-    started.wait().await;
+    started.wait_for(1).await;
     clock.sleep(0.1).await;
 
     assert!(!r.is_finished());
@@ -1115,7 +1098,7 @@ async fn taskgroup_22(clock: Clock, start: Start) {
             Ok(())
         },
     ));
-    started.wait().await;
+    started.wait_for(1).await;
     clock.sleep(0.05).await;
     token.cancel();
 
