@@ -60,8 +60,9 @@ pub struct Measured {
 /// Runs every target `warmup + runs` times, round-robin: each round runs every target due in
 /// it once, so drift on a shared machine touches every row alike; targets with fewer runs take
 /// part in the last rounds only. The order changes from round to round (see [`round_order`]),
-/// so that no row always holds the same place in a round or follows the same row. Warmup runs are discarded. A target
-/// that fails is recorded with its reason and the tail of its stderr, and not run again.
+/// so that no row always holds the same place in a round or follows the same row. Warmup runs
+/// are discarded. A target that fails is recorded with its reason and the tail of its stderr,
+/// and not run again.
 pub fn execute(
     targets: &[Target],
     timeout: Duration,
