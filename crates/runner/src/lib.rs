@@ -92,9 +92,12 @@
 //! `test_signal_install_not_supported_ok` is ported as a run where no handler is installed
 //! (any thread but the main one).
 
+use std::any::Any;
 use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::Poll;
 use std::time::Duration;
 
 use contextvars::Context;
@@ -273,25 +276,33 @@ impl Runner {
     /// Not in asyncio: polls `future` directly in `block_on` on this thread, in the runner's
     /// context, rather than as a task (this project's `--entry block_on`). Same errors and
     /// Ctrl-C handling as [`run`](Runner::run) (a cancelled future is dropped in place).
+    ///
+    /// A panic while the future is polled is [`Error::Panicked`], as from `run`: the future is
+    /// dropped, and the runner keeps the context with what the future set before panicking. A
+    /// panic out of the future's drop is caught the same way.
     pub fn run_in_place<F: Future>(&self, future: F) -> Result<F::Output, Error> {
         let (runtime, _running) = self.enter()?;
         let mut context = self.take_context();
         let interrupts = self.install_sigint();
-        let result = runtime.block_on(async {
-            let future = context.scope_mut(future);
-            match interrupts {
-                None => Ok(future.await),
-                Some(mut interrupts) => {
-                    tokio::select! {
-                        biased;
-                        output = future => Ok(output),
-                        _ = interrupts.next() => Err(Error::Interrupted),
+        // `Context::run` puts the context back in `context` on an unwind too, so whatever
+        // escapes `block_on` (a panic of the future's drop), the runner gets its context back.
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            runtime.block_on(async {
+                let future = context.scope_mut(catching(future));
+                match interrupts {
+                    None => future.await,
+                    Some(mut interrupts) => {
+                        tokio::select! {
+                            biased;
+                            output = future => output,
+                            _ = interrupts.next() => Err(Error::Interrupted),
+                        }
                     }
                 }
-            }
-        });
+            })
+        }));
         self.put_context(context);
-        result
+        result.unwrap_or_else(|payload| Err(Error::Panicked(panic_message(&*payload))))
     }
 
     /// `runner.get_loop()`: a handle to the runner's runtime; [`Error::Closed`] after close.
@@ -458,14 +469,29 @@ fn outcome<T>(joined: Result<T, tokio::task::JoinError>, interrupted: bool) -> R
         Ok(output) => Ok(output),
         Err(e) if e.is_cancelled() && interrupted => Err(Error::Interrupted),
         Err(e) if e.is_cancelled() => Err(Error::Cancelled),
-        Err(e) => {
-            let payload = e.into_panic();
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "Box<dyn Any>".to_owned());
-            Err(Error::Panicked(message))
-        }
+        Err(e) => Err(Error::Panicked(panic_message(&*e.into_panic()))),
     }
+}
+
+/// A panic's message, as `std` prints it: the `&str` or `String` it carries.
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "Box<dyn Any>".to_owned())
+}
+
+/// `future`, with a panic in its poll caught as [`Error::Panicked`], as tokio catches a task's:
+/// the future is then dropped as usual, not during an unwind.
+async fn catching<F: Future>(future: F) -> Result<F::Output, Error> {
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(
+        |cx| match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => Poll::Ready(Err(Error::Panicked(panic_message(&*payload)))),
+        },
+    )
+    .await
 }

@@ -404,6 +404,57 @@ fn a_panicking_run_keeps_the_context_it_set() {
 }
 
 #[test]
+fn a_panicking_run_in_place_is_an_error_and_keeps_the_context() {
+    static VARS: [ContextVar<usize>; 7] = [
+        ContextVar::new("v0", 0),
+        ContextVar::new("v1", 0),
+        ContextVar::new("v2", 0),
+        ContextVar::new("v3", 0),
+        ContextVar::new("v4", 0),
+        ContextVar::new("v5", 0),
+        ContextVar::new("v6", 0),
+    ];
+    static LAST: ContextVar<i32> = ContextVar::new("last", 0);
+    let runner = Runner::new().unwrap();
+    for (i, var) in VARS.iter().enumerate() {
+        runner
+            .run(async move { var.set(i + 1).map(drop) })
+            .unwrap()
+            .unwrap();
+    }
+    // Caught here too, so that a panic escaping run_in_place shows what it did to the context.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runner.run_in_place(async {
+            LAST.set(8).unwrap();
+            yield_now().await;
+            panic!("in place");
+        })
+    }));
+    let seen = runner
+        .run(async {
+            (
+                VARS.iter().map(ContextVar::get).collect::<Vec<_>>(),
+                LAST.get(),
+            )
+        })
+        .unwrap();
+    assert_eq!(
+        seen,
+        ((1..=7).collect::<Vec<_>>(), 8),
+        "every earlier set survives"
+    );
+    match outcome {
+        Ok(result) => assert_eq!(result, Err(Error::Panicked("in place".into()))),
+        Err(_) => panic!("the panic escaped run_in_place instead of being Err(Panicked)"),
+    }
+    assert_eq!(
+        runner.run_in_place(async { VARS[6].get() }),
+        Ok(7),
+        "still usable"
+    );
+}
+
+#[test]
 fn run_in_runs_in_the_given_context_and_tasks_get_copies() {
     static CVAR: ContextVar<i32> = ContextVar::new("cvar", 0);
     let runner = Runner::new().unwrap();
