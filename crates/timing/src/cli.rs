@@ -479,14 +479,15 @@ fn not_regular(meta: &fs::Metadata) -> &'static str {
 
 /// Creates and removes a file beside where `name` will go, as the result's write will: the one
 /// honest test of whether `folder` takes new files (permission bits say nothing to root, and
-/// nothing at all of `/proc`).
+/// nothing at all of `/proc`). The probe is named and created as the write's temporary file is
+/// (an unguessable name, never through a link), so nothing planted in the folder stops it or
+/// is touched by it.
 pub fn probe_writable(folder: &Path, name: &OsStr) -> std::io::Result<()> {
-    let probe = folder.join(format!(
-        ".{}.{}.probe",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    fs::File::create_new(&probe)?;
+    let (probe, _) = crate::result::create_beside(
+        &folder.join(name),
+        "probe",
+        crate::result::unguessable_suffixes(),
+    )?;
     fs::remove_file(&probe)
 }
 

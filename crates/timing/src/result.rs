@@ -1,8 +1,8 @@
 //! The JSON result an exercise writes for the harness (`--json PATH`).
 
 use std::fs;
-use std::io::Write;
-use std::path::Path;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use hdrhistogram::Histogram;
@@ -143,6 +143,10 @@ impl TimingResult {
 /// Whatever is at `path` must be a regular file (or nothing): a device node, a fifo or a folder is
 /// left alone and the write fails.
 ///
+/// The temporary file gets a name no one can guess and is created only where nothing is (no
+/// link is followed), so a link planted in a shared folder cannot redirect the write; see
+/// [`create_beside`].
+///
 /// ```
 /// let dir = std::env::temp_dir().join(format!("timing-doc-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir).unwrap();
@@ -152,30 +156,95 @@ impl TimingResult {
 /// std::fs::remove_dir_all(&dir).unwrap();
 /// ```
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    write_atomic_with(path, bytes, unguessable_suffixes())
+}
+
+/// [`write_atomic`], its temporary file named with the first free one of `suffixes`.
+fn write_atomic_with(
+    path: &Path,
+    bytes: &[u8],
+    suffixes: impl IntoIterator<Item = u64>,
+) -> anyhow::Result<()> {
+    let written = (|| {
+        let (tmp, mut file) = create_beside(path, "tmp", suffixes)?;
+        let moved = (|| {
+            file.write_all(bytes)?;
+            file.sync_all()?;
+            // The rename would replace a device node or a fifo as readily as a file.
+            if let Ok(meta) = fs::metadata(path)
+                && !meta.is_file()
+            {
+                return Err(io::Error::other("it exists and is not a regular file"));
+            }
+            fs::rename(&tmp, path)
+        })();
+        if moved.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        moved
+    })();
+    written.with_context(|| format!("writing {}", path.display()))
+}
+
+/// How many names [`create_beside`] tries before it gives up: each is taken only where nothing
+/// is, and a clash of two unguessable names means someone is filling the folder on purpose.
+const NAME_TRIES: usize = 16;
+
+/// Creates a new empty file beside `path`, named `.NAME.SUFFIX.EXT` (NAME: the start of `path`'s
+/// file name) after the first of `suffixes` whose name is free, and returns its path and the
+/// file, open for writing.
+///
+/// The file is created exclusively (`O_CREAT | O_EXCL`): where anything is at a name already, a
+/// file, a folder or a link (even a dangling one), that name is skipped and nothing is opened
+/// through it. Fails with the last clash after [`NAME_TRIES`] taken names, or at once on any
+/// other error.
+pub(crate) fn create_beside(
+    path: &Path,
+    ext: &str,
+    suffixes: impl IntoIterator<Item = u64>,
+) -> io::Result<(PathBuf, fs::File)> {
     let name = path
         .file_name()
-        .with_context(|| format!("{} names no file", path.display()))?;
-    let tmp = path.with_file_name(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let written = (|| {
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        // The rename would replace a device node or a fifo as readily as a file.
-        if let Ok(meta) = fs::metadata(path)
-            && !meta.is_file()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"))?;
+    let mut clash = None;
+    for suffix in suffixes.into_iter().take(NAME_TRIES) {
+        let candidate = path.with_file_name(beside_name(name, suffix, ext));
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&candidate)
         {
-            return Err(std::io::Error::other("it exists and is not a regular file"));
+            Ok(file) => return Ok((candidate, file)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => clash = Some(e),
+            Err(e) => return Err(e),
         }
-        fs::rename(&tmp, path)
-    })();
-    if written.is_err() {
-        let _ = fs::remove_file(&tmp);
     }
-    written.with_context(|| format!("writing {}", path.display()))
+    Err(clash.unwrap_or_else(|| io::Error::other("no name to try for a temporary file")))
+}
+
+/// `.NAME.SUFFIX.EXT`, NAME cut to its first 64 characters so that a long file name still leaves
+/// room (255 bytes) for the rest.
+fn beside_name(name: &std::ffi::OsStr, suffix: u64, ext: &str) -> String {
+    let name: String = name.to_string_lossy().chars().take(64).collect();
+    format!(".{name}.{suffix:016x}.{ext}")
+}
+
+/// Suffixes no other process can predict: each hashes a process-wide count, the process id and
+/// the time with a hasher keyed from the OS's random source (std's `RandomState`).
+pub(crate) fn unguessable_suffixes() -> impl Iterator<Item = u64> {
+    use std::hash::{BuildHasher, Hasher, RandomState};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    std::iter::repeat_with(|| {
+        let mut hasher = RandomState::new().build_hasher();
+        hasher.write_u64(COUNT.fetch_add(1, Ordering::Relaxed));
+        hasher.write_u32(std::process::id());
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        hasher.write_u128(now.as_nanos());
+        hasher.finish()
+    })
 }
 
 #[cfg(test)]
@@ -234,12 +303,44 @@ mod tests {
         let dir = scratch("keep");
         let path = dir.join("r.json");
         fs::write(&path, "old").unwrap();
-        // A folder where the temporary file would go makes the write fail part-way.
-        let blocker = dir.join(format!(".r.json.{}.tmp", std::process::id()));
-        fs::create_dir(&blocker).unwrap();
-        assert!(write_atomic(&path, b"new").is_err());
+        // Something at every name the write may take makes it fail before it writes.
+        let suffixes = [1, 2, 3];
+        for suffix in suffixes {
+            fs::create_dir(dir.join(beside_name("r.json".as_ref(), suffix, "tmp"))).unwrap();
+        }
+        let err = write_atomic_with(&path, b"new", suffixes).unwrap_err();
+        assert!(format!("{err:#}").contains("exists"), "{err:#}");
         assert_eq!(fs::read_to_string(&path).unwrap(), "old");
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A link planted at a name the write would take (were names guessable) is skipped, not
+    /// followed: the next name is tried, and the linked file keeps its bytes.
+    #[test]
+    fn a_planted_link_at_a_temporary_name_is_skipped() {
+        use std::os::unix::fs::symlink;
+        let dir = scratch("planted");
+        let victim = dir.join("victim");
+        fs::write(&victim, "precious").unwrap();
+        let path = dir.join("r.json");
+        let planted = dir.join(beside_name("r.json".as_ref(), 7, "tmp"));
+        symlink(&victim, &planted).unwrap();
+        write_atomic_with(&path, b"new", [7, 8]).unwrap();
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        assert!(fs::symlink_metadata(&path).unwrap().is_file());
+        assert_eq!(fs::read(&path).unwrap(), b"new");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn names_beside_stay_short_and_differ() {
+        let long = "x".repeat(250);
+        let name = beside_name(long.as_ref(), u64::MAX, "tmp");
+        assert!(name.len() < 100, "{name}");
+        let mut seen: Vec<u64> = unguessable_suffixes().take(1_000).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen.len(), 1_000);
     }
 
     #[test]
