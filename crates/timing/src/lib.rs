@@ -39,7 +39,9 @@ pub use harness::{FailedAfter, enter, run_as_task, runtime};
 pub use histogram::{HIGHEST_NS, Recorder, SIGNIFICANT_DIGITS, Summary, new_histogram};
 pub use latency::StartLatencies;
 pub use lines::{BROKEN_PIPE_EXIT, Lines, exit_quietly_on_broken_pipe};
-pub use result::{SCHEMA, SerializedHistogram, TimingResult, peak_rss_bytes, write_atomic};
+pub use result::{
+    MAX_RESULT_BYTES, SCHEMA, SerializedHistogram, TimingResult, peak_rss_bytes, write_atomic,
+};
 
 /// Seconds as Python's `print(f'{t}')` shows a float, but always in plain decimal notation
 /// (Rust's shortest round-trip form, never an exponent).

@@ -1,7 +1,7 @@
 //! The JSON result an exercise writes for the harness (`--json PATH`).
 
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -116,9 +116,13 @@ impl TimingResult {
     }
 
     /// Reads a result and checks its schema.
+    ///
+    /// A file over [`MAX_RESULT_BYTES`] is refused by its size, before it is read, and whatever
+    /// is not a regular file (a fifo, a device) before it is opened: what a child process left
+    /// must not take the reader's memory with it, nor keep the reader waiting.
     pub fn read(path: &Path) -> anyhow::Result<Self> {
-        let text =
-            fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text = read_bounded(path, MAX_RESULT_BYTES)
+            .with_context(|| format!("reading {}", path.display()))?;
         let result: Self = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a timing result", path.display()))?;
         anyhow::ensure!(
@@ -136,6 +140,36 @@ impl TimingResult {
         text.push('\n');
         write_atomic(path, text.as_bytes())
     }
+}
+
+/// The largest result file [`TimingResult::read`] takes: 64 MiB. The largest a run can write
+/// is under half of it, 28 MB: a million samples (the most `--repeat` takes) at 26 bytes each
+/// as pretty JSON even at `u64::MAX`, and a start-latency histogram with every one of its
+/// 33,420 buckets filled, 2 MB (the test `the_largest_legitimate_result_reads_back`).
+pub const MAX_RESULT_BYTES: u64 = 64 << 20;
+
+/// The text of `path`, which must be a regular file: refused unread when its size is over
+/// `limit` bytes, and never read past `limit` bytes (a file of `/proc` tells no size).
+///
+/// A fifo, a device or a folder is refused before it is opened: opening a fifo waits for a
+/// writer that may never come, and a device such as `/dev/zero` never ends.
+fn read_bounded(path: &Path, limit: u64) -> anyhow::Result<String> {
+    let mib = limit >> 20;
+    let meta = fs::metadata(path)?;
+    anyhow::ensure!(meta.is_file(), "it is not a regular file");
+    let file = fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    anyhow::ensure!(
+        size <= limit,
+        "it is {size} bytes, more than the {mib} MiB a timing result can be"
+    );
+    let mut text = String::new();
+    file.take(limit + 1).read_to_string(&mut text)?;
+    anyhow::ensure!(
+        text.len() as u64 <= limit,
+        "it gives more than the {mib} MiB a timing result can be"
+    );
+    Ok(text)
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a reader
