@@ -94,14 +94,18 @@ impl Recorder {
 
     /// Summary of the samples, with `work` items done by each sampled run (see [`Summary::of`]).
     pub fn summary(&self, work: Option<u64>) -> Summary {
-        Summary::of(&self.histogram, work)
+        Summary::of(&self.samples, work)
     }
 }
 
-/// Count, percentiles, mean and spread of a histogram, all in nanoseconds.
+/// Count, percentiles, mean and spread of the samples, all in nanoseconds.
 ///
-/// Percentiles, min and max are read from the histogram, so they are exact to its precision
-/// ([`SIGNIFICANT_DIGITS`]); `stdev_ns` is the population standard deviation.
+/// Every figure comes from the samples themselves, not from the histogram: min and max are
+/// samples, percentiles are the nearest-rank sample (the smallest sample with at least that
+/// share of the samples at or below it), `mean_ns` is their mean and `stdev_ns` their
+/// population standard deviation. (The histogram rounds to [`SIGNIFICANT_DIGITS`]: a sleep of
+/// 3 s would read "± 0 ns" and a min could fall below the smallest sample.) The histogram is
+/// for plots and for the latency percentiles of millions of values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub count: u64,
@@ -120,39 +124,43 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Summarizes `histogram`; `work` is how many items each sample covered.
+    /// Summarizes `samples`; `work` is how many items each sample covered.
     ///
     /// ```
-    /// let mut h = timing::new_histogram();
-    /// for ms in 1..=100u64 {
-    ///     h.record(ms * 1_000_000).unwrap();
-    /// }
-    /// let s = timing::Summary::of(&h, Some(1_000));
-    /// assert_eq!(s.count, 100);
-    /// // 50 ms, to the histogram's 3 significant digits.
-    /// assert!((s.p50_ns as f64 - 50e6).abs() <= 50e6 * 1e-3);
-    /// assert!((s.per_item_ns.unwrap() - 50_500.0).abs() < 50.0);
+    /// let samples: Vec<u64> = (1..=100u64).map(|ms| ms * 1_000_000).collect();
+    /// let s = timing::Summary::of(&samples, Some(1_000));
+    /// assert_eq!((s.count, s.min_ns, s.p50_ns, s.max_ns), (100, 1_000_000, 50_000_000, 100_000_000));
+    /// assert_eq!(s.per_item_ns, Some(50_500.0));
     /// ```
-    pub fn of(histogram: &Histogram<u64>, work: Option<u64>) -> Self {
-        let empty = histogram.is_empty();
+    pub fn of(samples: &[u64], work: Option<u64>) -> Self {
+        let mut sorted = samples.to_vec();
+        sorted.sort_unstable();
+        let n = sorted.len();
+        // Nearest rank: the ceil(q·n)-th smallest sample.
         let at = |q: f64| {
-            if empty {
-                0
-            } else {
-                histogram.value_at_quantile(q)
-            }
+            let rank = ((q * n as f64).ceil() as usize).clamp(1, n.max(1));
+            sorted.get(rank - 1).copied().unwrap_or(0)
         };
-        let mean_ns = if empty { 0.0 } else { histogram.mean() };
+        let mean_ns = if n == 0 {
+            0.0
+        } else {
+            sorted.iter().map(|&s| s as f64).sum::<f64>() / n as f64
+        };
+        let stdev_ns = if n == 0 {
+            0.0
+        } else {
+            (sorted.iter().map(|&s| (s as f64 - mean_ns).powi(2)).sum::<f64>() / n as f64).sqrt()
+        };
         Self {
-            count: histogram.len(),
-            min_ns: if empty { 0 } else { histogram.min() },
+            count: n as u64,
+            min_ns: sorted.first().copied().unwrap_or(0),
             p50_ns: at(0.50),
             p90_ns: at(0.90),
             p99_ns: at(0.99),
             p999_ns: at(0.999),
-            max_ns: if empty { 0 } else { histogram.max() },
+            max_ns: sorted.last().copied().unwrap_or(0),
             mean_ns,
-            stdev_ns: if empty { 0.0 } else { histogram.stdev() },
+            stdev_ns,
             work,
             per_item_ns: work.filter(|&w| w > 0).map(|w| mean_ns / w as f64),
         }
@@ -193,6 +201,29 @@ mod tests {
             s.stdev_ns
         );
         assert_eq!(s.per_item_ns, None);
+    }
+
+    #[test]
+    fn the_summary_is_the_samples_own_statistics_not_the_histograms() {
+        // Three sleeps of about 3 s that differ below the histogram's 3 significant digits:
+        // from the histogram they read "3.00 s ± 0 ns" with a min under the smallest sample.
+        let samples = [3_000_412_345, 3_001_234_567, 3_000_987_654];
+        let mut rec = Recorder::new();
+        for &ns in &samples {
+            rec.record_ns(ns);
+        }
+        let s = rec.summary(None);
+        assert_eq!(s.min_ns, 3_000_412_345);
+        assert_eq!(s.max_ns, 3_001_234_567);
+        assert_eq!(s.p50_ns, 3_000_987_654);
+        let mean = samples.iter().map(|&x| x as f64).sum::<f64>() / 3.0;
+        assert!((s.mean_ns - mean).abs() < 1e-3, "{} against {mean}", s.mean_ns);
+        let var = samples.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / 3.0;
+        assert!((s.stdev_ns - var.sqrt()).abs() < 1e-3, "{}", s.stdev_ns);
+        assert!(s.stdev_ns > 300_000.0, "not the histogram's zero: {}", s.stdev_ns);
+        // Nearest rank over 1..=10: p90 is the 9th, p99 and p99.9 the 10th.
+        let s = Summary::of(&[10, 2, 3, 4, 5, 6, 7, 8, 9, 1], None);
+        assert_eq!((s.p50_ns, s.p90_ns, s.p99_ns, s.p999_ns), (5, 9, 10, 10));
     }
 
     #[test]
