@@ -173,3 +173,21 @@ fn a_task_count_that_cannot_fit_in_memory_is_refused_with_the_largest_that_fits(
         Some(0)
     );
 }
+
+#[test]
+fn a_value_with_a_control_character_is_echoed_escaped_on_one_line() {
+    // `ex_6_1 --tasks $'1\n2'`: the error names the value as `1\n2`, on one line.
+    assert_usage_error(
+        &run(EXE, &["--tasks", "1\n2"]),
+        "ex_6_1: --tasks needs a whole number",
+        "got '1\\n2'",
+    );
+    // An escape sequence (clear the screen, set the title) reaches the terminal only as text.
+    let ran = run(EXE, &["--variant", "x\u{1b}[2J\u{1b}]0;owned\u{7}"]);
+    assert_usage_error(
+        &ran,
+        "ex_6_1: unknown variant",
+        "'x\\u{1b}[2J\\u{1b}]0;owned\\u{7}'",
+    );
+    assert!(!ran.stderr.contains('\u{1b}'), "{ran:?}");
+}

@@ -2,7 +2,8 @@
 //! flags an exercise takes depend on its [`Spec`]).
 //!
 //! Bad input yields one [`UsageError`] line that says what was wrong and what is valid; the
-//! harness prints it and exits with code 2.
+//! harness prints it and exits with code 2. A value it echoes shows its control characters
+//! escaped ([`visible`]), so the line stays one line.
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
@@ -118,7 +119,8 @@ impl std::str::FromStr for Flavor {
             .find(|f| f.name() == name)
             .ok_or_else(|| {
                 UsageError(format!(
-                    "unknown flavor '{name}'; valid flavors: current, multi"
+                    "unknown flavor '{}'; valid flavors: current, multi",
+                    visible(name)
                 ))
             })
     }
@@ -269,7 +271,10 @@ impl Spec {
         let m = match self.command().try_get_matches_from(args) {
             Ok(m) => m,
             Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => return Ok(Command::Help),
-            Err(e) => return Err(UsageError(format!("{}: {}", self.name, self.explain(&e)))),
+            Err(e) => {
+                let line = format!("{}: {}", self.name, self.explain(&e));
+                return Err(UsageError(visible(&line).into_owned()));
+            }
         };
         // `try_`: `--tasks` and `--measure` are not defined for every exercise.
         let name = |id: &str| {
@@ -385,6 +390,47 @@ impl Spec {
             _ => "a regular file's path in an existing folder".to_owned(),
         }
     }
+}
+
+/// `text` with every character that would act on a terminal or break the line written as a
+/// visible escape, as Rust's `{:?}` writes it: `\n`, `\r`, `\t`, and `\u{1b}` for the
+/// others: control characters (C0, DEL, C1), the line and paragraph separators, and the
+/// bidirectional overrides that reorder what a terminal shows. Anything else, a backslash
+/// included, is kept as it is, so a plain value reads the same.
+///
+/// Every value echoed in an error goes through it: the error stays one line, and a value such
+/// as `$'\e[2J'` is shown, not obeyed.
+///
+/// ```
+/// assert_eq!(timing::cli::visible("1\n2"), "1\\n2");
+/// assert_eq!(timing::cli::visible("x\u{1b}[2J"), "x\\u{1b}[2J");
+/// assert_eq!(timing::cli::visible("ex_6_1 café"), "ex_6_1 café");
+/// ```
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(acts_on_terminal) {
+        return text.into();
+    }
+    let mut shown = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => shown.push_str("\\n"),
+            '\r' => shown.push_str("\\r"),
+            '\t' => shown.push_str("\\t"),
+            c if acts_on_terminal(c) => shown.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => shown.push(c),
+        }
+    }
+    shown.into()
+}
+
+/// Whether `c` is a control character, a line or paragraph separator, or a bidirectional
+/// mark, embedding, override or isolate.
+fn acts_on_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
 }
 
 /// A whole number from 1 to `max`, written with or without `_` separators.
@@ -610,6 +656,37 @@ mod tests {
                 "ex_t: an argument is not valid UTF-8; valid flags: --variant, --tasks, --flavor, --entry, --measure, --repeat, --json, --help"
             );
         }
+    }
+
+    /// A value is echoed with its control characters escaped, so the error stays one line and
+    /// no escape sequence reaches the terminal.
+    #[test]
+    fn control_characters_in_echoed_values_are_shown_escaped() {
+        assert_eq!(
+            error(&SPEC, &["--tasks", "1\n2"]),
+            "ex_t: --tasks needs a whole number from 1 to 1000000000, got '1\\n2'"
+        );
+        assert_eq!(
+            error(&SPEC, &["--variant", "x\u{1b}]0;title\u{7}\u{1b}[2J"]),
+            "ex_t: unknown variant 'x\\u{1b}]0;title\\u{7}\\u{1b}[2J'; valid variants: eager, spawn"
+        );
+        assert!(
+            error(&SPEC, &["--bo\rgus"])
+                .starts_with("ex_t: unknown flag '--bo\\rgus'; valid flags:")
+        );
+        assert!(
+            error(&SPEC, &["a\u{202e}b\tc"])
+                .starts_with("ex_t: unexpected argument 'a\\u{202e}b\\tc'; valid flags:")
+        );
+        assert!(
+            error(&SPEC, &["--json", "/no/such\n/r.json"])
+                .starts_with("ex_t: --json '/no/such\\n/r.json' is in folder '/no/such\\n', which")
+        );
+        assert_eq!(
+            "a\nb".parse::<Flavor>().unwrap_err().0,
+            "unknown flavor 'a\\nb'; valid flavors: current, multi"
+        );
+        assert_eq!(visible("café \\n"), "café \\n", "nothing else changes");
     }
 
     #[test]

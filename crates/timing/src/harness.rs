@@ -130,7 +130,10 @@ where
     let rt = match runtime(args.flavor) {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("Error: cannot start the tokio runtime: {e}");
+            eprintln!(
+                "{}",
+                error_line(format_args!("cannot start the tokio runtime: {e}"))
+            );
             return ExitCode::FAILURE;
         }
     };
@@ -172,15 +175,37 @@ where
             .as_ref()
             .map(SerializedHistogram::of);
         if let Err(e) = result.write(path) {
-            eprintln!("Error: {e:#}");
+            eprintln!("{}", error_line(format_args!("{e:#}")));
             return ExitCode::FAILURE;
         }
     }
     match failed {
         Some(error) => {
-            eprintln!("Error: {error:#}");
+            eprintln!("{}", error_line(format_args!("{error:#}")));
             ExitCode::FAILURE
         }
         None => ExitCode::SUCCESS,
+    }
+}
+
+/// The one line the harness prints for a failed run: `Error: ` and the error, its control
+/// characters escaped ([`visible`](crate::cli::visible)): an error may quote a path or a value
+/// the user gave.
+pub(crate) fn error_line(error: std::fmt::Arguments<'_>) -> String {
+    format!("Error: {}", crate::cli::visible(&error.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_line_is_one_line_whatever_it_quotes() {
+        let e = anyhow::anyhow!("it exists and is not a regular file")
+            .context("writing /tmp/a\nb\u{1b}[2J/r.json");
+        assert_eq!(
+            error_line(format_args!("{e:#}")),
+            "Error: writing /tmp/a\\nb\\u{1b}[2J/r.json: it exists and is not a regular file"
+        );
     }
 }
