@@ -59,6 +59,16 @@
 //!   handler is still Python's default; that cannot be read without unsafe code, so a program
 //!   with its own Ctrl-C handling says so with [`Builder::handle_sigint`]`(false)`. The
 //!   handler is installed for the duration of one `run` and removed after it.
+//! - **A task that never yields, on one thread.** On a current-thread runtime (the default)
+//!   such a task holds the runtime's only thread, and nothing else runs there, not even the
+//!   wait for a second Ctrl-C. So where `run` handles Ctrl-C on such a runtime, it calls
+//!   `block_on` on a helper thread (`runner-main`, one per call) and waits for it or for the
+//!   signals: the main task runs on that thread, not on the caller's. After a second SIGINT
+//!   the task may still be running inside the runtime, which cannot be shut down while it
+//!   is: the runner is then closed (later calls are [`Error::Closed`]) and its runtime is
+//!   left to the helper thread, which drops it when the task ends, or never if it never does
+//!   (the process can still exit). On a multi-thread runtime `block_on` stays on the
+//!   caller's thread, the task blocks a worker only, and the runner stays open.
 //! - **SIGINT after `run`.** Before the first handling `run`, SIGINT has the operating
 //!   system's default action (the process dies). tokio cannot give that back: once tokio
 //!   registers a signal, its handler stays for the life of the process (the `tokio::signal`
@@ -101,7 +111,8 @@ use std::task::Poll;
 use std::time::Duration;
 
 use contextvars::Context;
-use tokio::runtime::{Handle, Runtime};
+use tokio::runtime::{Handle, Runtime, RuntimeFlavor};
+use tokio::task::JoinHandle;
 
 mod sigint;
 
@@ -274,8 +285,10 @@ impl Runner {
     }
 
     /// Not in asyncio: polls `future` directly in `block_on` on this thread, in the runner's
-    /// context, rather than as a task (this project's `--entry block_on`). Same errors and
-    /// Ctrl-C handling as [`run`](Runner::run) (a cancelled future is dropped in place).
+    /// context, rather than as a task (this project's `--entry block_on`). Same errors as
+    /// [`run`](Runner::run). Ctrl-C, where `run` would handle it, drops the future in place at
+    /// its next yield and returns [`Error::Interrupted`]; as the future is polled on this
+    /// thread, nothing can end a future that never yields (`run` can: see the crate docs).
     ///
     /// A panic while the future is polled is [`Error::Panicked`], as from `run`: the future is
     /// dropped, and the runner keeps the context with what the future set before panicking. A
@@ -380,7 +393,7 @@ impl Runner {
     /// Runs `future` as the main task in `context` and waits for it, handling Ctrl-C.
     fn drive<F>(
         &self,
-        runtime: &Runtime,
+        runtime: &Arc<Runtime>,
         context: &mut Context,
         future: F,
     ) -> Result<F::Output, Error>
@@ -401,30 +414,91 @@ impl Runner {
             let context = guard.context.get_or_insert_default();
             context.scope_mut(future).await
         };
-        let interrupts = self.install_sigint();
-        let result = runtime.block_on(async {
-            let mut task = tokio::spawn(main);
-            let Some(mut interrupts) = interrupts else {
-                return outcome(task.await, false);
-            };
-            let mut count = 0;
-            loop {
-                tokio::select! {
-                    biased;
-                    joined = &mut task => return outcome(joined, count > 0),
-                    _ = interrupts.next() => {
-                        count += 1;
-                        if count > 1 {
-                            return Err(Error::Interrupted);
-                        }
-                        task.abort();
-                    }
-                }
+        let result = match self.install_sigint() {
+            None => runtime.block_on(async { outcome(tokio::spawn(main).await, false) }),
+            Some(interrupts)
+                if runtime.handle().runtime_flavor() == RuntimeFlavor::CurrentThread =>
+            {
+                self.drive_elsewhere(runtime, runtime.spawn(main), interrupts)
             }
-        });
+            Some(interrupts) => {
+                runtime.block_on(async { watch(tokio::spawn(main), interrupts).await })
+            }
+        };
         let left = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
         *context = left.unwrap_or(before);
         result
+    }
+
+    /// Waits for `task` on a current-thread runtime, handling Ctrl-C. There the task runs on
+    /// the thread in `block_on`, and while it does not yield nothing else runs on that thread,
+    /// not even the wait for a second Ctrl-C. So `block_on` runs on a helper thread, and this
+    /// one waits for whichever comes first: the helper's end or a Ctrl-C. On the second, the
+    /// task still holds the helper thread and, through it, the runtime, which cannot be shut
+    /// down while a thread is inside it: the runner closes and leaves the runtime to the
+    /// helper thread, which drops it if the task ever ends.
+    fn drive_elsewhere<T: Send + 'static>(
+        &self,
+        runtime: &Arc<Runtime>,
+        task: JoinHandle<T>,
+        mut interrupts: sigint::Interrupts,
+    ) -> Result<T, Error> {
+        let abort = task.abort_handle();
+        let (give, take) = std::sync::mpsc::channel::<JoinHandle<T>>();
+        let helper = {
+            let runtime = Arc::clone(runtime);
+            let finish = interrupts.on_finish();
+            std::thread::Builder::new()
+                .name("runner-main".into())
+                .spawn(move || {
+                    let _finish = finish; // wakes this thread however the helper ends
+                    let task = take.recv().ok()?;
+                    Some(runtime.block_on(task))
+                })
+        };
+        // Where no thread can be started, or it is already gone, the task is driven here as
+        // on a multi-thread runtime: a Ctrl-C then waits for the task to yield.
+        let helper = match helper {
+            Ok(helper) => match give.send(task) {
+                Ok(()) => helper,
+                Err(unsent) => return runtime.block_on(watch(unsent.0, interrupts)),
+            },
+            Err(_) => return runtime.block_on(watch(task, interrupts)),
+        };
+        let mut interrupted = false;
+        while interrupts.wait() == sigint::Wake::Interrupt {
+            if interrupted {
+                *self.lock() = State::Closed; // the runtime is the helper thread's now
+                return Err(Error::Interrupted);
+            }
+            interrupted = true;
+            abort.abort();
+        }
+        match helper.join() {
+            Ok(Some(joined)) => outcome(joined, interrupted),
+            // Not reached: the helper has the task before it can end.
+            Ok(None) => Err(Error::Cancelled),
+            Err(payload) => Err(Error::Panicked(panic_message(&*payload))),
+        }
+    }
+}
+
+/// Waits for `task` inside `block_on`, handling Ctrl-C: the first aborts the task and waits
+/// until it has been dropped; the second returns at once.
+async fn watch<T>(mut task: JoinHandle<T>, mut interrupts: sigint::Interrupts) -> Result<T, Error> {
+    let mut interrupted = false;
+    loop {
+        tokio::select! {
+            biased;
+            joined = &mut task => return outcome(joined, interrupted),
+            _ = interrupts.next() => {
+                if interrupted {
+                    return Err(Error::Interrupted);
+                }
+                interrupted = true;
+                task.abort();
+            }
+        }
     }
 }
 

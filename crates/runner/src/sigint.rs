@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 
 /// The run that handles SIGINT now, if any. The watcher decides under this lock, so a signal
 /// is either forwarded to a run still installed or treated as the default, never both.
-static HANDLER: Mutex<Option<(u64, mpsc::UnboundedSender<()>)>> = Mutex::new(None);
+static HANDLER: Mutex<Option<(u64, mpsc::UnboundedSender<Wake>)>> = Mutex::new(None);
 
 /// Numbers the installations, so a run uninstalls only its own.
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
@@ -17,19 +17,57 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 /// Exit code for a SIGINT that no run handles: 128 + 2, as a shell reports a death by SIGINT.
 const EXIT_ON_SIGINT: i32 = 130;
 
+/// What a run waiting on its [`Interrupts`] is woken by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wake {
+    /// A Ctrl-C.
+    Interrupt,
+    /// The main task's thread is done (see [`Interrupts::on_finish`]).
+    Finished,
+}
+
 /// The interrupts of one run; uninstalls the run's handler when dropped.
 #[derive(Debug)]
 pub(crate) struct Interrupts {
     id: u64,
-    receiver: mpsc::UnboundedReceiver<()>,
+    sender: mpsc::UnboundedSender<Wake>,
+    receiver: mpsc::UnboundedReceiver<Wake>,
 }
 
 impl Interrupts {
     /// The next Ctrl-C.
     pub(crate) async fn next(&mut self) {
-        if self.receiver.recv().await.is_none() {
-            std::future::pending::<()>().await; // the watcher is gone: no more signals
+        loop {
+            match self.receiver.recv().await {
+                Some(Wake::Interrupt) => return,
+                Some(Wake::Finished) => {}
+                None => std::future::pending::<()>().await, // no more signals
+            }
         }
+    }
+
+    /// Blocks this thread (which must not be inside a runtime) until the next Ctrl-C, or
+    /// until the [`Finish`] of [`on_finish`](Interrupts::on_finish) is dropped.
+    pub(crate) fn wait(&mut self) -> Wake {
+        // `self.sender` keeps the channel open, so `None` cannot come; it would mean that
+        // nothing can wake the run any more, which the caller treats as the end.
+        self.receiver.blocking_recv().unwrap_or(Wake::Finished)
+    }
+
+    /// A guard for the thread that drives the main task: dropping it (on return or unwind)
+    /// wakes [`wait`](Interrupts::wait) with [`Wake::Finished`].
+    pub(crate) fn on_finish(&self) -> Finish {
+        Finish(self.sender.clone())
+    }
+}
+
+/// Wakes the run's [`Interrupts::wait`] with [`Wake::Finished`] when dropped.
+#[derive(Debug)]
+pub(crate) struct Finish(mpsc::UnboundedSender<Wake>);
+
+impl Drop for Finish {
+    fn drop(&mut self) {
+        let _ = self.0.send(Wake::Finished);
     }
 }
 
@@ -55,8 +93,12 @@ pub(crate) fn install() -> Option<Interrupts> {
     }
     let (sender, receiver) = mpsc::unbounded_channel();
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    *handler = Some((id, sender));
-    Some(Interrupts { id, receiver })
+    *handler = Some((id, sender.clone()));
+    Some(Interrupts {
+        id,
+        sender,
+        receiver,
+    })
 }
 
 /// Starts the watcher thread once; whether it watches SIGINT.
@@ -90,7 +132,7 @@ fn start_watcher() -> bool {
                     let handler = HANDLER.lock().unwrap_or_else(PoisonError::into_inner);
                     match handler.as_ref() {
                         Some((_, run)) => {
-                            let _ = run.send(());
+                            let _ = run.send(Wake::Interrupt);
                         }
                         None => std::process::exit(EXIT_ON_SIGINT),
                     }

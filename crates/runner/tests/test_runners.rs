@@ -331,6 +331,22 @@ fn a_second_ctrl_c_returns_without_waiting_for_the_main_task() {
 }
 
 #[test]
+fn a_second_ctrl_c_returns_from_a_current_thread_runner_whose_task_never_yields() {
+    // The task holds the runtime's only thread for 20 s; run must not wait for it.
+    let mut child = Fixture::start("spin");
+    child.expect("running");
+    child.interrupt();
+    std::thread::sleep(Duration::from_millis(200)); // two signals, not one merged
+    child.interrupt();
+    child.expect("run: Err(Interrupted)");
+    // Its runtime is left to the task that still runs: the runner is closed.
+    child.expect("next run: Err(Closed)");
+    child.expect("closed: true");
+    assert!(child.exit().success());
+    child.expect_no_more_lines();
+}
+
+#[test]
 fn a_runner_built_without_sigint_handling_leaves_sigint_alone() {
     let mut child = Fixture::start("no_handler");
     child.expect("running");

@@ -9,6 +9,9 @@
 //!   whether that future was dropped.
 //! - `second`: a multi-thread runner whose main task blocks its worker for 5 s, so the first
 //!   SIGINT's cancel cannot land; the second must make `run` return at once.
+//! - `spin`: the default (current-thread) runner, whose main task holds the only thread for
+//!   20 s without yielding; the second SIGINT must make `run` return at once all the same.
+//!   Then prints what a later `run` and `is_closed` say.
 //! - `no_handler`: a runner built with `handle_sigint(false)`; SIGINT must act as by default.
 //! - `thread`: `run` on a thread that is not the main one; SIGINT must act as by default.
 
@@ -39,10 +42,11 @@ fn main() -> ExitCode {
         "call_soon" => call_soon(),
         "wait" => wait(),
         "second" => second(),
+        "spin" => spin(),
         "no_handler" => no_handler(),
         "thread" => thread(),
         _ => {
-            eprintln!("usage: runner_sigint_fixture call_soon|wait|second|no_handler|thread");
+            eprintln!("usage: runner_sigint_fixture call_soon|wait|second|spin|no_handler|thread");
             return ExitCode::from(2);
         }
     };
@@ -97,6 +101,23 @@ fn second() -> anyhow::Result<()> {
     say(&format!("run: {result:?}"));
     // Exit without waiting for the blocked worker (closing would wait for it).
     std::process::exit(0);
+}
+
+fn spin() -> anyhow::Result<()> {
+    let runner = Runner::new()?;
+    let result = runner.run(async {
+        say("running");
+        let start = std::time::Instant::now();
+        while start.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_millis(10)); // never yields to the runtime
+        }
+        say("spinning over");
+    });
+    say(&format!("run: {result:?}"));
+    say(&format!("next run: {:?}", runner.run(async { 42 })));
+    say(&format!("closed: {}", runner.is_closed()));
+    // Leaving main ends the process, the abandoned task with it.
+    Ok(())
 }
 
 fn no_handler() -> anyhow::Result<()> {
