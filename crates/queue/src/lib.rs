@@ -70,9 +70,12 @@
 //!   one `std::sync::Mutex`, held only for a few instructions and never across an `.await`.
 //!   The only user code run under that lock is `Ord` for a [`PriorityQueue`] and `Debug` for
 //!   `Display`/`Debug`: they must not use the same queue. Items dropped by `shutdown(true)` are
-//!   dropped after the lock is released.
+//!   dropped after the lock is released, and after every waiter has been woken.
 //! - **Panics.** A panic in user code under the lock (a `PriorityQueue` item's `Ord`) does not
-//!   poison the queue for others; the queue stays usable.
+//!   poison the queue for others; the queue stays usable. A panic in the drop of an item that
+//!   `shutdown(true)` removes is reported by the panic hook and goes no further, as CPython
+//!   ignores an error in `__del__`: the other items are still dropped, and the waiters, woken
+//!   first, still return.
 //!
 //! # CPython tests not ported
 //!
@@ -765,7 +768,9 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
     ///
     /// With `immediate = false`, getters still take what is left, then fail. With
     /// `immediate = true`, what is left is dropped and counted as done (so [`join`](Self::join)
-    /// can return), and every `get` fails at once. Calling it again is allowed.
+    /// can return), and every `get` fails at once: the waiters are woken first, then the items
+    /// dropped, each on its own (a panicking drop is reported and goes no further, as CPython
+    /// ignores an error in `__del__`). Calling it again is allowed.
     ///
     /// ```
     /// let q = queue::Queue::new(0);
@@ -775,26 +780,30 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
     /// assert_eq!(q.to_string(), "<Queue maxsize=0 shutdown>"); // the dropped item counts as done
     /// ```
     pub fn shutdown(&self, immediate: bool) {
-        let mut dropped = Vec::new();
         let mut state = self.state();
         state.is_shutdown = true;
         let mut finished = false;
+        let mut dropped = None;
         if immediate {
-            while let Some(item) = O::pop(&mut state.items) {
-                dropped.push(item);
-                state.unfinished_tasks = state.unfinished_tasks.saturating_sub(1);
-            }
+            // Taken whole, so no user code (a `PriorityQueue` item's `Ord`) runs under the lock.
+            let items = std::mem::take(&mut state.items);
+            state.unfinished_tasks = state.unfinished_tasks.saturating_sub(O::len(&items));
             finished = state.unfinished_tasks == 0;
+            dropped = Some(items);
         }
         let getters = std::mem::take(&mut state.getters.list);
         let putters = std::mem::take(&mut state.putters.list);
         drop(state);
-        drop(dropped);
+        // Everyone is woken before any item is dropped, so a drop that panics cannot leave
+        // them waiting.
         if finished {
             self.finished.notify_waiters();
         }
         for (_, waker) in getters.into_iter().chain(putters) {
             waker.wake();
+        }
+        if let Some(items) = dropped {
+            drop_each::<T, O>(items);
         }
     }
 
@@ -823,6 +832,24 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
         }
         Ok(())
     }
+}
+
+/// Drops the items `shutdown(true)` removed, one at a time, as CPython lets them go: a panic
+/// in one item's drop (or in a `PriorityQueue` item's `Ord` while it is taken out) is
+/// reported by the panic hook and stops neither `shutdown` nor the drops of the others, as
+/// CPython reports an error in `__del__` ("Exception ignored in") and goes on.
+fn drop_each<T, O: Order<T>>(mut items: O::Store) {
+    // Each pop takes one item out, even one that panics; the bound holds for any `Order`.
+    for _ in 0..O::len(&items) {
+        let popped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            O::pop(&mut items).map(drop).is_some()
+        }));
+        if matches!(popped, Ok(false)) {
+            break;
+        }
+    }
+    // Empty for this crate's orders; what another `Order` left is dropped with its store.
+    drop(items);
 }
 
 /// Python's `str(q)`: `<Queue maxsize=1 _queue=[1] _putters[1] tasks=1>`.

@@ -113,6 +113,64 @@ fn shutdown_immediate_drops_the_items_outside_the_lock() {
     assert_eq!(q.qsize(), 0);
 }
 
+/// An item whose drop panics for one value, and counts every drop.
+#[derive(Debug)]
+struct Fragile {
+    value: u32,
+    drops: Arc<AtomicUsize>,
+}
+
+impl Drop for Fragile {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, Ordering::Relaxed);
+        if self.value == 1 {
+            panic!("the drop of item 1");
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_immediate_wakes_the_waiters_even_when_an_items_drop_panics() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let item = |value| Fragile {
+        value,
+        drops: Arc::clone(&drops),
+    };
+    let q = Arc::new(Queue::new(3));
+    for value in 0..3 {
+        q.put_nowait(item(value)).unwrap();
+    }
+    let putter = tokio::spawn({
+        let q = Arc::clone(&q);
+        let late = item(3);
+        async move { q.put(late).await.map_err(|refused| refused.0.value) }
+    });
+    let joiner = tokio::spawn({
+        let q = Arc::clone(&q);
+        async move { q.join().await }
+    });
+    tokio::task::yield_now().await;
+    assert_eq!(
+        q.to_string(),
+        "<Queue maxsize=3 _queue=[Fragile { value: 0, drops: 0 }, Fragile { value: 1, drops: 0 }, Fragile { value: 2, drops: 0 }] _putters[1] tasks=3>"
+    );
+
+    let shut = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| q.shutdown(true)));
+    // On the paused clock a waiter never woken fails the test at once instead of hanging it.
+    let waited = Duration::from_secs(3600);
+    let put = tokio::time::timeout(waited, putter).await;
+    assert_eq!(put.expect("the putter is woken").unwrap(), Err(3));
+    let joined = tokio::time::timeout(waited, joiner).await;
+    joined.expect("join() returns").unwrap();
+    assert!(
+        shut.is_ok(),
+        "the panic of one item's drop stays inside shutdown"
+    );
+    // Items 0, 1 and 2 dropped by shutdown (1 panicking, 2 dropped all the same), 3 refused.
+    assert_eq!(drops.load(Ordering::Relaxed), 4);
+    assert_eq!(q.to_string(), "<Queue maxsize=3 shutdown>");
+}
+
 /// Many getters and putters whose futures are dropped at random points, on the multi-thread
 /// runtime: every item arrives exactly once and nobody is left waiting with items queued.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
