@@ -1,6 +1,9 @@
 //! ex_4_4 as a user runs it: the four lines of the original, and its flags.
 
-use timing::testing::{assert_quiet_on_broken_pipe, assert_usage_error, run, run_into_closed_pipe};
+use timing::testing::{
+    assert_one_error_line, assert_quiet_on_broken_pipe, assert_usage_error, run,
+    run_into_closed_pipe, run_into_full_device,
+};
 
 const EXE: &str = env!("CARGO_BIN_EXE_ex_4_4");
 
@@ -44,4 +47,17 @@ fn bad_flags_get_one_line_and_exit_code_2() {
 fn a_closed_stdout_pipe_ends_the_run_quietly() {
     // `ex_4_4 | head -c0`: every line fails with EPIPE; no panic, no error lines.
     assert_quiet_on_broken_pipe(&run_into_closed_pipe(EXE, &[]));
+}
+
+#[test]
+fn a_stdout_that_fails_ends_the_run_with_one_line_and_exit_code_1() {
+    // `ex_4_4 > /dev/full`: the write fails with ENOSPC, which is no reason to panic.
+    assert_one_error_line(
+        &run_into_full_device(EXE, &[]),
+        "cannot write to stdout: No space left on device",
+    );
+    assert_one_error_line(
+        &run_into_full_device(EXE, &["--help"]),
+        "cannot write to stdout",
+    );
 }

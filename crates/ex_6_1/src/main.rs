@@ -178,7 +178,7 @@ fn main() -> ExitCode {
         let latencies =
             (args.measure == Measure::StartLatency).then(|| StartLatencies::new(tasks as usize));
         let l = latencies.clone();
-        println!("Before running task group!");
+        timing::say("Before running task group!");
         // asyncio.run(main()): by default the body runs as a task of the runtime.
         let (elapsed, completed) = match args.variant {
             "eager" => timing::enter(rt, args.entry, task_group(tasks, Start::Eager, l))??,
@@ -195,8 +195,8 @@ fn main() -> ExitCode {
         if let Some(l) = latencies {
             timing::harness::report_start_latency(&l.histogram());
         }
-        println!("It took {} to run!", timing::seconds(elapsed));
-        println!("After running task group with eager task factory!");
+        timing::say(format_args!("It took {} to run!", timing::seconds(elapsed)));
+        timing::say("After running task group with eager task factory!");
         Ok(elapsed)
     })
 }

@@ -200,7 +200,7 @@ fn main() -> ExitCode {
         };
         let latencies = (args.measure == Measure::StartLatency && way != Way::Floor)
             .then(|| StartLatencies::new(tasks as usize));
-        println!("Before running gather!");
+        timing::say("Before running gather!");
         let (elapsed, results) =
             timing::enter(rt, args.entry, gather(tasks, way, latencies.clone()))??;
         if let Some(l) = latencies {
@@ -211,9 +211,9 @@ fn main() -> ExitCode {
             "gathered {} of {tasks} results",
             results.len()
         );
-        println!("It took {} to run!", timing::seconds(elapsed));
-        println!("After running gather without eager task factory!");
-        println!("tasks: {}", gathering_future_repr(&results));
+        timing::say(format_args!("It took {} to run!", timing::seconds(elapsed)));
+        timing::say("After running gather without eager task factory!");
+        timing::say(format_args!("tasks: {}", gathering_future_repr(&results)));
         Ok(elapsed)
     })
 }

@@ -80,7 +80,7 @@ fn main() -> ExitCode {
             seen == calls,
             "only {seen} of {calls} calls saw the running task"
         );
-        println!("It took {}s", timing::seconds(elapsed));
+        timing::say(format_args!("It took {}s", timing::seconds(elapsed)));
         Ok(elapsed)
     })
 }

@@ -136,10 +136,10 @@ fn main() -> ExitCode {
             u128::from(total) == expected,
             "the consumer summed {total}, not {expected}: items were lost or repeated"
         );
-        println!(
+        timing::say(format_args!(
             "Passed {items} items through Queue(maxsize={MAXSIZE}) in {}s",
             timing::seconds(elapsed)
-        );
+        ));
         Ok(elapsed)
     })
 }

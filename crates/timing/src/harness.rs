@@ -91,7 +91,9 @@ pub fn report_start_latency(run: &Histogram<u64>) {
 /// machine's available memory: one line on stderr, exit 2), builds the
 /// runtime, runs `body` `--repeat` times recording each returned duration, writes `--json`, and
 /// exits 0, or 1 after printing the error when a run failed. A closed stdout pipe (`ex | head`)
-/// ends the run quietly with exit code 141, writing no `--json`, as a C tool killed by SIGPIPE.
+/// ends the run quietly with exit code 141, writing no `--json`, as a C tool killed by SIGPIPE;
+/// any other failed write to stdout (`ex > /dev/full`) ends it with one line on stderr and exit
+/// code 1, writing no `--json` either.
 ///
 /// `body` prints what the Python original prints and returns the duration it measured, the same
 /// span the original times.
@@ -99,7 +101,7 @@ pub fn main<B>(spec: &Spec, body: B) -> ExitCode
 where
     B: FnMut(&Runtime, &Args) -> anyhow::Result<Duration>,
 {
-    crate::lines::exit_quietly_on_broken_pipe();
+    crate::lines::exit_on_stdout_error();
     match spec.parse(std::env::args_os().skip(1)) {
         Ok(Command::Help) => {
             crate::lines::print_stdout(format_args!("{}", spec.usage()));

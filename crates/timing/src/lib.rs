@@ -38,7 +38,10 @@ pub mod testing;
 pub use harness::{FailedAfter, enter, run_as_task, runtime};
 pub use histogram::{HIGHEST_NS, Recorder, SIGNIFICANT_DIGITS, Summary, new_histogram};
 pub use latency::StartLatencies;
-pub use lines::{BROKEN_PIPE_EXIT, Lines, exit_quietly_on_broken_pipe};
+pub use lines::{
+    BROKEN_PIPE_EXIT, Lines, exit_for_stdout_error, exit_on_stdout_error,
+    exit_quietly_on_broken_pipe, say,
+};
 pub use result::{
     MAX_RESULT_BYTES, SCHEMA, SerializedHistogram, TimingResult, peak_rss_bytes, write_atomic,
 };

@@ -28,10 +28,11 @@ impl Lines {
         Self(Some(Arc::default()))
     }
 
-    /// Prints one line.
+    /// Prints one line (to stdout: as [`say`](crate::say) does, a failed write ends the
+    /// process).
     pub fn say(&self, line: impl Display) {
         match &self.0 {
-            None => print_stdout(format_args!("{line}\n")),
+            None => say(line),
             Some(record) => record
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -55,18 +56,43 @@ impl Lines {
 /// for a C tool such as `seq` killed by the signal in `seq 9 | head -c0`.
 pub const BROKEN_PIPE_EXIT: i32 = 141;
 
-/// Writes `text` to stdout and flushes it, as `print!` does, except that a closed pipe (EPIPE:
-/// the reader, say `head`, has gone) ends the process quietly with [`BROKEN_PIPE_EXIT`] instead
-/// of panicking. Any other failure panics as `print!` does.
+/// Prints one line to stdout, as `println!` does, except that a failed write ends the process
+/// as [`exit_for_stdout_error`] says instead of panicking. (The exercises' tests check it, with
+/// stdout a closed pipe and `/dev/full`.)
+pub fn say(line: impl Display) {
+    print_stdout(format_args!("{line}\n"));
+}
+
+/// Writes `text` to stdout and flushes it, as `print!` does, except that a failed write ends the
+/// process as [`exit_for_stdout_error`] says instead of panicking.
 pub(crate) fn print_stdout(text: std::fmt::Arguments<'_>) {
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_fmt(text).and_then(|()| out.flush()) {
-        if e.kind() == ErrorKind::BrokenPipe {
-            std::process::exit(BROKEN_PIPE_EXIT);
-        }
-        panic!("failed printing to stdout: {e}");
+        drop(out);
+        exit_for_stdout_error(&e);
     }
 }
+
+/// Ends the process after a write to stdout failed with `error`: a closed pipe (EPIPE: the
+/// reader, say `head`, has gone) quietly with [`BROKEN_PIPE_EXIT`]; anything else (a full
+/// disk, `/dev/full`, EIO) with one line on stderr, `Error: cannot write to stdout: …`, and
+/// exit code 1.
+pub fn exit_for_stdout_error(error: &std::io::Error) -> ! {
+    if error.kind() == ErrorKind::BrokenPipe {
+        std::process::exit(BROKEN_PIPE_EXIT);
+    }
+    exit_with_stdout_failure(&error.to_string())
+}
+
+/// One line on stderr for a failed write to stdout that `why` describes, then exit code 1.
+fn exit_with_stdout_failure(why: &str) -> ! {
+    let line = crate::harness::error_line(format_args!("cannot write to stdout: {why}"));
+    let _ = writeln!(std::io::stderr(), "{line}");
+    std::process::exit(1)
+}
+
+/// The message std's `print!` panics with when stdout fails, before the error.
+const PRINT_PANIC: &str = "failed printing to stdout: ";
 
 /// Makes a `println!` that fails on a closed pipe end the process quietly with
 /// [`BROKEN_PIPE_EXIT`]: no panic message, no error lines, whichever thread printed.
@@ -75,11 +101,28 @@ pub(crate) fn print_stdout(text: std::fmt::Arguments<'_>) {
 /// process); this hook recognizes that one panic and exits before it unwinds. Every other panic
 /// goes to the hook that was installed before.
 pub fn exit_quietly_on_broken_pipe() {
+    install_stdout_hook(false);
+}
+
+/// [`exit_quietly_on_broken_pipe`], and a `println!` that fails otherwise (a full disk,
+/// `/dev/full`) ends the process with one line on stderr and exit code 1, as
+/// [`exit_for_stdout_error`] does, instead of a panic's message and exit code 101. The
+/// exercises' harness installs it.
+pub fn exit_on_stdout_error() {
+    install_stdout_hook(true);
+}
+
+fn install_stdout_hook(every_error: bool) {
     let earlier = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let message = info.payload_as_str().unwrap_or("");
-        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
-            std::process::exit(BROKEN_PIPE_EXIT);
+        if let Some(why) = message.strip_prefix(PRINT_PANIC) {
+            if why.contains("Broken pipe") {
+                std::process::exit(BROKEN_PIPE_EXIT);
+            }
+            if every_error {
+                exit_with_stdout_failure(why);
+            }
         }
         earlier(info);
     }));

@@ -60,6 +60,31 @@ pub fn assert_quiet_on_broken_pipe(ran: &Ran) {
     assert_eq!(ran.code, Some(crate::BROKEN_PIPE_EXIT), "{ran:?}");
 }
 
+/// Runs `exe` with `args` to completion, its stdout `/dev/full`: every write to stdout fails
+/// with ENOSPC, as on a full disk.
+pub fn run_into_full_device(exe: impl AsRef<Path>, args: &[&str]) -> Ran {
+    let full = std::fs::File::create("/dev/full").expect("/dev/full, on Linux");
+    let out = Command::new(exe.as_ref())
+        .args(args)
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", exe.as_ref().display()));
+    Ran::from(out)
+}
+
+/// Checks that a run failed as the exercises fail after they started: exit code 1, nothing on
+/// stdout, and one line on stderr, `Error: ` then text that contains `extra`; no panic.
+pub fn assert_one_error_line(ran: &Ran, extra: &str) {
+    assert_eq!(ran.code, Some(1), "{ran:?}");
+    assert!(ran.stdout.is_empty(), "{ran:?}");
+    let lines: Vec<&str> = ran.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line on stderr: {ran:?}");
+    assert!(lines[0].starts_with("Error: "), "{ran:?}");
+    assert!(lines[0].contains(extra), "{ran:?}");
+    assert!(!ran.stderr.contains("panicked"), "{ran:?}");
+}
+
 /// A fresh empty folder under the system's temp folder, named for `name` and this process.
 pub fn scratch_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
