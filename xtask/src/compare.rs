@@ -1,4 +1,6 @@
-//! `compare BASELINE [RUN]`: a run against a saved baseline, as Markdown on stdout.
+//! `compare BASELINE [RUN]`: a run against a saved baseline, as Markdown on stdout: first what
+//! differs between the two runs (machine, load, build, flags, commit), then each row's change
+//! and its verdict, where a change inside the rows' own spread is noise (`report::comparison`).
 
 use std::process::ExitCode;
 

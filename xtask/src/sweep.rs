@@ -177,6 +177,8 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
         python_found: python.note,
         selection: counts.iter().map(|n| format!("sweep:{n}")).collect(),
         baseline: None,
+        thorough: false,
+        budget_secs: None,
     };
     let results = session.results(flags_used, merge(&overheads), rows);
     let run_dir = session.dir;

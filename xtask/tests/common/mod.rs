@@ -73,6 +73,8 @@ pub fn results(run_id: &str, rows: Vec<Row>) -> RunResults {
             python_found: "CPython 3.12.1 (/opt/python3.12)".into(),
             selection: vec![],
             baseline: None,
+            thorough: false,
+            budget_secs: None,
         },
         harness_overhead: Some(Overhead {
             processes: 40,
