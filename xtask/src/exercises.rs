@@ -199,8 +199,10 @@ pub const ALL: &[Exercise] = &[
             ),
         ],
         reference: "spawn_gather",
-        // gather wraps each coroutine in a Task; the Rust that keeps a task each.
-        idiomatic: Some("join_handles"),
+        // `join_all` is what a Rust developer reaches for to await many futures. The row that
+        // spawns each future and joins the handles (`join_handles`) is a pitfall, quadratic
+        // under tokio's budget (the report's Pitfalls), never the idiomatic choice.
+        idiomatic: Some("join_all"),
         default_tasks: Some(1_000_000),
         expected_exit: 0,
         python_needs: (3, 10),
@@ -423,6 +425,16 @@ mod tests {
                 .map(|(e, var)| format!("{}:{var}", e.name))
                 .collect()
         })
+    }
+
+    #[test]
+    fn no_exercise_names_a_variant_capped_for_its_growth_as_idiomatic() {
+        for ex in ALL {
+            if let Some(idiomatic) = ex.idiomatic {
+                let v = ex.variant(idiomatic).expect("the idiomatic variant exists");
+                assert_eq!(v.max_tasks, None, "{}: {idiomatic} is a pitfall", ex.name);
+            }
+        }
     }
 
     #[test]

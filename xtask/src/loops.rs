@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use crate::exercises::Exercise;
 use crate::process::{self, Poll, Waited};
 use crate::python::{self, Interpreter};
-use crate::results::{Known, Row, RowKey};
+use crate::results::{Failure, Known, Row, RowKey};
 use crate::runner::{Runs, Target};
 
 /// An event loop the chapter's code can run on.
@@ -476,29 +476,33 @@ pub const KNOWN: &[Incompatibility] = &[Incompatibility {
 /// its stderr ended with and the reason.
 pub fn classify(rows: &mut [Row]) {
     for row in rows.iter_mut() {
-        let version = python_version(&row.implementation);
-        let Some(failure) = &mut row.failure else {
-            continue;
-        };
-        let known = KNOWN.iter().find(|k| {
-            k.loop_name == row.variant
-                && k.exercise == row.exercise
-                && version.is_some_and(|v| k.python.0 <= v && v < k.python.1)
-                && failure.stderr_tail.contains(k.error)
-        });
-        if let Some(k) = known {
-            let error = failure
-                .stderr_tail
-                .lines()
-                .map(str::trim)
-                .rfind(|l| l.contains(k.error))
-                .unwrap_or(k.error);
-            failure.known = Some(Known {
-                error: shorten(error, 300),
-                reason: k.reason.into(),
-            });
+        let key = row.key();
+        if let Some(failure) = &mut row.failure {
+            failure.known = known_failure(&key, failure);
         }
     }
+}
+
+/// The known incompatibility that explains `failure` of the row `key`, if one does: its loop,
+/// exercise and Python version are one of [`KNOWN`]'s, and its stderr has the error.
+pub fn known_failure(key: &RowKey, failure: &Failure) -> Option<Known> {
+    let version = python_version(&key.implementation);
+    let k = KNOWN.iter().find(|k| {
+        k.loop_name == key.variant
+            && k.exercise == key.exercise
+            && version.is_some_and(|v| k.python.0 <= v && v < k.python.1)
+            && failure.stderr_tail.contains(k.error)
+    })?;
+    let error = failure
+        .stderr_tail
+        .lines()
+        .map(str::trim)
+        .rfind(|l| l.contains(k.error))
+        .unwrap_or(k.error);
+    Some(Known {
+        error: shorten(error, 300),
+        reason: k.reason.into(),
+    })
 }
 
 /// `cpython-3.13.0` → `(3, 13)`; `None` for other implementations.

@@ -8,7 +8,7 @@
 //! | `run_id` | string | the run folder's name, a UTC timestamp like `20261126T101500Z` |
 //! | `started_utc`, `finished_utc` | string | RFC 3339 times, UTC |
 //! | `environment` | object | `cpu_model`, `cores`, `os`, `kernel`, `rustc`, `tokio`, `git_commit`, `git_dirty`, `load_before`/`load_after` (1, 5, 15-minute load averages, or null), `governor_before`/`governor_after` (CPU frequency governor, or null) |
-//! | `flags` | object | the flags of the run: `iterations`, `warmup`, `tasks` (null: each exercise's default), `flavors`, `timeout_secs`, `quick`, `python` (as given), `python_iterations`, `python_found` (the interpreters found, or why none ran), `selection`, `baseline` |
+//! | `flags` | object | the flags of the run: `iterations`, `warmup`, `tasks` (null: each exercise's default), `flavors`, `timeout_secs`, `quick`, `python` (as given), `python_iterations`, `python_found` (the interpreters found, or why none ran), `selection`, `baseline`, `thorough`, `budget_secs` (seconds, or null for fixed counts) |
 //! | `harness_overhead` | object or null | `processes`, `mean_ns`, `max_ns`: the runner's own time per exercise process, outside the process' lifetime |
 //! | `rows` | array | one per (exercise, variant, implementation, flavor, tasks), below |
 //!
@@ -23,7 +23,12 @@
 //! `entry` (null, or `"block_on"` when `main` ran in `block_on` rather than as a task),
 //! `measure` (null for throughput, or `"start-latency"`), `peak_rss_bytes` (the highest of the
 //! row's processes, or null) and `start_latency` (start-latency rows: the merged histogram of
-//! every task's creation-to-first-poll time, in the same form as `histogram`).
+//! every task's creation-to-first-poll time, in the same form as `histogram`) and `precision`
+//! (null for a row that did not run, or `half_width`: the relative half-width of the 95%
+//! interval of the row's geometric mean, 0.05 for ±5%, null with one sample; `goal`: the
+//! half-width at which the runner stops adding processes, null for a fixed count; `stopped`:
+//! `"goal"`, `"budget"`, `"max-runs"`, `"fixed"` or `"failed"`) and `process_ns` (the mean
+//! wall time of the row's processes as the runner saw them, or null).
 //! Python rows have `flavor` null, `implementation` `"cpython-3.12.1"` (`"cpython-3.14.0t"`
 //! free-threaded, `"pypy-7.3.11"` for PyPy) and `variant` the event loop: `"asyncio"` (the
 //! standard loop), `"uvloop"`, `"rloop"`, or `"asyncio_gc_off"` (`gc.disable()`).
@@ -86,6 +91,13 @@ pub struct Flags {
     pub python_found: String,
     pub selection: Vec<String>,
     pub baseline: Option<String>,
+    /// `--thorough`: every row at today's full depth.
+    #[serde(default)]
+    pub thorough: bool,
+    /// `--budget` of an adaptive run (rows until their interval is tight or this is spent);
+    /// `None` where every row ran a fixed number of times.
+    #[serde(default)]
+    pub budget_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,6 +131,57 @@ pub struct Row {
     /// Start-latency rows: every task's time from creation to first poll, all runs merged.
     #[serde(default)]
     pub start_latency: Option<SerializedHistogram>,
+    /// How precisely the row's geometric mean is known, and why its runs stopped; `None` for a
+    /// row that did not run (or a results.json written before rows said so).
+    #[serde(default)]
+    pub precision: Option<Precision>,
+    /// The mean wall time of the row's processes (warmups included), as the runner saw them:
+    /// what the next run expects a process of this row to take.
+    #[serde(default)]
+    pub process_ns: Option<u64>,
+}
+
+/// The precision a row reached: the half-width of the 95% interval of its geometric mean, the
+/// goal the runner had for it, and why it ran no more processes.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Precision {
+    /// Relative half-width of the 95% interval of the geometric mean (0.05: ±5%), from the
+    /// samples ([`crate::stats::relative_half_width`]); `None` with fewer than two samples.
+    pub half_width: Option<f64>,
+    /// The half-width at which the runner would have stopped the row; `None` for rows run a
+    /// fixed number of times.
+    pub goal: Option<f64>,
+    pub stopped: Stop,
+}
+
+/// Why a row ran no more processes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stop {
+    /// Its interval was as narrow as the goal.
+    Goal,
+    /// The run's time budget was spent (or the next process would not fit in it).
+    Budget,
+    /// It ran the most processes it may.
+    MaxRuns,
+    /// It runs a fixed number of processes (`--iterations`, a sleep-bound exercise, one
+    /// start-latency run): no goal.
+    Fixed,
+    /// It failed.
+    Failed,
+}
+
+impl Stop {
+    /// How the report says it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Stop::Goal => "reached its goal",
+            Stop::Budget => "time budget spent",
+            Stop::MaxRuns => "most runs allowed",
+            Stop::Fixed => "fixed runs",
+            Stop::Failed => "failed",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -152,7 +215,7 @@ impl Row {
         for &s in &samples {
             h.saturating_record(s);
         }
-        let summary = (!samples.is_empty()).then(|| Summary::of(&h, key.tasks));
+        let summary = (!samples.is_empty()).then(|| Summary::of(&samples, key.tasks));
         Self {
             exercise: key.exercise,
             variant: key.variant,
@@ -168,6 +231,8 @@ impl Row {
             skipped: None,
             peak_rss_bytes: None,
             start_latency: None,
+            precision: None,
+            process_ns: None,
         }
     }
 
@@ -314,6 +379,34 @@ impl Row {
                 return Err("summary given for a row with no samples".into());
             };
             same_summary(stored, real)?;
+        }
+        if let Some(ns) = self.process_ns
+            && (ns == 0 || ns > longest)
+        {
+            return Err(format!(
+                "process_ns is {ns}, not a time from 1 ns to the run's timeout ({longest} ns)"
+            ));
+        }
+        if let Some(p) = &self.precision {
+            let real = crate::stats::relative_half_width(&fresh.samples_ns);
+            let same = match (p.half_width, real) {
+                (Some(s), Some(r)) => s.is_finite() && (s - r).abs() <= r.abs() * 1e-9,
+                (None, None) => true,
+                _ => false,
+            };
+            if !same {
+                return Err(format!(
+                    "precision.half_width is {:?}, its samples give {real:?}",
+                    p.half_width
+                ));
+            }
+            if let Some(goal) = p.goal
+                && !(goal.is_finite() && goal > 0.0 && goal < 10.0)
+            {
+                return Err(format!(
+                    "precision.goal is {goal}, not above 0 and below 10"
+                ));
+            }
         }
         self.samples_ns = fresh.samples_ns;
         self.histogram = fresh.histogram;
@@ -464,6 +557,32 @@ pub struct RowKey {
     pub entry: Option<Entry>,
     /// `Some(StartLatency)` for a start-latency run; `None` for throughput (the default).
     pub measure: Option<Measure>,
+}
+
+impl RowKey {
+    /// The row as the progress lines name it, so that each kind of run reads apart:
+    /// `ex_6_1:spawn (current)`, `ex_6_1:spawn (current, block_on)`, `ex_6_1:spawn (current,
+    /// start latency)`, `ex_6_2:join_handles (current, 12500 tasks)`, `ex_6_2 CPython 3.12.1 +
+    /// uvloop`.
+    pub fn progress_label(&self) -> String {
+        let row = Row::skipped(self.clone(), String::new());
+        if row.is_python() {
+            return format!("{} {}", self.exercise, row.label());
+        }
+        let mut notes: Vec<String> = self.flavor.iter().map(|f| f.to_string()).collect();
+        if let Some(entry) = self.entry {
+            notes.push(entry.name().into());
+        }
+        if self.measure == Some(Measure::StartLatency) {
+            notes.push("start latency".into());
+        }
+        let capped = crate::exercises::find(&self.exercise)
+            .is_some_and(|ex| ex.default_tasks.is_some() && ex.default_tasks != self.tasks);
+        if let (true, Some(n)) = (capped, self.tasks) {
+            notes.push(format!("{n} tasks"));
+        }
+        format!("{}:{} ({})", self.exercise, self.variant, notes.join(", "))
+    }
 }
 
 impl RunResults {

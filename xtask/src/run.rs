@@ -16,6 +16,11 @@ use crate::{UsageError, env, python, report, workspace_root};
 pub const QUICK_TASKS: u64 = 100_000;
 pub const QUICK_ITERATIONS: u32 = 3;
 pub const DEFAULT_ITERATIONS: u32 = 10;
+/// The default `--budget`: the whole `run-all`, build included, in 8 minutes, so that with
+/// the build of `xtask` itself a fresh clone is done within 10.
+pub const DEFAULT_BUDGET_SECS: u64 = 480;
+/// What the report and the rest of the run keep of the budget after measuring.
+const REPORT_RESERVE: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FlavorChoice {
@@ -81,6 +86,15 @@ pub struct RunFlags {
     /// Smoke run: 100000 tasks, 3 iterations
     #[arg(long)]
     pub quick: bool,
+    /// Today's full depth instead of the time budget: every row 10 measured processes after a
+    /// warmup (CPython rows 3), whatever their precision; takes 15-30 minutes here
+    #[arg(long, conflicts_with = "quick")]
+    pub thorough: bool,
+    /// Seconds the whole command should take, build included: rows run until their 95%
+    /// interval is tight or this is spent (not with --quick, --thorough, --iterations or
+    /// --python-iterations, which run fixed counts)
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_BUDGET_SECS, value_parser = clap::value_parser!(u64).range(30..=86_400))]
+    pub budget: u64,
 }
 
 impl RunFlags {
@@ -108,14 +122,25 @@ impl RunFlags {
     fn tasks(&self) -> Option<u64> {
         self.tasks.or(self.quick.then_some(QUICK_TASKS))
     }
+
+    /// Whether rows run until their interval is tight or the budget is spent, rather than a
+    /// fixed number of times.
+    pub fn adaptive(&self) -> bool {
+        !(self.quick
+            || self.thorough
+            || self.iterations.is_some()
+            || self.python_iterations.is_some())
+    }
 }
 
 use crate::runner::{
-    Runs, Session, build_release, discard_if_stopped, extra_targets, python_targets, targets,
+    Runs, Schedule, Session, build_release, discard_if_stopped, extra_targets, python_targets,
+    targets,
 };
 
 /// `run` / `run-all`: everything from the build to the report.
 pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
+    let began = std::time::Instant::now();
     // Every check of the user's input comes before anything is built, run or written.
     let selection = exercises::select(specs)?;
     let layout = flags.layout()?;
@@ -150,15 +175,22 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
     names.dedup();
     // The load before the build: compiling on every core is not the machine being busy.
     let load_before = env::load_average();
-    let bin_dir = build_release(&root, &names)?;
-
     let scripts = root.join("scripts").join("python");
-    let venvs = loops::prepare_all(
-        &python.interpreters,
-        &layout.out,
-        &scripts.join("requirements.txt"),
-        &chosen,
-    );
+    // The venvs are made while cargo builds: pip mostly waits for the network and the disk.
+    let (built, venvs) = std::thread::scope(|s| {
+        let venvs = s.spawn(|| {
+            loops::prepare_all(
+                &python.interpreters,
+                &layout.out,
+                &scripts.join("requirements.txt"),
+                &chosen,
+            )
+        });
+        let built = build_release(&root, &names);
+        (built, venvs.join())
+    });
+    let bin_dir = built?;
+    let venvs = venvs.map_err(|_| anyhow::anyhow!("making the venvs panicked"))?;
     stopped()?;
     for line in loops::unavailable(&venvs) {
         crate::say!("cargo xtask: {line}");
@@ -194,8 +226,23 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
         loops::targets(&selection, &venvs, &chosen, flags.tasks(), runs, &scripts);
     targets.extend(loop_targets);
     skipped.extend(loop_skipped);
-    crate::say!("run {}: {} rows", session.id, targets.len());
-    let measured = session.measure(&targets, Duration::from_secs(flags.timeout))?;
+    let timeout = Duration::from_secs(flags.timeout);
+    let measured = if flags.adaptive() {
+        let deadline = began + Duration::from_secs(flags.budget).saturating_sub(REPORT_RESERVE);
+        let previous = RunResults::read(&layout.latest().join("results.json")).ok();
+        let schedule = Schedule::adaptive(&mut targets, deadline, previous.as_ref());
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        crate::say!(
+            "run {}: {} rows, each until its 95% interval is tight or the budget ends (about {} from now; --thorough for full depth)",
+            session.id,
+            targets.len(),
+            crate::format::fmt_span(left)
+        );
+        session.measure_scheduled(&targets, &schedule, timeout)?
+    } else {
+        crate::say!("run {}: {} rows", session.id, targets.len());
+        session.measure(&targets, timeout)?
+    };
 
     let mut rows = measured.rows;
     rows.extend(skipped);
@@ -212,6 +259,8 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
         python_found: python.note,
         selection: specs.to_vec(),
         baseline: flags.baseline.clone(),
+        thorough: flags.thorough,
+        budget_secs: flags.adaptive().then_some(flags.budget),
     };
     let results = session.results(flags_used, measured.overhead, rows);
     let run_dir = session.dir;

@@ -97,6 +97,15 @@ pub fn ratio(a: &[u64], b: &[u64]) -> Option<Ratio> {
     })
 }
 
+/// The relative half-width of the 95% t interval of the geometric mean of `samples`: 0.05 when
+/// the interval runs from 5% below to 5% above (on the log scale, `exp(t·s/√n) − 1`). `None`
+/// with fewer than two samples.
+pub fn relative_half_width(samples: &[u64]) -> Option<f64> {
+    let m = LogMoments::of(samples)?;
+    let half = student_t_quantile(0.975, m.n - 1.0) * (m.var / m.n).sqrt();
+    Some(half.exp_m1())
+}
+
 /// The two-sided p-value of Welch's t-test that `a` and `b` have the same mean log.
 pub fn welch_p_value(a: &[u64], b: &[u64]) -> Option<f64> {
     let w = Welch::of(a, b)?;
@@ -194,6 +203,20 @@ mod tests {
     fn too_few_samples_give_no_interval() {
         assert_eq!(ratio(&[1], &[1, 2]), None);
         assert_eq!(welch_p_value(&[1, 2], &[]), None);
+    }
+
+    #[test]
+    fn half_width_follows_t_and_the_log_spread() {
+        assert_eq!(relative_half_width(&[5]), None);
+        assert_eq!(relative_half_width(&[7, 7, 7]), Some(0.0));
+        // ln(100), ln(200): mean log spread s = ln 2 / √2, n = 2, t(1) = 12.706.
+        let h = relative_half_width(&[100, 200]).unwrap();
+        let expected = (12.706_204_736 * std::f64::consts::LN_2 / 2.0).exp_m1();
+        assert!(close(h, expected, 1e-6), "{h} against {expected}");
+        // More samples of the same spread: narrower.
+        let wide = relative_half_width(&[90, 110, 95, 105]).unwrap();
+        let narrow = relative_half_width(&[90, 110, 95, 105, 90, 110, 95, 105]).unwrap();
+        assert!(narrow < wide / 1.5, "{narrow} against {wide}");
     }
 
     #[test]

@@ -149,7 +149,12 @@ impl Summary {
         let stdev_ns = if n == 0 {
             0.0
         } else {
-            (sorted.iter().map(|&s| (s as f64 - mean_ns).powi(2)).sum::<f64>() / n as f64).sqrt()
+            (sorted
+                .iter()
+                .map(|&s| (s as f64 - mean_ns).powi(2))
+                .sum::<f64>()
+                / n as f64)
+                .sqrt()
         };
         Self {
             count: n as u64,
@@ -217,10 +222,22 @@ mod tests {
         assert_eq!(s.max_ns, 3_001_234_567);
         assert_eq!(s.p50_ns, 3_000_987_654);
         let mean = samples.iter().map(|&x| x as f64).sum::<f64>() / 3.0;
-        assert!((s.mean_ns - mean).abs() < 1e-3, "{} against {mean}", s.mean_ns);
-        let var = samples.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / 3.0;
+        assert!(
+            (s.mean_ns - mean).abs() < 1e-3,
+            "{} against {mean}",
+            s.mean_ns
+        );
+        let var = samples
+            .iter()
+            .map(|&x| (x as f64 - mean).powi(2))
+            .sum::<f64>()
+            / 3.0;
         assert!((s.stdev_ns - var.sqrt()).abs() < 1e-3, "{}", s.stdev_ns);
-        assert!(s.stdev_ns > 300_000.0, "not the histogram's zero: {}", s.stdev_ns);
+        assert!(
+            s.stdev_ns > 300_000.0,
+            "not the histogram's zero: {}",
+            s.stdev_ns
+        );
         // Nearest rank over 1..=10: p90 is the 9th, p99 and p99.9 the 10th.
         let s = Summary::of(&[10, 2, 3, 4, 5, 6, 7, 8, 9, 1], None);
         assert_eq!((s.p50_ns, s.p90_ns, s.p99_ns, s.p999_ns), (5, 9, 10, 10));

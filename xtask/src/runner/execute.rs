@@ -2,7 +2,6 @@
 //! when the runner is stopped, its result checked against what ran.
 
 use std::fs;
-use std::io::IsTerminal;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -20,10 +19,13 @@ use crate::process::{
     wait_or_kill,
 };
 use crate::results::{
-    self, Failure, Flags, Layout, Overhead, Row, RowKey, RunResults, SerializedHistogram,
+    self, Failure, Flags, Layout, Overhead, Precision, Row, RowKey, RunResults,
+    SerializedHistogram, Stop,
 };
+use crate::runner::plan::{self, Goal, Schedule};
 use crate::runner::progress::Eta;
 use crate::runner::{Progress, Target};
+use crate::stats;
 
 /// The order of the targets in round `round`: the rows of a balanced Latin square (Williams'
 /// design). Over any `n` consecutive rounds (`2n` when `n` is odd) each target takes each place
@@ -62,104 +64,340 @@ pub struct Measured {
 /// part in the last rounds only. The order changes from round to round (see [`round_order`]),
 /// so that no row always holds the same place in a round or follows the same row. Warmup runs
 /// are discarded. A target that fails is recorded with its reason and the tail of its stderr,
-/// and not run again.
+/// and not run again. [`execute_scheduled`] with [`Schedule::fixed`].
 pub fn execute(
     targets: &[Target],
     timeout: Duration,
     scratch: &Path,
     progress: &Progress,
 ) -> anyhow::Result<Measured> {
-    fs::create_dir_all(scratch).with_context(|| format!("creating {}", scratch.display()))?;
-    let rounds = targets.iter().map(|t| t.warmup + t.runs).max().unwrap_or(0);
-    progress.start(targets.iter().map(|t| u64::from(t.warmup + t.runs)).sum());
-    let mut samples: Vec<Vec<u64>> = vec![Vec::new(); targets.len()];
-    let mut peaks: Vec<Option<u64>> = vec![None; targets.len()];
-    let mut latencies: Vec<Option<Histogram<u64>>> = vec![None; targets.len()];
-    let mut failures: Vec<Option<Failure>> = vec![None; targets.len()];
-    let mut eta = Eta::new(targets.iter().map(|t| t.warmup + t.runs));
-    let (mut overhead_total, mut overhead_max, mut processes) = (0u128, 0u64, 0u64);
-    for round in 0..rounds {
-        for i in round_order(targets.len(), round) {
-            let target = &targets[i];
-            let label = format!(
-                "{}:{} ({})",
-                target.key.exercise,
-                target.key.variant,
-                target
-                    .key
-                    .flavor
-                    .map_or(target.key.implementation.clone(), |f| f.to_string())
-            );
-            if failures[i].is_some() {
-                progress.step(&label, "skipped: failed before", eta.left());
-                continue;
-            }
-            let first = rounds - (target.warmup + target.runs);
-            if round < first {
-                continue; // not due yet
-            }
-            progress.running(&label, eta.last(i));
-            let began = Instant::now();
-            let ran = match run_process(target, timeout, &scratch.join(format!("{i}"))) {
-                Ok(ran) => ran,
-                Err(e) => {
-                    progress.finish(); // no bar left above the message
-                    return Err(e);
-                }
-            };
-            eta.ran(i, began.elapsed());
-            processes += 1;
-            overhead_total += u128::from(ran.overhead_ns);
-            overhead_max = overhead_max.max(ran.overhead_ns);
-            match ran.result {
-                Ok(r) => {
-                    let shown = r
-                        .samples_ns
-                        .last()
-                        .map(|&ns| fmt_ns(ns as f64))
-                        .unwrap_or_default();
-                    if round >= first + target.warmup {
-                        samples[i].extend(r.samples_ns);
-                        peaks[i] = peaks[i].max(r.peak_rss_bytes);
-                        if let Some(run) = r.start_latency.map(|h| h.histogram()) {
-                            match &mut latencies[i] {
-                                Some(all) => all.add(&run).context("merging start latencies")?,
-                                none => *none = Some(run),
-                            }
-                        }
-                        progress.step(&label, &shown, eta.left());
-                    } else {
-                        progress.step(&label, &format!("{shown} (warmup)"), eta.left());
-                    }
-                }
-                Err(f) => {
-                    eta.drop_target(i);
-                    progress.step(&label, &format!("FAILED: {}", f.reason), eta.left());
-                    failures[i] = Some(f);
-                }
-            }
+    execute_scheduled(
+        targets,
+        &Schedule::fixed(targets),
+        timeout,
+        scratch,
+        progress,
+    )
+}
+
+/// What is known of one target while the run goes on.
+#[derive(Debug, Default)]
+struct State {
+    samples: Vec<u64>,
+    peak: Option<u64>,
+    latency: Option<Histogram<u64>>,
+    failure: Option<Failure>,
+    /// Processes run, warmups included, and their total wall time.
+    processes: u32,
+    wall: Duration,
+    stop: Option<Stop>,
+    priority: u8,
+    goal: Option<Goal>,
+}
+
+impl State {
+    /// Whether the target still wants a process beyond its fixed ones: it has a goal, it has
+    /// not failed or been stopped, and its interval is wider than the goal.
+    fn wants_more(&self) -> bool {
+        if self.failure.is_some() || self.stop.is_some() {
+            return false;
+        }
+        let Some(goal) = self.goal else { return false };
+        self.samples.len() < goal.max_runs as usize
+            && stats::relative_half_width(&self.samples).is_none_or(|h| h > goal.half_width)
+    }
+
+    /// Why it ran no more, once the run is over.
+    fn stopped(&self) -> Stop {
+        if self.failure.is_some() {
+            return Stop::Failed;
+        }
+        if let Some(stop) = self.stop {
+            return stop;
+        }
+        match self.goal {
+            None => Stop::Fixed,
+            Some(goal) if self.samples.len() >= goal.max_runs as usize => Stop::MaxRuns,
+            Some(_) => Stop::Goal,
         }
     }
-    progress.finish();
-    let rows = targets
+
+    /// Processes it is still expected to run: its fixed ones, and for a goal the runs its
+    /// present spread needs (`n·(h/goal)²` in all), at most its cap.
+    fn expected_left(&self, fixed_left: u32) -> u32 {
+        if !self.wants_more() {
+            return fixed_left;
+        }
+        let Some(goal) = self.goal else {
+            return fixed_left;
+        };
+        let n = self.samples.len() as f64;
+        let needed = match stats::relative_half_width(&self.samples) {
+            Some(h) if h > 0.0 => (n * (h / goal.half_width).powi(2)).ceil(),
+            _ => n + 2.0,
+        };
+        let more = (needed.min(f64::from(goal.max_runs)) - n).max(1.0) as u32;
+        fixed_left.max(more)
+    }
+}
+
+/// Runs the targets as `schedule` says, in passes:
+/// 1. every target of priority 0 (and every target without a goal) its `warmup + runs` times,
+///    in rounds as [`execute`] does, whatever the deadline;
+/// 2. every target of priority 1 its `warmup + runs` times, while each process fits before the
+///    deadline (one that does not is not started, and its row says so);
+/// 3. per exercise, the fastest Python row of priority 1 is raised to priority 0 (an answer
+///    reads it), then, priority 0 first, rounds of the targets whose interval is still wider
+///    than their goal, each process only if it fits before the deadline.
+pub fn execute_scheduled(
+    targets: &[Target],
+    schedule: &Schedule,
+    timeout: Duration,
+    scratch: &Path,
+    progress: &Progress,
+) -> anyhow::Result<Measured> {
+    fs::create_dir_all(scratch).with_context(|| format!("creating {}", scratch.display()))?;
+    let mut states: Vec<State> = schedule
+        .goals
         .iter()
-        .enumerate()
-        .map(|(i, t)| Row {
-            peak_rss_bytes: peaks[i],
-            start_latency: latencies[i].as_ref().map(SerializedHistogram::of),
-            ..Row::new(
-                t.key.clone(),
-                std::mem::take(&mut samples[i]),
-                failures[i].take(),
-            )
+        .map(|goal| State {
+            goal: *goal,
+            priority: goal.map_or(0, |g| g.priority),
+            ..State::default()
         })
         .collect();
-    let overhead = (processes > 0).then(|| Overhead {
-        processes,
-        mean_ns: u64::try_from(overhead_total / u128::from(processes)).unwrap_or(u64::MAX),
-        max_ns: overhead_max,
+    let mut run = Running {
+        targets,
+        timeout,
+        scratch,
+        progress,
+        deadline: schedule.deadline,
+        eta: Eta::new(targets.iter().map(|t| t.warmup + t.runs)),
+        processes: 0,
+        overhead_total: 0,
+        overhead_max: 0,
+    };
+    for (i, &guess) in schedule.estimates.iter().enumerate() {
+        run.eta.guess(i, guess);
+    }
+    run.refresh_eta(&states);
+    progress.start(run.eta.processes_left());
+    let first: Vec<usize> = (0..targets.len())
+        .filter(|&i| states[i].priority == 0)
+        .collect();
+    let second: Vec<usize> = (0..targets.len())
+        .filter(|&i| states[i].priority > 0)
+        .collect();
+    let result = run
+        .fixed_rounds(&first, &mut states, false)
+        .and_then(|()| run.fixed_rounds(&second, &mut states, true))
+        .and_then(|()| {
+            let samples: Vec<Vec<u64>> = states.iter().map(|s| s.samples.clone()).collect();
+            let goals: Vec<Option<Goal>> = states.iter().map(|s| s.goal).collect();
+            for i in plan::fastest_alternatives(targets, &samples, &goals) {
+                states[i].priority = 0;
+                states[i].goal = Some(plan::ANSWER_PYTHON_GOAL);
+            }
+            run.until_goals(&mut states)
+        });
+    progress.finish();
+    result?;
+    let rows = targets
+        .iter()
+        .zip(states)
+        .map(|(t, s)| {
+            let stopped = s.stopped();
+            let mut row = Row {
+                peak_rss_bytes: s.peak,
+                start_latency: s.latency.as_ref().map(SerializedHistogram::of),
+                process_ns: (s.processes > 0)
+                    .then(|| u64::try_from((s.wall / s.processes).as_nanos()).unwrap_or(u64::MAX))
+                    .filter(|&ns| ns > 0),
+                ..Row::new(t.key.clone(), s.samples, s.failure)
+            };
+            if row.samples_ns.is_empty() && row.failure.is_none() {
+                row.skipped = Some(
+                    "not run: the time budget was spent first (--budget, or --thorough to run every row at full depth)"
+                        .into(),
+                );
+            } else {
+                row.precision = Some(Precision {
+                    half_width: stats::relative_half_width(&row.samples_ns),
+                    goal: s.goal.map(|g| g.half_width),
+                    stopped,
+                });
+            }
+            row
+        })
+        .collect();
+    let overhead = (run.processes > 0).then(|| Overhead {
+        processes: run.processes,
+        mean_ns: u64::try_from(run.overhead_total / u128::from(run.processes)).unwrap_or(u64::MAX),
+        max_ns: run.overhead_max,
     });
     Ok(Measured { rows, overhead })
+}
+
+/// The run under way: what it runs, and its running totals.
+struct Running<'a> {
+    targets: &'a [Target],
+    timeout: Duration,
+    scratch: &'a Path,
+    progress: &'a Progress,
+    deadline: Option<Instant>,
+    eta: Eta,
+    processes: u64,
+    overhead_total: u128,
+    overhead_max: u64,
+}
+
+impl Running<'_> {
+    /// Rounds over `set` until each has run its `warmup + runs`; with `budgeted`, a process
+    /// that would not end before the deadline is not started, and its target runs no more.
+    fn fixed_rounds(
+        &mut self,
+        set: &[usize],
+        states: &mut [State],
+        budgeted: bool,
+    ) -> anyhow::Result<()> {
+        let due = |i: usize| self.targets[i].warmup + self.targets[i].runs;
+        let rounds = set.iter().map(|&i| due(i)).max().unwrap_or(0);
+        for round in 0..rounds {
+            for k in round_order(set.len(), round) {
+                let i = set[k];
+                if states[i].failure.is_some() || states[i].stop.is_some() {
+                    continue;
+                }
+                if round < rounds - due(i) {
+                    continue; // not due yet
+                }
+                let warmup = round < rounds - due(i) + self.targets[i].warmup;
+                if budgeted && !self.fits(i) {
+                    states[i].stop = Some(Stop::Budget);
+                    self.refresh_eta(states);
+                    continue;
+                }
+                self.one(i, &mut states[i], warmup)?;
+                self.refresh_eta(states);
+            }
+        }
+        Ok(())
+    }
+
+    /// Rounds of the targets that want more, priority 0 first, while time is left.
+    fn until_goals(&mut self, states: &mut [State]) -> anyhow::Result<()> {
+        let mut round = 0;
+        loop {
+            let Some(top) = states
+                .iter()
+                .filter(|s| s.wants_more())
+                .map(|s| s.priority)
+                .min()
+            else {
+                return Ok(());
+            };
+            let set: Vec<usize> = (0..states.len())
+                .filter(|&i| states[i].priority == top && states[i].wants_more())
+                .collect();
+            for k in round_order(set.len(), round) {
+                let i = set[k];
+                if !states[i].wants_more() {
+                    continue;
+                }
+                if !self.fits(i) {
+                    states[i].stop = Some(Stop::Budget);
+                    self.refresh_eta(states);
+                    continue;
+                }
+                self.one(i, &mut states[i], false)?;
+                self.refresh_eta(states);
+            }
+            round += 1;
+        }
+    }
+
+    /// Whether a process of target `i` is expected to end before the deadline.
+    fn fits(&self, i: usize) -> bool {
+        self.deadline
+            .is_none_or(|d| Instant::now() + self.eta.each(i) <= d)
+    }
+
+    /// Tells the estimate what each target is still expected to run.
+    fn refresh_eta(&mut self, states: &[State]) {
+        for (i, s) in states.iter().enumerate() {
+            let t = &self.targets[i];
+            let fixed = (t.warmup + t.runs).saturating_sub(s.processes);
+            let left = if s.failure.is_some() || s.stop.is_some() {
+                0
+            } else {
+                s.expected_left(fixed)
+            };
+            self.eta.set_left(i, left);
+        }
+        self.eta.cap(
+            self.deadline
+                .map(|d| d.saturating_duration_since(Instant::now())),
+        );
+    }
+
+    /// Runs one process of target `i` and records what it gave.
+    fn one(&mut self, i: usize, state: &mut State, warmup: bool) -> anyhow::Result<()> {
+        let target = &self.targets[i];
+        let label = target.key.progress_label();
+        self.progress.running(&label, self.eta.last(i));
+        let began = Instant::now();
+        let ran = match run_process(target, self.timeout, &self.scratch.join(format!("{i}"))) {
+            Ok(ran) => ran,
+            Err(e) => {
+                self.progress.finish(); // no bar left above the message
+                return Err(e);
+            }
+        };
+        let took = began.elapsed();
+        self.eta.ran(i, took);
+        state.processes += 1;
+        state.wall += took;
+        self.processes += 1;
+        self.overhead_total += u128::from(ran.overhead_ns);
+        self.overhead_max = self.overhead_max.max(ran.overhead_ns);
+        let what = match ran.result {
+            Ok(r) => {
+                let shown = r
+                    .samples_ns
+                    .last()
+                    .map(|&ns| fmt_ns(ns as f64))
+                    .unwrap_or_default();
+                if warmup {
+                    format!("{shown} (warmup)")
+                } else {
+                    state.samples.extend(r.samples_ns);
+                    state.peak = state.peak.max(r.peak_rss_bytes);
+                    if let Some(run) = r.start_latency.map(|h| h.histogram()) {
+                        match &mut state.latency {
+                            Some(all) => all.add(&run).context("merging start latencies")?,
+                            none => *none = Some(run),
+                        }
+                    }
+                    match stats::relative_half_width(&state.samples) {
+                        Some(h) => {
+                            format!("{shown} (±{:.1}% after {})", h * 100.0, state.samples.len())
+                        }
+                        None => shown,
+                    }
+                }
+            }
+            Err(f) => {
+                let shown = match crate::loops::known_failure(&target.key, &f) {
+                    Some(known) => format!("fails, as known: {}", known.error),
+                    None => format!("FAILED: {}", f.reason),
+                };
+                state.failure = Some(f);
+                shown
+            }
+        };
+        self.progress.step(&label, &what, &self.eta);
+        Ok(())
+    }
 }
 
 /// A run in progress: its folder under `runs/`, when it began, and the machine as it was then.
@@ -196,9 +434,25 @@ impl Session {
     /// [`execute`] with a progress bar, its scratch files under the run folder (removed after),
     /// then the environment's "after" readings.
     pub fn measure(&mut self, targets: &[Target], timeout: Duration) -> anyhow::Result<Measured> {
+        self.measure_scheduled(targets, &Schedule::fixed(targets), timeout)
+    }
+
+    /// [`Session::measure`] as `schedule` says ([`execute_scheduled`]).
+    pub fn measure_scheduled(
+        &mut self,
+        targets: &[Target],
+        schedule: &Schedule,
+        timeout: Duration,
+    ) -> anyhow::Result<Measured> {
         let scratch = self.dir.join(".scratch");
         catch_stop_signals()?;
-        let measured = execute(targets, timeout, &scratch, &Progress::for_stderr());
+        let measured = execute_scheduled(
+            targets,
+            schedule,
+            timeout,
+            &scratch,
+            &Progress::for_stderr(),
+        );
         if let Err(e) = &measured
             && e.downcast_ref::<Interrupted>().is_some()
         {
@@ -475,8 +729,8 @@ pub fn discard_if_stopped(run_dir: &Path) -> anyhow::Result<()> {
 
 /// Builds the exercises' release binaries and returns the folder they are in: wherever cargo
 /// put them (`CARGO_TARGET_DIR`, a `build.target-dir` setting or `--target` included), as cargo
-/// itself reports it. On a terminal cargo shows its own progress (what it compiles, and a
-/// bar); elsewhere it stays quiet unless something fails.
+/// itself reports it. cargo's own output passes through: on a terminal what it compiles and a
+/// bar, elsewhere (a pipe, CI's log) a line per crate, so a long build is never silent.
 pub fn build_release(root: &Path, names: &[&str]) -> anyhow::Result<PathBuf> {
     crate::say!("cargo build --release ({})", names.join(", "));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -489,9 +743,6 @@ pub fn build_release(root: &Path, names: &[&str]) -> anyhow::Result<PathBuf> {
     ])
     .current_dir(root)
     .stdout(Stdio::piped());
-    if !std::io::stderr().is_terminal() {
-        cmd.arg("--quiet");
-    }
     for n in names {
         cmd.args(["-p", n]);
     }

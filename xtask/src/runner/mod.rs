@@ -6,6 +6,10 @@ pub mod plan;
 pub mod progress;
 
 pub use crate::process::Interrupted;
-pub use execute::{Measured, Session, build_release, discard_if_stopped, execute, new_run_dir};
-pub use plan::{Runs, Target, extra_targets, python_targets, targets, uncapped_targets};
+pub use execute::{
+    Measured, Session, build_release, discard_if_stopped, execute, execute_scheduled, new_run_dir,
+};
+pub use plan::{
+    Goal, Runs, Schedule, Target, extra_targets, python_targets, targets, uncapped_targets,
+};
 pub use progress::Progress;

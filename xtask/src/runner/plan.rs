@@ -1,6 +1,7 @@
 //! What to run: a row per exercise × variant × flavor × interpreter, and how many times.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use timing::cli::{Entry, Flavor, Measure};
 
@@ -250,6 +251,207 @@ pub fn python_targets(
     (targets, skipped)
 }
 
+/// How a row's runs end under an adaptive schedule: once the 95% interval of its geometric
+/// mean is within `goal` (relative half-width), after `max_runs` measured runs, or when the
+/// run's time budget is spent. Rows of `priority` 0 come first: the ones an answer of the
+/// report reads.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Goal {
+    pub half_width: f64,
+    pub max_runs: u32,
+    pub priority: u8,
+}
+
+/// The goals of the rows that the report's answers read, and of the rest.
+pub const RUST_GOAL: Goal = Goal {
+    half_width: 0.03,
+    max_runs: 30,
+    priority: 0,
+};
+pub const ANSWER_PYTHON_GOAL: Goal = Goal {
+    half_width: 0.05,
+    max_runs: 10,
+    priority: 0,
+};
+pub const OTHER_GOAL: Goal = Goal {
+    half_width: 0.10,
+    max_runs: 5,
+    priority: 1,
+};
+
+/// How many processes each row runs, beyond its `warmup` and `runs` (which always run, except
+/// for rows of priority 1 when the budget is spent), and until when.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    /// Per target: its goal, or `None` for exactly `warmup + runs` processes.
+    pub goals: Vec<Option<Goal>>,
+    /// Per target: how long one process is expected to take, before one has run.
+    pub estimates: Vec<Duration>,
+    /// No process starts that would not end by then (by its expected time).
+    pub deadline: Option<Instant>,
+}
+
+impl Schedule {
+    /// Every target exactly `warmup + runs` times, with no deadline.
+    pub fn fixed(targets: &[Target]) -> Self {
+        Self {
+            goals: vec![None; targets.len()],
+            estimates: targets.iter().map(estimate).collect(),
+            deadline: None,
+        }
+    }
+
+    /// Adaptive: each throughput row of Rust runs 1 warmup and at least 3 processes, then more
+    /// until [`RUST_GOAL`]; the CPython rows an answer reads (on the standard loop: every
+    /// exercise under 3.12, ex_6_1 and ex_6_2 under 3.13, ex_6_3 under 3.10) at least 3 until
+    /// [`ANSWER_PYTHON_GOAL`]; every other Python row once, then more until [`OTHER_GOAL`] if
+    /// time is left; start-latency rows once; sleep-bound rows twice. `targets`' `warmup` and
+    /// `runs` are set here. `previous` (the last run's results) gives each row's expected time.
+    pub fn adaptive(
+        targets: &mut [Target],
+        deadline: Instant,
+        previous: Option<&crate::results::RunResults>,
+    ) -> Self {
+        let mut goals = Vec::with_capacity(targets.len());
+        for t in targets.iter_mut() {
+            let sleep_bound = crate::exercises::find(&t.key.exercise)
+                .is_some_and(|ex| ex.max_iterations.is_some());
+            let (warmup, runs, goal) = if t.key.measure.is_some() {
+                (0, 1, None)
+            } else if sleep_bound {
+                (0, 2, None)
+            } else if t.key.implementation == "rust" {
+                let goal = if t.key.entry.is_some() {
+                    Goal {
+                        priority: 1,
+                        ..RUST_GOAL
+                    }
+                } else {
+                    RUST_GOAL
+                };
+                (1, 3, Some(goal))
+            } else if answers_read(&t.key) {
+                (0, 3, Some(ANSWER_PYTHON_GOAL))
+            } else {
+                (0, 1, Some(OTHER_GOAL))
+            };
+            (t.warmup, t.runs) = (warmup, runs);
+            goals.push(goal);
+        }
+        let estimates = targets
+            .iter()
+            .map(|t| {
+                previous
+                    .and_then(|p| previous_time(p, &t.key))
+                    .unwrap_or_else(|| estimate(t))
+            })
+            .collect();
+        Self {
+            goals,
+            estimates,
+            deadline: Some(deadline),
+        }
+    }
+}
+
+/// Whether an answer of the report reads this Python row, so that it needs an interval: the
+/// chapter's CPython 3.12 on its standard loop for every exercise (each answer's reference),
+/// 3.13 for the two exercises of the chapter's first claim, 3.10 for `current_task`.
+pub fn answers_read(key: &RowKey) -> bool {
+    use crate::results::Implementation;
+    if key.variant != "asyncio" || key.entry.is_some() || key.measure.is_some() {
+        return false;
+    }
+    let Implementation::CPython {
+        free_threaded: false,
+        ..
+    } = Implementation::of(&key.implementation)
+    else {
+        return false;
+    };
+    let v = Implementation::of(&key.implementation).version_numbers();
+    match (v.first(), v.get(1)) {
+        (Some(3), Some(12)) => true,
+        (Some(3), Some(13)) => matches!(key.exercise.as_str(), "ex_6_1" | "ex_6_2"),
+        (Some(3), Some(10)) => key.exercise == "ex_6_3",
+        _ => false,
+    }
+}
+
+/// The mean time of a process of the row `key` in an earlier run: its recorded process time,
+/// else its mean sample (the measured span, most of a process).
+fn previous_time(previous: &crate::results::RunResults, key: &RowKey) -> Option<Duration> {
+    let row = previous.rows.iter().find(|r| r.key() == *key)?;
+    let ns = match row.process_ns {
+        Some(ns) => ns,
+        None => row.summary.as_ref()?.mean_ns as u64,
+    };
+    Some(Duration::from_nanos(ns))
+}
+
+/// A first guess at one process' time where no earlier run says: a start-up, and a cost a task
+/// of the order this machine showed (Rust ~0.5 µs, CPython ~2 µs, gather ~9 µs, a task
+/// count's sleep-bound exercise ~3 s).
+pub fn estimate(t: &Target) -> Duration {
+    let python = t.key.implementation != "rust";
+    let sleep_bound =
+        crate::exercises::find(&t.key.exercise).is_some_and(|ex| ex.max_iterations.is_some());
+    if sleep_bound {
+        return Duration::from_secs(3);
+    }
+    let tasks = t.key.tasks.unwrap_or(0) as f64;
+    let ns_a_task = match (python, t.key.exercise.as_str()) {
+        (true, "ex_6_2") => 9_000.0,
+        (true, "ex_6_3") => 200.0,
+        (true, _) => 1_500.0,
+        (false, _) => 400.0,
+    };
+    let start = if python { 0.1 } else { 0.02 };
+    Duration::from_secs_f64(start + tasks * ns_a_task * 1e-9)
+}
+
+/// Per exercise, the fastest Python row of priority 1 after every row has run once: the
+/// fastest alternative an answer reads, which then needs an interval too. Indices of `targets`.
+pub fn fastest_alternatives(
+    targets: &[Target],
+    samples: &[Vec<u64>],
+    goals: &[Option<Goal>],
+) -> Vec<usize> {
+    let mut best: Vec<(&str, usize, f64)> = Vec::new();
+    for (i, t) in targets.iter().enumerate() {
+        let is_other_python = t.key.implementation != "rust"
+            && t.key.measure.is_none()
+            && goals[i].is_some_and(|g| g.priority > 0);
+        let Some(mean) = mean_per_task(&samples[i], t.key.tasks).filter(|_| is_other_python) else {
+            continue;
+        };
+        match best.iter_mut().find(|(ex, _, _)| *ex == t.key.exercise) {
+            Some(b) if mean < b.2 => (b.1, b.2) = (i, mean),
+            Some(_) => {}
+            None => best.push((&t.key.exercise, i, mean)),
+        }
+    }
+    // Only where it could be the fastest Python of all: faster than the answer rows' own.
+    best.into_iter()
+        .filter(|&(ex, _, mean)| {
+            targets.iter().enumerate().all(|(j, t)| {
+                t.key.exercise != ex
+                    || !answers_read(&t.key)
+                    || mean_per_task(&samples[j], t.key.tasks).is_none_or(|m| mean < m)
+            })
+        })
+        .map(|(_, i, _)| i)
+        .collect()
+}
+
+fn mean_per_task(samples: &[u64], tasks: Option<u64>) -> Option<f64> {
+    if samples.is_empty() {
+        return None;
+    }
+    let mean = samples.iter().map(|&s| s as f64).sum::<f64>() / samples.len() as f64;
+    Some(mean / tasks.unwrap_or(1).max(1) as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,6 +468,91 @@ mod tests {
     fn tasks_arg(t: &Target) -> Option<u64> {
         let at = t.args.iter().position(|a| a == "--tasks")?;
         t.args.get(at + 1)?.parse::<u64>().ok()
+    }
+
+    fn python_target(exercise: &str, variant: &str, implementation: &str) -> Target {
+        Target {
+            key: RowKey {
+                exercise: exercise.into(),
+                variant: variant.into(),
+                implementation: implementation.into(),
+                flavor: None,
+                tasks: Some(1_000_000),
+                entry: None,
+                measure: None,
+            },
+            exe: PathBuf::from("/usr/bin/python3"),
+            args: Vec::new(),
+            expected_exit: 0,
+            warmup: 0,
+            runs: 3,
+        }
+    }
+
+    #[test]
+    fn the_rows_the_answers_read_are_the_chapters_cpythons_on_their_standard_loop() {
+        let reads =
+            |ex: &str, variant: &str, imp: &str| answers_read(&python_target(ex, variant, imp).key);
+        assert!(reads("ex_6_2", "asyncio", "cpython-3.12.1"));
+        assert!(reads("queue_pc", "asyncio", "cpython-3.12.9"));
+        assert!(reads("ex_6_1", "asyncio", "cpython-3.13.0"));
+        assert!(reads("ex_6_3", "asyncio", "cpython-3.10.13"));
+        assert!(!reads("ex_6_3", "asyncio", "cpython-3.13.0"));
+        assert!(!reads("ex_6_2", "uvloop", "cpython-3.12.1"));
+        assert!(!reads("ex_6_2", "asyncio_gc_off", "cpython-3.12.1"));
+        assert!(!reads("ex_6_2", "asyncio", "cpython-3.11.7"));
+        assert!(!reads("ex_6_2", "asyncio", "cpython-3.13.0t"));
+        assert!(!reads("ex_6_2", "asyncio", "pypy-7.3.11"));
+    }
+
+    #[test]
+    fn an_adaptive_schedule_gives_each_kind_of_row_its_goal_and_fixed_runs() {
+        let sel = exercises::select(&["ex_6_1:eager".into(), "ex_2_7".into()]).unwrap();
+        let mut t = targets(&sel, &[Flavor::Current], None, RUNS, Path::new("/bin"));
+        t.extend(extra_targets(&t, &sel));
+        t.push(python_target("ex_6_1", "asyncio", "cpython-3.12.1"));
+        t.push(python_target("ex_6_1", "uvloop", "cpython-3.12.1"));
+        let s = Schedule::adaptive(&mut t, Instant::now(), None);
+        let of = |variant: &str, measure: bool| {
+            let i = t
+                .iter()
+                .position(|t| t.key.variant == variant && t.key.measure.is_some() == measure)
+                .unwrap();
+            ((t[i].warmup, t[i].runs), s.goals[i])
+        };
+        assert_eq!(of("eager", false), ((1, 3), Some(RUST_GOAL)));
+        assert_eq!(of("eager", true), ((0, 1), None), "one start-latency run");
+        assert_eq!(of("taskgroup", false), ((0, 2), None), "a sleep: twice");
+        assert_eq!(of("asyncio", false), ((0, 3), Some(ANSWER_PYTHON_GOAL)));
+        assert_eq!(of("uvloop", false), ((0, 1), Some(OTHER_GOAL)));
+        assert_eq!(s.estimates.len(), t.len());
+        assert!(s.estimates.iter().all(|d| *d > Duration::ZERO));
+    }
+
+    #[test]
+    fn the_fastest_other_python_row_of_an_exercise_is_raised_when_it_beats_the_answers() {
+        let t = [
+            python_target("ex_6_2", "asyncio", "cpython-3.12.1"),
+            python_target("ex_6_2", "uvloop", "cpython-3.12.1"),
+            python_target("ex_6_2", "asyncio_gc_off", "cpython-3.12.1"),
+            python_target("ex_6_3", "asyncio", "cpython-3.12.1"),
+            python_target("ex_6_3", "rloop", "cpython-3.12.1"),
+        ];
+        let goals = [
+            Some(ANSWER_PYTHON_GOAL),
+            Some(OTHER_GOAL),
+            Some(OTHER_GOAL),
+            Some(ANSWER_PYTHON_GOAL),
+            Some(OTHER_GOAL),
+        ];
+        let samples = [
+            vec![9_000_000_000, 9_100_000_000],
+            vec![8_000_000_000],
+            vec![5_000_000_000],
+            vec![40_000_000],
+            vec![45_000_000], // slower than the answer's own row: nothing to raise
+        ];
+        assert_eq!(fastest_alternatives(&t, &samples, &goals), vec![2]);
     }
 
     #[test]

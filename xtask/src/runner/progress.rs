@@ -17,6 +17,8 @@ use crate::format::fmt_span;
 pub struct Progress {
     bars: Option<Bars>,
     quiet: bool,
+    /// Processes finished so far.
+    done: std::cell::Cell<u64>,
 }
 
 #[derive(Debug)]
@@ -36,6 +38,7 @@ impl Progress {
                 Bars { multi, done, now }
             }),
             quiet: false,
+            done: std::cell::Cell::new(0),
         }
     }
 
@@ -44,13 +47,14 @@ impl Progress {
         Self {
             bars: None,
             quiet: true,
+            done: std::cell::Cell::new(0),
         }
     }
 
     pub(crate) fn start(&self, total: u64) {
         let Some(b) = &self.bars else { return };
         b.done.set_length(total);
-        if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {msg}") {
+        if let Ok(style) = ProgressStyle::with_template("{bar:30} {elapsed} {msg}") {
             b.done.set_style(style);
         }
         if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} {elapsed}") {
@@ -70,17 +74,23 @@ impl Progress {
         });
     }
 
-    /// A process of `label` ended with `what`; `left` is the estimated time the rest takes.
-    pub(crate) fn step(&self, label: &str, what: &str, left: Option<Duration>) {
+    /// A process of `label` ended with `what`; `eta` says what is still expected.
+    pub(crate) fn step(&self, label: &str, what: &str, eta: &Eta) {
+        self.done.set(self.done.get() + 1);
+        let line = step_line(
+            self.done.get(),
+            eta.processes_left(),
+            label,
+            what,
+            eta.left(),
+        );
         match &self.bars {
             Some(b) => {
+                b.done.set_length(self.done.get() + eta.processes_left());
                 b.done.inc(1);
-                let left = left
-                    .map(|d| format!(" · about {} left", fmt_span(d)))
-                    .unwrap_or_default();
-                b.done.set_message(format!("last: {label} {what}{left}"));
+                b.done.set_message(line);
             }
-            None if !self.quiet => crate::say!("  {label}: {what}"),
+            None if !self.quiet => crate::say!("{line}"),
             None => {}
         }
     }
@@ -93,13 +103,36 @@ impl Progress {
     }
 }
 
-/// The time the rest of a run should take, from how long each row's last process took.
+/// One finished process as a line: `[12/80] ex_6_1:eager (current): 2.18 ms · about 3 min 10 s
+/// left`, where 80 is the processes done and still expected (it moves as rows reach their
+/// goal or need more).
+pub fn step_line(
+    done: u64,
+    left: u64,
+    label: &str,
+    what: &str,
+    time_left: Option<Duration>,
+) -> String {
+    let time_left = time_left
+        .map(|d| format!(" · about {} left", fmt_span(d)))
+        .unwrap_or_default();
+    format!("[{done}/{}] {label}: {what}{time_left}", done + left)
+}
+
+/// The time the rest of a run should take: each row's processes still expected, at the time
+/// its last process took, or before any has run at its first guess (the previous run's time of
+/// that row, or an estimate from its task count), so that rows not yet reached count from the
+/// start.
 #[derive(Debug, Clone)]
 pub struct Eta {
-    /// Per target: processes still to run.
+    /// Per target: processes still expected.
     left: Vec<u32>,
     /// Per target: how long its last process took, once one has run.
     last: Vec<Option<Duration>>,
+    /// Per target: the first guess of a process' time.
+    guess: Vec<Option<Duration>>,
+    /// The most the rest may take (the time to the run's deadline).
+    cap: Option<Duration>,
 }
 
 impl Eta {
@@ -107,7 +140,28 @@ impl Eta {
     pub fn new(processes: impl IntoIterator<Item = u32>) -> Self {
         let left: Vec<u32> = processes.into_iter().collect();
         let last = vec![None; left.len()];
-        Self { left, last }
+        let guess = vec![None; left.len()];
+        Self {
+            left,
+            last,
+            guess,
+            cap: None,
+        }
+    }
+
+    /// Target `i`'s processes take about `each` until one has run.
+    pub fn guess(&mut self, i: usize, each: Duration) {
+        self.guess[i] = Some(each);
+    }
+
+    /// Target `i` is now expected to run `n` more processes.
+    pub fn set_left(&mut self, i: usize, n: u32) {
+        self.left[i] = n;
+    }
+
+    /// The rest ends by `cap` from now at the latest.
+    pub fn cap(&mut self, cap: Option<Duration>) {
+        self.cap = cap;
     }
 
     /// How long target `i`'s last process took, if one has run.
@@ -126,19 +180,36 @@ impl Eta {
         self.left[i] = 0;
     }
 
-    /// The rest's time: each target's processes left times its last one's time; a target not
-    /// yet run counts at the mean of those that have. `None` until any has run.
-    pub fn left(&self) -> Option<Duration> {
+    /// How many processes are still expected.
+    pub fn processes_left(&self) -> u64 {
+        self.left.iter().map(|&n| u64::from(n)).sum()
+    }
+
+    /// The time one process of target `i` is expected to take: its last, else its guess, else
+    /// the mean of the last processes of the others (zero before anything is known).
+    pub fn each(&self, i: usize) -> Duration {
+        if let Some(d) = self.last[i].or(self.guess[i]) {
+            return d;
+        }
         let known: Vec<Duration> = self.last.iter().flatten().copied().collect();
-        let mean =
-            known.iter().sum::<Duration>() / u32::try_from(known.len()).ok().filter(|&n| n > 0)?;
-        Some(
-            self.left
-                .iter()
-                .zip(&self.last)
-                .map(|(&n, last)| last.unwrap_or(mean) * n)
-                .sum(),
-        )
+        match u32::try_from(known.len()) {
+            Ok(n) if n > 0 => known.iter().sum::<Duration>() / n,
+            _ => Duration::ZERO,
+        }
+    }
+
+    /// The rest's time: each target's processes left times [`Eta::each`], at most the cap.
+    /// `None` until anything is known of a target with processes left.
+    pub fn left(&self) -> Option<Duration> {
+        let unknown = (0..self.left.len())
+            .any(|i| self.left[i] > 0 && self.each(i) == Duration::ZERO && self.last[i].is_none());
+        if unknown {
+            return None;
+        }
+        let total: Duration = (0..self.left.len())
+            .map(|i| self.each(i) * self.left[i])
+            .sum();
+        Some(self.cap.map_or(total, |cap| total.min(cap)))
     }
 }
 
@@ -161,6 +232,41 @@ mod tests {
         assert_eq!(eta.last(1), Some(1000 * MS));
         eta.drop_target(1);
         assert_eq!(eta.left(), Some(2 * 10 * MS + 2 * 505 * MS));
+    }
+
+    #[test]
+    fn a_plain_line_counts_the_processes_and_says_the_time_left() {
+        let line = step_line(
+            3,
+            7,
+            "ex_6_1:eager (current)",
+            "2.18 ms",
+            Some(90 * 1000 * MS),
+        );
+        assert_eq!(
+            line,
+            "[3/10] ex_6_1:eager (current): 2.18 ms · about 1 min 30 s left"
+        );
+        assert_eq!(step_line(1, 0, "x", "y", None), "[1/1] x: y");
+    }
+
+    #[test]
+    fn rows_not_yet_run_count_from_the_start_at_their_guess() {
+        let mut eta = Eta::new([2, 1]);
+        eta.guess(0, 100 * MS);
+        eta.guess(1, 3000 * MS);
+        // Nothing has run, and the estimate already counts the slow row.
+        assert_eq!(eta.left(), Some(2 * 100 * MS + 3000 * MS));
+        eta.ran(0, 50 * MS);
+        assert_eq!(
+            eta.left(),
+            Some(50 * MS + 3000 * MS),
+            "its own time replaces the guess"
+        );
+        eta.set_left(0, 4);
+        assert_eq!(eta.processes_left(), 5);
+        eta.cap(Some(1000 * MS));
+        assert_eq!(eta.left(), Some(1000 * MS), "never past the deadline");
     }
 
     #[test]
