@@ -2,7 +2,9 @@
 //!
 //! Runs the variants of ex_6_1, ex_6_2 and ex_6_3 at several task counts on both runtime
 //! flavors (and CPython 3.12, when found, up to 10^6 tasks), then writes `sweep.json` (the
-//! `results.json` schema: one row per point) and a report with the Scaling section.
+//! `results.json` schema: one row per point) and a report with the Scaling section: one line
+//! per implementation (a variant on one flavor, or one interpreter) across every count it ran,
+//! the variants `run-all` holds to a task cap included, since their growth is what is shown.
 //!
 //! The counts run from the smallest up, one count at a time. A variant (on one flavor, or one
 //! interpreter) whose median run at some count takes longer than `--stop-over` seconds, or is
@@ -208,15 +210,22 @@ fn merge(overheads: &[Overhead]) -> Option<Overhead> {
 #[derive(Debug, Default)]
 pub struct Stops(Vec<(RowKey, String)>);
 
-impl Stops {
-    /// A point's line: its key without the count.
-    fn line(key: &RowKey) -> RowKey {
-        RowKey {
-            tasks: None,
-            ..key.clone()
-        }
+/// A point's line: its key without the count. One line is one implementation (a variant on one
+/// flavor, or one interpreter) across every count, capped variants included.
+fn line(key: &RowKey) -> RowKey {
+    RowKey {
+        tasks: None,
+        ..key.clone()
     }
+}
 
+/// How the sweep names a point's line: the row's label without a count (a variant held to a
+/// task cap names its count in the run's report; here the count is the x axis).
+fn line_label(row: &Row) -> String {
+    Row::new(line(&row.key()), Vec::new(), None).label()
+}
+
+impl Stops {
     /// Notes the lines of `rows` (points just measured) that stop: a point whose median run
     /// took over `limit`, or that was killed at the timeout (the runner's reason starts with
     /// "timed out"). Other failures stop nothing.
@@ -241,7 +250,7 @@ impl Stops {
                     limit.as_secs_f64()
                 )
             };
-            let line = Self::line(&row.key());
+            let line = line(&row.key());
             if !self.0.iter().any(|(l, _)| *l == line) {
                 self.0.push((line, why));
             }
@@ -250,7 +259,7 @@ impl Stops {
 
     /// Why `key`'s line stopped, if it has.
     pub fn reason(&self, key: &RowKey) -> Option<&str> {
-        let line = Self::line(key);
+        let line = line(key);
         self.0
             .iter()
             .find(|(l, _)| *l == line)
@@ -316,20 +325,39 @@ pub fn write_report(results: &RunResults, dir: &Path) -> anyhow::Result<()> {
     )
 }
 
-/// One implementation of an exercise across the counts: its label and its points by count.
+/// Each implementation of an exercise across the counts (in the order the rows first name it):
+/// its label and its points by count.
 fn lines_of<'a>(r: &'a RunResults, exercise: &str) -> Vec<(String, Vec<&'a Row>)> {
-    let mut lines: Vec<(String, Vec<&Row>)> = Vec::new();
+    let mut lines: Vec<(RowKey, String, Vec<&Row>)> = Vec::new();
     for row in r.rows.iter().filter(|row| row.exercise == exercise) {
-        let label = row.label();
-        match lines.iter_mut().find(|(l, _)| *l == label) {
-            Some((_, points)) => points.push(row),
-            None => lines.push((label, vec![row])),
+        let key = line(&row.key());
+        match lines.iter_mut().find(|(k, _, _)| *k == key) {
+            Some((_, _, points)) => points.push(row),
+            None => lines.push((key, line_label(row), vec![row])),
         }
     }
-    for (_, points) in &mut lines {
-        points.sort_by_key(|row| row.tasks);
-    }
     lines
+        .into_iter()
+        .map(|(_, label, mut points)| {
+            points.sort_by_key(|row| row.tasks);
+            (label, points)
+        })
+        .collect()
+}
+
+/// What the scaling plot of `exercise` draws: one line per implementation, labelled, with a
+/// point (task count, ns per task) for each count it measured.
+pub fn scaling_lines(r: &RunResults, exercise: &str) -> Vec<(String, Vec<(f64, f64)>)> {
+    lines_of(r, exercise)
+        .into_iter()
+        .map(|(label, points)| {
+            let xy = points
+                .iter()
+                .filter_map(|row| Some((row.tasks? as f64, per_task(row)?.max(0.01))))
+                .collect();
+            (label, xy)
+        })
+        .collect()
 }
 
 fn per_task(row: &Row) -> Option<f64> {
@@ -371,16 +399,7 @@ pub fn blocks(r: &RunResults, plots: bool) -> anyhow::Result<Vec<Block>> {
         }
         b.push(Block::Heading(3, ex.to_owned()));
         if plots {
-            let series: Vec<(String, Vec<(f64, f64)>)> = lines
-                .iter()
-                .map(|(label, points)| {
-                    let xy = points
-                        .iter()
-                        .filter_map(|row| Some((row.tasks? as f64, per_task(row)?.max(0.01))))
-                        .collect();
-                    (label.clone(), xy)
-                })
-                .collect();
+            let series = scaling_lines(r, ex);
             b.push(Block::Svg {
                 caption: format!("{ex}: nanoseconds per task against task count, log-log"),
                 svg: plots::scaling(&format!("{ex}: cost per task as the work grows"), &series)?,
@@ -465,21 +484,21 @@ pub fn blocks(r: &RunResults, plots: bool) -> anyhow::Result<Vec<Block>> {
     }
     // Each stopped line once, at the first count it did not run.
     let mut stopped: Vec<Vec<String>> = Vec::new();
-    let mut seen: Vec<(&str, String)> = Vec::new();
+    let mut seen: Vec<RowKey> = Vec::new();
     let mut skipped: Vec<&Row> = r.rows.iter().filter(|row| row.skipped.is_some()).collect();
     skipped.sort_by_key(|row| row.tasks);
     for row in skipped {
-        let line = (row.exercise.as_str(), row.label());
-        if seen.contains(&line) {
+        let key = line(&row.key());
+        if seen.contains(&key) {
             continue;
         }
         let from = row.tasks.map_or_else(|| "—".into(), count);
         stopped.push(vec![
-            format!("{} {}", row.exercise, line.1),
+            format!("{} {}", row.exercise, line_label(row)),
             from,
             row.skipped.clone().unwrap_or_default(),
         ]);
-        seen.push(line);
+        seen.push(key);
     }
     if !stopped.is_empty() {
         b.push(Block::Heading(2, "Stopped".into()));
@@ -500,7 +519,7 @@ pub fn blocks(r: &RunResults, plots: bool) -> anyhow::Result<Vec<Block>> {
             let name = format!(
                 "{} {} at {}",
                 row.exercise,
-                row.label(),
+                line_label(row),
                 row.tasks.unwrap_or(0)
             );
             Some((name, row.failure.as_ref()?))
@@ -545,7 +564,7 @@ fn summary(r: &RunResults) -> String {
         if let (Some(n), Some((row, ns))) = (largest, best) {
             out.push(format!(
                 "{ex}: at {n} tasks the cheapest is {} at {} a task",
-                row.label(),
+                line_label(row),
                 fmt_ns(ns)
             ));
         }

@@ -14,8 +14,28 @@ fn point(
     ns_per_task: u64,
     rss: u64,
 ) -> Row {
+    point_of(
+        "ex_6_1",
+        variant,
+        flavor,
+        implementation,
+        tasks,
+        ns_per_task,
+        rss,
+    )
+}
+
+fn point_of(
+    exercise: &str,
+    variant: &str,
+    flavor: Option<&str>,
+    implementation: &str,
+    tasks: u64,
+    ns_per_task: u64,
+    rss: u64,
+) -> Row {
     let key = RowKey {
-        exercise: "ex_6_1".into(),
+        exercise: exercise.into(),
         variant: variant.into(),
         implementation: implementation.into(),
         flavor: flavor.map(|f| f.parse().expect("a flavor")),
@@ -97,4 +117,129 @@ fn stopped_points_show_as_stopped_with_their_reason_not_as_failures() {
         "{md}"
     );
     assert!(!md.contains("## Failures"), "{md}");
+}
+
+#[test]
+fn a_capped_variant_measured_at_several_counts_is_one_line_with_a_point_per_count() {
+    // join_handles is held to a task cap in run-all, where its label names its count; the
+    // sweep runs it at every count, and its growth is the line it draws.
+    let counts = [1_000u64, 10_000, 100_000];
+    let mut rows = Vec::new();
+    for (n, per_task) in counts.into_iter().zip([150u64, 1_500, 15_000]) {
+        let rss = 3_000_000;
+        rows.push(point_of(
+            "ex_6_2",
+            "join_handles",
+            Some("current"),
+            "rust",
+            n,
+            per_task,
+            rss,
+        ));
+        rows.push(point_of(
+            "ex_6_2",
+            "spawn_gather",
+            Some("current"),
+            "rust",
+            n,
+            300,
+            rss,
+        ));
+        rows.push(point_of(
+            "ex_6_2",
+            "asyncio",
+            None,
+            "cpython-3.12.1",
+            n,
+            900,
+            rss,
+        ));
+    }
+    let run = common::results("sweep", rows);
+    let lines = sweep::scaling_lines(&run, "ex_6_2");
+    let labels: Vec<&str> = lines.iter().map(|(label, _)| label.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "join_handles (current)",
+            "spawn_gather (current)",
+            "CPython 3.12.1"
+        ]
+    );
+    for (label, points) in &lines {
+        let xs: Vec<f64> = points.iter().map(|p| p.0).collect();
+        assert_eq!(xs, [1e3, 1e4, 1e5], "{label}: a point per count");
+    }
+    // The quadratic line climbs tenfold a decade (within the histogram's 3 digits).
+    for ((_, got), want) in lines[0].1.iter().zip([150.0, 1_500.0, 15_000.0]) {
+        assert!((got / want - 1.0).abs() < 0.01, "{got} against {want}");
+    }
+    let md = doc::markdown(&sweep::blocks(&run, false).unwrap());
+    let table_rows: Vec<&str> = md
+        .lines()
+        .filter(|l| l.starts_with("| join_handles"))
+        .collect();
+    assert_eq!(
+        table_rows,
+        [
+            "| join_handles (current) | 150 ns | 1.50 µs | 15.0 µs |",
+            "| join_handles (current) | 2.9 MiB | 2.9 MiB | 2.9 MiB | 0 |",
+        ],
+        "one row in the cost table and one in the memory table:\n{md}"
+    );
+}
+
+#[test]
+fn a_stopped_capped_variant_is_named_once_without_a_count() {
+    let why = "stopped: at 10^4 tasks the median run took 2.5 s, over the sweep's 2 s limit";
+    let mut rows = vec![
+        point_of(
+            "ex_6_2",
+            "futures_unordered",
+            Some("multi"),
+            "rust",
+            1_000,
+            100,
+            3_000_000,
+        ),
+        point_of(
+            "ex_6_2",
+            "futures_unordered",
+            Some("multi"),
+            "rust",
+            10_000,
+            250_000,
+            3_000_000,
+        ),
+    ];
+    for n in [100_000, 1_000_000] {
+        let key = point_of(
+            "ex_6_2",
+            "futures_unordered",
+            Some("multi"),
+            "rust",
+            n,
+            1,
+            0,
+        )
+        .key();
+        rows.push(Row::skipped(key, why.into()));
+    }
+    let run = common::results("sweep", rows);
+    let md = doc::markdown(&sweep::blocks(&run, false).unwrap());
+    let stopped: Vec<&str> = md
+        .lines()
+        .filter(|l| l.starts_with("| ex_6_2 futures_unordered"))
+        .collect();
+    assert_eq!(
+        stopped,
+        [format!(
+            "| ex_6_2 futures_unordered (multi) | 10^5 | {why} |"
+        )],
+        "{md}"
+    );
+    assert!(
+        md.contains("| futures_unordered (multi) | 100 ns | 250 µs | stopped | stopped |"),
+        "{md}"
+    );
 }
