@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::poll_fn;
+use std::mem::ManuallyDrop;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -302,16 +303,17 @@ impl Shared {
             .spawn(task)
     }
 
-    /// Lets go of the parent group, handing it the failures nobody collected here.
-    fn release_parent(&self) {
-        let Some(parent) = self
+    /// Lets go of the parent group, handing it the failures nobody collected here: returns
+    /// the count the parent keeps of this group, for the caller to drop. Dropping it may end
+    /// the parent, abandoned too, and so on up a chain of nested groups: [`Live`]'s drop walks
+    /// up that chain in a loop, where a drop here would recurse once per level.
+    #[must_use = "dropping the parent's count is what lets it go"]
+    fn release_parent(&self) -> Option<Live> {
+        let parent = self
             .parent
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        else {
-            return;
-        };
+            .take()?;
         let failures =
             std::mem::take(&mut *self.failures.lock().unwrap_or_else(PoisonError::into_inner));
         if !failures.is_empty() {
@@ -324,6 +326,7 @@ impl Shared {
                 .into(),
             ));
         }
+        Some(parent)
     }
 
     fn snapshot(&self) -> Snapshot {
@@ -496,6 +499,20 @@ unsafe fn release(shared: *const Shared) {
 
 impl Drop for Live {
     fn drop(&mut self) {
+        // Ending an abandoned group ends its count in its parent, which may end the parent,
+        // abandoned too: up a chain of nested groups in a loop, not a recursion per level.
+        let mut next = self.end();
+        while let Some(parent) = next {
+            // `end` is the whole of its drop: it must not run again, even if `end` unwinds.
+            next = ManuallyDrop::new(parent).end();
+        }
+    }
+}
+
+impl Live {
+    /// What dropping this count does to its group. Returns the count the group held in its
+    /// parent if this ended the group after its scope was dropped: the caller drops it next.
+    fn end(&self) -> Option<Live> {
         let shared = self.shared();
         let mut state = shared.state.load(Ordering::Relaxed);
         loop {
@@ -518,7 +535,7 @@ impl Drop for Live {
             }
         }
         if live_count(state) != 1 {
-            return; // others are live: they keep the counts above zero
+            return None; // others are live: they keep the counts above zero
         }
         // Let go after the last look, even if it unwinds (a waker that panics): otherwise the
         // group, and a parent counting it, would never be let go.
@@ -527,9 +544,10 @@ impl Drop for Live {
             as_handle: handle_count(state) > 0,
         };
         if state & ABANDONED != 0 {
-            shared.release_parent();
+            shared.release_parent()
         } else {
             shared.ended.notify_one();
+            None
         }
     }
 }
@@ -961,7 +979,7 @@ impl Scope {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner),
         );
-        shared.release_parent();
+        drop(shared.release_parent());
         let cancelled = shared.cancelled.load(Ordering::Acquire);
         match value {
             Some(value) if failures.is_empty() && !cancelled => Ok((
@@ -1075,7 +1093,7 @@ impl Drop for Abandon {
         shared.shut_down();
         let before = shared.state.fetch_or(ABANDONED, Ordering::AcqRel);
         if live_count(before) == 0 {
-            shared.release_parent();
+            drop(shared.release_parent());
         }
     }
 }

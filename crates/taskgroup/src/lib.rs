@@ -92,6 +92,8 @@
 //! of a step on another thread and ends after the drop returns. A nested group
 //! ([`Scope::parent`]) that is dropped stays counted in its parent until its tasks have all
 //! ended, and hands its failures to the parent, so the parent's scope still waits for them.
+//! However deep a chain of such groups, the last task to end lets go of it in a loop, level
+//! by level, using no stack per level.
 //!
 //! # Eager start
 //!
