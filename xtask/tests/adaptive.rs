@@ -1,6 +1,8 @@
 //! The adaptive schedule of `run` and `run-all` against the fixture binary: rows run until
 //! their interval is as narrow as their goal, or their cap, or the time budget.
 
+#![allow(clippy::unwrap_used)] // helpers of tests: a failed unwrap is a failed test
+
 mod common;
 
 use std::path::PathBuf;

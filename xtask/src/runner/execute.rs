@@ -191,15 +191,7 @@ pub fn execute_scheduled(
     let result = run
         .fixed_rounds(&first, &mut states, false)
         .and_then(|()| run.fixed_rounds(&second, &mut states, true))
-        .and_then(|()| {
-            let samples: Vec<Vec<u64>> = states.iter().map(|s| s.samples.clone()).collect();
-            let goals: Vec<Option<Goal>> = states.iter().map(|s| s.goal).collect();
-            for i in plan::fastest_alternatives(targets, &samples, &goals) {
-                states[i].priority = 0;
-                states[i].goal = Some(plan::ANSWER_PYTHON_GOAL);
-            }
-            run.until_goals(&mut states)
-        });
+        .and_then(|()| run.until_goals(&mut states));
     progress.finish();
     result?;
     let rows = targets
@@ -284,10 +276,18 @@ impl Running<'_> {
         Ok(())
     }
 
-    /// Rounds of the targets that want more, priority 0 first, while time is left.
+    /// Rounds of the targets that want more, priority 0 first, while time is left. Before each
+    /// round, the fastest Python row of each exercise that no answer reads yet is raised to
+    /// priority 0 with an answer's goal: the report names it as the fastest alternative.
     fn until_goals(&mut self, states: &mut [State]) -> anyhow::Result<()> {
         let mut round = 0;
         loop {
+            let samples: Vec<&[u64]> = states.iter().map(|s| s.samples.as_slice()).collect();
+            let priorities: Vec<u8> = states.iter().map(|s| s.priority).collect();
+            for i in plan::fastest_alternatives(self.targets, &samples, &priorities) {
+                states[i].priority = 0;
+                states[i].goal = Some(plan::ANSWER_PYTHON_GOAL);
+            }
             let Some(top) = states
                 .iter()
                 .filter(|s| s.wants_more())
@@ -322,22 +322,39 @@ impl Running<'_> {
             .is_none_or(|d| Instant::now() + self.eta.each(i) <= d)
     }
 
-    /// Tells the estimate what each target is still expected to run.
+    /// Tells the estimate what each target is still expected to run: its fixed processes, and
+    /// the extra ones its spread asks for, scaled down to what fits before the deadline.
     fn refresh_eta(&mut self, states: &[State]) {
+        let remaining = self
+            .deadline
+            .map(|d| d.saturating_duration_since(Instant::now()));
+        let mut fixed = vec![0u32; states.len()];
+        let mut extra = vec![0u32; states.len()];
         for (i, s) in states.iter().enumerate() {
+            if s.failure.is_some() || s.stop.is_some() {
+                continue;
+            }
             let t = &self.targets[i];
-            let fixed = (t.warmup + t.runs).saturating_sub(s.processes);
-            let left = if s.failure.is_some() || s.stop.is_some() {
-                0
-            } else {
-                s.expected_left(fixed)
-            };
-            self.eta.set_left(i, left);
+            fixed[i] = (t.warmup + t.runs).saturating_sub(s.processes);
+            extra[i] = s.expected_left(fixed[i]) - fixed[i];
         }
-        self.eta.cap(
-            self.deadline
-                .map(|d| d.saturating_duration_since(Instant::now())),
-        );
+        let time = |n: &[u32]| -> f64 {
+            (0..n.len())
+                .map(|i| self.eta.each(i).as_secs_f64() * f64::from(n[i]))
+                .sum()
+        };
+        let (fixed_time, extra_time) = (time(&fixed), time(&extra));
+        let share = match remaining {
+            Some(r) if extra_time > 0.0 => {
+                ((r.as_secs_f64() - fixed_time) / extra_time).clamp(0.0, 1.0)
+            }
+            _ => 1.0,
+        };
+        for i in 0..states.len() {
+            let scaled = (f64::from(extra[i]) * share).round() as u32;
+            self.eta.set_left(i, fixed[i] + scaled);
+        }
+        self.eta.cap(remaining);
     }
 
     /// Runs one process of target `i` and records what it gave.

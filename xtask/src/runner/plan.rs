@@ -410,19 +410,19 @@ pub fn estimate(t: &Target) -> Duration {
     Duration::from_secs_f64(start + tasks * ns_a_task * 1e-9)
 }
 
-/// Per exercise, the fastest Python row of priority 1 after every row has run once: the
-/// fastest alternative an answer reads, which then needs an interval too. Indices of `targets`.
+/// Per exercise, the fastest Python row by its mean time a task so far, among those no answer
+/// reads as such ([`answers_read`]), when it is still of priority 1: the report names it as the
+/// fastest alternative, so it needs an interval too. Indices of `targets`.
 pub fn fastest_alternatives(
     targets: &[Target],
-    samples: &[Vec<u64>],
-    goals: &[Option<Goal>],
+    samples: &[&[u64]],
+    priorities: &[u8],
 ) -> Vec<usize> {
     let mut best: Vec<(&str, usize, f64)> = Vec::new();
     for (i, t) in targets.iter().enumerate() {
-        let is_other_python = t.key.implementation != "rust"
-            && t.key.measure.is_none()
-            && goals[i].is_some_and(|g| g.priority > 0);
-        let Some(mean) = mean_per_task(&samples[i], t.key.tasks).filter(|_| is_other_python) else {
+        let candidate =
+            t.key.implementation != "rust" && t.key.measure.is_none() && !answers_read(&t.key);
+        let Some(mean) = mean_per_task(samples[i], t.key.tasks).filter(|_| candidate) else {
             continue;
         };
         match best.iter_mut().find(|(ex, _, _)| *ex == t.key.exercise) {
@@ -431,16 +431,9 @@ pub fn fastest_alternatives(
             None => best.push((&t.key.exercise, i, mean)),
         }
     }
-    // Only where it could be the fastest Python of all: faster than the answer rows' own.
     best.into_iter()
-        .filter(|&(ex, _, mean)| {
-            targets.iter().enumerate().all(|(j, t)| {
-                t.key.exercise != ex
-                    || !answers_read(&t.key)
-                    || mean_per_task(&samples[j], t.key.tasks).is_none_or(|m| mean < m)
-            })
-        })
         .map(|(_, i, _)| i)
+        .filter(|&i| priorities[i] > 0)
         .collect()
 }
 
@@ -530,7 +523,7 @@ mod tests {
     }
 
     #[test]
-    fn the_fastest_other_python_row_of_an_exercise_is_raised_when_it_beats_the_answers() {
+    fn the_fastest_python_row_no_answer_reads_is_raised_once() {
         let t = [
             python_target("ex_6_2", "asyncio", "cpython-3.12.1"),
             python_target("ex_6_2", "uvloop", "cpython-3.12.1"),
@@ -538,21 +531,20 @@ mod tests {
             python_target("ex_6_3", "asyncio", "cpython-3.12.1"),
             python_target("ex_6_3", "rloop", "cpython-3.12.1"),
         ];
-        let goals = [
-            Some(ANSWER_PYTHON_GOAL),
-            Some(OTHER_GOAL),
-            Some(OTHER_GOAL),
-            Some(ANSWER_PYTHON_GOAL),
-            Some(OTHER_GOAL),
+        let samples: [&[u64]; 5] = [
+            &[9_000_000_000, 9_100_000_000],
+            &[8_000_000_000],
+            &[5_000_000_000],
+            &[],
+            &[45_000_000],
         ];
-        let samples = [
-            vec![9_000_000_000, 9_100_000_000],
-            vec![8_000_000_000],
-            vec![5_000_000_000],
-            vec![40_000_000],
-            vec![45_000_000], // slower than the answer's own row: nothing to raise
-        ];
-        assert_eq!(fastest_alternatives(&t, &samples, &goals), vec![2]);
+        // The answers' own rows are never candidates; an exercise's fastest other row is.
+        assert_eq!(
+            fastest_alternatives(&t, &samples, &[0, 1, 1, 0, 1]),
+            vec![2, 4]
+        );
+        // Once raised, it is not raised again; a row that has not run is no candidate.
+        assert!(fastest_alternatives(&t, &samples, &[0, 1, 0, 0, 0]).is_empty());
     }
 
     #[test]
