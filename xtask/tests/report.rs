@@ -53,6 +53,7 @@ fn html_is_one_self_contained_page_with_a_plot_per_exercise() {
     assert_eq!(
         h2,
         [
+            "Answers",
             "Warnings",
             "At a glance",
             "ex_6_1: TaskGroup over no-op tasks with the eager task factory",
@@ -174,68 +175,6 @@ fn baseline_comparison_marks_regressions() {
 }
 
 #[test]
-fn terminal_summary_names_the_fastest_row_and_the_next_in_one_line_each() {
-    let mut run = common::sample_run();
-    run.rows.push(common::python_row(
-        "ex_6_1",
-        "3.12.1",
-        &[9e9 as u64, 9.1e9 as u64, 8.9e9 as u64],
-    ));
-    let text = report::terminal_summary(&run);
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(
-        lines[0],
-        "ex_6_1: eager (current) 1.01 ns a task; next spawn (current) 701× slower; CPython 3.12.1 8955× slower"
-    );
-    // One line per exercise that has a measured row; the failed row is not ranked.
-    assert_eq!(lines.len(), 4, "{text}");
-    assert!(
-        lines[1].starts_with("ex_6_2: join_all (current) "),
-        "{text}"
-    );
-}
-
-#[test]
-fn terminal_summary_calls_a_tight_one_percent_about_the_same() {
-    // Two rows 0.5% apart with almost no spread (as two sleeps of 1 s are): significant, and no
-    // difference worth a word. (ex_6_4: a row with no task count, timed a run.)
-    let s = 1_000_000_000u64;
-    let run = common::results(
-        "sleeps",
-        vec![
-            common::row("ex_6_4", "shutdown", "current", &[s, s + 1_000, s - 1_000]),
-            common::row(
-                "ex_6_4",
-                "shutdown",
-                "multi",
-                &[s + 5_000_000, s + 5_001_000, s + 4_999_000],
-            ),
-        ],
-    );
-    let text = report::terminal_summary(&run);
-    assert_eq!(
-        text.trim_end(),
-        "ex_6_4: shutdown (current) 1.00 s a run, about the same as shutdown (multi)"
-    );
-}
-
-#[test]
-fn terminal_summary_calls_rows_the_interval_cannot_tell_apart_about_the_same() {
-    let mut run = common::sample_run();
-    // Within a percent of the eager row, with the same spread: no winner.
-    run.rows.push(common::row(
-        "ex_6_1",
-        "eager",
-        "multi",
-        &[1_005_000, 1_000_000, 1_015_000, 995_000],
-    ));
-    let text = report::terminal_summary(&run);
-    let first = text.lines().next().unwrap();
-    assert!(first.contains(", about the same as eager ("), "{first}");
-    assert!(!first.contains("1.00×"), "{first}");
-}
-
-#[test]
 fn a_childs_stderr_is_shown_as_text_never_as_html() {
     let mut run = common::sample_run();
     let failed = run.rows.iter_mut().find(|r| r.failure.is_some()).unwrap();
@@ -284,14 +223,16 @@ fn a_row_held_to_fewer_tasks_is_compared_per_task() {
         ),
         "{md}"
     );
-    assert!(md.contains("| 10.0 µs | 0.10× ["), "{md}");
-    let text = report::terminal_summary(&run);
+    // Ten times dearer a task reads "10.0× slower", never "0.10×".
+    let capped = md
+        .lines()
+        .find(|l| l.starts_with("| join_handles (current, 50000 tasks) |"))
+        .unwrap_or_else(|| panic!("no join_handles row in\n{md}"));
     assert!(
-        text.contains(
-            "ex_6_2: spawn_gather (current) 1.00 µs a task; next join_handles (current, 50000 tasks) 10.0× slower"
-        ),
-        "{text}"
+        capped.contains("| 10.0× slower [10.0×, 10.0×] |"),
+        "{capped}"
     );
+    assert!(!md.contains("0.10×"), "{md}");
 }
 
 #[test]
@@ -324,4 +265,375 @@ fn the_pitfalls_section_states_the_slope_measured_in_the_run() {
         "{md}"
     );
     assert!(md.contains("linear again (1.40 µs a task)"), "{md}");
+}
+
+/// A row of `exercise` under CPython `version` on `variant` (`asyncio`, `uvloop`, …), its
+/// samples in milliseconds, at the exercise's default count.
+fn python(exercise: &str, version: &str, variant: &str, ms: &[f64]) -> xtask::results::Row {
+    let tasks = xtask::exercises::find(exercise).and_then(|ex| ex.default_tasks);
+    let key = xtask::results::RowKey {
+        exercise: exercise.into(),
+        variant: variant.into(),
+        implementation: format!("cpython-{version}"),
+        flavor: None,
+        tasks,
+        entry: None,
+        measure: None,
+    };
+    xtask::results::Row::new(key, ms.iter().map(|m| (m * 1e6) as u64).collect(), None)
+}
+
+/// A Rust row on the current-thread runtime, at the exercise's default count, in milliseconds.
+fn rust(exercise: &str, variant: &str, ms: &[f64]) -> xtask::results::Row {
+    let tasks = xtask::exercises::find(exercise).and_then(|ex| ex.default_tasks);
+    xtask::results::Row::new(
+        common::key(exercise, variant, "current", tasks),
+        ms.iter().map(|m| (m * 1e6) as u64).collect(),
+        None,
+    )
+}
+
+/// The Answers section's sentences, as the Markdown lists them.
+fn answers_in(md: &str) -> Vec<String> {
+    let section = md
+        .split("## Answers\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no Answers in\n{md}"));
+    let section = section
+        .split("\n## ")
+        .next()
+        .expect("split yields one part at least");
+    section
+        .lines()
+        .filter_map(|l| l.strip_prefix("- "))
+        .map(String::from)
+        .collect()
+}
+
+/// The Claims table's line of `claim` with `source`: its "measured here" figure and its verdict.
+fn claim(md: &str, claim: &str, source: &str) -> (String, String) {
+    let line = md
+        .lines()
+        .find(|l| l.starts_with(&format!("| {claim}")) && l.contains(source))
+        .unwrap_or_else(|| panic!("no claim {claim:?} in\n{md}"));
+    let cells: Vec<&str> = line.trim_matches('|').split(" | ").collect();
+    let figure = cells[2]
+        .rsplit_once("`: ")
+        .map_or(cells[2], |(_, figure)| figure);
+    (figure.trim().to_owned(), cells[3].trim().to_owned())
+}
+
+const EAGER_CLAIM: &str = "An eager TaskGroup (ex_6_1)";
+const NEARLY_SIX: &str = "\"nearly 6 times faster\" (CPython 3.12)";
+
+/// ex_6_1 on CPython 3.12 at about 100 ms a run, ex_6_2 at `gather` ms.
+fn eager_against_gather(gather: &[f64]) -> xtask::results::RunResults {
+    common::results(
+        "q1",
+        vec![
+            python("ex_6_1", "3.12.1", "asyncio", &[100.0, 101.0, 99.0]),
+            python("ex_6_2", "3.12.1", "asyncio", gather),
+        ],
+    )
+}
+
+#[test]
+fn a_verdict_follows_its_interval_both_ways() {
+    // (gather's times, the claim's verdict, the answer's verdict)
+    let cases: [(&[f64], &str, &str); 4] = [
+        // 7× with a tight interval: yes.
+        (
+            &[700.0, 705.0, 695.0],
+            "yes",
+            "yes, the whole 95% interval is above 4×.",
+        ),
+        // 2× with a tight interval: no.
+        (
+            &[200.0, 201.0, 199.0],
+            "**no**",
+            "no, the whole 95% interval is below 4×.",
+        ),
+        // 5.5× with an interval from under 2× to over 20×: the point above, nothing decided.
+        (
+            &[300.0, 900.0, 600.0],
+            "unclear: the interval crosses the threshold",
+            "unclear, the 95% interval takes in 4×.",
+        ),
+        // 2.7× with an interval that takes in 4×: the point below, still not "no".
+        (
+            &[150.0, 450.0, 300.0],
+            "unclear: the interval crosses the threshold",
+            "unclear, the 95% interval takes in 4×.",
+        ),
+    ];
+    for (gather, holds, says) in cases {
+        let md = markdown(&eager_against_gather(gather), None);
+        let (figure, verdict) = claim(&md, EAGER_CLAIM, NEARLY_SIX);
+        assert_eq!(verdict, holds, "{figure}");
+        let answer = &answers_in(&md)[0];
+        assert!(answer.ends_with(says), "{answer}");
+    }
+}
+
+/// A run with every row the Answers read: CPython 3.10 and 3.12, uvloop on 3.12 (the fastest
+/// Python), and the Rust counterparts and peers.
+fn answered_run() -> xtask::results::RunResults {
+    let mut run = common::sample_run();
+    run.rows.extend([
+        python("ex_6_1", "3.12.1", "asyncio", &[100.0, 103.0, 98.0]),
+        python("ex_6_1", "3.12.1", "uvloop", &[80.0, 82.0, 79.0]),
+        python("ex_6_2", "3.12.1", "asyncio", &[700.0, 720.0, 690.0]),
+        python("ex_6_3", "3.10.13", "asyncio", &[330.0, 340.0, 325.0]),
+        python("ex_6_3", "3.12.1", "asyncio", &[50.0, 52.0, 51.0]),
+        rust("ex_6_1", "joinset", &[30.0, 31.0, 29.5]),
+    ]);
+    run
+}
+
+#[test]
+fn the_answers_come_first_after_the_header() {
+    let md = markdown(&answered_run(), None);
+    let headings: Vec<&str> = md.lines().filter(|l| l.starts_with('#')).collect();
+    assert_eq!(
+        headings[..2],
+        ["# asyncio-in-tokio timing report", "## Answers"]
+    );
+    // Between the title and the Answers: the header list, nothing else.
+    let before = md.split("## Answers").next().unwrap();
+    assert!(
+        before
+            .lines()
+            .skip(1)
+            .all(|l| l.is_empty() || l.starts_with("- ")),
+        "{before}"
+    );
+    let answers = answers_in(&md);
+    assert_eq!(
+        answers.len(),
+        2 + 3,
+        "two chapter questions, ex_6_1 to ex_6_3: {answers:?}"
+    );
+    assert!(
+        answers[0].starts_with("Eager TaskGroup against gather on CPython 3.12 ")
+            && answers[0].contains(": ex_6_1 (eager TaskGroup) runs 7.")
+            && answers[0].ends_with(": yes, the whole 95% interval is above 4×."),
+        "{}",
+        answers[0]
+    );
+    assert!(
+        answers[1].contains(": ex_6_3 runs 6.")
+            && answers[1].contains(" on CPython 3.12.1 than on CPython 3.10.13: yes"),
+        "{}",
+        answers[1]
+    );
+    // Each named reference: CPython 3.12 on asyncio, the fastest Python, the Rust peer.
+    let ex_6_1 = &answers[2];
+    assert!(
+        ex_6_1
+            .starts_with("ex_6_1: the tokio counterpart, eager (current), takes 1.00 ns a task: "),
+        "{ex_6_1}"
+    );
+    for named in [
+        " than CPython 3.12.1 on asyncio; ",
+        " than the fastest Python measured, CPython 3.12.1 + uvloop; ",
+        " than joinset (current), the Rust peer a developer would pick (tokio::task::JoinSet).",
+    ] {
+        assert!(ex_6_1.contains(named), "{named:?} in {ex_6_1}");
+    }
+    // What is missing says which row, and why.
+    assert!(
+        answers[3].starts_with(
+            "ex_6_2: the tokio counterpart, gather_in_place (current): not in this run."
+        ),
+        "{}",
+        answers[3]
+    );
+    assert!(
+        answers[4].contains("CPython 3.12.1 is also the fastest Python measured; try_id (current) is itself what a Rust developer would write."),
+        "{}",
+        answers[4]
+    );
+    // The HTML has the same sentences, from the same blocks.
+    let page = doc::html("t", &report::blocks(&answered_run(), None, true).unwrap());
+    assert!(page.contains("<h2>Answers</h2>"));
+    assert!(page.find("<h2>Answers</h2>") < page.find("<h2>Warnings</h2>"));
+}
+
+#[test]
+fn a_comparison_reads_the_same_figure_in_the_answers_the_claims_and_the_tables() {
+    let md = markdown(&answered_run(), None);
+    let answers = answers_in(&md);
+    let pairs = [
+        (EAGER_CLAIM, NEARLY_SIX, 0),
+        ("`current_task` is much faster", "\"nearly six times\"", 1),
+        (
+            "Eager ex_6_1 is at least 300× faster than CPython 3.12's",
+            "target",
+            2,
+        ),
+        (
+            "Eager ex_6_1 is at least 500× faster than the fastest Python",
+            "target",
+            2,
+        ),
+    ];
+    for (text, source, answer) in pairs {
+        let (figure, _) = claim(&md, text, source);
+        assert!(figure.contains(" faster ["), "{figure}");
+        assert!(
+            answers[answer].contains(&format!(" {figure} ")),
+            "{figure:?} not in {}",
+            answers[answer]
+        );
+    }
+    // ex_6_1's table of Rust against Python: eager against CPython 3.12, the same figure.
+    let (figure, _) = claim(&md, "Eager ex_6_1 is at least 300× faster", "target");
+    let cell = figure.replacen(" faster", "", 1);
+    let table = md
+        .lines()
+        .find(|l| l.starts_with("| Rust row | vs CPython 3.12.1 |"))
+        .expect("the Rust against Python table");
+    let eager = md
+        .lines()
+        .skip_while(|l| *l != table)
+        .find(|l| l.starts_with("| eager (current) |"))
+        .unwrap();
+    assert_eq!(eager, format!("| eager (current) | {cell} |"));
+}
+
+#[test]
+fn the_terminal_ends_with_the_answers_word_for_word() {
+    let run = answered_run();
+    let answers = report::answers(&run);
+    assert_eq!(answers, answers_in(&markdown(&run, None)));
+    let text = report::terminal_summary(&run);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[lines.len() - answers.len()..], answers[..]);
+    // Before them, the exercise without a task count, against the same fixed references.
+    assert_eq!(
+        lines[0],
+        "ex_6_4: the tokio counterpart, shutdown (current), takes 405 ns a run: CPython 3.12: not in this run; fastest Python: not in this run; no Rust peer is measured for it."
+    );
+    assert_eq!(lines.len(), 1 + answers.len(), "{text}");
+}
+
+#[test]
+fn a_slower_counterpart_reads_n_times_slower() {
+    let run = common::results(
+        "slower",
+        vec![
+            rust("ex_6_1", "eager", &[10.0, 10.1, 9.9]),
+            rust("ex_6_1", "joinset", &[5.0, 5.05, 4.95]),
+            python("ex_6_1", "3.12.1", "asyncio", &[4130.0, 4140.0, 4120.0]),
+        ],
+    );
+    let answer = &report::answers(&run)[1];
+    assert!(
+        answer.contains("2.00× slower [1.9") && answer.contains("than joinset (current)"),
+        "{answer}"
+    );
+    assert!(answer.contains("413× faster ["), "{answer}");
+    let md = markdown(&run, None);
+    // Against the reference row (spawn) there is none: the Rust against Python table then.
+    assert!(!md.contains("0.50×") && !md.contains("0.00242×"), "{md}");
+}
+
+#[test]
+fn a_tie_is_a_tie() {
+    let s = 3_000.0;
+    let ex_2_7 = |implementation: &str, ms: &[f64]| {
+        let mut key = common::key("ex_2_7", "taskgroup", "current", None);
+        if implementation != "rust" {
+            key.implementation = implementation.into();
+            key.variant = "asyncio".into();
+            key.flavor = None;
+        }
+        xtask::results::Row::new(key, ms.iter().map(|m| (m * 1e6) as u64).collect(), None)
+    };
+    let run = common::results(
+        "ties",
+        vec![
+            // Two sleeps 0.13% apart, tight: significant, and no difference worth a word.
+            ex_2_7("rust", &[s, s + 0.1, s - 0.1]),
+            ex_2_7("cpython-3.12.1", &[s + 4.0, s + 4.1, s + 3.9]),
+            // 5% apart with an interval that takes in 1×: no winner either.
+            rust("ex_6_1", "eager", &[10.0, 14.0, 7.0]),
+            rust("ex_6_1", "joinset", &[11.0, 8.0, 13.0]),
+        ],
+    );
+    let text = report::terminal_summary(&run);
+    let first = text.lines().next().unwrap();
+    assert!(
+        first.starts_with("ex_2_7: the tokio counterpart, taskgroup (current), takes 3.00 s a run: about the same as CPython 3.12.1 on asyncio (1.00× faster ["),
+        "{first}"
+    );
+    assert!(
+        first.contains("CPython 3.12.1 is also the fastest Python measured"),
+        "{first}"
+    );
+    let ex_6_1 = text.lines().find(|l| l.starts_with("ex_6_1:")).unwrap();
+    assert!(
+        ex_6_1.contains("about the same as joinset (current), the Rust peer"),
+        "{ex_6_1}"
+    );
+    assert!(!ex_6_1.contains(" than joinset"), "{ex_6_1}");
+}
+
+#[test]
+fn a_quadratic_row_is_never_tagged_idiomatic() {
+    let mut run = common::sample_run();
+    for variant in ["join_handles", "futures_unordered"] {
+        run.rows.push(xtask::results::Row::new(
+            common::key("ex_6_2", variant, "current", Some(50_000)),
+            vec![500_000_000, 505_000_000, 495_000_000],
+            None,
+        ));
+    }
+    let md = markdown(&run, None);
+    assert!(md.contains("## Pitfalls"), "{md}");
+    for variant in ["join_handles", "futures_unordered"] {
+        let line = md
+            .lines()
+            .find(|l| l.starts_with(&format!("| {variant} (current, 50000 tasks) |")))
+            .unwrap();
+        assert!(!line.contains("idiomatic"), "{line}");
+    }
+}
+
+#[test]
+fn each_row_states_the_precision_it_reached() {
+    use xtask::results::{Precision, Stop};
+    let mut run = common::sample_run();
+    for row in &mut run.rows {
+        let half_width = xtask::stats::relative_half_width(&row.samples_ns);
+        let stopped = if row.variant == "spawn" && row.flavor == Some(timing::cli::Flavor::Multi) {
+            Stop::Budget
+        } else {
+            Stop::Goal
+        };
+        row.precision = Some(Precision {
+            half_width,
+            goal: Some(0.03),
+            stopped,
+        });
+    }
+    let md = markdown(&run, None);
+    let line = |start: &str| {
+        md.lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no {start:?} in\n{md}"))
+            .to_owned()
+    };
+    // Reached: the half-width alone; short of the goal: the goal and why it stopped.
+    assert!(line("| eager (current) |").contains("| ±2.1% |"), "{md}");
+    assert!(
+        line("| spawn (multi) |").contains("| ±40% (goal ±3.0%: time budget spent) |"),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "Each row ran until the 95% interval of its geometric mean was within its goal (±3.0%"
+        ),
+        "{md}"
+    );
 }

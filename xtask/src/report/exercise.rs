@@ -7,10 +7,10 @@ use crate::doc::Block;
 use crate::exercises;
 use crate::exercises::Exercise;
 use crate::format::fmt_ns;
-use crate::results::{Implementation, Row, RowKey, RunResults};
-use crate::stats::{self, Ratio};
+use crate::results::{Implementation, Row, RowKey, RunResults, Stop};
+use crate::stats;
 
-use super::{label_cell, per_task_mean, per_task_ratio, plots, ratio_cell, times, tone};
+use super::{Speedup, answers, label_cell, per_task_ns, plots, speedup, speedup_cell, times, tone};
 
 /// Where a Python row stands among an exercise's Python rows: CPython by version
 /// (`cpython-3.12.1` → `[3, 12, 1]`, a free-threaded build after its GIL twin), each version's
@@ -75,20 +75,36 @@ fn reference_row<'a>(rows: &[&'a Row], variant: &str) -> Option<&'a Row> {
         .min_by_key(|r| r.flavor != Some(Flavor::Current))
 }
 
-fn stat_cells(row: &Row, ratio: Option<Ratio>) -> Vec<String> {
+/// The columns [`stat_cells`] fills.
+const STAT_HEAD: [&str; 11] = [
+    "row",
+    ">n",
+    ">min",
+    ">p50",
+    ">p90",
+    ">p99",
+    ">max",
+    ">mean ± stdev",
+    ">per task",
+    ">±95%",
+    ">speedup [95% CI]",
+];
+
+fn stat_cells(row: &Row, speedup: Option<Speedup>) -> Vec<String> {
     let label = label_cell(&row.label());
     let Some(s) = &row.summary else {
         let mut cells = vec![label, "0".into()];
-        cells.resize(10, "—".into());
+        cells.resize(STAT_HEAD.len(), "—".into());
+        let status = &mut cells[STAT_HEAD.len() - 1];
         if let Some(f) = &row.failure {
-            cells[9] = if f.unexpected() {
+            *status = if f.unexpected() {
                 "failed".into()
             } else {
                 "fails: a known incompatibility (see below)".into()
             };
         }
         if let Some(why) = &row.skipped {
-            cells[9] = why.clone();
+            *status = why.clone();
         }
         return cells;
     };
@@ -101,9 +117,50 @@ fn stat_cells(row: &Row, ratio: Option<Ratio>) -> Vec<String> {
         fmt_ns(s.p99_ns as f64),
         fmt_ns(s.max_ns as f64),
         format!("{} ± {}", fmt_ns(s.mean_ns), fmt_ns(s.stdev_ns)),
-        s.per_item_ns.map(fmt_ns).unwrap_or_else(|| "—".into()),
-        ratio.map(ratio_cell).unwrap_or_else(|| "—".into()),
+        row.tasks
+            .and(per_task_ns(row))
+            .map(fmt_ns)
+            .unwrap_or_else(|| "—".into()),
+        precision_cell(row),
+        speedup.map(speedup_cell).unwrap_or_else(|| "—".into()),
     ]
+}
+
+/// The relative half-width of the 95% interval of the row's geometric mean, `±1.2%`, and why
+/// the row stopped short of its goal where it did: `±8.5%` over `(goal ±3%: time budget spent)`.
+/// `one run` where there is no interval.
+fn precision_cell(row: &Row) -> String {
+    let half_width = match &row.precision {
+        Some(p) => p.half_width,
+        // A results.json written before rows said so: the same figure, from the samples.
+        None => stats::relative_half_width(&row.samples_ns),
+    };
+    let mut cell = match half_width {
+        Some(h) => percent(h),
+        None => "one run".into(),
+    };
+    if let Some(p) = &row.precision
+        && !matches!(p.stopped, Stop::Goal | Stop::Fixed)
+    {
+        let goal = p
+            .goal
+            .map(|g| format!("goal {}: ", percent(g)))
+            .unwrap_or_default();
+        cell = format!("{cell}\n({goal}{})", p.stopped.describe());
+    }
+    cell
+}
+
+/// `±1.2%`, `±0.05%`, `±12%`.
+pub(crate) fn percent(h: f64) -> String {
+    let pc = h * 100.0;
+    if pc >= 9.95 {
+        format!("±{pc:.0}%")
+    } else if pc >= 0.995 {
+        format!("±{pc:.1}%")
+    } else {
+        format!("±{pc:.2}%")
+    }
 }
 
 /// Spawning from `main` as a worker task against spawning from `block_on`, row by row.
@@ -124,10 +181,11 @@ pub fn entry_section(r: &RunResults) -> Vec<Block> {
         let (Some(task), Some(block_on)) = (&from_task.summary, &from_block_on.summary) else {
             continue;
         };
-        let ratio = stats::ratio(&from_block_on.samples_ns, &from_task.samples_ns);
-        let faster = match ratio {
-            Some(x) if x.low > 1.0 => "a task",
-            Some(x) if x.high < 1.0 => "`block_on`",
+        // How many times faster `block_on` is than a task.
+        let ratio = speedup(from_block_on, from_task);
+        let faster = match ratio.and_then(|s| s.interval) {
+            Some((low, _)) if low > 1.0 => "`block_on`",
+            Some((_, high)) if high < 1.0 => "a task",
             Some(_) => "no clear difference",
             None => "—",
         };
@@ -135,7 +193,7 @@ pub fn entry_section(r: &RunResults) -> Vec<Block> {
             format!("{} {}", from_task.exercise, from_task.label()),
             fmt_ns(task.mean_ns),
             fmt_ns(block_on.mean_ns),
-            ratio.map(ratio_cell).unwrap_or_else(|| "—".into()),
+            ratio.map(speedup_cell).unwrap_or_else(|| "—".into()),
             faster.into(),
         ]);
     }
@@ -148,7 +206,7 @@ pub fn entry_section(r: &RunResults) -> Vec<Block> {
             "The same rows with `main` run as a task (the default, as `asyncio.run` does) and directly in `Runtime::block_on` on the main thread. On the multi-thread runtime, spawns from a worker task go to that worker's own queue; spawns from `block_on` go through the runtime's shared inject queue.".into(),
         ),
         Block::Table(
-            ["row", ">from a task (mean)", ">from `block_on` (mean)", ">`block_on` ÷ task [95% CI]", "faster"]
+            ["row", ">from a task (mean)", ">from `block_on` (mean)", ">`block_on` against a task [95% CI]", "faster"]
                 .map(String::from)
                 .to_vec(),
             table,
@@ -237,8 +295,8 @@ fn against_python(rows: &[&Row]) -> Option<Block> {
         .map(|r| {
             std::iter::once(label_cell(&r.label()))
                 .chain(python.iter().map(|p| {
-                    per_task_ratio(p, r)
-                        .map(ratio_cell)
+                    speedup(r, p)
+                        .map(speedup_cell)
                         .unwrap_or_else(|| "—".into())
                 }))
                 .collect()
@@ -270,7 +328,7 @@ pub fn section(
     let fastest = rows
         .iter()
         .filter(|r| r.variant != "floor")
-        .filter_map(|r| Some((*r, per_task_mean(r)?)))
+        .filter_map(|r| Some((*r, per_task_ns(r)?)))
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(r, _)| r);
     b.push(Block::Heading(2, format!("{}: {}", ex.name, ex.about)));
@@ -299,20 +357,7 @@ pub fn section(
         Some(n) => format!("{n} tasks a run. Speedups are against `{ref_label}`.{fewer}"),
         None => format!("Speedups are against `{ref_label}`."),
     }));
-    let head = [
-        "row",
-        ">n",
-        ">min",
-        ">p50",
-        ">p90",
-        ">p99",
-        ">max",
-        ">mean ± stdev",
-        ">per task",
-    ]
-    .into_iter()
-    .map(String::from)
-    .chain([">speedup [95% CI]".to_owned()]);
+    let head = STAT_HEAD.into_iter().map(String::from);
     // The least the same work can cost, on the row's flavor (CPython rows: current-thread).
     let floor_of = |row: &Row| {
         let flavor = row.flavor.unwrap_or(Flavor::Current);
@@ -331,12 +376,13 @@ pub fn section(
     let mut table = Vec::new();
     let mut bars = Vec::new();
     for row in &rows {
-        let ratio = reference.and_then(|r| per_task_ratio(r, row));
+        let ratio = reference.and_then(|r| speedup(row, r));
         let mut cells = stat_cells(row, ratio);
         if has_floor {
+            // How many times the floor's cost: the inverse of the row's speedup over it.
             let multiple = floor_of(row)
-                .and_then(|f| Some(per_task_mean(row)? / per_task_mean(f)?))
-                .map(times);
+                .and_then(|f| speedup(row, f))
+                .map(|s| times(1.0 / s.point));
             cells.push(multiple.unwrap_or_else(|| "—".into()));
         }
         cells.push(family_cell(ex, row, fastest));
@@ -347,7 +393,7 @@ pub fn section(
             bars.push(plots::Bar {
                 label: row.label(),
                 value: r.point,
-                interval: Some((r.low, r.high)),
+                interval: r.interval,
                 tone: tone(row),
                 note: None,
             });
@@ -401,7 +447,8 @@ fn family_cell(ex: &Exercise, row: &Row, fastest: Option<&Row>) -> String {
     if matches!(row.kind(), Implementation::CPython { .. }) && row.variant != "asyncio" {
         cell = format!("CPython + {}", row.variant);
     }
-    if ex.idiomatic == Some(row.variant.as_str()) && !row.is_python() && row.entry.is_none() {
+    // The Rust peer the Answers compare with: never a row the Pitfalls call quadratic.
+    if answers::peer(ex) == Some(row.variant.as_str()) && !row.is_python() && row.entry.is_none() {
         cell.push_str(" · idiomatic");
     }
     if fastest.is_some_and(|f| std::ptr::eq(f, row)) {

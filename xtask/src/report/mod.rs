@@ -1,8 +1,12 @@
 //! `report.md` and `report.html` from a run's results (and a baseline's), and the terminal summary.
 //!
-//! The parts: `exercise` (each exercise's table and plots), `claims`, `baseline` (the comparison
-//! with a saved run), `terminal` (the closing summary), `plots` (the SVGs) and `doc` (the blocks
-//! every report is made of, written as Markdown or HTML).
+//! The parts: `answers` (the chapter's questions, first in the report and last on the
+//! terminal), `exercise` (each exercise's table and plots), `claims`, `pitfalls`, `baseline`
+//! (the comparison with a saved run), `terminal` (the closing summary), `plots` (the SVGs) and
+//! `doc` (the blocks every report is made of, written as Markdown or HTML).
+//!
+//! Every comparison of two rows, wherever it is printed, is [`speedup`]: the ratio of their
+//! geometric means per task with Welch's 95% interval, against one named reference row.
 
 use std::path::Path;
 
@@ -11,6 +15,7 @@ use crate::format::fmt_ns;
 use crate::results::{Implementation, Row, RunResults};
 use crate::stats::{self, Ratio};
 
+mod answers;
 mod baseline;
 mod claims;
 pub mod doc;
@@ -20,6 +25,7 @@ pub mod plots;
 mod svg;
 mod terminal;
 
+pub use answers::{Verdict, answers};
 pub use baseline::comparison;
 use doc::Block;
 pub use terminal::terminal_summary;
@@ -54,6 +60,14 @@ pub fn blocks(
 ) -> anyhow::Result<Vec<Block>> {
     let mut b = vec![Block::Heading(1, "asyncio-in-tokio timing report".into())];
     b.push(Block::List(header(results)));
+    let answers = answers(results);
+    if !answers.is_empty() {
+        b.push(Block::Heading(2, "Answers".into()));
+        b.push(Block::Para(
+            "The chapter's two questions, and this project's: what each tokio counterpart costs. Each figure is how many times faster, per task: the ratio of the two rows' geometric means, with Welch's 95% interval; the tables and Claims below give the same figure for the same pair.".into(),
+        ));
+        b.push(Block::List(answers));
+    }
     let warnings = warnings(results);
     if !warnings.is_empty() {
         b.push(Block::Heading(2, "Warnings".into()));
@@ -80,7 +94,7 @@ pub fn blocks(
     if plots && !speedups.is_empty() {
         b.push(Block::Heading(2, "Speedups".into()));
         b.push(Block::Svg {
-            caption: "each row against its exercise's reference row: ratio of geometric means, bars from 1× (a tie), 95% interval as whiskers".into(),
+            caption: "each row against its exercise's reference row: how many times faster per task (ratio of geometric means), bars from 1× (a tie), 95% interval as whiskers".into(),
             svg: plots::bars(
                 "How many times faster than each exercise's reference",
                 "times faster (log scale; left of 1×: slower)",
@@ -94,7 +108,7 @@ pub fn blocks(
     b.extend(pitfalls::section(results));
     b.push(Block::Heading(2, "Claims".into()));
     b.push(Block::Para(
-        "Each claim the chapter makes, and the project's own targets, measured here. A claim holds when the whole 95% confidence interval of the ratio clears the threshold.".into(),
+        "Each claim the chapter makes, and the project's own targets, measured here as how many times faster one row is than another. A claim holds (yes) when the whole 95% interval clears its threshold, fails (**no**) when the whole interval is on the wrong side, and is unclear otherwise.".into(),
     ));
     b.push(Block::Table(
         ["claim", "source", "measured here", "holds"]
@@ -109,13 +123,11 @@ pub fn blocks(
     b.extend(failures(results));
     b.push(Block::Heading(2, "Method".into()));
     b.push(Block::List(vec![
-        format!(
-            "Each row ran {} measured processes after {} discarded warmup process(es), one run each; rounds were interleaved (every row once per round), so drift touches every row alike.",
-            results.flags.iterations, results.flags.warmup
-        ),
+        how_runs_were_chosen(results),
         "Exercises whose time is a fixed sleep (ex_2_2, ex_2_7) run at most 3 times (1 with `--quick`), in the last rounds, with no warmup.".into(),
-        "Each process times the same span its Python original times and records it in nanoseconds; the samples of a row are merged into one HDR histogram (3 significant digits).".into(),
-        "Speedup: the ratio of geometric means of the reference row and the row; its 95% confidence interval is Welch's t interval on the log samples.".into(),
+        "Each process times the same span its Python original times and records it in nanoseconds; a row's min, max, mean, stdev and percentiles are those of its samples, and its samples are merged into one HDR histogram (3 significant digits) for the plots.".into(),
+        "Per task: the geometric mean of a row's times over its task count. Speedup: how many times faster a row is than another, per task: the ratio of their geometric means, with Welch's t interval (95%) on the log samples; below 1× it reads \"N× slower\". Every comparison in the report, the Answers, Claims, tables and charts, is this one figure against one named row.".into(),
+        "A claim or answer holds (\"yes\") when the whole 95% interval clears its threshold, fails (\"no\") when the whole interval is on the wrong side, and is unclear otherwise. Two rows are about the same when the interval of their ratio takes in 1× or they are within 2%.".into(),
         format!(
             "Baseline comparison: Welch's two-sided t-test on log samples at the {:.0}% level; a regression is a significant slowdown of {:.0}% or more.",
             ALPHA * 100.0,
@@ -124,6 +136,41 @@ pub fn blocks(
         format!("A row's spread is wide when its standard deviation exceeds {:.0}% of its mean.", WIDE_SPREAD * 100.0),
     ]));
     Ok(b)
+}
+
+/// How many processes each row ran: until its interval was tight enough (an adaptive run), or
+/// a fixed count.
+fn how_runs_were_chosen(r: &RunResults) -> String {
+    let mut goals: Vec<f64> = r
+        .rows
+        .iter()
+        .filter_map(|row| row.precision.as_ref()?.goal)
+        .collect();
+    goals.sort_by(f64::total_cmp);
+    goals.dedup();
+    if goals.is_empty() && r.flags.budget_secs.is_none() {
+        return format!(
+            "Each row ran {} measured processes after {} discarded warmup process(es), one run each; rounds were interleaved (every row once per round), so drift touches every row alike.",
+            r.flags.iterations, r.flags.warmup
+        );
+    }
+    let goals: Vec<String> = goals.into_iter().map(exercise::percent).collect();
+    let goals = match goals.split_last() {
+        Some((last, [])) => format!(" ({last})"),
+        Some((last, rest)) => format!(
+            " ({} or {last}, the rows an answer reads the tightest)",
+            rest.join(", ")
+        ),
+        None => String::new(),
+    };
+    let budget = r
+        .flags
+        .budget_secs
+        .map(|b| format!(" ({b} s)"))
+        .unwrap_or_default();
+    format!(
+        "Each row ran until the 95% interval of its geometric mean was within its goal{goals}, or the run's time budget{budget} was spent. Each table's ±95% column gives the half-width a row reached, and why it stopped where it fell short of its goal."
+    )
 }
 
 /// The family a row's colour stands for.
@@ -152,9 +199,11 @@ pub(crate) fn tone(row: &Row) -> plots::Tone {
     }
 }
 
-/// The chapter's question per exercise in one picture: nanoseconds per task of every
+/// The chapter's question per exercise in one picture: the cost per task of every
 /// implementation (not the `--entry` or start-latency reruns), fastest first, coloured by
-/// family; the fastest and CPython 3.12 carry their figures. `None` when no row has a count.
+/// family. Each bar is [`per_task_ns`], the figure whose ratios are the report's speedups, with
+/// its 95% interval; the fastest, the fastest Python and CPython 3.12 carry their figures.
+/// `None` when no row has a count.
 fn overview(results: &RunResults) -> anyhow::Result<Option<String>> {
     let mut groups = Vec::new();
     for ex in exercises::ALL {
@@ -162,16 +211,14 @@ fn overview(results: &RunResults) -> anyhow::Result<Option<String>> {
             .rows
             .iter()
             .filter(|r| r.exercise == ex.name && r.measure.is_none() && r.entry.is_none())
-            .filter_map(|r| Some((r, r.summary.as_ref()?.per_item_ns?)))
+            .filter(|r| r.tasks.is_some())
+            .filter_map(|r| Some((r, per_task_ns(r)?)))
             .collect();
         // One picture a reader takes in: Rust on the current-thread runtime (at a capped
         // variant's larger count), each Python on its standard loop, and the fastest Python of
-        // all (another loop, gc off, PyPy). Every row is in the exercise's table.
-        let fastest_python = all
-            .iter()
-            .filter(|(r, _)| r.is_python())
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(r, _)| *r);
+        // all (another loop, gc off, PyPy), the one the Answers name. Every row is in the
+        // exercise's table.
+        let fastest_python = answers::find(results, ex.name, answers::Who::FastestPython).ok();
         let largest = |r: &Row| {
             all.iter()
                 .filter(|(o, _)| o.variant == r.variant && o.flavor == r.flavor)
@@ -205,7 +252,7 @@ fn overview(results: &RunResults) -> anyhow::Result<Option<String>> {
                 plots::Bar {
                     label: row.label(),
                     value: ns,
-                    interval: None,
+                    interval: per_task_interval(row),
                     tone: tone(row),
                     note: named.then(|| fmt_ns(ns)),
                 }
@@ -221,7 +268,7 @@ fn overview(results: &RunResults) -> anyhow::Result<Option<String>> {
     }
     plots::bars(
         "Nanoseconds per task",
-        "mean time per task (log scale)",
+        "time per task, geometric mean (log scale)",
         plots::Unit::Nanos,
         &groups,
     )
@@ -235,7 +282,7 @@ fn overview_caption(results: &RunResults) -> String {
         " (no Python ran)"
     };
     format!(
-        "mean nanoseconds per task, each exercise's fastest first: Rust on the current-thread runtime{python}. The fastest implementation, the fastest Python and CPython 3.12 carry their figures; every row is in the tables"
+        "nanoseconds per task (the geometric mean of a row's times over its task count, with its 95% interval), each exercise's fastest first: Rust on the current-thread runtime{python}. The ratio of two bars is the speedup the Answers and tables give for that pair. The fastest implementation, the fastest Python and CPython 3.12 carry their figures; every row is in the tables"
     )
 }
 
@@ -343,9 +390,18 @@ fn header(r: &RunResults) -> Vec<String> {
             e.rustc, e.tokio, e.git_commit
         ),
         format!(
-            "Flags: {} iterations after {} warmup, {tasks}, flavors {}, timeout {} s{}.",
-            r.flags.iterations,
-            r.flags.warmup,
+            "Flags: {}, {tasks}, flavors {}, timeout {} s{}.",
+            match r.flags.budget_secs {
+                Some(budget) => format!(
+                    "each row until its 95% interval is within its goal, in a time budget of {budget} s"
+                ),
+                None => format!(
+                    "{} iterations after {} warmup{}",
+                    r.flags.iterations,
+                    r.flags.warmup,
+                    if r.flags.thorough { " (thorough)" } else { "" }
+                ),
+            },
             r.flags.flavors.join(" and "),
             r.flags.timeout_secs,
             if r.flags.quick { ", quick" } else { "" }
@@ -357,7 +413,7 @@ fn header(r: &RunResults) -> Vec<String> {
             } else {
                 &r.flags.python_found
             },
-            if r.rows.iter().any(Row::is_python) {
+            if r.rows.iter().any(Row::is_python) && r.flags.budget_secs.is_none() {
                 format!(
                     "; {} measured run(s) each, no warmup",
                     r.flags.python_iterations
@@ -445,14 +501,16 @@ pub fn warnings(r: &RunResults) -> Vec<String> {
     out
 }
 
+/// The work a row's time is divided by: its task count, or 1 where no count applies.
+fn work(row: &Row) -> f64 {
+    row.tasks.map_or(1.0, |n| n as f64)
+}
+
 /// [`stats::ratio`] of `a`'s times over `b`'s, per task: rows run at different counts (a
 /// variant held to its cap) compare by their cost per task. Same count, or none: the plain ratio.
 pub(crate) fn per_task_ratio(a: &Row, b: &Row) -> Option<Ratio> {
     let r = stats::ratio(&a.samples_ns, &b.samples_ns)?;
-    let k = match (a.tasks, b.tasks) {
-        (Some(na), Some(nb)) if na != nb => nb as f64 / na as f64,
-        _ => 1.0,
-    };
+    let k = work(b) / work(a);
     Some(Ratio {
         point: r.point * k,
         low: r.low * k,
@@ -460,22 +518,121 @@ pub(crate) fn per_task_ratio(a: &Row, b: &Row) -> Option<Ratio> {
     })
 }
 
-/// A row's mean time per task, or per run where no count applies.
-pub(crate) fn per_task_mean(row: &Row) -> Option<f64> {
-    // The summary's own figure per item: its work is the row's task count.
-    let s = row.summary.as_ref()?;
-    Some(s.per_item_ns.unwrap_or(s.mean_ns))
+/// A row's cost per task (per run where no count applies): the geometric mean of its times
+/// over its task count. The ratio of two rows' figures is [`speedup`]'s point, so a figure read
+/// off a chart divides into the figure a table gives. `None` for a row with no samples.
+pub(crate) fn per_task_ns(row: &Row) -> Option<f64> {
+    if row.samples_ns.is_empty() {
+        return None;
+    }
+    let n = row.samples_ns.len() as f64;
+    let mean_log = row
+        .samples_ns
+        .iter()
+        .map(|&ns| (ns.max(1) as f64).ln())
+        .sum::<f64>()
+        / n;
+    Some(mean_log.exp() / work(row))
 }
 
-/// `2.50× [2.31×, 2.70×]`.
-pub fn fmt_ratio(r: Ratio) -> String {
-    format!("{} [{}, {}]", times(r.point), times(r.low), times(r.high))
+/// [`per_task_ns`] with its 95% interval (from the row's own spread), for a chart's whiskers;
+/// `None` for the interval with fewer than two samples.
+pub(crate) fn per_task_interval(row: &Row) -> Option<(f64, f64)> {
+    let ns = per_task_ns(row)?;
+    let h = stats::relative_half_width(&row.samples_ns)?;
+    Some((ns / (1.0 + h), ns * (1.0 + h)))
 }
 
-/// [`fmt_ratio`] for a table cell: the interval under the point in HTML (on one line in
-/// Markdown), so a table of several ratios stays narrow enough to read without scrolling.
-pub fn ratio_cell(r: Ratio) -> String {
-    format!("{}\n[{}, {}]", times(r.point), times(r.low), times(r.high))
+/// How many times faster a row is than its reference, per task, with the 95% interval where
+/// both rows ran at least twice.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Speedup {
+    pub point: f64,
+    pub interval: Option<(f64, f64)>,
+}
+
+/// Two rows within this factor of each other are about the same, however tight the interval
+/// (two sleeps of 3 s differ by less, and no reader acts on it).
+const SAME: f64 = 1.02;
+
+impl Speedup {
+    /// No winner: the 95% interval takes in 1×, or the two are within 2%.
+    pub fn is_tie(self) -> bool {
+        let close = self.point < SAME && self.point > 1.0 / SAME;
+        close
+            || self
+                .interval
+                .is_some_and(|(low, high)| low <= 1.0 && high >= 1.0)
+    }
+}
+
+/// The one estimator of every comparison the report prints (the Answers, Claims, each
+/// exercise's tables, the charts and the terminal): how many times faster `row` is than
+/// `reference`, per task, as the ratio of their geometric means ([`per_task_ratio`] of the
+/// reference over the row) with Welch's 95% interval on the log samples. With one sample on
+/// either side, the point alone. `None` when either row has no samples.
+pub fn speedup(row: &Row, reference: &Row) -> Option<Speedup> {
+    if let Some(r) = per_task_ratio(reference, row) {
+        return Some(Speedup {
+            point: r.point,
+            interval: Some((r.low, r.high)),
+        });
+    }
+    Some(Speedup {
+        point: per_task_ns(reference)? / per_task_ns(row)?,
+        interval: None,
+    })
+}
+
+/// A speedup in words, the same string wherever one comparison is printed: `7.26× faster
+/// [7.02×, 7.51×]`; below 1×, `413× slower [380×, 450×]` (the interval then in the same
+/// terms); with one run on a side, `7.26× faster (one run: no interval)`.
+pub fn fmt_speedup(s: Speedup) -> String {
+    let (word, interval) = faster_or_slower(s);
+    match interval {
+        Some((low, high)) => format!(
+            "{} {word} [{}, {}]",
+            times(point(s)),
+            times(low),
+            times(high)
+        ),
+        None => format!("{} {word} (one run: no interval)", times(point(s))),
+    }
+}
+
+/// [`fmt_speedup`] for a table cell whose header says "speedup": `7.26×` over `[7.02×, 7.51×]`
+/// (on one line in Markdown), `413× slower` over its interval.
+pub(crate) fn speedup_cell(s: Speedup) -> String {
+    let (word, interval) = faster_or_slower(s);
+    let point = match word {
+        "slower" => format!("{} slower", times(point(s))),
+        _ => times(point(s)),
+    };
+    match interval {
+        Some((low, high)) => format!("{point}\n[{}, {}]", times(low), times(high)),
+        None => format!("{point}\n(one run)"),
+    }
+}
+
+/// `"faster"` from 1× up, else `"slower"`, with the interval in the same terms.
+fn faster_or_slower(s: Speedup) -> (&'static str, Option<(f64, f64)>) {
+    if s.point >= 1.0 {
+        ("faster", s.interval)
+    } else {
+        (
+            "slower",
+            s.interval.map(|(low, high)| (1.0 / high, 1.0 / low)),
+        )
+    }
+}
+
+/// The figure a speedup is written with: itself from 1× up, its inverse below.
+fn point(s: Speedup) -> f64 {
+    if s.point >= 1.0 {
+        s.point
+    } else {
+        1.0 / s.point
+    }
 }
 
 /// A row's name for a table's first column: it does not wrap inside (`eager (current)` stays
