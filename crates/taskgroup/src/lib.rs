@@ -133,6 +133,7 @@ pub use group::{GroupHandle, Scope, Snapshot, TaskBuilder, TaskGroup, TaskInfo, 
 pub use task::{TaskError, TaskHandle, TaskState};
 
 use std::any::Any;
+use std::cell::Cell;
 use std::fmt;
 
 /// How a group starts its tasks.
@@ -164,15 +165,76 @@ impl fmt::Display for Failure {
 
 /// Every failure of a group, in the order they happened (Python's `ExceptionGroup`), and
 /// whether the group was cancelled (Python's `CancelledError`, when there is no failure).
-#[derive(Debug)]
+///
+/// A group's error holds those of the groups nested in it whose bodies returned them, so it
+/// can nest as deep as the groups did. `Display` and `Debug` show ten levels of nested groups
+/// (as Python's `traceback` does) and then say how many more there are; dropping one takes a
+/// loop, not a drop per level. So its fields cannot be moved out of it: take them
+/// (`std::mem::take(&mut error.failures)`).
 pub struct GroupError {
     pub failures: Vec<Failure>,
     /// The group was cancelled: through its token, [`TaskGroup::cancel`], or its parent.
     pub cancelled: bool,
 }
 
-impl fmt::Display for GroupError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// How many levels of nested groups `Display` and `Debug` show: Python's `traceback` shows
+/// ten (its `max_group_depth`).
+const SHOWN_DEPTH: usize = 10;
+
+thread_local! {
+    /// How many groups this thread is formatting, one inside the other (through `anyhow`'s
+    /// formatting of a nested group's error, or an error type's of its own).
+    static FORMATTING: Cell<usize> = const { Cell::new(0) };
+}
+
+impl GroupError {
+    /// Formats the group with `show`, one level deeper; past [`SHOWN_DEPTH`], says how many
+    /// groups are left out instead.
+    fn formatted(
+        &self,
+        f: &mut fmt::Formatter<'_>,
+        show: impl FnOnce(&Self, &mut fmt::Formatter<'_>) -> fmt::Result,
+    ) -> fmt::Result {
+        /// Back to the depth before, however the formatting ends.
+        struct Back(usize);
+        impl Drop for Back {
+            fn drop(&mut self) {
+                FORMATTING.set(self.0);
+            }
+        }
+        let depth = FORMATTING.get();
+        if depth >= SHOWN_DEPTH {
+            let n = self.groups();
+            return write!(
+                f,
+                "… {n} more nested group{}",
+                if n == 1 { "" } else { "s" }
+            );
+        }
+        FORMATTING.set(depth + 1);
+        let _back = Back(depth);
+        show(self, f)
+    }
+
+    /// This group and every group nested in it, counted in a loop.
+    fn groups(&self) -> usize {
+        let mut count = 0;
+        let mut left = vec![self];
+        while let Some(group) = left.pop() {
+            count += 1;
+            for failure in &group.failures {
+                if let Failure::Error(e) = failure {
+                    left.extend(
+                        e.chain()
+                            .filter_map(|cause| cause.downcast_ref::<GroupError>()),
+                    );
+                }
+            }
+        }
+        count
+    }
+
+    fn show(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.failures.len();
         if n == 0 && self.cancelled {
             return f.write_str("the TaskGroup was cancelled");
@@ -186,6 +248,38 @@ impl fmt::Display for GroupError {
             write!(f, "; {failure}")?;
         }
         Ok(())
+    }
+}
+
+impl fmt::Display for GroupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.formatted(f, Self::show)
+    }
+}
+
+impl fmt::Debug for GroupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.formatted(f, |group, f| {
+            f.debug_struct("GroupError")
+                .field("failures", &group.failures)
+                .field("cancelled", &group.cancelled)
+                .finish()
+        })
+    }
+}
+
+impl Drop for GroupError {
+    fn drop(&mut self) {
+        // A nested group's failures are moved here before it is dropped, so that no drop
+        // reaches a group inside another: a loop as long as the nesting is deep, on one frame.
+        let mut left = std::mem::take(&mut self.failures);
+        while let Some(failure) = left.pop() {
+            if let Failure::Error(e) = failure
+                && let Ok(mut nested) = e.downcast::<GroupError>()
+            {
+                left.append(&mut nested.failures);
+            }
+        }
     }
 }
 
