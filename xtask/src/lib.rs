@@ -27,6 +27,8 @@ macro_rules! say {
     }};
 }
 
+pub use process::{adopt_orphans, kill_orphans};
+
 /// The report's documents (Markdown, HTML) and plots, which the sweep draws too.
 pub use report::{doc, plots};
 

@@ -77,7 +77,12 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
-    match dispatch(cli.command) {
+    // What a probe or an exercise leaves running, even in a session of its own, comes back to
+    // the runner when its parent ends, and is killed before the runner exits, whatever happens.
+    xtask::adopt_orphans();
+    let outcome = dispatch(cli.command);
+    xtask::kill_orphans();
+    match outcome {
         Ok(code) => code,
         Err(e) if e.is::<runner::Interrupted>() => {
             xtask::say!("cargo xtask: {e}");

@@ -44,6 +44,65 @@ pub fn kill_group(child: &Child) {
     let _ = kill_process_group(Pid::from_child(child), Signal::KILL);
 }
 
+/// Makes the runner the reaper of whatever its processes leave behind (Linux
+/// `PR_SET_CHILD_SUBREAPER`): a process that a child started and then left, even in a session
+/// of its own with its output closed, becomes the runner's child when its parent ends, instead
+/// of init's, so [`kill_orphans`] can find it. A kernel without it leaves things as they were.
+pub fn adopt_orphans() {
+    if rustix::process::set_child_subreaper(Some(rustix::process::getpid())).is_ok() {
+        ADOPTING.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Whether [`adopt_orphans`] made this process a reaper: only then is every child it has at a
+/// quiet moment an orphan. (A test binary that calls the runner's functions has children of
+/// its other tests running, and [`kill_orphans`] leaves them alone.)
+static ADOPTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Kills and reaps every child the runner has: called where the runner has no process of its
+/// own running (after the probes, after each measured process, before it exits), so that every
+/// child it has then is one it adopted ([`adopt_orphans`]). Killing one orphan hands its own
+/// children to the runner in turn, so it looks again, a bounded number of times.
+pub fn kill_orphans() {
+    use rustix::process::{Pid, Signal, WaitOptions, kill_process, waitpid};
+    if !ADOPTING.load(Ordering::SeqCst) {
+        return;
+    }
+    let me = std::process::id();
+    for _ in 0..64 {
+        let orphans = children_of(me);
+        if orphans.is_empty() {
+            break;
+        }
+        for pid in orphans {
+            if let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) {
+                let _ = kill_process(pid, Signal::KILL);
+                let _ = waitpid(Some(pid), WaitOptions::empty());
+            }
+        }
+    }
+}
+
+/// The processes whose parent is `parent`, from `/proc` (zombies included: they wait to be
+/// reaped).
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            // `pid (comm) state ppid …`: comm may hold spaces and parentheses, so read after
+            // the last ')'.
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                stat.rsplit_once(") ")
+                    .and_then(|(_, rest)| rest.split(' ').nth(1)?.parse::<u32>().ok())
+                    == Some(parent)
+            })
+        })
+        .collect()
+}
+
 /// Kills the child's process group (the child leads it), then the child itself should it have
 /// left its group, and reaps it. The group is killed before the child is reaped, so its id
 /// cannot have been reused.

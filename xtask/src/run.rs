@@ -160,6 +160,8 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
     // processes and the run, whatever phase it is in: probes, build, venvs or measuring.
     process::catch_stop_signals()?;
     let python = python::resolve(&flags.python);
+    // What a probe left running (in a session of its own, say) goes now, not at the exit.
+    crate::kill_orphans();
     stopped()?;
     let mut python = python?;
     let chosen = flags.python_loops.clone().unwrap_or_default().0;

@@ -252,6 +252,56 @@ fn an_explicit_interpreter_that_hangs_is_refused_quickly_with_its_name() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A stand-in interpreter that answers the probe as `answer` and leaves a sleeper behind in a
+/// session of its own, with every standard stream closed, writing its pid to `<path>.child`.
+fn python_leaving_an_orphan(path: &Path, answer: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(
+        path,
+        format!(
+            "#!/bin/sh\nsetsid sh -c 'echo $$ > \"$0.child\"; exec sleep 1000' \"$0\" </dev/null >/dev/null 2>&1 &\necho {answer}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn what_a_probe_leaves_in_a_session_of_its_own_does_not_outlive_xtask() {
+    let dir = common::scratch("probe-orphan");
+    let py = dir.join("python3.9");
+    // An interpreter too old to run: refused after its probe has answered.
+    python_leaving_an_orphan(&py, "CPython 3 9 0");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["run", "ex_6_3", "--python", py.to_str().unwrap()])
+        .arg("--out")
+        .arg(dir.join("out"))
+        .output()
+        .unwrap();
+    let ran = Ran::from(out);
+    timing::testing::assert_usage_error(&ran, "cargo xtask: ", "CPython 3.9.0");
+    // The sleeper wrote its pid before the probe answered, or soon after.
+    let child = dir.join("python3.9.child");
+    let start = std::time::Instant::now();
+    while !child.exists() && start.elapsed() < HANG {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let sleeper = std::fs::read_to_string(&child).unwrap();
+    let alive = running(sleeper.trim());
+    if alive {
+        // Leave nothing behind, whatever the outcome.
+        let _ = std::process::Command::new("kill")
+            .args(["-9", sleeper.trim()])
+            .status();
+    }
+    assert!(
+        !alive,
+        "the probe's orphan {} outlived xtask",
+        sleeper.trim()
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn discovery_skips_an_interpreter_that_hangs_with_a_warning_and_finds_the_others() {
     let dir = common::scratch("hang-auto");

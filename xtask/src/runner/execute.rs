@@ -15,8 +15,8 @@ use timing::cli::Flavor;
 use crate::env;
 use crate::format::fmt_ns;
 use crate::process::{
-    Interrupted, Poll, Waited, catch_stop_signals, die_with_the_runner, kill_group, stop_requested,
-    wait_or_kill,
+    Interrupted, Poll, Waited, catch_stop_signals, die_with_the_runner, kill_group, kill_orphans,
+    stop_requested, wait_or_kill,
 };
 use crate::results::{
     self, Failure, Flags, Layout, Overhead, Precision, Row, RowKey, RunResults,
@@ -555,8 +555,10 @@ fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Resul
     let spawned = started;
     let status = wait_measured(&mut child, spawned + timeout)?;
     let lifetime = spawned.elapsed();
-    // What it started and left running would disturb the rows measured next.
+    // What it started and left running would disturb the rows measured next: its group, and
+    // what left the group and was adopted by the runner when its parent ended.
     kill_group(&child);
+    kill_orphans();
     let result = match status {
         None => Err(format!(
             "timed out after {} s and was killed",
