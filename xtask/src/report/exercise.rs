@@ -86,16 +86,19 @@ const STAT_HEAD: [&str; 11] = [
     ">max",
     ">mean ± stdev",
     ">per task",
-    ">±95%",
     ">speedup [95% CI]",
+    ">precision",
 ];
+
+/// Where a row that did not run says why: the speedup's column.
+const STATUS: usize = 9;
 
 fn stat_cells(row: &Row, speedup: Option<Speedup>) -> Vec<String> {
     let label = label_cell(&row.label());
     let Some(s) = &row.summary else {
         let mut cells = vec![label, "0".into()];
         cells.resize(STAT_HEAD.len(), "—".into());
-        let status = &mut cells[STAT_HEAD.len() - 1];
+        let status = &mut cells[STATUS];
         if let Some(f) = &row.failure {
             *status = if f.unexpected() {
                 "failed".into()
@@ -121,8 +124,8 @@ fn stat_cells(row: &Row, speedup: Option<Speedup>) -> Vec<String> {
             .and(per_task_ns(row))
             .map(fmt_ns)
             .unwrap_or_else(|| "—".into()),
-        precision_cell(row),
         speedup.map(speedup_cell).unwrap_or_else(|| "—".into()),
+        precision_cell(row),
     ]
 }
 
@@ -455,4 +458,34 @@ fn family_cell(ex: &Exercise, row: &Row, fastest: Option<&Row>) -> String {
         cell.push_str(" · fastest");
     }
     cell
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_that_did_not_run_says_why_in_the_speedup_column() {
+        assert_eq!(STAT_HEAD[STATUS], ">speedup [95% CI]");
+        let key = RowKey {
+            exercise: "ex_6_4".into(),
+            variant: "asyncio".into(),
+            implementation: "cpython-3.12.1".into(),
+            flavor: None,
+            tasks: None,
+            entry: None,
+            measure: None,
+        };
+        let cells = stat_cells(&Row::skipped(key, "needs 3.13+".into()), None);
+        assert_eq!(cells.len(), STAT_HEAD.len());
+        assert_eq!(cells[STATUS], "needs 3.13+");
+        assert_eq!(cells[STATUS + 1], "—", "no precision without samples");
+    }
+
+    #[test]
+    fn precision_reads_as_a_percentage() {
+        assert_eq!(percent(0.021), "±2.1%");
+        assert_eq!(percent(0.4), "±40%");
+        assert_eq!(percent(0.0005), "±0.05%");
+    }
 }

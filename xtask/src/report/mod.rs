@@ -169,7 +169,7 @@ fn how_runs_were_chosen(r: &RunResults) -> String {
         .map(|b| format!(" ({b} s)"))
         .unwrap_or_default();
     format!(
-        "Each row ran until the 95% interval of its geometric mean was within its goal{goals}, or the run's time budget{budget} was spent. Each table's ±95% column gives the half-width a row reached, and why it stopped where it fell short of its goal."
+        "Each row ran until the 95% interval of its geometric mean was within its goal{goals}, or the run's time budget{budget} was spent. Each table's precision column gives the half-width of the 95% interval of a row's geometric mean, and why it stopped where it fell short of its goal."
     )
 }
 
