@@ -8,7 +8,9 @@ pub enum Block {
     Heading(u8, String),
     Para(String),
     List(Vec<String>),
-    /// Header cells, then rows. A header starting with `>` is right-aligned (numbers).
+    /// Header cells, then rows. A header starting with `>` is right-aligned (numbers). In HTML
+    /// the table scrolls sideways in its own box, its first column (the row's name) staying in
+    /// view; so does its last column when that is a verdict (headed `holds` or `verdict`).
     Table(Vec<String>, Vec<Vec<String>>),
     /// An SVG picture: in HTML inline; in Markdown, only its caption.
     Svg {
@@ -93,7 +95,12 @@ pub fn html(title: &str, blocks: &[Block]) -> String {
                 out.push_str("</ul>\n");
             }
             Block::Table(head, rows) => {
-                out.push_str("<div class=\"table\"><table>\n<thead><tr>");
+                let class = if head.last().is_some_and(|h| is_verdict(h)) {
+                    " class=\"verdict\""
+                } else {
+                    ""
+                };
+                let _ = write!(out, "<div class=\"table\"><table{class}>\n<thead><tr>");
                 for h in head {
                     let (class, name) = match h.strip_prefix('>') {
                         Some(n) => (" class=\"num\"", n),
@@ -104,17 +111,15 @@ pub fn html(title: &str, blocks: &[Block]) -> String {
                 out.push_str("</tr></thead>\n<tbody>\n");
                 for row in rows {
                     out.push_str("<tr>");
-                    for (cell, h) in row.iter().zip(head) {
+                    for (i, (cell, h)) in row.iter().zip(head).enumerate() {
                         let class = if h.starts_with('>') {
                             " class=\"num\""
                         } else {
                             ""
                         };
-                        let _ = write!(
-                            out,
-                            "<td{class}>{}</td>",
-                            inline(&keep_units(cell)).replace('\n', "<br>")
-                        );
+                        let text = inline(&keep_units(cell)).replace('\n', "<br>");
+                        let text = if i == 0 { name_cell(&text) } else { text };
+                        let _ = write!(out, "<td{class}>{text}</td>");
                     }
                     out.push_str("</tr>\n");
                 }
@@ -137,23 +142,52 @@ pub fn html(title: &str, blocks: &[Block]) -> String {
     out
 }
 
-/// The page's style: a column that reads at desktop width, tables that scroll sideways rather
-/// than break a number from its unit, pictures that shrink with the page, and a claim that
-/// fails (bold in a cell) marked in red.
-const CSS: &str = "body { font-family: system-ui, sans-serif; max-width: 80rem; margin: 2rem auto; padding: 0 1rem; color: #222; line-height: 1.45; }
+/// A row's name kept on one line by no-break spaces (`eager\u{a0}(current)`): in HTML a
+/// `name` span with plain spaces, which the style keeps on one line where there is room and
+/// lets wrap between words on a phone, where the pinned name column must stay narrow.
+fn name_cell(html: &str) -> String {
+    if html.contains('\u{a0}') {
+        format!(
+            "<span class=\"name\">{}</span>",
+            html.replace('\u{a0}', " ")
+        )
+    } else {
+        html.to_owned()
+    }
+}
+
+/// Whether a table's column headed `head` says whether something holds: kept in view on a
+/// narrow screen, as the row's name is.
+fn is_verdict(head: &str) -> bool {
+    let name = head.trim_start_matches('>').trim();
+    ["holds", "verdict"]
+        .iter()
+        .any(|v| name.eq_ignore_ascii_case(v))
+}
+
+/// The page's style: a column that reads at desktop width and on a 390 px phone with no
+/// sideways scroll of the page itself. A table scrolls inside its own box, never breaking a
+/// number from its unit, with its first column (the row's name) and a verdict column pinned
+/// so they stay in view; a picture is shown at its natural size, or shrunk to the column's
+/// width (the charts are drawn narrow enough that their text stays readable); a word too long
+/// for the line (a path) breaks; a claim that fails (bold in a cell) is marked in red.
+const CSS: &str = "body { font-family: system-ui, sans-serif; max-width: 80rem; margin: 2rem auto; padding: 0 1rem; color: #222; line-height: 1.45; overflow-wrap: break-word; }
 .table { overflow-x: auto; margin: 1rem 0; }
-table { border-collapse: collapse; font-size: 0.9rem; }
-th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
-th { background: #f2f2f2; }
+table { border-collapse: separate; border-spacing: 0; font-size: 0.9rem; }
+th, td { border: solid #ccc; border-width: 0 1px 1px 0; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; background: #fff; }
+th { background: #f2f2f2; border-top-width: 1px; }
+tr > :first-child { position: sticky; left: 0; z-index: 1; border-left-width: 1px; }
+table.verdict tr > :last-child { position: sticky; right: 0; z-index: 1; border-left-width: 1px; }
 .num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num, .name { white-space: nowrap; }
 td:has(> strong) { background: #fdecea; }
 td strong { color: #b3261e; }
 code { background: #f4f4f4; padding: 0 0.2rem; }
-figure { margin: 1.5rem 0; overflow-x: auto; }
-figure svg { display: block; width: 100%; max-width: 900px; min-width: 560px; height: auto; }
+figure { margin: 1.5rem 0; }
+figure svg { display: block; max-width: 100%; height: auto; }
 pre { background: #f4f4f4; padding: 0.5rem; overflow-x: auto; }
 figcaption { font-size: 0.85rem; color: #555; }
-@media (max-width: 600px) { body { margin: 1rem auto; padding: 0 0.5rem; } h1 { font-size: 1.4rem; } }
+@media (max-width: 600px) { body { margin: 1rem auto; padding: 0 0.5rem; } h1 { font-size: 1.4rem; } table { font-size: 0.8rem; } tr > :first-child { min-width: 7rem; } .name { white-space: normal; } }
 ";
 
 /// `text` with a no-break space between each number and its unit (`1.22 ms`), so a narrow
@@ -231,6 +265,34 @@ mod tests {
         let page = html("t", &blocks);
         assert!(page.contains("<th class=\"num\">p50</th>"));
         assert!(page.contains("<td>a|b</td><td class=\"num\">1\u{a0}ms</td>"));
+    }
+
+    #[test]
+    fn a_verdict_column_is_pinned_and_row_names_keep_their_spaces_in_a_span() {
+        let claims = Block::Table(
+            vec!["claim".into(), ">measured".into(), "holds".into()],
+            vec![vec![
+                "eager\u{a0}(current)".into(),
+                "2×".into(),
+                "yes".into(),
+            ]],
+        );
+        let page = html("t", &[claims]);
+        assert!(
+            page.contains("<div class=\"table\"><table class=\"verdict\">"),
+            "{page}"
+        );
+        assert!(page.contains("<td><span class=\"name\">eager (current)</span></td>"));
+        // No verdict last: nothing pinned on the right; a name with plain spaces as it is.
+        let plain = html(
+            "t",
+            &[Block::Table(
+                vec!["row".into(), "holds".into(), ">p50".into()],
+                vec![vec!["a b".into(), "yes".into(), "1 ms".into()]],
+            )],
+        );
+        assert!(plain.contains("<div class=\"table\"><table>"), "{plain}");
+        assert!(plain.contains("<td>a b</td>"), "{plain}");
     }
 
     #[test]
