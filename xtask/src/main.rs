@@ -4,6 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+// Every message shows a value's control characters as `\n`, `\u{1b}`: one line, and nothing
+// the terminal would take as a command.
+use timing::cli::visible;
 use xtask::results::{Layout, RunResults};
 use xtask::run::RunFlags;
 use xtask::{UsageError, compare, exercises, report, run, runner, workspace_root};
@@ -69,7 +72,10 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {
-            xtask::say!("cargo xtask: {}", one_line(&e.render().to_string()));
+            let args: Vec<String> = std::env::args_os()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            xtask::say!("cargo xtask: {}", one_line(&e.render().to_string(), &args));
             return ExitCode::from(2);
         }
         Err(e) => {
@@ -85,17 +91,17 @@ fn main() -> ExitCode {
     match outcome {
         Ok(code) => code,
         Err(e) if e.is::<runner::Interrupted>() => {
-            xtask::say!("cargo xtask: {e}");
+            xtask::say!("cargo xtask: {}", visible(&e.to_string()));
             e.downcast_ref::<runner::Interrupted>()
                 .map_or(ExitCode::FAILURE, |stop| ExitCode::from(stop.exit_code()))
         }
         Err(e) => match e.downcast_ref::<UsageError>() {
             Some(usage) => {
-                xtask::say!("cargo xtask: {usage}");
+                xtask::say!("cargo xtask: {}", visible(&usage.to_string()));
                 ExitCode::from(2)
             }
             None => {
-                xtask::say!("cargo xtask: {e:#}");
+                xtask::say!("cargo xtask: {}", visible(&format!("{e:#}")));
                 ExitCode::FAILURE
             }
         },
@@ -184,10 +190,16 @@ fn list() -> String {
     out
 }
 
-/// clap's error as one line: what was wrong, and the valid values where it lists them.
-fn one_line(rendered: &str) -> String {
-    rendered
-        .lines()
+/// clap's error as one line: what was wrong, and the valid values where it lists them. A value
+/// of `args` that clap quotes is shown with its control characters escaped first, so that a
+/// newline in it neither splits the line nor reads as the end of one of clap's lines.
+fn one_line(rendered: &str, args: &[String]) -> String {
+    let mut text = rendered.to_owned();
+    for arg in args.iter().filter(|a| visible(a) != a.as_str()) {
+        text = text.replace(arg.as_str(), &visible(arg));
+    }
+    let text = visible_lines(&text);
+    text.lines()
         .map(str::trim)
         .filter(|l| {
             !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information")
@@ -196,4 +208,12 @@ fn one_line(rendered: &str) -> String {
         .collect::<Vec<_>>()
         .join("; ")
         + "; see `cargo xtask --help`"
+}
+
+/// `text` with every control character but its line breaks escaped.
+fn visible_lines(text: &str) -> String {
+    text.split('\n')
+        .map(|line| visible(line).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
 }

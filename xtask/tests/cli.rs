@@ -29,6 +29,21 @@ fn unknown_exercises_and_variants_name_the_valid_ones() {
 }
 
 #[test]
+fn control_characters_in_what_the_user_typed_are_shown_not_sent_to_the_terminal() {
+    for (args, shown) in [
+        (&["run", "ex_6_3:fl\u{1b}[2Joor"][..], "'fl\\u{1b}[2Joor'"),
+        (&["run", "ex_6_3\nfoo"][..], "'ex_6_3\\nfoo'"),
+        (&["run-all", "--save-baseline", "nl\nx"][..], "'nl\\nx'"),
+        (&["run-all", "--tasks", "1\n2"][..], "1\\n2"),
+    ] {
+        let ran = xtask(args);
+        assert!(!ran.stderr.contains('\u{1b}'), "{:?}", ran.stderr);
+        // assert_usage_error checks one line, exit code 2 and an empty stdout.
+        assert_usage_error(&ran, "cargo xtask: ", shown);
+    }
+}
+
+#[test]
 fn bad_flags_and_numbers_get_one_line() {
     assert_usage(&["run-all", "--iterations", "0"], "--iterations");
     assert_usage(

@@ -602,9 +602,12 @@ fn wait_measured(child: &mut Child, deadline: Instant) -> anyhow::Result<Option<
 /// does not count its samples, or a figure in it is longer than the process lived (`lifetime`,
 /// as the runner saw it), which no span measured inside the process can be.
 fn check_result(r: &TimingResult, key: &RowKey, lifetime: Duration) -> Result<(), String> {
+    // `got` is the child's word: shown with its control characters escaped, as it goes on to
+    // the terminal and into the report.
     let mismatch = |what: &str, got: &str, expected: &str| {
         Err(format!(
-            "wrote a result for {what} '{got}', expected '{expected}'"
+            "wrote a result for {what} '{}', expected '{expected}'",
+            timing::cli::visible(got)
         ))
     };
     let shown = |v: Option<u64>| v.map_or("none".to_owned(), |n| n.to_string());
@@ -981,6 +984,32 @@ mod tests {
         assert_eq!(read_end(&path, 100), "ééé\n");
         fs::remove_file(&path).unwrap();
         assert_eq!(read_end(&path, 100), "");
+    }
+
+    #[test]
+    fn a_name_a_child_made_up_is_shown_escaped_in_its_failure() {
+        let mut rec = timing::Recorder::new();
+        rec.record_ns(1_000);
+        let key = RowKey {
+            exercise: "ex_6_4".into(),
+            variant: "shutdown".into(),
+            implementation: "rust".into(),
+            flavor: Some(Flavor::Current),
+            tasks: None,
+            entry: None,
+            measure: None,
+        };
+        let lie = TimingResult::new(
+            "\u{1b}]0;pwned\u{7}\u{1b}[2J",
+            "shutdown",
+            "rust",
+            Some("current"),
+            None,
+            &rec,
+        );
+        let why = check_result(&lie, &key, Duration::from_secs(1)).unwrap_err();
+        assert!(!why.contains('\u{1b}') && !why.contains('\u{7}'), "{why:?}");
+        assert!(why.contains("\\u{1b}]0;pwned"), "{why}");
     }
 
     #[test]
