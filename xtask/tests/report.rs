@@ -564,7 +564,7 @@ fn a_tie_is_a_tie() {
     let text = report::terminal_summary(&run);
     let first = text.lines().next().unwrap();
     assert!(
-        first.starts_with("ex_2_7: the tokio counterpart, taskgroup (current), takes 3.00 s a run: about the same as CPython 3.12.1 on asyncio (1.00× faster ["),
+        first.starts_with("ex_2_7: the tokio counterpart, taskgroup (current), takes 3.00 s a run: about the same as CPython 3.12.1 on asyncio, 1.00× faster ["),
         "{first}"
     );
     assert!(

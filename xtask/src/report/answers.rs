@@ -348,10 +348,11 @@ pub(crate) fn exercise_answer(r: &RunResults, ex: &Exercise) -> String {
     )
 }
 
-/// `1045× faster [1010×, 1080×] than CPython 3.12.1 on asyncio`, or `about the same as …`.
+/// `1045× faster [1010×, 1080×] than CPython 3.12.1 on asyncio`, or `about the same as …, 1.01×
+/// faster [0.98×, 1.04×]`.
 fn against(me: &Row, reference: &Row, name: &str) -> String {
     match speedup(me, reference) {
-        Some(s) if s.is_tie() => format!("about the same as {name} ({})", fmt_speedup(s)),
+        Some(s) if s.is_tie() => format!("about the same as {name}, {}", fmt_speedup(s)),
         Some(s) => format!("{} than {name}", fmt_speedup(s)),
         None => format!("{name}: too few samples"),
     }
