@@ -2,15 +2,53 @@
 //!
 //! Written here rather than drawn with a plotting crate because what a reader needs from these
 //! charts is control over exactly the things such crates decide for you: ticks that fall inside
-//! the data, a legend beside the plot rather than over it, text at a size a person reads, and a
+//! the data, a legend outside the plot rather than over it, text at a size a person reads, and a
 //! picture that scales with the page.
+//!
+//! Every chart is drawn [`WIDTH`] units wide with no text under [`FONT`] units, so that on a
+//! phone, where the page's column is about 360 px wide, its text is still 11 px or more; on a
+//! wider screen a chart is shown at its natural size.
 
 use std::fmt::Write;
 
 use crate::format::fmt_ns;
 
-/// The text size of labels and ticks, in the SVG's own units (pixels at its natural width).
+/// The text size of labels and ticks, in the SVG's own units (pixels at its natural width):
+/// the smallest text of every chart.
 pub const FONT: f64 = 14.0;
+
+/// The width of every chart, in its own units (pixels at natural size): on a 390 px phone,
+/// whose page column is 360 px or a little more, a chart shrinks to about 0.82 of it, and
+/// [`FONT`] to 11.4 px.
+pub const WIDTH: f64 = 440.0;
+
+/// About how wide `text` is at `size` units, bold or not: system sans-serif fonts average a
+/// little over half an em a character; this errs wide, so text placed by it does not collide.
+pub fn text_width(text: &str, size: f64, bold: bool) -> f64 {
+    let em = if bold { 0.64 } else { 0.6 };
+    text.chars().count() as f64 * size * em
+}
+
+/// `text` cut into lines no wider than `width` at `size`, at spaces (a word longer than a line
+/// gets a line of its own).
+pub fn wrap(text: &str, width: f64, size: f64, bold: bool) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let candidate = if line.is_empty() {
+            word.to_owned()
+        } else {
+            format!("{line} {word}")
+        };
+        if !line.is_empty() && text_width(&candidate, size, bold) > width {
+            lines.push(std::mem::replace(&mut line, word.to_owned()));
+        } else {
+            line = candidate;
+        }
+    }
+    lines.push(line);
+    lines
+}
 
 /// Where a text's anchor point is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +73,11 @@ impl Canvas {
             height,
             body: String::new(),
         }
+    }
+
+    /// Sets the picture's height, for a chart that knows it only once drawn.
+    pub fn set_height(&mut self, height: f64) {
+        self.height = height;
     }
 
     /// Text at `(x, y)` (its baseline); `class` names its role (`tick v`, `axis-label`, …).
@@ -67,17 +110,23 @@ impl Canvas {
         );
     }
 
-    /// A rectangle; `tip` is what a reader hovering over it sees (the value it stands for).
-    pub fn rect(&mut self, (x, y): (f64, f64), (w, h): (f64, f64), fill: &str, tip: &str) {
+    /// A line with a role: `class` names it (`axis`, `swatch`), `dash` is an SVG dash pattern
+    /// or empty.
+    pub fn stroke(
+        &mut self,
+        (x1, y1): (f64, f64),
+        (x2, y2): (f64, f64),
+        (stroke, width, dash): (&str, f64, &str),
+        class: &str,
+    ) {
         let _ = writeln!(
             self.body,
-            r#"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{h:.1}" fill="{fill}"><title>{}</title></rect>"#,
-            w.max(0.0),
-            escape(tip)
+            r#"<line x1="{x1:.1}" y1="{y1:.1}" x2="{x2:.1}" y2="{y2:.1}" stroke="{stroke}" stroke-width="{width}"{} class="{class}"/>"#,
+            dash_attribute(dash)
         );
     }
 
-    /// A dot; `tip` as for [`Canvas::rect`].
+    /// A dot; `tip` is what a reader hovering over it sees (the value it stands for).
     pub fn dot(&mut self, (x, y): (f64, f64), r: f64, fill: &str, tip: &str) {
         let _ = writeln!(
             self.body,
@@ -93,15 +142,11 @@ impl Canvas {
         for (x, y) in points {
             let _ = write!(d, "{x:.1},{y:.1} ");
         }
-        let dash = if dash.is_empty() {
-            String::new()
-        } else {
-            format!(r#" stroke-dasharray="{dash}""#)
-        };
         let _ = writeln!(
             self.body,
-            r#"<polyline points="{}" fill="none" stroke="{stroke}" stroke-width="2.5"{dash} class="series" data-series="{}"/>"#,
+            r#"<polyline points="{}" fill="none" stroke="{stroke}" stroke-width="2.5"{} class="series" data-series="{}"/>"#,
             d.trim_end(),
+            dash_attribute(dash),
             escape(series)
         );
     }
@@ -112,7 +157,7 @@ impl Canvas {
             concat!(
                 r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" font-family="system-ui, sans-serif" font-size="{font}">"#,
                 "\n<title>{title}</title>\n",
-                "<style>.tick {{ fill: #444; font-size: 13px; }} .axis-label {{ fill: #222; }} .title {{ font-size: 16px; font-weight: 600; }} .group {{ font-weight: 600; }} .note {{ font-size: 13px; font-weight: 600; }}</style>\n",
+                "<style>.tick {{ fill: #444; }} .axis-label {{ fill: #222; }} .side {{ fill: #555; font-style: italic; }} .title {{ font-size: 16px; font-weight: 600; }} .group, .note {{ font-weight: 600; }} .group, .note, .bar-label {{ paint-order: stroke; stroke: #fff; stroke-width: 4px; stroke-linejoin: round; }}</style>\n",
                 r##"<rect width="100%" height="100%" fill="#fff"/>"##,
                 "\n{body}</svg>\n"
             ),
@@ -122,6 +167,15 @@ impl Canvas {
             title = escape(title),
             body = self.body,
         )
+    }
+}
+
+/// ` stroke-dasharray="…"` for a dash pattern; nothing for a solid line.
+fn dash_attribute(dash: &str) -> String {
+    if dash.is_empty() {
+        String::new()
+    } else {
+        format!(r#" stroke-dasharray="{dash}""#)
     }
 }
 
@@ -162,6 +216,23 @@ impl LogAxis {
     /// An axis over exactly `lo` to `hi`.
     pub fn over(lo: f64, hi: f64, from: f64, to: f64) -> Self {
         Self { lo, hi, from, to }
+    }
+
+    /// As [`LogAxis::fit`], with every value at least `units` inside the ends (room for a
+    /// dot's radius, however many decades the values span).
+    pub fn fit_with_room(min: f64, max: f64, (from, to): (f64, f64), units: f64) -> Self {
+        let axis = Self::fit(min, max, from, to);
+        let length = (to - from).abs();
+        if length <= 2.0 * units {
+            return axis;
+        }
+        let (min, max) = (clean(min), clean(max).max(clean(min)));
+        let stretch = ((max / min).ln() * units / (length - 2.0 * units)).exp();
+        Self {
+            lo: axis.lo.min(min / stretch),
+            hi: axis.hi.max(max * stretch),
+            ..axis
+        }
     }
 
     /// Where `v` is drawn; values beyond the axis at its edges.
@@ -285,6 +356,32 @@ mod tests {
         assert_eq!(tick_times(1.0), "1×");
         assert_eq!(tick_times(2.5), "2.5×");
         assert_eq!(tick_times(100.0), "100×");
+    }
+
+    #[test]
+    fn an_axis_with_room_keeps_every_value_a_radius_inside() {
+        for (min, max) in [(1e3, 1e11), (5e4, 1.2e9), (1e9, 1e9), (3.0, 3.2)] {
+            let axis = LogAxis::fit_with_room(min, max, (36.0, 404.0), 5.5);
+            assert!(axis.at(min) >= 36.0 + 5.5 - 1e-9, "{min}..{max}: {axis:?}");
+            assert!(axis.at(max) <= 404.0 - 5.5 + 1e-9, "{min}..{max}: {axis:?}");
+        }
+        // Over twelve decades plain fitting leaves less than a radius.
+        let plain = LogAxis::fit(1e-1, 1e11, 36.0, 404.0);
+        assert!(plain.at(1e11) > 404.0 - 5.5);
+    }
+
+    #[test]
+    fn text_wraps_at_spaces_within_its_width() {
+        let lines = wrap("one two three four five six", 60.0, 14.0, false);
+        assert!(lines.len() > 1, "{lines:?}");
+        assert_eq!(lines.join(" "), "one two three four five six");
+        for line in &lines {
+            assert!(
+                text_width(line, 14.0, false) <= 60.0 || !line.contains(' '),
+                "{lines:?}"
+            );
+        }
+        assert_eq!(wrap("short", 400.0, 14.0, false), ["short"]);
     }
 
     #[test]
