@@ -67,8 +67,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    // `cargo xtask list | head -c0`: a closed stdout ends the command quietly, as it would a C tool.
-    timing::exit_quietly_on_broken_pipe();
+    // `cargo xtask list | head -c0`: a closed stdout ends the command quietly, as it would a C
+    // tool; any other failed write to stdout (a full disk, /dev/full) with one line and exit 1.
+    timing::exit_on_stdout_error();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {

@@ -44,6 +44,36 @@ fn control_characters_in_what_the_user_typed_are_shown_not_sent_to_the_terminal(
 }
 
 #[test]
+fn a_stdout_that_cannot_be_written_is_one_line_and_exit_1_not_a_panic() {
+    let dir = common::scratch("cli-dev-full");
+    let results = common::sample_run();
+    let run_dir = dir.join("runs").join(&results.run_id);
+    std::fs::create_dir_all(&run_dir).unwrap();
+    results.write(&run_dir.join("results.json")).unwrap();
+    let out = dir.to_str().unwrap();
+    for args in [
+        &["list"][..],
+        &["report", run_dir.to_str().unwrap(), "--out", out],
+    ] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let done = std::process::Command::new(XTASK)
+            .args(args)
+            .stdout(full)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&done.stderr);
+        assert_eq!(done.status.code(), Some(1), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains("cannot write to stdout"), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn bad_flags_and_numbers_get_one_line() {
     assert_usage(&["run-all", "--iterations", "0"], "--iterations");
     assert_usage(
