@@ -240,7 +240,7 @@ pub fn answers(r: &RunResults) -> Vec<String> {
     out
 }
 
-/// `` (and ex_6_2 on CPython 3.12.2)`` when the two rows ran on different patch levels.
+/// `` (ex_6_2 on CPython 3.12.2)`` when the two rows ran on different patch levels.
 fn same_or(subject: &Row, reference: &Row) -> String {
     if subject.implementation == reference.implementation {
         String::new()
