@@ -156,6 +156,9 @@ pub enum ProbeError {
     NotCPython,
     /// The runner was asked to stop (Ctrl-C, say) while it waited; the probe was killed.
     Stopped,
+    /// The runner could not make the thread that reads the probe's answer (the machine's limit
+    /// of threads or processes was reached); the probe was killed.
+    NoThread(String),
 }
 
 impl fmt::Display for ProbeError {
@@ -168,6 +171,12 @@ impl fmt::Display for ProbeError {
             ),
             ProbeError::NotCPython => f.write_str("is not a CPython interpreter that runs"),
             ProbeError::Stopped => f.write_str("was not asked: the runner was stopped"),
+            ProbeError::NoThread(why) => {
+                write!(
+                    f,
+                    "could not be asked: no thread to read its answer ({why})"
+                )
+            }
         }
     }
 }
@@ -254,11 +263,15 @@ fn ask(
     // ends once the probe's process group is killed.
     let (tx, rx) = mpsc::channel();
     if let Some(stdout) = child.stdout.take() {
-        std::thread::spawn(move || {
+        let reader = std::thread::Builder::new().spawn(move || {
             let mut buf = Vec::new();
             let _ = stdout.take(64 * 1024).read_to_end(&mut buf);
             let _ = tx.send(buf);
         });
+        if let Err(e) = reader {
+            process::kill_and_reap(&mut child);
+            return Err(ProbeError::NoThread(e.to_string()));
+        }
     }
     let status = match process::wait_or_kill(&mut child, deadline, &stop, PROBE_POLL) {
         Waited::Exited(status) => status,
@@ -311,8 +324,9 @@ pub struct Discovery {
 
 /// CPython 3.10 and newer: under `$PYENV_ROOT/versions/*/bin`, then `python3`, `python3.N` and
 /// free-threaded `python3.Nt` on `PATH`, one per implementation (the first found); and PyPy
-/// (`pypy3`, `pypy3.N` on `PATH`) implementing Python 3.8 or newer. Candidates are probed all
-/// at once, each within `timeout`; one that does not answer in time is skipped with a warning.
+/// (`pypy3`, `pypy3.N` on `PATH`) implementing Python 3.8 or newer. Candidates are probed
+/// a few at a time, each within `timeout`; one that does not answer in time is skipped with a
+/// warning.
 pub fn discover(
     path_var: Option<&OsStr>,
     pyenv_root: Option<&Path>,
@@ -342,16 +356,7 @@ pub fn discover(
         candidates.extend(names);
     }
     candidates.retain(|c| c.is_file());
-    let answers: Vec<Result<Interpreter, ProbeError>> = std::thread::scope(|s| {
-        let probes: Vec<_> = candidates
-            .iter()
-            .map(|c| s.spawn(move || probe_within(c, timeout)))
-            .collect();
-        probes
-            .into_iter()
-            .map(|p| p.join().unwrap_or(Err(ProbeError::NotCPython)))
-            .collect()
-    });
+    let answers = probe_all(&candidates, timeout);
     let mut discovery = Discovery::default();
     for (candidate, answer) in candidates.iter().zip(answers) {
         match answer {
@@ -366,13 +371,55 @@ pub fn discover(
             }
             // Stopped: the runner is stopping, and says so once `resolve` returns.
             Ok(_) | Err(ProbeError::NotCPython | ProbeError::Stopped) => {}
-            Err(e @ ProbeError::TimedOut(_)) => discovery
+            Err(e @ (ProbeError::TimedOut(_) | ProbeError::NoThread(_))) => discovery
                 .warnings
                 .push(format!("skipped '{}': it {e}", candidate.display())),
         }
     }
     discovery.found.sort_by_key(order);
     discovery
+}
+
+/// How many candidates are probed at once: each probe is a process and a thread reading it, and a
+/// `PATH` may hold thousands of `python3.N`.
+const PROBES_AT_ONCE: usize = 8;
+
+/// Probes every candidate, [`PROBES_AT_ONCE`] at a time on a small pool of threads (fewer if
+/// the machine gives fewer; on this thread alone if it gives none): the answers in the
+/// candidates' order.
+fn probe_all(candidates: &[PathBuf], timeout: Duration) -> Vec<Result<Interpreter, ProbeError>> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let answers: Mutex<Vec<Option<Result<Interpreter, ProbeError>>>> =
+        Mutex::new(candidates.iter().map(|_| None).collect());
+    let work = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(candidate) = candidates.get(i) else {
+                break;
+            };
+            let answer = probe_within(candidate, timeout);
+            if let Ok(mut all) = answers.lock() {
+                all[i] = Some(answer);
+            }
+        }
+    };
+    std::thread::scope(|s| {
+        let workers = PROBES_AT_ONCE.min(candidates.len());
+        let started = (0..workers)
+            .map_while(|_| std::thread::Builder::new().spawn_scoped(s, work).ok())
+            .count();
+        if started == 0 {
+            work();
+        }
+    });
+    answers
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| a.unwrap_or(Err(ProbeError::NotCPython)))
+        .collect()
 }
 
 /// How interpreters are listed: CPython by version (a free-threaded build after its GIL twin),
@@ -448,7 +495,9 @@ pub fn resolve(values: &[String]) -> Result<Choice, UsageError> {
                         MIN_VERSION.0, MIN_VERSION.1, SCRIPT_FLOOR.0, SCRIPT_FLOOR.1
                     )));
                 }
-                Err(e @ (ProbeError::TimedOut(_) | ProbeError::Stopped)) => {
+                Err(
+                    e @ (ProbeError::TimedOut(_) | ProbeError::Stopped | ProbeError::NoThread(_)),
+                ) => {
                     return Err(UsageError(format!("--python '{value}' {e}")));
                 }
                 Err(ProbeError::NotCPython) => {

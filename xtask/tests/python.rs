@@ -302,6 +302,54 @@ fn what_a_probe_leaves_in_a_session_of_its_own_does_not_outlive_xtask() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// The kernel's count of processes and threads a cgroup may hold (cgroup v1's pids controller,
+/// as these machines mount it), or `None` where there is none this user can make.
+fn pids_cgroup(name: &str, max: u32) -> Option<PathBuf> {
+    let dir = Path::new("/sys/fs/cgroup/pids").join(format!("{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).ok()?;
+    std::fs::write(dir.join("pids.max"), max.to_string()).ok()?;
+    Some(dir)
+}
+
+#[test]
+fn thousands_of_interpreters_on_path_are_probed_a_few_at_a_time() {
+    let Some(cgroup) = pids_cgroup("xtask-probes", 64) else {
+        // Only a machine without cgroup v1's pids controller, or a user who may not use it.
+        eprintln!("skipped: no pids cgroup to hold xtask to 64 threads and processes");
+        return;
+    };
+    let dir = common::scratch("many-pythons");
+    let bin = dir.join("bin");
+    for minor in 0..2_000 {
+        fake_python(&bin.join(format!("python3.{minor}")), "CPython", "3.9.0");
+    }
+    // Under a limit of 64 threads and processes: one thread and one reader per candidate
+    // would be 4,000. `auto` then an interpreter that is not there: refused after discovery.
+    let out = std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg("echo $$ > \"$0/cgroup.procs\" && exec \"$@\"")
+        .arg(&cgroup)
+        .arg(env!("CARGO_BIN_EXE_xtask"))
+        .args([
+            "run",
+            "ex_6_3",
+            "--python",
+            "auto",
+            "--python",
+            "/no/such/python",
+        ])
+        .arg("--out")
+        .arg(dir.join("out"))
+        .env("PATH", &bin)
+        .env("PYENV_ROOT", dir.join("no-pyenv"))
+        .output()
+        .unwrap();
+    let ran = Ran::from(out);
+    let _ = std::fs::remove_dir(&cgroup);
+    timing::testing::assert_usage_error(&ran, "cargo xtask: ", "--python '/no/such/python'");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn discovery_skips_an_interpreter_that_hangs_with_a_warning_and_finds_the_others() {
     let dir = common::scratch("hang-auto");
@@ -635,16 +683,16 @@ fn the_report_puts_cpython_rows_beside_the_rust_ones() {
     };
     let eager = claim(
         "| An eager TaskGroup",
-        "`ex_6_2 CPython 3.12.1` ÷ `ex_6_1 CPython 3.12.1`",
+        "`ex_6_1 CPython 3.12.1` against `ex_6_2 CPython 3.12.1`",
     );
     assert!(eager.ends_with("| yes |"), "{eager}");
     let current_task = claim(
         "| `current_task`",
-        "`ex_6_3 CPython 3.10.13` ÷ `ex_6_3 CPython 3.12.1`",
+        "`ex_6_3 CPython 3.12.1` against `ex_6_3 CPython 3.10.13`",
     );
     assert!(current_task.ends_with("| yes |"), "{current_task}");
     assert!(
-        !md.contains("CPython 3.13` ÷"),
+        !md.contains("CPython 3.13` against"),
         "no 3.13 claim without a 3.13 run"
     );
     // Rows that did not run are not failures.

@@ -410,7 +410,8 @@ pub fn estimate(t: &Target) -> Duration {
     Duration::from_secs_f64(start + tasks * ns_a_task * 1e-9)
 }
 
-/// Per exercise, the fastest Python row by its mean time a task so far, among those no answer
+/// Per exercise, the fastest Python row by its geometric mean time a task so far (as the
+/// report's answers rank them), among those no answer
 /// reads as such ([`answers_read`]), when it is still of priority 1: the report names it as the
 /// fastest alternative, so it needs an interval too. Indices of `targets`.
 pub fn fastest_alternatives(
@@ -437,12 +438,14 @@ pub fn fastest_alternatives(
         .collect()
 }
 
+/// The geometric mean of `samples` a task: the estimator the report's answers rank rows by.
 fn mean_per_task(samples: &[u64], tasks: Option<u64>) -> Option<f64> {
     if samples.is_empty() {
         return None;
     }
-    let mean = samples.iter().map(|&s| s as f64).sum::<f64>() / samples.len() as f64;
-    Some(mean / tasks.unwrap_or(1).max(1) as f64)
+    let log_mean =
+        samples.iter().map(|&s| (s.max(1) as f64).ln()).sum::<f64>() / samples.len() as f64;
+    Some(log_mean.exp() / tasks.unwrap_or(1).max(1) as f64)
 }
 
 #[cfg(test)]
