@@ -812,9 +812,13 @@ pub fn check_baselines_folder(out: &Path) -> Result<(), UsageError> {
     }
 }
 
-/// A baseline name: letters, digits, `.`, `_`, `-`.
+/// The longest baseline name: with `.json` well within a file name's 255 bytes.
+pub const MAX_BASELINE_NAME: usize = 100;
+
+/// A baseline name: 1 to [`MAX_BASELINE_NAME`] letters, digits, `.`, `_`, `-`.
 pub fn check_baseline_name(name: &str) -> Result<(), UsageError> {
     let ok = !name.is_empty()
+        && name.len() <= MAX_BASELINE_NAME
         && !name.starts_with('.')
         && name
             .chars()
@@ -823,7 +827,7 @@ pub fn check_baseline_name(name: &str) -> Result<(), UsageError> {
         Ok(())
     } else {
         Err(UsageError(format!(
-            "baseline name '{name}' is not valid; use letters, digits, '.', '_' and '-'"
+            "baseline name '{name}' is not valid; use 1 to {MAX_BASELINE_NAME} letters, digits, '.', '_' and '-'"
         )))
     }
 }

@@ -285,8 +285,8 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
 /// Refuses, before anything is built, an `--out` the run could not write into: one that is not a
 /// folder, or lies under something that is not, and a `runs` (or, to save a baseline,
 /// `baselines`) inside it that is not a folder, and a folder (or the nearest that exists above
-/// it) that does not take new files.
-fn check_out(layout: &Layout, save_baseline: bool) -> Result<(), UsageError> {
+/// it, and `runs` and `baselines` where they exist) that does not take new files.
+pub fn check_out(layout: &Layout, save_baseline: bool) -> Result<(), UsageError> {
     let out = &layout.out;
     let existing = out.ancestors().find(|p| p.symlink_metadata().is_ok());
     if let Some(existing) = existing
@@ -319,8 +319,20 @@ fn check_out(layout: &Layout, save_baseline: bool) -> Result<(), UsageError> {
             runs.display()
         )));
     }
+    // The folders the run writes into, where they exist already, take new files too.
+    let mut inside = vec![runs];
     if save_baseline {
         results::check_baselines_folder(out)?;
+        inside.push(out.join("baselines"));
+    }
+    for dir in inside.iter().filter(|d| d.is_dir()) {
+        if let Err(e) = timing::cli::probe_writable(dir, "xtask-out".as_ref()) {
+            return Err(UsageError(format!(
+                "--out '{}': '{}' does not take new files ({e}); give a folder this user can write",
+                out.display(),
+                dir.display()
+            )));
+        }
     }
     Ok(())
 }

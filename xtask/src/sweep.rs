@@ -92,6 +92,8 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
             None => workspace_root()?.join("target").join("xtask"),
         },
     };
+    // Before anything is built: an --out the sweep could not write into is refused now.
+    crate::run::check_out(&layout, false)?;
     let counts = flags.counts();
     let selection: Vec<_> = EXERCISES
         .iter()

@@ -74,6 +74,60 @@ fn a_stdout_that_cannot_be_written_is_one_line_and_exit_1_not_a_panic() {
 }
 
 #[test]
+fn what_a_run_could_not_write_is_refused_before_anything_is_built() {
+    let dir = common::scratch("cli-late-refusals");
+    // A baseline name too long for a file name.
+    let long = "b".repeat(300);
+    assert_usage(
+        &["run-all", "--save-baseline", &long],
+        "use 1 to 100 letters",
+    );
+    // The sweep's --out is checked as run's is.
+    let file = dir.join("a-file");
+    std::fs::write(&file, "mine").unwrap();
+    assert_usage(
+        &[
+            "sweep",
+            "--quick",
+            "--python",
+            "none",
+            "--out",
+            file.to_str().unwrap(),
+        ],
+        "is not a folder",
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
+    // A writable --out whose runs/ takes no new files (immutable: root writes anywhere else).
+    let out = dir.join("out");
+    let runs = out.join("runs");
+    std::fs::create_dir_all(&runs).unwrap();
+    let immutable = std::process::Command::new("chattr")
+        .arg("+i")
+        .arg(&runs)
+        .status()
+        .is_ok_and(|s| s.success());
+    if immutable {
+        let ran = xtask(&[
+            "run",
+            "ex_6_4",
+            "--python",
+            "none",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let _ = std::process::Command::new("chattr")
+            .arg("-i")
+            .arg(&runs)
+            .status();
+        assert_usage_error(&ran, "cargo xtask: ", "does not take new files");
+        assert!(ran.stderr.contains("runs"), "{}", ran.stderr);
+    } else {
+        eprintln!("skipped the read-only runs/ case: chattr +i is not available here");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn bad_flags_and_numbers_get_one_line() {
     assert_usage(&["run-all", "--iterations", "0"], "--iterations");
     assert_usage(
