@@ -22,20 +22,27 @@ pub enum Block {
     Code(String),
 }
 
-/// Markdown for `blocks`. `backticks` in text stay code spans.
+/// Markdown for `blocks`. `backticks` in text stay code spans. Text that would start an HTML tag
+/// (a child's words: `<img src=x onerror=…>`) is escaped, so that no viewer of report.md runs
+/// it, and control characters are shown, not sent to a terminal that prints the file.
 pub fn markdown(blocks: &[Block]) -> String {
     let mut out = String::new();
     for block in blocks {
         match block {
             Block::Heading(level, text) => {
-                let _ = writeln!(out, "{} {text}\n", "#".repeat(usize::from(*level)));
+                let _ = writeln!(
+                    out,
+                    "{} {}\n",
+                    "#".repeat(usize::from(*level)),
+                    md_inline(text)
+                );
             }
             Block::Para(text) => {
-                let _ = writeln!(out, "{text}\n");
+                let _ = writeln!(out, "{}\n", md_inline(text));
             }
             Block::List(items) => {
                 for item in items {
-                    let _ = writeln!(out, "- {item}");
+                    let _ = writeln!(out, "- {}", md_inline(item));
                 }
                 out.push('\n');
             }
@@ -51,22 +58,61 @@ pub fn markdown(blocks: &[Block]) -> String {
                     let cells: Vec<String> = row
                         .iter()
                         // A line break or a no-break space only shapes the HTML table.
-                        .map(|c| c.replace('|', "\\|").replace(['\n', '\u{a0}'], " "))
+                        .map(|c| md_inline(&c.replace('|', "\\|").replace(['\n', '\u{a0}'], " ")))
                         .collect();
                     let _ = writeln!(out, "| {} |", cells.join(" | "));
                 }
                 out.push('\n');
             }
             Block::Svg { caption, .. } => {
-                let _ = writeln!(out, "*Plot in report.html: {caption}.*\n");
+                let _ = writeln!(out, "*Plot in report.html: {}.*\n", md_inline(caption));
             }
             Block::Code(text) => {
                 // A fence longer than any run of backticks in the text, which it cannot end.
                 let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
                 let fence = "`".repeat(longest.max(2) + 1);
-                let _ = writeln!(out, "{fence}text\n{}\n{fence}\n", text.trim_end());
+                let shown: Vec<String> = text
+                    .trim_end()
+                    .split('\n')
+                    .map(|line| {
+                        line.split('\t')
+                            .map(|part| timing::cli::visible(part).into_owned())
+                            .collect::<Vec<_>>()
+                            .join("\t")
+                    })
+                    .collect();
+                let _ = writeln!(out, "{fence}text\n{}\n{fence}\n", shown.join("\n"));
             }
         }
+    }
+    out
+}
+
+/// Markdown text with what a viewer would take as raw HTML escaped: a `<` that starts a tag,
+/// comment or declaration (`<a`, `</`, `<!`, `<?`) becomes `\<` outside code spans, and every
+/// control character but a line break reads as `\u{1b}` and so on ([`timing::cli::visible`]).
+pub fn md_inline(text: &str) -> String {
+    let text: String = text
+        .split('\n')
+        .map(|line| timing::cli::visible(line).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut out = String::with_capacity(text.len());
+    let mut in_code = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '`' => in_code = !in_code,
+            '<' if !in_code
+                && chars
+                    .peek()
+                    .is_some_and(|n| n.is_ascii_alphabetic() || "/!?".contains(*n)) =>
+            {
+                out.push('\\');
+            }
+            _ => {}
+        }
+        out.push(c);
     }
     out
 }
@@ -242,6 +288,28 @@ fn inline(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_childs_words_in_the_markdown_are_text_not_html_nor_terminal_commands() {
+        let blocks = [
+            Block::Table(
+                vec!["row".into(), "reason".into()],
+                vec![vec![
+                    "ex_6_1 eager".into(),
+                    "wrote a result for exercise '<img src=x onerror=alert(1)>'".into(),
+                ]],
+            ),
+            Block::Para("p < 0.05, and `<b>` in a code span, and </script>".into()),
+            Block::Code("\u{1b}]0;title\u{7}\u{1b}[2J\tpanicked".into()),
+        ];
+        let md = markdown(&blocks);
+        assert!(md.contains("'\\<img src=x onerror=alert(1)>'"), "{md}");
+        assert!(md.contains("p < 0.05"), "a lone < stays: {md}");
+        assert!(md.contains("`<b>`"), "code spans are literal already: {md}");
+        assert!(md.contains("\\</script>"), "{md}");
+        assert!(!md.contains('\u{1b}') && !md.contains('\u{7}'), "{md:?}");
+        assert!(md.contains("\\u{1b}[2J\tpanicked"), "{md}");
+    }
 
     #[test]
     fn figures_keep_their_units_and_words_still_wrap() {

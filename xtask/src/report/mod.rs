@@ -94,7 +94,7 @@ pub fn blocks(
     if plots && !speedups.is_empty() {
         b.push(Block::Heading(2, "Speedups".into()));
         b.push(Block::Svg {
-            caption: "each row against its exercise's reference row: how many times faster per task (ratio of geometric means), bars from 1× (a tie), 95% interval as whiskers".into(),
+            caption: "each row against its exercise's reference row: how many times faster per task (ratio of geometric means), a dot per row, from 1× (a tie), 95% interval as whiskers".into(),
             svg: plots::bars(
                 "How many times faster than each exercise's reference",
                 "times faster (log scale; left of 1×: slower)",
@@ -129,7 +129,7 @@ pub fn blocks(
         "Per task: the geometric mean of a row's times over its task count. Speedup: how many times faster a row is than another, per task: the ratio of their geometric means, with Welch's t interval (95%) on the log samples; below 1× it reads \"N× slower\". Every comparison in the report, the Answers, Claims, tables and charts, is this one figure against one named row.".into(),
         "A claim or answer holds (\"yes\") when the whole 95% interval clears its threshold, fails (\"no\") when the whole interval is on the wrong side, and is unclear otherwise. Two rows are about the same when the interval of their ratio takes in 1× or they are within 2%.".into(),
         format!(
-            "Baseline comparison: Welch's two-sided t-test on log samples at the {:.0}% level; a regression is a significant slowdown of {:.0}% or more.",
+            "Baseline comparison: Welch's two-sided t-test on log samples at the {:.0}% level; a regression is a significant slowdown of {:.0}% or more that is also larger than the two rows' own spread (the larger of stdev over mean and the 95% half-width); a significant change inside that spread is noise.",
             ALPHA * 100.0,
             (REGRESSION - 1.0) * 100.0
         ),
@@ -282,7 +282,7 @@ fn overview_caption(results: &RunResults) -> String {
         " (no Python ran)"
     };
     format!(
-        "nanoseconds per task (the geometric mean of a row's times over its task count, with its 95% interval), each exercise's fastest first: Rust on the current-thread runtime{python}. The ratio of two bars is the speedup the Answers and tables give for that pair. The fastest implementation, the fastest Python and CPython 3.12 carry their figures; every row is in the tables"
+        "nanoseconds per task (the geometric mean of a row's times over its task count, with its 95% interval), each exercise's fastest first: Rust on the current-thread runtime{python}. The ratio of two dots is the speedup the Answers and tables give for that pair. The fastest implementation, the fastest Python and CPython 3.12 carry their figures; every row is in the tables"
     )
 }
 
