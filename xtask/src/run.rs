@@ -199,81 +199,94 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
     }
 
     let mut session = Session::begin(&layout, &root)?;
-    session.load_before(load_before);
-    let runs = Runs {
-        warmup: flags.warmup,
-        iterations: flags.iterations(),
-        python_iterations: flags.python_iterations(),
-        cap_override: flags.quick.then_some(1),
-    };
-    let mut targets = targets(
-        &selection,
-        flags.flavor.flavors(),
-        flags.tasks(),
-        runs,
-        &bin_dir,
-    );
-    let extra = extra_targets(&targets, &selection);
-    targets.extend(extra);
-    // The standard loop's rows (CPython and PyPy), then the other loops' and gc.disable()'s.
-    let default_loop: &[python::Interpreter] = if chosen.contains(&loops::Loop::Asyncio) {
-        &python.interpreters
-    } else {
-        &[]
-    };
-    let (python_targets, mut skipped) =
-        python_targets(&selection, default_loop, flags.tasks(), runs, &scripts);
-    targets.extend(python_targets);
-    let (loop_targets, loop_skipped) =
-        loops::targets(&selection, &venvs, &chosen, flags.tasks(), runs, &scripts);
-    targets.extend(loop_targets);
-    skipped.extend(loop_skipped);
-    let timeout = Duration::from_secs(flags.timeout);
-    let measured = if flags.adaptive() {
-        let deadline = began + Duration::from_secs(flags.budget).saturating_sub(REPORT_RESERVE);
-        let previous = RunResults::read(&layout.latest().join("results.json")).ok();
-        let schedule = Schedule::adaptive(&mut targets, deadline, previous.as_ref());
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        crate::say!(
-            "run {}: {} rows, each until its 95% interval is tight or the budget ends (about {} from now; --thorough for full depth)",
-            session.id,
-            targets.len(),
-            crate::format::fmt_span(left)
+    let dir = session.dir.clone();
+    // Everything up to `latest` moving: a failure anywhere in it (a full disk while the report
+    // is written, say) removes the half-made run folder, as a stop does.
+    let measure_and_write = || -> anyhow::Result<(RunResults, PathBuf)> {
+        session.load_before(load_before);
+        let runs = Runs {
+            warmup: flags.warmup,
+            iterations: flags.iterations(),
+            python_iterations: flags.python_iterations(),
+            cap_override: flags.quick.then_some(1),
+        };
+        let mut targets = targets(
+            &selection,
+            flags.flavor.flavors(),
+            flags.tasks(),
+            runs,
+            &bin_dir,
         );
-        session.measure_scheduled(&targets, &schedule, timeout)?
-    } else {
-        crate::say!("run {}: {} rows", session.id, targets.len());
-        session.measure(&targets, timeout)?
-    };
+        let extra = extra_targets(&targets, &selection);
+        targets.extend(extra);
+        // The standard loop's rows (CPython and PyPy), then the other loops' and gc.disable()'s.
+        let default_loop: &[python::Interpreter] = if chosen.contains(&loops::Loop::Asyncio) {
+            &python.interpreters
+        } else {
+            &[]
+        };
+        let (python_targets, mut skipped) =
+            python_targets(&selection, default_loop, flags.tasks(), runs, &scripts);
+        targets.extend(python_targets);
+        let (loop_targets, loop_skipped) =
+            loops::targets(&selection, &venvs, &chosen, flags.tasks(), runs, &scripts);
+        targets.extend(loop_targets);
+        skipped.extend(loop_skipped);
+        let timeout = Duration::from_secs(flags.timeout);
+        let measured = if flags.adaptive() {
+            let deadline = began + Duration::from_secs(flags.budget).saturating_sub(REPORT_RESERVE);
+            let previous = RunResults::read(&layout.latest().join("results.json")).ok();
+            let schedule = Schedule::adaptive(&mut targets, deadline, previous.as_ref());
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            crate::say!(
+                "run {}: {} rows, each until its 95% interval is tight or the budget ends (about {} from now; --thorough for full depth)",
+                session.id,
+                targets.len(),
+                crate::format::fmt_span(left)
+            );
+            session.measure_scheduled(&targets, &schedule, timeout)?
+        } else {
+            crate::say!("run {}: {} rows", session.id, targets.len());
+            session.measure(&targets, timeout)?
+        };
 
-    let mut rows = measured.rows;
-    rows.extend(skipped);
-    loops::classify(&mut rows);
-    let flags_used = Flags {
-        iterations: runs.iterations,
-        warmup: runs.warmup,
-        tasks: flags.tasks(),
-        flavors: flags.flavor.names(),
-        timeout_secs: flags.timeout,
-        quick: flags.quick,
-        python: flags.python.clone(),
-        python_iterations: runs.python_iterations,
-        python_found: python.note,
-        selection: specs.to_vec(),
-        baseline: flags.baseline.clone(),
-        thorough: flags.thorough,
-        budget_secs: flags.adaptive().then_some(flags.budget),
+        let mut rows = measured.rows;
+        rows.extend(skipped);
+        loops::classify(&mut rows);
+        let flags_used = Flags {
+            iterations: runs.iterations,
+            warmup: runs.warmup,
+            tasks: flags.tasks(),
+            flavors: flags.flavor.names(),
+            timeout_secs: flags.timeout,
+            quick: flags.quick,
+            python: flags.python.clone(),
+            python_iterations: runs.python_iterations,
+            python_found: python.note,
+            selection: specs.to_vec(),
+            baseline: flags.baseline.clone(),
+            thorough: flags.thorough,
+            budget_secs: flags.adaptive().then_some(flags.budget),
+        };
+        let results = session.results(flags_used, measured.overhead, rows);
+        let run_dir = session.dir;
+        results.write(&run_dir.join("results.json"))?;
+        report::write(
+            &results,
+            flags.baseline.as_deref().zip(baseline.as_ref()),
+            &run_dir,
+        )?;
+        discard_if_stopped(&run_dir)?;
+        layout.point_latest_at(&run_dir)?;
+        Ok((results, run_dir))
     };
-    let results = session.results(flags_used, measured.overhead, rows);
-    let run_dir = session.dir;
-    results.write(&run_dir.join("results.json"))?;
-    report::write(
-        &results,
-        flags.baseline.as_deref().zip(baseline.as_ref()),
-        &run_dir,
-    )?;
-    discard_if_stopped(&run_dir)?;
-    layout.point_latest_at(&run_dir)?;
+    let (results, run_dir) = match measure_and_write() {
+        Ok(done) => done,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(e);
+        }
+    };
     if let Some(name) = &flags.save_baseline {
         let path = layout.save_baseline(name, &results)?;
         crate::say!("saved baseline '{name}': {}", path.display());

@@ -128,6 +128,47 @@ fn what_a_run_could_not_write_is_refused_before_anything_is_built() {
 }
 
 #[test]
+fn a_run_that_cannot_finish_writing_leaves_no_half_made_folder() {
+    let dir = common::scratch("cli-disk-full");
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    // A disk of 16 KiB: results.json and report.md fit, report.html does not.
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=16k", "tmpfs"])
+        .arg(&out)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: this user cannot mount a small tmpfs to fill");
+        return;
+    }
+    let ran = xtask(&[
+        "run",
+        "ex_6_4",
+        "--python",
+        "none",
+        "--iterations",
+        "1",
+        "--warmup",
+        "0",
+        "--flavor",
+        "current",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let left: Vec<_> = std::fs::read_dir(out.join("runs"))
+        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    let latest = out.join("latest").symlink_metadata().is_ok();
+    let _ = std::process::Command::new("umount").arg(&out).status();
+    assert_eq!(ran.code, Some(1), "{ran:?}");
+    assert!(ran.stderr.contains("No space left"), "{}", ran.stderr);
+    assert!(left.is_empty(), "a half-made run is left: {left:?}");
+    assert!(!latest, "latest points at a run that is not whole");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn bad_flags_and_numbers_get_one_line() {
     assert_usage(&["run-all", "--iterations", "0"], "--iterations");
     assert_usage(
