@@ -415,6 +415,27 @@ impl Row {
     }
 }
 
+/// The largest results.json a run writes: every row at its most samples is a few megabytes.
+pub const MAX_RESULTS_BYTES: u64 = 64 << 20;
+
+/// The most processes an adaptive run gives a row (the runner's largest `max_runs`).
+pub const MOST_ADAPTIVE_RUNS: u32 = 30;
+
+impl Flags {
+    /// The most samples a row of a run with these flags can hold: one a measured process, and
+    /// a row runs at most `iterations` (or `python_iterations`) processes, or, in an adaptive
+    /// run, [`MOST_ADAPTIVE_RUNS`].
+    pub fn most_samples(&self) -> u64 {
+        let fixed = self.iterations.max(self.python_iterations);
+        let adaptive = if self.budget_secs.is_some() {
+            MOST_ADAPTIVE_RUNS
+        } else {
+            0
+        };
+        u64::from(fixed.max(adaptive))
+    }
+}
+
 /// The most cores, load average, timeout and peak memory a results file may name.
 const MAX_CORES: usize = 1 << 16;
 const MAX_LOAD: f64 = 1e6;
@@ -588,8 +609,24 @@ impl RowKey {
 impl RunResults {
     /// Reads and checks a `results.json`; a missing or corrupt file is a usage error.
     pub fn read(path: &Path) -> Result<Self, UsageError> {
-        let text = fs::read_to_string(path)
-            .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
+        let cannot = |e: std::io::Error| UsageError(format!("cannot read {}: {e}", path.display()));
+        // Looked at before it is read: a file no run writes is refused unread.
+        let meta = fs::metadata(path).map_err(cannot)?;
+        if !meta.is_file() || meta.len() > MAX_RESULTS_BYTES {
+            return Err(UsageError(format!(
+                "{} is not a results.json of this project: {}",
+                path.display(),
+                if meta.is_file() {
+                    format!(
+                        "{} bytes, over the {MAX_RESULTS_BYTES} a run writes at most",
+                        meta.len()
+                    )
+                } else {
+                    "not a regular file".to_owned()
+                }
+            )));
+        }
+        let text = fs::read_to_string(path).map_err(cannot)?;
         let mut results: Self = serde_json::from_str(&text).map_err(|e| {
             UsageError(format!(
                 "{} is not a results.json of this project: {e}",
@@ -668,7 +705,16 @@ impl RunResults {
             .timeout_secs
             .saturating_mul(1_000_000_000)
             .min(timing::HIGHEST_NS);
+        let most = f.most_samples();
         for (i, row) in self.rows.iter_mut().enumerate() {
+            if row.samples_ns.len() as u64 > most {
+                return Err(format!(
+                    "rows[{i}] ({} {}) holds {} samples; its flags allow at most {most}",
+                    row.exercise,
+                    row.variant,
+                    row.samples_ns.len()
+                ));
+            }
             row.check(longest)
                 .map_err(|why| format!("rows[{i}] ({} {}): {why}", row.exercise, row.variant))?;
         }

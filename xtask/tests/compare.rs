@@ -196,6 +196,8 @@ fn the_command_says_the_load_and_calls_a_shift_inside_the_spread_noise() {
     let dir = common::scratch("compare-cli");
     let mut base = run_of("20261126T090000Z", &spread_around(1_000_000, 40));
     base.environment.load_before = Some([6.1, 5.0, 4.0]);
+    // 40 samples a row: possible for the baseline's flags only through its CPython count.
+    base.flags.python_iterations = 40;
     let shifted: Vec<u64> = spread_around(1_000_000, 40)
         .iter()
         .map(|s| s * 110 / 100)
@@ -203,6 +205,7 @@ fn the_command_says_the_load_and_calls_a_shift_inside_the_spread_noise() {
     let mut now = run_of("20261126T100000Z", &shifted);
     now.environment.load_before = Some([1.4, 1.0, 0.9]);
     now.flags.iterations = 40;
+    now.flags.python_iterations = 40;
     let run_dir = dir.join("runs").join(&now.run_id);
     std::fs::create_dir_all(&run_dir).unwrap();
     now.write(&run_dir.join("results.json")).unwrap();

@@ -62,6 +62,35 @@ fn xtask_within_a_minute(args: &[&str]) -> Ran {
 }
 
 #[test]
+fn more_samples_than_the_runs_flags_allow_and_files_no_run_writes_are_refused() {
+    // 2.5 million samples in a row of a run of 4 iterations: refused, not drawn.
+    let path = hostile("hostile-samples", |json| {
+        let many: Vec<u64> = vec![1_000_000; 2_500_000];
+        first_row(json)["samples_ns"] = serde_json::json!(many);
+    });
+    assert_refused(&path, "holds 2500000 samples; its flags allow at most 4");
+    // A file larger than any run writes is refused before it is read.
+    let dir = common::scratch("hostile-huge");
+    let huge = dir.join("results.json");
+    let file = std::fs::File::create(&huge).unwrap();
+    file.set_len(xtask::results::MAX_RESULTS_BYTES + 1).unwrap();
+    assert_refused(&huge, "over the");
+    // An adaptive run may hold up to its most runs a row.
+    let mut adaptive = common::sample_run();
+    adaptive.flags.budget_secs = Some(480);
+    let key = adaptive.rows[0].key();
+    adaptive.rows[0] = xtask::results::Row::new(key, vec![1_000_000; 30], None);
+    let path = dir.join("adaptive.json");
+    adaptive.write(&path).unwrap();
+    assert!(
+        RunResults::read(&path).is_ok(),
+        "{:?}",
+        RunResults::read(&path)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_sound_results_file_reads_back_as_written() {
     let path = hostile("hostile-sound", |_| {});
     assert_eq!(RunResults::read(&path).unwrap(), common::sample_run());

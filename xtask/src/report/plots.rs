@@ -291,7 +291,7 @@ pub fn strips(title: &str, axis: &str, strips: &[Strip]) -> anyhow::Result<Strin
         c.text((LEFT, y + LABEL_AT), &s.label, Anchor::Start, "bar-label");
         let mid = y + LANE_AT;
         c.line((PLOT.0, mid), (PLOT.1, mid), "#eee", 1.0);
-        for &v in &s.samples_ns {
+        for v in drawn(&s.samples_ns) {
             let tip = format!("{}: {}", s.label, tick_ns(v as f64));
             c.dot((x.at(v as f64), mid), STRIP_DOT, s.tone.colour(), &tip);
         }
@@ -303,6 +303,24 @@ pub fn strips(title: &str, axis: &str, strips: &[Strip]) -> anyhow::Result<Strin
     let y = axis_under(&mut c, (&x, &ticks), bottom, axis, false);
     c.set_height(y);
     Ok(c.finish(title))
+}
+
+/// The most dots a strip draws: past it they overlap into a line anyway, and a dot each for
+/// millions of samples made a report of hundreds of megabytes.
+pub const MOST_DOTS: usize = 1_000;
+
+/// The samples a strip draws: all of them, or past [`MOST_DOTS`] that many order statistics
+/// spread evenly from the smallest to the largest, so the spread drawn is the spread measured.
+fn drawn(samples: &[u64]) -> Vec<u64> {
+    if samples.len() <= MOST_DOTS {
+        return samples.to_vec();
+    }
+    let mut sorted = samples.to_vec();
+    sorted.sort_unstable();
+    let last = sorted.len() - 1;
+    (0..MOST_DOTS)
+        .map(|k| sorted[k * last / (MOST_DOTS - 1)])
+        .collect()
 }
 
 /// One line of a line chart: `(x, y)` points.
@@ -660,6 +678,31 @@ fn shorten(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_strip_of_millions_of_samples_draws_a_thousand_dots_with_its_ends() {
+        let many: Vec<u64> = (1..=2_500_000).rev().collect();
+        let d = drawn(&many);
+        assert_eq!(d.len(), MOST_DOTS);
+        assert_eq!((d[0], d[MOST_DOTS - 1]), (1, 2_500_000));
+        let svg = strips(
+            "t",
+            "ns",
+            &[Strip {
+                label: "row".into(),
+                tone: Tone::Project,
+                samples_ns: many,
+            }],
+        )
+        .unwrap();
+        assert!(
+            svg.matches("<circle").count() <= MOST_DOTS + 10,
+            "{}",
+            svg.len()
+        );
+        assert!(svg.len() < 1_000_000, "{} bytes", svg.len());
+        assert_eq!(drawn(&[3, 1, 2]), [3, 1, 2], "few samples: every one");
+    }
 
     fn ratio_chart(values: &[(f64, Option<(f64, f64)>)]) -> String {
         let bars = values

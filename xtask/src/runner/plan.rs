@@ -265,7 +265,7 @@ pub struct Goal {
 /// The goals of the rows that the report's answers read, and of the rest.
 pub const RUST_GOAL: Goal = Goal {
     half_width: 0.03,
-    max_runs: 30,
+    max_runs: crate::results::MOST_ADAPTIVE_RUNS,
     priority: 0,
 };
 pub const ANSWER_PYTHON_GOAL: Goal = Goal {
