@@ -28,6 +28,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use runner::Runner;
 use timing::Lines;
 use timing::cli::{Entry, Spec};
@@ -65,7 +66,8 @@ fn with_runner(
 fn main() -> ExitCode {
     // The runner owns its runtime, as asyncio.Runner owns its loop: one per repetition.
     timing::harness::main(&SPEC, |_rt, args| {
-        with_runner(timing::runtime(args.flavor)?, args.entry, Lines::stdout())
+        let runtime = timing::runtime(args.flavor).context("cannot start the tokio runtime")?;
+        with_runner(runtime, args.entry, Lines::stdout())
     })
 }
 

@@ -1,8 +1,8 @@
 //! ex_6_3 as a user runs it: its line, its flags, its exit codes.
 
 use timing::testing::{
-    assert_one_error_line, assert_quiet_on_broken_pipe, assert_usage_error, run,
-    run_into_closed_pipe, run_into_full_device, seconds_in,
+    Ran, assert_one_error_line, assert_quiet_on_broken_pipe, assert_usage_error, run,
+    run_into_closed_pipe, run_into_full_device, run_with_thread_limit, seconds_in,
 };
 
 const EXE: &str = env!("CARGO_BIN_EXE_ex_6_3");
@@ -48,4 +48,41 @@ fn a_stdout_that_fails_ends_the_run_with_one_line_and_exit_code_1() {
         &run_into_full_device(EXE, &["--help"]),
         "cannot write to stdout",
     );
+}
+
+/// Runs ex_6_3 with four tokio workers where it may start `new_threads` threads; `None` (after
+/// saying why) where no thread limit can be set here.
+fn run_with_threads(flavor: &str, new_threads: u32) -> Option<Ran> {
+    let args = ["--flavor", flavor, "--tasks", "10"];
+    match run_with_thread_limit(EXE, &args, &[("TOKIO_WORKER_THREADS", "4")], new_threads) {
+        Ok(ran) => Some(ran),
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            None
+        }
+    }
+}
+
+#[test]
+fn a_runtime_that_cannot_start_a_thread_is_one_error_line() {
+    // `--flavor multi` where the OS refuses every new thread: tokio panics inside its
+    // builder ("OS can't spawn worker thread"); the harness promises one line and exit 1.
+    let Some(multi) = run_with_threads("multi", 0) else {
+        return;
+    };
+    assert_one_error_line(&multi, "Error: cannot start the tokio runtime: ");
+    // The same limit leaves the current-thread runtime, which starts no thread, running.
+    let current = run_with_threads("current", 0).expect("as above");
+    assert_eq!(current.code, Some(0), "{current:?}");
+    assert_eq!(current.stdout.len(), 1, "{current:?}");
+}
+
+#[test]
+fn a_runtime_that_starts_only_some_of_its_threads_is_one_error_line() {
+    // Two of the four workers start, the third is refused: tokio panics with two workers
+    // running, which its unwinding waits for for ever. One line and exit 1 instead.
+    let Some(multi) = run_with_threads("multi", 2) else {
+        return;
+    };
+    assert_one_error_line(&multi, "Error: cannot start the tokio runtime: ");
 }

@@ -1,5 +1,8 @@
 //! The `main` every exercise shares: flags, runtime, repetitions, JSON, exit codes.
 
+use std::cell::Cell;
+use std::io::Write;
+use std::panic::AssertUnwindSafe;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -30,12 +33,57 @@ impl std::fmt::Display for FailedAfter {
 impl std::error::Error for FailedAfter {}
 
 /// The tokio runtime for `flavor`, with timers on.
+///
+/// A multi-thread runtime whose worker threads the OS refuses (a thread limit, no memory for
+/// their stacks) makes tokio panic inside its builder ("OS can't spawn worker thread") rather
+/// than return the error. Under the harness ([`main`]) that ends the process at once with one
+/// line, `Error: cannot start the tokio runtime: …`, and exit code 1: the panic cannot be let
+/// unwind, since when some workers did start, tokio's unwinding waits for them and they are
+/// never told to stop (a hang). Elsewhere the panic is caught where no worker started, and
+/// returned as the error.
+///
+/// ```
+/// let rt = timing::runtime(timing::cli::Flavor::Multi).unwrap();
+/// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+/// ```
 pub fn runtime(flavor: Flavor) -> std::io::Result<Runtime> {
     let mut builder = match flavor {
         Flavor::Current => Builder::new_current_thread(),
         Flavor::Multi => Builder::new_multi_thread(),
     };
-    builder.enable_time().build()
+    builder.enable_time();
+    STARTING_RUNTIME.set(true);
+    let built = std::panic::catch_unwind(AssertUnwindSafe(|| builder.build()));
+    STARTING_RUNTIME.set(false);
+    built.unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("tokio's builder panicked");
+        Err(std::io::Error::other(why.to_owned()))
+    })
+}
+
+thread_local! {
+    /// Set while [`runtime`] builds a runtime on this thread.
+    static STARTING_RUNTIME: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Makes a panic while [`runtime`] builds a runtime (tokio's, when the OS refuses a worker
+/// thread) end the process before it unwinds: one line on stderr, exit code 1. Every other
+/// panic goes to the hook installed before.
+fn exit_when_the_runtime_cannot_start() {
+    let earlier = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if STARTING_RUNTIME.get() {
+            let why = info.payload_as_str().unwrap_or("tokio's builder panicked");
+            let line = error_line(format_args!("cannot start the tokio runtime: {why}"));
+            let _ = writeln!(std::io::stderr(), "{line}");
+            std::process::exit(1);
+        }
+        earlier(info);
+    }));
 }
 
 /// Runs `main` as a task on `rt` and waits for it, as `asyncio.run(main())` wraps `main` in a Task.
@@ -88,12 +136,12 @@ pub fn report_start_latency(run: &Histogram<u64>) {
 }
 
 /// An exercise's whole `main`: parses the flags (bad ones, and a `--tasks` that cannot fit in the
-/// machine's available memory: one line on stderr, exit 2), builds the
-/// runtime, runs `body` `--repeat` times recording each returned duration, writes `--json`, and
-/// exits 0, or 1 after printing the error when a run failed. A closed stdout pipe (`ex | head`)
-/// ends the run quietly with exit code 141, writing no `--json`, as a C tool killed by SIGPIPE;
-/// any other failed write to stdout (`ex > /dev/full`) ends it with one line on stderr and exit
-/// code 1, writing no `--json` either.
+/// machine's available memory: one line on stderr, exit 2), builds the runtime (one that cannot
+/// start: one line, exit 1; see [`runtime`]), runs `body` `--repeat` times recording each
+/// returned duration, writes `--json`, and exits 0, or 1 after printing the error when a run
+/// failed. A closed stdout pipe (`ex | head`) ends the run quietly with exit code 141, writing no
+/// `--json`, as a C tool killed by SIGPIPE; any other failed write to stdout (`ex > /dev/full`)
+/// ends it with one line on stderr and exit code 1, writing no `--json` either.
 ///
 /// `body` prints what the Python original prints and returns the duration it measured, the same
 /// span the original times.
@@ -102,6 +150,7 @@ where
     B: FnMut(&Runtime, &Args) -> anyhow::Result<Duration>,
 {
     crate::lines::exit_on_stdout_error();
+    exit_when_the_runtime_cannot_start();
     match spec.parse(std::env::args_os().skip(1)) {
         Ok(Command::Help) => {
             crate::lines::print_stdout(format_args!("{}", spec.usage()));

@@ -85,6 +85,80 @@ pub fn assert_one_error_line(ran: &Ran, extra: &str) {
     assert!(!ran.stderr.contains("panicked"), "{ran:?}");
 }
 
+/// Runs `exe` with `args` and the environment variables `env` where it can start at most
+/// `new_threads` threads: under util-linux's `prlimit --nproc` (the limit counts the user's
+/// threads, its own first one included). The limit does not bind root, so as root the run also
+/// goes through `setpriv` to user and group `nobody` (65534), which then needs `exe` readable
+/// and executable by everyone. A run that has not ended after 60 s is killed (coreutils'
+/// `timeout`: exit code 124).
+///
+/// `Err` says why the run cannot be made here (no `prlimit`, `setpriv` or `timeout`, or
+/// `nobody` cannot execute `exe`), for the test to report and skip.
+pub fn run_with_thread_limit(
+    exe: impl AsRef<Path>,
+    args: &[&str],
+    env: &[(&str, &str)],
+    new_threads: u32,
+) -> Result<Ran, String> {
+    let tool = |name: &str| {
+        Command::new(name)
+            .arg("--version")
+            .output()
+            .is_ok_and(|out| out.status.success())
+    };
+    for needed in ["timeout", "prlimit"] {
+        if !tool(needed) {
+            return Err(format!("{needed} is not installed"));
+        }
+    }
+    let mut command = Command::new("timeout");
+    command.args(["--kill-after=5", "60"]);
+    if is_root() {
+        if !tool("setpriv") {
+            return Err(
+                "running as root, where RLIMIT_NPROC does not bind, and util-linux's \
+                        setpriv is not installed to run as another user"
+                    .to_owned(),
+            );
+        }
+        command.args([
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+        ]);
+    }
+    let out = command
+        .arg("prlimit")
+        .arg(format!("--nproc={}", 1 + new_threads))
+        .arg(exe.as_ref())
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .map_err(|e| format!("cannot run timeout: {e}"))?;
+    let ran = Ran::from(out);
+    // prlimit's own failure to execute `exe`: 126 (cannot execute) or 127 (not found).
+    if matches!(ran.code, Some(126 | 127)) && ran.stderr.starts_with("prlimit:") {
+        return Err(format!(
+            "{} cannot be executed under the limit: {}",
+            exe.as_ref().display(),
+            ran.stderr.trim_end()
+        ));
+    }
+    Ok(ran)
+}
+
+/// Whether this process runs as root (real user id 0), by `/proc/self/status`.
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .and_then(|ids| ids.split_whitespace().next())
+            == Some("0")
+    })
+}
+
 /// A fresh empty folder under the system's temp folder, named for `name` and this process.
 pub fn scratch_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
