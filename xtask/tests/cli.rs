@@ -169,6 +169,48 @@ fn a_run_that_cannot_finish_writing_leaves_no_half_made_folder() {
 }
 
 #[test]
+fn piped_output_shows_the_build_and_counts_each_process_with_the_time_left() {
+    let dir = common::scratch("cli-piped");
+    let ran = xtask(&[
+        "run",
+        "ex_6_4",
+        "--python",
+        "none",
+        "--iterations",
+        "2",
+        "--warmup",
+        "0",
+        "--flavor",
+        "current",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    // cargo's own lines pass through when stderr is not a terminal.
+    assert!(
+        ran.stderr.contains("Finished `release` profile"),
+        "{}",
+        ran.stderr
+    );
+    let steps: Vec<&str> = ran.stderr.lines().filter(|l| l.starts_with('[')).collect();
+    assert_eq!(steps.len(), 2, "{}", ran.stderr);
+    assert!(
+        steps[0].starts_with("[1/2] ex_6_4:shutdown (current): "),
+        "{steps:?}"
+    );
+    assert!(
+        steps[1].starts_with("[2/2] ex_6_4:shutdown (current): "),
+        "{steps:?}"
+    );
+    assert!(steps[0].contains(" left"), "{steps:?}");
+    // The answers are the run's last lines before the report's path.
+    let out = ran.stdout.join("\n");
+    assert!(out.contains("ex_6_4: "), "{out}");
+    assert!(out.contains("report: "), "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn bad_flags_and_numbers_get_one_line() {
     assert_usage(&["run-all", "--iterations", "0"], "--iterations");
     assert_usage(
