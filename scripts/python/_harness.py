@@ -30,6 +30,7 @@ import json
 import os
 import platform
 import resource
+import secrets
 import sys
 
 SCHEMA = "asyncio-in-tokio/timing/v1"
@@ -200,8 +201,19 @@ def _write(path, name, tasks, variant_name):
         "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "start_latency": None,
     }
-    tmp = os.path.join(os.path.dirname(path) or ".", f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    with open(tmp, "w") as f:
+    folder = os.path.dirname(path) or "."
+    # The temporary file is new, under a name no one can guess, and never opened through a
+    # link: a link planted beside the result cannot make this write anywhere else.
+    for _ in range(16):
+        tmp = os.path.join(folder, f".{os.path.basename(path)[:64]}.{secrets.token_hex(8)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise FileExistsError(f"no free temporary name beside {path}")
+    with os.fdopen(fd, "w") as f:
         json.dump(result, f, indent=2)
         f.write("\n")
     os.replace(tmp, path)

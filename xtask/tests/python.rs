@@ -437,6 +437,39 @@ fn check_json(py: &Interpreter, name: &str, args: &[&str], repeat: usize, code: 
 }
 
 #[test]
+fn the_harness_writes_its_json_through_no_link_planted_beside_it() {
+    let py = python3();
+    let dir = common::scratch("harness-links");
+    let victim = dir.join("victim");
+    std::fs::write(&victim, "mine").unwrap();
+    let json = dir.join("r.json");
+    // The old temporary name was `.r.json.<pid>.tmp`: a link at each pid the next processes
+    // will likely get.
+    let last: u32 = std::fs::read_to_string("/proc/sys/kernel/ns_last_pid")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    for pid in last + 1..last + 400 {
+        let _ = std::os::unix::fs::symlink(&victim, dir.join(format!(".r.json.{pid}.tmp")));
+    }
+    let ran = run_script(
+        &py,
+        "ex_6_3",
+        &["--tasks", "10", "--json", json.to_str().unwrap()],
+    );
+    assert_eq!(ran.code, Some(0), "{ran:?}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "mine");
+    assert!(std::fs::symlink_metadata(&json).unwrap().is_file());
+    assert!(
+        std::fs::read_to_string(&json)
+            .unwrap()
+            .contains("\"exercise\": \"ex_6_3\"")
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn ex_6_2_and_ex_6_3_print_the_chapters_lines_and_write_the_shared_json() {
     let py = python3();
     let ran = check_json(&py, "ex_6_2", &["--tasks", "2000"], 2, 0);
