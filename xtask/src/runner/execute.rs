@@ -144,9 +144,11 @@ impl State {
 /// Runs the targets as `schedule` says, in passes:
 /// 1. every target of priority 0 (and every target without a goal) its `warmup + runs` times,
 ///    in rounds as [`execute`] does, whatever the deadline;
-/// 2. every target of priority 1 its `warmup + runs` times, while each process fits before the
+/// 2. rounds of the targets of priority 0 whose interval is still wider than their goal, while
+///    time is left for step 3 before the deadline;
+/// 3. every target of priority 1 its `warmup + runs` times, while each process fits before the
 ///    deadline (one that does not is not started, and its row says so);
-/// 3. per exercise, the fastest Python row of priority 1 is raised to priority 0 (an answer
+/// 4. per exercise, the fastest Python row of priority 1 is raised to priority 0 (an answer
 ///    reads it), then, priority 0 first, rounds of the targets whose interval is still wider
 ///    than their goal, each process only if it fits before the deadline.
 pub fn execute_scheduled(
@@ -190,8 +192,20 @@ pub fn execute_scheduled(
         .collect();
     let result = run
         .fixed_rounds(&first, &mut states, false)
+        .and_then(|()| {
+            // The answers' rows get their precision first, up to the time the others' single
+            // processes are expected to need before the deadline.
+            let others: Duration = second
+                .iter()
+                .map(|&i| run.eta.each(i) * (targets[i].warmup + targets[i].runs))
+                .sum();
+            let early = run
+                .deadline
+                .map(|d| d.checked_sub(others).unwrap_or_else(Instant::now));
+            run.until_goals(&mut states, Some(0), early)
+        })
         .and_then(|()| run.fixed_rounds(&second, &mut states, true))
-        .and_then(|()| run.until_goals(&mut states));
+        .and_then(|()| run.until_goals(&mut states, None, run.deadline));
     progress.finish();
     result?;
     let rows = targets
@@ -264,7 +278,7 @@ impl Running<'_> {
                     continue; // not due yet
                 }
                 let warmup = round < rounds - due(i) + self.targets[i].warmup;
-                if budgeted && !self.fits(i) {
+                if budgeted && !self.fits(i, self.deadline) {
                     states[i].stop = Some(Stop::Budget);
                     self.refresh_eta(states);
                     continue;
@@ -276,10 +290,19 @@ impl Running<'_> {
         Ok(())
     }
 
-    /// Rounds of the targets that want more, priority 0 first, while time is left. Before each
-    /// round, the fastest Python row of each exercise that no answer reads yet is raised to
-    /// priority 0 with an answer's goal: the report names it as the fastest alternative.
-    fn until_goals(&mut self, states: &mut [State]) -> anyhow::Result<()> {
+    /// Rounds of the targets that want more, priority 0 first (only those of priority up to
+    /// `most`, when given), while each process fits before `until`. Past the run's own deadline
+    /// a target that does not fit is stopped for good; before an earlier `until`, the rounds
+    /// just end, for the next pass. Before each round, the fastest Python row of each exercise
+    /// that no answer reads yet is raised to priority 0 with an answer's goal: the report names
+    /// it as the fastest alternative.
+    fn until_goals(
+        &mut self,
+        states: &mut [State],
+        most: Option<u8>,
+        until: Option<Instant>,
+    ) -> anyhow::Result<()> {
+        let last_pass = until == self.deadline;
         let mut round = 0;
         loop {
             let samples: Vec<&[u64]> = states.iter().map(|s| s.samples.as_slice()).collect();
@@ -292,6 +315,7 @@ impl Running<'_> {
                 .iter()
                 .filter(|s| s.wants_more())
                 .map(|s| s.priority)
+                .filter(|&p| most.is_none_or(|m| p <= m))
                 .min()
             else {
                 return Ok(());
@@ -304,7 +328,10 @@ impl Running<'_> {
                 if !states[i].wants_more() {
                     continue;
                 }
-                if !self.fits(i) {
+                if !self.fits(i, until) {
+                    if !last_pass {
+                        return Ok(());
+                    }
                     states[i].stop = Some(Stop::Budget);
                     self.refresh_eta(states);
                     continue;
@@ -317,9 +344,8 @@ impl Running<'_> {
     }
 
     /// Whether a process of target `i` is expected to end before the deadline.
-    fn fits(&self, i: usize) -> bool {
-        self.deadline
-            .is_none_or(|d| Instant::now() + self.eta.each(i) <= d)
+    fn fits(&self, i: usize, until: Option<Instant>) -> bool {
+        until.is_none_or(|d| Instant::now() + self.eta.each(i) <= d)
     }
 
     /// Tells the estimate what each target is still expected to run: its fixed processes, and

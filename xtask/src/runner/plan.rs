@@ -302,7 +302,7 @@ impl Schedule {
     }
 
     /// Adaptive: each throughput row of Rust runs 1 warmup and at least 3 processes, then more
-    /// until [`RUST_GOAL`]; the CPython rows an answer reads (on the standard loop: every
+    /// until [`RUST_GOAL`] (its multi-thread and `block_on` rows at priority 1); the CPython rows an answer reads (on the standard loop: every
     /// exercise under 3.12, ex_6_1 and ex_6_2 under 3.13, ex_6_3 under 3.10) at least 3 until
     /// [`ANSWER_PYTHON_GOAL`]; every other Python row once, then more until [`OTHER_GOAL`] if
     /// time is left; start-latency rows once; sleep-bound rows twice. `targets`' `warmup` and
@@ -321,7 +321,9 @@ impl Schedule {
             } else if sleep_bound {
                 (0, 2, None)
             } else if t.key.implementation == "rust" {
-                let goal = if t.key.entry.is_some() {
+                // The answers and claims read the current-thread rows; the multi-thread and
+                // `block_on` rows have their sections, after them.
+                let goal = if t.key.entry.is_some() || t.key.flavor == Some(Flavor::Multi) {
                     Goal {
                         priority: 1,
                         ..RUST_GOAL
@@ -523,6 +525,13 @@ mod tests {
         assert_eq!(of("uvloop", false), ((0, 1), Some(OTHER_GOAL)));
         assert_eq!(s.estimates.len(), t.len());
         assert!(s.estimates.iter().all(|d| *d > Duration::ZERO));
+        // The multi-thread rows come after the answers' rows.
+        let mut multi = targets(&sel, &[Flavor::Multi], None, RUNS, Path::new("/bin"));
+        let s = Schedule::adaptive(&mut multi, Instant::now(), None);
+        assert_eq!(
+            s.goals[0].map(|g| (g.priority, g.half_width)),
+            Some((1, 0.03))
+        );
     }
 
     #[test]
