@@ -244,6 +244,13 @@ pub fn execute_scheduled(
     Ok(Measured { rows, overhead })
 }
 
+/// How many processes of a row a round of [`Running::until_goals`] runs: as many as fit in a
+/// second, one to four.
+fn repeats(each: Duration) -> u32 {
+    let per_second = 1.0 / each.as_secs_f64().max(1e-3);
+    (per_second.floor() as u32).clamp(1, 4)
+}
+
 /// The run under way: what it runs, and its running totals.
 struct Running<'a> {
     targets: &'a [Target],
@@ -325,19 +332,23 @@ impl Running<'_> {
                 .collect();
             for k in round_order(set.len(), round) {
                 let i = set[k];
-                if !states[i].wants_more() {
-                    continue;
-                }
-                if !self.fits(i, until) {
-                    if !last_pass {
-                        return Ok(());
+                // A short process runs up to four times a round, so that a row of 0.1 s is not
+                // held to the pace of one of 10 s beside it.
+                for _ in 0..repeats(self.eta.each(i)) {
+                    if !states[i].wants_more() {
+                        break;
                     }
-                    states[i].stop = Some(Stop::Budget);
+                    if !self.fits(i, until) {
+                        if !last_pass {
+                            return Ok(());
+                        }
+                        states[i].stop = Some(Stop::Budget);
+                        self.refresh_eta(states);
+                        break;
+                    }
+                    self.one(i, &mut states[i], false)?;
                     self.refresh_eta(states);
-                    continue;
                 }
-                self.one(i, &mut states[i], false)?;
-                self.refresh_eta(states);
             }
             round += 1;
         }
@@ -1010,6 +1021,14 @@ mod tests {
         assert_eq!(read_end(&path, 100), "ééé\n");
         fs::remove_file(&path).unwrap();
         assert_eq!(read_end(&path, 100), "");
+    }
+
+    #[test]
+    fn short_processes_run_several_times_a_round_long_ones_once() {
+        assert_eq!(repeats(Duration::from_millis(100)), 4);
+        assert_eq!(repeats(Duration::from_millis(400)), 2);
+        assert_eq!(repeats(Duration::from_secs(9)), 1);
+        assert_eq!(repeats(Duration::ZERO), 4);
     }
 
     #[test]
