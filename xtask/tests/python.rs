@@ -253,13 +253,14 @@ fn an_explicit_interpreter_that_hangs_is_refused_quickly_with_its_name() {
 }
 
 /// A stand-in interpreter that answers the probe as `answer` and leaves a sleeper behind in a
-/// session of its own, with every standard stream closed, writing its pid to `<path>.child`.
+/// session of its own, with every standard stream closed, once the sleeper has written its pid
+/// to `<path>.child`.
 fn python_leaving_an_orphan(path: &Path, answer: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(
         path,
         format!(
-            "#!/bin/sh\nsetsid sh -c 'echo $$ > \"$0.child\"; exec sleep 1000' \"$0\" </dev/null >/dev/null 2>&1 &\necho {answer}\n"
+            "#!/bin/sh\nsetsid sh -c 'echo $$ > \"$0.child\"; exec sleep 1000' \"$0\" </dev/null >/dev/null 2>&1 &\nwhile [ ! -s \"$0.child\" ]; do sleep 0.01; done\necho {answer}\n"
         ),
     )
     .unwrap();
@@ -280,12 +281,8 @@ fn what_a_probe_leaves_in_a_session_of_its_own_does_not_outlive_xtask() {
         .unwrap();
     let ran = Ran::from(out);
     timing::testing::assert_usage_error(&ran, "cargo xtask: ", "CPython 3.9.0");
-    // The sleeper wrote its pid before the probe answered, or soon after.
+    // The sleeper wrote its pid before the probe answered.
     let child = dir.join("python3.9.child");
-    let start = std::time::Instant::now();
-    while !child.exists() && start.elapsed() < HANG {
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
     let sleeper = std::fs::read_to_string(&child).unwrap();
     let alive = running(sleeper.trim());
     if alive {

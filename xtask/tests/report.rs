@@ -54,6 +54,7 @@ fn html_is_one_self_contained_page_with_a_plot_per_exercise() {
         h2,
         [
             "Answers",
+            "The run",
             "Warnings",
             "At a glance",
             "ex_6_1: TaskGroup over no-op tasks with the eager task factory",
@@ -391,22 +392,17 @@ fn answered_run() -> xtask::results::RunResults {
 }
 
 #[test]
-fn the_answers_come_first_after_the_header() {
+fn the_answers_come_first_right_under_the_title() {
     let md = markdown(&answered_run(), None);
     let headings: Vec<&str> = md.lines().filter(|l| l.starts_with('#')).collect();
     assert_eq!(
         headings[..2],
         ["# asyncio-in-tokio timing report", "## Answers"]
     );
-    // Between the title and the Answers: the header list, nothing else.
+    // Between the title and the Answers: nothing; the run's particulars follow them.
     let before = md.split("## Answers").next().unwrap();
-    assert!(
-        before
-            .lines()
-            .skip(1)
-            .all(|l| l.is_empty() || l.starts_with("- ")),
-        "{before}"
-    );
+    assert!(before.lines().skip(1).all(str::is_empty), "{before}");
+    assert_eq!(headings[2], "## The run", "{md}");
     let answers = answers_in(&md);
     assert_eq!(
         answers.len(),

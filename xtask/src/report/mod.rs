@@ -59,7 +59,7 @@ pub fn blocks(
     plots: bool,
 ) -> anyhow::Result<Vec<Block>> {
     let mut b = vec![Block::Heading(1, "asyncio-in-tokio timing report".into())];
-    b.push(Block::List(header(results)));
+    // The answers first, even on a phone, where the run's particulars fill a screen.
     let answers = answers(results);
     if !answers.is_empty() {
         b.push(Block::Heading(2, "Answers".into()));
@@ -67,7 +67,9 @@ pub fn blocks(
             "The chapter's two questions, and this project's: what each tokio counterpart costs. Each figure is how many times faster, per task: the ratio of the two rows' geometric means, with Welch's 95% interval; the tables and Claims below give the same figure for the same pair.".into(),
         ));
         b.push(Block::List(answers));
+        b.push(Block::Heading(2, "The run".into()));
     }
+    b.push(Block::List(header(results)));
     let warnings = warnings(results);
     if !warnings.is_empty() {
         b.push(Block::Heading(2, "Warnings".into()));
