@@ -85,6 +85,19 @@ pub fn assert_one_error_line(ran: &Ran, extra: &str) {
     assert!(!ran.stderr.contains("panicked"), "{ran:?}");
 }
 
+/// Checks that `exe` run with `args`, and asked for `--help`, each end with one error line and
+/// exit code 1 when their stdout is `/dev/full` ([`assert_one_error_line`]).
+pub fn assert_full_stdout_is_one_error_line(exe: impl AsRef<Path>, args: &[&str]) {
+    assert_one_error_line(
+        &run_into_full_device(&exe, args),
+        "cannot write to stdout: No space left on device",
+    );
+    assert_one_error_line(
+        &run_into_full_device(&exe, &["--help"]),
+        "cannot write to stdout",
+    );
+}
+
 /// Runs `exe` with `args` and the environment variables `env` where it can start at most
 /// `new_threads` threads: under util-linux's `prlimit --nproc` (the limit counts the user's
 /// threads, its own first one included). The limit does not bind root, so as root the run also
