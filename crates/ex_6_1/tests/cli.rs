@@ -133,6 +133,31 @@ fn json_refuses_a_target_that_is_not_a_regular_file_before_measuring() {
 }
 
 #[test]
+fn json_refuses_a_link_and_a_name_ending_in_a_slash_before_measuring() {
+    let dir = timing::testing::scratch_dir("ex_6_1-json-link");
+    let target = dir.join("target.json");
+    std::fs::write(&target, "ORIG").unwrap();
+    let link = dir.join("link.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let ran = run(EXE, &["--tasks", "10", "--json", link.to_str().unwrap()]);
+    assert_usage_error(&ran, "ex_6_1: --json", "is a symbolic link");
+    // The link is still a link, and what it points to is as it was.
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "ORIG");
+    // `new.json/`: refused before anything runs, not after the measuring.
+    let slash = format!("{}/new.json/", dir.display());
+    let ran = run(EXE, &["--tasks", "10", "--json", &slash]);
+    assert_usage_error(&ran, "ex_6_1: --json", "ends with '/'");
+    assert!(ran.stdout.is_empty(), "{ran:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn json_refuses_a_folder_that_is_missing_or_cannot_be_written() {
     let dir = timing::testing::scratch_dir("ex_6_1-json-folder");
     let missing = dir.join("no").join("r.json");

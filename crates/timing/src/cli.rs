@@ -443,8 +443,9 @@ fn whole_number(value: &str, max: u64) -> Result<u64, String> {
 
 /// `--json PATH`, refused unless the result can be written there: the folder exists and takes a
 /// new file (tried for real, by creating and removing one: permission bits say nothing to root,
-/// and `/proc` refuses everyone), and whatever is at PATH is a regular file. The error says
-/// what is wrong with the path.
+/// and `/proc` refuses everyone), and whatever is at PATH is a regular file, not a link (the
+/// rename would replace the link) nor a name ending in `/`. The error says what is wrong with
+/// the path.
 fn json_path(value: &str) -> Result<PathBuf, String> {
     let path = PathBuf::from(value);
     let folder = match path.parent() {
@@ -454,6 +455,16 @@ fn json_path(value: &str) -> Result<PathBuf, String> {
     let problem = match (path.file_name(), fs::metadata(&folder)) {
         _ if value.is_empty() => Some("names no file".to_owned()),
         (None, _) => Some("names no file".to_owned()),
+        // `new.json/` names a folder, which the result could only be written as after the run.
+        _ if value.ends_with('/') => {
+            Some("ends with '/', as a folder's name does; give a file's".to_owned())
+        }
+        // The result replaces the file by a rename, which would replace a link, not what it
+        // points to (`/dev/stdout` as root, say): a link is refused.
+        _ if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) => Some(
+            "is a symbolic link, which the result would replace; give the file it points to"
+                .to_owned(),
+        ),
         (_, Err(_)) => Some(format!(
             "is in folder '{}', which does not exist",
             folder.display()
