@@ -301,6 +301,28 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
 /// it, and `runs` and `baselines` where they exist) that does not take new files.
 pub fn check_out(layout: &Layout, save_baseline: bool) -> Result<(), UsageError> {
     let out = &layout.out;
+    // Names the file system cannot hold are refused now, not when the run folder is made.
+    use std::os::unix::ffi::OsStrExt;
+    if let Some(long) = out
+        .components()
+        .map(|c| c.as_os_str())
+        .find(|c| c.as_bytes().len() > NAME_MAX)
+    {
+        return Err(UsageError(format!(
+            "--out '{}': the name '{}' is {} bytes, over the {NAME_MAX} a file name may have",
+            out.display(),
+            long.to_string_lossy(),
+            long.as_bytes().len()
+        )));
+    }
+    if out.as_os_str().as_bytes().len() + INSIDE_OUT > PATH_MAX {
+        return Err(UsageError(format!(
+            "--out '{}' is {} bytes long; the files a run writes under it need it under {}",
+            out.display(),
+            out.as_os_str().as_bytes().len(),
+            PATH_MAX - INSIDE_OUT
+        )));
+    }
     let existing = out.ancestors().find(|p| p.symlink_metadata().is_ok());
     if let Some(existing) = existing
         && !existing.is_dir()
@@ -349,6 +371,12 @@ pub fn check_out(layout: &Layout, save_baseline: bool) -> Result<(), UsageError>
     }
     Ok(())
 }
+
+/// The longest file name and path Linux takes (`NAME_MAX`, `PATH_MAX` less its NUL), and room
+/// for what a run writes under `--out`: `runs/<id>-NN/.report.html.<16 hex>.tmp`, with margin.
+const NAME_MAX: usize = 255;
+const PATH_MAX: usize = 4095;
+const INSIDE_OUT: usize = 96;
 
 /// Names the report's files and says how many rows failed: exit code 1 when any did, other
 /// than by a known incompatibility (those are named, and do not change the exit code).

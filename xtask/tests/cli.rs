@@ -76,6 +76,32 @@ fn a_stdout_that_cannot_be_written_is_one_line_and_exit_1_not_a_panic() {
 #[test]
 fn what_a_run_could_not_write_is_refused_before_anything_is_built() {
     let dir = common::scratch("cli-late-refusals");
+    // An --out the file system cannot hold: a name of 300 bytes, a path past 4,096.
+    let long_name = dir.join("b".repeat(300));
+    assert_usage(
+        &[
+            "run",
+            "ex_6_4",
+            "--python",
+            "none",
+            "--out",
+            long_name.to_str().unwrap(),
+        ],
+        "over the 255 a file name may have",
+    );
+    let long_path = dir.join(vec!["c".repeat(200); 25].join("/"));
+    assert_usage(
+        &[
+            "run",
+            "ex_6_4",
+            "--python",
+            "none",
+            "--out",
+            long_path.to_str().unwrap(),
+        ],
+        "bytes long",
+    );
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing made");
     // A baseline name too long for a file name.
     let long = "b".repeat(300);
     assert_usage(
