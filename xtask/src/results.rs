@@ -442,6 +442,24 @@ const MAX_LOAD: f64 = 1e6;
 const MAX_TIMEOUT_SECS: u64 = 86_400;
 const MAX_RSS_BYTES: u64 = 1 << 50;
 
+/// The most bytes a word of a results.json's header may have (the interpreters found, with
+/// their paths, are the longest).
+const MAX_TEXT: usize = 16 * 1024;
+
+/// A word the report's header prints: one line, no control character, at most [`MAX_TEXT`].
+fn one_line(field: &str, value: &str) -> Result<(), String> {
+    if value.len() > MAX_TEXT {
+        return Err(format!("{field} is {} bytes, over {MAX_TEXT}", value.len()));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(format!(
+            "{field} holds a control character ({:?}); a run writes one line there",
+            timing::cli::visible(value)
+        ));
+    }
+    Ok(())
+}
+
 /// A name the report prints as it is (in code spans too): letters, digits and `._:+-`.
 fn plain(field: &str, value: &str) -> Result<(), String> {
     let ok = !value.is_empty()
@@ -675,6 +693,37 @@ impl RunResults {
         plain("run_id", &self.run_id)?;
         plain("environment.git_commit", &e.git_commit)?;
         let f = &self.flags;
+        // Words the report prints as they are: one line each, of a size a machine gives.
+        let texts = [
+            ("started_utc", Some(&self.started_utc)),
+            ("finished_utc", Some(&self.finished_utc)),
+            ("environment.cpu_model", Some(&e.cpu_model)),
+            ("environment.os", Some(&e.os)),
+            ("environment.kernel", Some(&e.kernel)),
+            ("environment.rustc", Some(&e.rustc)),
+            ("environment.tokio", Some(&e.tokio)),
+            ("environment.governor_before", e.governor_before.as_ref()),
+            ("environment.governor_after", e.governor_after.as_ref()),
+            ("flags.python_found", Some(&f.python_found)),
+            ("flags.baseline", f.baseline.as_ref()),
+        ];
+        let lists = f
+            .python
+            .iter()
+            .map(|p| ("flags.python", Some(p)))
+            .chain(f.selection.iter().map(|v| ("flags.selection", Some(v))));
+        for (field, text) in texts.into_iter().chain(lists) {
+            if let Some(text) = text {
+                one_line(field, text)?;
+            }
+        }
+        let mut keys = std::collections::HashSet::new();
+        if let Some(row) = self.rows.iter().find(|row| !keys.insert(row.key())) {
+            return Err(format!(
+                "rows hold {} {} twice; a run measures each row once",
+                row.exercise, row.variant
+            ));
+        }
         if let Some(n) = f.tasks
             && !(1..=timing::cli::MAX_TASKS).contains(&n)
         {

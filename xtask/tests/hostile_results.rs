@@ -62,6 +62,28 @@ fn xtask_within_a_minute(args: &[&str]) -> Ran {
 }
 
 #[test]
+fn header_words_of_many_lines_or_megabytes_and_rows_given_twice_are_refused() {
+    // A line break in a word the header prints would start a heading of its own in report.md.
+    let path = hostile("hostile-cpu-lines", |json| {
+        json["environment"]["cpu_model"] = serde_json::json!("<b>x</b>\n# INJECTED | x |");
+    });
+    assert_refused(&path, "environment.cpu_model holds a control character");
+    let path = hostile("hostile-found-lines", |json| {
+        json["flags"]["python_found"] = serde_json::json!("CPython\n\n## fake");
+    });
+    assert_refused(&path, "flags.python_found holds a control character");
+    let path = hostile("hostile-cpu-huge", |json| {
+        json["environment"]["cpu_model"] = serde_json::json!("x".repeat(50_000));
+    });
+    assert_refused(&path, "environment.cpu_model is 50000 bytes");
+    let path = hostile("hostile-twice", |json| {
+        let first = json["rows"][0].clone();
+        json["rows"].as_array_mut().unwrap().push(first);
+    });
+    assert_refused(&path, "twice");
+}
+
+#[test]
 fn more_samples_than_the_runs_flags_allow_and_files_no_run_writes_are_refused() {
     // 2.5 million samples in a row of a run of 4 iterations: refused, not drawn.
     let path = hostile("hostile-samples", |json| {

@@ -34,7 +34,7 @@ pub fn markdown(blocks: &[Block]) -> String {
                     out,
                     "{} {}\n",
                     "#".repeat(usize::from(*level)),
-                    md_inline(text)
+                    md_inline(&text.replace('\n', " "))
                 );
             }
             Block::Para(text) => {
@@ -42,7 +42,8 @@ pub fn markdown(blocks: &[Block]) -> String {
             }
             Block::List(items) => {
                 for item in items {
-                    let _ = writeln!(out, "- {}", md_inline(item));
+                    // One line an item: a line break in it could start a heading.
+                    let _ = writeln!(out, "- {}", md_inline(&item.replace('\n', " ")));
                 }
                 out.push('\n');
             }
