@@ -52,6 +52,7 @@ fn goal(half_width: f64, max_runs: u32, priority: u8) -> Option<Goal> {
         half_width,
         max_runs,
         priority,
+        fixed_first: priority == 0,
     })
 }
 
@@ -92,12 +93,23 @@ fn rows_without_a_goal_run_exactly_their_fixed_count() {
 fn a_spent_budget_keeps_the_first_rows_fixed_runs_and_skips_the_others() {
     // The deadline has passed before anything runs.
     let past = Some(Instant::now());
-    let targets = [fixture("ok", 0, 2), fixture("slow", 0, 1)];
+    let targets = [
+        fixture("ok", 0, 2),
+        fixture("slow", 0, 1),
+        fixture("ok", 0, 2),
+    ];
+    // The third: its extra runs wait (priority 1), its fixed ones do not (a Rust row).
+    let rust_like = Some(Goal {
+        fixed_first: true,
+        ..goal(NEVER, 9, 1).unwrap()
+    });
     let rows = run(
         &targets,
-        &schedule(vec![goal(NEVER, 9, 0), goal(ANY, 9, 1)], past),
+        &schedule(vec![goal(NEVER, 9, 0), goal(ANY, 9, 1), rust_like], past),
         "adaptive-budget",
     );
+    assert_eq!(rows[2].samples_ns.len(), 2, "{:?}", rows[2]);
+    assert_eq!(rows[2].precision.map(|p| p.stopped), Some(Stop::Budget));
     // Priority 0: its fixed runs whatever the budget, then no more.
     assert_eq!(rows[0].samples_ns.len(), 2, "{:?}", rows[0]);
     assert_eq!(rows[0].precision.map(|p| p.stopped), Some(Stop::Budget));

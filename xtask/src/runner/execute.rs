@@ -142,11 +142,11 @@ impl State {
 }
 
 /// Runs the targets as `schedule` says, in passes:
-/// 1. every target of priority 0 (and every target without a goal) its `warmup + runs` times,
-///    in rounds as [`execute`] does, whatever the deadline;
+/// 1. every target without a goal, or whose goal says [`Goal::fixed_first`], its `warmup +
+///    runs` times, in rounds as [`execute`] does, whatever the deadline;
 /// 2. rounds of the targets of priority 0 whose interval is still wider than their goal, while
 ///    time is left for step 3 before the deadline;
-/// 3. every target of priority 1 its `warmup + runs` times, while each process fits before the
+/// 3. every other target its `warmup + runs` times, while each process fits before the
 ///    deadline (one that does not is not started, and its row says so);
 /// 4. per exercise, the fastest Python row of priority 1 is raised to priority 0 (an answer
 ///    reads it), then, priority 0 first, rounds of the targets whose interval is still wider
@@ -184,12 +184,10 @@ pub fn execute_scheduled(
     }
     run.refresh_eta(&states);
     progress.start(run.eta.processes_left());
-    let first: Vec<usize> = (0..targets.len())
-        .filter(|&i| states[i].priority == 0)
-        .collect();
-    let second: Vec<usize> = (0..targets.len())
-        .filter(|&i| states[i].priority > 0)
-        .collect();
+    // Fixed runs in the first pass: the rows without a goal and those whose goal says so.
+    let in_first = |i: usize| schedule.goals[i].is_none_or(|g| g.fixed_first);
+    let first: Vec<usize> = (0..targets.len()).filter(|&i| in_first(i)).collect();
+    let second: Vec<usize> = (0..targets.len()).filter(|&i| !in_first(i)).collect();
     let result = run
         .fixed_rounds(&first, &mut states, false)
         .and_then(|()| {
