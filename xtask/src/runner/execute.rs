@@ -145,7 +145,7 @@ impl State {
 /// 1. every target without a goal, or whose goal says [`Goal::fixed_first`], its `warmup +
 ///    runs` times, in rounds as [`execute`] does, whatever the deadline;
 /// 2. rounds of the targets of priority 0 whose interval is still wider than their goal, while
-///    time is left for step 3 before the deadline;
+///    time is left for step 3 before the deadline, and for at least half the time left;
 /// 3. every other target its `warmup + runs` times, while each process fits before the
 ///    deadline (one that does not is not started, and its row says so);
 /// 4. per exercise, the fastest Python row of priority 1 is raised to priority 0 (an answer
@@ -197,9 +197,12 @@ pub fn execute_scheduled(
                 .iter()
                 .map(|&i| run.eta.each(i) * (targets[i].warmup + targets[i].runs))
                 .sum();
-            let early = run
-                .deadline
-                .map(|d| d.checked_sub(others).unwrap_or_else(Instant::now));
+            // At least half of what is left goes to the answers, however many others wait.
+            let early = run.deadline.map(|d| {
+                let now = Instant::now();
+                let half = now + d.saturating_duration_since(now) / 2;
+                d.checked_sub(others).map_or(half, |e| e.max(half))
+            });
             run.until_goals(&mut states, Some(0), early)
         })
         .and_then(|()| run.fixed_rounds(&second, &mut states, true))
