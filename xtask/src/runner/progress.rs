@@ -175,11 +175,6 @@ impl Eta {
         self.last[i] = Some(took);
     }
 
-    /// Target `i` will run no more processes (it failed).
-    pub fn drop_target(&mut self, i: usize) {
-        self.left[i] = 0;
-    }
-
     /// How many processes are still expected.
     pub fn processes_left(&self) -> u64 {
         self.left.iter().map(|&n| u64::from(n)).sum()
@@ -230,7 +225,7 @@ mod tests {
         // The mean of the known is now 505 ms, for row 2 only.
         assert_eq!(eta.left(), Some(2 * 10 * MS + 2 * 1000 * MS + 2 * 505 * MS));
         assert_eq!(eta.last(1), Some(1000 * MS));
-        eta.drop_target(1);
+        eta.set_left(1, 0); // it failed: no more processes
         assert_eq!(eta.left(), Some(2 * 10 * MS + 2 * 505 * MS));
     }
 
