@@ -91,11 +91,16 @@ struct State {
     processes: u32,
     wall: Duration,
     stop: Option<Stop>,
-    priority: u8,
     goal: Option<Goal>,
 }
 
 impl State {
+    /// How early its extra runs come: its goal's priority (a row without a goal has none to
+    /// run, and counts as first).
+    fn priority(&self) -> u8 {
+        self.goal.map_or(0, |g| g.priority)
+    }
+
     /// Whether the target still wants a process beyond its fixed ones: it has a goal, it has
     /// not failed or been stopped, and its interval is wider than the goal.
     fn wants_more(&self) -> bool {
@@ -164,7 +169,6 @@ pub fn execute_scheduled(
         .iter()
         .map(|goal| State {
             goal: *goal,
-            priority: goal.map_or(0, |g| g.priority),
             ..State::default()
         })
         .collect();
@@ -314,22 +318,21 @@ impl Running<'_> {
         let mut round = 0;
         loop {
             let samples: Vec<&[u64]> = states.iter().map(|s| s.samples.as_slice()).collect();
-            let priorities: Vec<u8> = states.iter().map(|s| s.priority).collect();
+            let priorities: Vec<u8> = states.iter().map(State::priority).collect();
             for i in plan::fastest_alternatives(self.targets, &samples, &priorities) {
-                states[i].priority = 0;
                 states[i].goal = Some(plan::ANSWER_PYTHON_GOAL);
             }
             let Some(top) = states
                 .iter()
                 .filter(|s| s.wants_more())
-                .map(|s| s.priority)
+                .map(State::priority)
                 .filter(|&p| most.is_none_or(|m| p <= m))
                 .min()
             else {
                 return Ok(());
             };
             let set: Vec<usize> = (0..states.len())
-                .filter(|&i| states[i].priority == top && states[i].wants_more())
+                .filter(|&i| states[i].priority() == top && states[i].wants_more())
                 .collect();
             for k in round_order(set.len(), round) {
                 let i = set[k];
