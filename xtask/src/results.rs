@@ -310,15 +310,7 @@ impl Row {
     /// The chapter's own setting of CPython `major.minor` (any patch level): the standard loop,
     /// the collector on, the GIL.
     pub fn is_chapter_cpython(&self, major: u32, minor: u32) -> bool {
-        self.is_default_python()
-            && matches!(
-                self.kind(),
-                Implementation::CPython {
-                    free_threaded: false,
-                    ..
-                }
-            )
-            && self.kind().version_numbers().starts_with(&[major, minor])
+        chapter_cpython(&self.implementation, &self.variant, major, minor)
     }
 
     /// A failure that counts: not a known incompatibility.
@@ -598,7 +590,27 @@ pub struct RowKey {
     pub measure: Option<Measure>,
 }
 
+/// Whether a row of `implementation` and `variant` is the chapter's own setting of CPython
+/// `major.minor`: the standard loop (which is also the collector on), the GIL.
+fn chapter_cpython(implementation: &str, variant: &str, major: u32, minor: u32) -> bool {
+    let kind = Implementation::of(implementation);
+    variant == "asyncio"
+        && matches!(
+            kind,
+            Implementation::CPython {
+                free_threaded: false,
+                ..
+            }
+        )
+        && kind.version_numbers().starts_with(&[major, minor])
+}
+
 impl RowKey {
+    /// [`Row::is_chapter_cpython`] of the row this key names.
+    pub fn is_chapter_cpython(&self, major: u32, minor: u32) -> bool {
+        chapter_cpython(&self.implementation, &self.variant, major, minor)
+    }
+
     /// The row as the progress lines name it, so that each kind of run reads apart:
     /// `ex_6_1:spawn (current)`, `ex_6_1:spawn (current, block_on)`, `ex_6_1:spawn (current,
     /// start latency)`, `ex_6_2:join_handles (current, 12500 tasks)`, `ex_6_2 CPython 3.12.1 +

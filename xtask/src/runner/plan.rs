@@ -369,23 +369,10 @@ impl Schedule {
 /// and 3.10 for `current_task`. (3.13's rows of the first claim are in the Claims table, not
 /// the Answers: they get their interval if time is left.)
 pub fn answers_read(key: &RowKey) -> bool {
-    use crate::results::Implementation;
-    if key.variant != "asyncio" || key.entry.is_some() || key.measure.is_some() {
-        return false;
-    }
-    let Implementation::CPython {
-        free_threaded: false,
-        ..
-    } = Implementation::of(&key.implementation)
-    else {
-        return false;
-    };
-    let v = Implementation::of(&key.implementation).version_numbers();
-    match (v.first(), v.get(1)) {
-        (Some(3), Some(12)) => true,
-        (Some(3), Some(10)) => key.exercise == "ex_6_3",
-        _ => false,
-    }
+    key.entry.is_none()
+        && key.measure.is_none()
+        && (key.is_chapter_cpython(3, 12)
+            || (key.exercise == "ex_6_3" && key.is_chapter_cpython(3, 10)))
 }
 
 /// The mean time of a process of the row `key` in an earlier run: its recorded process time,
