@@ -16,6 +16,14 @@ fn assert_usage(args: &[&str], needle: &str) {
     assert_usage_error(&xtask(args), "cargo xtask: ", needle);
 }
 
+/// `run ex_6_4 --python none`, then `extra`, into `--out out`: the cheapest whole run.
+fn ex_6_4_into<'a>(out: &'a std::path::Path, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["run", "ex_6_4", "--python", "none"];
+    args.extend_from_slice(extra);
+    args.extend(["--out", out.to_str().expect("a UTF-8 path")]);
+    args
+}
+
 #[test]
 fn unknown_exercises_and_variants_name_the_valid_ones() {
     assert_usage(
@@ -79,28 +87,11 @@ fn what_a_run_could_not_write_is_refused_before_anything_is_built() {
     // An --out the file system cannot hold: a name of 300 bytes, a path past 4,096.
     let long_name = dir.join("b".repeat(300));
     assert_usage(
-        &[
-            "run",
-            "ex_6_4",
-            "--python",
-            "none",
-            "--out",
-            long_name.to_str().unwrap(),
-        ],
+        &ex_6_4_into(&long_name, &[]),
         "over the 255 a file name may have",
     );
     let long_path = dir.join(vec!["c".repeat(200); 25].join("/"));
-    assert_usage(
-        &[
-            "run",
-            "ex_6_4",
-            "--python",
-            "none",
-            "--out",
-            long_path.to_str().unwrap(),
-        ],
-        "bytes long",
-    );
+    assert_usage(&ex_6_4_into(&long_path, &[]), "bytes long");
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing made");
     // A baseline name too long for a file name.
     let long = "b".repeat(300);
@@ -133,14 +124,7 @@ fn what_a_run_could_not_write_is_refused_before_anything_is_built() {
         .status()
         .is_ok_and(|s| s.success());
     if immutable {
-        let ran = xtask(&[
-            "run",
-            "ex_6_4",
-            "--python",
-            "none",
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+        let ran = xtask(&ex_6_4_into(&out, &[]));
         let _ = std::process::Command::new("chattr")
             .arg("-i")
             .arg(&runs)
@@ -168,20 +152,10 @@ fn a_run_that_cannot_finish_writing_leaves_no_half_made_folder() {
         eprintln!("skipped: this user cannot mount a small tmpfs to fill");
         return;
     }
-    let ran = xtask(&[
-        "run",
-        "ex_6_4",
-        "--python",
-        "none",
-        "--iterations",
-        "1",
-        "--warmup",
-        "0",
-        "--flavor",
-        "current",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let ran = xtask(&ex_6_4_into(
+        &out,
+        &["--iterations", "1", "--warmup", "0", "--flavor", "current"],
+    ));
     let left: Vec<_> = std::fs::read_dir(out.join("runs"))
         .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
         .unwrap_or_default();
@@ -197,20 +171,10 @@ fn a_run_that_cannot_finish_writing_leaves_no_half_made_folder() {
 #[test]
 fn piped_output_shows_the_build_and_counts_each_process_with_the_time_left() {
     let dir = common::scratch("cli-piped");
-    let ran = xtask(&[
-        "run",
-        "ex_6_4",
-        "--python",
-        "none",
-        "--iterations",
-        "2",
-        "--warmup",
-        "0",
-        "--flavor",
-        "current",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
+    let ran = xtask(&ex_6_4_into(
+        &dir,
+        &["--iterations", "2", "--warmup", "0", "--flavor", "current"],
+    ));
     assert_eq!(ran.code, Some(0), "{}", ran.stderr);
     // cargo's own lines pass through when stderr is not a terminal.
     assert!(
