@@ -72,7 +72,6 @@
 use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::fmt;
-use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -459,7 +458,7 @@ impl<T: Clone + Send + Sync + 'static> ContextVar<T> {
 
     /// `var.set(value)`: sets the value in the current context only, and returns a [`Token`]
     /// to [`reset`](ContextVar::reset) it; [`NoContext`] if no context is current.
-    pub fn set(&self, value: T) -> Result<Token<T>, NoContext> {
+    pub fn set(&self, value: T) -> Result<Token<'_, T>, NoContext> {
         if !ENTERED.get() {
             return Err(NoContext);
         }
@@ -470,12 +469,10 @@ impl<T: Clone + Send + Sync + 'static> ContextVar<T> {
             (current.identity(), current.put(key, Some(value)))
         });
         Ok(Token {
-            var: key,
-            var_name: self.name,
+            var: self,
             context,
             old,
             used: AtomicBool::new(false),
-            _value: PhantomData,
         })
     }
 
@@ -485,11 +482,11 @@ impl<T: Clone + Send + Sync + 'static> ContextVar<T> {
     /// Errors, checked in Python's order: the token was used already; it belongs to another
     /// variable; it was made in another context (or none is current). On error nothing
     /// changes and the token stays usable.
-    pub fn reset(&self, token: &Token<T>) -> Result<(), ResetError> {
+    pub fn reset(&self, token: &Token<'_, T>) -> Result<(), ResetError> {
         if token.used.load(Ordering::Acquire) {
             return Err(ResetError::Used);
         }
-        if token.var != self.key() {
+        if !std::ptr::eq(token.var, self) {
             return Err(ResetError::DifferentVar);
         }
         if !ENTERED.get() {
@@ -503,7 +500,7 @@ impl<T: Clone + Send + Sync + 'static> ContextVar<T> {
             if token.used.swap(true, Ordering::AcqRel) {
                 return Err(ResetError::Used);
             }
-            Ok(current.put(token.var, token.old.clone()))
+            Ok(current.put(self.key(), token.old.clone()))
         })?;
         drop(removed); // outside the borrow: T's Drop may read context variables
         Ok(())
@@ -512,16 +509,22 @@ impl<T: Clone + Send + Sync + 'static> ContextVar<T> {
 
 /// What [`ContextVar::set`] returns: Python's `contextvars.Token`, for one
 /// [`reset`](ContextVar::reset) in the context it was made in.
-pub struct Token<T> {
-    var: usize,
-    var_name: &'static str,
+///
+/// It borrows its variable, as Python's `token.var` refers to it: its `Debug` shows the
+/// variable's (`<Token var=<ContextVar name="a" default=0> old_value=MISSING>`).
+pub struct Token<'var, T> {
+    var: &'var ContextVar<T>,
     context: u64,
     old: Option<Value>,
     used: AtomicBool,
-    _value: PhantomData<fn() -> T>,
 }
 
-impl<T: 'static> Token<T> {
+impl<'var, T: 'static> Token<'var, T> {
+    /// `token.var`: the variable whose `set` made this token.
+    pub fn var(&self) -> &'var ContextVar<T> {
+        self.var
+    }
+
     /// `token.old_value`: the variable's value before the `set`, `None` where Python gives
     /// `Token.MISSING` (it was not set).
     pub fn old_value(&self) -> Option<&T> {
@@ -530,7 +533,7 @@ impl<T: 'static> Token<T> {
 
     /// The name of `token.var`.
     pub fn var_name(&self) -> &'static str {
-        self.var_name
+        self.var.name
     }
 
     /// Whether the token was used by a [`reset`](ContextVar::reset).
@@ -539,10 +542,10 @@ impl<T: 'static> Token<T> {
     }
 }
 
-impl<T: fmt::Debug + 'static> fmt::Debug for Token<T> {
+impl<T: fmt::Debug + 'static> fmt::Debug for Token<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let used = if self.used() { " used" } else { "" };
-        write!(f, "<Token{used} var={:?}", self.var_name)?;
+        write!(f, "<Token{used} var={:?}", self.var)?;
         match self.old_value() {
             Some(old) => write!(f, " old_value={old:?}>"),
             None => f.write_str(" old_value=MISSING>"),

@@ -37,7 +37,7 @@ fn test_context_var_repr_1() {
         // (Python's recursive-repr case needs a default that contains the variable itself.)
 
         let t = B.set(1).unwrap();
-        assert!(format!("{t:?}").contains(B.name()));
+        assert!(format!("{t:?}").contains(&format!("{B:?}")));
         assert!(!format!("{t:?}").contains(" used "));
         B.reset(&t).unwrap();
         assert!(format!("{t:?}").contains(" used "));
