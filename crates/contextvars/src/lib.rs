@@ -14,6 +14,8 @@
 //! - [`Context::scope`] / [`Context::scope_mut`]: the same for a future, on every poll: a task
 //!   made of `ctx.scope(fut)` runs in `ctx`.
 //! - [`spawn`]: `asyncio.create_task`: `tokio::spawn` in a copy of the current context.
+//! - [`copy_context`]: `contextvars.copy_context()`; at a thread's top level, a copy of the
+//!   thread's base context, as in CPython.
 //! - [`ContextVar`]: `contextvars.ContextVar`, declarable as a `static`, with Python's
 //!   [`Token`] and [`reset`](ContextVar::reset) rules.
 //!
@@ -41,26 +43,35 @@
 //!
 //! # Guarantees
 //!
-//! - **Which context is current.** Exactly the one entered by the innermost [`Context::run`]
-//!   (directly, or through a [`Scoped`] future's poll) on this thread, and none outside any.
-//!   It is a thread-local, swapped in for the closure or the poll and swapped out after, also
-//!   when the closure or poll panics. A `Context` is `Send + Sync`, so a scoped task may move
-//!   between the worker threads of a multi-thread runtime: its context goes with it.
-//! - **A plain `tokio::spawn` task has no context**: [`ContextVar::get`] reads the default
-//!   and [`ContextVar::set`] returns [`NoContext`]. Spawn with [`spawn`] (or spawn
-//!   `Context::current().unwrap_or_default().scope(fut)`) to get asyncio's behaviour. (One
-//!   exception: a runtime driven by `block_on` *inside* a [`Context::run`] closure polls its
-//!   tasks while that context is current; enter the context inside the task instead, with
-//!   [`Context::scope`].)
-//! - **Setting with no context** returns [`NoContext`] rather than inventing one. CPython
-//!   gives every thread a base context, so a set is never refused there; here a thread-wide
-//!   context would leak into every plain tokio task that thread polls, which is worse than an
-//!   error. Reading with no context returns the default.
-//! - **Cost.** [`Context::current`] outside any context is one thread-local read and a
-//!   branch; inside one it is an `Arc` clone (none at all for a context where nothing was
-//!   set). A [`ContextVar::set`] after a copy clones the copy's map once: O(variables set),
-//!   where CPython's HAMT makes it O(log n). [`ContextVar::get`] is a short sorted-vector
-//!   search and a clone of the value.
+//! - **Which context is current.** The one entered by the innermost [`Context::run`]
+//!   (directly, or through a [`Scoped`] future's poll) on this thread. It is a thread-local,
+//!   swapped in for the closure or the poll and swapped out after, also when the closure or
+//!   poll panics. A `Context` is `Send + Sync`, so a scoped task may move between the worker
+//!   threads of a multi-thread runtime: its context goes with it.
+//! - **With none entered, at a thread's top level, its base context is current**, as in
+//!   CPython, where every thread has one. The top level is anywhere outside a tokio runtime
+//!   (`tokio::runtime::Handle::try_current()` fails): `main` before or after its `block_on`,
+//!   a `std::thread`, a test. [`ContextVar::set`] there sets the thread's base context,
+//!   [`copy_context`] copies it, and no other thread sees it; it is dropped when the thread
+//!   exits.
+//! - **With none entered, inside a tokio runtime, no context is current**: in a plain
+//!   `tokio::spawn` task, a `block_on` body, a `spawn_blocking` closure, [`ContextVar::get`]
+//!   reads the default, [`ContextVar::set`] returns [`NoContext`] and [`copy_context`] gives
+//!   an empty context, even if the thread's base context holds variables. A worker thread
+//!   polls many plain tasks in turn: a thread-wide context there would carry one task's sets
+//!   into every task polled after it, the leak asyncio's per-task contexts exist to prevent,
+//!   and an error is better than that. Spawn with [`spawn`] (or spawn
+//!   `copy_context().scope(fut)`) to get asyncio's behaviour. (One exception: a runtime
+//!   driven by `block_on` *inside* a [`Context::run`] closure polls its tasks while that
+//!   context is current; enter the context inside the task instead, with [`Context::scope`].)
+//! - **Cost.** [`Context::current`] with none entered, on a thread whose base context holds
+//!   nothing (every tokio worker thread, unless something was set there before it became
+//!   one), is one thread-local read and a branch: it does not ask tokio where it is. Inside a
+//!   context it is an `Arc` clone (none at all for a context where nothing was set); at a
+//!   top level whose base holds something it also asks tokio for the current runtime. A
+//!   [`ContextVar::set`] after a copy clones the copy's map once: O(variables set), where
+//!   CPython's HAMT makes it O(log n). [`ContextVar::get`] is a short sorted-vector search
+//!   and a clone of the value.
 //! - **Entering a context twice** (Python's `RuntimeError: ... is already entered`) cannot
 //!   be written: [`Context::run`] takes `&mut self`, so the borrow checker rejects it.
 //!
@@ -102,12 +113,41 @@ pub struct Context {
 static NEXT_CONTEXT_ID: AtomicU64 = AtomicU64::new(1);
 static NEXT_VAR_KEY: AtomicUsize = AtomicUsize::new(1);
 
+/// [`STATE`] bit: some context is entered on this thread ([`Context::run`], a [`Scoped`] poll).
+const ENTERED: u8 = 1;
+/// [`STATE`] bit: this thread's base context holds at least one variable.
+const BASE_HOLDS: u8 = 2;
+
 thread_local! {
-    /// Whether some context is current on this thread: a plain `Cell<bool>` with no
-    /// destructor, so reading it is one thread-local load (the hot path of [`Context::current`]).
-    static ENTERED: Cell<bool> = const { Cell::new(false) };
-    /// The current context while `ENTERED`; an empty placeholder otherwise.
+    /// [`ENTERED`] and [`BASE_HOLDS`]: a plain `Cell<u8>` with no destructor, so that reading
+    /// it is one thread-local load. 0 (nothing entered, an empty base) is the hot path of
+    /// [`Context::current`] and [`ContextVar::get`]: nothing to read, and no need to ask tokio
+    /// whether a runtime is entered.
+    static STATE: Cell<u8> = const { Cell::new(0) };
+    /// The current context while [`ENTERED`]; otherwise this thread's base context, which is
+    /// current only at the thread's top level (see [`at_top_level`]).
     static CURRENT: RefCell<Context> = const { RefCell::new(Context::EMPTY) };
+}
+
+/// Whether this thread is at its top level, where its base context is current (called with
+/// no context entered): outside every tokio runtime. Inside one (a task, a `block_on` body,
+/// a `spawn_blocking` closure) a thread-wide context would carry one plain task's sets into
+/// the next task the thread polls, so there is none.
+#[cold]
+fn at_top_level() -> bool {
+    tokio::runtime::Handle::try_current().is_err()
+}
+
+/// Whether [`CURRENT`] holds a context that reads should see, in state `state`.
+#[inline]
+fn readable(state: u8) -> bool {
+    state & ENTERED != 0 || (state & BASE_HOLDS != 0 && at_top_level())
+}
+
+/// Whether [`CURRENT`] holds the context that sets go to, in state `state`.
+#[inline]
+fn writable(state: u8) -> bool {
+    state & ENTERED != 0 || at_top_level()
 }
 
 impl Clone for Context {
@@ -133,19 +173,26 @@ impl Context {
         Self::EMPTY
     }
 
-    /// `contextvars.copy_context()`: an O(1) copy of the context the caller runs in, or `None`
-    /// outside any context.
+    /// `contextvars.copy_context()` where there is something to copy: an O(1) copy of the
+    /// context entered on this thread; with none entered, at the thread's top level, a copy
+    /// of its base context if that holds a variable; `None` otherwise (inside a tokio runtime
+    /// with no context entered, or an empty base). [`copy_context`] always gives a `Context`.
     ///
-    /// Outside a context this costs one thread-local read and a branch.
+    /// With nothing entered and nothing ever set in this thread's base context (a spawn in
+    /// plain tokio code), this costs one thread-local read and a branch.
     #[inline]
     pub fn current() -> Option<Context> {
-        if !ENTERED.get() {
+        let state = STATE.get();
+        if state == 0 {
             return None;
         }
-        // Laid out for the caller outside every context (a spawn in plain tokio code): a copy
-        // inside one costs an atomic increment anyway.
+        // Laid out for the caller outside every context: a copy inside one costs an atomic
+        // increment anyway.
         std::hint::cold_path();
-        Some(CURRENT.with(|current| current.borrow().clone()))
+        if !readable(state) {
+            return None;
+        }
+        CURRENT.try_with(|current| current.borrow().clone()).ok()
     }
 
     /// `Context.run(f)`: runs `f` with `self` as the current context.
@@ -158,23 +205,25 @@ impl Context {
         struct Exit<'a> {
             slot: &'a mut Context,
             previous: Context,
-            was_entered: bool,
+            /// [`STATE`] before: the base cannot change while a context is entered.
+            state: u8,
         }
         impl Drop for Exit<'_> {
             fn drop(&mut self) {
                 let previous = std::mem::take(&mut self.previous);
                 *self.slot = CURRENT.with(|current| current.replace(previous));
-                ENTERED.set(self.was_entered);
+                STATE.set(self.state);
             }
         }
 
         let mine = std::mem::take(self);
         let previous = CURRENT.with(|current| current.replace(mine));
-        let was_entered = ENTERED.replace(true);
+        let state = STATE.get();
+        STATE.set(state | ENTERED);
         let _exit = Exit {
             slot: self,
             previous,
-            was_entered,
+            state,
         };
         f()
     }
@@ -296,6 +345,27 @@ impl<F: Future> Future for ScopedMut<'_, F> {
     }
 }
 
+/// `contextvars.copy_context()`: a copy of the current context: the one entered on this
+/// thread; with none entered, at the thread's top level, its base context; inside a tokio
+/// runtime with none entered, an empty context.
+///
+/// ```
+/// use contextvars::{ContextVar, copy_context};
+/// static USER: ContextVar<&str> = ContextVar::new("user", "nobody");
+///
+/// USER.set("ada").unwrap(); // at the top level of a thread: its base context
+/// let mut ctx = copy_context();
+/// ctx.run(|| USER.set("grace").unwrap()); // the copy's set stays in the copy
+/// assert_eq!((USER.get(), ctx.get(&USER)), ("ada", Some("grace")));
+///
+/// let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// // Inside a runtime with no context entered: no base context, an empty copy.
+/// assert!(runtime.block_on(async { copy_context() }).is_empty());
+/// ```
+pub fn copy_context() -> Context {
+    Context::current().unwrap_or_default()
+}
+
 /// `asyncio.create_task(coro)`: `tokio::spawn(future)` in a copy of the current context, or
 /// with no context if there is none.
 ///
@@ -324,16 +394,16 @@ where
     }
 }
 
-/// Setting a [`ContextVar`] where no [`Context`] is current (see the crate docs for why this
-/// is an error and not a thread-wide context).
+/// Setting a [`ContextVar`] inside a tokio runtime where no [`Context`] is entered (see the
+/// crate docs for why the thread's base context is not current there).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NoContext;
 
 impl fmt::Display for NoContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(
-            "no current context: set a ContextVar inside Context::run, a Context::scope future \
-             or a task started with contextvars::spawn",
+            "no current context: inside a tokio runtime, set a ContextVar inside Context::run, \
+             a Context::scope future or a task started with contextvars::spawn",
         )
     }
 }
@@ -372,7 +442,7 @@ impl std::error::Error for ResetError {}
 /// use contextvars::{Context, ContextVar};
 /// static DEPTH: ContextVar<u32> = ContextVar::new("depth", 0);
 ///
-/// assert_eq!(DEPTH.get(), 0); // no context: the default
+/// assert_eq!(DEPTH.get(), 0); // not set in this thread's base context: the default
 /// let mut ctx = Context::new();
 /// ctx.run(|| {
 ///     let token = DEPTH.set(1).unwrap();
@@ -438,8 +508,8 @@ impl<T> ContextVar<T> {
 }
 
 impl<T: Clone + Send + Sync + 'static> ContextVar<T> {
-    /// `var.get()`: the value in the current context, or the default if it is not set there
-    /// or no context is current.
+    /// `var.get()`: the value in the current context (at a thread's top level, its base
+    /// context), or the default if it is not set there or no context is current.
     pub fn get(&self) -> T {
         self.try_get().unwrap_or_else(|| self.default.clone())
     }
@@ -447,27 +517,37 @@ impl<T: Clone + Send + Sync + 'static> ContextVar<T> {
     /// The value set in the current context, `None` if it is not set there or no context is
     /// current (Python's `var.get(None)` for a variable without a default).
     pub fn try_get(&self) -> Option<T> {
-        if !ENTERED.get() {
+        let state = STATE.get();
+        if state == 0 || !readable(state) {
             return None;
         }
         let key = self.key();
         // Clone the shared value out first: T::clone runs with no borrow held.
-        let value = CURRENT.with(|current| current.borrow().value(key).cloned())?;
+        let value = CURRENT
+            .try_with(|current| current.borrow().value(key).cloned())
+            .ok()??;
         value.downcast_ref::<T>().cloned()
     }
 
-    /// `var.set(value)`: sets the value in the current context only, and returns a [`Token`]
-    /// to [`reset`](ContextVar::reset) it; [`NoContext`] if no context is current.
+    /// `var.set(value)`: sets the value in the current context only (at a thread's top
+    /// level, its base context), and returns a [`Token`] to [`reset`](ContextVar::reset) it;
+    /// [`NoContext`] inside a tokio runtime with no context entered.
     pub fn set(&self, value: T) -> Result<Token<'_, T>, NoContext> {
-        if !ENTERED.get() {
+        let state = STATE.get();
+        if !writable(state) {
             return Err(NoContext);
         }
         let key = self.key();
         let value: Value = Arc::new(value);
-        let (context, old) = CURRENT.with(|current| {
-            let mut current = current.borrow_mut();
-            (current.identity(), current.put(key, Some(value)))
-        });
+        let (context, old) = CURRENT
+            .try_with(|current| {
+                let mut current = current.borrow_mut();
+                (current.identity(), current.put(key, Some(value)))
+            })
+            .map_err(|_| NoContext)?; // the thread is exiting: its base context is gone
+        if state & ENTERED == 0 {
+            STATE.set(state | BASE_HOLDS);
+        }
         Ok(Token {
             var: self,
             context,
@@ -489,19 +569,26 @@ impl<T: Clone + Send + Sync + 'static> ContextVar<T> {
         if !std::ptr::eq(token.var, self) {
             return Err(ResetError::DifferentVar);
         }
-        if !ENTERED.get() {
+        let state = STATE.get();
+        if !writable(state) {
             return Err(ResetError::DifferentContext);
         }
-        let removed = CURRENT.with(|current| {
-            let mut current = current.borrow_mut();
-            if current.id != token.context {
-                return Err(ResetError::DifferentContext);
-            }
-            if token.used.swap(true, Ordering::AcqRel) {
-                return Err(ResetError::Used);
-            }
-            Ok(current.put(self.key(), token.old.clone()))
-        })?;
+        let (removed, now_empty) = CURRENT
+            .try_with(|current| {
+                let mut current = current.borrow_mut();
+                if current.id != token.context {
+                    return Err(ResetError::DifferentContext);
+                }
+                if token.used.swap(true, Ordering::AcqRel) {
+                    return Err(ResetError::Used);
+                }
+                let removed = current.put(self.key(), token.old.clone());
+                Ok((removed, current.is_empty()))
+            })
+            .map_err(|_| ResetError::DifferentContext)??;
+        if state & ENTERED == 0 && now_empty {
+            STATE.set(state & !BASE_HOLDS); // back to the hot path
+        }
         drop(removed); // outside the borrow: T's Drop may read context variables
         Ok(())
     }

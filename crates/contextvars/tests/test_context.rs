@@ -12,7 +12,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use contextvars::{Context, ContextVar, NoContext, ResetError};
+use contextvars::{Context, ContextVar, NoContext, ResetError, copy_context};
 
 fn isolated_context<R>(f: impl FnOnce() -> R) -> R {
     Context::new().run(f)
@@ -46,10 +46,12 @@ fn test_context_var_repr_1() {
 
 #[test]
 fn test_context_get_context_1() {
-    // copy_context() always gives a Context in Python; here, inside one.
-    let ctx: Option<Context> = isolated_context(Context::current);
-    assert!(ctx.is_some());
-    assert!(Context::current().is_none(), "and none outside any context");
+    // At the test thread's top level: a copy of its base context.
+    let ctx: Context = copy_context();
+    assert!(
+        ctx.is_empty(),
+        "nothing was set in this thread's base context"
+    );
 }
 
 #[test]
@@ -320,44 +322,127 @@ fn test_context_copy_1() {
 
 #[test]
 fn test_context_threads_1() {
-    // Python gives each thread its own base context; here each thread runs its work in a
-    // new Context (a thread starts with none). Sleeps are replaced by yields: the point is
-    // that threads interleave, not how long they wait.
+    // Each thread sets and reads at its top level, in its own base context. Python's random
+    // sleeps become yields: the point is that the threads interleave, not how long they wait.
     static CVAR: ContextVar<i32> = ContextVar::new("cvar", -1);
-    isolated_context(|| {
-        let sub = |num: i32| {
-            Context::new().run(|| {
-                for i in 0..10 {
-                    CVAR.set(num + i).unwrap();
-                    for _ in 0..(num + i) % 7 {
-                        std::thread::yield_now();
-                    }
-                    assert_eq!(CVAR.get(), num + i);
-                }
-                num
-            })
-        };
-        let threads: Vec<_> = (0..10)
-            .map(|num| std::thread::spawn(move || sub(num)))
-            .collect();
-        let results: Vec<i32> = threads
-            .into_iter()
-            .map(|t| t.join().expect("the thread passed"))
-            .collect();
-        assert_eq!(results, (0..10).collect::<Vec<_>>());
-        assert_eq!(CVAR.get(), -1);
-    });
+    let sub = |num: i32| {
+        for i in 0..10 {
+            CVAR.set(num + i).unwrap();
+            for _ in 0..(num + i) % 7 {
+                std::thread::yield_now();
+            }
+            assert_eq!(CVAR.try_get(), Some(num + i));
+        }
+        num
+    };
+    let threads: Vec<_> = (0..10)
+        .map(|num| std::thread::spawn(move || sub(num)))
+        .collect();
+    let results: Vec<i32> = threads
+        .into_iter()
+        .map(|t| t.join().expect("the thread passed"))
+        .collect();
+    assert_eq!(results, (0..10).collect::<Vec<_>>());
+    // (Not asserted by CPython: the threads' sets stayed in their own base contexts.)
+    assert_eq!(CVAR.try_get(), None);
 }
 
 // Beyond CPython's tests: the choices this crate makes where Python has no counterpart.
 
 #[test]
-fn outside_any_context_get_reads_the_default_and_set_is_refused() {
+fn at_a_threads_top_level_sets_go_to_its_base_context() {
     static C: ContextVar<i32> = ContextVar::new("c", 7);
     assert_eq!(C.get(), 7);
+    assert!(
+        Context::current().is_none(),
+        "an empty base context gives none"
+    );
+
+    let token = C.set(1).unwrap();
+    assert_eq!((C.get(), C.try_get()), (1, Some(1)));
+    assert_eq!(Context::current().map(|ctx| ctx.get(&C)), Some(Some(1)));
+    assert_eq!(copy_context().get(&C), Some(1));
+
+    C.reset(&token).unwrap();
     assert_eq!(C.try_get(), None);
-    assert_eq!(C.set(1).err(), Some(NoContext));
-    assert!(Context::current().is_none());
+    assert!(Context::current().is_none(), "empty again");
+    assert!(copy_context().is_empty());
+}
+
+#[test]
+fn inside_a_runtime_with_no_context_get_reads_the_default_and_set_is_refused() {
+    static C: ContextVar<i32> = ContextVar::new("c", 7);
+    C.set(1).unwrap(); // the base context holds a value: still not current in a runtime
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let seen = || {
+        (
+            C.get(),
+            C.set(2).err(),
+            Context::current().is_none(),
+            copy_context().is_empty(),
+        )
+    };
+    let none = (7, Some(NoContext), true, true);
+    assert_eq!(runtime.block_on(async { seen() }), none, "a block_on body");
+    let task = runtime.block_on(async { tokio::spawn(async move { seen() }).await });
+    assert_eq!(task.unwrap(), none, "a plain task");
+    {
+        let _entered = runtime.enter();
+        assert_eq!(seen(), none, "under Runtime::enter");
+    }
+    assert!(NoContext.to_string().contains("inside a tokio runtime"));
+    assert_eq!(C.get(), 1, "the base context is untouched");
+}
+
+#[test]
+fn a_run_at_the_top_level_hides_the_base_context_until_it_returns() {
+    static C: ContextVar<i32> = ContextVar::new("c", 0);
+    C.set(1).unwrap();
+    let mut ctx = Context::new();
+    ctx.run(|| {
+        assert_eq!(C.try_get(), None);
+        C.set(2).unwrap();
+    });
+    assert_eq!((C.get(), ctx.get(&C)), (1, Some(2)));
+    copy_context().run(|| {
+        assert_eq!(C.get(), 1, "a copy of the base");
+        C.set(3).unwrap();
+    });
+    assert_eq!(C.get(), 1);
+}
+
+#[test]
+fn a_base_context_token_resets_only_at_the_top_level() {
+    static C: ContextVar<i32> = ContextVar::new("c", 0);
+    let token = C.set(1).unwrap();
+    assert_eq!(
+        isolated_context(|| C.reset(&token)),
+        Err(ResetError::DifferentContext)
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    assert_eq!(
+        runtime.block_on(async { C.reset(&token) }),
+        Err(ResetError::DifferentContext)
+    );
+    C.reset(&token).unwrap();
+    assert_eq!(C.try_get(), None);
+}
+
+#[test]
+fn each_thread_has_its_own_base_context() {
+    static C: ContextVar<&str> = ContextVar::new("c", "unset");
+    C.set("main").unwrap();
+    let other = std::thread::spawn(|| {
+        let before = C.get();
+        C.set("other").unwrap();
+        (before, C.get())
+    });
+    assert_eq!(other.join().unwrap(), ("unset", "other"));
+    assert_eq!(C.get(), "main");
 }
 
 #[test]
