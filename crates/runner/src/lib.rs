@@ -13,8 +13,10 @@
 //! | `runner.run(coro)` | [`Runner::run`]: `future` as a task of the runtime, in the runner's context |
 //! | `runner.run(coro, context=ctx)` | [`Runner::run_in`] |
 //! | `runner.get_loop()` | [`Runner::get_loop`]: the runtime's [`Handle`] |
+//! | `asyncio.current_task()` in the main task, `task.cancel()`, `task.cancelling()` | [`main_task`], [`MainTask::cancel`], [`MainTask::cancelling`] |
 //! | `runner.close()`, leaving `with` | [`Runner::close`], `Drop` |
 //! | `KeyboardInterrupt` out of `run` | [`Error::Interrupted`] |
+//! | `CancelledError` out of `run` | [`Error::Cancelled`] |
 //!
 //! # Examples
 //!
@@ -50,9 +52,14 @@
 //!   thread is in `run` on the same runner, [`Error::AlreadyRunning`]; after
 //!   [`close`](Runner::close), [`Error::Closed`]; a panic in the task, [`Error::Panicked`],
 //!   and the runner stays usable.
+//! - **Cancelling the main task.** [`main_task`], called in the main task, gives a
+//!   [`MainTask`] to move into the tasks (on any thread) that may cancel it; `run` then
+//!   returns [`Error::Cancelled`]. Once the task has ended, [`MainTask::cancel`] does nothing.
 //! - **Ctrl-C.** While `run` is in progress, the first SIGINT cancels the main task (aborts
-//!   it and waits until it has been dropped) and `run` returns [`Error::Interrupted`] (if the
-//!   task finished first, its result); a second SIGINT makes `run` return
+//!   it and waits until it has been dropped) and `run` returns [`Error::Interrupted`]. If the
+//!   task finished first, its result; if a [`MainTask::cancel`] landed too, before or after
+//!   the SIGINT, [`Error::Cancelled`], as asyncio's `Runner.run` raises `KeyboardInterrupt`
+//!   only where its own cancel is the only one. A second SIGINT makes `run` return
 //!   [`Error::Interrupted`] at once, without waiting for a task that does not yield. As in
 //!   asyncio, only a run on the main thread installs this (a thread named `main`, which is
 //!   Rust's main thread), and only where nobody else handles SIGINT: asyncio checks that the
@@ -93,7 +100,6 @@
 //! |---|---|
 //! | `test_debug`, `test_non_debug`, `test_asyncio_run_debug` | tokio has no debug mode to switch |
 //! | `test_run_non_coro`, `test_run_future`, `test_asyncio_run_only_coro` | passing a non-future is a compile error; and any future may be run, as a task |
-//! | `test_interrupt_cancelled_task` | another task cannot cancel the main task: its `JoinHandle` is private to `run`, and a tokio task cannot abort itself |
 //! | `test_set_event_loop_called_once`, `test_asyncio_run_set_event_loop` | no event-loop policy: a runtime is entered per call, never installed process-wide |
 //! | `test_asyncio_run_reports_hanging_tasks_errors` | a tokio task is cancelled by being dropped, so no error can come out of its cancellation to report |
 //! | `test_asyncio_run_closes_gens_after_hanging_tasks_errors` | no async generators to finalize |
@@ -112,7 +118,7 @@ use std::time::Duration;
 
 use contextvars::Context;
 use tokio::runtime::{Handle, Runtime, RuntimeFlavor};
-use tokio::task::JoinHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 
 mod sigint;
 
@@ -136,7 +142,7 @@ pub enum Error {
     CloseWhileRunning,
     /// Ctrl-C cancelled the main task (`KeyboardInterrupt`).
     Interrupted,
-    /// The main task was cancelled otherwise (`CancelledError`).
+    /// The main task was cancelled otherwise, by [`MainTask::cancel`] (`CancelledError`).
     Cancelled,
     /// The main task panicked (the exception `run` re-raises), with the panic's message.
     Panicked(String),
@@ -159,6 +165,107 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+tokio::task_local! {
+    /// The main task of the run whose main future is being polled.
+    static MAIN_TASK: MainTask;
+}
+
+/// In the main task of a [`Runner::run`] or [`Runner::run_in`], a handle to that task:
+/// `asyncio.current_task()` there. `None` anywhere else: outside a run, in
+/// [`Runner::run_in_place`] (no task), and in a task the main task spawns, as tokio tasks do
+/// not inherit task-locals. A task that is to cancel the main task gets the handle from it, as
+/// CPython's `test_interrupt_cancelled_task` passes `asyncio.current_task()` to its subtask:
+///
+/// ```
+/// let runner = runner::Runner::new()?;
+/// let outcome = runner.run(async {
+///     let main = runner::main_task().expect("in the main task");
+///     tokio::spawn(async move { main.cancel() });
+///     std::future::pending::<()>().await // cancelled here
+/// });
+/// assert_eq!(outcome, Err(runner::Error::Cancelled));
+/// assert!(runner::main_task().is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn main_task() -> Option<MainTask> {
+    MAIN_TASK.try_with(MainTask::clone).ok()
+}
+
+/// The main task of one [`Runner::run`] (see [`main_task`]): asyncio's `Task` as far as
+/// cancelling it goes. Usable from any task and any thread, during the run and after it.
+#[derive(Debug, Clone)]
+pub struct MainTask(Arc<Mutex<Control>>);
+
+/// What [`MainTask`] shares with the run.
+#[derive(Debug, Default)]
+struct Control {
+    /// The spawned task; `None` while `run` has not yet got its handle (the task may already
+    /// be running then, on another worker).
+    task: Option<AbortHandle>,
+    /// Cancellation requests that landed: `cancel` calls that returned true.
+    requests: usize,
+    /// Whether `run` has taken the task's outcome: later requests cannot land.
+    ended: bool,
+}
+
+impl MainTask {
+    /// A handle for a task `run` is about to spawn; see [`attach`](MainTask::attach).
+    fn unattached() -> Self {
+        Self(Arc::default())
+    }
+
+    /// `task.cancel()`: aborts the main task, which is dropped at its next yield, and `run`
+    /// returns [`Error::Cancelled`] (asyncio's `CancelledError`), even if a Ctrl-C comes
+    /// before the task has ended: that is no `KeyboardInterrupt` then. False, and nothing
+    /// done, if the task has already ended (a task that a second Ctrl-C left running has not:
+    /// this aborts it).
+    ///
+    /// True means `run` ends cancelled: if the task returns before it yields again (tokio
+    /// then keeps its output), `run` drops the output and returns [`Error::Cancelled`], as
+    /// asyncio cancels a task whose coroutine returns with a cancel pending. A panic still
+    /// comes out as [`Error::Panicked`], as asyncio's exception wins over the cancel.
+    pub fn cancel(&self) -> bool {
+        let mut control = self.lock();
+        if control.ended || control.task.as_ref().is_some_and(AbortHandle::is_finished) {
+            return false;
+        }
+        control.requests += 1;
+        // Without a handle yet, `attach` aborts the task as soon as it has one.
+        if let Some(task) = &control.task {
+            task.abort();
+        }
+        true
+    }
+
+    /// `task.cancelling()`: how many cancellation requests have landed so far, counting
+    /// [`cancel`](MainTask::cancel) calls that returned true and a Ctrl-C's (the runner
+    /// cancels the main task as a `cancel` call does). Cancellation cannot be undone here, so
+    /// the count only grows.
+    pub fn cancelling(&self) -> usize {
+        self.lock().requests
+    }
+
+    /// Gives the run's task to the handle, aborting it if a `cancel` came first.
+    fn attach(&self, task: AbortHandle) {
+        let mut control = self.lock();
+        if control.requests > 0 {
+            task.abort();
+        }
+        control.task = Some(task);
+    }
+
+    /// Ends the task for `cancel`, which lands no more: the requests that landed.
+    fn end(&self) -> usize {
+        let mut control = self.lock();
+        control.ended = true;
+        control.requests
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Control> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
 
 /// The runtime a [`Builder`] makes, as `Runner(loop_factory=…)` chooses the loop.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -409,41 +516,47 @@ impl Runner {
             slot: Arc::clone(&slot),
             context: Some(std::mem::take(context)),
         };
-        let main = async move {
+        let main_task = MainTask::unattached();
+        let main = MAIN_TASK.scope(main_task.clone(), async move {
             let mut guard = guard;
             let context = guard.context.get_or_insert_default();
             context.scope_mut(future).await
+        });
+        let interrupts = self.install_sigint();
+        let task = runtime.spawn(main);
+        main_task.attach(task.abort_handle());
+        let main = Main {
+            task,
+            ending: Ending::new(main_task),
         };
-        let result = match self.install_sigint() {
-            None => runtime.block_on(async { outcome(tokio::spawn(main).await, false) }),
+        let result = match interrupts {
+            None => runtime.block_on(main.outcome()),
             Some(interrupts)
                 if runtime.handle().runtime_flavor() == RuntimeFlavor::CurrentThread =>
             {
-                self.drive_elsewhere(runtime, runtime.spawn(main), interrupts)
+                self.drive_elsewhere(runtime, main, interrupts)
             }
-            Some(interrupts) => {
-                runtime.block_on(async { watch(tokio::spawn(main), interrupts).await })
-            }
+            Some(interrupts) => runtime.block_on(watch(main, interrupts)),
         };
         let left = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
         *context = left.unwrap_or(before);
         result
     }
 
-    /// Waits for `task` on a current-thread runtime, handling Ctrl-C. There the task runs on
-    /// the thread in `block_on`, and while it does not yield nothing else runs on that thread,
-    /// not even the wait for a second Ctrl-C. So `block_on` runs on a helper thread, and this
-    /// one waits for whichever comes first: the helper's end or a Ctrl-C. On the second, the
-    /// task still holds the helper thread and, through it, the runtime, which cannot be shut
-    /// down while a thread is inside it: the runner closes and leaves the runtime to the
-    /// helper thread, which drops it if the task ever ends.
+    /// Waits for the main task on a current-thread runtime, handling Ctrl-C. There the task
+    /// runs on the thread in `block_on`, and while it does not yield nothing else runs on that
+    /// thread, not even the wait for a second Ctrl-C. So `block_on` runs on a helper thread,
+    /// and this one waits for whichever comes first: the helper's end or a Ctrl-C. On the
+    /// second, the task still holds the helper thread and, through it, the runtime, which
+    /// cannot be shut down while a thread is inside it: the runner closes and leaves the
+    /// runtime to the helper thread, which drops it if the task ever ends.
     fn drive_elsewhere<T: Send + 'static>(
         &self,
         runtime: &Arc<Runtime>,
-        task: JoinHandle<T>,
+        main: Main<T>,
         mut interrupts: sigint::Interrupts,
     ) -> Result<T, Error> {
-        let abort = task.abort_handle();
+        let Main { task, mut ending } = main;
         let (give, take) = std::sync::mpsc::channel::<JoinHandle<T>>();
         let helper = {
             let runtime = Arc::clone(runtime);
@@ -461,21 +574,24 @@ impl Runner {
         let helper = match helper {
             Ok(helper) => match give.send(task) {
                 Ok(()) => helper,
-                Err(unsent) => return runtime.block_on(watch(unsent.0, interrupts)),
+                Err(unsent) => {
+                    let main = Main {
+                        task: unsent.0,
+                        ending,
+                    };
+                    return runtime.block_on(watch(main, interrupts));
+                }
             },
-            Err(_) => return runtime.block_on(watch(task, interrupts)),
+            Err(_) => return runtime.block_on(watch(Main { task, ending }, interrupts)),
         };
-        let mut interrupted = false;
         while interrupts.wait() == sigint::Wake::Interrupt {
-            if interrupted {
+            if ending.interrupt() {
                 *self.lock() = State::Closed; // the runtime is the helper thread's now
                 return Err(Error::Interrupted);
             }
-            interrupted = true;
-            abort.abort();
         }
         match helper.join() {
-            Ok(Some(joined)) => outcome(joined, interrupted),
+            Ok(Some(joined)) => ending.outcome(joined),
             // Not reached: the helper has the task before it can end.
             Ok(None) => Err(Error::Cancelled),
             Err(payload) => Err(Error::Panicked(panic_message(&*payload))),
@@ -483,20 +599,80 @@ impl Runner {
     }
 }
 
-/// Waits for `task` inside `block_on`, handling Ctrl-C: the first aborts the task and waits
-/// until it has been dropped; the second returns at once.
-async fn watch<T>(mut task: JoinHandle<T>, mut interrupts: sigint::Interrupts) -> Result<T, Error> {
-    let mut interrupted = false;
+/// A run's main task: its `JoinHandle`, and how the run ends.
+struct Main<T> {
+    task: JoinHandle<T>,
+    ending: Ending,
+}
+
+impl<T> Main<T> {
+    /// Waits for the task without Ctrl-C handling.
+    async fn outcome(self) -> Result<T, Error> {
+        self.ending.outcome(self.task.await)
+    }
+}
+
+/// How a run ends, from the Ctrl-Cs it has had: asyncio's `Runner._on_sigint` and the
+/// `except CancelledError` of `Runner.run`.
+struct Ending {
+    main: MainTask,
+    /// Whether a Ctrl-C has come.
+    interrupted: bool,
+    /// Whether the first Ctrl-C's cancel landed (false if the task had ended by then).
+    sigint_cancelled: bool,
+}
+
+impl Ending {
+    fn new(main: MainTask) -> Self {
+        Self {
+            main,
+            interrupted: false,
+            sigint_cancelled: false,
+        }
+    }
+
+    /// A Ctrl-C: the first cancels the main task, as a [`MainTask::cancel`] call does; true
+    /// on the second, on which `run` returns [`Error::Interrupted`] at once.
+    fn interrupt(&mut self) -> bool {
+        if self.interrupted {
+            return true;
+        }
+        self.interrupted = true;
+        self.sigint_cancelled = self.main.cancel();
+        false
+    }
+
+    /// What `run` returns for the main task's end: its output, unless a cancel landed (see
+    /// [`MainTask::cancel`]). A cancelled task ends the run as Ctrl-C's
+    /// ([`Error::Interrupted`]) only where the runner's own cancel is the only one, as asyncio
+    /// raises `KeyboardInterrupt` only where `task.uncancel()` comes to 0; otherwise as
+    /// anyone's ([`Error::Cancelled`]).
+    fn outcome<T>(&self, joined: Result<T, tokio::task::JoinError>) -> Result<T, Error> {
+        let requests = self.main.end();
+        match joined {
+            Ok(output) if requests == 0 => Ok(output),
+            Err(e) if !e.is_cancelled() => Err(Error::Panicked(panic_message(&*e.into_panic()))),
+            _ if self.sigint_cancelled && requests == 1 => Err(Error::Interrupted),
+            _ => Err(Error::Cancelled),
+        }
+    }
+}
+
+/// Waits for the main task inside `block_on`, handling Ctrl-C: the first cancels the task and
+/// waits until it has been dropped; the second returns at once.
+async fn watch<T>(main: Main<T>, mut interrupts: sigint::Interrupts) -> Result<T, Error> {
+    let Main {
+        mut task,
+        mut ending,
+    } = main;
     loop {
         tokio::select! {
             biased;
-            joined = &mut task => return outcome(joined, interrupted),
+            joined = &mut task => return ending.outcome(joined),
             _ = interrupts.next() => {
-                if interrupted {
+                if ending.interrupt() {
                     return Err(Error::Interrupted);
                 }
-                interrupted = true;
-                task.abort();
             }
         }
     }
@@ -535,15 +711,6 @@ struct PutBack {
 impl Drop for PutBack {
     fn drop(&mut self) {
         *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = self.context.take();
-    }
-}
-
-fn outcome<T>(joined: Result<T, tokio::task::JoinError>, interrupted: bool) -> Result<T, Error> {
-    match joined {
-        Ok(output) => Ok(output),
-        Err(e) if e.is_cancelled() && interrupted => Err(Error::Interrupted),
-        Err(e) if e.is_cancelled() => Err(Error::Cancelled),
-        Err(e) => Err(Error::Panicked(panic_message(&*e.into_panic()))),
     }
 }
 
