@@ -292,6 +292,29 @@ fn test_interrupt_wait() {
 }
 
 #[test]
+fn test_interrupt_cancelled_task() {
+    // Another task cancels the main task, then a SIGINT comes before the task has ended: run
+    // raises CancelledError, not KeyboardInterrupt. The default runner: its task runs on the
+    // helper thread, the SIGINT is taken on the main one.
+    interrupt_cancelled_task("cancelled_task");
+}
+
+/// `test_interrupt_cancelled_task` against the fixture `mode`.
+fn interrupt_cancelled_task(mode: &str) {
+    let mut child = Fixture::start(mode);
+    child.expect("running");
+    child.expect("cancelled: true");
+    child.interrupt(); // `interrupt_self()`
+    child.expect("main task dropped");
+    child.expect("run: Err(Cancelled)");
+    // The subtask's cancel and the SIGINT's.
+    child.expect("cancel requests: 2");
+    child.expect("cancel after run: false");
+    assert!(child.exit().success());
+    child.expect_no_more_lines();
+}
+
+#[test]
 fn test_signal_install_not_supported_ok() {
     // Where no handler can be installed (here: not the main thread, as every test thread),
     // run works without one.
@@ -347,6 +370,12 @@ fn a_second_ctrl_c_returns_from_a_current_thread_runner_whose_task_never_yields(
 }
 
 #[test]
+fn a_ctrl_c_after_another_task_cancelled_the_main_task_of_a_multi_thread_runner_is_no_interrupt() {
+    // test_interrupt_cancelled_task where `run` takes the SIGINT inside `block_on`.
+    interrupt_cancelled_task("cancelled_task_multi");
+}
+
+#[test]
 fn a_runner_built_without_sigint_handling_leaves_sigint_alone() {
     let mut child = Fixture::start("no_handler");
     child.expect("running");
@@ -394,6 +423,109 @@ fn a_run_from_another_thread_during_a_run_is_refused() {
     finish.send(()).unwrap();
     assert_eq!(first.join().unwrap(), Ok(()));
     assert_eq!(runner.run(async { 1 }), Ok(1));
+}
+
+#[test]
+fn a_subtask_can_cancel_the_main_task() {
+    // test_interrupt_cancelled_task without the SIGINT, where run installs no handler (a test
+    // thread is not the main one), on both flavors.
+    for flavor in [Flavor::CurrentThread, Flavor::MultiThread] {
+        let runner = Runner::builder().flavor(flavor).build().unwrap();
+        let (keep, kept) = std::sync::mpsc::channel();
+        let outcome = runner.run(async move {
+            let task = runner::main_task().expect("the main task has a handle");
+            let subtask = tokio::spawn(async move {
+                yield_now().await;
+                task.cancel()
+            });
+            keep.send((subtask, runner::main_task().unwrap())).unwrap();
+            tokio::time::sleep(Duration::from_secs(10)).await;
+        });
+        assert_eq!(outcome, Err(Error::Cancelled), "{flavor:?}");
+        let (subtask, task) = kept.recv().unwrap();
+        let cancelled = runner.run(subtask).unwrap().unwrap();
+        assert!(cancelled, "the subtask's cancel landed ({flavor:?})");
+        assert_eq!(task.cancelling(), 1);
+        // From any thread: the handle is Send and Sync.
+        let late = std::thread::spawn({
+            let task = task.clone();
+            move || task.cancel()
+        });
+        assert!(!late.join().unwrap(), "the run is over ({flavor:?})");
+        assert_eq!(
+            task.cancelling(),
+            1,
+            "a cancel that did not land is not counted"
+        );
+        assert_eq!(
+            runner.run(async { 3 }),
+            Ok(3),
+            "the next run is not cancelled"
+        );
+    }
+}
+
+#[test]
+fn the_main_task_can_cancel_itself() {
+    // asyncio's `asyncio.current_task().cancel()`: the task ends at its next yield. On a
+    // multi-thread runtime the cancel may come before run has the task's handle.
+    for flavor in [Flavor::CurrentThread, Flavor::MultiThread] {
+        let runner = Runner::builder().flavor(flavor).build().unwrap();
+        let reached = Arc::new(AtomicBool::new(false));
+        let after = Arc::clone(&reached);
+        let outcome = runner.run(async move {
+            assert!(runner::main_task().unwrap().cancel());
+            yield_now().await;
+            after.store(true, Ordering::Relaxed);
+        });
+        assert_eq!(outcome, Err(Error::Cancelled), "{flavor:?}");
+        assert!(
+            !reached.load(Ordering::Relaxed),
+            "dropped at the yield ({flavor:?})"
+        );
+
+        // Returning before the next yield does not escape a cancel that landed (asyncio
+        // cancels a task whose coroutine returns with a cancel pending).
+        let outcome = runner.run(async { runner::main_task().unwrap().cancel() });
+        assert_eq!(outcome, Err(Error::Cancelled), "{flavor:?}");
+    }
+}
+
+#[test]
+fn main_task_is_only_the_main_tasks() {
+    assert!(runner::main_task().is_none(), "outside a run");
+    let runner = Runner::new().unwrap();
+    let seen = runner
+        .run(async {
+            let in_subtask = tokio::spawn(async { runner::main_task().is_some() });
+            (runner::main_task().is_some(), in_subtask.await.unwrap())
+        })
+        .unwrap();
+    assert_eq!(seen, (true, false), "tasks do not inherit it");
+    let mut context = Context::new();
+    assert_eq!(
+        runner.run_in(&mut context, async { runner::main_task().is_some() }),
+        Ok(true)
+    );
+    assert_eq!(
+        runner.run_in_place(async { runner::main_task().is_some() }),
+        Ok(false),
+        "run_in_place has no task"
+    );
+}
+
+#[test]
+fn a_cancelled_run_in_keeps_the_context_it_set() {
+    static CVAR: ContextVar<i32> = ContextVar::new("cvar", 0);
+    let runner = Runner::new().unwrap();
+    let mut context = Context::new();
+    let outcome = runner.run_in(&mut context, async {
+        CVAR.set(4).unwrap();
+        runner::main_task().unwrap().cancel();
+        yield_now().await;
+    });
+    assert_eq!(outcome, Err(Error::Cancelled));
+    assert_eq!(context.get(&CVAR), Some(4));
 }
 
 #[test]

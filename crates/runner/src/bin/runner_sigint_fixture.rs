@@ -14,12 +14,16 @@
 //!   Then prints what a later `run` and `is_closed` say.
 //! - `no_handler`: a runner built with `handle_sigint(false)`; SIGINT must act as by default.
 //! - `thread`: `run` on a thread that is not the main one; SIGINT must act as by default.
+//! - `cancelled_task`, `cancelled_task_multi`: a subtask cancels the main task of the default
+//!   (current-thread) runner, or of a multi-thread one, and prints `cancelled: true`; the
+//!   SIGINT then sent must leave `run`'s outcome `Err(Cancelled)` (asyncio's
+//!   `test_interrupt_cancelled_task`). Then prints the cancel count and a later `cancel`.
 
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use runner::{Flavor, Runner};
+use runner::{Flavor, MainTask, Runner};
 
 fn say(line: &str) {
     let mut out = std::io::stdout().lock();
@@ -45,8 +49,13 @@ fn main() -> ExitCode {
         "spin" => spin(),
         "no_handler" => no_handler(),
         "thread" => thread(),
+        "cancelled_task" => cancelled_task(Flavor::CurrentThread),
+        "cancelled_task_multi" => cancelled_task(Flavor::MultiThread),
         _ => {
-            eprintln!("usage: runner_sigint_fixture call_soon|wait|second|spin|no_handler|thread");
+            eprintln!(
+                "usage: runner_sigint_fixture \
+                 call_soon|wait|second|spin|no_handler|thread|cancelled_task|cancelled_task_multi"
+            );
             return ExitCode::from(2);
         }
     };
@@ -141,5 +150,47 @@ fn thread() -> anyhow::Result<()> {
     .join()
     .map_err(|_| anyhow::anyhow!("the thread panicked"))?;
     say(&format!("run: {result:?}"));
+    Ok(())
+}
+
+/// Held by the main task of `cancelled_task`: when the cancelled task is dropped, waits until
+/// the run has taken the SIGINT too (the run's own cancel makes it the second request). In
+/// Python, `interrupt_self()` is handled before the cancelled task runs again; here the signal
+/// comes from the test, through another thread, so without this wait the task could end, and
+/// `run` return, before the signal is seen.
+struct UntilInterrupted(MainTask);
+
+impl Drop for UntilInterrupted {
+    fn drop(&mut self) {
+        while self.0.cancelling() < 2 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        say("main task dropped");
+    }
+}
+
+fn cancelled_task(flavor: Flavor) -> anyhow::Result<()> {
+    let runner = Runner::builder().flavor(flavor).build()?;
+    let (keep, kept) = std::sync::mpsc::channel();
+    let result = runner.run(async move {
+        let Some(task) = runner::main_task() else {
+            say("no main task");
+            return;
+        };
+        let _ = keep.send(task.clone());
+        let _until = UntilInterrupted(task.clone());
+        say("running");
+        // `asyncio.create_task(subtask(asyncio.current_task()))`
+        tokio::spawn(async move {
+            tokio::task::yield_now().await; // `asyncio.sleep(0)`
+            say(&format!("cancelled: {}", task.cancel()));
+        });
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        say("slept 10 s");
+    });
+    say(&format!("run: {result:?}"));
+    let task = kept.recv()?;
+    say(&format!("cancel requests: {}", task.cancelling()));
+    say(&format!("cancel after run: {}", task.cancel()));
     Ok(())
 }
