@@ -16,6 +16,9 @@
 //! - [`spawn`]: `asyncio.create_task`: `tokio::spawn` in a copy of the current context.
 //! - [`copy_context`]: `contextvars.copy_context()`; at a thread's top level, a copy of the
 //!   thread's base context, as in CPython.
+//! - [`SharedContext`]: one context held by reference, as Python code holds a `Context`
+//!   object: `asyncio.create_task(coro, context=ctx)` is a task of `ctx.clone().scope(coro)`,
+//!   and its sets show in `ctx` for the creator.
 //! - [`ContextVar`]: `contextvars.ContextVar`, declarable as a `static`, with Python's
 //!   [`Token`] and [`reset`](ContextVar::reset) rules.
 //!
@@ -73,7 +76,9 @@
 //!   CPython's HAMT makes it O(log n). [`ContextVar::get`] is a short sorted-vector search
 //!   and a clone of the value.
 //! - **Entering a context twice** (Python's `RuntimeError: ... is already entered`) cannot
-//!   be written: [`Context::run`] takes `&mut self`, so the borrow checker rejects it.
+//!   be written with a [`Context`]: [`Context::run`] takes `&mut self`, so the borrow checker
+//!   rejects it. A [`SharedContext`] entered again on the thread that has it entered panics
+//!   with Python's message; entered from another thread meanwhile, it waits its turn.
 //!
 //! ```compile_fail,E0499
 //! let mut ctx = contextvars::Context::new();
@@ -89,6 +94,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::Poll;
 
 use pin_project_lite::pin_project;
+
+mod shared;
+
+pub use shared::{SharedContext, SharedScoped};
 
 /// A value stored in a context: shared between copies, never mutated in place.
 type Value = Arc<dyn Any + Send + Sync>;
@@ -113,10 +122,14 @@ pub struct Context {
 static NEXT_CONTEXT_ID: AtomicU64 = AtomicU64::new(1);
 static NEXT_VAR_KEY: AtomicUsize = AtomicUsize::new(1);
 
-/// [`STATE`] bit: some context is entered on this thread ([`Context::run`], a [`Scoped`] poll).
+/// [`STATE`] bit: some context is entered on this thread ([`Context::run`], a [`Scoped`] poll,
+/// [`SharedContext::run`]).
 const ENTERED: u8 = 1;
 /// [`STATE`] bit: this thread's base context holds at least one variable.
 const BASE_HOLDS: u8 = 2;
+/// [`STATE`] bit: the innermost context entered on this thread is a [`SharedContext`]'s (its
+/// module's thread-local says which).
+const SHARED_INNERMOST: u8 = 4;
 
 thread_local! {
     /// [`ENTERED`] and [`BASE_HOLDS`]: a plain `Cell<u8>` with no destructor, so that reading
@@ -201,31 +214,7 @@ impl Context {
     /// none) is current again when `run` returns, and also when `f` panics; the sets `f` made
     /// before panicking stay in `self`.
     pub fn run<R>(&mut self, f: impl FnOnce() -> R) -> R {
-        /// Puts `slot`'s context back and restores the previous one, on return or unwind.
-        struct Exit<'a> {
-            slot: &'a mut Context,
-            previous: Context,
-            /// [`STATE`] before: the base cannot change while a context is entered.
-            state: u8,
-        }
-        impl Drop for Exit<'_> {
-            fn drop(&mut self) {
-                let previous = std::mem::take(&mut self.previous);
-                *self.slot = CURRENT.with(|current| current.replace(previous));
-                STATE.set(self.state);
-            }
-        }
-
-        let mine = std::mem::take(self);
-        let previous = CURRENT.with(|current| current.replace(mine));
-        let state = STATE.get();
-        STATE.set(state | ENTERED);
-        let _exit = Exit {
-            slot: self,
-            previous,
-            state,
-        };
-        f()
+        enter(self, None, f)
     }
 
     /// A future that polls `future` inside `self.run` on every poll: spawned, it is a task
@@ -343,6 +332,55 @@ impl<F: Future> Future for ScopedMut<'_, F> {
         let future = this.future;
         this.context.run(|| future.poll(cx))
     }
+}
+
+/// Runs `f` with `slot`'s context current (moved into [`CURRENT`], and back into `slot` when
+/// `f` returns or unwinds); `shared` is the [`SharedContext`] it belongs to, if any.
+fn enter<R>(slot: &mut Context, shared: Option<&Arc<shared::Shared>>, f: impl FnOnce() -> R) -> R {
+    /// Puts `slot`'s context back and restores the previous one, on return or unwind.
+    struct Exit<'a> {
+        slot: &'a mut Context,
+        previous: Context,
+        /// [`STATE`] before: the base cannot change while a context is entered.
+        state: u8,
+        /// The innermost shared context before, if this is a shared one.
+        previous_shared: Option<Option<Arc<shared::Shared>>>,
+    }
+    impl Drop for Exit<'_> {
+        fn drop(&mut self) {
+            let previous = std::mem::take(&mut self.previous);
+            *self.slot = CURRENT.with(|current| current.replace(previous));
+            if let Some(previous_shared) = self.previous_shared.take() {
+                shared::set_innermost(previous_shared);
+            }
+            STATE.set(self.state);
+            if self.state & SHARED_INNERMOST != 0 {
+                shared::resumed();
+            }
+        }
+    }
+
+    let state = STATE.get();
+    if state & SHARED_INNERMOST != 0 {
+        shared::suspended(); // while CURRENT still holds what it is leaving
+    }
+    let mine = std::mem::take(slot);
+    let previous = CURRENT.with(|current| current.replace(mine));
+    let (previous_shared, entered) = match shared {
+        None => (None, ENTERED),
+        Some(shared) => (
+            Some(shared::set_innermost(Some(Arc::clone(shared)))),
+            ENTERED | SHARED_INNERMOST,
+        ),
+    };
+    STATE.set((state & !SHARED_INNERMOST) | entered);
+    let _exit = Exit {
+        slot,
+        previous,
+        state,
+        previous_shared,
+    };
+    f()
 }
 
 /// `contextvars.copy_context()`: a copy of the current context: the one entered on this

@@ -4,7 +4,8 @@
 //! subclassing), `test_context_new_1`, `test_context_run_1` and `test_context_typerrors_1`
 //! (wrong argument counts and key types are compile errors), the HAMT tests (the map is a
 //! copy-on-write sorted vector, not a HAMT). `test_context_run_7` (entering a context that is
-//! already entered) is a compile error too: the crate docs hold it as a `compile_fail` doctest.
+//! already entered) is a compile error with a `Context` (the crate docs hold it as a
+//! `compile_fail` doctest); it is ported with a `SharedContext`, which panics as Python raises.
 //!
 //! Python's `@isolated_context` decorator becomes `isolated_context(|| …)`: the body runs in a
 //! new `Context`. Python's `var.get(None)` on a variable without default is `var.try_get()`.
@@ -12,7 +13,8 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use contextvars::{Context, ContextVar, NoContext, ResetError, copy_context};
+use contextvars::{Context, ContextVar, NoContext, ResetError, SharedContext, copy_context};
+use futures::FutureExt;
 
 fn isolated_context<R>(f: impl FnOnce() -> R) -> R {
     Context::new().run(f)
@@ -158,6 +160,26 @@ fn test_context_run_6() {
         assert_eq!(Context::current().unwrap().get(&C), Some(42));
     });
     assert_eq!(ctx.get(&C), Some(42));
+}
+
+#[test]
+fn test_context_run_7() {
+    let ctx = SharedContext::new(Context::new());
+    let fun = || {
+        let caught = catch_unwind(AssertUnwindSafe(|| ctx.run(|| ())));
+        let message = panic_message(caught.unwrap_err());
+        assert!(message.contains("is already entered"), "{message}");
+    };
+    ctx.run(fun);
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    match payload.downcast::<String>() {
+        Ok(message) => *message,
+        Err(payload) => payload
+            .downcast_ref::<&str>()
+            .map_or_else(String::new, |message| (*message).to_owned()),
+    }
 }
 
 #[test]
@@ -459,4 +481,136 @@ fn a_context_moves_between_threads_with_its_values() {
     .join()
     .expect("the thread passed");
     assert_eq!(ctx.get(&C).flatten().as_deref(), Some("there"));
+}
+
+// SharedContext: a Context held by reference, as Python code holds one.
+
+#[test]
+fn a_shared_contexts_sets_in_a_run_show_through_every_clone() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    static C: ContextVar<i32> = ContextVar::new("c", 0);
+    let ctx = SharedContext::default();
+    let other = ctx.clone();
+    send_sync(&other);
+    assert_eq!(other.get(&C), None);
+    ctx.run(|| C.set(1).unwrap());
+    assert_eq!(other.get(&C), Some(1));
+    other.run(|| {
+        assert_eq!(C.get(), 1);
+        C.set(2).unwrap();
+    });
+    assert_eq!(ctx.get(&C), Some(2));
+
+    // A snapshot is a copy: its own sets stay in it.
+    let mut copy = ctx.snapshot();
+    copy.run(|| C.set(3).unwrap());
+    assert_eq!((ctx.get(&C), copy.get(&C)), (Some(2), Some(3)));
+    // And sharing a Context takes it as it is.
+    assert_eq!(SharedContext::from(copy).get(&C), Some(3));
+}
+
+#[test]
+fn entering_a_shared_context_it_is_already_in_panics_with_pythons_message() {
+    static C: ContextVar<i32> = ContextVar::new("c", 0);
+    let ctx = SharedContext::new(Context::new());
+    let inner = ctx.clone();
+    let caught = catch_unwind(AssertUnwindSafe(|| {
+        ctx.run(|| {
+            C.set(1).unwrap();
+            // A future scoped in it, polled inside a run of it: the same re-entry.
+            inner.clone().scope(async {}).now_or_never()
+        })
+    }));
+    let message = panic_message(caught.unwrap_err());
+    assert_eq!(
+        message,
+        format!("cannot enter context: {ctx:?} is already entered")
+    );
+    assert!(message.contains("SharedContext"), "{message}");
+    // Left as it was, and usable again.
+    assert_eq!(ctx.get(&C), Some(1));
+    assert_eq!(inner.run(|| C.get()), 1);
+}
+
+#[test]
+fn sets_made_before_a_panic_stay_in_a_shared_context() {
+    static C: ContextVar<&str> = ContextVar::new("c", "");
+    let ctx = SharedContext::new(Context::new());
+    let caught = catch_unwind(AssertUnwindSafe(|| {
+        ctx.run(|| {
+            C.set("before").unwrap();
+            panic!("in the run");
+        })
+    }));
+    assert_eq!(panic_message(caught.unwrap_err()), "in the run");
+    assert_eq!(ctx.get(&C), Some("before"));
+    assert_eq!(C.try_get(), None, "the test thread's base is current again");
+    ctx.run(|| C.set("after").unwrap());
+    assert_eq!(ctx.get(&C), Some("after"));
+}
+
+#[test]
+fn a_shared_context_read_from_inside_its_run_sees_its_live_values() {
+    static C: ContextVar<i32> = ContextVar::new("c", 0);
+    let ctx = SharedContext::new(Context::new());
+    let other = SharedContext::new(Context::new());
+    ctx.run(|| {
+        C.set(1).unwrap();
+        assert_eq!(ctx.get(&C), Some(1), "innermost");
+        Context::new().run(|| {
+            C.set(10).unwrap();
+            assert_eq!(ctx.get(&C), Some(1), "under a nested Context");
+            other.run(|| {
+                C.set(20).unwrap();
+                assert_eq!(ctx.get(&C), Some(1), "under a nested SharedContext");
+                assert_eq!(other.get(&C), Some(20));
+            });
+        });
+        C.set(2).unwrap();
+        assert_eq!(ctx.snapshot().get(&C), Some(2), "innermost again");
+        assert_eq!(other.get(&C), Some(20));
+    });
+    assert_eq!((ctx.get(&C), other.get(&C)), (Some(2), Some(20)));
+}
+
+#[test]
+fn a_token_from_one_run_of_a_shared_context_resets_in_the_next() {
+    static C: ContextVar<i32> = ContextVar::new("c", 0);
+    let ctx = SharedContext::new(Context::new());
+    let token = ctx.run(|| C.set(1)).unwrap();
+    assert_eq!(
+        ctx.snapshot().run(|| C.reset(&token)),
+        Err(ResetError::DifferentContext),
+        "a snapshot is another context"
+    );
+    ctx.clone().run(|| C.reset(&token)).unwrap();
+    assert_eq!(ctx.get(&C), None);
+}
+
+#[test]
+fn threads_entering_one_shared_context_take_turns() {
+    static COUNT: ContextVar<u32> = ContextVar::new("count", 0);
+    const THREADS: u32 = 4;
+    const ROUNDS: u32 = 500;
+    let ctx = SharedContext::new(Context::new());
+    let threads: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let ctx = ctx.clone();
+            std::thread::spawn(move || {
+                for _ in 0..ROUNDS {
+                    ctx.run(|| {
+                        let seen = COUNT.get();
+                        std::thread::yield_now(); // let another thread try to enter here
+                        COUNT.set(seen + 1).unwrap();
+                    });
+                    // A read from a thread that does not have it entered waits its turn too.
+                    assert!(ctx.get(&COUNT).is_some());
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("the thread passed");
+    }
+    assert_eq!(ctx.get(&COUNT), Some(THREADS * ROUNDS), "no increment lost");
 }

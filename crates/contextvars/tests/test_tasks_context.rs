@@ -3,8 +3,8 @@
 //! or runs in the context it is given.
 //!
 //! `asyncio.create_task(coro)` is `contextvars::spawn(fut)`; `create_task(coro, context=ctx)`
-//! is a task polling `ctx.scope_mut(fut)` (it hands `ctx` back when done, as Python's shared
-//! `ctx` object shows the task's sets). Python's three ways of making a task (`Task(...)`,
+//! is `tokio::spawn(ctx.clone().scope(fut))` with `ctx` a `SharedContext`, the one context
+//! object that both the task and its creator hold, as in Python. Python's three ways of making a task (`Task(...)`,
 //! `asyncio.create_task`, `loop.create_task`) are one `tokio::spawn` here, so `test_context_4`,
 //! `_5` and `_6` are the same test. `asyncio.sleep(0)` is `yield_now()`; other sleeps run on a
 //! paused clock. Not ported: `test_get_context` (`task.get_context()`: a `JoinHandle` has no
@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use contextvars::{Context, ContextVar};
+use contextvars::{Context, ContextVar, SharedContext, copy_context};
 use tokio::sync::oneshot;
 use tokio::task::yield_now;
 use tokio::time::sleep;
@@ -26,16 +26,6 @@ where
     tokio::spawn(Context::new().scope(main))
         .await
         .expect("main passed")
-}
-
-/// `create_task(coro, context=ctx)`: runs `fut` in `ctx` and gives `ctx` back with the task.
-async fn task_in(mut ctx: Context, fut: impl Future<Output = ()> + Send + 'static) -> Context {
-    tokio::spawn(async move {
-        ctx.scope_mut(fut).await;
-        ctx
-    })
-    .await
-    .expect("the task passed")
 }
 
 #[tokio::test(start_paused = true)]
@@ -130,11 +120,13 @@ async fn coro_456(val: i32) {
 
 async fn main_456() -> Vec<Option<i32>> {
     let mut ret = Vec::new();
-    let ctx = Context::current().expect("main runs in a context");
+    let ctx = SharedContext::new(copy_context());
     ret.push(ctx.get(&CVAR_456));
-    let ctx = task_in(ctx, coro_456(1)).await;
+    let t1 = tokio::spawn(ctx.clone().scope(coro_456(1)));
+    t1.await.expect("t1 passed");
     ret.push(ctx.get(&CVAR_456));
-    let ctx = task_in(ctx, coro_456(2)).await;
+    let t2 = tokio::spawn(ctx.clone().scope(coro_456(2)));
+    t2.await.expect("t2 passed");
     ret.push(ctx.get(&CVAR_456));
     ret
 }
@@ -220,4 +212,77 @@ async fn a_panicking_poll_restores_the_previous_context() {
         assert_eq!(inner.get(&C), Some(2));
     })
     .await;
+}
+
+#[tokio::test]
+async fn a_panicking_task_in_a_shared_context_leaves_its_sets_there() {
+    static C: ContextVar<u8> = ContextVar::new("c", 0);
+    let ctx = SharedContext::default();
+    let task = tokio::spawn(ctx.clone().scope(async {
+        C.set(1).unwrap();
+        yield_now().await;
+        C.set(2).unwrap();
+        panic!("after two sets");
+    }));
+    assert!(task.await.unwrap_err().is_panic());
+    assert_eq!(ctx.get(&C), Some(2));
+}
+
+#[tokio::test]
+async fn tasks_in_one_shared_context_see_each_others_sets() {
+    static C: ContextVar<u32> = ContextVar::new("c", 0);
+    let ctx = SharedContext::default();
+    let (first_set, second_may_read) = oneshot::channel();
+    let (second_set, first_may_read) = oneshot::channel();
+    let first = tokio::spawn(ctx.clone().scope(async {
+        C.set(1).unwrap();
+        first_set.send(()).unwrap();
+        first_may_read.await.unwrap();
+        C.get()
+    }));
+    let second = tokio::spawn(ctx.clone().scope(async {
+        second_may_read.await.unwrap();
+        let seen = C.get();
+        C.set(2).unwrap();
+        second_set.send(()).unwrap();
+        seen
+    }));
+    assert_eq!((first.await.unwrap(), second.await.unwrap()), (2, 1));
+    // A task a shared task spawns with contextvars::spawn gets a copy, as ever.
+    let copied = tokio::spawn(
+        ctx.clone()
+            .scope(async { contextvars::spawn(async { C.set(3).map(|_| C.get()) }).await }),
+    );
+    assert_eq!(copied.await.unwrap().unwrap(), Ok(3));
+    assert_eq!(ctx.get(&C), Some(2));
+}
+
+#[test]
+fn shared_context_tasks_on_worker_threads_take_turns() {
+    static COUNT: ContextVar<u32> = ContextVar::new("count", 0);
+    const TASKS: u32 = 40;
+    const STEPS: u32 = 10;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let ctx = SharedContext::new(Context::new());
+    rt.block_on(async {
+        let tasks: Vec<_> = (0..TASKS)
+            .map(|_| {
+                tokio::spawn(ctx.clone().scope(async {
+                    for _ in 0..STEPS {
+                        let seen = COUNT.get();
+                        std::thread::yield_now(); // within one step: the other worker waits
+                        COUNT.set(seen + 1).unwrap();
+                        yield_now().await;
+                    }
+                }))
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+    });
+    assert_eq!(ctx.get(&COUNT), Some(TASKS * STEPS));
 }
