@@ -40,6 +40,16 @@ impl TaskId {
             Self(NonZeroU64::new(next).unwrap_or(NonZeroU64::MIN))
         })
     }
+
+    /// The number in `Task-N`.
+    pub fn get(self) -> u64 {
+        self.0.get()
+    }
+
+    /// The id whose number is `raw`; `None` for 0.
+    pub(crate) fn from_raw(raw: u64) -> Option<Self> {
+        NonZeroU64::new(raw).map(Self)
+    }
 }
 
 /// The group task this thread is running a step of: [`NONE`], [`UNNAMED`] (an eager step
@@ -59,7 +69,21 @@ thread_local! {
     static CURRENT: Cell<Current> = const { Cell::new(NONE) };
 }
 
-/// The task of a group that is running now, or `None` outside every group task.
+/// `asyncio.current_task()` called where no runtime runs: asyncio's `RuntimeError: no running
+/// event loop`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoRunningLoop;
+
+impl fmt::Display for NoRunningLoop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no running event loop: current_task() was called outside any tokio runtime")
+    }
+}
+
+impl std::error::Error for NoRunningLoop {}
+
+/// The task of a group that is running now: `Ok(None)` outside every group task, and
+/// [`NoRunningLoop`] outside every tokio runtime too (asyncio's `RuntimeError`).
 ///
 /// This is `asyncio.current_task()` for the tasks of a [`TaskGroup`](crate::TaskGroup): during
 /// a task's eager step it is already the new task (as in asyncio, where the eager step runs as
@@ -83,15 +107,14 @@ thread_local! {
 /// .await?;
 /// let task_id = task.id();
 /// let (first, later) = task.result().unwrap();
-/// assert!(first.is_some());
-/// assert_eq!(first, task_id);
-/// assert!(first.is_some());
+/// assert_eq!(first, Ok(Some(task_id)));
 /// assert_eq!(first, later);
-/// assert_eq!(current_task(), None); // not inside a group's task
+/// assert_eq!(current_task(), Ok(None)); // not inside a group's task
 /// # anyhow::Ok(()) }).unwrap();
+/// assert!(taskgroup::current_task().is_err()); // not inside a runtime
 /// ```
-pub fn current_task() -> Option<TaskId> {
-    CURRENT.with(|current| match current.get() {
+pub fn current_task() -> Result<Option<TaskId>, NoRunningLoop> {
+    let task = CURRENT.with(|current| match current.get() {
         NONE => None,
         UNNAMED => {
             let id = TaskId::next();
@@ -99,7 +122,13 @@ pub fn current_task() -> Option<TaskId> {
             Some(id)
         }
         id => NonZeroU64::new(id).map(TaskId),
-    })
+    });
+    match task {
+        Some(task) => Ok(Some(task)),
+        // Only outside every group task is the runtime looked for.
+        None if tokio::runtime::Handle::try_current().is_ok() => Ok(None),
+        None => Err(NoRunningLoop),
+    }
 }
 
 /// Makes `task` current for the length of one step; returns what to restore.

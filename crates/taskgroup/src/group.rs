@@ -1,23 +1,26 @@
 //! The group: its shared state, the scope that owns it, and the two ways to spawn into it.
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::poll_fn;
 use std::mem::ManuallyDrop;
 use std::panic::{self, AssertUnwindSafe};
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use futures::future::Either;
 use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
+use crate::cancel::{CancelRequest, Cooperative, Requests, cancellation};
 use crate::current::{self, TaskId};
+use crate::handle::{Scheduled, TaskHandle};
 use crate::place::{self, Placed, Places, Stepped};
-use crate::task::{Child, Listed, Name, Scheduled, TaskHandle, TaskState};
-use crate::{Completed, Failure, GroupError, Refused, Start, panic_message};
+use crate::task::{Child, Listed, Name, TaskState};
+use crate::{Completed, Failure, GroupError, Interrupt, Refused, Start, panic_message};
 
 /// The group is shutting down: a task failed, or the group was cancelled or abandoned.
 const SHUTTING_DOWN: u64 = 0b001;
@@ -56,6 +59,9 @@ pub(crate) struct Shared {
     /// Scheduled tasks that have suspended at least once (the snapshot shows these), and those
     /// with a name, whose name only this keeps for them, by id.
     listed: Mutex<BTreeMap<TaskId, Listed>>,
+    /// Tasks with a cancel mark in the listing that they have not yet seen (see
+    /// [`request_cancel`](Self::request_cancel)): while 0, a task that ends takes no lock.
+    marked: AtomicU64,
     /// Tasks finished in their eager step when spawned through a [`GroupHandle`].
     eager_done: AtomicU64,
     /// Tasks scheduled through a [`GroupHandle`] (the body's own are counted in [`TaskGroup`]).
@@ -73,6 +79,8 @@ pub(crate) struct Shared {
     /// them. A scope polled outside tokio takes the runtime its first scheduled task is
     /// spawned in (and, as `tokio::spawn`, panics if there is none).
     runtime: OnceLock<tokio::runtime::Handle>,
+    /// The first [`Interrupt`] a task or the body panicked with: the scope raises it again.
+    interrupt: Mutex<Option<Interrupt>>,
 }
 
 impl Shared {
@@ -89,6 +97,7 @@ impl Shared {
             failures: Mutex::new(Vec::new()),
             ended: Notify::new(),
             listed: Mutex::new(BTreeMap::new()),
+            marked: AtomicU64::new(0),
             eager_done: AtomicU64::new(0),
             scheduled: AtomicU64::new(0),
             unfinished: AtomicU64::new(0),
@@ -98,10 +107,18 @@ impl Shared {
             runtime: tokio::runtime::Handle::try_current()
                 .map(OnceLock::from)
                 .unwrap_or_default(),
+            interrupt: Mutex::new(None),
         }
     }
 
     /// Returns once the group is cancelled: its token, or the second one.
+    /// The token given to [`Scope::cancel_on`] beside the group's own was cancelled.
+    fn also_cancelled(&self) -> bool {
+        self.also
+            .as_ref()
+            .is_some_and(CancellationToken::is_cancelled)
+    }
+
     async fn cancelled(&self) {
         match &self.also {
             None => self.token.cancelled().await,
@@ -121,11 +138,58 @@ impl Shared {
         self.listed.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Shows in the listing that a task's handle asked it to stop.
+    /// Marks in the listing that a task's handle asked it to stop, so that the task ends
+    /// cancelled even if the step it is in finishes it (asyncio's `_must_cancel`). A task not
+    /// listed gets an entry for the mark alone, which it removes when it ends.
     pub(crate) fn request_cancel(&self, id: TaskId) {
-        if let Some(entry) = self.listing().get_mut(&id) {
-            entry.cancel_requested = true;
+        let mut listing = self.listing();
+        let entry = listing.entry(id).or_insert_with(|| Listed::new(None));
+        if !std::mem::replace(&mut entry.cancel_requested, true) {
+            self.marked.fetch_add(1, Ordering::AcqRel);
         }
+    }
+
+    /// Takes the cancel mark of a task that has ended, if it is still there.
+    pub(crate) fn clear_mark(&self, id: TaskId) {
+        let mut listing = self.listing();
+        if let Some(entry) = listing.get_mut(&id)
+            && std::mem::replace(&mut entry.cancel_requested, false)
+        {
+            self.marked.fetch_sub(1, Ordering::AcqRel);
+            if entry.waker.is_none() && entry.name.is_none() {
+                listing.remove(&id);
+            }
+        }
+    }
+
+    /// Some task has a cancel mark not yet seen: every task that ends looks for its own.
+    #[inline(always)]
+    pub(crate) fn has_marks(&self) -> bool {
+        self.marked.load(Ordering::Acquire) != 0
+    }
+
+    /// A task ended `how`: shows it in the listing if it is `listed`, and takes its cancel
+    /// mark, if it has one (returns whether it had).
+    #[cold]
+    pub(crate) fn ended_marked(&self, id: TaskId, how: TaskState, listed: bool) -> bool {
+        let mut listing = self.listing();
+        let Some(entry) = listing.get_mut(&id) else {
+            return false;
+        };
+        let marked = std::mem::replace(&mut entry.cancel_requested, false);
+        if marked {
+            self.marked.fetch_sub(1, Ordering::AcqRel);
+        }
+        if listed {
+            entry.state = if marked && how == TaskState::Done {
+                TaskState::Cancelled
+            } else {
+                how
+            };
+        } else {
+            listing.remove(&id); // an entry for the mark alone
+        }
+        marked
     }
 
     /// A task suspended for the first time: it is listed, with its waker.
@@ -195,6 +259,40 @@ impl Shared {
         self.shut_down();
     }
 
+    /// A task or the body panicked: a failure of the group, or, for an [`Interrupt`], what the
+    /// scope raises once every task has ended (`KeyboardInterrupt` through `async with`).
+    pub(crate) fn panicked(&self, payload: &(dyn Any + Send)) {
+        match payload.downcast_ref::<Interrupt>() {
+            Some(interrupt) => {
+                self.interrupt
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .get_or_insert_with(|| interrupt.clone());
+                self.shut_down();
+            }
+            None => self.fail(Failure::Panic(panic_message(payload))),
+        }
+    }
+
+    /// A task's eager step returned `Err(e)`: a failure of the group, unless it is a
+    /// cancellation, which ends the task cancelled.
+    #[cold]
+    #[inline(never)]
+    fn eager_error<T>(
+        &self,
+        e: anyhow::Error,
+        name: Option<Name>,
+        id: Option<TaskId>,
+    ) -> TaskHandle<T> {
+        match cancellation(&e) {
+            Some(message) => TaskHandle::eager_cancelled(message, name, id),
+            None => {
+                self.fail(Failure::Error(e));
+                TaskHandle::eager(None, name, id)
+            }
+        }
+    }
+
     pub(crate) fn unfinished(&self) {
         self.unfinished.fetch_add(1, Ordering::Relaxed);
     }
@@ -204,9 +302,7 @@ impl Shared {
         self: &Arc<Self>,
         future: F,
         outcome: O,
-        name: Option<Name>,
-        context: Option<contextvars::Context>,
-        id: Option<TaskId>,
+        options: Options,
     ) -> Result<TaskHandle<T>, Refused>
     where
         F: Future + Send + 'static,
@@ -214,7 +310,7 @@ impl Shared {
         O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
     {
         let joined = Live::join_task(self)?;
-        Ok(self.schedule_as(joined, future, outcome, name, context, id))
+        Ok(self.schedule_as(joined, future, outcome, options, None))
     }
 
     /// [`schedule`](Self::schedule) of a task with no name and no context: the common case,
@@ -253,8 +349,8 @@ impl Shared {
         O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
     {
         let id = TaskId::next();
-        let join = self.spawn(Child::new(future, outcome, id, false, live));
-        TaskHandle::boxed(id, None, group, join)
+        let join = self.spawn(Child::new(future, outcome, id, (false, false), live));
+        TaskHandle::boxed(id, None, group, None, join)
     }
 
     /// Schedules `future` as the task that `live` counts, with the handle that `group` counts.
@@ -263,8 +359,12 @@ impl Shared {
         (live, group): (Live, GroupRef),
         future: F,
         outcome: O,
-        name: Option<Name>,
-        context: Option<contextvars::Context>,
+        Options {
+            name,
+            context,
+            cooperative,
+            ..
+        }: Options,
         id: Option<TaskId>,
     ) -> TaskHandle<T>
     where
@@ -287,8 +387,9 @@ impl Shared {
             None => Either::Right(future),
             Some(context) => Either::Left(context.scope(future)),
         };
-        let join = self.spawn(Child::new(future, outcome, id, listed, live));
-        TaskHandle::scheduled(id, name, group, join)
+        let flags = (listed, cooperative.is_some());
+        let join = self.spawn(Child::new(future, outcome, id, flags, live));
+        TaskHandle::from_boxed(TaskHandle::boxed(id, name, group, cooperative, join))
     }
 
     #[inline(always)]
@@ -339,7 +440,7 @@ impl Shared {
             tasks: self
                 .listing()
                 .iter()
-                .filter(|(_, entry)| entry.waker.is_some())
+                .filter(|(_, entry)| entry.waker.is_some() || entry.name.is_some())
                 .map(|(&id, entry)| TaskInfo {
                     id,
                     name: entry.name.as_deref().cloned(),
@@ -648,6 +749,17 @@ impl GroupHandle {
         TaskBuilder::new(Target::Handle(self))
     }
 
+    /// Adds a cooperative task: see [`TaskGroup::spawn_cooperative`].
+    pub fn spawn_cooperative<B, F, T, E>(&self, body: B) -> Result<TaskHandle<T>, Refused>
+    where
+        B: FnOnce(CancelRequest) -> F,
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: Into<anyhow::Error>,
+    {
+        self.task().spawn_cooperative(body)
+    }
+
     /// `tg.cancel()`: cancels every task and the scope's body; the scope returns, once every
     /// task has ended, a [`GroupError`] that says it was cancelled.
     pub fn cancel(&self) {
@@ -683,19 +795,13 @@ impl GroupHandle {
         O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
     {
         self.0.accepting()?;
-        let Options {
-            name,
-            start,
-            mut context,
-        } = options.resolved(self.0.start);
-        if start == Start::Scheduled {
+        let mut options = options.resolved(self.0.start);
+        if options.start == Start::Scheduled {
             let joined = Live::join_task(&self.0)?;
             // Counted while the task is live and before it can run: on another thread it may
             // end, and the scope read this count, before the spawn returns here.
             self.0.scheduled.fetch_add(1, Ordering::Relaxed);
-            return Ok(self
-                .0
-                .schedule_as(joined, future, outcome, name, context, None));
+            return Ok(self.0.schedule_as(joined, future, outcome, options, None));
         }
         // Counted as live from before its step: from another thread, a scope must not finish
         // while the step runs.
@@ -708,30 +814,29 @@ impl GroupHandle {
         // place between spawns. A panic while a finished future is dropped is a failure of
         // the group, not a panic in whoever spawned it, which may be outside the group.
         let stepped = place::step_alone(future, |future| {
-            panic::catch_unwind(AssertUnwindSafe(|| context.run(|| future.poll(&mut cx))))
+            panic::catch_unwind(AssertUnwindSafe(|| {
+                options.context.run(|| future.poll(&mut cx))
+            }))
         });
         let id = current::leave(previous);
         match stepped {
             Stepped::Ready(out) => Ok(match outcome(out) {
                 Ok(value) => {
                     self.0.eager_done.fetch_add(1, Ordering::Relaxed);
-                    TaskHandle::eager(Some(value), name)
+                    TaskHandle::eager(Some(value), options.name, id)
                 }
-                Err(e) => {
-                    self.0.fail(Failure::Error(e));
-                    TaskHandle::eager(None, name)
-                }
+                Err(e) => self.0.eager_error(e, options.name, id),
             }),
             Stepped::Pending(task) => {
                 self.0.scheduled.fetch_add(1, Ordering::Relaxed);
                 let group = GroupRef::for_live(&live);
                 Ok(self
                     .0
-                    .schedule_as((live, group), task, outcome, name, context, id))
+                    .schedule_as((live, group), task, outcome, options, id))
             }
             Stepped::Panicked(payload) => {
-                self.0.fail(Failure::Panic(panic_message(&*payload)));
-                Ok(TaskHandle::eager(None, name))
+                self.0.panicked(&*payload);
+                Ok(TaskHandle::eager(None, options.name, id))
             }
         }
     }
@@ -745,6 +850,7 @@ struct Builder {
     context: Option<contextvars::Context>,
     /// The context was given: do not copy the current one.
     context_given: bool,
+    cooperative: Option<Arc<Requests>>,
 }
 
 /// What a task is spawned with beyond its future.
@@ -752,6 +858,8 @@ struct Options {
     name: Option<Name>,
     start: Start,
     context: Option<contextvars::Context>,
+    /// A cooperative task's requests (see [`CancelRequest`]).
+    cooperative: Option<Arc<Requests>>,
 }
 
 impl Builder {
@@ -761,6 +869,7 @@ impl Builder {
     fn resolved(self, start: Start) -> Options {
         Options {
             name: self.name,
+            cooperative: self.cooperative,
             start: self.start.unwrap_or(start),
             context: if self.context_given {
                 self.context
@@ -838,6 +947,28 @@ impl<'a> TaskBuilder<'a> {
         self.spawn_with(future, |out| out.map_err(Into::into))
     }
 
+    /// Spawns a cooperative task: see [`TaskGroup::spawn_cooperative`].
+    pub fn spawn_cooperative<B, F, T, E>(mut self, body: B) -> Result<TaskHandle<T>, Refused>
+    where
+        B: FnOnce(CancelRequest) -> F,
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: Into<anyhow::Error>,
+    {
+        let requests = Arc::new(Requests::default());
+        let group = match &self.target {
+            Target::Group(tg) => tg.handle.0.token.clone(),
+            Target::Handle(handle) => handle.0.token.clone(),
+        };
+        let future = Cooperative::new(
+            body(CancelRequest::new(Arc::clone(&requests))),
+            Arc::clone(&requests),
+            group,
+        );
+        self.options.cooperative = Some(requests);
+        self.spawn_with(future, |out| out.map_err(Into::into))
+    }
+
     fn spawn_with<F, T, O>(self, future: F, outcome: O) -> Result<TaskHandle<T>, Refused>
     where
         F: Future + Send + 'static,
@@ -863,6 +994,8 @@ pub struct TaskGroup {
     scheduled: u64,
     /// The heap place the eager path polls futures in, reused while futures finish eagerly.
     places: Places,
+    /// The requests to cancel the body, which a cooperative body sees.
+    body: Arc<Requests>,
 }
 
 impl fmt::Debug for TaskGroup {
@@ -888,10 +1021,12 @@ where
 /// A task group to run, with its options: how it starts tasks, what cancels it, and the group
 /// it is nested in.
 #[derive(Debug)]
+#[must_use = "a scope does nothing until it is run"]
 pub struct Scope {
     start: Start,
     token: Option<CancellationToken>,
     parent: Option<GroupHandle>,
+    cooperative: bool,
 }
 
 impl Scope {
@@ -901,7 +1036,22 @@ impl Scope {
             start,
             token: None,
             parent: None,
+            cooperative: false,
         }
+    }
+
+    /// The body is cancelled cooperatively, as an asyncio task is: it is not dropped when the
+    /// group shuts down (a task failed, [`TaskGroup::cancel`], or the parent's shutdown) or
+    /// when the token given to [`cancel_on`](Self::cancel_on) is cancelled, but each of these
+    /// makes one request in [`TaskGroup::cancel_request`], and the body decides. The tasks
+    /// keep running meanwhile, as in asyncio, until the body returns: then, if it returned an
+    /// error or a cancellation ([`CancelRequest::error`]), they are cancelled.
+    ///
+    /// A body that handles its owner's cancellation and returns `Ok` ends the scope as usual:
+    /// the scope waits for its tasks and returns the body's value.
+    pub fn cooperative(mut self) -> Self {
+        self.cooperative = true;
+        self
     }
 
     /// Cancels the group when `token` is cancelled (the group's own token is a child of it):
@@ -955,12 +1105,15 @@ impl Scope {
         };
         // A group has one token of its own; with both a parent and a given token, it is the
         // parent's child and the given one is watched beside it.
+        // A cooperative body sees the given token's cancellation as a request, and the tasks
+        // go on: the group's token must not be its child then either.
         let (token, also) = match self.token {
-            Some(given) if parent.is_some() => (token, Some(given)),
+            Some(given) if parent.is_some() || self.cooperative => (token, Some(given)),
             Some(given) => (given.child_token(), None),
             None => (token, None),
         };
         let shared = Arc::new(Shared::new(self.start, token, also, parent));
+        let body_requests = Arc::new(Requests::default());
         let mut abandon = Abandon(Some(Arc::clone(&shared)));
         let mut tg = TaskGroup {
             handle: GroupHandle(Arc::clone(&shared)),
@@ -968,9 +1121,13 @@ impl Scope {
             eager_done: 0,
             scheduled: 0,
             places: Places::default(),
+            body: Arc::clone(&body_requests),
         };
-        let value = run_body(&shared, body(&mut tg)).await;
-        wait_ended(&shared).await;
+        let cooperative = self.cooperative.then_some(&*body_requests);
+        let value = run_body(&shared, body(&mut tg), cooperative).await;
+        // A cancellation of the owner that the cooperative body saw and handled is spent.
+        let owner_spent = cooperative.is_some() && shared.also_cancelled();
+        wait_ended(&shared, owner_spent).await;
         abandon.0 = None; // returned: not abandoned
         // Ours to return: taken before the parent is let go, which would take them otherwise.
         let failures = std::mem::take(
@@ -980,6 +1137,16 @@ impl Scope {
                 .unwrap_or_else(PoisonError::into_inner),
         );
         drop(shared.release_parent());
+        let interrupt = shared
+            .interrupt
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(interrupt) = interrupt {
+            // `KeyboardInterrupt` out of `async with`: every task has ended, and the
+            // interrupt goes on unwrapped.
+            panic::resume_unwind(Box::new(interrupt));
+        }
         let cancelled = shared.cancelled.load(Ordering::Acquire);
         match value {
             Some(value) if failures.is_empty() && !cancelled => Ok((
@@ -998,10 +1165,19 @@ impl Scope {
     }
 }
 
-/// Runs the body until it ends or the group shuts down; a shutdown drops (cancels) it.
-async fn run_body<T>(shared: &Shared, body: impl Future<Output = anyhow::Result<T>>) -> Option<T> {
+/// Runs the body until it ends, or until the group shuts down or its owner is cancelled: then
+/// a body is dropped (cancelled), and a cooperative one (`requests`) gets one request for each
+/// and goes on until it returns.
+async fn run_body<T>(
+    shared: &Shared,
+    body: impl Future<Output = anyhow::Result<T>>,
+    requests: Option<&Requests>,
+) -> Option<T> {
     let mut body = pin!(Some(body));
     let mut cancelled = pin!(shared.cancelled());
+    // A cooperative body's two sources of requests, each seen once.
+    let mut shutdown = pin!(Some(shared.token.cancelled()));
+    let mut owner = pin!(shared.also.as_ref().map(CancellationToken::cancelled));
     let mut started = false;
     let ended = poll_fn(|cx| {
         // A group cancelled before its body starts never runs it; once the body runs, it goes
@@ -1009,19 +1185,28 @@ async fn run_body<T>(shared: &Shared, body: impl Future<Output = anyhow::Result<
         if !std::mem::replace(&mut started, true) && cancelled.as_mut().poll(cx).is_ready() {
             return Poll::Ready(None);
         }
+        if let Some(requests) = requests {
+            // Before the body's poll, so that it sees the requests in this very poll.
+            for source in [shutdown.as_mut(), owner.as_mut()] {
+                request_once(source, requests, cx);
+            }
+        }
         if let Some(running) = body.as_mut().as_pin_mut() {
             match panic::catch_unwind(AssertUnwindSafe(|| running.poll(cx))) {
                 Ok(Poll::Pending) => {}
                 Ok(Poll::Ready(ended)) => {
                     body.set(None);
-                    return Poll::Ready(Some(ended.map_err(Failure::Error)));
+                    return Poll::Ready(Some(ended.map_err(BodyError::Error)));
                 }
                 // A panic in the body is one of the group's failures, as an exception raised
                 // in the body of `async with` is.
                 Err(payload) => {
-                    return Poll::Ready(Some(Err(Failure::Panic(panic_message(&*payload)))));
+                    return Poll::Ready(Some(Err(BodyError::Panic(payload))));
                 }
             }
+        }
+        if requests.is_some() {
+            return Poll::Pending; // the body decides when it ends
         }
         // The token is cancelled at every shutdown: a failure, `cancel()`, or from outside.
         cancelled.as_mut().poll(cx).map(|()| None)
@@ -1033,28 +1218,44 @@ async fn run_body<T>(shared: &Shared, body: impl Future<Output = anyhow::Result<
         // Python's `CancelledError`) is cancelled, as `__aexit__` never counts a
         // `CancelledError` among the errors: it is swallowed if the group asked for it (it is
         // shutting down), and the group ends cancelled if not.
-        Some(Err(Failure::Error(e))) if is_cancellation(&e) => shared.cancel(),
+        Some(Err(BodyError::Error(e))) if cancellation(&e).is_some() => shared.cancel(),
         // Counted with the tasks' failures, as `__aexit__` adds the body's exception.
-        Some(Err(failure)) => shared.fail(failure),
+        Some(Err(BodyError::Error(e))) => shared.fail(Failure::Error(e)),
+        Some(Err(BodyError::Panic(payload))) => shared.panicked(&*payload),
         // Cancelled from outside: marks it so, unless a failure came first.
         None => shared.cancel(),
     }
-    // A body that panicked, or is cancelled, is dropped here; a panic while it is dropped (a
-    // failing cleanup) is a failure too.
+    // A body that is cancelled is dropped here; a panic while it is dropped (a failing
+    // cleanup, an exception raised in `finally`) is a failure too.
     if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| body.set(None))) {
-        shared.fail(Failure::Panic(panic_message(&*payload)));
+        shared.panicked(&*payload);
     }
     None
 }
 
-/// `e` is a group's cancellation with no failure: Python's `CancelledError`.
-fn is_cancellation(e: &anyhow::Error) -> bool {
-    e.downcast_ref::<GroupError>()
-        .is_some_and(|group| group.cancelled && group.failures.is_empty())
+/// How a body ended without a value.
+enum BodyError {
+    Error(anyhow::Error),
+    Panic(Box<dyn Any + Send>),
 }
 
-/// Waits until no task is live, then closes the group to new tasks.
-async fn wait_ended(shared: &Shared) {
+/// Makes one request when `source` (a token's cancellation) completes, then forgets it.
+fn request_once(
+    mut source: Pin<&mut Option<WaitForCancellationFuture<'_>>>,
+    requests: &Requests,
+    cx: &mut Context<'_>,
+) {
+    if let Some(cancelled) = source.as_mut().as_pin_mut()
+        && cancelled.poll(cx).is_ready()
+    {
+        source.set(None);
+        requests.request(None);
+    }
+}
+
+/// Waits until no task is live, then closes the group to new tasks. A cancellation of the
+/// owner cancels the tasks still running, unless the body has seen it (`owner_spent`).
+async fn wait_ended(shared: &Shared, owner_spent: bool) {
     loop {
         let state = shared.state.load(Ordering::Acquire);
         if live_count(state) == 0 {
@@ -1073,6 +1274,12 @@ async fn wait_ended(shared: &Shared) {
         let ended = shared.ended.notified();
         if shared.is_shutting_down() {
             ended.await;
+        } else if owner_spent {
+            tokio::select! {
+                biased;
+                () = ended => {}
+                () = shared.token.cancelled() => shared.cancel(),
+            }
         } else {
             tokio::select! {
                 biased;
@@ -1131,6 +1338,27 @@ impl TaskGroup {
         TaskBuilder::new(Target::Group(self))
     }
 
+    /// Adds a cooperative task: `body` gets the task's [`CancelRequest`] and returns its
+    /// future. Cancelling the task, or the group's shutdown, is a request it sees there,
+    /// never a drop (see [`CancelRequest`]). Its `Err` is a failure of the group, unless it is
+    /// a cancellation ([`CancelRequest::error`]), which ends the task cancelled.
+    pub fn spawn_cooperative<B, F, T, E>(&mut self, body: B) -> Result<TaskHandle<T>, Refused>
+    where
+        B: FnOnce(CancelRequest) -> F,
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: Into<anyhow::Error>,
+    {
+        self.task().spawn_cooperative(body)
+    }
+
+    /// The requests to cancel the body of this scope: what a body run with
+    /// [`Scope::cooperative`] watches (`except CancelledError:` around the body's awaits).
+    /// In a scope that is not cooperative the body is dropped instead, so it never sees one.
+    pub fn cancel_request(&self) -> CancelRequest {
+        CancelRequest::new(Arc::clone(&self.body))
+    }
+
     /// A clonable handle to this group, for spawning from its tasks.
     pub fn handle(&self) -> GroupHandle {
         self.handle.clone()
@@ -1158,6 +1386,7 @@ impl TaskGroup {
             name: None,
             start: self.start,
             context: contextvars::Context::current(),
+            cooperative: None,
         }
     }
 
@@ -1166,7 +1395,7 @@ impl TaskGroup {
         &mut self,
         future: F,
         outcome: O,
-        options: Options,
+        mut options: Options,
     ) -> Result<TaskHandle<T>, Refused>
     where
         F: Future + Send + 'static,
@@ -1174,49 +1403,30 @@ impl TaskGroup {
         O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
     {
         self.handle.0.accepting()?;
-        let Options {
-            name,
-            start,
-            context,
-        } = options;
-        if start == Start::Scheduled {
+        if options.start == Start::Scheduled {
             // A scheduled task costs a tokio task: the branch is laid out for the eager path,
             // which is worth a few cycles.
             std::hint::cold_path();
-            let handle = match (name, context) {
-                (None, None) => self.handle.0.schedule_plain(future, outcome)?,
-                (name, context) => self
-                    .handle
-                    .0
-                    .schedule(future, outcome, name, context, None)?,
+            let handle = match options {
+                Options {
+                    name: None,
+                    context: None,
+                    cooperative: None,
+                    ..
+                } => self.handle.0.schedule_plain(future, outcome)?,
+                options => self.handle.0.schedule(future, outcome, options)?,
             };
             self.scheduled += 1;
             return Ok(handle);
         }
-        self.eager(future, outcome, name, context)
-    }
-
-    #[inline(always)]
-    fn eager<F, T, O>(
-        &mut self,
-        future: F,
-        outcome: O,
-        name: Option<Name>,
-        context: Option<contextvars::Context>,
-    ) -> Result<TaskHandle<T>, Refused>
-    where
-        F: Future + Send + 'static,
-        T: Send + 'static,
-        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
-    {
         // Two copies of the step. With no context (a spawner that never entered one, the
         // common case) the step has no context code at all, so the compiler can fold storing,
         // polling and dropping a future that finishes; with one, the step is out of line.
-        match context {
-            None => self.eager_in(future, outcome, name, NoContext),
+        match options.context.take() {
+            None => self.eager_in(future, outcome, options, NoContext),
             Some(context) => {
                 std::hint::cold_path();
-                self.eager_in_context(future, outcome, name, context)
+                self.eager_in_context(future, outcome, options, context)
             }
         }
     }
@@ -1226,7 +1436,7 @@ impl TaskGroup {
         &mut self,
         future: F,
         outcome: O,
-        name: Option<Name>,
+        options: Options,
         context: contextvars::Context,
     ) -> Result<TaskHandle<T>, Refused>
     where
@@ -1234,16 +1444,17 @@ impl TaskGroup {
         T: Send + 'static,
         O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
     {
-        self.eager_in(future, outcome, name, context)
+        self.eager_in(future, outcome, options, context)
     }
 
     /// The eager step in `context`: polls the future once in the group's reused place.
+    /// `options` holds the task's name and cooperation; its context is `context`.
     #[inline(always)]
     fn eager_in<F, T, O, C>(
         &mut self,
         future: F,
         outcome: O,
-        name: Option<Name>,
+        options: Options,
         mut context: C,
     ) -> Result<TaskHandle<T>, Refused>
     where
@@ -1270,27 +1481,34 @@ impl TaskGroup {
             Stepped::Ready(out) => match outcome(out) {
                 Ok(value) => {
                     self.eager_done += 1;
-                    Ok(TaskHandle::eager(Some(value), name))
+                    Ok(TaskHandle::eager(Some(value), options.name, id))
                 }
-                Err(e) => Ok(self.failed(Failure::Error(e), name)),
+                Err(e) => Ok(self.handle.0.eager_error(e, options.name, id)),
             },
             Stepped::Pending(task) => {
                 // A task that suspends costs a tokio task: the finished ones go first.
                 std::hint::cold_path();
-                self.suspended(task, outcome, name, context.into_option(), id)
+                let options = Options {
+                    context: context.into_option(),
+                    ..options
+                };
+                self.suspended(task, outcome, options, id)
             }
-            Stepped::Panicked(payload) => {
-                Ok(self.failed(Failure::Panic(panic_message(&*payload)), name))
-            }
+            Stepped::Panicked(payload) => Ok(self.panicked(payload, options.name, id)),
         }
     }
 
-    /// An eager step failed: a failure of the group.
+    /// An eager step panicked: a failure of the group.
     #[cold]
     #[inline(never)]
-    fn failed<T>(&mut self, failure: Failure, name: Option<Name>) -> TaskHandle<T> {
-        self.handle.0.fail(failure);
-        TaskHandle::eager(None, name)
+    fn panicked<T>(
+        &mut self,
+        payload: Box<dyn Any + Send>,
+        name: Option<Name>,
+        id: Option<TaskId>,
+    ) -> TaskHandle<T> {
+        self.handle.0.panicked(&*payload);
+        TaskHandle::eager(None, name, id)
     }
 
     /// The future suspended in its eager step: it goes on as a tokio task, in its place.
@@ -1299,8 +1517,7 @@ impl TaskGroup {
         &mut self,
         task: Placed<F>,
         outcome: O,
-        name: Option<Name>,
-        context: Option<contextvars::Context>,
+        options: Options,
         id: Option<TaskId>,
     ) -> Result<TaskHandle<T>, Refused>
     where
@@ -1313,7 +1530,7 @@ impl TaskGroup {
         Ok(self
             .handle
             .0
-            .schedule_as(joined, task, outcome, name, context, id))
+            .schedule_as(joined, task, outcome, options, id))
     }
 }
 

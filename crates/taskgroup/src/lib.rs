@@ -121,16 +121,20 @@
 //! CPython's own tests of `TaskGroup` and the eager task factory are ported, one Rust test each,
 //! in `tests/`; `CONFORMANCE.md` beside this crate lists those that cannot be and why.
 
+mod cancel;
 mod current;
 mod gather;
 mod group;
+mod handle;
 mod place;
 mod task;
 
-pub use current::{TaskId, current_task};
+pub use cancel::CancelRequest;
+pub use current::{NoRunningLoop, TaskId, current_task};
 pub use gather::{Gather, gather};
 pub use group::{GroupHandle, Scope, Snapshot, TaskBuilder, TaskGroup, TaskInfo, scope};
-pub use task::{TaskError, TaskHandle, TaskState};
+pub use handle::{Await, Shielded, TaskError, TaskHandle, Wait, shield};
+pub use task::TaskState;
 
 use std::any::Any;
 use std::cell::Cell;
@@ -284,6 +288,29 @@ impl Drop for GroupError {
 }
 
 impl std::error::Error for GroupError {}
+
+/// A panic payload that passes through groups unwrapped, as `KeyboardInterrupt` and
+/// `SystemExit` pass through asyncio's `TaskGroup`: raise it with
+/// `std::panic::panic_any(Interrupt::new("KeyboardInterrupt"))` in a task or the body (a drop
+/// guard included). The group cancels everything as for a failure, waits for every task, and
+/// then the scope panics again with this payload instead of returning a [`GroupError`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interrupt {
+    /// What interrupted: `"KeyboardInterrupt"`, `"SystemExit"`, or your own word.
+    pub what: String,
+}
+
+impl Interrupt {
+    pub fn new(what: impl Into<String>) -> Self {
+        Self { what: what.into() }
+    }
+}
+
+impl fmt::Display for Interrupt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.what)
+    }
+}
 
 /// A spawn the group refused (Python's `RuntimeError`): the future was dropped, never run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,19 +1,15 @@
-//! One task of a group: its handle (`asyncio.Task` as the group's owner sees it) and the
-//! future that runs it on tokio.
+//! One task of a group: the future that runs it on tokio, and what its group lists of it.
 
-use std::fmt;
-use std::mem::ManuallyDrop;
+use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
-use std::pin::{Pin, pin};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use tokio::task::JoinHandle;
-use tokio::task::coop;
-
+use crate::Failure;
+use crate::cancel::cancellation;
 use crate::current::{self, TaskId};
-use crate::group::{GroupRef, Live, Shared};
-use crate::{Failure, panic_message};
+use crate::group::{Live, Shared};
 
 /// How one task ended, or that it has not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +33,8 @@ pub(crate) type Name = Arc<String>;
 pub(crate) enum Ended<T> {
     Done(T),
     Failed,
-    Cancelled,
+    /// Cancelled, with the message of the cancellation the task returned, if it returned one.
+    Cancelled(Option<Arc<str>>),
 }
 
 /// What the group's listing keeps of a task, under the listing's lock: an entry is made when
@@ -60,343 +57,6 @@ impl Listed {
             waker: None,
             state: TaskState::Pending,
             cancel_requested: false,
-        }
-    }
-}
-
-/// Why awaiting a [`TaskHandle`] gave no value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TaskError {
-    /// The task was cancelled (`CancelledError`).
-    Cancelled,
-    /// The task failed; the failure itself is its group's, in the scope's [`GroupError`](crate::GroupError).
-    Failed,
-    /// The value was already taken.
-    Taken,
-}
-
-impl fmt::Display for TaskError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            TaskError::Cancelled => "the task was cancelled",
-            TaskError::Failed => "the task failed (its failure is the group's)",
-            TaskError::Taken => "the task's value was already taken",
-        })
-    }
-}
-
-impl std::error::Error for TaskError {}
-
-/// One task of a group (`asyncio.Task`, as `tg.create_task` returns it).
-///
-/// Ask it whether it is [`done`](Self::done) or [`cancelled`](Self::cancelled),
-/// [`cancel`](Self::cancel) it, take its [`result`](Self::result) once it has ended, or await
-/// it (`await task`, from inside the group or anywhere else) for `Ok(value)` or a
-/// [`TaskError`]. Dropping the handle does not cancel the task: it runs on as part of its group.
-pub struct TaskHandle<T>(Inner<T>);
-
-// The value is never pinned: it is moved out whole.
-impl<T> Unpin for TaskHandle<T> {}
-
-enum Inner<T> {
-    /// Finished in its eager step, never a tokio task: its value (`None` once taken).
-    Done(Option<T>),
-    /// Failed in its eager step.
-    Failed,
-    /// Ended in its eager step, with a name.
-    Named {
-        value: Option<T>,
-        failed: bool,
-        name: Name,
-    },
-    /// On the heap: a pointer keeps the handle at 16 bytes (for `()`), two registers, so that
-    /// returning it through `Result` and `?` moves no memory. A larger handle was copied
-    /// twice on its way to the caller, each copy reading it before its own stores had landed
-    /// and waiting for them: more than the allocation costs. Dropped out of line (see
-    /// `TaskHandle`'s drop), so that dropping an eager handle is nothing at all.
-    Scheduled(ManuallyDrop<Box<Scheduled<T>>>),
-}
-
-/// Dropping the handle of a scheduled task lets go of its `JoinHandle` (the task runs on) and
-/// its group; dropping an eager one drops its value, if any.
-impl<T> Drop for TaskHandle<T> {
-    #[inline(always)]
-    fn drop(&mut self) {
-        if let Inner::Scheduled(_) = self.0 {
-            // Out of line: the eager path, which returns a handle for every task and whose
-            // caller mostly drops it at once, stays a few instructions long. Inline, this drop
-            // made the compiler keep every eager handle in memory, and copy it.
-            drop_scheduled(self.take());
-        }
-    }
-}
-
-#[inline(never)]
-fn drop_scheduled<T>(inner: Inner<T>) {
-    if let Inner::Scheduled(task) = inner {
-        drop(ManuallyDrop::into_inner(task));
-    }
-}
-
-/// The handle of a task that runs as a tokio task: its `JoinHandle` and what it read from it.
-pub(crate) struct Scheduled<T> {
-    id: TaskId,
-    name: Option<Name>,
-    /// Its group: to know that the scope has returned, and to mark a listed task's cancellation.
-    group: GroupRef,
-    /// Behind a lock so that the `&self` queries (`done()`, `cancel()`) can read the output.
-    join: Mutex<Join<T>>,
-}
-
-enum Join<T> {
-    /// Not seen to have ended: its output is still in the tokio task.
-    Running(JoinHandle<Ended<T>>),
-    /// How it ended, read from the tokio task.
-    Ended(Ended<T>),
-    /// It completed and its value was taken.
-    Taken,
-}
-
-impl<T> Scheduled<T> {
-    fn join(&self) -> MutexGuard<'_, Join<T>> {
-        self.join.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn state(&self) -> TaskState {
-        let mut join = self.join();
-        settle(self.group.shared(), &mut join);
-        join_state(&join)
-    }
-}
-
-/// Reads how the task ended, if it has, into `join`.
-fn settle<T>(group: &Shared, join: &mut Join<T>) {
-    let Join::Running(handle) = join else { return };
-    if !handle.is_finished() {
-        if !group.has_returned() {
-            return; // still running
-        }
-        // The scope returns once every task's future is dropped, which tokio does just
-        // before it marks the task finished: on another thread, that mark may lag by a few
-        // instructions. The scope promises that every task has ended, so wait for it.
-        while !handle.is_finished() {
-            std::thread::yield_now();
-        }
-    }
-    // The task is finished, so this poll is ready at once; unconstrained: a finished
-    // task's output is never held back by the caller's cooperative budget.
-    let mut cx = Context::from_waker(Waker::noop());
-    let ended = match pin!(coop::unconstrained(handle)).poll(&mut cx) {
-        Poll::Ready(Ok(ended)) => ended,
-        // The drop of a future that tokio cancelled panicked (see `Child`'s drop).
-        Poll::Ready(Err(e)) if e.is_panic() => Ended::Failed,
-        Poll::Ready(Err(_)) => Ended::Cancelled,
-        Poll::Pending => return,
-    };
-    *join = Join::Ended(ended);
-}
-
-fn join_state<T>(join: &Join<T>) -> TaskState {
-    match join {
-        Join::Running(_) => TaskState::Pending,
-        Join::Ended(Ended::Done(_)) | Join::Taken => TaskState::Done,
-        Join::Ended(Ended::Failed) => TaskState::Failed,
-        Join::Ended(Ended::Cancelled) => TaskState::Cancelled,
-    }
-}
-
-impl<T> fmt::Debug for TaskHandle<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = f.debug_struct("TaskHandle");
-        if let Inner::Scheduled(task) = &self.0 {
-            d.field("id", &task.id);
-        }
-        d.field("name", &self.name())
-            .field("state", &self.state())
-            .finish()
-    }
-}
-
-impl<T> TaskHandle<T> {
-    /// A task that ended in its eager step: with its value, or failed (`None`).
-    pub(crate) fn eager(value: Option<T>, name: Option<Name>) -> Self {
-        Self(match (value, name) {
-            (value, Some(name)) => Inner::Named {
-                failed: value.is_none(),
-                value,
-                name,
-            },
-            (Some(value), None) => Inner::Done(Some(value)),
-            (None, None) => Inner::Failed,
-        })
-    }
-
-    pub(crate) fn scheduled(
-        id: TaskId,
-        name: Option<Name>,
-        group: GroupRef,
-        handle: JoinHandle<Ended<T>>,
-    ) -> Self {
-        Self::from_boxed(Self::boxed(id, name, group, handle))
-    }
-
-    /// What a scheduled task's handle points to: made where the task is spawned, which may be
-    /// out of line, and returned as one pointer.
-    pub(crate) fn boxed(
-        id: TaskId,
-        name: Option<Name>,
-        group: GroupRef,
-        handle: JoinHandle<Ended<T>>,
-    ) -> Box<Scheduled<T>> {
-        // Written field by field where it lives: `Box::new` built the handle on the stack and
-        // copied it, reading it back before its stores had landed.
-        let mut task = Box::<Scheduled<T>>::new_uninit();
-        let place = task.as_mut_ptr();
-        // SAFETY: each field of the allocation is written once, then it is whole.
-        #[allow(unsafe_code)]
-        unsafe {
-            (&raw mut (*place).id).write(id);
-            (&raw mut (*place).name).write(name);
-            (&raw mut (*place).group).write(group);
-            (&raw mut (*place).join).write(Mutex::new(Join::Running(handle)));
-            task.assume_init()
-        }
-    }
-
-    #[inline(always)]
-    pub(crate) fn from_boxed(task: Box<Scheduled<T>>) -> Self {
-        Self(Inner::Scheduled(ManuallyDrop::new(task)))
-    }
-
-    /// What the handle holds, leaving it empty (a failed eager task, which drops nothing).
-    fn take(&mut self) -> Inner<T> {
-        std::mem::replace(&mut self.0, Inner::Failed)
-    }
-
-    /// How the task ended, or [`TaskState::Pending`].
-    pub fn state(&self) -> TaskState {
-        match &self.0 {
-            Inner::Failed | Inner::Named { failed: true, .. } => TaskState::Failed,
-            Inner::Done(_) | Inner::Named { .. } => TaskState::Done,
-            Inner::Scheduled(task) => task.state(),
-        }
-    }
-
-    /// `task.done()`: it has ended, whichever way.
-    pub fn done(&self) -> bool {
-        self.state() != TaskState::Pending
-    }
-
-    /// `task.cancelled()`: it ended by being cancelled.
-    pub fn cancelled(&self) -> bool {
-        self.state() == TaskState::Cancelled
-    }
-
-    /// `task.get_name()`: the name given at spawn ([`TaskBuilder::name`](crate::TaskBuilder::name)).
-    pub fn name(&self) -> Option<&str> {
-        match &self.0 {
-            Inner::Done(_) | Inner::Failed => None,
-            Inner::Named { name, .. } => Some(name.as_str()),
-            Inner::Scheduled(task) => task.name.as_deref().map(String::as_str),
-        }
-    }
-
-    /// The task's identity, as [`current_task`](crate::current_task) returns it inside the
-    /// task; `None` for a task that finished in its eager step, which keeps no id (so that
-    /// such a task costs no shared counter), even if it asked for one there.
-    pub fn id(&self) -> Option<TaskId> {
-        match &self.0 {
-            Inner::Done(_) | Inner::Failed | Inner::Named { .. } => None,
-            Inner::Scheduled(task) => Some(task.id),
-        }
-    }
-
-    /// `task.cancel()`: asks the task to stop. It is dropped at its next step (at once if it
-    /// is suspended), without failing its group. Returns `false` if it had already ended.
-    pub fn cancel(&self) -> bool {
-        match &self.0 {
-            Inner::Done(_) | Inner::Failed | Inner::Named { .. } => false,
-            Inner::Scheduled(task) => {
-                let mut join = task.join();
-                settle(task.group.shared(), &mut join);
-                let Join::Running(handle) = &*join else {
-                    return false;
-                };
-                // Tokio's abort is asyncio's cancel here: a task not running is dropped when
-                // the runtime next reaches it, one running is dropped after its step unless
-                // that step finished it. Either way `Child`'s drop reports it to the group.
-                handle.abort();
-                task.group.shared().request_cancel(task.id);
-                true
-            }
-        }
-    }
-
-    /// The task's value (`task.result()`), or `None` if it has not finished, failed or was
-    /// cancelled. Once [`scope`](crate::scope) has returned, every task has ended, so this
-    /// never reads `None` for a task that completed.
-    pub fn result(mut self) -> Option<T> {
-        match self.take() {
-            Inner::Done(value) | Inner::Named { value, .. } => value,
-            Inner::Failed => None,
-            Inner::Scheduled(task) => {
-                let task = *ManuallyDrop::into_inner(task);
-                let mut join = task
-                    .join
-                    .into_inner()
-                    .unwrap_or_else(PoisonError::into_inner);
-                settle(task.group.shared(), &mut join);
-                match join {
-                    Join::Ended(Ended::Done(value)) => Some(value),
-                    _ => None,
-                }
-            }
-        }
-    }
-}
-
-/// `await task`: the task's value once it has ended, or why there is none.
-///
-/// # Cancel safety
-/// Cancel safe: dropping the wait leaves the value in the handle.
-impl<T> Future for TaskHandle<T> {
-    type Output = Result<T, TaskError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match &mut self.0 {
-            Inner::Failed | Inner::Named { failed: true, .. } => {
-                Poll::Ready(Err(TaskError::Failed))
-            }
-            Inner::Done(value) | Inner::Named { value, .. } => {
-                Poll::Ready(value.take().ok_or(TaskError::Taken))
-            }
-            Inner::Scheduled(task) => {
-                let join = task.join.get_mut().unwrap_or_else(PoisonError::into_inner);
-                if let Join::Running(handle) = join {
-                    // Unconstrained: awaiting a task is not a step of the awaiting task's own
-                    // work, as in asyncio, where `await task` on a done task never yields.
-                    let ended = match pin!(coop::unconstrained(handle)).poll(cx) {
-                        Poll::Pending => return Poll::Pending,
-                        Poll::Ready(Ok(ended)) => ended,
-                        Poll::Ready(Err(e)) if e.is_panic() => Ended::Failed,
-                        Poll::Ready(Err(_)) => Ended::Cancelled,
-                    };
-                    *join = Join::Ended(ended);
-                }
-                Poll::Ready(match std::mem::replace(join, Join::Taken) {
-                    Join::Ended(Ended::Done(value)) => Ok(value),
-                    Join::Ended(Ended::Failed) => {
-                        *join = Join::Ended(Ended::Failed);
-                        Err(TaskError::Failed)
-                    }
-                    Join::Ended(Ended::Cancelled) => {
-                        *join = Join::Ended(Ended::Cancelled);
-                        Err(TaskError::Cancelled)
-                    }
-                    Join::Taken => Err(TaskError::Taken),
-                    Join::Running(_) => unreachable!("read just above"),
-                })
-            }
         }
     }
 }
@@ -426,6 +86,9 @@ pin_project_lite::pin_project! {
         listed: bool,
         // The task has suspended at least once: its entry has its waker.
         suspended: bool,
+        // A cooperative task: its group's shutdown is a request it sees (see `Cooperative`),
+        // not a drop.
+        cooperative: bool,
         id: TaskId,
         // Dropped last: the scope's wait for its tasks covers the drop of each future.
         live: Live,
@@ -459,12 +122,19 @@ pin_project_lite::pin_project! {
 
 impl<F, O> Child<F, O> {
     /// `listed`: the task's name is already in the listing.
-    pub(crate) fn new(future: F, outcome: O, id: TaskId, listed: bool, live: Live) -> Self {
+    pub(crate) fn new(
+        future: F,
+        outcome: O,
+        id: TaskId,
+        (listed, cooperative): (bool, bool),
+        live: Live,
+    ) -> Self {
         Self {
             stage: Stage::Running { future },
             outcome: Some(outcome),
             listed,
             suspended: false,
+            cooperative,
             id,
             live,
         }
@@ -484,8 +154,8 @@ where
         let shared = this.live.shared();
         let (listed, id) = (*this.listed, *this.id);
         // A task whose group shuts down before this step never takes it (asyncio never starts
-        // a task whose group is already shutting down).
-        if shared.is_shutting_down() {
+        // a task whose group is already shutting down), unless it is cooperative.
+        if shared.is_shutting_down() && !*this.cooperative {
             return Poll::Ready(cancelled(this.stage, listed, id, shared));
         }
         let previous = current::enter(id.current());
@@ -506,15 +176,28 @@ where
                 let dropped = panic::catch_unwind(AssertUnwindSafe(|| this.stage.set(Stage::Gone)));
                 if let Err(payload) = dropped {
                     drop(out);
-                    let failure = Failure::Panic(panic_message(&*payload));
-                    return Poll::Ready(failed(listed, id, shared, failure));
+                    return Poll::Ready(panicked(listed, id, shared, &*payload));
                 }
                 match this.outcome.take().map(|outcome| outcome(out)) {
                     Some(Ok(value)) => {
-                        end(listed, id, shared, TaskState::Done);
+                        if end(listed, id, shared, TaskState::Done) {
+                            // Cancelled by its handle in the step that finished it: asyncio
+                            // ends such a task cancelled, its value dropped.
+                            drop(value);
+                            shared.unfinished();
+                            return Poll::Ready(Ended::Cancelled(None));
+                        }
                         Poll::Ready(Ended::Done(value))
                     }
-                    Some(Err(e)) => Poll::Ready(failed(listed, id, shared, Failure::Error(e))),
+                    Some(Err(e)) => Poll::Ready(match cancellation(&e) {
+                        // A cancellation returned (`raise CancelledError`) ends it cancelled.
+                        Some(message) => {
+                            end(listed, id, shared, TaskState::Cancelled);
+                            shared.unfinished();
+                            Ended::Cancelled(message)
+                        }
+                        None => failed(listed, id, shared, Failure::Error(e)),
+                    }),
                     None => unreachable!("a finished task is not polled again"),
                 }
             }
@@ -527,26 +210,30 @@ where
                     *this.listed = true;
                 }
                 // Listed first, checked second: a shutdown between the two is not missed.
-                if shared.is_shutting_down() {
+                if shared.is_shutting_down() && !*this.cooperative {
                     return Poll::Ready(cancelled(this.stage, true, id, shared));
                 }
                 Poll::Pending
             }
             Err(payload) => {
                 let _ = panic::catch_unwind(AssertUnwindSafe(|| this.stage.set(Stage::Gone)));
-                let failure = Failure::Panic(panic_message(&*payload));
-                Poll::Ready(failed(listed, id, shared, failure))
+                Poll::Ready(panicked(listed, id, shared, &*payload))
             }
         }
     }
 }
 
-/// Shows in the listing how a listed task ended.
+/// Shows in the listing how a listed task ended; returns whether its handle had asked it
+/// to stop (see `Shared::request_cancel`).
 #[inline(always)]
-fn end(listed: bool, id: TaskId, shared: &Shared, how: TaskState) {
+fn end(listed: bool, id: TaskId, shared: &Shared, how: TaskState) -> bool {
+    if shared.has_marks() {
+        return shared.ended_marked(id, how, listed);
+    }
     if listed {
         shared.ended(id, how);
     }
+    false
 }
 
 /// The task failed in a step, its future gone: a failure of its group.
@@ -558,6 +245,16 @@ fn failed<T>(listed: bool, id: TaskId, shared: &Shared, failure: Failure) -> End
     Ended::Failed
 }
 
+/// The task panicked in a step, its future gone: a failure of its group (or an
+/// [`Interrupt`](crate::Interrupt) it raises again).
+#[cold]
+fn panicked<T>(listed: bool, id: TaskId, shared: &Shared, payload: &(dyn Any + Send)) -> Ended<T> {
+    end(listed, id, shared, TaskState::Failed);
+    shared.unfinished();
+    shared.panicked(payload);
+    Ended::Failed
+}
+
 /// The group cancels the task: drops its future unfinished.
 fn cancelled<F, T>(
     stage: Pin<&mut Stage<F>>,
@@ -566,7 +263,7 @@ fn cancelled<F, T>(
     shared: &Shared,
 ) -> Ended<T> {
     match cancel(stage, listed, id, shared) {
-        Ok(()) => Ended::Cancelled,
+        Ok(()) => Ended::Cancelled(None),
         Err(_) => Ended::Failed,
     }
 }
@@ -589,7 +286,7 @@ fn cancel<F>(
         }
         Err(payload) => {
             end(listed, id, shared, TaskState::Failed);
-            shared.fail(Failure::Panic(panic_message(&*payload)));
+            shared.panicked(&*payload);
             Err(payload)
         }
     }

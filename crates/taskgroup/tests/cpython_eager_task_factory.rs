@@ -184,7 +184,7 @@ async fn cancellation_after_eager_step_blocks(clock: Clock) {
     })
     .await;
     // `await t` raised CancelledError.
-    assert_eq!(awaited, Err(TaskError::Cancelled));
+    assert_eq!(awaited, Err(TaskError::Cancelled(None)));
 }
 
 #[tokio::test(start_paused = true)]
@@ -207,16 +207,16 @@ async fn current_task_is_kept(clock: Clock) {
     let (checked, checks_done) = oneshot::channel::<()>();
     run_coro(async |g: &mut TaskGroup| {
         let t = g.spawn(async move {
-            let me = current_task();
+            let me = current_task().expect("inside a runtime");
             *seen.lock().expect("not poisoned") = me;
             // The task is the same before and after blocking.
             clock.sleep(0.1).await;
             checks_done.await.expect("run() checks first");
-            assert_eq!(current_task(), me);
+            assert_eq!(current_task().expect("inside a runtime"), me);
         })?;
         let captured = *captured.lock().expect("not poisoned");
         assert!(captured.is_some());
-        assert_eq!(captured, t.id());
+        assert_eq!(captured, Some(t.id()));
         checked.send(()).expect("the task waits for the check");
         t.await?;
         Ok(())
@@ -236,14 +236,14 @@ async fn test_current_task_multi_thread() {
 
 /// Adapted: `asyncio.all_tasks()` is the group's snapshot, which lists only tasks that have
 /// suspended; a task in its eager step is not in it, so "`t` is among all tasks during its
-/// eager step" is checked as "`current_task()` is a task during its eager step".
+/// eager step" is checked as "`current_task().expect("inside a runtime")` is a task during its eager step".
 #[tokio::test(start_paused = true)]
 async fn test_all_tasks_with_eager_completion() {
     let captured: Arc<Mutex<Option<Option<TaskId>>>> = Arc::default();
     let seen = captured.clone();
     run_coro(async |g: &mut TaskGroup| {
         let t = g.spawn(async move {
-            *seen.lock().expect("not poisoned") = Some(current_task());
+            *seen.lock().expect("not poisoned") = Some(current_task().expect("inside a runtime"));
         })?;
         let during = captured
             .lock()
@@ -274,7 +274,7 @@ async fn test_all_tasks_with_blocking() {
         let (fut1, rx1) = oneshot::channel::<()>();
         let (tx2, fut2) = oneshot::channel::<()>();
         let t = g.spawn(async move {
-            *seen.lock().expect("not poisoned") = Some(current_task());
+            *seen.lock().expect("not poisoned") = Some(current_task().expect("inside a runtime"));
             rx1.await.expect("fut1 is set");
             tx2.send(()).expect("run() waits for fut2");
         })?;
@@ -283,7 +283,7 @@ async fn test_all_tasks_with_blocking() {
             .expect("not poisoned")
             .expect("the eager step ran");
         assert!(during.is_some(), "the task exists during its eager step");
-        assert_eq!(during, t.id());
+        assert_eq!(during, Some(t.id()));
         // assertIn(t, asyncio.all_tasks())
         assert_eq!(g.snapshot().live, 1);
         fut1.send(()).expect("the task waits for fut1");
@@ -292,7 +292,10 @@ async fn test_all_tasks_with_blocking() {
         let all_tasks = g.snapshot();
         assert_eq!(all_tasks.live, 0);
         assert!(
-            all_tasks.tasks.iter().all(|task| Some(task.id) != t.id()),
+            all_tasks
+                .tasks
+                .iter()
+                .all(|task| Some(task.id) != Some(t.id())),
             "{all_tasks}"
         );
         Ok(())
@@ -360,9 +363,13 @@ async fn test_context_vars_multi_thread() {
 #[tokio::test(start_paused = true)]
 async fn test_issue105987() {
     let inside = run_coro(async |g: &mut TaskGroup| {
-        assert_eq!(current_task(), None);
-        let t = g.spawn(async { current_task() })?;
-        assert_eq!(current_task(), None, "swapped back out");
+        assert_eq!(current_task().expect("inside a runtime"), None);
+        let t = g.spawn(async { current_task().expect("inside a runtime") })?;
+        assert_eq!(
+            current_task().expect("inside a runtime"),
+            None,
+            "swapped back out"
+        );
         Ok(t.await?)
     })
     .await;
@@ -371,16 +378,20 @@ async fn test_issue105987() {
     let failed = Scope::new(Start::Eager)
         .run(async |g: &mut TaskGroup| {
             g.spawn(async {
-                let _ = current_task();
+                let _ = current_task().expect("inside a runtime");
                 panic!("the eager step fails");
             })?;
-            assert_eq!(current_task(), None, "swapped back out after a panic");
+            assert_eq!(
+                current_task().expect("inside a runtime"),
+                None,
+                "swapped back out after a panic"
+            );
             Ok(())
         })
         .await
         .expect_err("the panic is a failure of the group");
     assert_eq!(failed.failures.len(), 1, "{failed}");
-    assert_eq!(current_task(), None);
+    assert_eq!(current_task().expect("inside a runtime"), None);
 }
 
 /// Adapted: `task.get_coro()` is `None` once the task is done: the future is dropped as soon

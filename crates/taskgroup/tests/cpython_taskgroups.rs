@@ -1231,7 +1231,7 @@ async fn taskgroup_task_name(_clock: Clock, start: Start) {
     Scope::new(start)
         .run(async |g: &mut TaskGroup| {
             let t = g.task().name("yolo").spawn(tokio::task::yield_now())?;
-            assert_eq!(t.name(), Some("yolo"));
+            assert_eq!(t.name(), "yolo");
             Ok(())
         })
         .await
@@ -1528,7 +1528,7 @@ async fn error_and_cancel(clock: Clock, start: Start) {
                     // On one thread the order is asyncio's: the child fails before the group
                     // sees the cancellation, so this path is only taken with two threads.
                     assert!(matches!(clock, Clock::Real), "the child's error was lost");
-                    return Err(TaskError::Cancelled);
+                    return Err(TaskError::Cancelled(None));
                 }
                 // except* RuntimeError:
                 Err(e) => {
@@ -1539,7 +1539,7 @@ async fn error_and_cancel(clock: Clock, start: Start) {
             assert!(t_cancel.is_cancelled(), "cancelling() == 1");
             tokio::select! {
                 () = clock.sleep(1.0) => panic!("Sleep after group should have been cancelled"),
-                () = t_cancel.cancelled() => Err::<(), _>(TaskError::Cancelled),
+                () = t_cancel.cancelled() => Err::<(), _>(TaskError::Cancelled(None)),
             }
         }
     };
@@ -1564,7 +1564,7 @@ async fn error_and_cancel(clock: Clock, start: Start) {
     }
     assert!(t_cancel.is_cancelled(), "t.cancelling() == 1");
     let ended = t.await.expect("inner does not panic");
-    assert_eq!(ended, Err(TaskError::Cancelled), "t.cancelled()");
+    assert_eq!(ended, Err(TaskError::Cancelled(None)), "t.cancelled()");
 }
 
 #[tokio::test(start_paused = true)]
