@@ -47,10 +47,11 @@
 //! # Guarantees
 //!
 //! - **Which context is current.** The one entered by the innermost [`Context::run`]
-//!   (directly, or through a [`Scoped`] future's poll) on this thread. It is a thread-local,
-//!   swapped in for the closure or the poll and swapped out after, also when the closure or
-//!   poll panics. A `Context` is `Send + Sync`, so a scoped task may move between the worker
-//!   threads of a multi-thread runtime: its context goes with it.
+//!   (directly, or through a [`Scoped`] future's poll) or [`SharedContext::run`] (or a
+//!   [`SharedScoped`] poll) on this thread. It is a thread-local, swapped in for the closure
+//!   or the poll and swapped out after, also when the closure or poll panics. A `Context` is
+//!   `Send + Sync`, so a scoped task may move between the worker threads of a multi-thread
+//!   runtime: its context goes with it.
 //! - **With none entered, at a thread's top level, its base context is current**, as in
 //!   CPython, where every thread has one. The top level is anywhere outside a tokio runtime
 //!   (`tokio::runtime::Handle::try_current()` fails): `main` before or after its `block_on`,
@@ -132,10 +133,10 @@ const BASE_HOLDS: u8 = 2;
 const SHARED_INNERMOST: u8 = 4;
 
 thread_local! {
-    /// [`ENTERED`] and [`BASE_HOLDS`]: a plain `Cell<u8>` with no destructor, so that reading
-    /// it is one thread-local load. 0 (nothing entered, an empty base) is the hot path of
-    /// [`Context::current`] and [`ContextVar::get`]: nothing to read, and no need to ask tokio
-    /// whether a runtime is entered.
+    /// [`ENTERED`], [`BASE_HOLDS`] and [`SHARED_INNERMOST`]: a plain `Cell<u8>` with no
+    /// destructor, so that reading it is one thread-local load. 0 (nothing entered, an empty
+    /// base) is the hot path of [`Context::current`] and [`ContextVar::get`]: nothing to read,
+    /// and no need to ask tokio whether a runtime is entered.
     static STATE: Cell<u8> = const { Cell::new(0) };
     /// The current context while [`ENTERED`]; otherwise this thread's base context, which is
     /// current only at the thread's top level (see [`at_top_level`]).
@@ -191,8 +192,8 @@ impl Context {
     /// of its base context if that holds a variable; `None` otherwise (inside a tokio runtime
     /// with no context entered, or an empty base). [`copy_context`] always gives a `Context`.
     ///
-    /// With nothing entered and nothing ever set in this thread's base context (a spawn in
-    /// plain tokio code), this costs one thread-local read and a branch.
+    /// With nothing entered and this thread's base context empty (a spawn in plain tokio code),
+    /// this costs one thread-local read and a branch.
     #[inline]
     pub fn current() -> Option<Context> {
         let state = STATE.get();
