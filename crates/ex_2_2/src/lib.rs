@@ -63,10 +63,19 @@ mod tests {
         assert_eq!(a.run(async { COUNTER.get() }).unwrap(), 5);
     }
 
+    /// A thread's top level has a base context, as in Python; inside a runtime with no
+    /// context entered, a set is refused (a thread-wide context would leak between tasks).
     #[test]
-    fn outside_a_runner_the_default_is_read_and_set_is_refused() {
+    fn outside_a_runner_sets_go_to_the_threads_base_context_and_inside_a_runtime_are_refused() {
         assert_eq!(COUNTER.get(), 0);
-        assert_eq!(COUNTER.set(1).err(), Some(NoContext));
+        let token = COUNTER.set(1).expect("the thread's base context");
+        assert_eq!(COUNTER.get(), 1);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        assert_eq!(rt.block_on(async { COUNTER.set(2).err() }), Some(NoContext));
+        COUNTER.reset(&token).expect("reset at the top level");
+        assert_eq!(COUNTER.get(), 0);
     }
 
     #[test]

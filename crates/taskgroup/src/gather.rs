@@ -1,9 +1,14 @@
-//! `asyncio.gather` with no task and no allocation per awaitable.
+//! `asyncio.gather`: of futures polled in place, with no task and no allocation per awaitable
+//! ([`gather`]), and of tasks, as asyncio's ([`gather_tasks`]).
 
+use std::future::IntoFuture;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use futures::future::MaybeDone;
+
+use crate::{TaskError, TaskHandle};
 
 /// Polls every future where it lies, in one boxed slice, until all have finished, and returns
 /// their outputs in order (`await asyncio.gather(*coros)`).
@@ -68,6 +73,190 @@ fn pinned<T>(slice: Pin<&mut [T]>) -> impl Iterator<Item = Pin<&mut T>> {
             .get_unchecked_mut()
             .iter_mut()
             .map(|element| Pin::new_unchecked(element))
+    }
+}
+
+/// `asyncio.gather(*tasks)`: waits for tasks of a group and returns their values in order.
+///
+/// As asyncio's: the first task that fails or is cancelled ends the gather at once with its
+/// [`TaskError`], and the others keep running ([`return_exceptions`](GatherTasks::return_exceptions)
+/// waits for all and returns every outcome instead). Dropping the gather before it ends (its
+/// awaiter cancelled) cancels every task still running, and [`cancel`](GatherTasks::cancel)
+/// does so explicitly. Unlike [`gather`], which polls futures in place, each item here is a
+/// task of its own, scheduled or eager as its group starts it.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use taskgroup::{Start, TaskGroup, gather_tasks, scope};
+/// let (values, _) = scope(Start::Scheduled, async |tg: &mut TaskGroup| {
+///     let tasks = (1..=3).map(|i| tg.spawn(async move { i * 10 })).collect::<Result<Vec<_>, _>>()?;
+///     Ok(gather_tasks(tasks).await?)
+/// })
+/// .await?;
+/// assert_eq!(values, [10, 20, 30]);
+/// # anyhow::Ok(()) }).unwrap();
+/// ```
+pub fn gather_tasks<T>(tasks: impl IntoIterator<Item = TaskHandle<T>>) -> GatherTasks<T> {
+    GatherTasks(Gathering {
+        slots: tasks.into_iter().map(Slot::Waiting).collect(),
+        cancelled: Mutex::new(None),
+        ended: false,
+    })
+}
+
+/// The future of [`gather_tasks`]: every value, or the first [`TaskError`].
+#[must_use = "a future does nothing unless awaited"]
+#[derive(Debug)]
+pub struct GatherTasks<T>(Gathering<T>);
+
+/// The future of [`GatherTasks::return_exceptions`]: every task's outcome.
+#[must_use = "a future does nothing unless awaited"]
+#[derive(Debug)]
+pub struct GatherOutcomes<T>(Gathering<T>);
+
+#[derive(Debug)]
+struct Gathering<T> {
+    slots: Vec<Slot<T>>,
+    /// `cancel()` cancelled a task: the gather ends cancelled, with this message.
+    cancelled: Mutex<Option<Option<Arc<str>>>>,
+    /// The gather returned: dropping it cancels nothing.
+    ended: bool,
+}
+
+#[derive(Debug)]
+enum Slot<T> {
+    Waiting(TaskHandle<T>),
+    Ended(Result<T, TaskError>),
+    Taken,
+}
+
+impl<T> GatherTasks<T> {
+    /// `return_exceptions=True`: wait for every task and return each one's outcome; the gather
+    /// itself ends with an error only if it was cancelled.
+    pub fn return_exceptions(self) -> GatherOutcomes<T> {
+        GatherOutcomes(self.into_inner())
+    }
+
+    /// `gather.cancel()`: cancels every task still running; `false` if none was (all had
+    /// ended, even if the gather has not yet seen it), and the gather then returns as usual.
+    pub fn cancel(&self) -> bool {
+        self.0.cancel(None)
+    }
+
+    /// `gather.cancel(msg)`: as [`cancel`](Self::cancel), with a message.
+    pub fn cancel_with(&self, message: impl Into<Arc<str>>) -> bool {
+        self.0.cancel(Some(message.into()))
+    }
+
+    fn into_inner(mut self) -> Gathering<T> {
+        std::mem::replace(
+            &mut self.0,
+            Gathering {
+                slots: Vec::new(),
+                cancelled: Mutex::new(None),
+                ended: true,
+            },
+        )
+    }
+}
+
+impl<T> GatherOutcomes<T> {
+    /// As [`GatherTasks::cancel`].
+    pub fn cancel(&self) -> bool {
+        self.0.cancel(None)
+    }
+}
+
+impl<T> Gathering<T> {
+    fn cancel(&self, message: Option<Arc<str>>) -> bool {
+        let mut any = false;
+        for slot in &self.slots {
+            if let Slot::Waiting(task) = slot {
+                any |= match &message {
+                    Some(message) => task.cancel_with(Arc::clone(message)),
+                    None => task.cancel(),
+                };
+            }
+        }
+        if any {
+            *self
+                .cancelled
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(message);
+        }
+        any
+    }
+
+    /// Polls every task not yet ended; with `first_error`, the first error ends the gather.
+    fn poll_tasks(
+        &mut self,
+        cx: &mut Context<'_>,
+        first_error: bool,
+    ) -> Poll<Result<Vec<Result<T, TaskError>>, TaskError>> {
+        let mut pending = false;
+        for slot in &mut self.slots {
+            let Slot::Waiting(task) = slot else { continue };
+            match Pin::new(&mut task.into_future()).poll(cx) {
+                Poll::Pending => pending = true,
+                Poll::Ready(Err(e)) if first_error => {
+                    *slot = Slot::Taken;
+                    self.ended = true;
+                    return Poll::Ready(Err(e));
+                }
+                Poll::Ready(outcome) => *slot = Slot::Ended(outcome),
+            }
+        }
+        if pending {
+            return Poll::Pending;
+        }
+        self.ended = true;
+        let cancelled = self
+            .cancelled
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(message) = cancelled {
+            return Poll::Ready(Err(TaskError::Cancelled(message)));
+        }
+        Poll::Ready(Ok(self
+            .slots
+            .iter_mut()
+            .map(|slot| match std::mem::replace(slot, Slot::Taken) {
+                Slot::Ended(outcome) => outcome,
+                _ => Err(TaskError::Taken),
+            })
+            .collect()))
+    }
+}
+
+// Nothing is pinned: the handles are moved whole.
+impl<T> Unpin for GatherTasks<T> {}
+impl<T> Unpin for GatherOutcomes<T> {}
+
+impl<T> Future for GatherTasks<T> {
+    type Output = Result<Vec<T>, TaskError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.0
+            .poll_tasks(cx, true)
+            .map(|all| all?.into_iter().collect())
+    }
+}
+
+impl<T> Future for GatherOutcomes<T> {
+    type Output = Result<Vec<Result<T, TaskError>>, TaskError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.0.poll_tasks(cx, false)
+    }
+}
+
+/// The gather's awaiter is cancelled: so is every task it still waits for.
+impl<T> Drop for Gathering<T> {
+    fn drop(&mut self) {
+        if !self.ended {
+            self.cancel(None);
+        }
     }
 }
 

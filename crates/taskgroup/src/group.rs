@@ -8,15 +8,16 @@ use std::mem::ManuallyDrop;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::task::{Context, Poll, Waker};
 
+use contextvars::SharedContext;
 use futures::future::Either;
 use tokio::sync::Notify;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 use crate::cancel::{CancelRequest, Cooperative, Requests, cancellation};
-use crate::current::{self, TaskId};
+use crate::current::{self, NoRunningLoop, TaskId};
 use crate::handle::{Scheduled, TaskHandle};
 use crate::place::{self, Placed, Places, Stepped};
 use crate::task::{Child, Listed, Name, TaskState};
@@ -143,7 +144,10 @@ impl Shared {
     /// listed gets an entry for the mark alone, which it removes when it ends.
     pub(crate) fn request_cancel(&self, id: TaskId) {
         let mut listing = self.listing();
-        let entry = listing.entry(id).or_insert_with(|| Listed::new(None));
+        let entry = listing.entry(id).or_insert_with(|| Listed {
+            shown: false,
+            ..Listed::new(None)
+        });
         if !std::mem::replace(&mut entry.cancel_requested, true) {
             self.marked.fetch_add(1, Ordering::AcqRel);
         }
@@ -156,7 +160,7 @@ impl Shared {
             && std::mem::replace(&mut entry.cancel_requested, false)
         {
             self.marked.fetch_sub(1, Ordering::AcqRel);
-            if entry.waker.is_none() && entry.name.is_none() {
+            if !entry.shown {
                 listing.remove(&id);
             }
         }
@@ -197,6 +201,7 @@ impl Shared {
         let mut listing = self.listing();
         let entry = listing.entry(id).or_insert_with(|| Listed::new(None));
         entry.waker = Some(waker.clone());
+        entry.shown = true;
     }
 
     /// A listed task ended.
@@ -361,9 +366,9 @@ impl Shared {
         outcome: O,
         Options {
             name,
+            start,
             context,
             cooperative,
-            ..
         }: Options,
         id: Option<TaskId>,
     ) -> TaskHandle<T>
@@ -374,10 +379,12 @@ impl Shared {
     {
         let id = id.unwrap_or_else(TaskId::next);
         // Only the listing keeps a task's name for it: its tokio task stays small.
-        let listed = name.is_some();
-        if let Some(name) = &name {
-            self.listing()
-                .insert(id, Listed::new(Some(Arc::clone(name))));
+        // A task that went on from an eager step is listed at once, so that `all_tasks()`
+        // shows it from its spawn on, as asyncio's does; a plain scheduled one from its first
+        // suspension.
+        let listed = name.is_some() || start == Start::Eager;
+        if listed {
+            self.listing().insert(id, Listed::new(name.clone()));
         }
         // The handle keeps the JoinHandle: the tokio task holds the value and how the task
         // ended, so a task costs no allocation beside tokio's own. One type of task here, with
@@ -440,7 +447,7 @@ impl Shared {
             tasks: self
                 .listing()
                 .iter()
-                .filter(|(_, entry)| entry.waker.is_some() || entry.name.is_some())
+                .filter(|(_, entry)| entry.shown)
                 .map(|(&id, entry)| TaskInfo {
                     id,
                     name: entry.name.as_deref().cloned(),
@@ -847,9 +854,8 @@ impl GroupHandle {
 struct Builder {
     name: Option<Name>,
     start: Option<Start>,
-    context: Option<contextvars::Context>,
-    /// The context was given: do not copy the current one.
-    context_given: bool,
+    /// The context given, which the task runs in itself (not in a copy).
+    context: Option<SharedContext>,
     cooperative: Option<Arc<Requests>>,
 }
 
@@ -871,10 +877,10 @@ impl Builder {
             name: self.name,
             cooperative: self.cooperative,
             start: self.start.unwrap_or(start),
-            context: if self.context_given {
-                self.context
-            } else {
-                contextvars::Context::current()
+            // A given context is entered by the future itself (see `TaskBuilder::spawn_with`).
+            context: match self.context {
+                Some(_) => None,
+                None => contextvars::Context::current(),
             },
         }
     }
@@ -922,9 +928,13 @@ impl<'a> TaskBuilder<'a> {
     }
 
     /// `context=`: run the task in `context` instead of a copy of the current one.
-    pub fn context(mut self, context: contextvars::Context) -> Self {
-        self.options.context = Some(context);
-        self.options.context_given = true;
+    ///
+    /// The task runs in that very context, as asyncio's does: give a [`SharedContext`] (a
+    /// clone of one you keep) and the task's sets show in it, for you to read afterwards;
+    /// a [`Context`](contextvars::Context) given by value becomes a context of its own.
+    /// Tasks that share one context take turns entering it, step by step.
+    pub fn context(mut self, context: impl Into<SharedContext>) -> Self {
+        self.options.context = Some(context.into());
         self
     }
 
@@ -969,7 +979,20 @@ impl<'a> TaskBuilder<'a> {
         self.spawn_with(future, |out| out.map_err(Into::into))
     }
 
-    fn spawn_with<F, T, O>(self, future: F, outcome: O) -> Result<TaskHandle<T>, Refused>
+    fn spawn_with<F, T, O>(mut self, future: F, outcome: O) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future + Send + 'static,
+        T: Send + 'static,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+    {
+        match self.options.context.take() {
+            // The future enters the context at every poll, its eager step included.
+            Some(context) => self.spawn_in(context.scope(future), outcome),
+            None => self.spawn_in(future, outcome),
+        }
+    }
+
+    fn spawn_in<F, T, O>(self, future: F, outcome: O) -> Result<TaskHandle<T>, Refused>
     where
         F: Future + Send + 'static,
         T: Send + 'static,
@@ -1114,6 +1137,7 @@ impl Scope {
         };
         let shared = Arc::new(Shared::new(self.start, token, also, parent));
         let body_requests = Arc::new(Requests::default());
+        let _registered = Registered::new(&shared);
         let mut abandon = Abandon(Some(Arc::clone(&shared)));
         let mut tg = TaskGroup {
             handle: GroupHandle(Arc::clone(&shared)),
@@ -1288,6 +1312,64 @@ async fn wait_ended(shared: &Shared, owner_spent: bool) {
             }
         }
     }
+}
+
+/// Every group whose scope is running, for [`all_tasks`], by the address of its state.
+static GROUPS: Mutex<BTreeMap<usize, Weak<Shared>>> = Mutex::new(BTreeMap::new());
+
+fn groups() -> MutexGuard<'static, BTreeMap<usize, Weak<Shared>>> {
+    GROUPS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A group in [`GROUPS`] while its scope runs: one lock when a scope starts and one when it
+/// ends, nothing per task.
+struct Registered(usize);
+
+impl Registered {
+    fn new(shared: &Arc<Shared>) -> Self {
+        let key = Arc::as_ptr(shared) as usize;
+        groups().insert(key, Arc::downgrade(shared));
+        Self(key)
+    }
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        groups().remove(&self.0);
+    }
+}
+
+/// `asyncio.all_tasks()`: the live tasks of every group whose scope runs on this runtime, and
+/// the task in its eager step on this thread, if any, by id.
+///
+/// A task of a group shows from its spawn on if it has a name or went on from an eager
+/// step, and otherwise from its first suspension: a scheduled task that tokio has not yet
+/// polled is not listed (listing every task at its spawn would cost each one a lock). Nor are
+/// the tasks left running by a scope that was dropped. Outside every runtime this is
+/// [`NoRunningLoop`], as asyncio's `RuntimeError`.
+pub fn all_tasks() -> Result<Vec<TaskInfo>, NoRunningLoop> {
+    let runtime = tokio::runtime::Handle::try_current()
+        .map_err(|_| NoRunningLoop)?
+        .id();
+    let running: Vec<Arc<Shared>> = groups().values().filter_map(Weak::upgrade).collect();
+    let mut tasks: Vec<TaskInfo> = running
+        .iter()
+        .filter(|group| group.runtime.get().map(tokio::runtime::Handle::id) == Some(runtime))
+        .flat_map(|group| group.snapshot().tasks)
+        .filter(|task| task.state == TaskState::Pending)
+        .collect();
+    if let Ok(Some(current)) = current::current_task()
+        && tasks.iter().all(|task| task.id != current)
+    {
+        tasks.push(TaskInfo {
+            id: current,
+            name: None,
+            state: TaskState::Pending,
+            cancel_requested: false,
+        });
+    }
+    tasks.sort_by_key(|task| task.id);
+    Ok(tasks)
 }
 
 /// Dropped only when the scope's future is dropped before it returned (its owner was

@@ -131,8 +131,8 @@ mod task;
 
 pub use cancel::CancelRequest;
 pub use current::{NoRunningLoop, TaskId, current_task};
-pub use gather::{Gather, gather};
-pub use group::{GroupHandle, Scope, Snapshot, TaskBuilder, TaskGroup, TaskInfo, scope};
+pub use gather::{Gather, GatherOutcomes, GatherTasks, gather, gather_tasks};
+pub use group::{GroupHandle, Scope, Snapshot, TaskBuilder, TaskGroup, TaskInfo, all_tasks, scope};
 pub use handle::{Await, Shielded, TaskError, TaskHandle, Wait, shield};
 pub use task::TaskState;
 

@@ -48,6 +48,9 @@ pub(crate) struct Listed {
     pub(crate) waker: Option<Waker>,
     pub(crate) state: TaskState,
     pub(crate) cancel_requested: bool,
+    /// Snapshots and `all_tasks()` show it: it has suspended, has a name, or went on from an
+    /// eager step. Not an entry made for a cancel mark alone.
+    pub(crate) shown: bool,
 }
 
 impl Listed {
@@ -57,6 +60,7 @@ impl Listed {
             waker: None,
             state: TaskState::Pending,
             cancel_requested: false,
+            shown: true,
         }
     }
 }
