@@ -63,6 +63,9 @@ pub(crate) struct Shared {
     /// Tasks with a cancel mark in the listing that they have not yet seen (see
     /// [`request_cancel`](Self::request_cancel)): while 0, a task that ends takes no lock.
     marked: AtomicU64,
+    /// The messages of the cancellations that scheduled tasks returned, until their handles
+    /// read them.
+    messages: Mutex<BTreeMap<TaskId, Arc<str>>>,
     /// Tasks finished in their eager step when spawned through a [`GroupHandle`].
     eager_done: AtomicU64,
     /// Tasks scheduled through a [`GroupHandle`] (the body's own are counted in [`TaskGroup`]).
@@ -85,6 +88,13 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// The group's state, listed for [`all_tasks`] until it is let go.
+    fn registered(shared: Shared) -> Arc<Shared> {
+        let shared = Arc::new(shared);
+        groups().insert(Arc::as_ptr(&shared) as usize, Arc::downgrade(&shared));
+        shared
+    }
+
     fn new(
         start: Start,
         token: CancellationToken,
@@ -99,6 +109,7 @@ impl Shared {
             ended: Notify::new(),
             listed: Mutex::new(BTreeMap::new()),
             marked: AtomicU64::new(0),
+            messages: Mutex::new(BTreeMap::new()),
             eager_done: AtomicU64::new(0),
             scheduled: AtomicU64::new(0),
             unfinished: AtomicU64::new(0),
@@ -151,6 +162,24 @@ impl Shared {
         if !std::mem::replace(&mut entry.cancel_requested, true) {
             self.marked.fetch_add(1, Ordering::AcqRel);
         }
+    }
+
+    /// A scheduled task ended by returning a cancellation with `message`.
+    #[cold]
+    pub(crate) fn keep_message(&self, id: TaskId, message: Arc<str>) {
+        self.messages
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, message);
+    }
+
+    /// The message of the cancellation a scheduled task returned, if it returned one.
+    #[cold]
+    pub(crate) fn take_message(&self, id: TaskId) -> Option<Arc<str>> {
+        self.messages
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&id)
     }
 
     /// Takes the cancel mark of a task that has ended, if it is still there.
@@ -466,6 +495,12 @@ fn refusal(state: u64) -> Option<Refused> {
         Some(Refused::ShuttingDown)
     } else {
         None
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        groups().remove(&(std::ptr::from_ref::<Shared>(self) as usize));
     }
 }
 
@@ -1017,8 +1052,8 @@ pub struct TaskGroup {
     scheduled: u64,
     /// The heap place the eager path polls futures in, reused while futures finish eagerly.
     places: Places,
-    /// The requests to cancel the body, which a cooperative body sees.
-    body: Arc<Requests>,
+    /// The requests to cancel the body, in a cooperative scope.
+    body: Option<Arc<Requests>>,
 }
 
 impl fmt::Debug for TaskGroup {
@@ -1105,6 +1140,31 @@ impl Scope {
     where
         B: AsyncFnOnce(&mut TaskGroup) -> anyhow::Result<T>,
     {
+        // Made and taken apart out of line: the scope's own future stays small, which keeps
+        // the eager spawns of its body in registers.
+        let start = self.start;
+        let (shared, requests) = self.group()?;
+        let mut abandon = Abandon(Some(Arc::clone(&shared)));
+        let mut tg = TaskGroup {
+            handle: GroupHandle(Arc::clone(&shared)),
+            start,
+            eager_done: 0,
+            scheduled: 0,
+            places: Places::default(),
+            body: requests.clone(),
+        };
+        let value = run_body(&shared, body(&mut tg), requests.as_deref()).await;
+        // A cancellation of the owner that the cooperative body saw and handled is spent.
+        let owner_spent = requests.is_some() && shared.also_cancelled();
+        wait_ended(&shared, owner_spent).await;
+        abandon.0 = None; // returned: not abandoned
+        finish(&shared, value, &tg)
+    }
+
+    /// The group this scope runs: joined to its parent, with its tokens, and the requests to
+    /// cancel its body if it is cooperative.
+    #[inline(never)]
+    fn group(self) -> Result<(Arc<Shared>, Option<Arc<Requests>>), GroupError> {
         let (token, parent) = match &self.parent {
             Some(parent) => {
                 let live = Live::join(&parent.0).map_err(|refused| match refused {
@@ -1135,57 +1195,52 @@ impl Scope {
             Some(given) => (given.child_token(), None),
             None => (token, None),
         };
-        let shared = Arc::new(Shared::new(self.start, token, also, parent));
-        let body_requests = Arc::new(Requests::default());
-        let _registered = Registered::new(&shared);
-        let mut abandon = Abandon(Some(Arc::clone(&shared)));
-        let mut tg = TaskGroup {
-            handle: GroupHandle(Arc::clone(&shared)),
-            start: self.start,
-            eager_done: 0,
-            scheduled: 0,
-            places: Places::default(),
-            body: Arc::clone(&body_requests),
-        };
-        let cooperative = self.cooperative.then_some(&*body_requests);
-        let value = run_body(&shared, body(&mut tg), cooperative).await;
-        // A cancellation of the owner that the cooperative body saw and handled is spent.
-        let owner_spent = cooperative.is_some() && shared.also_cancelled();
-        wait_ended(&shared, owner_spent).await;
-        abandon.0 = None; // returned: not abandoned
-        // Ours to return: taken before the parent is let go, which would take them otherwise.
-        let failures = std::mem::take(
-            &mut *shared
-                .failures
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner),
-        );
-        drop(shared.release_parent());
-        let interrupt = shared
-            .interrupt
+        let shared = Shared::registered(Shared::new(self.start, token, also, parent));
+        let requests = self.cooperative.then(|| Arc::new(Requests::default()));
+        Ok((shared, requests))
+    }
+}
+
+/// What a scope returns once every task has ended: the body's value and the counts, or the
+/// failures; or the interrupt, raised again.
+#[inline(never)]
+fn finish<T>(
+    shared: &Shared,
+    value: Option<T>,
+    tg: &TaskGroup,
+) -> Result<(T, Completed), GroupError> {
+    // Ours to return: taken before the parent is let go, which would take them otherwise.
+    let failures = std::mem::take(
+        &mut *shared
+            .failures
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(interrupt) = interrupt {
-            // `KeyboardInterrupt` out of `async with`: every task has ended, and the
-            // interrupt goes on unwrapped.
-            panic::resume_unwind(Box::new(interrupt));
-        }
-        let cancelled = shared.cancelled.load(Ordering::Acquire);
-        match value {
-            Some(value) if failures.is_empty() && !cancelled => Ok((
-                value,
-                Completed {
-                    eager: tg.eager_done + shared.eager_done.load(Ordering::Relaxed),
-                    scheduled: tg.scheduled + shared.scheduled.load(Ordering::Relaxed)
-                        - shared.unfinished.load(Ordering::Relaxed),
-                },
-            )),
-            _ => Err(GroupError {
-                failures,
-                cancelled,
-            }),
-        }
+            .unwrap_or_else(PoisonError::into_inner),
+    );
+    drop(shared.release_parent());
+    let interrupt = shared
+        .interrupt
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    if let Some(interrupt) = interrupt {
+        // `KeyboardInterrupt` out of `async with`: every task has ended, and the
+        // interrupt goes on unwrapped.
+        panic::resume_unwind(Box::new(interrupt));
+    }
+    let cancelled = shared.cancelled.load(Ordering::Acquire);
+    match value {
+        Some(value) if failures.is_empty() && !cancelled => Ok((
+            value,
+            Completed {
+                eager: tg.eager_done + shared.eager_done.load(Ordering::Relaxed),
+                scheduled: tg.scheduled + shared.scheduled.load(Ordering::Relaxed)
+                    - shared.unfinished.load(Ordering::Relaxed),
+            },
+        )),
+        _ => Err(GroupError {
+            failures,
+            cancelled,
+        }),
     }
 }
 
@@ -1314,29 +1369,12 @@ async fn wait_ended(shared: &Shared, owner_spent: bool) {
     }
 }
 
-/// Every group whose scope is running, for [`all_tasks`], by the address of its state.
+/// Every group not yet let go, for [`all_tasks`], by the address of its state: one lock when a
+/// group is made and one when it is let go, nothing per task.
 static GROUPS: Mutex<BTreeMap<usize, Weak<Shared>>> = Mutex::new(BTreeMap::new());
 
 fn groups() -> MutexGuard<'static, BTreeMap<usize, Weak<Shared>>> {
     GROUPS.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// A group in [`GROUPS`] while its scope runs: one lock when a scope starts and one when it
-/// ends, nothing per task.
-struct Registered(usize);
-
-impl Registered {
-    fn new(shared: &Arc<Shared>) -> Self {
-        let key = Arc::as_ptr(shared) as usize;
-        groups().insert(key, Arc::downgrade(shared));
-        Self(key)
-    }
-}
-
-impl Drop for Registered {
-    fn drop(&mut self) {
-        groups().remove(&self.0);
-    }
 }
 
 /// `asyncio.all_tasks()`: the live tasks of every group whose scope runs on this runtime, and
@@ -1438,7 +1476,7 @@ impl TaskGroup {
     /// [`Scope::cooperative`] watches (`except CancelledError:` around the body's awaits).
     /// In a scope that is not cooperative the body is dropped instead, so it never sees one.
     pub fn cancel_request(&self) -> CancelRequest {
-        CancelRequest::new(Arc::clone(&self.body))
+        CancelRequest::new(self.body.clone().unwrap_or_default())
     }
 
     /// A clonable handle to this group, for spawning from its tasks.
@@ -1477,7 +1515,7 @@ impl TaskGroup {
         &mut self,
         future: F,
         outcome: O,
-        mut options: Options,
+        options: Options,
     ) -> Result<TaskHandle<T>, Refused>
     where
         F: Future + Send + 'static,
@@ -1485,18 +1523,30 @@ impl TaskGroup {
         O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
     {
         self.handle.0.accepting()?;
-        if options.start == Start::Scheduled {
+        // Taken apart at once: a whole `Options` carried down the eager path was kept in
+        // memory and written at every spawn, doubling the cost of an eager task.
+        let Options {
+            name,
+            start,
+            context,
+            cooperative,
+        } = options;
+        if start == Start::Scheduled {
             // A scheduled task costs a tokio task: the branch is laid out for the eager path,
             // which is worth a few cycles.
             std::hint::cold_path();
-            let handle = match options {
-                Options {
-                    name: None,
-                    context: None,
-                    cooperative: None,
-                    ..
-                } => self.handle.0.schedule_plain(future, outcome)?,
-                options => self.handle.0.schedule(future, outcome, options)?,
+            let handle = match (name, context, cooperative) {
+                (None, None, None) => self.handle.0.schedule_plain(future, outcome)?,
+                (name, context, cooperative) => self.handle.0.schedule(
+                    future,
+                    outcome,
+                    Options {
+                        name,
+                        start,
+                        context,
+                        cooperative,
+                    },
+                )?,
             };
             self.scheduled += 1;
             return Ok(handle);
@@ -1504,11 +1554,11 @@ impl TaskGroup {
         // Two copies of the step. With no context (a spawner that never entered one, the
         // common case) the step has no context code at all, so the compiler can fold storing,
         // polling and dropping a future that finishes; with one, the step is out of line.
-        match options.context.take() {
-            None => self.eager_in(future, outcome, options, NoContext),
+        match context {
+            None => self.eager_in(future, outcome, (name, cooperative), NoContext),
             Some(context) => {
                 std::hint::cold_path();
-                self.eager_in_context(future, outcome, options, context)
+                self.eager_in_context(future, outcome, (name, cooperative), context)
             }
         }
     }
@@ -1518,7 +1568,7 @@ impl TaskGroup {
         &mut self,
         future: F,
         outcome: O,
-        options: Options,
+        task: (Option<Name>, Option<Arc<Requests>>),
         context: contextvars::Context,
     ) -> Result<TaskHandle<T>, Refused>
     where
@@ -1526,17 +1576,17 @@ impl TaskGroup {
         T: Send + 'static,
         O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
     {
-        self.eager_in(future, outcome, options, context)
+        self.eager_in(future, outcome, task, context)
     }
 
     /// The eager step in `context`: polls the future once in the group's reused place.
-    /// `options` holds the task's name and cooperation; its context is `context`.
+    /// `(name, cooperative)`: the task's name, and its requests if it is cooperative.
     #[inline(always)]
     fn eager_in<F, T, O, C>(
         &mut self,
         future: F,
         outcome: O,
-        options: Options,
+        (name, cooperative): (Option<Name>, Option<Arc<Requests>>),
         mut context: C,
     ) -> Result<TaskHandle<T>, Refused>
     where
@@ -1563,20 +1613,22 @@ impl TaskGroup {
             Stepped::Ready(out) => match outcome(out) {
                 Ok(value) => {
                     self.eager_done += 1;
-                    Ok(TaskHandle::eager(Some(value), options.name, id))
+                    Ok(TaskHandle::eager(Some(value), name, id))
                 }
-                Err(e) => Ok(self.handle.0.eager_error(e, options.name, id)),
+                Err(e) => Ok(self.handle.0.eager_error(e, name, id)),
             },
             Stepped::Pending(task) => {
                 // A task that suspends costs a tokio task: the finished ones go first.
                 std::hint::cold_path();
                 let options = Options {
+                    name,
+                    start: Start::Eager,
                     context: context.into_option(),
-                    ..options
+                    cooperative,
                 };
                 self.suspended(task, outcome, options, id)
             }
-            Stepped::Panicked(payload) => Ok(self.panicked(payload, options.name, id)),
+            Stepped::Panicked(payload) => Ok(self.panicked(payload, name, id)),
         }
     }
 

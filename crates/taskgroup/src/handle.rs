@@ -169,7 +169,7 @@ impl<T> Drop for Scheduled<T> {
     fn drop(&mut self) {
         let join = self.join.get_mut().unwrap_or_else(PoisonError::into_inner);
         if join.cancels > 0 {
-            settle(self.group.shared(), join);
+            settle(self.group.shared(), self.id, join);
             if !matches!(join.output, Output::Running(_)) {
                 self.group.shared().clear_mark(self.id);
             }
@@ -184,13 +184,13 @@ impl<T> Scheduled<T> {
 
     fn state(&self) -> TaskState {
         let mut join = self.join();
-        settle(self.group.shared(), &mut join);
+        settle(self.group.shared(), self.id, &mut join);
         join_state(&join.output)
     }
 }
 
 /// Reads how the task ended, if it has, into `join`.
-fn settle<T>(group: &Shared, join: &mut Join<T>) {
+fn settle<T>(group: &Shared, id: TaskId, join: &mut Join<T>) {
     let Output::Running(handle) = &mut join.output else {
         return;
     };
@@ -209,24 +209,26 @@ fn settle<T>(group: &Shared, join: &mut Join<T>) {
     // task's output is never held back by the caller's cooperative budget.
     let mut cx = Context::from_waker(Waker::noop());
     if let Poll::Ready(read) = pin!(coop::unconstrained(handle)).poll(&mut cx) {
-        join.read(read);
+        join.read(read, group, id);
     }
 }
 
 impl<T> Join<T> {
     /// Keeps what the tokio task's output says of how it ended.
-    fn read(&mut self, read: Result<Ended<T>, tokio::task::JoinError>) {
+    fn read(&mut self, read: Result<Ended<T>, tokio::task::JoinError>, group: &Shared, id: TaskId) {
         let ended = match read {
             Ok(ended) => ended,
             // The drop of a future that tokio cancelled panicked (see `Child`'s drop).
             Err(e) if e.is_panic() => Ended::Failed,
-            Err(_) => Ended::Cancelled(None),
+            Err(_) => Ended::Cancelled,
         };
-        self.output = Output::Ended(match ended {
-            // The message given to `cancel_with`, unless the task ended with one of its own.
-            Ended::Cancelled(None) => Ended::Cancelled(self.message.clone()),
-            ended => ended,
-        });
+        if let Ended::Cancelled = ended
+            && let Some(own) = group.take_message(id)
+        {
+            // The message of the cancellation the task returned, over `cancel_with`'s.
+            self.message = Some(own);
+        }
+        self.output = Output::Ended(ended);
     }
 }
 
@@ -235,7 +237,7 @@ fn join_state<T>(output: &Output<T>) -> TaskState {
         Output::Running(_) => TaskState::Pending,
         Output::Ended(Ended::Done(_)) | Output::Taken => TaskState::Done,
         Output::Ended(Ended::Failed) => TaskState::Failed,
-        Output::Ended(Ended::Cancelled(_)) => TaskState::Cancelled,
+        Output::Ended(Ended::Cancelled) => TaskState::Cancelled,
     }
 }
 
@@ -393,7 +395,7 @@ impl<T> TaskHandle<T> {
             return false; // ended in its eager step
         };
         let mut join = task.join();
-        settle(task.group.shared(), &mut join);
+        settle(task.group.shared(), task.id, &mut join);
         let Output::Running(handle) = &join.output else {
             return false;
         };
@@ -435,9 +437,11 @@ impl<T> TaskHandle<T> {
             Inner::Failed(_) => None,
             Inner::Ended(end) => end.value,
             Inner::Scheduled(mut task) => {
-                let Scheduled { group, join, .. } = &mut **task;
+                let Scheduled {
+                    id, group, join, ..
+                } = &mut **task;
                 let join = join.get_mut().unwrap_or_else(PoisonError::into_inner);
-                settle(group.shared(), join);
+                settle(group.shared(), *id, join);
                 let output = std::mem::replace(&mut join.output, Output::Taken);
                 drop(ManuallyDrop::into_inner(task));
                 match output {
@@ -460,20 +464,23 @@ impl<T> TaskHandle<T> {
                 _ => end.value.take().ok_or(TaskError::Taken),
             }),
             Inner::Scheduled(task) => {
-                let join = task.join.get_mut().unwrap_or_else(PoisonError::into_inner);
+                let Scheduled {
+                    id, group, join, ..
+                } = &mut ***task;
+                let join = join.get_mut().unwrap_or_else(PoisonError::into_inner);
                 if let Output::Running(handle) = &mut join.output {
                     // Unconstrained: awaiting a task is not a step of the awaiting task's own
                     // work, as in asyncio, where `await task` on a done task never yields.
                     match pin!(coop::unconstrained(handle)).poll(cx) {
                         Poll::Pending => return Poll::Pending,
-                        Poll::Ready(read) => join.read(read),
+                        Poll::Ready(read) => join.read(read, group.shared(), *id),
                     }
                 }
                 Poll::Ready(match std::mem::replace(&mut join.output, Output::Taken) {
                     Output::Ended(Ended::Done(value)) => Ok(value),
                     Output::Ended(ended) => {
                         let error = match &ended {
-                            Ended::Cancelled(message) => TaskError::Cancelled(message.clone()),
+                            Ended::Cancelled => TaskError::Cancelled(join.message.clone()),
                             _ => TaskError::Failed,
                         };
                         join.output = Output::Ended(ended);

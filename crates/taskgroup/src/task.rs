@@ -33,8 +33,10 @@ pub(crate) type Name = Arc<String>;
 pub(crate) enum Ended<T> {
     Done(T),
     Failed,
-    /// Cancelled, with the message of the cancellation the task returned, if it returned one.
-    Cancelled(Option<Arc<str>>),
+    /// Cancelled. The message of a cancellation the task returned is kept by its group
+    /// (`Shared::keep_message`): a message here would make every task's output, and so every
+    /// tokio task, larger.
+    Cancelled,
 }
 
 /// What the group's listing keeps of a task, under the listing's lock: an entry is made when
@@ -103,24 +105,30 @@ pin_project_lite::pin_project! {
             let mut this = this.project();
             let shared = this.live.shared();
             if matches!(this.stage.as_mut().project(), StageProj::Running { .. }) {
-                // Dropped unfinished by tokio: the task was aborted (`TaskHandle::cancel`) or its
-                // runtime shut down. The same as a cancellation by the group; a panic while the
-                // future is dropped is a failure of the group, and is raised again so that the
-                // handle reads it as one.
-                let dropped = cancel(this.stage, *this.listed, *this.id, shared);
-                if *this.listed {
-                    shared.unlist(*this.id);
-                }
-                if let Err(payload) = dropped
-                    && !std::thread::panicking()
-                {
-                    panic::resume_unwind(payload);
-                }
+                aborted(this.stage, *this.listed, *this.id, shared);
             } else if *this.listed {
                 // A listed task leaves the listing once its future is gone.
                 shared.unlist(*this.id);
             }
         }
+    }
+}
+
+/// A task dropped unfinished by tokio: aborted (`TaskHandle::cancel`), or its runtime shut
+/// down. The same as a cancellation by the group; a panic while the future is dropped is a
+/// failure of the group, and is raised again so that the handle reads it as one. Out of line:
+/// the drop of every finished task stays small enough for tokio to put it in line.
+#[cold]
+#[inline(never)]
+fn aborted<F>(stage: Pin<&mut Stage<F>>, listed: bool, id: TaskId, shared: &Shared) {
+    let dropped = cancel(stage, listed, id, shared);
+    if listed {
+        shared.unlist(id);
+    }
+    if let Err(payload) = dropped
+        && !std::thread::panicking()
+    {
+        panic::resume_unwind(payload);
     }
 }
 
@@ -189,7 +197,7 @@ where
                             // ends such a task cancelled, its value dropped.
                             drop(value);
                             shared.unfinished();
-                            return Poll::Ready(Ended::Cancelled(None));
+                            return Poll::Ready(Ended::Cancelled);
                         }
                         Poll::Ready(Ended::Done(value))
                     }
@@ -198,7 +206,10 @@ where
                         Some(message) => {
                             end(listed, id, shared, TaskState::Cancelled);
                             shared.unfinished();
-                            Ended::Cancelled(message)
+                            if let Some(message) = message {
+                                shared.keep_message(id, message);
+                            }
+                            Ended::Cancelled
                         }
                         None => failed(listed, id, shared, Failure::Error(e)),
                     }),
@@ -267,7 +278,7 @@ fn cancelled<F, T>(
     shared: &Shared,
 ) -> Ended<T> {
     match cancel(stage, listed, id, shared) {
-        Ok(()) => Ended::Cancelled(None),
+        Ok(()) => Ended::Cancelled,
         Err(_) => Ended::Failed,
     }
 }
