@@ -10,6 +10,7 @@ use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 use contextvars::SharedContext;
 use futures::future::Either;
@@ -85,6 +86,8 @@ pub(crate) struct Shared {
     runtime: OnceLock<tokio::runtime::Handle>,
     /// The first [`Interrupt`] a task or the body panicked with: the scope raises it again.
     interrupt: Mutex<Option<Interrupt>>,
+    /// The thread a dropped scope waits on for its tasks (see `wait_abandoned`).
+    abandoner: Mutex<Option<std::thread::Thread>>,
 }
 
 impl Shared {
@@ -120,6 +123,7 @@ impl Shared {
                 .map(OnceLock::from)
                 .unwrap_or_default(),
             interrupt: Mutex::new(None),
+            abandoner: Mutex::new(None),
         }
     }
 
@@ -687,6 +691,15 @@ impl Live {
             as_handle: handle_count(state) > 0,
         };
         if state & ABANDONED != 0 {
+            // The dropped scope may be waiting for this last task (see `wait_abandoned`).
+            if let Some(waiting) = shared
+                .abandoner
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take()
+            {
+                waiting.unpark();
+            }
             shared.release_parent()
         } else {
             shared.ended.notify_one();
@@ -1411,7 +1424,8 @@ pub fn all_tasks() -> Result<Vec<TaskInfo>, NoRunningLoop> {
 }
 
 /// Dropped only when the scope's future is dropped before it returned (its owner was
-/// cancelled): shuts the group down, and leaves the last task to end to tidy up.
+/// cancelled): shuts the group down, waits on a multi-thread runtime until every task's future
+/// has been dropped, and leaves the last task to end to tidy up.
 struct Abandon(Option<Arc<Shared>>);
 
 impl Drop for Abandon {
@@ -1421,8 +1435,57 @@ impl Drop for Abandon {
         let before = shared.state.fetch_or(ABANDONED, Ordering::AcqRel);
         if live_count(before) == 0 {
             drop(shared.release_parent());
+        } else {
+            wait_abandoned(&shared);
         }
     }
+}
+
+/// How long a dropped scope waits without seeing any of its tasks end before it gives up: a
+/// runtime that is shutting down drops the tasks itself, after the scope, and never polls them.
+const PATIENCE: Duration = Duration::from_millis(250);
+
+/// asyncio's promise when the owner of a group is cancelled: once the owner's cancellation is
+/// over, every child has run its own. Here the drop of the scope is that moment, so on a
+/// multi-thread runtime it waits until each task's future has been dropped: every task was
+/// woken by the shutdown, and those on other threads finish their step and drop. The wait is
+/// in `block_in_place`, which hands this worker's queue (where some of the tasks may wait) to
+/// another thread. A current-thread runtime cannot run the tasks while its one thread waits;
+/// there the tasks drop at their next poll, which the runtime makes before it polls whoever
+/// awaited the scope's owner (they were woken first). The wait ends early, rather than
+/// hang, if no task ends for [`PATIENCE`].
+fn wait_abandoned(shared: &Shared) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    if runtime.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread
+        || std::thread::panicking()
+    {
+        return;
+    }
+    *shared
+        .abandoner
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner) = Some(std::thread::current());
+    let live = || live_count(shared.state.load(Ordering::Acquire));
+    let wait = || {
+        let (mut last, mut since) = (live(), Instant::now());
+        while last > 0 && since.elapsed() < PATIENCE {
+            std::thread::park_timeout(Duration::from_millis(10));
+            let now = live();
+            if now != last {
+                (last, since) = (now, Instant::now());
+            }
+        }
+    };
+    // `block_in_place` refuses some threads (a runtime's `block_on` in some setups): the drop
+    // then returns at once, as it did before it waited.
+    let _ = panic::catch_unwind(AssertUnwindSafe(|| tokio::task::block_in_place(wait)));
+    shared
+        .abandoner
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
 }
 
 impl TaskGroup {
