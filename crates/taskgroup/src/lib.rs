@@ -44,14 +44,22 @@
 //! |---|---|
 //! | `async with TaskGroup() as tg: body` | [`scope(start, async \|tg\| body)`](scope), or [`Scope::new(start).run(…)`](Scope::run) |
 //! | `tg.create_task(coro)` | [`tg.spawn(fut)`](TaskGroup::spawn); [`spawn_fallible`](TaskGroup::spawn_fallible) when its `Err` is an exception |
-//! | `tg.create_task(coro, name=…, eager_start=…, context=…)` | [`tg.task().name(…).start(…).context(…).spawn(fut)`](TaskBuilder) |
+//! | `tg.create_task(coro, name=…, eager_start=…, context=…)` | [`tg.task().name(…).start(…).context(…).spawn(fut)`](TaskBuilder); `context=ctx` runs the task in `ctx` itself (a [`contextvars::SharedContext`]) |
 //! | `tg.create_task` from inside a task of the group | [`tg.handle()`](TaskGroup::handle), a clonable [`GroupHandle`] |
 //! | `tg.cancel()` (3.15) | [`tg.cancel()`](TaskGroup::cancel), or cancel its [`token`](TaskGroup::token) |
-//! | cancelling the task that runs `async with` | [`Scope::cancel_on(token)`](Scope::cancel_on), then `token.cancel()` |
+//! | cancelling the task that runs `async with` | [`Scope::cancel_on(token)`](Scope::cancel_on), then `token.cancel()`; or abort or drop the scope's owner |
 //! | nested `async with TaskGroup()` | [`Scope::parent(&handle)`](Scope::parent) |
-//! | `task.cancel()`, `done()`, `cancelled()`, `result()`, `get_name()`, `await task` | [`TaskHandle`] |
-//! | `asyncio.current_task()` | [`current_task()`] |
+//! | `task.cancel()`, `task.cancel(msg)`, `task.cancelling()` | [`TaskHandle::cancel`], [`cancel_with`](TaskHandle::cancel_with), [`cancelling`](TaskHandle::cancelling) |
+//! | `done()`, `cancelled()`, `result()`, `get_name()` (`Task-N`) | [`TaskHandle`] |
+//! | `await task` (cancelling the awaiter cancels the task) | `task.await` |
+//! | `asyncio.wait([task])`, `asyncio.shield(task)` (the task goes on) | `(&mut task).await`, [`shield(task)`](shield) |
+//! | `except CancelledError:` in a task or the body, `task.uncancel()` | [`spawn_cooperative`](TaskGroup::spawn_cooperative), [`Scope::cooperative`]: a [`CancelRequest`] |
+//! | `CancelledError(msg)` | [`TaskError::Cancelled(msg)`](TaskError::Cancelled) |
+//! | `asyncio.gather(*tasks)`, `return_exceptions=True`, `gather.cancel()` | [`gather_tasks`], [`return_exceptions`](GatherTasks::return_exceptions), [`cancel`](GatherTasks::cancel) |
+//! | `asyncio.gather(*coros)` under the eager task factory | [`gather`]: polled in place, no task at all |
+//! | `asyncio.current_task()`, `asyncio.all_tasks()` | [`current_task()`], [`all_tasks()`] |
 //! | `ExceptionGroup` | [`GroupError`] |
+//! | `KeyboardInterrupt`, `SystemExit` through `async with` | a panic with an [`Interrupt`] payload |
 //! | `asyncio.capture_call_graph`, `python -m asyncio pstree` (3.14) | [`tg.snapshot()`](TaskGroup::snapshot), printable |
 //!
 //! # What carries over from asyncio
@@ -63,20 +71,85 @@
 //!   dropped, never run. A task spawned just before the failure that has not yet taken its
 //!   first step never takes it. The scope then returns every failure together in a
 //!   [`GroupError`], Python's `ExceptionGroup`, including an error the body itself returned.
-//! - Cancelling a task is dropping its future. A panic while it is dropped (a drop guard
-//!   that fails, as an exception raised in `finally` during cancellation) is a failure of
-//!   the group, as is a panic while the body is dropped.
+//!   A panic whose payload is an [`Interrupt`] is not gathered: once every task has ended, the
+//!   scope panics again with it, as `KeyboardInterrupt` leaves `async with` unwrapped.
+//! - A task whose `Err` is a cancellation ([`TaskError::Cancelled`], as `?` on a cancelled
+//!   task gives, or a group's error that is only a cancellation) ends cancelled, not failed:
+//!   Python's `CancelledError` raised out of a task.
 //! - Each task runs in a copy of its spawner's [`contextvars::Context`] (a share until either
-//!   side sets a variable), its eager step too, as `create_task` copies the current context.
+//!   side sets a variable), its eager step too, as `create_task` copies the current context;
+//!   or, given one ([`TaskBuilder::context`]), in that context itself.
 //!
-//! # Cancelling, and what a drop does
+//! # Cancelling: two models
 //!
-//! Rust has no async drop, so the promise that asyncio keeps when the owner of a group is
-//! cancelled (every child has run its cancellation before the owner's `CancelledError` goes
-//! on) is kept on an explicit path: cancel the group through its token
-//! ([`Scope::cancel_on`], [`TaskGroup::token`]) or [`TaskGroup::cancel`], and await the scope.
-//! It returns, after every task has ended, a [`GroupError`] with `cancelled` set and the
-//! failures collected before and during the cancellation.
+//! In asyncio a cancellation is a `CancelledError` raised at the task's next `await`: the task
+//! may catch it, clean up with more awaits, or carry on. Rust has no async drop and no
+//! exception to raise in a future, so a task here is cancelled in one of two ways, chosen at
+//! its spawn:
+//!
+//! - **Dropped** (the default, and the cheap one): [`TaskHandle::cancel`], a failure in the
+//!   group or the group's cancellation drops the task's future at its next step (at once if it
+//!   is suspended). Its `except CancelledError:` and `finally:` are drop guards; they cannot
+//!   await, and a panic in one is a failure of the group. A task cancelled in the very step
+//!   that finishes it ends cancelled all the same, its value dropped (asyncio's
+//!   `_must_cancel`).
+//! - **Cooperative** ([`TaskGroup::spawn_cooperative`], [`Scope::cooperative`] for the body):
+//!   never dropped; each cancellation is a request that the task sees through its
+//!   [`CancelRequest`], where it chooses to look, and it decides: return
+//!   `Err(request.error())` to end cancelled (`raise`), await some cleanup first, or
+//!   [`uncancel`](CancelRequest::uncancel) and carry on. Its handle counts the requests
+//!   ([`TaskHandle::cancelling`]). A cooperative body keeps its group's tasks running while it
+//!   handles a cancellation, as in asyncio.
+//!
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap().block_on(async {
+//! use std::time::Duration;
+//! use taskgroup::{Start, TaskError, TaskGroup, scope};
+//! use tokio::time::sleep;
+//!
+//! let ((dropped, cooperative), _) = scope(Start::Scheduled, async |tg: &mut TaskGroup| {
+//!     // try: await asyncio.sleep(3600) / finally: ... — dropped at the cancel, no await after.
+//!     let dropped = tg.spawn(sleep(Duration::from_secs(3600)))?;
+//!     // try: await asyncio.sleep(3600) / except CancelledError: await cleanup(); raise
+//!     let cooperative = tg.spawn_cooperative(|mut request| async move {
+//!         tokio::select! {
+//!             () = sleep(Duration::from_secs(3600)) => Ok(1),
+//!             _ = request.cancelled() => {
+//!                 sleep(Duration::from_secs(1)).await; // an awaited cleanup
+//!                 Err(request.error())
+//!             }
+//!         }
+//!     })?;
+//!     tokio::task::yield_now().await;
+//!     dropped.cancel();
+//!     cooperative.cancel_with("stop");
+//!     Ok((dropped.await, cooperative.await))
+//! })
+//! .await?;
+//! assert_eq!(dropped, Err(TaskError::Cancelled(None)));
+//! assert_eq!(cooperative, Err(TaskError::Cancelled(Some("stop".into()))));
+//! # anyhow::Ok(()) }).unwrap();
+//! ```
+//!
+//! **Awaiting a task** with `task.await` makes it the awaiter's, as `await task` does: if the
+//! awaiter is cancelled (the wait dropped), the task is cancelled too, and so are the tasks
+//! of a dropped [`gather_tasks`]. `(&mut task).await` waits without that, and [`shield`]
+//! is `asyncio.shield`.
+//!
+//! **Cancelling the owner of a group.** The promise asyncio keeps, that every child has run its
+//! cancellation when the owner's `CancelledError` goes on, holds on the explicit path: cancel
+//! the group through its token ([`Scope::cancel_on`], [`TaskGroup::token`]) or
+//! [`TaskGroup::cancel`], and await the scope. It returns, after every task has ended, a
+//! [`GroupError`] with `cancelled` set and the failures collected before and during the
+//! cancellation. Dropping the scope's future instead (aborting its owner) shuts the group down
+//! and wakes every task to drop its future; on the multi-thread runtime the drop then waits,
+//! in `block_in_place`, until each task's future has been dropped (those on other threads
+//! finish their step first), so the promise holds there too. On the current-thread runtime
+//! the drop cannot wait, as the tasks need its one thread: they drop at their next poll,
+//! before a task that awaits the owner runs again (tokio's queue is first in, first out), but
+//! `block_on`'s own future is polled between batches of 61 tasks and may see some still
+//! running. A runtime that shuts down drops the scope before its tasks: the wait then gives up
+//! after 250 ms without any task ending, rather than hang.
 //!
 //! A [`GroupError`] with `cancelled` set and no failure is the Rust `CancelledError`, and is
 //! treated as one: a body that returns it (a nested group's, through `?`) is cancelled, not
@@ -86,14 +159,10 @@
 //! returns this cancellation at once, its body never run, as asyncio's parent task would get
 //! its `CancelledError` at its next await.
 //!
-//! Dropping the scope's future instead (aborting its owner) shuts the group down: no task
-//! takes another step, each suspended task is woken to drop its future, and the drop returns
-//! at once, *without* waiting for them; on the multi-thread runtime a task may be in the middle
-//! of a step on another thread and ends after the drop returns. A nested group
-//! ([`Scope::parent`]) that is dropped stays counted in its parent until its tasks have all
-//! ended, and hands its failures to the parent, so the parent's scope still waits for them.
-//! However deep a chain of such groups, the last task to end lets go of it in a loop, level
-//! by level, using no stack per level.
+//! A nested group ([`Scope::parent`]) that is dropped stays counted in its parent until its
+//! tasks have all ended, and hands its failures to the parent, so the parent's scope still
+//! waits for them. However deep a chain of such groups, the last task to end lets go of it in
+//! a loop, level by level, using no stack per level.
 //!
 //! # Eager start
 //!
@@ -109,14 +178,20 @@
 //!
 //! # Cost
 //!
-//! A task that finishes in its eager step costs a poll and a few loads: no allocation, no
-//! shared counter. A scheduled task costs one tokio task, as small as a bare `tokio::spawn`'s
-//! for a small future, and its handle one small allocation (48 bytes): the handle is a pointer
-//! to its `JoinHandle`, its id and its group, and reads the task's value and how it ended from
-//! the tokio task's output. A whole handle returned through `Result` cost more than the
+//! A task that [`TaskGroup::spawn`] finishes in its eager step costs a poll and a few loads:
+//! no allocation, no shared counter, no lock; it gets its `Task-N` number only if someone asks
+//! for its [`id`](TaskHandle::id) or name. Spawned through a [`GroupHandle`] (from another
+//! task or thread), the same task costs more: the group counts it as live during its step and
+//! counts it as done after (three atomic updates), and the step runs in a place allocated
+//! for it. A scheduled task costs one tokio task, as small as a bare `tokio::spawn`'s for a
+//! small future, and its handle one small allocation: the handle is a pointer to its
+//! `JoinHandle`, its id and its group, and reads the task's value and how it ended from the
+//! tokio task's output. A whole handle returned through `Result` cost more than the
 //! allocation, in copies that waited for their own stores. The group's counts of live tasks
 //! and of handles share one atomic word, which a spawn adds to once. A task is listed in the
-//! group (a lock) only if it suspends, or has a name.
+//! group (a lock) only if it suspends, has a name, went on from an eager step, or was
+//! cancelled through its handle. Cooperative tasks cost one more allocation each (their
+//! requests) and a look at the group's token at every step.
 //!
 //! CPython's own tests of `TaskGroup` and the eager task factory are ported, one Rust test each,
 //! in `tests/`; `CONFORMANCE.md` beside this crate lists those that cannot be and why.
