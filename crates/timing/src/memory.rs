@@ -21,6 +21,13 @@ pub const BYTES_PER_TASK: &[(&str, &str, u64)] = &[
     ("ex_6_2", "join_handles", 390),
     ("ex_6_2", "futures_unordered", 390),
     ("ex_6_2", "join_handles_unconstrained", 390),
+    // Every child suspended at once: peak RSS between 10^5 and 10^6 tasks, current-thread.
+    ("suspend_once", "scheduled", 540),
+    ("suspend_once", "eager", 520),
+    ("suspend_once", "bare_spawn", 340),
+    ("suspend_once", "tracker", 460),
+    ("suspend_once", "joinset", 340),
+    ("suspend_once", "futures_unordered", 130),
 ];
 
 /// What `--measure start-latency` adds per task: its 8-byte slot and the 16-byte creation
