@@ -1,7 +1,7 @@
 //! The group: its shared state, the scope that owns it, and the two ways to spawn into it.
 
 use std::any::Any;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::future::poll_fn;
 use std::mem::ManuallyDrop;
@@ -20,8 +20,9 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use crate::cancel::{CancelRequest, Cooperative, Requests, cancellation};
 use crate::current::{self, NoRunningLoop, TaskId};
 use crate::handle::{Scheduled, TaskHandle};
+use crate::listing::{Listed, Listing, UNLISTED};
 use crate::place::{self, Placed, Places, Stepped};
-use crate::task::{Child, Listed, Name, TaskState};
+use crate::task::{Child, Name, TaskState};
 use crate::{Completed, Failure, GroupError, Interrupt, Refused, Start, panic_message};
 
 /// The group is shutting down: a task failed, or the group was cancelled or abandoned.
@@ -60,7 +61,9 @@ pub(crate) struct Shared {
     ended: Notify,
     /// Scheduled tasks that have suspended at least once (the snapshot shows these), and those
     /// with a name, whose name only this keeps for them, by id.
-    listed: Mutex<BTreeMap<TaskId, Listed>>,
+    listed: Mutex<Listing>,
+    /// Tasks whose handle asked them to stop, by id (see [`request_cancel`](Self::request_cancel)).
+    marks: Mutex<BTreeSet<TaskId>>,
     /// Tasks with a cancel mark in the listing that they have not yet seen (see
     /// [`request_cancel`](Self::request_cancel)): while 0, a task that ends takes no lock.
     marked: AtomicU64,
@@ -110,7 +113,8 @@ impl Shared {
             cancelled: AtomicBool::new(false),
             failures: Mutex::new(Vec::new()),
             ended: Notify::new(),
-            listed: Mutex::new(BTreeMap::new()),
+            listed: Mutex::new(Listing::default()),
+            marks: Mutex::new(BTreeSet::new()),
             marked: AtomicU64::new(0),
             messages: Mutex::new(BTreeMap::new()),
             eager_done: AtomicU64::new(0),
@@ -150,20 +154,18 @@ impl Shared {
         self.state.load(Ordering::Acquire) & FINISHED != 0
     }
 
-    fn listing(&self) -> MutexGuard<'_, BTreeMap<TaskId, Listed>> {
+    fn listing(&self) -> MutexGuard<'_, Listing> {
         self.listed.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Marks in the listing that a task's handle asked it to stop, so that the task ends
-    /// cancelled even if the step it is in finishes it (asyncio's `_must_cancel`). A task not
-    /// listed gets an entry for the mark alone, which it removes when it ends.
+    fn marks(&self) -> MutexGuard<'_, BTreeSet<TaskId>> {
+        self.marks.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Marks that a task's handle asked it to stop, so that the task ends cancelled even if the
+    /// step it is in finishes it (asyncio's `_must_cancel`).
     pub(crate) fn request_cancel(&self, id: TaskId) {
-        let mut listing = self.listing();
-        let entry = listing.entry(id).or_insert_with(|| Listed {
-            shown: false,
-            ..Listed::new(None)
-        });
-        if !std::mem::replace(&mut entry.cancel_requested, true) {
+        if self.marks().insert(id) {
             self.marked.fetch_add(1, Ordering::AcqRel);
         }
     }
@@ -186,17 +188,15 @@ impl Shared {
             .remove(&id)
     }
 
-    /// Takes the cancel mark of a task that has ended, if it is still there.
-    pub(crate) fn clear_mark(&self, id: TaskId) {
-        let mut listing = self.listing();
-        if let Some(entry) = listing.get_mut(&id)
-            && std::mem::replace(&mut entry.cancel_requested, false)
-        {
+    /// Takes the cancel mark of task `id`, if it has one (returns whether it had): when it
+    /// ends, or, for a mark made just as it ended, when its handle is dropped.
+    #[cold]
+    pub(crate) fn take_mark(&self, id: TaskId) -> bool {
+        let taken = self.marks().remove(&id);
+        if taken {
             self.marked.fetch_sub(1, Ordering::AcqRel);
-            if !entry.shown {
-                listing.remove(&id);
-            }
         }
+        taken
     }
 
     /// Some task has a cancel mark not yet seen: every task that ends looks for its own.
@@ -205,48 +205,25 @@ impl Shared {
         self.marked.load(Ordering::Acquire) != 0
     }
 
-    /// A task ended `how`: shows it in the listing if it is `listed`, and takes its cancel
-    /// mark, if it has one (returns whether it had).
-    #[cold]
-    pub(crate) fn ended_marked(&self, id: TaskId, how: TaskState, listed: bool) -> bool {
+    /// A task suspended for the first time: it gets its waker in the listing, and an entry
+    /// there if it had none (`slot`).
+    pub(crate) fn suspended(&self, slot: &mut u32, id: TaskId, waker: &Waker) {
         let mut listing = self.listing();
-        let Some(entry) = listing.get_mut(&id) else {
-            return false;
-        };
-        let marked = std::mem::replace(&mut entry.cancel_requested, false);
-        if marked {
-            self.marked.fetch_sub(1, Ordering::AcqRel);
-        }
-        if listed {
-            entry.state = if marked && how == TaskState::Done {
-                TaskState::Cancelled
-            } else {
-                how
-            };
-        } else {
-            listing.remove(&id); // an entry for the mark alone
-        }
-        marked
-    }
-
-    /// A task suspended for the first time: it is listed, with its waker.
-    pub(crate) fn suspended(&self, id: TaskId, waker: &Waker) {
-        let mut listing = self.listing();
-        let entry = listing.entry(id).or_insert_with(|| Listed::new(None));
-        entry.waker = Some(waker.clone());
-        entry.shown = true;
-    }
-
-    /// A listed task ended.
-    pub(crate) fn ended(&self, id: TaskId, how: TaskState) {
-        if let Some(entry) = self.listing().get_mut(&id) {
-            entry.state = how;
+        match listing.get_mut(*slot) {
+            Some(entry) => entry.waker = Some(waker.clone()),
+            None => {
+                *slot = listing.insert(Listed {
+                    id,
+                    name: None,
+                    waker: Some(waker.clone()),
+                });
+            }
         }
     }
 
-    /// A listed task is gone.
-    pub(crate) fn unlist(&self, id: TaskId) {
-        self.listing().remove(&id);
+    /// A listed task ended: it leaves the listing.
+    pub(crate) fn unlist(&self, slot: u32) {
+        self.listing().remove(slot);
     }
 
     pub(crate) fn is_shutting_down(&self) -> bool {
@@ -283,7 +260,7 @@ impl Shared {
         self.token.cancel();
         for waker in self
             .listing()
-            .values()
+            .iter()
             .filter_map(|entry| entry.waker.as_ref())
         {
             waker.wake_by_ref();
@@ -387,7 +364,7 @@ impl Shared {
         O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
     {
         let id = TaskId::next();
-        let join = self.spawn(Child::new(future, outcome, id, (false, false), live));
+        let join = self.spawn(Child::new(future, outcome, id, (UNLISTED, false), live));
         TaskHandle::boxed(id, None, group, None, join)
     }
 
@@ -415,10 +392,15 @@ impl Shared {
         // A task that went on from an eager step is listed at once, so that `all_tasks()`
         // shows it from its spawn on, as asyncio's does; a plain scheduled one from its first
         // suspension.
-        let listed = name.is_some() || start == Start::Eager;
-        if listed {
-            self.listing().insert(id, Listed::new(name.clone()));
-        }
+        let slot = if name.is_some() || start == Start::Eager {
+            self.listing().insert(Listed {
+                id,
+                name: name.clone(),
+                waker: None,
+            })
+        } else {
+            UNLISTED
+        };
         // The handle keeps the JoinHandle: the tokio task holds the value and how the task
         // ended, so a task costs no allocation beside tokio's own. One type of task here, with
         // a context or without: `schedule_plain` is then the only spawn of a plain future's
@@ -427,7 +409,7 @@ impl Shared {
             None => Either::Right(future),
             Some(context) => Either::Left(context.scope(future)),
         };
-        let flags = (listed, cooperative.is_some());
+        let flags = (slot, cooperative.is_some());
         let join = self.spawn(Child::new(future, outcome, id, flags, live));
         TaskHandle::from_boxed(TaskHandle::boxed(id, name, group, cooperative, join))
     }
@@ -477,17 +459,21 @@ impl Shared {
             live: live_count(state) as usize, // under 2³¹
             shutting_down: state & SHUTTING_DOWN != 0,
             finished: state & FINISHED != 0,
-            tasks: self
-                .listing()
-                .iter()
-                .filter(|(_, entry)| entry.shown)
-                .map(|(&id, entry)| TaskInfo {
-                    id,
-                    name: entry.name.as_deref().cloned(),
-                    state: entry.state,
-                    cancel_requested: entry.cancel_requested,
-                })
-                .collect(),
+            tasks: {
+                let marks = self.marks();
+                let mut tasks: Vec<TaskInfo> = self
+                    .listing()
+                    .iter()
+                    .map(|entry| TaskInfo {
+                        id: entry.id,
+                        name: entry.name.as_deref().cloned(),
+                        state: TaskState::Pending,
+                        cancel_requested: marks.contains(&entry.id),
+                    })
+                    .collect();
+                tasks.sort_unstable_by_key(|task| task.id);
+                tasks
+            },
         }
     }
 }

@@ -171,7 +171,7 @@ impl<T> Drop for Scheduled<T> {
         if join.cancels > 0 {
             settle(self.group.shared(), self.id, join);
             if !matches!(join.output, Output::Running(_)) {
-                self.group.shared().clear_mark(self.id);
+                self.group.shared().take_mark(self.id);
             }
         }
     }

@@ -201,6 +201,7 @@ mod current;
 mod gather;
 mod group;
 mod handle;
+mod listing;
 mod place;
 mod task;
 

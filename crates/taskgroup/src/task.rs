@@ -4,12 +4,13 @@ use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use crate::Failure;
 use crate::cancel::cancellation;
 use crate::current::{self, TaskId};
 use crate::group::{Live, Shared};
+use crate::listing::UNLISTED;
 
 /// How one task ended, or that it has not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,34 +40,6 @@ pub(crate) enum Ended<T> {
     Cancelled,
 }
 
-/// What the group's listing keeps of a task, under the listing's lock: an entry is made when
-/// the task first suspends (a task that ends in its first step costs no lock), or at its spawn
-/// if it has a name, which only the listing keeps for its task.
-pub(crate) struct Listed {
-    pub(crate) name: Option<Name>,
-    /// The task's own waker, from its first suspension on; the listing shows only the tasks
-    /// that have one. It wakes the task to see that its group is shutting down. Tokio polls a
-    /// task with its own waker every time, so the first one stays valid.
-    pub(crate) waker: Option<Waker>,
-    pub(crate) state: TaskState,
-    pub(crate) cancel_requested: bool,
-    /// Snapshots and `all_tasks()` show it: it has suspended, has a name, or went on from an
-    /// eager step. Not an entry made for a cancel mark alone.
-    pub(crate) shown: bool,
-}
-
-impl Listed {
-    pub(crate) fn new(name: Option<Name>) -> Self {
-        Self {
-            name,
-            waker: None,
-            state: TaskState::Pending,
-            cancel_requested: false,
-            shown: true,
-        }
-    }
-}
-
 pin_project_lite::pin_project! {
     #[project = StageProj]
     enum Stage<F> {
@@ -89,7 +62,8 @@ pin_project_lite::pin_project! {
         stage: Stage<F>,
         outcome: Option<O>,
         // The task has an entry in its group's listing (see `Listed`).
-        listed: bool,
+        // The task's slot in its group's listing, or `UNLISTED`.
+        slot: u32,
         // The task has suspended at least once: its entry has its waker.
         suspended: bool,
         // A cooperative task: its group's shutdown is a request it sees (see `Cooperative`),
@@ -105,10 +79,11 @@ pin_project_lite::pin_project! {
             let mut this = this.project();
             let shared = this.live.shared();
             if matches!(this.stage.as_mut().project(), StageProj::Running { .. }) {
-                aborted(this.stage, *this.listed, *this.id, shared);
-            } else if *this.listed {
-                // A listed task leaves the listing once its future is gone.
-                shared.unlist(*this.id);
+                let slot = std::mem::replace(this.slot, UNLISTED);
+                aborted(this.stage, slot, *this.id, shared);
+            } else if *this.slot != UNLISTED {
+                // Not reached: a task leaves the listing when it ends.
+                shared.unlist(std::mem::replace(this.slot, UNLISTED));
             }
         }
     }
@@ -120,11 +95,8 @@ pin_project_lite::pin_project! {
 /// the drop of every finished task stays small enough for tokio to put it in line.
 #[cold]
 #[inline(never)]
-fn aborted<F>(stage: Pin<&mut Stage<F>>, listed: bool, id: TaskId, shared: &Shared) {
-    let dropped = cancel(stage, listed, id, shared);
-    if listed {
-        shared.unlist(id);
-    }
+fn aborted<F>(stage: Pin<&mut Stage<F>>, slot: u32, id: TaskId, shared: &Shared) {
+    let dropped = cancel(stage, slot, id, shared);
     if let Err(payload) = dropped
         && !std::thread::panicking()
     {
@@ -133,18 +105,19 @@ fn aborted<F>(stage: Pin<&mut Stage<F>>, listed: bool, id: TaskId, shared: &Shar
 }
 
 impl<F, O> Child<F, O> {
-    /// `listed`: the task's name is already in the listing.
+    /// `slot`: the task's entry in the listing, made at its spawn (a task with a name, or one
+    /// that went on from an eager step), or `UNLISTED`.
     pub(crate) fn new(
         future: F,
         outcome: O,
         id: TaskId,
-        (listed, cooperative): (bool, bool),
+        (slot, cooperative): (u32, bool),
         live: Live,
     ) -> Self {
         Self {
             stage: Stage::Running { future },
             outcome: Some(outcome),
-            listed,
+            slot,
             suspended: false,
             cooperative,
             id,
@@ -164,11 +137,12 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Ended<T>> {
         let mut this = self.project();
         let shared = this.live.shared();
-        let (listed, id) = (*this.listed, *this.id);
+        let id = *this.id;
         // A task whose group shuts down before this step never takes it (asyncio never starts
         // a task whose group is already shutting down), unless it is cooperative.
         if shared.is_shutting_down() && !*this.cooperative {
-            return Poll::Ready(cancelled(this.stage, listed, id, shared));
+            let slot = std::mem::replace(this.slot, UNLISTED);
+            return Poll::Ready(cancelled(this.stage, slot, id, shared));
         }
         let previous = current::enter(id.current());
         let polled = panic::catch_unwind(AssertUnwindSafe(|| {
@@ -180,6 +154,7 @@ where
         current::leave(previous);
         match polled {
             Ok(Poll::Ready(out)) => {
+                let slot = std::mem::replace(this.slot, UNLISTED);
                 // A panic while the finished future is dropped (a cleanup that fails) is a
                 // failure of the group, as it is in an eager step: left to unwind, tokio would
                 // catch it and the handle would read a failure that the group never saw. The
@@ -188,11 +163,11 @@ where
                 let dropped = panic::catch_unwind(AssertUnwindSafe(|| this.stage.set(Stage::Gone)));
                 if let Err(payload) = dropped {
                     drop(out);
-                    return Poll::Ready(panicked(listed, id, shared, &*payload));
+                    return Poll::Ready(panicked(slot, id, shared, &*payload));
                 }
                 match this.outcome.take().map(|outcome| outcome(out)) {
                     Some(Ok(value)) => {
-                        if end(listed, id, shared, TaskState::Done) {
+                        if end(slot, id, shared) {
                             // Cancelled by its handle in the step that finished it: asyncio
                             // ends such a task cancelled, its value dropped.
                             drop(value);
@@ -204,14 +179,14 @@ where
                     Some(Err(e)) => Poll::Ready(match cancellation(&e) {
                         // A cancellation returned (`raise CancelledError`) ends it cancelled.
                         Some(message) => {
-                            end(listed, id, shared, TaskState::Cancelled);
+                            end(slot, id, shared);
                             shared.unfinished();
                             if let Some(message) = message {
                                 shared.keep_message(id, message);
                             }
                             Ended::Cancelled
                         }
-                        None => failed(listed, id, shared, Failure::Error(e)),
+                        None => failed(slot, id, shared, Failure::Error(e)),
                     }),
                     None => unreachable!("a finished task is not polled again"),
                 }
@@ -220,41 +195,39 @@ where
                 if !*this.suspended {
                     // Listed when it first suspends: a task that ends in its first step never
                     // takes the listing's lock.
-                    shared.suspended(id, cx.waker());
+                    shared.suspended(this.slot, id, cx.waker());
                     *this.suspended = true;
-                    *this.listed = true;
                 }
                 // Listed first, checked second: a shutdown between the two is not missed.
                 if shared.is_shutting_down() && !*this.cooperative {
-                    return Poll::Ready(cancelled(this.stage, true, id, shared));
+                    let slot = std::mem::replace(this.slot, UNLISTED);
+                    return Poll::Ready(cancelled(this.stage, slot, id, shared));
                 }
                 Poll::Pending
             }
             Err(payload) => {
                 let _ = panic::catch_unwind(AssertUnwindSafe(|| this.stage.set(Stage::Gone)));
-                Poll::Ready(panicked(listed, id, shared, &*payload))
+                let slot = std::mem::replace(this.slot, UNLISTED);
+                Poll::Ready(panicked(slot, id, shared, &*payload))
             }
         }
     }
 }
 
-/// Shows in the listing how a listed task ended; returns whether its handle had asked it
-/// to stop (see `Shared::request_cancel`).
+/// A task ended: it leaves the listing if it is listed (`slot`); returns whether its handle
+/// had asked it to stop (see `Shared::request_cancel`).
 #[inline(always)]
-fn end(listed: bool, id: TaskId, shared: &Shared, how: TaskState) -> bool {
-    if shared.has_marks() {
-        return shared.ended_marked(id, how, listed);
+fn end(slot: u32, id: TaskId, shared: &Shared) -> bool {
+    if slot != UNLISTED {
+        shared.unlist(slot);
     }
-    if listed {
-        shared.ended(id, how);
-    }
-    false
+    shared.has_marks() && shared.take_mark(id)
 }
 
 /// The task failed in a step, its future gone: a failure of its group.
 #[cold]
-fn failed<T>(listed: bool, id: TaskId, shared: &Shared, failure: Failure) -> Ended<T> {
-    end(listed, id, shared, TaskState::Failed);
+fn failed<T>(slot: u32, id: TaskId, shared: &Shared, failure: Failure) -> Ended<T> {
+    end(slot, id, shared);
     shared.unfinished();
     shared.fail(failure);
     Ended::Failed
@@ -263,21 +236,16 @@ fn failed<T>(listed: bool, id: TaskId, shared: &Shared, failure: Failure) -> End
 /// The task panicked in a step, its future gone: a failure of its group (or an
 /// [`Interrupt`](crate::Interrupt) it raises again).
 #[cold]
-fn panicked<T>(listed: bool, id: TaskId, shared: &Shared, payload: &(dyn Any + Send)) -> Ended<T> {
-    end(listed, id, shared, TaskState::Failed);
+fn panicked<T>(slot: u32, id: TaskId, shared: &Shared, payload: &(dyn Any + Send)) -> Ended<T> {
+    end(slot, id, shared);
     shared.unfinished();
     shared.panicked(payload);
     Ended::Failed
 }
 
 /// The group cancels the task: drops its future unfinished.
-fn cancelled<F, T>(
-    stage: Pin<&mut Stage<F>>,
-    listed: bool,
-    id: TaskId,
-    shared: &Shared,
-) -> Ended<T> {
-    match cancel(stage, listed, id, shared) {
+fn cancelled<F, T>(stage: Pin<&mut Stage<F>>, slot: u32, id: TaskId, shared: &Shared) -> Ended<T> {
+    match cancel(stage, slot, id, shared) {
         Ok(()) => Ended::Cancelled,
         Err(_) => Ended::Failed,
     }
@@ -288,7 +256,7 @@ fn cancelled<F, T>(
 /// payload is returned.
 fn cancel<F>(
     mut stage: Pin<&mut Stage<F>>,
-    listed: bool,
+    slot: u32,
     id: TaskId,
     shared: &Shared,
 ) -> std::thread::Result<()> {
@@ -296,11 +264,11 @@ fn cancel<F>(
     shared.unfinished();
     match dropped {
         Ok(()) => {
-            end(listed, id, shared, TaskState::Cancelled);
+            end(slot, id, shared);
             Ok(())
         }
         Err(payload) => {
-            end(listed, id, shared, TaskState::Failed);
+            end(slot, id, shared);
             shared.panicked(&*payload);
             Err(payload)
         }
