@@ -160,20 +160,85 @@ pub fn wait_or_kill(
     stop: impl Fn() -> Option<Interrupted>,
     poll: Poll,
 ) -> Waited {
+    watch(child, deadline, stop, poll, Child::try_wait, kill_and_reap)
+}
+
+/// [`wait_or_kill`], reaping the child with `wait4`, which also gives the CPU time it used:
+/// user and system time of all its threads, and of the descendants it waited for itself, from
+/// its start to its exit, or to its death when it is killed. Its own, whatever else the runner
+/// reaps meanwhile (`getrusage(RUSAGE_CHILDREN)` would add those). `None` where it was not
+/// reaped here ([`Waited::Failed`]).
+///
+/// `Child` does not learn that its process was reaped: after this returns, neither wait for it
+/// nor signal it through `child` (its process group, [`kill_group`], is still safe to signal).
+pub fn wait_or_kill_cpu(
+    child: &mut Child,
+    deadline: Instant,
+    stop: impl Fn() -> Option<Interrupted>,
+    poll: Poll,
+) -> (Waited, Option<Duration>) {
+    let cpu = std::cell::Cell::new(None);
+    let reaped = |used: wait4::ResUse| {
+        cpu.set(Some(used.rusage.utime + used.rusage.stime));
+        used.status
+    };
+    let look = |child: &mut Child| Ok(wait4::Wait4::try_wait4(child)?.map(reaped));
+    let kill = |child: &mut Child| {
+        if let Some(used) = kill_and_reap_with_usage(child) {
+            reaped(used);
+        }
+    };
+    let waited = watch(child, deadline, stop, poll, look, kill);
+    (waited, cpu.get())
+}
+
+/// [`kill_and_reap`] with `wait4`: kills the child's process group and the child, waits without
+/// reaping until the child has exited, then reaps it with what it used. `None` if it cannot be
+/// waited for (it was reaped already).
+fn kill_and_reap_with_usage(child: &mut Child) -> Option<wait4::ResUse> {
+    use rustix::process::{Pid, WaitId, WaitIdOptions, waitid};
+    kill_group(child);
+    // Not reaped yet: the pid is still the child's, and `Child` still thinks it runs.
+    let _ = child.kill();
+    let pid = Pid::from_child(child);
+    loop {
+        match waitid(
+            WaitId::Pid(pid),
+            WaitIdOptions::EXITED | WaitIdOptions::NOWAIT,
+        ) {
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(_) => return None,
+            Ok(_) => break,
+        }
+    }
+    // It has exited: the look reaps it at once.
+    wait4::Wait4::try_wait4(child).ok().flatten()
+}
+
+/// The loop of [`wait_or_kill`]: `look` says whether the child has exited (reaping it), `kill`
+/// kills it with its process group and reaps it.
+fn watch(
+    child: &mut Child,
+    deadline: Instant,
+    stop: impl Fn() -> Option<Interrupted>,
+    poll: Poll,
+    mut look: impl FnMut(&mut Child) -> io::Result<Option<ExitStatus>>,
+    kill: impl FnOnce(&mut Child),
+) -> Waited {
     let mut pause = poll.first;
     loop {
-        match child.try_wait() {
+        match look(child) {
             Ok(Some(status)) => return Waited::Exited(status),
             Ok(None) => {}
             Err(e) if !poll.retry_failed => return Waited::Failed(e),
             Err(_) => {} // as if it still ran: the deadline ends it
         }
         if let Some(signal) = stop() {
-            kill_and_reap(child);
+            kill(child);
             return Waited::Stopped(signal);
         }
         if Instant::now() >= deadline {
-            kill_and_reap(child);
+            kill(child);
             return Waited::TimedOut;
         }
         std::thread::sleep(pause);
@@ -364,6 +429,74 @@ pub(crate) mod tests {
         assert_eq!(looks.get(), 3);
         let status = child.try_wait().expect("known").expect("reaped");
         assert_eq!(status.signal(), Some(9));
+    }
+
+    /// A shell counting to `n`: CPU-bound work of a known amount, whatever the machine's load.
+    fn count_to(n: u32) -> String {
+        format!("i=0; while [ $i -lt {n} ]; do i=$((i+1)); done")
+    }
+
+    /// `wait_or_kill_cpu` on `child`, with the wall time from before `start` ran to its end.
+    fn timed(
+        start: impl FnOnce() -> Child,
+        deadline: Duration,
+    ) -> (Waited, Option<Duration>, Duration) {
+        let began = Instant::now();
+        let mut child = start();
+        let (waited, cpu) = wait_or_kill_cpu(&mut child, began + deadline, never, POLL);
+        (waited, cpu, began.elapsed())
+    }
+
+    fn cores() -> u32 {
+        std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
+    }
+
+    #[test]
+    fn a_child_that_computes_has_cpu_time_no_more_than_its_wall_time_on_every_core() {
+        let (waited, cpu, wall) = timed(|| sh(&count_to(100_000)), AMPLE);
+        assert!(
+            matches!(waited, Waited::Exited(s) if s.success()),
+            "{waited:?}"
+        );
+        let cpu = cpu.expect("known once reaped");
+        assert!(cpu > Duration::ZERO, "{cpu:?}");
+        assert!(cpu <= wall * cores(), "{cpu:?} of CPU in {wall:?}");
+    }
+
+    #[test]
+    fn a_child_that_sleeps_uses_little_of_its_wall_time_as_cpu() {
+        let (waited, cpu, wall) = timed(|| sh("sleep 0.3"), AMPLE);
+        assert!(
+            matches!(waited, Waited::Exited(s) if s.success()),
+            "{waited:?}"
+        );
+        let cpu = cpu.expect("known once reaped");
+        assert!(cpu < wall / 2, "{cpu:?} of CPU in {wall:?}: it slept");
+    }
+
+    #[test]
+    fn a_killed_child_has_the_cpu_time_it_used_until_then() {
+        // It computes until it is killed at the deadline.
+        let deadline = Duration::from_millis(200);
+        let (waited, cpu, wall) = timed(|| sh("while :; do :; done"), deadline);
+        assert!(matches!(waited, Waited::TimedOut), "{waited:?}");
+        let cpu = cpu.expect("known once reaped");
+        assert!(cpu > Duration::ZERO, "{cpu:?}");
+        assert!(cpu <= wall * cores(), "{cpu:?} of CPU in {wall:?}");
+        // The runner's stop does the same.
+        let mut child = sh("while :; do :; done");
+        let stop = || Some(Interrupted(signal_hook::consts::SIGINT));
+        let (waited, cpu) = wait_or_kill_cpu(&mut child, Instant::now() + AMPLE, stop, POLL);
+        assert!(matches!(waited, Waited::Stopped(_)), "{waited:?}");
+        assert!(cpu.is_some());
+    }
+
+    #[test]
+    fn a_child_reaped_elsewhere_has_no_cpu_time() {
+        let mut child = reaped_behind_its_back();
+        let (waited, cpu) = wait_or_kill_cpu(&mut child, Instant::now() + AMPLE, never, POLL);
+        assert!(matches!(waited, Waited::Failed(_)), "{waited:?}");
+        assert_eq!(cpu, None);
     }
 
     /// A child that has exited and been reaped behind `Child`'s back: `try_wait` fails on it.
