@@ -28,7 +28,12 @@
 //! interval of the row's geometric mean, 0.05 for ±5%, null with one sample; `goal`: the
 //! half-width at which the runner stops adding processes, null for a fixed count; `stopped`:
 //! `"goal"`, `"budget"`, `"max-runs"`, `"fixed"` or `"failed"`) and `process_ns` (the mean
-//! wall time of the row's processes as the runner saw them, or null).
+//! wall time of the row's processes as the runner saw them, or null) and `process_cpu_ns` (the
+//! mean CPU time, user + system, of the same processes, from `wait4` as each was reaped: all
+//! its threads, and what it waited for itself; null where a process' was not known, in a row
+//! that did not run, or in a results.json written before rows said so). On a busy machine wall
+//! time grows with the other load, CPU time much less: their ratio says how much a process
+//! waited for a core.
 //! Python rows have `flavor` null, `implementation` `"cpython-3.12.1"` (`"cpython-3.14.0t"`
 //! free-threaded, `"pypy-7.3.11"` for PyPy) and `variant` the event loop: `"asyncio"` (the
 //! standard loop), `"uvloop"`, `"rloop"`, or `"asyncio_gc_off"` (`gc.disable()`).
@@ -139,6 +144,10 @@ pub struct Row {
     /// what the next run expects a process of this row to take.
     #[serde(default)]
     pub process_ns: Option<u64>,
+    /// The mean CPU time (user + system) of the same processes, from `wait4`; `None` where one
+    /// of them was not known, or in a results.json written before rows said so.
+    #[serde(default)]
+    pub process_cpu_ns: Option<u64>,
 }
 
 /// The precision a row reached: the half-width of the 95% interval of its geometric mean, the
@@ -233,6 +242,7 @@ impl Row {
             start_latency: None,
             precision: None,
             process_ns: None,
+            process_cpu_ns: None,
         }
     }
 
@@ -320,8 +330,9 @@ impl Row {
 }
 
 impl Row {
-    /// [`RunResults::check`] for one row whose samples may be at most `longest` ns.
-    fn check(&mut self, longest: u64) -> Result<(), String> {
+    /// [`RunResults::check`] for one row whose samples may be at most `longest` ns, on a machine
+    /// of `cores` cores.
+    fn check(&mut self, longest: u64, cores: usize) -> Result<(), String> {
         plain("exercise", &self.exercise)?;
         plain("variant", &self.variant)?;
         plain("implementation", &self.implementation)?;
@@ -377,6 +388,15 @@ impl Row {
         {
             return Err(format!(
                 "process_ns is {ns}, not a time from 1 ns to the run's timeout ({longest} ns)"
+            ));
+        }
+        // A process busy on every core until its timeout, at most.
+        let busiest = longest.saturating_mul(cores as u64);
+        if let Some(ns) = self.process_cpu_ns
+            && ns > busiest
+        {
+            return Err(format!(
+                "process_cpu_ns is {ns}, over the run's timeout on all {cores} cores ({busiest} ns)"
             ));
         }
         if let Some(p) = &self.precision {
@@ -776,7 +796,7 @@ impl RunResults {
                     row.samples_ns.len()
                 ));
             }
-            row.check(longest)
+            row.check(longest, e.cores)
                 .map_err(|why| format!("rows[{i}] ({} {}): {why}", row.exercise, row.variant))?;
         }
         Ok(())

@@ -119,6 +119,52 @@ fn a_sound_results_file_reads_back_as_written() {
 }
 
 #[test]
+fn cpu_time_reads_back_as_written_and_an_older_file_without_it_reads_as_unknown() {
+    let mut run = common::sample_run();
+    run.rows[0].process_ns = Some(40_000_000);
+    run.rows[0].process_cpu_ns = Some(30_000_000);
+    let dir = common::scratch("hostile-cpu");
+    let path = dir.join("results.json");
+    run.write(&path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("\"process_cpu_ns\": 30000000"), "{text}");
+    assert!(
+        text.contains("\"process_cpu_ns\": null"),
+        "unknown is written as null"
+    );
+    assert_eq!(RunResults::read(&path).unwrap(), run);
+    // A results.json written before rows had the field: every row's CPU time is unknown.
+    let path = hostile("hostile-cpu-old", |json| {
+        for row in json["rows"].as_array_mut().unwrap() {
+            row.as_object_mut()
+                .unwrap()
+                .remove("process_cpu_ns")
+                .unwrap();
+        }
+    });
+    let old = RunResults::read(&path).unwrap();
+    assert!(old.rows.iter().all(|row| row.process_cpu_ns.is_none()));
+    assert_eq!(old, common::sample_run());
+}
+
+#[test]
+fn cpu_time_beyond_every_core_until_the_timeout_is_refused() {
+    // 300 s on each of 2 cores is the most; a busy multi-thread process may pass its wall time.
+    let path = hostile("hostile-cpu-fits", |json| {
+        first_row(json)["process_cpu_ns"] = 599_000_000_000u64.into();
+    });
+    assert!(RunResults::read(&path).is_ok());
+    let path = hostile("hostile-cpu-long", |json| {
+        first_row(json)["process_cpu_ns"] = 601_000_000_000u64.into();
+    });
+    assert_refused(&path, "process_cpu_ns");
+    let path = hostile("hostile-cpu-negative", |json| {
+        first_row(json)["process_cpu_ns"] = (-1).into();
+    });
+    assert_refused(&path, "expected u64");
+}
+
+#[test]
 fn report_of_a_huge_per_task_cost_exits_2_instead_of_hanging() {
     let path = hostile("hostile-huge", |json| {
         first_row(json)["summary"]["per_item_ns"] = 1e308.into();

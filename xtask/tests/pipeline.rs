@@ -86,6 +86,23 @@ fn run_results_and_report_with_processes_that_sleep_fail_crash_and_hang() {
             "{failed} kept no samples"
         );
     }
+    // Each process' CPU time, killed or not: known for every row, and no more than its wall
+    // time on every core. The sleepers sleep most of their lives.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+    for row in rows {
+        let cpu = row
+            .process_cpu_ns
+            .expect("every process' CPU time is known");
+        let wall = row.process_ns.expect("every row ran");
+        assert!(
+            cpu > 0 && cpu <= wall * cores,
+            "{} {cpu} > {wall}",
+            row.variant
+        );
+    }
+    let slow = find(rows, "slow");
+    let (cpu, wall) = (slow.process_cpu_ns.unwrap(), slow.process_ns.unwrap());
+    assert!(cpu < wall / 2, "slow: {cpu} ns of CPU in {wall} ns");
     // Every process was run and measured by the runner, cheaply.
     let overhead = measured.overhead.unwrap();
     assert_eq!(

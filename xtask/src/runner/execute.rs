@@ -16,7 +16,7 @@ use crate::env;
 use crate::format::fmt_ns;
 use crate::process::{
     Interrupted, Poll, Waited, catch_stop_signals, die_with_the_runner, kill_group, kill_orphans,
-    stop_requested, wait_or_kill,
+    stop_requested, wait_or_kill_cpu,
 };
 use crate::results::{
     self, Failure, Flags, Layout, Overhead, Precision, Row, RowKey, RunResults,
@@ -90,6 +90,8 @@ struct State {
     /// Processes run, warmups included, and their total wall time.
     processes: u32,
     wall: Duration,
+    /// Their total CPU time (user + system), while every one of them had it known.
+    cpu: Option<Duration>,
     stop: Option<Stop>,
     goal: Option<Goal>,
 }
@@ -169,6 +171,7 @@ pub fn execute_scheduled(
         .iter()
         .map(|goal| State {
             goal: *goal,
+            cpu: Some(Duration::ZERO),
             ..State::default()
         })
         .collect();
@@ -224,6 +227,9 @@ pub fn execute_scheduled(
                 process_ns: (s.processes > 0)
                     .then(|| u64::try_from((s.wall / s.processes).as_nanos()).unwrap_or(u64::MAX))
                     .filter(|&ns| ns > 0),
+                process_cpu_ns: s.cpu.filter(|_| s.processes > 0).map(|cpu| {
+                    u64::try_from((cpu / s.processes).as_nanos()).unwrap_or(u64::MAX)
+                }),
                 ..Row::new(t.key.clone(), s.samples, s.failure)
             };
             if row.samples_ns.is_empty() && row.failure.is_none() {
@@ -415,6 +421,7 @@ impl Running<'_> {
         self.eta.ran(i, took);
         state.processes += 1;
         state.wall += took;
+        state.cpu = state.cpu.zip(ran.cpu).map(|(total, cpu)| total + cpu);
         self.processes += 1;
         self.overhead_total += u128::from(ran.overhead_ns);
         self.overhead_max = self.overhead_max.max(ran.overhead_ns);
@@ -542,6 +549,8 @@ struct Ran {
     result: Result<TimingResult, Failure>,
     /// The runner's own time for this process, outside the process' lifetime.
     overhead_ns: u64,
+    /// The process' CPU time, user + system, killed or not; `None` when it did not start.
+    cpu: Option<Duration>,
 }
 
 /// How a measured process is waited for: with a growing pause, so that a short run is noticed
@@ -590,11 +599,12 @@ fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Resul
                     known: None,
                 }),
                 overhead_ns: u64::try_from(begin.elapsed().as_nanos()).unwrap_or(u64::MAX),
+                cpu: None,
             });
         }
     };
     let spawned = started;
-    let status = wait_measured(&mut child, spawned + timeout)?;
+    let (status, cpu) = wait_measured(&mut child, spawned + timeout)?;
     let lifetime = spawned.elapsed();
     // What it started and left running would disturb the rows measured next: its group, and
     // what left the group and was adopted by the runner when its parent ended.
@@ -622,17 +632,23 @@ fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Resul
     Ok(Ran {
         result,
         overhead_ns: u64::try_from(overhead.as_nanos()).unwrap_or(u64::MAX),
+        cpu,
     })
 }
 
 /// Waits for a measured process until `deadline`: its exit status, or `None` if it outlived the
-/// deadline and was killed. `Err(Interrupted)` if the runner was asked to stop (the process was
-/// killed), or the error of a failed wait, which ends the run: the process then dies with the
-/// runner, which cannot tell whether its pid is still the process'.
-fn wait_measured(child: &mut Child, deadline: Instant) -> anyhow::Result<Option<ExitStatus>> {
-    match wait_or_kill(child, deadline, stop_requested, MEASURED_POLL) {
-        Waited::Exited(status) => Ok(Some(status)),
-        Waited::TimedOut => Ok(None),
+/// deadline and was killed, and the CPU time it used either way. `Err(Interrupted)` if the
+/// runner was asked to stop (the process was killed), or the error of a failed wait, which ends
+/// the run: the process then dies with the runner, which cannot tell whether its pid is still
+/// the process'.
+fn wait_measured(
+    child: &mut Child,
+    deadline: Instant,
+) -> anyhow::Result<(Option<ExitStatus>, Option<Duration>)> {
+    let (waited, cpu) = wait_or_kill_cpu(child, deadline, stop_requested, MEASURED_POLL);
+    match waited {
+        Waited::Exited(status) => Ok((Some(status), cpu)),
+        Waited::TimedOut => Ok((None, cpu)),
         Waited::Stopped(stop) => Err(stop.into()),
         Waited::Failed(e) => Err(e.into()),
     }
