@@ -182,3 +182,153 @@ fn a_stdout_that_fails_ends_the_run_with_one_line_and_exit_code_1() {
     // `suspend_once > /dev/full`: the write fails with ENOSPC, which is no reason to panic.
     assert_full_stdout_is_one_error_line(EXE, &["--tasks", "1000"]);
 }
+
+/// The Python original, `scripts/python/suspend_once.py`, run by the `python3` on `PATH` (the
+/// machine image ships one, as xtask's tests require).
+mod python {
+    use std::path::PathBuf;
+
+    use timing::testing::{Ran, assert_usage_error, run};
+
+    fn python3() -> PathBuf {
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+            .map(|d| d.join("python3"))
+            .find(|p| p.is_file())
+            .expect("python3 on PATH")
+    }
+
+    fn script(args: &[&str]) -> Ran {
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../scripts/python/suspend_once.py"
+        );
+        let all: Vec<&str> = std::iter::once(script)
+            .chain(args.iter().copied())
+            .collect();
+        run(python3(), &all)
+    }
+
+    /// `python3`'s (major, minor).
+    fn version() -> (u32, u32) {
+        let ran = run(
+            python3(),
+            &["-c", "import sys; print(*sys.version_info[:2])"],
+        );
+        let parts: Vec<u32> = ran.stdout[0]
+            .split(' ')
+            .map(|n| n.parse().expect("a version number"))
+            .collect();
+        (parts[0], parts[1])
+    }
+
+    /// The lines with the seconds figure taken out.
+    fn without_figures(stdout: &[String]) -> Vec<String> {
+        let mut lines = stdout.to_vec();
+        lines[1] = "It took … to run!".to_owned();
+        lines
+    }
+
+    #[test]
+    fn each_python_variant_prints_what_its_rust_counterpart_prints() {
+        let version = version();
+        for (variant, needs, recorded) in [
+            ("eager", (3, 12), "asyncio"),
+            ("scheduled", (3, 11), "asyncio_scheduled"),
+        ] {
+            if version < needs {
+                let ran = script(&["--variant", variant, "--tasks", "10"]);
+                let needs = format!("needs Python {}.{} or newer", needs.0, needs.1);
+                assert_usage_error(&ran, "suspend_once: ", &needs);
+                continue;
+            }
+            let dir = timing::testing::scratch_dir(&format!("suspend_once-py-{variant}"));
+            let path = dir.join("r.json");
+            let json = path.to_str().unwrap();
+            let ran = script(&["--variant", variant, "--tasks", "1000", "--json", json]);
+            assert_eq!(ran.code, Some(0), "{ran:?}");
+            let rust = run(super::EXE, &["--variant", variant, "--tasks", "1000"]);
+            assert_eq!(without_figures(&ran.stdout), without_figures(&rust.stdout));
+            let result = timing::TimingResult::read(&path).unwrap();
+            assert_eq!(
+                (result.exercise.as_str(), result.variant.as_str()),
+                ("suspend_once", recorded)
+            );
+            assert_eq!(result.tasks, Some(1000));
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+    }
+
+    #[test]
+    fn gather_runs_on_any_python_and_names_its_result_after_the_loop_and_itself() {
+        let dir = timing::testing::scratch_dir("suspend_once-py-gather");
+        let path = dir.join("r.json");
+        let json = path.to_str().unwrap();
+        let ran = script(&[
+            "--variant=gather",
+            "--tasks",
+            "1000",
+            "--gc",
+            "off",
+            "--json",
+            json,
+        ]);
+        assert_eq!(ran.code, Some(0), "{ran:?}");
+        assert_eq!(ran.stdout.len(), 3, "{ran:?}");
+        assert_eq!(ran.stdout[0], "Before running gather!");
+        assert!(super::seconds_in(&ran.stdout[1], "It took ", " to run!") > 0.0);
+        assert_eq!(
+            ran.stdout[2],
+            "After running gather without eager task factory!"
+        );
+        let result = timing::TimingResult::read(&path).unwrap();
+        assert_eq!(result.variant, "asyncio_gather_gc_off");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn bad_flags_get_one_line_and_exit_code_2() {
+        assert_usage_error(
+            &script(&["--variant", "lazy"]),
+            "suspend_once: --variant takes one of eager, scheduled, gather",
+            "got 'lazy'",
+        );
+        assert_usage_error(
+            &script(&["--variant", "gather", "--variant", "eager"]),
+            "suspend_once: --variant is given twice",
+            "give it once",
+        );
+        assert_usage_error(
+            &script(&["--variant"]),
+            "suspend_once: --variant needs a value",
+            "",
+        );
+        assert_usage_error(
+            &script(&["--frobnicate"]),
+            "suspend_once: unknown flag '--frobnicate'",
+            "--variant, --tasks",
+        );
+        // A flag's value is the harness's to check, whatever it looks like.
+        assert_usage_error(
+            &script(&["--variant", "gather", "--tasks", "-5"]),
+            "suspend_once: --tasks needs a whole number",
+            "got '-5'",
+        );
+    }
+
+    #[test]
+    fn help_lists_the_variants_and_every_flag() {
+        let ran = script(&["--help"]);
+        assert_eq!(ran.code, Some(0), "{ran:?}");
+        let text = ran.stdout.join("\n");
+        for expected in [
+            "eager|scheduled|gather",
+            "--tasks",
+            "--repeat",
+            "--json",
+            "--loop",
+            "--gc",
+        ] {
+            assert!(text.contains(expected), "{expected}: {text}");
+        }
+    }
+}

@@ -1,0 +1,143 @@
+"""suspend_once: ex_6_1 with light_coro suspending once (one await asyncio.sleep(0)), 1,000,000 tasks.
+
+ex_6_1's light_coro finishes in its first step, so the eager task factory never schedules a
+task. Here each coroutine awaits asyncio.sleep(0) once: it suspends, and the loop runs it again
+at its next turn. The eager factory still runs each coroutine inside create_task, up to its
+sleep, and then has to schedule it like any other task.
+
+--variant picks how the tasks run (the other flags are the shared harness's, as ex_6_1.py has
+them):
+
+- eager (default): the chapter's ex_6_1, the sleep aside: a TaskGroup with the eager task
+  factory (Python 3.12+).
+- scheduled: the same TaskGroup without the factory (3.11+).
+- gather: asyncio.gather of the coroutines, without the factory (3.8+). The coroutines are made
+  inside the timed span, as the TaskGroup makes its tasks there (ex_6_2 makes them before).
+
+A result written with --json names the variant after the loop, as every script's does
+(asyncio, uvloop, asyncio_gc_off), with the variant added after the loop's name when it is not
+the default: asyncio_scheduled, uvloop_gather, asyncio_gather_gc_off.
+"""
+
+import asyncio
+import sys
+import time
+
+import _harness
+
+NAME = "suspend_once"
+VARIANTS = ("eager", "scheduled", "gather")
+# The oldest Python each variant runs on: the eager task factory is 3.12's, TaskGroup 3.11's.
+NEEDS = {"eager": (3, 12), "scheduled": (3, 11), "gather": _harness.FLOOR}
+USAGE = f"""\
+{NAME}: ex_6_1 with each task suspending once (await asyncio.sleep(0))
+
+usage: {NAME}.py [--variant NAME] [--tasks N] [--repeat N] [--json PATH] [--loop NAME] [--gc on|off]
+
+  --variant NAME  {'|'.join(VARIANTS)} (default eager): TaskGroup with the eager task factory,
+                  TaskGroup without it, or asyncio.gather
+  --tasks N       how many tasks (1 to {_harness.MAX_TASKS}; default 1000000)
+  --repeat N      run the measured body N times (1 to {_harness.MAX_REPEAT}; default 1)
+  --json PATH     write the timing result as JSON to PATH
+  --loop NAME     {'|'.join(_harness.LOOPS)}: the event loop (default asyncio)
+  --gc on|off     off: gc.disable() before each run (default on)
+"""
+
+
+async def light_coro():
+    await asyncio.sleep(0)
+
+
+async def main(tasks=1000000):
+    print('Before running task group!')
+    time0 = time.time()
+    asyncio.get_event_loop().set_task_factory(asyncio.eager_task_factory)
+    async with asyncio.TaskGroup() as tg:
+        for _ in range(tasks):
+            tg.create_task(light_coro())
+    elapsed = time.time() - time0
+    _harness.record(elapsed)
+    print(f'It took {elapsed} to run!')
+    print('After running task group with eager task factory!')
+
+
+async def main_scheduled(tasks=1000000):
+    print('Before running task group!')
+    time0 = time.time()
+    async with asyncio.TaskGroup() as tg:
+        for _ in range(tasks):
+            tg.create_task(light_coro())
+    elapsed = time.time() - time0
+    _harness.record(elapsed)
+    print(f'It took {elapsed} to run!')
+    print('After running task group without eager task factory!')
+
+
+async def main_gather(tasks=1000000):
+    print('Before running gather!')
+    time0 = time.time()
+    await asyncio.gather(*[light_coro() for _ in range(tasks)])
+    elapsed = time.time() - time0
+    _harness.record(elapsed)
+    print(f'It took {elapsed} to run!')
+    print('After running gather without eager task factory!')
+
+
+# The flags the harness reads, each with its value: passed on to it as they are.
+HARNESS_FLAGS = ("--tasks", "--repeat", "--json", "--loop", "--gc")
+MAINS = {"eager": main, "scheduled": main_scheduled, "gather": main_gather}
+
+
+def _fail(message):
+    print(f"{NAME}: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def take_variant(argv):
+    """The --variant in ``argv`` (``eager`` when none) and the flags left for the harness;
+    ``None`` for the variant when help was asked for."""
+    chosen, rest = None, []
+    args = list(argv)
+    while args:
+        arg = args.pop(0)
+        if arg in ("--help", "-h"):
+            return None, rest
+        flag, eq, inline = arg.partition("=")
+        if flag in HARNESS_FLAGS:
+            rest.append(arg)
+            if not eq and args:
+                rest.append(args.pop(0))  # its value, whatever it looks like
+            continue
+        if flag != "--variant":
+            what = f"unknown flag '{flag}'" if arg.startswith("-") else f"unexpected argument '{arg}'"
+            flags = ", ".join(("--variant",) + HARNESS_FLAGS + ("--help",))
+            _fail(f"{what}; valid flags: {flags}")
+        if chosen is not None:
+            _fail("--variant is given twice; give it once")
+        value = inline if eq else (args.pop(0) if args else None)
+        if value is None:
+            _fail("--variant needs a value")
+        if value not in VARIANTS:
+            _fail(f"--variant takes one of {', '.join(VARIANTS)}, got {value!r}")
+        chosen = value
+    return chosen or VARIANTS[0], rest
+
+
+def named_result(chosen):
+    """Names a --json result as ``_harness.variant`` does, with ``chosen`` after the loop's
+    name unless it is the default."""
+    loop_named = _harness.variant
+    if chosen == VARIANTS[0]:
+        return loop_named
+    return lambda loop, gc_state: loop_named(f"{loop}_{chosen}", gc_state)
+
+
+if __name__ == '__main__':
+    chosen, rest = take_variant(sys.argv[1:])
+    if chosen is None:
+        print(USAGE, end="")
+        sys.exit(0)
+    sys.argv[1:] = rest
+    _harness.variant = named_result(chosen)
+    run = MAINS[chosen]
+    _harness.main(lambda tasks: asyncio.run(run(tasks)), name=NAME, needs=NEEDS[chosen], default_tasks=1000000)
