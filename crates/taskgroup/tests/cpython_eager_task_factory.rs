@@ -23,7 +23,10 @@ use std::time::Duration;
 
 use contextvars::{Context, ContextVar};
 use futures::future::BoxFuture;
-use taskgroup::{Scope, Start, TaskError, TaskGroup, TaskId, current_task, gather};
+use taskgroup::{
+    GroupHandle, Scope, Start, TaskError, TaskGroup, TaskId, TaskInfo, all_tasks, current_task,
+    gather_tasks,
+};
 use tokio::sync::oneshot;
 
 // ---------------------------------------------------------------------------------------------
@@ -162,29 +165,31 @@ async fn test_cancellation_after_eager_completion() {
     assert_eq!(result, "finished without blocking");
 }
 
-/// Adapted: `t.cancel('cancellation message')` has no message here, and `t.cancelling() > 0`
-/// is `cancel()` returning `true` (the request was taken by a task that had not ended).
 /// In asyncio the task cannot finish before `run()` cancels it: the loop has one thread. On
 /// two worker threads its sleep (a millisecond) may end and the task finish on the other
 /// worker first, so the task also waits for `cancel_sent`, sent once `run()` has cancelled it
 /// (a cancel that did not land lets it finish, and the test fails rather than hangs).
+/// `await t` raises `CancelledError` out of `run()` in asyncio; here `run()` returns what the
+/// await gave, for the test to check its message.
 async fn cancellation_after_eager_step_blocks(clock: Clock) {
     let (cancel_sent, cancelled) = oneshot::channel::<()>();
     let awaited = run_coro(async |g: &mut TaskGroup| {
-        let mut t = g.spawn(async move {
+        let t = g.spawn(async move {
             clock.sleep(0.1).await;
             let _ = cancelled.await;
             "finished after blocking"
         })?;
-        assert!(t.cancel(), "t.cancelling() > 0");
+        t.cancel_with("cancellation message");
+        assert!(t.cancelling() > 0);
         let _ = cancel_sent.send(()); // the task is gone if the cancel has landed
-        let awaited = (&mut t).await;
-        assert!(t.cancelled());
-        Ok(awaited)
+        Ok(t.await)
     })
     .await;
-    // `await t` raised CancelledError.
-    assert_eq!(awaited, Err(TaskError::Cancelled(None)));
+    // `await t` raised CancelledError('cancellation message').
+    assert_eq!(
+        awaited,
+        Err(TaskError::Cancelled(Some("cancellation message".into())))
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -234,70 +239,64 @@ async fn test_current_task_multi_thread() {
     bounded(current_task_is_kept(Clock::Real)).await;
 }
 
-/// Adapted: `asyncio.all_tasks()` is the group's snapshot, which lists only tasks that have
-/// suspended; a task in its eager step is not in it, so "`t` is among all tasks during its
-/// eager step" is checked as "`current_task().expect("inside a runtime")` is a task during its eager step".
+/// `t in tasks`: the listing has the task `t`.
+fn listed(tasks: &[TaskInfo], t: TaskId) -> bool {
+    tasks.iter().any(|task| task.id == t)
+}
+
 #[tokio::test(start_paused = true)]
 async fn test_all_tasks_with_eager_completion() {
-    let captured: Arc<Mutex<Option<Option<TaskId>>>> = Arc::default();
+    let captured: Arc<Mutex<Option<Vec<TaskInfo>>>> = Arc::default();
     let seen = captured.clone();
     run_coro(async |g: &mut TaskGroup| {
         let t = g.spawn(async move {
-            *seen.lock().expect("not poisoned") = Some(current_task().expect("inside a runtime"));
+            *seen.lock().expect("not poisoned") = Some(all_tasks().expect("inside a runtime"));
         })?;
-        let during = captured
+        let captured_all_tasks = captured
             .lock()
             .expect("not poisoned")
+            .take()
             .expect("the eager step ran");
-        assert!(during.is_some(), "the task exists during its eager step");
-        // assertNotIn(t, asyncio.all_tasks())
-        assert!(t.done());
-        let all_tasks = g.snapshot();
-        assert_eq!(all_tasks.live, 0);
         assert!(
-            all_tasks.tasks.iter().all(|task| Some(task.id) != during),
-            "{all_tasks}"
+            listed(&captured_all_tasks, t.id()),
+            "{captured_all_tasks:?}"
         );
+        let all_tasks = all_tasks()?;
+        assert!(!listed(&all_tasks, t.id()), "{all_tasks:?}");
         Ok(())
     })
     .await;
 }
 
-/// Adapted as `test_all_tasks_with_eager_completion`; "`t` is among all tasks" right after its
-/// eager step is "the group counts it live" (the listing shows it from its first poll by the
-/// runtime on).
+/// Paused clock only: on two threads the body may look before the task's last step has
+/// ended, which asyncio's one thread never lets it.
 #[tokio::test(start_paused = true)]
 async fn test_all_tasks_with_blocking() {
-    let captured: Arc<Mutex<Option<Option<TaskId>>>> = Arc::default();
+    let captured: Arc<Mutex<Option<Vec<TaskInfo>>>> = Arc::default();
     let seen = captured.clone();
     run_coro(async |g: &mut TaskGroup| {
         let (fut1, rx1) = oneshot::channel::<()>();
         let (tx2, fut2) = oneshot::channel::<()>();
         let t = g.spawn(async move {
-            *seen.lock().expect("not poisoned") = Some(current_task().expect("inside a runtime"));
+            *seen.lock().expect("not poisoned") = Some(all_tasks().expect("inside a runtime"));
             rx1.await.expect("fut1 is set");
             tx2.send(()).expect("run() waits for fut2");
         })?;
-        let during = captured
+        let captured_eager_all_tasks = captured
             .lock()
             .expect("not poisoned")
+            .take()
             .expect("the eager step ran");
-        assert!(during.is_some(), "the task exists during its eager step");
-        assert_eq!(during, Some(t.id()));
-        // assertIn(t, asyncio.all_tasks())
-        assert_eq!(g.snapshot().live, 1);
+        assert!(
+            listed(&captured_eager_all_tasks, t.id()),
+            "{captured_eager_all_tasks:?}"
+        );
+        let all = all_tasks()?;
+        assert!(listed(&all, t.id()), "{all:?}");
         fut1.send(()).expect("the task waits for fut1");
         fut2.await?;
-        // assertNotIn(t, asyncio.all_tasks())
-        let all_tasks = g.snapshot();
-        assert_eq!(all_tasks.live, 0);
-        assert!(
-            all_tasks
-                .tasks
-                .iter()
-                .all(|task| Some(task.id) != Some(t.id())),
-            "{all_tasks}"
-        );
+        let all = all_tasks()?;
+        assert!(!listed(&all, t.id()), "{all:?}");
         Ok(())
     })
     .await;
@@ -454,44 +453,59 @@ fn recursive_taskgroups(width: usize, depth: u32, start: Start) -> BoxFuture<'st
     })
 }
 
-/// `async def recursive_gather(width, depth)`, counting its calls.
-fn recursive_gather(width: usize, depth: u32, calls: Arc<AtomicUsize>) -> BoxFuture<'static, ()> {
+/// `async def recursive_gather(width, depth)`, counting its calls: `asyncio.gather` of
+/// coroutines makes each a task of the loop (with its task factory), here a task of `g`, the
+/// group `run_until_complete` runs it in, so that the group counts them all.
+fn recursive_gather(
+    g: GroupHandle,
+    width: usize,
+    depth: u32,
+    calls: Arc<AtomicUsize>,
+) -> BoxFuture<'static, anyhow::Result<()>> {
     Box::pin(async move {
         calls.fetch_add(1, Ordering::SeqCst);
         if depth == 0 {
-            return;
+            return Ok(());
         }
-        gather((0..width).map(|_| recursive_gather(width, depth - 1, calls.clone()))).await;
+        let tasks = (0..width)
+            .map(|_| g.spawn_fallible(recursive_gather(g.clone(), width, depth - 1, calls.clone())))
+            .collect::<Result<Vec<_>, _>>()?;
+        gather_tasks(tasks).await?;
+        Ok(())
     })
 }
 
 /// `loop.run_until_complete(coro)`: `coro` as the one task of a group, which starts it as the
-/// loop's task factory would. Returns its value and how many tasks ran as tokio tasks.
-async fn run_until_complete<T: Send + 'static>(
-    start: Start,
-    coro: impl Future<Output = T> + Send + 'static,
-) -> (T, u64) {
+/// loop's task factory would. Returns its value and how many of the group's tasks ran as
+/// tokio tasks (the root, and those `coro` spawns into the group through the handle it gets).
+async fn run_until_complete<T, F>(start: Start, coro: impl FnOnce(GroupHandle) -> F) -> (T, u64)
+where
+    T: Send + 'static,
+    F: Future<Output = T> + Send + 'static,
+{
     let (task, done) = Scope::new(start)
-        .run(async |g: &mut TaskGroup| Ok(g.spawn(coro)?))
+        .run(async |g: &mut TaskGroup| Ok(g.spawn(coro(g.handle()))?))
         .await
         .expect("the group succeeds");
     (task.result().expect("the task completed"), done.scheduled)
 }
 
 async fn awaitables_chain(start: Start) {
-    let (observed_depth, count) = run_until_complete(start, awaitable_chain(100)).await;
+    let (observed_depth, count) = run_until_complete(start, |_| awaitable_chain(100)).await;
     assert_eq!(observed_depth, 100);
     assert_eq!(count, if start == Start::Eager { 0 } else { 1 });
 }
 
 async fn recursive_taskgroups_count(start: Start, expected_task_count: u64) {
-    let (nested, count) = run_until_complete(start, recursive_taskgroups(5, 4, start)).await;
+    let (nested, count) = run_until_complete(start, |_| recursive_taskgroups(5, 4, start)).await;
     assert_eq!(count + nested, expected_task_count);
 }
 
 async fn recursive_gather_count(start: Start, expected_task_count: u64) {
     let calls = Arc::new(AtomicUsize::new(0));
-    let ((), count) = run_until_complete(start, recursive_gather(5, 4, calls.clone())).await;
+    let (gathered, count) =
+        run_until_complete(start, |g| recursive_gather(g, 5, 4, calls.clone())).await;
+    gathered.expect("every gather succeeds");
     assert_eq!(calls.load(Ordering::SeqCst), 781, "1 + 5 + 5^2 + 5^3 + 5^4");
     assert_eq!(count, expected_task_count);
 }
@@ -519,11 +533,9 @@ mod non_eager_tests {
         bounded(recursive_taskgroups_count(START, EXPECTED_TASK_COUNT)).await;
     }
 
-    /// Adapted: `taskgroup::gather` polls its awaitables in place and makes no task (what the
-    /// eager factory achieves for `asyncio.gather`), so only the root is a task, not 781.
     #[tokio::test(start_paused = true)]
     async fn test_recursive_gather() {
-        recursive_gather_count(START, 1).await;
+        recursive_gather_count(START, EXPECTED_TASK_COUNT).await;
     }
 }
 

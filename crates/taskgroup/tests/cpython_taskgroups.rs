@@ -7,22 +7,34 @@
 //! - Every scenario runs with both [`Start`]s: asyncio's default (scheduled) tasks, which is
 //!   how CPython runs this file, and eager start.
 //! - `asyncio.sleep(x)` is [`Clock::sleep`]: on the current-thread runtime with a paused clock
-//!   it is `x` seconds of virtual time, so no test waits. The `_multi_thread` twins run on two
-//!   worker threads with the real clock, where a sleep shorter than a second lasts a hundredth
-//!   of it (at most 10 ms) and a longer one lasts its full length: every sleep that CPython
-//!   expects to be cancelled is a second or longer, so it is never waited for unless the crate
-//!   is wrong, and the order of any two sleeps is kept with at least a second between the
-//!   short ones and the long ones. Scenarios whose outcome hangs on two short sleeps ending in
-//!   a given order run on the paused clock only.
+//!   it is `x` seconds of virtual time, so no test waits; `asyncio.sleep(0)`, which only yields
+//!   to the loop once, is `yield_now` (a zero tokio sleep is over at its first poll). The
+//!   `_multi_thread` twins run on two worker threads with the real clock, where a sleep
+//!   shorter than a second lasts a hundredth of it (at most 10 ms) and a longer one lasts its
+//!   full length: every sleep that CPython expects to be cancelled is a second or longer, so
+//!   it is never waited for unless the crate is wrong, and the order of any two sleeps is kept
+//!   with at least a second between the short ones and the long ones. Scenarios whose outcome
+//!   hangs on two short sleeps ending in a given order run on the paused clock only.
 //! - `1 / 0` in a task is `Err(anyhow!("ZeroDivisionError"))` (a raised exception is the
-//!   task's error); an exception raised while a future is cancelled (`finally: 1 / 0`,
-//!   `except CancelledError: raise MyExc`) is a panic in a drop guard, as the crate documents.
+//!   task's error); an exception raised while a future is cancelled (`finally: 1 / 0`) is a
+//!   panic in a drop guard, as the crate documents.
 //! - `except CancelledError: …; raise` around an await is an [`OnCancel`] guard, `finally:` a
 //!   [`Finally`] guard: cancelling is dropping the future, so the guard runs when it is dropped.
+//!   Where the body catches its cancellation to await a cleanup, raise an exception of its
+//!   own or read `cancelling()` (`test_taskgroup_15` to `18`,
+//!   `test_nested_groups_both_cancelled`), the body is cooperative instead
+//!   ([`Scope::cooperative`]): it is not dropped, it sees each cancellation as one request in
+//!   [`TaskGroup::cancel_request`], `except CancelledError:` is a `select!` arm on
+//!   [`CancelRequest::cancelled`], and `raise` is `Err(req.error())`.
+//! - `KeyboardInterrupt` is a panic with an [`Interrupt`] payload, which passes through the
+//!   group unwrapped; any other `BaseException` (`MyBaseExc`) is a plain panic, which the group
+//!   gathers as a failure.
 //! - `get_error_types(eg)` is [`kinds`]: the set of failure names, `ExceptionGroup` for a
 //!   nested group's [`GroupError`].
 //! - `r = asyncio.create_task(runner()); r.cancel(); await r` is a `tokio::spawn` of a scope
 //!   with [`Scope::cancel_on`], then `token.cancel()` and awaiting the `JoinHandle`.
+//!   `test_cancellation` and `test_taskgroup_07` also run it as asyncio does, by dropping the
+//!   runner: `JoinHandle::abort()`, then awaiting the `JoinHandle` (on two threads 20 times).
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -31,10 +43,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::anyhow;
-use contextvars::{Context, ContextVar};
+use contextvars::{Context, ContextVar, SharedContext, copy_context};
+use futures::FutureExt;
 use futures::future::BoxFuture;
 use taskgroup::{
-    Failure, GroupError, GroupHandle, Refused, Scope, Start, TaskError, TaskGroup, TaskHandle,
+    CancelRequest, Failure, GroupError, GroupHandle, Interrupt, Refused, Scope, Start, TaskError,
+    TaskGroup, TaskHandle,
 };
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -62,6 +76,11 @@ impl Clock {
     }
 
     async fn sleep(self, secs: f64) {
+        if secs == 0.0 {
+            // asyncio.sleep(0) yields to the loop once; a zero tokio sleep may not suspend.
+            tokio::task::yield_now().await;
+            return;
+        }
         tokio::time::sleep(self.duration(secs)).await;
     }
 }
@@ -460,8 +479,34 @@ async fn test_cancel_children_on_child_error_multi_thread() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// test_cancellation
+// test_cancellation (`r.cancel()` both as the token of `cancel_on` and as `r.abort()`, the
+// drop path, which on two threads runs 20 times)
 // ---------------------------------------------------------------------------------------------
+
+/// How many times the drop-path twins run their scenario: on two threads a child may be in
+/// the middle of a step when the owner is dropped, which one run may not reach.
+const DROP_RUNS: usize = 20;
+
+/// The children of `test_cancellation`, each counting its cancellation in `num`.
+fn five_children_counting_cancel(
+    g: &mut TaskGroup,
+    clock: Clock,
+    steps: &FirstSteps,
+    num: &Arc<AtomicUsize>,
+) -> Result<(), Refused> {
+    for _ in 0..5 {
+        g.spawn(steps.track(sleep_counting_cancel(clock, 5.0, num.clone())))?;
+    }
+    Ok(())
+}
+
+/// `r.cancel(); await r` as a drop: aborts the runner's tokio task and awaits it, which must
+/// end cancelled.
+async fn abort_and_await<T: std::fmt::Debug>(r: tokio::task::JoinHandle<T>) {
+    r.abort(); // r.cancel()
+    let err = r.await.expect_err("CancelledError");
+    assert!(err.is_cancelled(), "{err}");
+}
 
 async fn cancellation(clock: Clock, start: Start) {
     let num = counter();
@@ -471,9 +516,7 @@ async fn cancellation(clock: Clock, start: Start) {
     let steps = children.clone();
     let (started, r) = spawn_started(Scope::new(start).cancel_on(token.clone()).run(
         async move |g: &mut TaskGroup| {
-            for _ in 0..5 {
-                g.spawn(steps.track(sleep_counting_cancel(clock, 5.0, n.clone())))?;
-            }
+            five_children_counting_cancel(g, clock, &steps, &n)?;
             Ok(())
         },
     ));
@@ -492,19 +535,62 @@ async fn cancellation(clock: Clock, start: Start) {
     assert_eq!(num.load(Ordering::SeqCst), 5);
 }
 
+/// `test_cancellation` with `r.cancel()` as asyncio does it: the runner is cancelled, here
+/// dropped, and every child has run its cancellation by the time `await r` returns.
+async fn cancellation_by_drop(clock: Clock, start: Start) {
+    let num = counter();
+    let n = num.clone();
+    let children = FirstSteps::default();
+    let steps = children.clone();
+    let (started, r) = spawn_started(Scope::new(start).run(async move |g: &mut TaskGroup| {
+        five_children_counting_cancel(g, clock, &steps, &n)?;
+        Ok(())
+    }));
+    started.wait_for(1).await;
+    children.wait_for(5).await; // asyncio: every child is in its sleep by the end of ours
+    clock.sleep(0.1).await;
+
+    assert!(!r.is_finished());
+    abort_and_await(r).await;
+
+    assert_eq!(num.load(Ordering::SeqCst), 5);
+}
+
 #[tokio::test(start_paused = true)]
 async fn test_cancellation() {
     paused(cancellation).await;
+    paused(cancellation_by_drop).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn test_cancellation_multi_thread() {
     multi_thread(cancellation).await;
+    for _ in 0..DROP_RUNS {
+        multi_thread(cancellation_by_drop).await;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
-// test_taskgroup_07
+// test_taskgroup_07 (as test_cancellation: the token, then the drop path)
 // ---------------------------------------------------------------------------------------------
+
+/// The body of `test_taskgroup_07`'s runner: five children counting their cancellation, then
+/// `try: await asyncio.sleep(10) except CancelledError: NUM += 10; raise`.
+async fn five_children_then_sleep(
+    g: &mut TaskGroup,
+    clock: Clock,
+    steps: &FirstSteps,
+    num: &Arc<AtomicUsize>,
+) -> anyhow::Result<()> {
+    five_children_counting_cancel(g, clock, steps, num)?;
+    let n = num.clone();
+    let on_cancel = OnCancel::new(move || {
+        n.fetch_add(10, Ordering::SeqCst);
+    });
+    clock.sleep(10.0).await;
+    on_cancel.done();
+    Ok(())
+}
 
 async fn taskgroup_07(clock: Clock, start: Start) {
     let num = counter();
@@ -512,19 +598,10 @@ async fn taskgroup_07(clock: Clock, start: Start) {
     let n = num.clone();
     let children = FirstSteps::default();
     let steps = children.clone();
-    let (started, r) = spawn_started(Scope::new(start).cancel_on(token.clone()).run(
-        async move |g: &mut TaskGroup| {
-            for _ in 0..5 {
-                g.spawn(steps.track(sleep_counting_cancel(clock, 5.0, n.clone())))?;
-            }
-            let on_cancel = OnCancel::new(move || {
-                n.fetch_add(10, Ordering::SeqCst);
-            });
-            clock.sleep(10.0).await;
-            on_cancel.done();
-            Ok(())
-        },
-    ));
+    let (started, r) =
+        spawn_started(Scope::new(start).cancel_on(token.clone()).run(
+            async move |g: &mut TaskGroup| five_children_then_sleep(g, clock, &steps, &n).await,
+        ));
     started.wait_for(1).await;
     children.wait_for(5).await; // asyncio: every child is in its sleep by the end of ours
     clock.sleep(0.1).await;
@@ -540,14 +617,38 @@ async fn taskgroup_07(clock: Clock, start: Start) {
     assert_eq!(num.load(Ordering::SeqCst), 15);
 }
 
+/// `test_taskgroup_07` with the runner dropped, as `cancellation_by_drop`.
+async fn taskgroup_07_by_drop(clock: Clock, start: Start) {
+    let num = counter();
+    let n = num.clone();
+    let children = FirstSteps::default();
+    let steps = children.clone();
+    let (started, r) =
+        spawn_started(Scope::new(start).run(async move |g: &mut TaskGroup| {
+            five_children_then_sleep(g, clock, &steps, &n).await
+        }));
+    started.wait_for(1).await;
+    children.wait_for(5).await; // asyncio: every child is in its sleep by the end of ours
+    clock.sleep(0.1).await;
+
+    assert!(!r.is_finished());
+    abort_and_await(r).await;
+
+    assert_eq!(num.load(Ordering::SeqCst), 15);
+}
+
 #[tokio::test(start_paused = true)]
 async fn test_taskgroup_07() {
     paused(taskgroup_07).await;
+    paused(taskgroup_07_by_drop).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn test_taskgroup_07_multi_thread() {
     multi_thread(taskgroup_07).await;
+    for _ in 0..DROP_RUNS {
+        multi_thread(taskgroup_07_by_drop).await;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -830,45 +931,44 @@ async fn test_taskgroup_14_multi_thread() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// test_taskgroup_15 (adapted: r.cancel() reaches the body as a token it selects on, as asyncio
-// delivers it to the body alone as an exception it catches, so the body can await its
-// cleanup while the group's children go on)
+// test_taskgroup_15 (the body is cooperative: `r.cancel()` is one request to it, and it awaits
+// its cleanup while the child goes on, as asyncio's body catching `CancelledError`. Paused
+// clock only: the outcome needs the child's 0.3 s to end before the body's 0.1 s + 0.5 s)
 // ---------------------------------------------------------------------------------------------
 
-/// The body of `test_taskgroup_15`'s `async with`: `r_cancel` is `r.cancel()` as the body sees
-/// it (asyncio's `CancelledError` at its `await asyncio.sleep(10)`).
+/// `async def nested_runner()` of `test_taskgroup_16` (and `runner()` of `test_taskgroup_15`):
+/// `owner` is the cancellation of the task that runs it (`r.cancel()`).
 async fn crash_soon_while_body_cleans_up(
     clock: Clock,
     start: Start,
-    r_cancel: CancellationToken,
+    owner: CancellationToken,
 ) -> Result<(), GroupError> {
     Scope::new(start)
+        .cooperative()
+        .cancel_on(owner)
         .run(async move |g1: &mut TaskGroup| {
+            let mut req = g1.cancel_request();
             g1.spawn_fallible(crash_after(clock, 0.3, "ZeroDivisionError"))?;
             tokio::select! {
-                () = clock.sleep(10.0) => {}
-                () = r_cancel.cancelled() => {
+                () = clock.sleep(10.0) => Ok(()),
+                _ = req.cancelled() => {
+                    // except asyncio.CancelledError:
                     clock.sleep(0.5).await;
-                    return Err(anyhow!("CancelledError")); // raise
+                    Err(req.error().into()) // raise
                 }
             }
-            Ok(())
         })
         .await
         .map(drop)
 }
 
 async fn taskgroup_15(clock: Clock, start: Start) {
-    let r_cancel = CancellationToken::new();
-    let r = tokio::spawn(crash_soon_while_body_cleans_up(
-        clock,
-        start,
-        r_cancel.clone(),
-    ));
+    let token = CancellationToken::new();
+    let r = tokio::spawn(crash_soon_while_body_cleans_up(clock, start, token.clone()));
     clock.sleep(0.1).await;
 
     assert!(!r.is_finished());
-    r_cancel.cancel();
+    token.cancel(); // r.cancel()
     let err = r
         .await
         .expect("the runner does not panic")
@@ -882,21 +982,22 @@ async fn test_taskgroup_15() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// test_taskgroup_16 (adapted as test_taskgroup_15; the group runs in a task that the runner
-// awaits, and cancelling the runner cancels that task's body)
+// test_taskgroup_16 (adapted: as test_taskgroup_15, with the group in a task `t` that the
+// runner awaits. In asyncio `r.cancel()` reaches `t` through `await t`; here it is the token
+// given to `t`'s group, which reaches `t` without passing through `r`)
 // ---------------------------------------------------------------------------------------------
 
 async fn taskgroup_16(clock: Clock, start: Start) {
-    let r_cancel = CancellationToken::new();
-    let token = r_cancel.clone();
+    let token = CancellationToken::new();
+    let t_owner = token.clone();
     let r = tokio::spawn(async move {
-        let t = tokio::spawn(crash_soon_while_body_cleans_up(clock, start, token));
+        let t = tokio::spawn(crash_soon_while_body_cleans_up(clock, start, t_owner));
         t.await.expect("nested_runner does not panic")
     });
     clock.sleep(0.1).await;
 
     assert!(!r.is_finished());
-    r_cancel.cancel();
+    token.cancel(); // r.cancel(), which cancels the task r awaits
     let err = r
         .await
         .expect("the runner does not panic")
@@ -910,23 +1011,43 @@ async fn test_taskgroup_16() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// test_taskgroup_17
+// test_taskgroup_17 (the body is cooperative: `except CancelledError:` is a select arm on its
+// cancel request, and `raise` is returning that request's error)
 // ---------------------------------------------------------------------------------------------
+
+/// `async with TaskGroup(): try: await asyncio.sleep(10) except CancelledError: <on_cancel>`:
+/// a cooperative group whose body runs `on_cancel` (with the request) when `owner` is
+/// cancelled, and returns what it returns. The runner, spawned and started.
+fn spawn_cooperative_sleeper(
+    clock: Clock,
+    start: Start,
+    owner: CancellationToken,
+    on_cancel: impl FnOnce(&CancelRequest) -> anyhow::Error + Send + 'static,
+) -> (FirstSteps, tokio::task::JoinHandle<Result<(), GroupError>>) {
+    spawn_started(async move {
+        Scope::new(start)
+            .cooperative()
+            .cancel_on(owner)
+            .run(async move |tg: &mut TaskGroup| {
+                let mut req = tg.cancel_request();
+                tokio::select! {
+                    () = clock.sleep(10.0) => Ok(()),
+                    _ = req.cancelled() => Err(on_cancel(&req)),
+                }
+            })
+            .await
+            .map(drop)
+    })
+}
 
 async fn taskgroup_17(clock: Clock, start: Start) {
     let num = counter();
     let token = CancellationToken::new();
     let n = num.clone();
-    let (started, r) = spawn_started(Scope::new(start).cancel_on(token.clone()).run(
-        async move |_: &mut TaskGroup| {
-            let on_cancel = OnCancel::new(move || {
-                n.fetch_add(10, Ordering::SeqCst);
-            });
-            clock.sleep(10.0).await;
-            on_cancel.done();
-            Ok(())
-        },
-    ));
+    let (started, r) = spawn_cooperative_sleeper(clock, start, token.clone(), move |req| {
+        n.fetch_add(10, Ordering::SeqCst);
+        req.error().into() // raise
+    });
     started.wait_for(1).await;
     clock.sleep(0.1).await;
 
@@ -952,25 +1073,19 @@ async fn test_taskgroup_17_multi_thread() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// test_taskgroup_18 (`raise MyExc` in `except CancelledError` is a panic in the drop guard)
+// test_taskgroup_18 (as test_taskgroup_17; `raise MyExc` in `except CancelledError` is the
+// body's error)
 // ---------------------------------------------------------------------------------------------
 
 async fn taskgroup_18(clock: Clock, start: Start) {
     let num = counter();
     let token = CancellationToken::new();
     let n = num.clone();
-    let (started, r) = spawn_started(Scope::new(start).cancel_on(token.clone()).run(
-        async move |_: &mut TaskGroup| {
-            let on_cancel = OnCancel::new(move || {
-                n.fetch_add(10, Ordering::SeqCst);
-                // Not a good idea, but it has to be supported.
-                panic!("MyExc");
-            });
-            clock.sleep(10.0).await;
-            on_cancel.done();
-            Ok(())
-        },
-    ));
+    let (started, r) = spawn_cooperative_sleeper(clock, start, token.clone(), move |_| {
+        n.fetch_add(10, Ordering::SeqCst);
+        // This isn't a good idea, but we have to support this weird case.
+        anyhow!("MyExc")
+    });
     started.wait_for(1).await;
     clock.sleep(0.1).await;
 
@@ -1029,8 +1144,53 @@ async fn test_taskgroup_19_multi_thread() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// test_taskgroup_20a (Rust has no BaseException: `raise MyBaseExc` is a panic, as any
-// exception raised while a future is dropped)
+// test_taskgroup_20 (`raise KeyboardInterrupt` in `finally` is a drop guard that panics with an
+// `Interrupt`: the scope raises it again, unwrapped, once every task has ended)
+// ---------------------------------------------------------------------------------------------
+
+/// `panic_any(Interrupt::new("KeyboardInterrupt"))`: `raise KeyboardInterrupt`.
+fn keyboard_interrupt() -> ! {
+    std::panic::panic_any(Interrupt::new("KeyboardInterrupt"))
+}
+
+/// `with self.assertRaises(KeyboardInterrupt): await runner()`: `runner` panics, and its
+/// payload is the `Interrupt` itself, not a group around it.
+async fn assert_raises_keyboard_interrupt<T>(runner: impl Future<Output = T>) {
+    let payload = std::panic::AssertUnwindSafe(runner)
+        .catch_unwind()
+        .await
+        .err()
+        .expect("KeyboardInterrupt was not raised");
+    let interrupt = payload
+        .downcast::<Interrupt>()
+        .expect("the KeyboardInterrupt passes through unwrapped");
+    assert_eq!(*interrupt, Interrupt::new("KeyboardInterrupt"));
+}
+
+async fn taskgroup_20(clock: Clock, start: Start) {
+    let runner = Scope::new(start).run(async |g: &mut TaskGroup| {
+        g.spawn_fallible(crash_after(clock, 0.1, "ZeroDivisionError"))?;
+        // nested(): try: await asyncio.sleep(10) finally: raise KeyboardInterrupt
+        let _finally = Finally::new(|| keyboard_interrupt());
+        clock.sleep(10.0).await;
+        Ok(())
+    });
+    assert_raises_keyboard_interrupt(runner).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn test_taskgroup_20() {
+    paused(taskgroup_20).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_taskgroup_20_multi_thread() {
+    multi_thread(taskgroup_20).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// test_taskgroup_20a (`raise MyBaseExc`, a BaseException that is not KeyboardInterrupt, is a
+// plain panic: the group gathers it beside the ZeroDivisionError)
 // ---------------------------------------------------------------------------------------------
 
 async fn taskgroup_20a(clock: Clock, start: Start) {
@@ -1056,8 +1216,35 @@ async fn test_taskgroup_20a_multi_thread() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// test_taskgroup_21a (the child's `raise MyBaseExc` is a panic; `finally: raise TypeError`
-// a panic in a drop guard)
+// _test_taskgroup_21 (disabled in CPython, where KeyboardInterrupt in a task crashes the loop;
+// here it passes through as in test_taskgroup_20, and the body's TypeError is not raised)
+// ---------------------------------------------------------------------------------------------
+
+async fn taskgroup_21(clock: Clock, start: Start) {
+    let runner = Scope::new(start).run(async |g: &mut TaskGroup| {
+        g.spawn(async move {
+            clock.sleep(0.1).await;
+            keyboard_interrupt();
+        })?;
+        nested_raising_in_finally(clock, "TypeError").await;
+        Ok(())
+    });
+    assert_raises_keyboard_interrupt(runner).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn test_taskgroup_21() {
+    paused(taskgroup_21).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_taskgroup_21_multi_thread() {
+    multi_thread(taskgroup_21).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// test_taskgroup_21a (the child's `raise MyBaseExc` is a plain panic; `finally: raise
+// TypeError` a panic in a drop guard)
 // ---------------------------------------------------------------------------------------------
 
 async fn taskgroup_21a(clock: Clock, start: Start) {
@@ -1244,31 +1431,31 @@ async fn test_taskgroup_task_name() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// test_taskgroup_task_context (adapted: `context=ctx` moves `ctx` into the task, so the task
-// hands back the context it ran in, and the next task is given that one)
+// test_taskgroup_task_context (`ctx` is a `SharedContext`: the task runs in it, and its sets
+// show in the `ctx` the body holds)
 // ---------------------------------------------------------------------------------------------
 
 static CVAR: ContextVar<i32> = ContextVar::new("cvar", 0);
 
-/// `async def coro(val): await asyncio.sleep(0); cvar.set(val)`, handing back its context.
-async fn set_cvar(val: i32) -> Option<Context> {
+/// `async def coro(val): await asyncio.sleep(0); cvar.set(val)`
+async fn set_cvar(val: i32) {
     tokio::task::yield_now().await;
     CVAR.set(val).expect("the task runs in a context");
-    Context::current()
 }
 
 async fn taskgroup_task_context(_clock: Clock, start: Start) {
+    // The loop's main task runs in a context of its own.
     Context::new()
         .scope(async {
             Scope::new(start)
                 .run(async |g: &mut TaskGroup| {
-                    let ctx = Context::current().expect("the body runs in a context");
+                    let ctx = SharedContext::new(copy_context());
                     assert_eq!(ctx.get(&CVAR), None);
-                    let t1 = g.task().context(ctx).spawn(set_cvar(1))?;
-                    let ctx = t1.await?.expect("t1 ran in ctx");
+                    let t1 = g.task().context(ctx.clone()).spawn(set_cvar(1))?;
+                    t1.await?;
                     assert_eq!(ctx.get(&CVAR), Some(1));
-                    let t2 = g.task().context(ctx).spawn(set_cvar(2))?;
-                    let ctx = t2.await?.expect("t2 ran in ctx");
+                    let t2 = g.task().context(ctx.clone()).spawn(set_cvar(2))?;
+                    t2.await?;
                     assert_eq!(ctx.get(&CVAR), Some(2));
                     Ok(())
                 })
@@ -1452,16 +1639,19 @@ async fn test_cancelling_level_preserved_multi_thread() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// test_nested_groups_both_cancelled (adapted: `cancelling() == 1` inside the outer body is
-// "the outer group is shutting down"; `== 0` after it is "the owner's token is not cancelled".
-// Paused clock only: both children fail after sleep(0), and the check needs both failures in)
+// test_nested_groups_both_cancelled (adapted: the outer body is cooperative, so the outer
+// group's cancellation of it is a request, and `cancelling() == 1` inside it is its request
+// count; `== 0` after the group is "the owner's token is not cancelled". Paused clock only:
+// both children fail after sleep(0), and the check needs both failures in)
 // ---------------------------------------------------------------------------------------------
 
 async fn nested_groups_both_cancelled(clock: Clock, start: Start) {
     let current_task = CancellationToken::new();
     let err = Scope::new(start)
+        .cooperative()
         .cancel_on(current_task.clone())
         .run(async |outer_tg: &mut TaskGroup| {
+            let req = outer_tg.cancel_request();
             let outer = outer_tg.handle();
             let inner = Scope::new(start)
                 .parent(&outer)
@@ -1474,7 +1664,7 @@ async fn nested_groups_both_cancelled(clock: Clock, start: Start) {
             // except* RuntimeError: pass; else: fail
             let inner = inner.expect_err("RuntimeError not raised");
             assert_eq!(kinds(&inner), set(["RuntimeError"]));
-            assert!(outer.is_shutting_down(), "cancelling() == 1");
+            assert_eq!(req.cancelling(), 1);
             Ok(())
         })
         .await
