@@ -111,6 +111,83 @@ fn wide_spread_and_a_busy_machine_are_named() {
     assert!(!wide.contains("eager"), "{wide}");
 }
 
+/// The sample run with each row's wall and CPU time per process: ex_6_1 eager waited half its
+/// wall time, spawn (multi) used two cores, and the failed row has no CPU time.
+fn run_with_cpu_times() -> xtask::results::RunResults {
+    let mut run = common::sample_run();
+    for row in &mut run.rows {
+        row.process_ns = Some(40_000_000);
+        row.process_cpu_ns = Some(38_000_000);
+    }
+    run.rows[0].process_cpu_ns = Some(20_000_000);
+    run.rows[2].process_cpu_ns = Some(70_000_000);
+    run.rows[7].process_cpu_ns = None;
+    run
+}
+
+#[test]
+fn cpu_time_is_shown_beside_wall_time_only_where_the_machine_was_busy() {
+    // Quiet: neither the section nor its warning.
+    let quiet = run_with_cpu_times();
+    let md = markdown(&quiet, None);
+    assert!(!md.contains("## CPU time"), "{md}");
+    assert!(!md.contains("CPU ÷ wall"), "{md}");
+    assert!(
+        report::warnings(&quiet)
+            .iter()
+            .all(|w| !w.contains("CPU time"))
+    );
+
+    // Busy during the run: a row each with both times, and the warning points to them.
+    let mut busy = run_with_cpu_times();
+    busy.environment.load_after = Some([4.2, 3.0, 2.0]);
+    let md = markdown(&busy, None);
+    assert!(md.contains("## CPU time"), "{md}");
+    for line in [
+        "| row | wall | CPU | CPU ÷ wall |",
+        "| ex_6_1 eager (current) | 40.0 ms | 20.0 ms | 0.50 |",
+        "| ex_6_1 spawn (multi) | 40.0 ms | 70.0 ms | 1.75 |",
+        "| ex_6_3 try_id (current) | 40.0 ms | 38.0 ms | 0.95 |",
+    ] {
+        assert!(md.contains(line), "missing {line:?} in\n{md}");
+    }
+    assert!(
+        !md.contains("| ex_6_2 spawn_gather (multi) | 40.0 ms"),
+        "{md}"
+    );
+    let warnings = report::warnings(&busy);
+    assert!(
+        warnings.iter().any(|w| w.contains("under CPU time")),
+        "{warnings:?}"
+    );
+    // The same table in the HTML, under its own heading.
+    let page = doc::html("t", &report::blocks(&busy, None, false).unwrap());
+    let dom = tl::parse(&page, tl::ParserOptions::default()).expect("the report parses");
+    let parser = dom.parser();
+    let h2: Vec<String> = dom
+        .query_selector("h2")
+        .unwrap()
+        .filter_map(|h| h.get(parser))
+        .map(|h| h.inner_text(parser).into_owned())
+        .collect();
+    assert!(h2.iter().any(|h| h == "CPU time"), "{h2:?}");
+    assert!(page.contains("CPU ÷ wall"), "{page}");
+
+    // Busy before the run counts too; a results.json without CPU times shows no section.
+    let mut before = run_with_cpu_times();
+    before.environment.load_before = Some([1.7, 1.0, 0.5]);
+    assert!(markdown(&before, None).contains("## CPU time"));
+    let mut old = common::sample_run();
+    old.environment.load_after = Some([4.2, 3.0, 2.0]);
+    let md = markdown(&old, None);
+    assert!(!md.contains("## CPU time"), "{md}");
+    assert!(
+        report::warnings(&old)
+            .iter()
+            .all(|w| !w.contains("CPU time"))
+    );
+}
+
 #[test]
 fn many_wide_rows_are_named_widest_first_and_the_rest_counted() {
     let mut run = common::sample_run();

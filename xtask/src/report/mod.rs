@@ -1,9 +1,10 @@
 //! `report.md` and `report.html` from a run's results (and a baseline's), and the terminal summary.
 //!
 //! The parts: `answers` (the chapter's questions, first in the report and last on the
-//! terminal), `exercise` (each exercise's table and plots), `claims`, `pitfalls`, `baseline`
-//! (the comparison with a saved run), `terminal` (the closing summary), `plots` (the SVGs) and
-//! `doc` (the blocks every report is made of, written as Markdown or HTML).
+//! terminal), `exercise` (each exercise's table and plots), `cpu` (CPU time against wall time,
+//! on a busy machine), `claims`, `pitfalls`, `baseline` (the comparison with a saved run),
+//! `terminal` (the closing summary), `plots` (the SVGs) and `doc` (the blocks every report is
+//! made of, written as Markdown or HTML).
 //!
 //! Every comparison of two rows, wherever it is printed, is [`speedup`]: the ratio of their
 //! geometric means per task with Welch's 95% interval, against one named reference row.
@@ -12,12 +13,13 @@ use std::path::Path;
 
 use crate::exercises;
 use crate::format::fmt_ns;
-use crate::results::{Implementation, Row, RunResults};
+use crate::results::{Environment, Implementation, Row, RunResults};
 use crate::stats::{self, Ratio};
 
 mod answers;
 mod baseline;
 mod claims;
+mod cpu;
 pub mod doc;
 mod exercise;
 mod pitfalls;
@@ -105,6 +107,7 @@ pub fn blocks(
             )?,
         });
     }
+    b.extend(cpu::section(results));
     b.extend(exercise::entry_section(results));
     b.extend(exercise::latency_section(results, plots)?);
     b.extend(pitfalls::section(results));
@@ -439,23 +442,11 @@ fn header(r: &RunResults) -> Vec<String> {
 /// The machine was busy, or a row's spread was wide: each reason, naming what it concerns.
 pub fn warnings(r: &RunResults) -> Vec<String> {
     let e = &r.environment;
-    let cores = e.cores as f64;
-    let mut out = Vec::new();
-    if let Some([one, ..]) = e.load_before
-        && one > cores / 2.0
-    {
-        out.push(format!(
-            "The machine was busy before the run: 1-minute load average {one:.2} on {} cores.",
-            e.cores
-        ));
-    }
-    if let Some([one, ..]) = e.load_after
-        && one > cores + 1.0
-    {
-        out.push(format!(
-            "The machine was busy during the run: 1-minute load average {one:.2} after it, on {} cores (the run itself accounts for about 1).",
-            e.cores
-        ));
+    let mut out = load_warnings(e);
+    if !cpu::section(r).is_empty() {
+        out.push(
+            "Wall time grows with the other load, CPU time much less: each row's CPU time against its wall time is under CPU time.".into(),
+        );
     }
     if e.governor_before != e.governor_after {
         out.push(format!(
@@ -499,6 +490,30 @@ pub fn warnings(r: &RunResults) -> Vec<String> {
         .count();
     if failed > 0 {
         out.push(format!("{failed} row(s) failed: see Failures."));
+    }
+    out
+}
+
+/// The run's load as warnings: the machine was busy before the run, or during it. Empty on a
+/// quiet machine (or one whose load was not recorded).
+fn load_warnings(e: &Environment) -> Vec<String> {
+    let cores = e.cores as f64;
+    let mut out = Vec::new();
+    if let Some([one, ..]) = e.load_before
+        && one > cores / 2.0
+    {
+        out.push(format!(
+            "The machine was busy before the run: 1-minute load average {one:.2} on {} cores.",
+            e.cores
+        ));
+    }
+    if let Some([one, ..]) = e.load_after
+        && one > cores + 1.0
+    {
+        out.push(format!(
+            "The machine was busy during the run: 1-minute load average {one:.2} after it, on {} cores (the run itself accounts for about 1).",
+            e.cores
+        ));
     }
     out
 }
