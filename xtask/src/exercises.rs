@@ -156,6 +156,68 @@ pub const ALL: &[Exercise] = &[
         max_iterations: None,
     },
     Exercise {
+        name: "suspend_once",
+        chapter: 6,
+        about: "ex_6_1 with one suspension: TaskGroup over tasks that each await sleep(0) once",
+        variants: &[
+            variant(
+                "scheduled",
+                Project,
+                "taskgroup::scope(Start::Scheduled, …): every task a tokio task, first polled by the runtime",
+            ),
+            variant(
+                "eager",
+                Project,
+                "taskgroup::scope(Start::Eager, …): each task suspends in its eager step, then goes on as a tokio task",
+            ),
+            // The group polled by its own scope, with scheduled and with eager start (`polled`,
+            // `polled_eager`, issue 24), goes here once crates/taskgroup has it.
+            variant(
+                "bare_spawn",
+                Tokio,
+                "tokio::spawn each task, await every handle: no group at all",
+            ),
+            variant(
+                "tracker",
+                Peer,
+                "tokio_util::task::TaskTracker: spawn all, close, wait",
+            ),
+            variant(
+                "joinset",
+                Peer,
+                "tokio::task::JoinSet: spawn all, then join_next until it is empty",
+            ),
+            variant(
+                "futures_unordered",
+                Peer,
+                "futures::stream::FuturesUnordered: every task polled by the body, no tokio task each",
+            ),
+            variant(
+                "floor",
+                Floor,
+                "each future polled twice inline, pending then ready: the least the work can cost",
+            ),
+        ],
+        // The issue's targets are ratios to the cheapest way to wait for spawned tasks.
+        reference: "tracker",
+        idiomatic: Some("joinset"),
+        default_tasks: Some(1_000_000),
+        expected_exit: 0,
+        // The script's default, the chapter's eager TaskGroup; `--variant scheduled` runs on
+        // 3.11, `--variant gather` on any.
+        python_needs: (3, 12),
+        entry_variants: &["scheduled", "bare_spawn"],
+        latency_variants: &[
+            "scheduled",
+            "eager",
+            "bare_spawn",
+            "tracker",
+            "joinset",
+            "futures_unordered",
+        ],
+        max_iterations: None,
+    },
+    Exercise {
         name: "ex_6_2",
         chapter: 6,
         about: "gather over lazily started no-op coroutines",
@@ -465,10 +527,30 @@ mod tests {
     }
 
     #[test]
+    fn suspend_once_runs_the_binarys_variants_scheduled_first() {
+        // The order of the binary's `--help` (crates/suspend_once): the default first.
+        assert_eq!(
+            names(&["suspend_once"]).unwrap(),
+            [
+                "suspend_once:scheduled",
+                "suspend_once:eager",
+                "suspend_once:bare_spawn",
+                "suspend_once:tracker",
+                "suspend_once:joinset",
+                "suspend_once:futures_unordered",
+                "suspend_once:floor"
+            ]
+        );
+        let ex = find("suspend_once").expect("suspend_once");
+        assert_eq!(ex.capped_tasks("scheduled", None), Some(1_000_000));
+        assert_eq!(ex.python_needs, (3, 12), "the script's default is eager");
+    }
+
+    #[test]
     fn unknown_names_list_the_valid_ones() {
         assert_eq!(
             names(&["ex_9_9"]).unwrap_err().0,
-            "unknown exercise 'ex_9_9'; valid exercises: ex_6_1, ex_6_2, ex_6_3, ex_6_4, queue_pc, ex_2_2, ex_2_7, ex_4_4"
+            "unknown exercise 'ex_9_9'; valid exercises: ex_6_1, suspend_once, ex_6_2, ex_6_3, ex_6_4, queue_pc, ex_2_2, ex_2_7, ex_4_4"
         );
         assert_eq!(
             names(&["ex_6_1:lazy"]).unwrap_err().0,
@@ -510,12 +592,18 @@ mod tests {
             ("ex_6_2", "join_handles"),
             ("ex_6_2", "futures_unordered"),
             ("ex_6_2", "join_handles_unconstrained"),
+            ("suspend_once", "tracker"),
+            ("suspend_once", "joinset"),
+            ("suspend_once", "futures_unordered"),
         ] {
             assert_eq!(family(ex, v), Some(Family::Peer), "{ex}:{v}");
         }
         assert_eq!(family("ex_6_1", "bare_spawn"), Some(Family::Tokio));
+        assert_eq!(family("suspend_once", "bare_spawn"), Some(Family::Tokio));
         assert_eq!(family("ex_6_2", "spawn_gather"), Some(Family::Tokio));
         assert_eq!(family("ex_6_1", "spawn"), Some(Family::Project));
+        assert_eq!(family("suspend_once", "scheduled"), Some(Family::Project));
+        assert_eq!(family("suspend_once", "eager"), Some(Family::Project));
     }
 
     #[test]

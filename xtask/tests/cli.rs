@@ -28,7 +28,7 @@ fn ex_6_4_into<'a>(out: &'a std::path::Path, extra: &[&'a str]) -> Vec<&'a str> 
 fn unknown_exercises_and_variants_name_the_valid_ones() {
     assert_usage(
         &["run", "ex_9_9"],
-        "unknown exercise 'ex_9_9'; valid exercises: ex_6_1, ex_6_2, ex_6_3, ex_6_4, queue_pc, ex_2_2, ex_2_7, ex_4_4",
+        "unknown exercise 'ex_9_9'; valid exercises: ex_6_1, suspend_once, ex_6_2, ex_6_3, ex_6_4, queue_pc, ex_2_2, ex_2_7, ex_4_4",
     );
     assert_usage(
         &["run", "ex_6_2:lazy"],
