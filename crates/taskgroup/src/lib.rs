@@ -203,6 +203,7 @@ mod group;
 mod handle;
 mod listing;
 mod place;
+pub mod polled;
 mod task;
 
 pub use cancel::CancelRequest;

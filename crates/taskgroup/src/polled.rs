@@ -1,0 +1,927 @@
+//! A group whose tasks the scope polls itself: the whole group is one tokio task.
+//!
+//! [`scope`](crate::polled::scope) is `async with TaskGroup() as tg` where the scope's future
+//! keeps every child and polls it when its waker marks it ready, as asyncio's event loop polls
+//! its tasks. A child is no tokio task: it costs no spawn, may borrow from the caller's stack,
+//! and need not be `Send` or `'static`. A child that finishes in its first poll (with
+//! [`Start::Eager`]) costs no allocation at all; one that suspends costs one (its future's
+//! memory) and a waker, reused by the next child in its slot.
+//!
+//! What it gives up, for that:
+//! - **No parallelism.** Every child runs on the thread that polls the scope, even on the
+//!   multi-thread runtime: one core for the whole group.
+//! - **A child that blocks stalls the group**: its siblings and the body wait for it, as an
+//!   asyncio task that blocks stalls its loop.
+//! - **One task for the scheduler's fairness.** The runtime sees one task; the scope polls at
+//!   most [`BUDGET`] children each time it is polled, then yields, so a group of a million
+//!   ready children does not starve its neighbours.
+//!
+//! What it keeps of asyncio's `TaskGroup`: the scope returns once every child has ended; the
+//! first failure (an `Err` of [`spawn_fallible`](PolledGroup::spawn_fallible), or a panic)
+//! cancels the other children and the body, and every failure comes back in a [`GroupError`];
+//! spawning is refused once the group shuts down; a child spawns through a [`PolledGroup`]
+//! handle it was given; each child has a [`PolledTask`] handle to cancel, await or read, a
+//! `Task-N` id, and is [`current_task()`](crate::current_task) while it runs. Cancelling is
+//! dropping the child's future, as in the rest of the crate; because the scope owns every
+//! child, that drop happens at once, and dropping the scope drops every child before the drop
+//! returns: asyncio's promise to a cancelled owner, kept by construction.
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::future::{IntoFuture, poll_fn};
+use std::marker::PhantomData;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::{Pin, pin};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
+
+use futures::task::AtomicWaker;
+
+use crate::current::{self, TaskId};
+use crate::place::{Places, Stepped};
+use crate::{Completed, Failure, GroupError, Refused, Start, TaskError, TaskState, panic_message};
+
+/// How many children the scope polls each time it is polled, before it yields to the runtime.
+pub const BUDGET: usize = 256;
+
+/// Runs `body` with a new polled group and returns once every child has ended. `start` says
+/// whether a child is polled once where it is spawned ([`Start::Eager`]) or first when the
+/// scope next polls its ready children ([`Start::Scheduled`]). Returns the body's value and
+/// the count of completed children, or every failure.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use taskgroup::{Start, polled};
+/// let words = ["borrowed", "from", "the", "caller"]; // not 'static, and children may borrow it
+/// let (total, done) = polled::scope(Start::Eager, async |tg| {
+///     let lengths: Vec<_> = words
+///         .iter()
+///         .map(|word| tg.spawn(async move {
+///             tokio::task::yield_now().await; // suspends: the scope polls it again
+///             word.len()
+///         }))
+///         .collect::<Result<_, _>>()?;
+///     let mut total = 0;
+///     for length in lengths {
+///         total += length.await?;
+///     }
+///     Ok(total)
+/// })
+/// .await?;
+/// assert_eq!(total, 21);
+/// assert_eq!(done.total(), 4);
+/// # anyhow::Ok(()) }).unwrap();
+/// ```
+pub async fn scope<'env, T, B>(start: Start, body: B) -> Result<(T, Completed), GroupError>
+where
+    B: AsyncFnOnce(&PolledGroup<'env>) -> anyhow::Result<T>,
+{
+    let group = PolledGroup::new(start);
+    let value = {
+        let mut body = pin!(Some(body(&group)));
+        let mut value = None;
+        poll_fn(|cx| {
+            group.inner.scope.register(cx.waker());
+            if let Some(running) = body.as_mut().as_pin_mut() {
+                match panic::catch_unwind(AssertUnwindSafe(|| running.poll(cx))) {
+                    Ok(Poll::Pending) => {}
+                    Ok(Poll::Ready(ended)) => {
+                        body.set(None);
+                        match ended {
+                            Ok(v) => value = Some(v),
+                            Err(e) => group.inner.fail(Failure::Error(e)),
+                        }
+                    }
+                    Err(payload) => {
+                        body.set(None);
+                        group.inner.fail(Failure::Panic(panic_message(&*payload)));
+                    }
+                }
+            }
+            let more = group.inner.poll_ready(BUDGET);
+            if group.inner.is_shutting_down() {
+                // The first failure cancels the body too (asyncio cancels the parent task).
+                body.set(None);
+                group.inner.cancel_all();
+            }
+            if body.is_none() && group.inner.live() == 0 {
+                return Poll::Ready(());
+            }
+            if more {
+                cx.waker().wake_by_ref(); // the budget ran out: yield, and come back
+            }
+            Poll::Pending
+        })
+        .await;
+        value
+    };
+    group.inner.finished.set(true);
+    let failures = group.inner.failures.take();
+    let cancelled = group.inner.cancelled.get();
+    match value {
+        Some(value) if failures.is_empty() && !cancelled => {
+            Ok((value, group.inner.completed.get()))
+        }
+        _ => Err(GroupError {
+            failures,
+            cancelled,
+        }),
+    }
+}
+
+/// The group a polled [`scope`]'s body spawns into, and a handle a child can be given to
+/// spawn into it too (`Clone`). Not `Send`: the group lives in one task.
+pub struct PolledGroup<'env> {
+    inner: Rc<Inner<'env>>,
+    /// The scope's own group, which clears its children when dropped; clones do not.
+    owner: bool,
+}
+
+impl Clone for PolledGroup<'_> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Rc::clone(&self.inner),
+            owner: false,
+        }
+    }
+}
+
+impl fmt::Debug for PolledGroup<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PolledGroup")
+            .field("start", &self.inner.start)
+            .field("live", &self.inner.live())
+            .field("shutting_down", &self.inner.is_shutting_down())
+            .finish()
+    }
+}
+
+/// The scope's future is dropped (its owner cancelled): every child is dropped here, before
+/// the drop returns.
+impl Drop for PolledGroup<'_> {
+    fn drop(&mut self) {
+        if self.owner {
+            self.inner.finished.set(true);
+            self.inner.cancel_all();
+        }
+    }
+}
+
+impl<'env> PolledGroup<'env> {
+    fn new(start: Start) -> Self {
+        Self {
+            inner: Rc::new(Inner {
+                start,
+                slots: RefCell::new(Slots::default()),
+                ready: Arc::new(Ready::default()),
+                scope: Arc::new(AtomicWaker::new()),
+                failures: RefCell::new(Vec::new()),
+                shutting_down: Cell::new(false),
+                cancelled: Cell::new(false),
+                finished: Cell::new(false),
+                completed: Cell::new(Completed::default()),
+                places: RefCell::new(Places::default()),
+            }),
+            owner: true,
+        }
+    }
+
+    /// How this group starts its children.
+    pub fn start(&self) -> Start {
+        self.inner.start
+    }
+
+    /// Adds a child running `future` (`tg.create_task(coro)`); it fails only by panicking.
+    /// Refused once the group is shutting down or its scope has returned: the future is
+    /// dropped, never run.
+    pub fn spawn<F>(&self, future: F) -> Result<PolledTask<'env, F::Output>, Refused>
+    where
+        F: Future + 'env,
+        F::Output: 'static,
+    {
+        self.inner.spawn(future, Ok)
+    }
+
+    /// Adds a child whose `Err` is a failure of the group.
+    pub fn spawn_fallible<F, T, E>(&self, future: F) -> Result<PolledTask<'env, T>, Refused>
+    where
+        F: Future<Output = Result<T, E>> + 'env,
+        T: 'static,
+        E: Into<anyhow::Error>,
+    {
+        self.inner.spawn(future, |out| out.map_err(Into::into))
+    }
+
+    /// `tg.cancel()`: drops every child and the body; the scope returns a [`GroupError`] that
+    /// says it was cancelled.
+    pub fn cancel(&self) {
+        if !self.inner.is_shutting_down() {
+            self.inner.cancelled.set(true);
+        }
+        self.inner.shut_down();
+    }
+
+    /// The group is shutting down: a child failed, or it was cancelled.
+    pub fn is_shutting_down(&self) -> bool {
+        self.inner.is_shutting_down()
+    }
+
+    /// Children not yet ended.
+    pub fn live(&self) -> usize {
+        self.inner.live()
+    }
+}
+
+struct Inner<'env> {
+    start: Start,
+    slots: RefCell<Slots<'env>>,
+    /// The children that asked to be polled, by slot.
+    ready: Arc<Ready>,
+    /// The scope's own waker, woken when a child is marked ready.
+    scope: Arc<AtomicWaker>,
+    failures: RefCell<Vec<Failure>>,
+    shutting_down: Cell<bool>,
+    cancelled: Cell<bool>,
+    finished: Cell<bool>,
+    completed: Cell<Completed>,
+    /// The memory an eager first poll runs in, reused while children finish there.
+    places: RefCell<Places>,
+}
+
+/// The queue children's wakers push their slot on.
+#[derive(Default)]
+struct Ready {
+    slots: Mutex<Vec<u32>>,
+}
+
+/// A child's waker: marks its slot ready once until the scope polls it, and wakes the scope.
+/// Kept by the slot and reused by the next child there when nobody else holds it.
+struct Wakeup {
+    slot: u32,
+    queued: AtomicBool,
+    ready: Arc<Ready>,
+    scope: Arc<AtomicWaker>,
+}
+
+impl Wake for Wakeup {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if !self.queued.swap(true, Ordering::AcqRel) {
+            self.ready
+                .slots
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(self.slot);
+            self.scope.wake();
+        }
+    }
+}
+
+/// How a child ended: its value, type-erased (the slab holds children of every type), or
+/// its failure.
+enum Outcome {
+    Done(Box<dyn Any>),
+    Failed(Failure),
+}
+
+/// A child, as the slab keeps it: its future, whatever its type, ending in an [`Outcome`].
+type Child<'env> = Pin<Box<dyn Future<Output = Outcome> + 'env>>;
+
+pin_project_lite::pin_project! {
+    /// A child's future and what turns its output into the task's value or a failure.
+    struct Running<F, O> {
+        #[pin]
+        future: F,
+        outcome: Option<O>,
+    }
+}
+
+impl<F, O, T> Future for Running<F, O>
+where
+    F: Future,
+    O: FnOnce(F::Output) -> anyhow::Result<T>,
+    T: 'static,
+{
+    type Output = Outcome;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
+        let this = self.project();
+        let out = std::task::ready!(this.future.poll(cx));
+        let Some(outcome) = this.outcome.take() else {
+            unreachable!("a child that ended is not polled again")
+        };
+        Poll::Ready(match outcome(out) {
+            Ok(value) => Outcome::Done(Box::new(value)),
+            Err(e) => Outcome::Failed(Failure::Error(e)),
+        })
+    }
+}
+
+#[derive(Default)]
+struct Slots<'env> {
+    entries: Vec<Entry<'env>>,
+    free: Vec<u32>,
+    live: usize,
+}
+
+struct Entry<'env> {
+    /// Counts the children this slot has held: a handle names its child by slot and
+    /// generation.
+    generation: u32,
+    /// `None` while free, or while the scope polls the child (it is taken out, so that a child
+    /// may spawn into the group as it runs).
+    child: Option<Child<'env>>,
+    state: TaskState,
+    id: Option<TaskId>,
+    /// The child's value until its handle takes it.
+    value: Option<Box<dyn Any>>,
+    /// A handle to this child exists: the slot is freed only when the child has ended and
+    /// the handle is gone.
+    handle: bool,
+    /// Whoever awaits the child's handle.
+    waiter: Option<Waker>,
+    wakeup: Option<Arc<Wakeup>>,
+}
+
+impl<'env> Inner<'env> {
+    fn is_shutting_down(&self) -> bool {
+        self.shutting_down.get()
+    }
+
+    fn live(&self) -> usize {
+        self.slots.borrow().live
+    }
+
+    fn fail(&self, failure: Failure) {
+        self.failures.borrow_mut().push(failure);
+        self.shut_down();
+    }
+
+    fn shut_down(&self) {
+        if !self.shutting_down.replace(true) {
+            self.scope.wake();
+        }
+    }
+
+    fn refusal(&self) -> Option<Refused> {
+        if self.finished.get() {
+            Some(Refused::Finished)
+        } else if self.is_shutting_down() {
+            Some(Refused::ShuttingDown)
+        } else {
+            None
+        }
+    }
+
+    fn spawn<F, O, T>(
+        self: &Rc<Self>,
+        future: F,
+        outcome: O,
+    ) -> Result<PolledTask<'env, T>, Refused>
+    where
+        F: Future + 'env,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + 'env,
+        T: 'static,
+    {
+        if let Some(refused) = self.refusal() {
+            return Err(refused);
+        }
+        let running = Running {
+            future,
+            outcome: Some(outcome),
+        };
+        if self.start == Start::Scheduled {
+            let slot = self.insert(Box::pin(running), None);
+            self.mark_ready(slot);
+            return Ok(PolledTask::pending(self, slot));
+        }
+        // The eager step: polled once where it is spawned, in the group's reused memory, as
+        // the new task for `current_task()`.
+        let previous = current::enter(current::UNNAMED);
+        let stepped = {
+            let mut places = self.places.borrow_mut();
+            let mut cx = Context::from_waker(Waker::noop());
+            places.free().step(running, |child| {
+                panic::catch_unwind(AssertUnwindSafe(|| child.poll(&mut cx)))
+            })
+        };
+        let id = current::leave(previous);
+        match stepped {
+            Stepped::Ready(Outcome::Done(value)) => {
+                self.count_done();
+                Ok(PolledTask::ended(value, id))
+            }
+            Stepped::Ready(Outcome::Failed(failure)) => {
+                self.fail(failure);
+                Ok(PolledTask::failed(id))
+            }
+            Stepped::Panicked(payload) => {
+                self.fail(Failure::Panic(panic_message(&*payload)));
+                Ok(PolledTask::failed(id))
+            }
+            Stepped::Pending(placed) => {
+                // It suspended with a no-op waker: the scope polls it again from its queue.
+                let slot = self.insert(Box::pin(placed), id);
+                self.mark_ready(slot);
+                Ok(PolledTask::pending(self, slot))
+            }
+        }
+    }
+
+    fn insert(&self, child: Child<'env>, id: Option<TaskId>) -> u32 {
+        let mut slots = self.slots.borrow_mut();
+        slots.live += 1;
+        let id = Some(id.unwrap_or_else(TaskId::next));
+        match slots.free.pop() {
+            Some(slot) => {
+                let entry = &mut slots.entries[slot as usize];
+                entry.generation = entry.generation.wrapping_add(1);
+                entry.child = Some(child);
+                entry.state = TaskState::Pending;
+                entry.id = id;
+                entry.handle = true;
+                slot
+            }
+            None => {
+                let slot =
+                    u32::try_from(slots.entries.len()).unwrap_or_else(|_| std::process::abort());
+                slots.entries.push(Entry {
+                    generation: 0,
+                    child: Some(child),
+                    state: TaskState::Pending,
+                    id,
+                    value: None,
+                    handle: true,
+                    waiter: None,
+                    wakeup: None,
+                });
+                slot
+            }
+        }
+    }
+
+    fn mark_ready(&self, slot: u32) {
+        self.ready
+            .slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(slot);
+    }
+
+    fn count_done(&self) {
+        let mut completed = self.completed.get();
+        completed.eager += 1;
+        self.completed.set(completed);
+    }
+
+    /// Polls up to `budget` ready children; returns whether some are still ready.
+    fn poll_ready(&self, budget: usize) -> bool {
+        let mut ready = std::mem::take(
+            &mut *self
+                .ready
+                .slots
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        let mut polled = 0;
+        while polled < budget {
+            let Some(slot) = ready.pop() else { break };
+            polled += 1;
+            self.poll_child(slot);
+            if self.is_shutting_down() {
+                break;
+            }
+        }
+        let more = !ready.is_empty();
+        if more {
+            // Not polled this time: back in the queue, for the next poll.
+            self.ready
+                .slots
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .extend(ready);
+        }
+        more || !self
+            .ready
+            .slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty()
+    }
+
+    /// Polls the child in `slot`, if it is still there, with its own waker.
+    fn poll_child(&self, slot: u32) {
+        let (mut child, waker, id) = {
+            let mut slots = self.slots.borrow_mut();
+            let Some(entry) = slots.entries.get_mut(slot as usize) else {
+                return;
+            };
+            let Some(child) = entry.child.take() else {
+                return; // ended since it was marked, or a stale wake-up
+            };
+            let wakeup = match &entry.wakeup {
+                Some(wakeup) => {
+                    wakeup.queued.store(false, Ordering::Release);
+                    Arc::clone(wakeup)
+                }
+                None => {
+                    let wakeup = Arc::new(Wakeup {
+                        slot,
+                        queued: AtomicBool::new(false),
+                        ready: Arc::clone(&self.ready),
+                        scope: Arc::clone(&self.scope),
+                    });
+                    entry.wakeup = Some(Arc::clone(&wakeup));
+                    wakeup
+                }
+            };
+            (child, Waker::from(wakeup), entry.id)
+        };
+        let mut cx = Context::from_waker(&waker);
+        let previous = current::enter(id.map_or(current::NONE, TaskId::current));
+        let polled = panic::catch_unwind(AssertUnwindSafe(|| child.as_mut().poll(&mut cx)));
+        current::leave(previous);
+        match polled {
+            Ok(Poll::Pending) => {
+                self.slots.borrow_mut().entries[slot as usize].child = Some(child);
+            }
+            Ok(Poll::Ready(outcome)) => {
+                let dropped = panic::catch_unwind(AssertUnwindSafe(|| drop(child)));
+                match (outcome, dropped) {
+                    (Outcome::Done(value), Ok(())) => {
+                        let mut completed = self.completed.get();
+                        completed.scheduled += 1;
+                        self.completed.set(completed);
+                        self.end(slot, TaskState::Done, Some(value));
+                    }
+                    (Outcome::Failed(failure), _) => {
+                        self.end(slot, TaskState::Failed, None);
+                        self.fail(failure);
+                    }
+                    (Outcome::Done(_), Err(payload)) => {
+                        self.end(slot, TaskState::Failed, None);
+                        self.fail(Failure::Panic(panic_message(&*payload)));
+                    }
+                }
+            }
+            Err(payload) => {
+                let _ = panic::catch_unwind(AssertUnwindSafe(|| drop(child)));
+                self.end(slot, TaskState::Failed, None);
+                self.fail(Failure::Panic(panic_message(&*payload)));
+            }
+        }
+    }
+
+    /// The child in `slot` ended `how`: its awaiter is woken, and the slot is freed unless a
+    /// handle still needs it.
+    fn end(&self, slot: u32, how: TaskState, value: Option<Box<dyn Any>>) {
+        let waiter = {
+            let mut slots = self.slots.borrow_mut();
+            slots.live -= 1;
+            let entry = &mut slots.entries[slot as usize];
+            entry.state = how;
+            entry.child = None;
+            let waiter = entry.waiter.take();
+            if entry.handle {
+                entry.value = value;
+            } else {
+                Self::free(&mut slots, slot);
+            }
+            waiter
+        };
+        if let Some(waiter) = waiter {
+            waiter.wake();
+        }
+    }
+
+    fn free(slots: &mut Slots<'env>, slot: u32) {
+        let entry = &mut slots.entries[slot as usize];
+        entry.value = None;
+        entry.id = None;
+        // A waker someone else still holds would mark the next child here ready: harmless (a
+        // spurious poll), but the next child gets a fresh one.
+        if entry
+            .wakeup
+            .as_ref()
+            .is_some_and(|w| Arc::strong_count(w) > 1)
+        {
+            entry.wakeup = None;
+        }
+        slots.free.push(slot);
+    }
+
+    /// Drops every child still running, outside the slab's borrow (a child's drop may touch
+    /// the group: drop a handle, spawn).
+    fn cancel_all(&self) {
+        let cancelled: Vec<(u32, Child<'env>)> = {
+            let mut slots = self.slots.borrow_mut();
+            slots
+                .entries
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(slot, entry)| entry.child.take().map(|child| (slot as u32, child)))
+                .collect()
+        };
+        for (slot, child) in cancelled {
+            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| drop(child))) {
+                self.failures
+                    .borrow_mut()
+                    .push(Failure::Panic(panic_message(&*payload)));
+            }
+            self.end(slot, TaskState::Cancelled, None);
+        }
+    }
+
+    /// Cancels one child: its future is dropped at once. `false` if it had ended.
+    fn cancel_child(&self, slot: u32, generation: u32) -> bool {
+        let child = {
+            let mut slots = self.slots.borrow_mut();
+            let entry = &mut slots.entries[slot as usize];
+            if entry.generation != generation || entry.state != TaskState::Pending {
+                return false;
+            }
+            entry.child.take()
+        };
+        match child {
+            Some(child) => {
+                if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| drop(child))) {
+                    self.end(slot, TaskState::Failed, None);
+                    self.fail(Failure::Panic(panic_message(&*payload)));
+                } else {
+                    self.end(slot, TaskState::Cancelled, None);
+                }
+                true
+            }
+            // It cancels itself while it runs: dropped when its poll returns.
+            None => false,
+        }
+    }
+}
+
+/// One child of a polled group (`asyncio.Task`): ask whether it is done, cancel it (its
+/// future is dropped at once), take its result, or await it. Dropping the handle does not
+/// cancel the child. Not `Send`: it belongs to the group's task.
+pub struct PolledTask<'env, T> {
+    kind: Kind<'env>,
+    _value: PhantomData<fn() -> T>,
+}
+
+enum Kind<'env> {
+    /// Ended in its eager step: its value (`None` once taken, or if it failed), its id if it
+    /// asked for one.
+    Ended {
+        value: Option<Box<dyn Any>>,
+        failed: bool,
+        id: Cell<Option<TaskId>>,
+    },
+    /// In the group's slab.
+    Slot {
+        group: Rc<dyn Group + 'env>,
+        slot: u32,
+        generation: u32,
+    },
+}
+
+/// What a handle needs of its group, without its lifetime.
+trait Group {
+    fn state(&self, slot: u32, generation: u32) -> TaskState;
+    fn id(&self, slot: u32, generation: u32) -> Option<TaskId>;
+    fn cancel(&self, slot: u32, generation: u32) -> bool;
+    fn take(
+        &self,
+        slot: u32,
+        generation: u32,
+        waiter: Option<&Waker>,
+    ) -> Poll<Result<Box<dyn Any>, TaskError>>;
+    fn release(&self, slot: u32, generation: u32);
+}
+
+impl Group for Inner<'_> {
+    fn state(&self, slot: u32, generation: u32) -> TaskState {
+        let slots = self.slots.borrow();
+        let entry = &slots.entries[slot as usize];
+        if entry.generation == generation {
+            entry.state
+        } else {
+            TaskState::Done
+        }
+    }
+
+    fn id(&self, slot: u32, generation: u32) -> Option<TaskId> {
+        let slots = self.slots.borrow();
+        let entry = &slots.entries[slot as usize];
+        (entry.generation == generation)
+            .then_some(entry.id)
+            .flatten()
+    }
+
+    fn cancel(&self, slot: u32, generation: u32) -> bool {
+        self.cancel_child(slot, generation)
+    }
+
+    fn take(
+        &self,
+        slot: u32,
+        generation: u32,
+        waiter: Option<&Waker>,
+    ) -> Poll<Result<Box<dyn Any>, TaskError>> {
+        let mut slots = self.slots.borrow_mut();
+        let entry = &mut slots.entries[slot as usize];
+        if entry.generation != generation {
+            return Poll::Ready(Err(TaskError::Taken));
+        }
+        match entry.state {
+            TaskState::Pending => {
+                if let Some(waiter) = waiter {
+                    entry.waiter = Some(waiter.clone());
+                }
+                Poll::Pending
+            }
+            TaskState::Done => Poll::Ready(entry.value.take().ok_or(TaskError::Taken)),
+            TaskState::Failed => Poll::Ready(Err(TaskError::Failed)),
+            TaskState::Cancelled => Poll::Ready(Err(TaskError::Cancelled(None))),
+        }
+    }
+
+    fn release(&self, slot: u32, generation: u32) {
+        let mut slots = self.slots.borrow_mut();
+        let entry = &mut slots.entries[slot as usize];
+        if entry.generation != generation {
+            return;
+        }
+        entry.handle = false;
+        entry.waiter = None;
+        if entry.state != TaskState::Pending {
+            Self::free(&mut slots, slot);
+        }
+    }
+}
+
+impl<'env, T: 'static> PolledTask<'env, T> {
+    fn ended(value: Box<dyn Any>, id: Option<TaskId>) -> Self {
+        Self::from(Kind::Ended {
+            value: Some(value),
+            failed: false,
+            id: Cell::new(id),
+        })
+    }
+
+    fn failed(id: Option<TaskId>) -> Self {
+        Self::from(Kind::Ended {
+            value: None,
+            failed: true,
+            id: Cell::new(id),
+        })
+    }
+
+    fn pending(group: &Rc<Inner<'env>>, slot: u32) -> Self {
+        let generation = group.slots.borrow().entries[slot as usize].generation;
+        Self::from(Kind::Slot {
+            group: Rc::clone(group) as Rc<dyn Group + 'env>,
+            slot,
+            generation,
+        })
+    }
+
+    fn from(kind: Kind<'env>) -> Self {
+        Self {
+            kind,
+            _value: PhantomData,
+        }
+    }
+
+    /// How the child ended, or [`TaskState::Pending`].
+    pub fn state(&self) -> TaskState {
+        match &self.kind {
+            Kind::Ended { failed: true, .. } => TaskState::Failed,
+            Kind::Ended { .. } => TaskState::Done,
+            Kind::Slot {
+                group,
+                slot,
+                generation,
+            } => group.state(*slot, *generation),
+        }
+    }
+
+    /// `task.done()`.
+    pub fn done(&self) -> bool {
+        self.state() != TaskState::Pending
+    }
+
+    /// `task.cancelled()`.
+    pub fn cancelled(&self) -> bool {
+        self.state() == TaskState::Cancelled
+    }
+
+    /// `task.cancel()`: drops the child's future at once (at the end of its step, if it
+    /// cancels itself); `false` if it had ended.
+    pub fn cancel(&self) -> bool {
+        match &self.kind {
+            Kind::Ended { .. } => false,
+            Kind::Slot {
+                group,
+                slot,
+                generation,
+            } => group.cancel(*slot, *generation),
+        }
+    }
+
+    /// The child's `Task-N` id, as [`current_task()`](crate::current_task) returns it inside it.
+    pub fn id(&self) -> TaskId {
+        match &self.kind {
+            Kind::Ended { id, .. } => *id.get().get_or_insert_with(|| {
+                let new = TaskId::next();
+                id.set(Some(new));
+                new
+            }),
+            Kind::Slot {
+                group,
+                slot,
+                generation,
+            } => group.id(*slot, *generation).unwrap_or_else(TaskId::next),
+        }
+    }
+
+    /// `task.get_name()`: `Task-N`.
+    pub fn name(&self) -> Cow<'static, str> {
+        Cow::Owned(self.id().to_string())
+    }
+
+    /// The child's value, once it has completed (`task.result()`).
+    pub fn result(mut self) -> Option<T> {
+        match self.poll_value(None) {
+            Poll::Ready(Ok(value)) => Some(value),
+            _ => None,
+        }
+    }
+
+    fn poll_value(&mut self, waiter: Option<&Waker>) -> Poll<Result<T, TaskError>> {
+        let taken = match &mut self.kind {
+            Kind::Ended { failed: true, .. } => return Poll::Ready(Err(TaskError::Failed)),
+            Kind::Ended { value, .. } => value.take().ok_or(TaskError::Taken),
+            Kind::Slot {
+                group,
+                slot,
+                generation,
+            } => {
+                std::task::ready!(group.take(*slot, *generation, waiter))
+            }
+        };
+        Poll::Ready(taken.map(|value| {
+            *value
+                .downcast::<T>()
+                .unwrap_or_else(|_| unreachable!("a child's value has its handle's type"))
+        }))
+    }
+}
+
+impl<T> Drop for PolledTask<'_, T> {
+    fn drop(&mut self) {
+        if let Kind::Slot {
+            group,
+            slot,
+            generation,
+        } = &self.kind
+        {
+            group.release(*slot, *generation);
+        }
+    }
+}
+
+impl<T> fmt::Debug for PolledTask<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PolledTask").finish_non_exhaustive()
+    }
+}
+
+/// `task.await`: the child's value once it has ended, or why there is none.
+impl<'env, T: 'static> IntoFuture for PolledTask<'env, T> {
+    type Output = Result<T, TaskError>;
+    type IntoFuture = PolledAwait<'env, T>;
+
+    fn into_future(self) -> PolledAwait<'env, T> {
+        PolledAwait(self)
+    }
+}
+
+/// The future of awaiting a [`PolledTask`].
+#[must_use = "a future does nothing unless awaited"]
+#[derive(Debug)]
+pub struct PolledAwait<'env, T>(PolledTask<'env, T>);
+
+impl<T> Unpin for PolledAwait<'_, T> {}
+
+impl<T: 'static> Future for PolledAwait<'_, T> {
+    type Output = Result<T, TaskError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.0.poll_value(Some(cx.waker()))
+    }
+}
