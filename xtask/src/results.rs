@@ -28,7 +28,8 @@
 //! interval of the row's geometric mean, 0.05 for ±5%, null with one sample; `goal`: the
 //! half-width at which the runner stops adding processes, null for a fixed count; `stopped`:
 //! `"goal"`, `"budget"`, `"max-runs"`, `"fixed"` or `"failed"`) and `process_ns` (the mean
-//! wall time of the row's processes as the runner saw them, or null) and `process_cpu_ns` (the
+//! wall time of the row's processes from their start to their exit as the runner saw them,
+//! its own time around each being in `harness_overhead`; or null) and `process_cpu_ns` (the
 //! mean CPU time, user + system, of the same processes, from `wait4` as each was reaped: all
 //! its threads, and what it waited for itself; null where a process' was not known, in a row
 //! that did not run, or in a results.json written before rows said so). On a busy machine wall
@@ -140,8 +141,9 @@ pub struct Row {
     /// row that did not run (or a results.json written before rows said so).
     #[serde(default)]
     pub precision: Option<Precision>,
-    /// The mean wall time of the row's processes (warmups included), as the runner saw them:
-    /// what the next run expects a process of this row to take.
+    /// The mean wall time of the row's processes (warmups included) from their start to their
+    /// exit, as the runner saw them: with the harness overhead, what the next run expects a
+    /// process of this row to take.
     #[serde(default)]
     pub process_ns: Option<u64>,
     /// The mean CPU time (user + system) of the same processes, from `wait4`; `None` where one

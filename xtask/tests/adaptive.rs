@@ -137,3 +137,19 @@ fn a_failed_row_is_not_run_again_and_says_it_failed() {
     assert!(rows[0].failure.is_some());
     assert_eq!(rows[0].precision.map(|p| p.stopped), Some(Stop::Failed));
 }
+
+#[test]
+fn the_next_run_expects_a_process_to_take_its_lifetime_and_the_runners_own_time() {
+    // The last run: a row whose processes lived 40 ms, and 3 ms of the runner's a process.
+    let mut previous = common::sample_run();
+    previous.rows[0].process_ns = Some(40_000_000);
+    if let Some(o) = &mut previous.harness_overhead {
+        o.mean_ns = 3_000_000;
+    }
+    let mut targets = [Target {
+        key: previous.rows[0].key(),
+        ..fixture("ok", 0, 1)
+    }];
+    let s = Schedule::adaptive(&mut targets, Instant::now(), Some(&previous));
+    assert_eq!(s.estimates, [Duration::from_millis(43)]);
+}

@@ -20,7 +20,7 @@ pub fn section(results: &RunResults) -> Vec<Block> {
     vec![
         Block::Heading(2, "CPU time".into()),
         Block::Para(
-            "The machine was busy (see Warnings), so a process' wall time holds time it spent waiting for a core; its CPU time (user + system, all its threads, from `wait4`) is what it used itself, which other load changes much less. A process that computes throughout reads about 1.00 CPU ÷ wall on a quiet machine (more on the multi-thread runtime, a core a worker); well below, other load stretched its wall time, or it slept (ex_2_2 and ex_2_7 sleep by design). Means per process, warmups included.".into(),
+            "The machine was busy (see Warnings), so a process' wall time, from its start to its exit, holds time it spent waiting for a core; its CPU time (user + system, all its threads, from `wait4`) is what it used itself, which other load changes much less. Means per process, warmups included. A process that computes throughout reads near 1.00 CPU ÷ wall on a quiet machine (more on the multi-thread runtime, a core a worker); well below, other load stretched its wall time, or it slept (ex_2_2 and ex_2_7 sleep by design). A process of a few milliseconds reads lower on any machine: the runner sees it end up to 2 ms late.".into(),
         ),
         Block::Table(
             ["row", ">wall", ">CPU", ">CPU ÷ wall"]

@@ -87,7 +87,7 @@ struct State {
     peak: Option<u64>,
     latency: Option<Histogram<u64>>,
     failure: Option<Failure>,
-    /// Processes run, warmups included, and their total wall time.
+    /// Processes run, warmups included, and their total lifetime (wall time from start to exit).
     processes: u32,
     wall: Duration,
     /// Their total CPU time (user + system), while every one of them had it known.
@@ -420,7 +420,7 @@ impl Running<'_> {
         let took = began.elapsed();
         self.eta.ran(i, took);
         state.processes += 1;
-        state.wall += took;
+        state.wall += ran.lifetime;
         state.cpu = state.cpu.zip(ran.cpu).map(|(total, cpu)| total + cpu);
         self.processes += 1;
         self.overhead_total += u128::from(ran.overhead_ns);
@@ -549,7 +549,9 @@ struct Ran {
     result: Result<TimingResult, Failure>,
     /// The runner's own time for this process, outside the process' lifetime.
     overhead_ns: u64,
-    /// The process' CPU time, user + system, killed or not; `None` when it did not start.
+    /// Its wall time from before `spawn` to its exit as the runner saw it (zero when it did
+    /// not start), and its CPU time, user + system, killed or not (`None` when it did not start).
+    lifetime: Duration,
     cpu: Option<Duration>,
 }
 
@@ -599,6 +601,7 @@ fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Resul
                     known: None,
                 }),
                 overhead_ns: u64::try_from(begin.elapsed().as_nanos()).unwrap_or(u64::MAX),
+                lifetime: Duration::ZERO,
                 cpu: None,
             });
         }
@@ -632,6 +635,7 @@ fn run_process(target: &Target, timeout: Duration, stem: &Path) -> anyhow::Resul
     Ok(Ran {
         result,
         overhead_ns: u64::try_from(overhead.as_nanos()).unwrap_or(u64::MAX),
+        lifetime,
         cpu,
     })
 }

@@ -375,15 +375,17 @@ pub fn answers_read(key: &RowKey) -> bool {
             || (key.exercise == "ex_6_3" && key.is_chapter_cpython(3, 10)))
 }
 
-/// The mean time of a process of the row `key` in an earlier run: its recorded process time,
-/// else its mean sample (the measured span, most of a process).
+/// The mean time of a process of the row `key` in an earlier run, with the runner's own time
+/// around it: its recorded process time, else its mean sample (the measured span, most of a
+/// process), and that run's mean harness overhead.
 fn previous_time(previous: &crate::results::RunResults, key: &RowKey) -> Option<Duration> {
     let row = previous.rows.iter().find(|r| r.key() == *key)?;
     let ns = match row.process_ns {
         Some(ns) => ns,
         None => row.summary.as_ref()?.mean_ns as u64,
     };
-    Some(Duration::from_nanos(ns))
+    let overhead = previous.harness_overhead.as_ref().map_or(0, |o| o.mean_ns);
+    Some(Duration::from_nanos(ns.saturating_add(overhead)))
 }
 
 /// A first guess at one process' time where no earlier run says: a start-up, and a cost a task
