@@ -180,10 +180,14 @@ impl<F: Future> Future for Cooperative<F> {
 /// is only a cancellation. Python's `CancelledError` raised out of a task ends it cancelled,
 /// not failed; so does such an `Err` here.
 pub(crate) fn cancellation(e: &anyhow::Error) -> Option<Option<Arc<str>>> {
-    if let Some(TaskError::Cancelled(message)) = e.downcast_ref::<TaskError>() {
+    // The error itself, not its context chain: anyhow's `downcast_ref` also finds the source
+    // of a `.context(..)`, and an error raised *from* a cancellation is no cancellation.
+    let outermost: &(dyn std::error::Error + 'static) = e.as_ref();
+    if let Some(TaskError::Cancelled(message)) = outermost.downcast_ref::<TaskError>() {
         return Some(message.clone());
     }
-    e.downcast_ref::<GroupError>()
+    outermost
+        .downcast_ref::<GroupError>()
         .filter(|group| group.cancelled && group.failures.is_empty())
         .map(|_| None)
 }

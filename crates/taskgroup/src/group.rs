@@ -91,6 +91,9 @@ pub(crate) struct Shared {
     interrupt: Mutex<Option<Interrupt>>,
     /// The thread a dropped scope waits on for its tasks (see `wait_abandoned`).
     abandoner: Mutex<Option<std::thread::Thread>>,
+    /// A cooperative body's requests, and whether the group's shutdown made one yet.
+    body: OnceLock<Arc<Requests>>,
+    body_requested: AtomicBool,
 }
 
 impl Shared {
@@ -128,6 +131,8 @@ impl Shared {
                 .unwrap_or_default(),
             interrupt: Mutex::new(None),
             abandoner: Mutex::new(None),
+            body: OnceLock::new(),
+            body_requested: AtomicBool::new(false),
         }
     }
 
@@ -258,12 +263,24 @@ impl Shared {
             return;
         }
         self.token.cancel();
+        self.request_body();
         for waker in self
             .listing()
             .iter()
             .filter_map(|entry| entry.waker.as_ref())
         {
             waker.wake_by_ref();
+        }
+    }
+
+    /// A cooperative body's request for the group's shutdown, made once, in the very step
+    /// that shuts the group down (a task that fails in its eager step, `tg.cancel()`), as
+    /// asyncio cancels the parent task at once.
+    fn request_body(&self) {
+        if let Some(body) = self.body.get()
+            && !self.body_requested.swap(true, Ordering::AcqRel)
+        {
+            body.request(None);
         }
     }
 
@@ -1195,7 +1212,11 @@ impl Scope {
             None => (token, None),
         };
         let shared = Shared::registered(Shared::new(self.start, token, also, parent));
-        let requests = self.cooperative.then(|| Arc::new(Requests::default()));
+        let requests = self.cooperative.then(|| {
+            let requests = Arc::new(Requests::default());
+            let _ = shared.body.set(Arc::clone(&requests));
+            requests
+        });
         Ok((shared, requests))
     }
 }
@@ -1264,10 +1285,15 @@ async fn run_body<T>(
             return Poll::Ready(None);
         }
         if let Some(requests) = requests {
-            // Before the body's poll, so that it sees the requests in this very poll.
-            for source in [shutdown.as_mut(), owner.as_mut()] {
-                request_once(source, requests, cx);
+            // Before the body's poll, so that it sees the requests in this very poll. The
+            // group's token is also cancelled from outside (its `token()`, a parent's).
+            if let Some(shut) = shutdown.as_mut().as_pin_mut()
+                && shut.poll(cx).is_ready()
+            {
+                shutdown.set(None);
+                shared.request_body();
             }
+            request_once(owner.as_mut(), requests, cx);
         }
         if let Some(running) = body.as_mut().as_pin_mut() {
             match panic::catch_unwind(AssertUnwindSafe(|| running.poll(cx))) {

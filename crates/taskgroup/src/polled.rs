@@ -29,6 +29,7 @@
 use std::any::Any;
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::fmt;
 use std::future::{IntoFuture, poll_fn};
 use std::marker::PhantomData;
@@ -178,6 +179,7 @@ impl<'env> PolledGroup<'env> {
                 start,
                 slots: RefCell::new(Slots::default()),
                 ready: Arc::new(Ready::default()),
+                queue: RefCell::new(VecDeque::new()),
                 scope: Arc::new(AtomicWaker::new()),
                 failures: RefCell::new(Vec::new()),
                 shutting_down: Cell::new(false),
@@ -239,8 +241,10 @@ impl<'env> PolledGroup<'env> {
 struct Inner<'env> {
     start: Start,
     slots: RefCell<Slots<'env>>,
-    /// The children that asked to be polled, by slot.
+    /// The children that asked to be polled, by slot: marked by their wakers, from any thread.
     ready: Arc<Ready>,
+    /// The scope's own queue of children to poll: new ones, and those the wakers marked.
+    queue: RefCell<VecDeque<u32>>,
     /// The scope's own waker, woken when a child is marked ready.
     scope: Arc<AtomicWaker>,
     failures: RefCell<Vec<Failure>>,
@@ -393,42 +397,50 @@ impl<'env> Inner<'env> {
         if let Some(refused) = self.refusal() {
             return Err(refused);
         }
-        let running = Running {
-            future,
-            outcome: Some(outcome),
-        };
         if self.start == Start::Scheduled {
+            let running = Running {
+                future,
+                outcome: Some(outcome),
+            };
             let slot = self.insert(Box::pin(running), None);
             self.mark_ready(slot);
             return Ok(PolledTask::pending(self, slot));
         }
         // The eager step: polled once where it is spawned, in the group's reused memory, as
-        // the new task for `current_task()`.
+        // the new task for `current_task()`. The place is made ready first, so that nothing
+        // calls out between the two thread-local writes and the compiler can fold them.
+        let mut places = self.places.borrow_mut();
+        let free = places.free::<F>();
         let previous = current::enter(current::UNNAMED);
-        let stepped = {
-            let mut places = self.places.borrow_mut();
-            let mut cx = Context::from_waker(Waker::noop());
-            places.free().step(running, |child| {
-                panic::catch_unwind(AssertUnwindSafe(|| child.poll(&mut cx)))
-            })
-        };
+        let mut cx = Context::from_waker(Waker::noop());
+        let stepped = free.step(future, |future| {
+            panic::catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))
+        });
         let id = current::leave(previous);
+        drop(places);
         match stepped {
-            Stepped::Ready(Outcome::Done(value)) => {
-                self.count_done();
-                Ok(PolledTask::ended(value, id))
-            }
-            Stepped::Ready(Outcome::Failed(failure)) => {
-                self.fail(failure);
-                Ok(PolledTask::failed(id))
-            }
+            Stepped::Ready(out) => match outcome(out) {
+                Ok(value) => {
+                    self.count_done();
+                    Ok(PolledTask::completed(value, id))
+                }
+                Err(e) => {
+                    self.fail(Failure::Error(e));
+                    Ok(PolledTask::failed(id))
+                }
+            },
             Stepped::Panicked(payload) => {
                 self.fail(Failure::Panic(panic_message(&*payload)));
                 Ok(PolledTask::failed(id))
             }
             Stepped::Pending(placed) => {
-                // It suspended with a no-op waker: the scope polls it again from its queue.
-                let slot = self.insert(Box::pin(placed), id);
+                // It suspended with a no-op waker: the scope polls it again from its queue,
+                // in the memory it was polled in.
+                let running = Running {
+                    future: placed,
+                    outcome: Some(outcome),
+                };
+                let slot = self.insert(Box::pin(running), id);
                 self.mark_ready(slot);
                 Ok(PolledTask::pending(self, slot))
             }
@@ -467,12 +479,10 @@ impl<'env> Inner<'env> {
         }
     }
 
+    /// A new child is ready for its first poll: on the scope's own queue, no lock (the group
+    /// is spawned into only on the scope's thread).
     fn mark_ready(&self, slot: u32) {
-        self.ready
-            .slots
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(slot);
+        self.queue.borrow_mut().push_back(slot);
     }
 
     fn count_done(&self) {
@@ -483,37 +493,32 @@ impl<'env> Inner<'env> {
 
     /// Polls up to `budget` ready children; returns whether some are still ready.
     fn poll_ready(&self, budget: usize) -> bool {
-        let mut ready = std::mem::take(
-            &mut *self
+        // What the wakers marked joins the scope's own queue, first in first out, as asyncio's
+        // ready queue runs.
+        {
+            let mut woken = self
                 .ready
                 .slots
                 .lock()
-                .unwrap_or_else(PoisonError::into_inner),
-        );
-        let mut polled = 0;
-        while polled < budget {
-            let Some(slot) = ready.pop() else { break };
-            polled += 1;
+                .unwrap_or_else(PoisonError::into_inner);
+            self.queue.borrow_mut().extend(woken.drain(..));
+        }
+        for _ in 0..budget {
+            let Some(slot) = self.queue.borrow_mut().pop_front() else {
+                break;
+            };
             self.poll_child(slot);
             if self.is_shutting_down() {
                 break;
             }
         }
-        let more = !ready.is_empty();
-        if more {
-            // Not polled this time: back in the queue, for the next poll.
-            self.ready
+        !self.queue.borrow().is_empty()
+            || !self
+                .ready
                 .slots
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .extend(ready);
-        }
-        more || !self
-            .ready
-            .slots
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_empty()
+                .is_empty()
     }
 
     /// Polls the child in `slot`, if it is still there, with its own waker.
@@ -605,15 +610,10 @@ impl<'env> Inner<'env> {
         let entry = &mut slots.entries[slot as usize];
         entry.value = None;
         entry.id = None;
-        // A waker someone else still holds would mark the next child here ready: harmless (a
-        // spurious poll), but the next child gets a fresh one.
-        if entry
-            .wakeup
-            .as_ref()
-            .is_some_and(|w| Arc::strong_count(w) > 1)
-        {
-            entry.wakeup = None;
-        }
+        // The slot's waker stays for the next child here. One that someone still holds (a
+        // timer, tokio's deferred wake-ups) may mark the next child ready: a spurious poll,
+        // which a future must bear anyway, and never a lost one (the queued flag is cleared
+        // at every poll).
         slots.free.push(slot);
     }
 
@@ -669,15 +669,15 @@ impl<'env> Inner<'env> {
 /// future is dropped at once), take its result, or await it. Dropping the handle does not
 /// cancel the child. Not `Send`: it belongs to the group's task.
 pub struct PolledTask<'env, T> {
-    kind: Kind<'env>,
+    kind: Kind<'env, T>,
     _value: PhantomData<fn() -> T>,
 }
 
-enum Kind<'env> {
+enum Kind<'env, T> {
     /// Ended in its eager step: its value (`None` once taken, or if it failed), its id if it
     /// asked for one.
     Ended {
-        value: Option<Box<dyn Any>>,
+        value: Option<T>,
         failed: bool,
         id: Cell<Option<TaskId>>,
     },
@@ -765,7 +765,7 @@ impl Group for Inner<'_> {
 }
 
 impl<'env, T: 'static> PolledTask<'env, T> {
-    fn ended(value: Box<dyn Any>, id: Option<TaskId>) -> Self {
+    fn completed(value: T, id: Option<TaskId>) -> Self {
         Self::from(Kind::Ended {
             value: Some(value),
             failed: false,
@@ -790,7 +790,7 @@ impl<'env, T: 'static> PolledTask<'env, T> {
         })
     }
 
-    fn from(kind: Kind<'env>) -> Self {
+    fn from(kind: Kind<'env, T>) -> Self {
         Self {
             kind,
             _value: PhantomData,
@@ -863,22 +863,19 @@ impl<'env, T: 'static> PolledTask<'env, T> {
     }
 
     fn poll_value(&mut self, waiter: Option<&Waker>) -> Poll<Result<T, TaskError>> {
-        let taken = match &mut self.kind {
-            Kind::Ended { failed: true, .. } => return Poll::Ready(Err(TaskError::Failed)),
+        Poll::Ready(match &mut self.kind {
+            Kind::Ended { failed: true, .. } => Err(TaskError::Failed),
             Kind::Ended { value, .. } => value.take().ok_or(TaskError::Taken),
             Kind::Slot {
                 group,
                 slot,
                 generation,
-            } => {
-                std::task::ready!(group.take(*slot, *generation, waiter))
-            }
-        };
-        Poll::Ready(taken.map(|value| {
-            *value
-                .downcast::<T>()
-                .unwrap_or_else(|_| unreachable!("a child's value has its handle's type"))
-        }))
+            } => std::task::ready!(group.take(*slot, *generation, waiter)).map(|value| {
+                *value
+                    .downcast::<T>()
+                    .unwrap_or_else(|_| unreachable!("a child's value has its handle's type"))
+            }),
+        })
     }
 }
 

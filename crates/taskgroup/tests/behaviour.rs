@@ -1075,3 +1075,27 @@ fn aborting_the_owner_on_one_thread_returns_after_every_child_was_dropped() {
         assert_eq!(seen, CHILDREN, "round {round}");
     }
 }
+
+/// A cooperative body sees the group's shutdown in the very step that causes it, as asyncio
+/// cancels the parent task at once when a task fails eagerly (a gap the ported CPython tests
+/// found: the request used to wait for the body's next poll).
+#[tokio::test]
+async fn a_cooperative_body_sees_a_shutdown_in_the_step_that_causes_it() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = Arc::clone(&seen);
+    let error = Scope::new(Start::Eager)
+        .cooperative()
+        .run(async move |tg: &mut TaskGroup| {
+            let request = tg.cancel_request();
+            s.lock().unwrap().push(request.cancelling());
+            tg.spawn_fallible(async { Err::<(), _>(anyhow!("fails in its eager step")) })?;
+            s.lock().unwrap().push(request.cancelling());
+            tg.cancel(); // a second shutdown is no second request
+            s.lock().unwrap().push(request.cancelling());
+            Err::<(), _>(request.error().into())
+        })
+        .await
+        .expect_err("a task failed");
+    assert_eq!(*seen.lock().unwrap(), [0, 1, 1]);
+    assert_eq!(messages(&error), ["fails in its eager step"]);
+}

@@ -646,13 +646,11 @@ async fn cancellation_exception_context(clock: Clock) {
     assert_eq!(depth, 1);
 }
 
-#[ignore = "crate bug, see CONFORMANCE.md: an Err whose source is a cancellation ends cancelled"]
 #[tokio::test(start_paused = true)]
 async fn test_cancellation_exception_context() {
     cancellation_exception_context(Clock::Paused).await;
 }
 
-#[ignore = "crate bug, see CONFORMANCE.md: an Err whose source is a cancellation ends cancelled"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn test_cancellation_exception_context_multi_thread() {
     bounded(cancellation_exception_context(Clock::Real)).await;
