@@ -126,6 +126,11 @@ pub const ALL: &[Exercise] = &[
                 "the same group without eager start: every task scheduled",
             ),
             variant(
+                "polled_eager",
+                Project,
+                "taskgroup::polled::scope(Start::Eager, …): the group whose scope polls its children itself, eager start",
+            ),
+            variant(
                 "bare_spawn",
                 Tokio,
                 "tokio::spawn each task, await every handle: no group at all",
@@ -170,8 +175,16 @@ pub const ALL: &[Exercise] = &[
                 Project,
                 "taskgroup::scope(Start::Eager, …): each task suspends in its eager step, then goes on as a tokio task",
             ),
-            // The group polled by its own scope, with scheduled and with eager start (`polled`,
-            // `polled_eager`, issue 24), goes here once crates/taskgroup has it.
+            variant(
+                "polled",
+                Project,
+                "taskgroup::polled::scope(Start::Scheduled, …): the scope polls its children itself, no tokio task each",
+            ),
+            variant(
+                "polled_eager",
+                Project,
+                "taskgroup::polled::scope(Start::Eager, …): the same, each child's first step where it is spawned",
+            ),
             variant(
                 "bare_spawn",
                 Tokio,
@@ -554,7 +567,7 @@ mod tests {
         );
         assert_eq!(
             names(&["ex_6_1:lazy"]).unwrap_err().0,
-            "unknown variant 'lazy' of ex_6_1; valid variants: eager, spawn, bare_spawn, joinset, tracker, floor"
+            "unknown variant 'lazy' of ex_6_1; valid variants: eager, spawn, polled_eager, bare_spawn, joinset, tracker, floor"
         );
     }
 

@@ -9,7 +9,8 @@
 //! place, and only a future that is still pending becomes a tokio task.
 //!
 //! Variants: `eager` (default); `spawn`, the same group with every task scheduled (ex_6_1
-//! before Python 3.12); `bare_spawn`, plain `tokio::spawn` of each task and an await of every
+//! before Python 3.12); `polled_eager`, `taskgroup::polled::scope` with eager start, the group
+//! whose scope polls its children itself (run as a local task: it need not be `Send`); `bare_spawn`, plain `tokio::spawn` of each task and an await of every
 //! handle, with no group: what the group's own bookkeeping is measured against; `joinset` and
 //! `tracker`, what a Rust developer would pick instead of this project's group: tokio's
 //! `JoinSet` (spawn all, then `join_next` until it is empty) and tokio-util's `TaskTracker`
@@ -31,7 +32,7 @@ use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 
 use anyhow::ensure;
-use taskgroup::{Start, TaskGroup, scope};
+use taskgroup::{Start, TaskGroup, polled, scope};
 use timing::StartLatencies;
 use timing::cli::{Measure, Spec};
 use tokio::task::JoinSet;
@@ -45,6 +46,7 @@ const SPEC: Spec = Spec {
     variants: &[
         "eager",
         "spawn",
+        "polled_eager",
         "bare_spawn",
         "joinset",
         "tracker",
@@ -160,6 +162,32 @@ async fn tracker(tasks: u64, latencies: Option<StartLatencies>) -> anyhow::Resul
     Ok((time0.elapsed(), completed))
 }
 
+/// The chapter's loop in the group polled by its own scope, with eager start: a child that
+/// finishes in its step is never kept, as with `Start::Eager` above.
+async fn polled_group(
+    tasks: u64,
+    latencies: Option<StartLatencies>,
+) -> anyhow::Result<(Duration, u64)> {
+    let time0 = Instant::now();
+    let ((), completed) = polled::scope(Start::Eager, async |tg| {
+        match &latencies {
+            None => {
+                for _ in 0..tasks {
+                    tg.spawn(light_coro())?;
+                }
+            }
+            Some(l) => {
+                for i in 0..tasks {
+                    tg.spawn(timed_light_coro(l.clone(), i as usize, Instant::now()))?;
+                }
+            }
+        }
+        Ok(())
+    })
+    .await?;
+    Ok((time0.elapsed(), completed.total()))
+}
+
 /// The floor: each future polled once where it is made, no group, no task, no waker.
 async fn floor(tasks: u64) -> anyhow::Result<(Duration, u64)> {
     let time0 = Instant::now();
@@ -183,6 +211,7 @@ fn main() -> ExitCode {
         let (elapsed, completed) = match args.variant {
             "eager" => timing::enter(rt, args.entry, task_group(tasks, Start::Eager, l))??,
             "spawn" => timing::enter(rt, args.entry, task_group(tasks, Start::Scheduled, l))??,
+            "polled_eager" => timing::enter_local(rt, args.entry, move || polled_group(tasks, l))??,
             "bare_spawn" => timing::enter(rt, args.entry, bare_spawn(tasks, l))??,
             "joinset" => timing::enter(rt, args.entry, joinset(tasks, l))??,
             "tracker" => timing::enter(rt, args.entry, tracker(tasks, l))??,
@@ -211,6 +240,7 @@ mod tests {
             let (_, completed) = task_group(1_000, start, None).await.unwrap();
             assert_eq!(completed, 1_000, "{start:?}");
         }
+        assert_eq!(polled_group(1_000, None).await.unwrap().1, 1_000);
         assert_eq!(bare_spawn(1_000, None).await.unwrap().1, 1_000);
         assert_eq!(joinset(1_000, None).await.unwrap().1, 1_000);
         assert_eq!(tracker(1_000, None).await.unwrap().1, 1_000);

@@ -69,7 +69,7 @@ fn bad_flags_get_one_line_and_exit_code_2() {
     assert_usage_error(
         &run(EXE, &["--variant", "lazy"]),
         "ex_6_1: unknown variant 'lazy'",
-        "eager, spawn, bare_spawn",
+        "eager, spawn, polled_eager, bare_spawn",
     );
     assert_usage_error(
         &run(EXE, &["--tasks", "many"]),

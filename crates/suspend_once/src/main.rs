@@ -12,6 +12,9 @@
 //!   without the eager task factory: every child a tokio task, first polled by the runtime.
 //! - `eager`: the same group with `Start::Eager`: each child takes its eager step where it is
 //!   spawned, suspends there, and goes on as a tokio task. The step saves nothing here.
+//! - `polled`, `polled_eager`: `taskgroup::polled::scope`, the group whose scope polls its
+//!   children itself: no tokio task per child, the whole group one task (run with
+//!   `spawn_local`, as the scope need not be `Send`); with scheduled and with eager start.
 //! - `bare_spawn`: `tokio::spawn` each child and await every handle, no group at all.
 //! - `tracker`: tokio-util's `TaskTracker` (spawn, close, wait).
 //! - `joinset`: tokio's `JoinSet` (spawn all, then `join_next` until it is empty).
@@ -38,7 +41,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, ensure};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use taskgroup::{Completed, Start, TaskGroup, scope};
+use taskgroup::{Completed, Start, TaskGroup, polled, scope};
 use timing::StartLatencies;
 use timing::cli::{Measure, Spec};
 use tokio::task::JoinSet;
@@ -48,10 +51,12 @@ const TASKS: u64 = 1_000_000;
 
 const SPEC: Spec = Spec {
     name: "suspend_once",
-    about: "a TaskGroup of tasks that each suspend once (one yield), scheduled or eager; bare_spawn, tracker, joinset, futures_unordered and floor compare",
+    about: "a TaskGroup of tasks that each suspend once (one yield), scheduled, eager or polled by the scope; bare_spawn, tracker, joinset, futures_unordered and floor compare",
     variants: &[
         "scheduled",
         "eager",
+        "polled",
+        "polled_eager",
         "bare_spawn",
         "tracker",
         "joinset",
@@ -67,20 +72,23 @@ const SPEC: Spec = Spec {
 enum Way {
     Scheduled,
     Eager,
+    /// The group polled by its own scope, with scheduled and with eager start.
+    Polled,
+    PolledEager,
     BareSpawn,
     Tracker,
     JoinSet,
     FuturesUnordered,
     Floor,
-    // Polled and PolledEager go here: the group polled by its own scope (issue 24), with
-    // scheduled and with eager start. Each is a name below and one arm in `run`.
 }
 
 impl Way {
     /// Every way, in the order of [`SPEC`]'s variants.
-    const ALL: [Way; 7] = [
+    const ALL: [Way; 9] = [
         Way::Scheduled,
         Way::Eager,
+        Way::Polled,
+        Way::PolledEager,
         Way::BareSpawn,
         Way::Tracker,
         Way::JoinSet,
@@ -93,6 +101,8 @@ impl Way {
         match self {
             Way::Scheduled => "scheduled",
             Way::Eager => "eager",
+            Way::Polled => "polled",
+            Way::PolledEager => "polled_eager",
             Way::BareSpawn => "bare_spawn",
             Way::Tracker => "tracker",
             Way::JoinSet => "joinset",
@@ -110,7 +120,7 @@ impl Way {
     /// group runs with the eager task factory's counterpart.
     fn last_line(self) -> &'static str {
         match self {
-            Way::Eager => "After running task group with eager task factory!",
+            Way::Eager | Way::PolledEager => "After running task group with eager task factory!",
             _ => "After running task group without eager task factory!",
         }
     }
@@ -141,6 +151,8 @@ where
     let completed = match way {
         Way::Scheduled => group(tasks, Start::Scheduled, child).await?.total(),
         Way::Eager => group(tasks, Start::Eager, child).await?.total(),
+        // Not `Send`: run by `run_polled`, on this thread.
+        Way::Polled | Way::PolledEager => bail!("{way:?} runs with run_polled"),
         Way::BareSpawn => bare_spawn(tasks, child).await?,
         Way::Tracker => tracker(tasks, child).await,
         Way::JoinSet => joinset(tasks, child).await?,
@@ -165,6 +177,28 @@ where
     })
     .await?; // the end of `async with`: every task has ended
     Ok(completed)
+}
+
+/// `run` for the group polled by its own scope: the scope is no tokio task of its own kind
+/// (its children need not be `Send`), so it runs as a local task on this thread.
+async fn run_polled<C, F>(way: Way, tasks: u64, mut child: C) -> anyhow::Result<(Duration, u64)>
+where
+    C: FnMut(u64) -> F,
+    F: Future<Output = ()>,
+{
+    let start = match way {
+        Way::PolledEager => Start::Eager,
+        _ => Start::Scheduled,
+    };
+    let time0 = Instant::now();
+    let ((), completed) = polled::scope(start, async |tg| {
+        for i in 0..tasks {
+            tg.spawn(child(i))?;
+        }
+        Ok(())
+    })
+    .await?; // every child has ended
+    Ok((time0.elapsed(), completed.total()))
 }
 
 /// Plain `tokio::spawn` and no group: spawn all, then await every handle.
@@ -261,9 +295,18 @@ fn main() -> ExitCode {
             (args.measure == Measure::StartLatency).then(|| StartLatencies::new(tasks as usize));
         timing::say("Before running task group!");
         // asyncio.run(main()): by default the body runs as a task of the runtime.
-        let (elapsed, completed) = match latencies.clone() {
-            None => timing::enter(rt, args.entry, run(way, tasks, |_| light_coro()))??,
-            Some(l) => {
+        let (elapsed, completed) = match (way, latencies.clone()) {
+            (Way::Polled | Way::PolledEager, None) => {
+                timing::enter_local(rt, args.entry, move || {
+                    run_polled(way, tasks, |_| light_coro())
+                })??
+            }
+            (Way::Polled | Way::PolledEager, Some(l)) => {
+                let child = move |i| timed_light_coro(l.clone(), i as usize, Instant::now());
+                timing::enter_local(rt, args.entry, move || run_polled(way, tasks, child))??
+            }
+            (_, None) => timing::enter(rt, args.entry, run(way, tasks, |_| light_coro()))??,
+            (_, Some(l)) => {
                 let child = move |i| timed_light_coro(l.clone(), i as usize, Instant::now());
                 timing::enter(rt, args.entry, run(way, tasks, child))??
             }
@@ -288,6 +331,18 @@ mod tests {
 
     use super::*;
 
+    /// `run`, or `run_polled` for the polled ways, as `main` picks them.
+    async fn run_any<C, F>(way: Way, tasks: u64, child: C) -> anyhow::Result<(Duration, u64)>
+    where
+        C: FnMut(u64) -> F + Send,
+        F: Future<Output = ()> + Send + 'static,
+    {
+        match way {
+            Way::Polled | Way::PolledEager => run_polled(way, tasks, child).await,
+            _ => run(way, tasks, child).await,
+        }
+    }
+
     #[test]
     fn the_variants_are_the_ways_in_order() {
         let names: Vec<_> = Way::ALL.into_iter().map(Way::name).collect();
@@ -295,7 +350,7 @@ mod tests {
         for way in Way::ALL {
             assert_eq!(Way::named(way.name()), Some(way));
         }
-        assert_eq!(Way::named("polled"), None);
+        assert_eq!(Way::named("lazy"), None);
     }
 
     #[test]
@@ -308,7 +363,7 @@ mod tests {
 
     async fn every_way_completes_every_task() {
         for way in Way::ALL {
-            let (_, completed) = run(way, 1_000, |_| light_coro()).await.unwrap();
+            let (_, completed) = run_any(way, 1_000, |_| light_coro()).await.unwrap();
             assert_eq!(completed, 1_000, "{way:?}");
         }
     }
@@ -336,7 +391,7 @@ mod tests {
                     r.fetch_add(1, Ordering::Relaxed);
                 }
             };
-            assert_eq!(run(way, 500, child).await.unwrap().1, 500, "{way:?}");
+            assert_eq!(run_any(way, 500, child).await.unwrap().1, 500, "{way:?}");
             assert_eq!(resumed.load(Ordering::Relaxed), 500, "{way:?}");
         }
     }
@@ -362,7 +417,7 @@ mod tests {
             let latencies = l.clone();
             let child =
                 move |i: u64| timed_light_coro(latencies.clone(), i as usize, Instant::now());
-            assert_eq!(run(way, 500, child).await.unwrap().1, 500, "{way:?}");
+            assert_eq!(run_any(way, 500, child).await.unwrap().1, 500, "{way:?}");
             assert_eq!(l.histogram().len(), 500, "{way:?}");
         }
     }

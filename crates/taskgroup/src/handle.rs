@@ -117,19 +117,21 @@ struct EagerEnd<T> {
 impl<T> Drop for TaskHandle<T> {
     #[inline(always)]
     fn drop(&mut self) {
-        if let Inner::Scheduled(_) = self.0 {
+        if let Inner::Scheduled(_) | Inner::Ended(_) = self.0 {
             // Out of line: the eager path, which returns a handle for every task and whose
             // caller mostly drops it at once, stays a few instructions long. Inline, this drop
-            // made the compiler keep every eager handle in memory, and copy it.
-            drop_scheduled(self.take());
+            // made the compiler keep every eager handle in memory, and copy it; and a boxed
+            // ending's `free` in line took a register from the caller's spawn loop.
+            drop_boxed(self.take());
         }
     }
 }
 
 #[inline(never)]
-fn drop_scheduled<T>(inner: Inner<T>) {
-    if let Inner::Scheduled(task) = inner {
-        drop(ManuallyDrop::into_inner(task));
+fn drop_boxed<T>(inner: Inner<T>) {
+    match inner {
+        Inner::Scheduled(task) => drop(ManuallyDrop::into_inner(task)),
+        other => drop(other),
     }
 }
 

@@ -119,6 +119,26 @@ where
     }
 }
 
+/// Runs a `main` that is not `Send` (a `taskgroup::polled` scope, whose children need not be)
+/// the way `entry` says: as a task on this thread (`spawn_local` in a `LocalSet`, the
+/// counterpart of [`run_as_task`]), or directly in `block_on`. `main` makes the future where
+/// it runs.
+pub fn enter_local<M, F>(rt: &Runtime, entry: Entry, main: M) -> anyhow::Result<F::Output>
+where
+    M: FnOnce() -> F + 'static,
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    match entry {
+        Entry::Task => tokio::task::LocalSet::new()
+            .block_on(rt, async {
+                tokio::task::spawn_local(async { main().await }).await
+            })
+            .map_err(|e| anyhow::anyhow!("the main task failed: {e}")),
+        Entry::BlockOn => Ok(rt.block_on(main())),
+    }
+}
+
 /// Start latencies reported by this process' runs, merged, for the JSON result.
 static START_LATENCY: Mutex<Option<Histogram<u64>>> = Mutex::new(None);
 

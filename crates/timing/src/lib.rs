@@ -35,7 +35,7 @@ pub mod memory;
 mod result;
 pub mod testing;
 
-pub use harness::{FailedAfter, enter, run_as_task, runtime};
+pub use harness::{FailedAfter, enter, enter_local, run_as_task, runtime};
 pub use histogram::{HIGHEST_NS, Recorder, SIGNIFICANT_DIGITS, Summary, new_histogram};
 pub use latency::StartLatencies;
 pub use lines::{
