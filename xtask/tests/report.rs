@@ -54,6 +54,7 @@ fn html_is_one_self_contained_page_with_a_plot_per_exercise() {
         h2,
         [
             "Answers",
+            "Targets",
             "The run",
             "Warnings",
             "At a glance",
@@ -479,7 +480,8 @@ fn the_answers_come_first_right_under_the_title() {
     // Between the title and the Answers: nothing; the run's particulars follow them.
     let before = md.split("## Answers").next().unwrap();
     assert!(before.lines().skip(1).all(str::is_empty), "{before}");
-    assert_eq!(headings[2], "## The run", "{md}");
+    // ex_6_1 ran, so issue 24's targets follow the Answers; then the run's particulars.
+    assert_eq!(headings[2..4], ["## Targets", "## The run"], "{md}");
     let answers = answers_in(&md);
     assert_eq!(
         answers.len(),
@@ -575,12 +577,15 @@ fn a_comparison_reads_the_same_figure_in_the_answers_the_claims_and_the_tables()
 }
 
 #[test]
-fn the_terminal_ends_with_the_answers_word_for_word() {
+fn the_terminal_ends_with_the_answers_and_targets_word_for_word() {
     let run = answered_run();
     let answers = report::answers(&run);
     assert_eq!(answers, answers_in(&markdown(&run, None)));
+    let targets = report::targets(&run);
+    assert_eq!(targets.len(), 4, "ex_6_1 ran: every target, measured or not");
     let text = report::terminal_summary(&run);
     let lines: Vec<&str> = text.lines().collect();
+    let answers = [answers, targets].concat();
     assert_eq!(lines[lines.len() - answers.len()..], answers[..]);
     // Before them, the exercise without a task count, against the same fixed references.
     assert_eq!(

@@ -44,7 +44,8 @@ impl Who {
         }
     }
 
-    fn names(self, row: &Row) -> bool {
+    /// Whether `row` is the row this names (of any exercise and count).
+    pub(super) fn names(self, row: &Row) -> bool {
         let plain = row.entry.is_none() && row.measure.is_none();
         plain
             && match self {
@@ -156,7 +157,22 @@ pub enum Verdict {
 impl Verdict {
     /// The rule every claim and answer follows: the interval decides, never the point alone.
     pub fn of(s: Speedup, threshold: f64) -> Verdict {
-        match s.interval {
+        Verdict::above(s.interval, threshold)
+    }
+
+    /// The same rule for a cost held under a ceiling (a target): yes when the whole interval
+    /// is below `ceiling`, no when the whole interval is above it.
+    pub fn at_most(interval: Option<(f64, f64)>, ceiling: f64) -> Verdict {
+        match Verdict::above(interval, ceiling) {
+            Verdict::Yes => Verdict::No,
+            Verdict::No => Verdict::Yes,
+            Verdict::Unclear => Verdict::Unclear,
+        }
+    }
+
+    /// Yes when the whole interval is above `threshold`, no when the whole interval is below.
+    fn above(interval: Option<(f64, f64)>, threshold: f64) -> Verdict {
+        match interval {
             Some((low, _)) if low > threshold => Verdict::Yes,
             Some((_, high)) if high < threshold => Verdict::No,
             _ => Verdict::Unclear,
@@ -277,7 +293,7 @@ fn chapter_answer(
 }
 
 /// `4×`, `2.5×`: a claim's threshold as the book writes it.
-fn times_threshold(x: f64) -> String {
+pub(super) fn times_threshold(x: f64) -> String {
     format!("{}×", (x * 100.0).round() / 100.0)
 }
 
@@ -383,6 +399,14 @@ mod tests {
             interval: None,
         };
         assert_eq!(Verdict::of(point, 4.0), Verdict::Unclear);
+    }
+
+    #[test]
+    fn a_ceiling_is_met_only_when_the_whole_interval_is_under_it() {
+        assert_eq!(Verdict::at_most(Some((0.28, 0.30)), 0.35), Verdict::Yes);
+        assert_eq!(Verdict::at_most(Some((1.3, 1.4)), 1.1), Verdict::No);
+        assert_eq!(Verdict::at_most(Some((0.9, 1.2)), 1.1), Verdict::Unclear);
+        assert_eq!(Verdict::at_most(None, 1.1), Verdict::Unclear);
     }
 
     #[test]

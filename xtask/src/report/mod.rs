@@ -1,10 +1,11 @@
 //! `report.md` and `report.html` from a run's results (and a baseline's), and the terminal summary.
 //!
 //! The parts: `answers` (the chapter's questions, first in the report and last on the
-//! terminal), `exercise` (each exercise's table and plots), `cpu` (CPU time against wall time,
-//! on a busy machine), `claims`, `pitfalls`, `baseline` (the comparison with a saved run),
-//! `terminal` (the closing summary), `plots` (the SVGs) and `doc` (the blocks every report is
-//! made of, written as Markdown or HTML).
+//! terminal), `targets` (issue 24's, right after the Answers in both), `exercise` (each
+//! exercise's table and plots), `cpu` (CPU time against wall time, on a busy machine),
+//! `claims`, `pitfalls`, `baseline` (the comparison with a saved run), `terminal` (the closing
+//! summary), `plots` (the SVGs) and `doc` (the blocks every report is made of, written as
+//! Markdown or HTML).
 //!
 //! Every comparison of two rows, wherever it is printed, is [`speedup`]: the ratio of their
 //! geometric means per task with Welch's 95% interval, against one named reference row.
@@ -25,11 +26,13 @@ mod exercise;
 mod pitfalls;
 pub mod plots;
 mod svg;
+mod targets;
 mod terminal;
 
 pub use answers::{Verdict, answers};
 pub use baseline::comparison;
 use doc::Block;
+pub use targets::targets;
 pub use terminal::terminal_summary;
 
 /// A row's spread (population stdev over mean) beyond which the report warns.
@@ -69,6 +72,17 @@ pub fn blocks(
             "The chapter's two questions, and this project's: what each tokio counterpart costs. Each figure is how many times faster, per task: the ratio of the two rows' geometric means, with Welch's 95% interval; the tables and Claims below give the same figure for the same pair.".into(),
         ));
         b.push(Block::List(answers));
+    }
+    let targets = targets(results);
+    if !targets.is_empty() {
+        b.push(Block::Heading(2, "Targets".into()));
+        b.push(Block::Para(
+            "Issue 24's targets for the group its scope polls (`polled`) and the scheduled group, from this run, each a time a task on the current-thread runtime with its 95% interval: met when the whole interval is under the ceiling, not met when the whole interval is over it, unclear otherwise.".into(),
+        ));
+        b.push(Block::List(targets));
+    }
+    // Under the title, the Answers or the Targets: the run's particulars have a heading then.
+    if b.len() > 1 {
         b.push(Block::Heading(2, "The run".into()));
     }
     b.push(Block::List(header(results)));

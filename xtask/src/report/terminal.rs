@@ -1,16 +1,17 @@
 //! The closing summary printed to the terminal: a line per exercise without a task count, then
-//! the report's Answers, word for word.
+//! the report's Answers and Targets, word for word.
 
 use crate::exercises;
 use crate::results::RunResults;
 
-use super::answers;
+use super::{answers, targets};
 
 /// For each exercise of the run that has no task count (ex_6_4 and the sleeps of chapters 2
 /// and 4), its tokio counterpart's time a run against the same fixed references the Answers
 /// use (CPython 3.12 on asyncio, the fastest Python measured, the Rust peer), "about the same"
-/// where the 95% interval takes in 1× or the two are within 2%; then the Answers, one a line,
-/// as the report's first section gives them. The full tables are in the report.
+/// where the 95% interval takes in 1× or the two are within 2%; then the Answers and the
+/// Targets, one a line, as the report's first sections give them. The full tables are in the
+/// report.
 pub fn terminal_summary(r: &RunResults) -> String {
     let mut out = String::new();
     for ex in exercises::ALL {
@@ -19,7 +20,7 @@ pub fn terminal_summary(r: &RunResults) -> String {
             out.push('\n');
         }
     }
-    for answer in answers::answers(r) {
+    for answer in answers::answers(r).into_iter().chain(targets::targets(r)) {
         out.push_str(&answer);
         out.push('\n');
     }

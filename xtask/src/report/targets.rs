@@ -1,0 +1,199 @@
+//! The Targets section: issue 24's targets for the group polled by its own scope
+//! (`taskgroup::polled::scope`) and for the scheduled group, one sentence each, right after the
+//! Answers and on the terminal after them.
+//!
+//! Each target is a ceiling on a cost read off this run: a row's time a task over another
+//! row's (the inverse of [`super::speedup`], so of the same figure the tables give), or a
+//! row's own time a task ([`super::per_task_ns`]). Either comes with its 95% interval, and
+//! [`Verdict::at_most`] says whether the whole interval is under the ceiling.
+
+use crate::format::fmt_ns;
+use crate::results::{Row, RunResults};
+
+use super::answers::{self, Verdict, Who, times_threshold};
+use super::{load_warnings, per_task_interval, per_task_ns, speedup, times};
+
+/// What a target holds a row's time a task to.
+#[derive(Debug, Clone, Copy)]
+enum Ceiling {
+    /// At most this many times the time a task of the exercise's `reference` variant.
+    Times(f64, &'static str),
+    /// At most this many nanoseconds a task. The rows time their work in the process (the
+    /// span the Python original times) in wall time; on the current-thread runtime that span
+    /// runs on one thread, so its wall time is at least its CPU time.
+    Nanos(f64),
+}
+
+/// One of issue 24's targets: `subject` of `exercise`, on the current-thread runtime, at
+/// `tasks` (`None`: whatever count the run used), under `ceiling`.
+struct Target {
+    says: &'static str,
+    exercise: &'static str,
+    tasks: Option<u64>,
+    subject: &'static str,
+    ceiling: Ceiling,
+}
+
+const TARGETS: [Target; 4] = [
+    Target {
+        says: "Polled group at most 0.35× TaskTracker's time a task (suspend_once, 10^6 tasks)",
+        exercise: "suspend_once",
+        tasks: Some(1_000_000),
+        subject: "polled",
+        ceiling: Ceiling::Times(0.35, "tracker"),
+    },
+    Target {
+        says: "Polled group at most 100 ns a task in CPU time (suspend_once, 10^5 tasks)",
+        exercise: "suspend_once",
+        tasks: Some(100_000),
+        subject: "polled",
+        ceiling: Ceiling::Nanos(100.0),
+    },
+    Target {
+        says: "Polled group with eager start within 1.25× of the eager group's time a task (ex_6_1)",
+        exercise: "ex_6_1",
+        tasks: None,
+        subject: "polled_eager",
+        ceiling: Ceiling::Times(1.25, "eager"),
+    },
+    Target {
+        says: "Scheduled group at most 1.1× TaskTracker's time a task (suspend_once, 10^6 tasks)",
+        exercise: "suspend_once",
+        tasks: Some(1_000_000),
+        subject: "scheduled",
+        ceiling: Ceiling::Times(1.1, "tracker"),
+    },
+];
+
+/// The Targets, one sentence each, when the run has an exercise they read; none otherwise.
+pub fn targets(r: &RunResults) -> Vec<String> {
+    let in_run = |t: &Target| r.rows.iter().any(|row| row.exercise == t.exercise);
+    if !TARGETS.iter().any(in_run) {
+        return Vec::new();
+    }
+    TARGETS.iter().map(|t| target(r, t)).collect()
+}
+
+/// A target: what it asks, the figure with its interval, and the verdict the interval gives.
+fn target(r: &RunResults, t: &Target) -> String {
+    let subject = match row(r, t, t.subject) {
+        Ok(row) => row,
+        Err(why) => return format!("{}: not measured: {why}.", t.says),
+    };
+    let (figure, verdict) = match t.ceiling {
+        Ceiling::Times(at_most, reference) => {
+            let reference = match row(r, t, reference) {
+                Ok(row) => row,
+                Err(why) => return format!("{}: not measured: {why}.", t.says),
+            };
+            let Some(s) = speedup(subject, reference) else {
+                return format!("{}: not measured: too few samples.", t.says);
+            };
+            // The subject's time over the reference's: the speedup upside down.
+            let interval = s.interval.map(|(low, high)| (1.0 / high, 1.0 / low));
+            let figure = format!(
+                "{} takes {}{} the time a task of {}",
+                subject.label(),
+                times(1.0 / s.point),
+                bracket(interval, times),
+                reference.label()
+            );
+            let bound = times_threshold(at_most);
+            let v = Verdict::at_most(interval, at_most);
+            (figure, verdict(v, interval.is_some(), &bound))
+        }
+        Ceiling::Nanos(at_most) => {
+            let (Some(ns), interval) = (per_task_ns(subject), per_task_interval(subject)) else {
+                return format!("{}: not measured: no samples.", t.says);
+            };
+            let cpu = match (subject.process_cpu_ns, subject.tasks) {
+                (Some(cpu), Some(n)) => format!(
+                    "; its processes' CPU time, start-up and exit included, over its task count: {} a task, a mean with no interval",
+                    fmt_ns(cpu as f64 / n as f64)
+                ),
+                _ => String::new(),
+            };
+            let figure = format!(
+                "{} takes {}{} a task in its timed span (wall time on the runtime's one thread, which is at least its CPU time{cpu})",
+                subject.label(),
+                fmt_ns(ns),
+                bracket(interval, fmt_ns)
+            );
+            let bound = fmt_ns(at_most);
+            let v = Verdict::at_most(interval, at_most);
+            let verdict = if v == Verdict::No && !load_warnings(&r.environment).is_empty() {
+                format!(
+                    "unclear: the whole 95% interval is above {bound}, but the machine was busy, and wall time then holds time spent waiting for a core"
+                )
+            } else {
+                verdict(v, interval.is_some(), &bound)
+            };
+            (figure, verdict)
+        }
+    };
+    format!("{}: {figure}: {verdict}.", t.says)
+}
+
+/// ` [0.28×, 0.30×]`, or nothing without an interval.
+fn bracket(interval: Option<(f64, f64)>, fmt: impl Fn(f64) -> String) -> String {
+    interval.map_or(String::new(), |(low, high)| {
+        format!(" [{}, {}]", fmt(low), fmt(high))
+    })
+}
+
+/// A verdict on a ceiling, in words.
+fn verdict(v: Verdict, interval: bool, bound: &str) -> String {
+    match v {
+        Verdict::Yes => format!("met, the whole 95% interval is below {bound}"),
+        Verdict::No => format!("not met, the whole 95% interval is above {bound}"),
+        Verdict::Unclear if !interval => "unclear: one run, no interval".into(),
+        Verdict::Unclear => format!("unclear, the 95% interval takes in {bound}"),
+    }
+}
+
+/// `variant` of the target's exercise on the current-thread runtime at the target's count, or
+/// why it is not measured: the exercise was not in the run, the row failed, was skipped or
+/// absent, or it ran at another count.
+fn row<'a>(r: &'a RunResults, t: &Target, variant: &'static str) -> Result<&'a Row, String> {
+    let ex = t.exercise;
+    if !r.rows.iter().any(|row| row.exercise == ex) {
+        return Err(format!("{ex} was not in this run"));
+    }
+    let who = Who::Rust(variant);
+    let name = format!("{ex} {variant} (current)");
+    let largest = answers::find(r, ex, who).map_err(|why| format!("{name}: {why}"))?;
+    let Some(n) = t.tasks else {
+        return Ok(largest);
+    };
+    r.rows
+        .iter()
+        .filter(|row| row.exercise == ex && who.names(row) && row.tasks == Some(n))
+        .find(|row| per_task_ns(row).is_some())
+        .ok_or_else(|| {
+            let ran = largest
+                .tasks
+                .map_or("no task count".into(), |m| format!("{} tasks", count(m)));
+            format!("{name} ran at {ran}, and the target is at {}", count(n))
+        })
+}
+
+/// `10^6` for a power of ten, else the number.
+fn count(n: u64) -> String {
+    match n.checked_ilog10() {
+        Some(k) if k > 0 && 10u64.pow(k) == n => format!("10^{k}"),
+        _ => n.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_read_as_the_targets_write_them() {
+        assert_eq!(count(1_000_000), "10^6");
+        assert_eq!(count(100_000), "10^5");
+        assert_eq!(count(50_000), "50000");
+        assert_eq!(count(1), "1");
+    }
+}
