@@ -180,7 +180,7 @@ impl<'env> PolledGroup<'env> {
                 slots: RefCell::new(Slots::default()),
                 ready: Arc::new(Ready::default()),
                 queue: RefCell::new(VecDeque::new()),
-                scope: Arc::new(AtomicWaker::new()),
+                scope: Arc::new(ScopeWaker::default()),
                 failures: RefCell::new(Vec::new()),
                 shutting_down: Cell::new(false),
                 cancelled: Cell::new(false),
@@ -246,7 +246,7 @@ struct Inner<'env> {
     /// The scope's own queue of children to poll: new ones, and those the wakers marked.
     queue: RefCell<VecDeque<u32>>,
     /// The scope's own waker, woken when a child is marked ready.
-    scope: Arc<AtomicWaker>,
+    scope: Arc<ScopeWaker>,
     failures: RefCell<Vec<Failure>>,
     shutting_down: Cell<bool>,
     cancelled: Cell<bool>,
@@ -262,13 +262,36 @@ struct Ready {
     slots: Mutex<Vec<u32>>,
 }
 
+/// The scope's waker, woken once however many children are marked ready before the scope is
+/// polled again: a million children waking in one turn cost the runtime one wake-up.
+#[derive(Default)]
+struct ScopeWaker {
+    waker: AtomicWaker,
+    /// Woken since the scope last registered its waker.
+    woken: AtomicBool,
+}
+
+impl ScopeWaker {
+    /// At the start of every poll of the scope, before it looks at its queue.
+    fn register(&self, waker: &Waker) {
+        self.waker.register(waker);
+        self.woken.store(false, Ordering::Release);
+    }
+
+    fn wake(&self) {
+        if !self.woken.swap(true, Ordering::AcqRel) {
+            self.waker.wake();
+        }
+    }
+}
+
 /// A child's waker: marks its slot ready once until the scope polls it, and wakes the scope.
 /// Kept by the slot and reused by the next child there when nobody else holds it.
 struct Wakeup {
     slot: u32,
     queued: AtomicBool,
     ready: Arc<Ready>,
-    scope: Arc<AtomicWaker>,
+    scope: Arc<ScopeWaker>,
 }
 
 impl Wake for Wakeup {
