@@ -582,7 +582,11 @@ fn the_terminal_ends_with_the_answers_and_targets_word_for_word() {
     let answers = report::answers(&run);
     assert_eq!(answers, answers_in(&markdown(&run, None)));
     let targets = report::targets(&run);
-    assert_eq!(targets.len(), 4, "ex_6_1 ran: every target, measured or not");
+    assert_eq!(
+        targets.len(),
+        4,
+        "ex_6_1 ran: every target, measured or not"
+    );
     let text = report::terminal_summary(&run);
     let lines: Vec<&str> = text.lines().collect();
     let answers = [answers, targets].concat();
