@@ -137,51 +137,77 @@ fn the_polled_group_with_eager_start_against_the_eager_group_follows_its_interva
     );
 }
 
-/// suspend_once polled at 10^5 tasks, `ms` a run, its processes using `cpu_ms` of CPU time.
-fn polled_at_100k(ms: &[f64], cpu_ms: Option<u64>) -> RunResults {
+/// suspend_once polled at 10^5 tasks, `ms` a run; its processes, from start to exit, took
+/// `wall_ms` and used `cpu_ms` of CPU time (`None`: a results.json from before CPU times).
+fn polled_at_100k(ms: &[f64], process: Option<(u64, u64)>) -> RunResults {
     let mut row = at("suspend_once", "polled", 100_000, ms);
-    row.process_cpu_ns = cpu_ms.map(|ms| ms * 1_000_000);
+    row.process_ns = process.map(|(wall, _)| wall * 1_000_000);
+    row.process_cpu_ns = process.map(|(_, cpu)| cpu * 1_000_000);
     common::results("t", vec![row])
+}
+
+/// [`polled_at_100k`] on a machine busy during the run.
+fn busy(ms: &[f64], process: Option<(u64, u64)>) -> RunResults {
+    let mut run = polled_at_100k(ms, process);
+    run.environment.load_after = Some([4.2, 3.0, 2.0]);
+    run
 }
 
 #[test]
 fn the_polled_groups_time_a_task_follows_its_interval_and_names_what_was_timed() {
     let says = "Polled group at most 100 ns a task in CPU time (suspend_once, 10^5 tasks): ";
-    // 6 ms for 10^5 tasks: 60 ns a task; its processes used 8 ms of CPU time, 80 ns a task.
-    let met = target(&polled_at_100k(&times(&TIGHT, 6.0), Some(8)), 1);
+    // 6 ms for 10^5 tasks: 60 ns a task. Its processes took 9 ms and used 8 ms of CPU time:
+    // 3 ms outside the span, so the span used at least 5 ms, 50 ns a task.
+    let met = target(&polled_at_100k(&times(&TIGHT, 6.0), Some((9, 8))), 1);
     assert!(
-        met.starts_with(&format!(
-            "{says}polled (current) takes 60.0 ns ["
-        )) && met.contains(
-            " a task in its timed span (wall time on the runtime's one thread, which is at least its CPU time; its processes' CPU time, start-up and exit included, over its task count: 80.0 ns a task, a mean with no interval): met, the whole 95% interval is below 100 ns."
+        met.starts_with(&format!("{says}polled (current) takes 60.0 ns [")) && met.ends_with(
+            " a task in its timed span (wall time on the runtime's one thread, which is at least its CPU time; its processes' CPU time, start-up and exit included, less their wall time outside the span: at least 50.0 ns a task, from means with no interval): met, the whole 95% interval is below 100 ns."
         ),
         "{met}"
     );
-    // Without the processes' CPU time (an older results.json), the span's figure alone.
+    // Without the processes' times (an older results.json), the span's figure alone.
     let old = target(&polled_at_100k(&times(&TIGHT, 6.0), None), 1);
     assert!(
         old.contains("which is at least its CPU time): met,"),
         "{old}"
     );
-    let not_met = target(&polled_at_100k(&times(&TIGHT, 15.0), Some(16)), 1);
+    let not_met = target(&polled_at_100k(&times(&TIGHT, 15.0), Some((18, 17))), 1);
     assert!(
         not_met.contains("takes 150 ns [")
             && not_met.ends_with(": not met, the whole 95% interval is above 100 ns."),
         "{not_met}"
     );
-    let unclear = target(&polled_at_100k(&times(&WIDE, 10.0), Some(11)), 1);
+    let unclear = target(&polled_at_100k(&times(&WIDE, 10.0), Some((13, 12))), 1);
     assert!(
         unclear.ends_with(": unclear, the 95% interval takes in 100 ns."),
         "{unclear}"
     );
-    // Over the ceiling on a busy machine: wall time may be time spent waiting, so not "not met".
-    let mut busy = polled_at_100k(&times(&TIGHT, 15.0), Some(16));
-    busy.environment.load_after = Some([4.2, 3.0, 2.0]);
-    let busy = target(&busy, 1);
+}
+
+#[test]
+fn on_a_busy_machine_a_span_over_the_ceiling_fails_only_if_its_cpu_time_does() {
+    // The processes used 17 ms of CPU time, at most 3 ms of it outside the span: the span used
+    // at least 140 ns a task, over the ceiling whatever the load.
+    let over = target(&busy(&times(&TIGHT, 15.0), Some((18, 17))), 1);
     assert!(
-        busy.ends_with(": unclear: the whole 95% interval is above 100 ns, but the machine was busy, and wall time then holds time spent waiting for a core."),
-        "{busy}"
+        over.contains("at least 140 ns a task")
+            && over.ends_with(": not met, the whole 95% interval is above 100 ns."),
+        "{over}"
     );
+    // 16 ms of CPU time in processes of 24 ms: the span may have used as little as 70 ns a
+    // task, its wall time stretched by the other load.
+    let waited = target(&busy(&times(&TIGHT, 15.0), Some((24, 16))), 1);
+    let unclear = ": unclear: the whole 95% interval is above 100 ns, but the machine was busy, and wall time then holds time spent waiting for a core.";
+    assert!(
+        waited.contains("at least 70.0 ns a task") && waited.ends_with(unclear),
+        "{waited}"
+    );
+    // No CPU time recorded: nothing shows the span used more than its ceiling.
+    let old = target(&busy(&times(&TIGHT, 15.0), None), 1);
+    assert!(old.ends_with(unclear), "{old}");
+    // Under the ceiling, the load cannot have shortened the span: met.
+    let under = target(&busy(&times(&TIGHT, 6.0), Some((24, 8))), 1);
+    assert!(under.contains(": met, "), "{under}");
 }
 
 #[test]

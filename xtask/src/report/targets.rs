@@ -74,64 +74,75 @@ pub fn targets(r: &RunResults) -> Vec<String> {
     TARGETS.iter().map(|t| target(r, t)).collect()
 }
 
-/// A target: what it asks, the figure with its interval, and the verdict the interval gives.
+/// A target: what it asks, the figure with its interval, and the verdict the interval gives;
+/// or why it is not measured.
 fn target(r: &RunResults, t: &Target) -> String {
-    let subject = match row(r, t, t.subject) {
-        Ok(row) => row,
-        Err(why) => return format!("{}: not measured: {why}.", t.says),
+    let said = row(r, t, t.subject).and_then(|subject| match t.ceiling {
+        Ceiling::Times(at_most, reference) => ratio(subject, row(r, t, reference)?, at_most),
+        Ceiling::Nanos(at_most) => nanos(r, subject, at_most),
+    });
+    match said {
+        Ok(said) => format!("{}: {said}.", t.says),
+        Err(why) => format!("{}: not measured: {why}.", t.says),
+    }
+}
+
+/// `subject`'s time a task over `reference`'s, under `at_most`.
+fn ratio(subject: &Row, reference: &Row, at_most: f64) -> Result<String, String> {
+    let s = speedup(subject, reference).ok_or("too few samples")?;
+    // The subject's time over the reference's: the speedup upside down.
+    let interval = s.interval.map(|(low, high)| (1.0 / high, 1.0 / low));
+    let v = Verdict::at_most(interval, at_most);
+    Ok(format!(
+        "{} takes {}{} the time a task of {}: {}",
+        subject.label(),
+        times(1.0 / s.point),
+        bracket(interval, times),
+        reference.label(),
+        verdict(v, interval.is_some(), &times_threshold(at_most))
+    ))
+}
+
+/// `subject`'s time a task in its timed span, under `at_most` ns of CPU time. The span's wall
+/// time, on the runtime's one thread, is at least its CPU time, so a span under the ceiling
+/// meets it. One over it fails it where the machine was quiet, or where the processes' CPU time
+/// shows the span used more than the ceiling ([`cpu_floor`]); on a busy machine the span's
+/// wall time may be time spent waiting for a core, and the verdict is otherwise unclear.
+fn nanos(r: &RunResults, subject: &Row, at_most: f64) -> Result<String, String> {
+    let ns = per_task_ns(subject).ok_or("no samples")?;
+    let interval = per_task_interval(subject);
+    let floor = cpu_floor(subject);
+    let cpu = floor.map_or(String::new(), |f| {
+        format!(
+            "; its processes' CPU time, start-up and exit included, less their wall time outside the span: at least {} a task, from means with no interval",
+            fmt_ns(f.max(0.0))
+        )
+    });
+    let bound = fmt_ns(at_most);
+    let busy = !load_warnings(&r.environment).is_empty();
+    let verdict = match Verdict::at_most(interval, at_most) {
+        Verdict::No if busy && !floor.is_some_and(|f| f > at_most) => format!(
+            "unclear: the whole 95% interval is above {bound}, but the machine was busy, and wall time then holds time spent waiting for a core"
+        ),
+        v => verdict(v, interval.is_some(), &bound),
     };
-    let (figure, verdict) = match t.ceiling {
-        Ceiling::Times(at_most, reference) => {
-            let reference = match row(r, t, reference) {
-                Ok(row) => row,
-                Err(why) => return format!("{}: not measured: {why}.", t.says),
-            };
-            let Some(s) = speedup(subject, reference) else {
-                return format!("{}: not measured: too few samples.", t.says);
-            };
-            // The subject's time over the reference's: the speedup upside down.
-            let interval = s.interval.map(|(low, high)| (1.0 / high, 1.0 / low));
-            let figure = format!(
-                "{} takes {}{} the time a task of {}",
-                subject.label(),
-                times(1.0 / s.point),
-                bracket(interval, times),
-                reference.label()
-            );
-            let bound = times_threshold(at_most);
-            let v = Verdict::at_most(interval, at_most);
-            (figure, verdict(v, interval.is_some(), &bound))
-        }
-        Ceiling::Nanos(at_most) => {
-            let (Some(ns), interval) = (per_task_ns(subject), per_task_interval(subject)) else {
-                return format!("{}: not measured: no samples.", t.says);
-            };
-            let cpu = match (subject.process_cpu_ns, subject.tasks) {
-                (Some(cpu), Some(n)) => format!(
-                    "; its processes' CPU time, start-up and exit included, over its task count: {} a task, a mean with no interval",
-                    fmt_ns(cpu as f64 / n as f64)
-                ),
-                _ => String::new(),
-            };
-            let figure = format!(
-                "{} takes {}{} a task in its timed span (wall time on the runtime's one thread, which is at least its CPU time{cpu})",
-                subject.label(),
-                fmt_ns(ns),
-                bracket(interval, fmt_ns)
-            );
-            let bound = fmt_ns(at_most);
-            let v = Verdict::at_most(interval, at_most);
-            let verdict = if v == Verdict::No && !load_warnings(&r.environment).is_empty() {
-                format!(
-                    "unclear: the whole 95% interval is above {bound}, but the machine was busy, and wall time then holds time spent waiting for a core"
-                )
-            } else {
-                verdict(v, interval.is_some(), &bound)
-            };
-            (figure, verdict)
-        }
-    };
-    format!("{}: {figure}: {verdict}.", t.says)
+    Ok(format!(
+        "{} takes {}{} a task in its timed span (wall time on the runtime's one thread, which is at least its CPU time{cpu}): {verdict}",
+        subject.label(),
+        fmt_ns(ns),
+        bracket(interval, fmt_ns)
+    ))
+}
+
+/// The least CPU time a task the row's timed span can have used: its processes' mean CPU time
+/// (from start-up to exit) less their mean wall time outside the span, over the task count. A
+/// process of one thread uses at most its wall time outside the span; the wall time the runner
+/// sees is, if anything, late, which only lowers the floor. `None` where a time is unknown.
+fn cpu_floor(row: &Row) -> Option<f64> {
+    let (wall, cpu, tasks) = (row.process_ns?, row.process_cpu_ns?, row.tasks?);
+    let spans = row.samples_ns.len() as f64;
+    let span = row.samples_ns.iter().map(|&ns| ns as f64).sum::<f64>() / spans;
+    Some((cpu as f64 - (wall as f64 - span)) / tasks as f64)
 }
 
 /// ` [0.28×, 0.30×]`, or nothing without an interval.
