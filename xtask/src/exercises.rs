@@ -547,6 +547,8 @@ mod tests {
             [
                 "suspend_once:scheduled",
                 "suspend_once:eager",
+                "suspend_once:polled",
+                "suspend_once:polled_eager",
                 "suspend_once:bare_spawn",
                 "suspend_once:tracker",
                 "suspend_once:joinset",

@@ -204,6 +204,7 @@ mod handle;
 mod listing;
 mod place;
 pub mod polled;
+mod ready;
 mod task;
 
 pub use cancel::CancelRequest;

@@ -36,14 +36,14 @@ use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::{Pin, pin};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use futures::task::AtomicWaker;
 
 use crate::current::{self, TaskId};
 use crate::place::{Places, Stepped};
+use crate::ready::{Queued, Ready};
 use crate::{Completed, Failure, GroupError, Refused, Start, TaskError, TaskState, panic_message};
 
 /// How many children the scope polls each time it is polled, before it yields to the runtime.
@@ -87,6 +87,7 @@ where
         let mut value = None;
         poll_fn(|cx| {
             group.inner.scope.register(cx.waker());
+            group.inner.ready.begin(); // before the marks are taken (see `ready`)
             if let Some(running) = body.as_mut().as_pin_mut() {
                 match panic::catch_unwind(AssertUnwindSafe(|| running.poll(cx))) {
                     Ok(Poll::Pending) => {}
@@ -180,7 +181,7 @@ impl<'env> PolledGroup<'env> {
                 slots: RefCell::new(Slots::default()),
                 ready: Arc::new(Ready::default()),
                 queue: RefCell::new(VecDeque::new()),
-                scope: Arc::new(ScopeWaker::default()),
+                scope: Arc::new(AtomicWaker::new()),
                 failures: RefCell::new(Vec::new()),
                 shutting_down: Cell::new(false),
                 cancelled: Cell::new(false),
@@ -246,7 +247,7 @@ struct Inner<'env> {
     /// The scope's own queue of children to poll: new ones, and those the wakers marked.
     queue: RefCell<VecDeque<u32>>,
     /// The scope's own waker, woken when a child is marked ready.
-    scope: Arc<ScopeWaker>,
+    scope: Arc<AtomicWaker>,
     failures: RefCell<Vec<Failure>>,
     shutting_down: Cell<bool>,
     cancelled: Cell<bool>,
@@ -256,42 +257,13 @@ struct Inner<'env> {
     places: RefCell<Places>,
 }
 
-/// The queue children's wakers push their slot on.
-#[derive(Default)]
-struct Ready {
-    slots: Mutex<Vec<u32>>,
-}
-
-/// The scope's waker, woken once however many children are marked ready before the scope is
-/// polled again: a million children waking in one turn cost the runtime one wake-up.
-#[derive(Default)]
-struct ScopeWaker {
-    waker: AtomicWaker,
-    /// Woken since the scope last registered its waker.
-    woken: AtomicBool,
-}
-
-impl ScopeWaker {
-    /// At the start of every poll of the scope, before it looks at its queue.
-    fn register(&self, waker: &Waker) {
-        self.waker.register(waker);
-        self.woken.store(false, Ordering::Release);
-    }
-
-    fn wake(&self) {
-        if !self.woken.swap(true, Ordering::AcqRel) {
-            self.waker.wake();
-        }
-    }
-}
-
 /// A child's waker: marks its slot ready once until the scope polls it, and wakes the scope.
 /// Kept by the slot and reused by the next child there when nobody else holds it.
 struct Wakeup {
     slot: u32,
-    queued: AtomicBool,
+    queued: Queued,
     ready: Arc<Ready>,
-    scope: Arc<ScopeWaker>,
+    scope: Arc<AtomicWaker>,
 }
 
 impl Wake for Wakeup {
@@ -300,12 +272,9 @@ impl Wake for Wakeup {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        if !self.queued.swap(true, Ordering::AcqRel) {
-            self.ready
-                .slots
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(self.slot);
+        // Woken once however many children are marked before the scope's next poll: a
+        // million children waking in one turn cost the runtime one wake-up.
+        if self.ready.mark(self.slot, &self.queued) {
             self.scope.wake();
         }
     }
@@ -518,14 +487,7 @@ impl<'env> Inner<'env> {
     fn poll_ready(&self, budget: usize) -> bool {
         // What the wakers marked joins the scope's own queue, first in first out, as asyncio's
         // ready queue runs.
-        {
-            let mut woken = self
-                .ready
-                .slots
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            self.queue.borrow_mut().extend(woken.drain(..));
-        }
+        self.ready.take(&mut self.queue.borrow_mut());
         for _ in 0..budget {
             let Some(slot) = self.queue.borrow_mut().pop_front() else {
                 break;
@@ -535,13 +497,7 @@ impl<'env> Inner<'env> {
                 break;
             }
         }
-        !self.queue.borrow().is_empty()
-            || !self
-                .ready
-                .slots
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .is_empty()
+        !self.queue.borrow().is_empty() || self.ready.any()
     }
 
     /// Polls the child in `slot`, if it is still there, with its own waker.
@@ -556,13 +512,13 @@ impl<'env> Inner<'env> {
             };
             let wakeup = match &entry.wakeup {
                 Some(wakeup) => {
-                    wakeup.queued.store(false, Ordering::Release);
+                    wakeup.queued.clear();
                     Arc::clone(wakeup)
                 }
                 None => {
                     let wakeup = Arc::new(Wakeup {
                         slot,
-                        queued: AtomicBool::new(false),
+                        queued: Queued::default(),
                         ready: Arc::clone(&self.ready),
                         scope: Arc::clone(&self.scope),
                     });
