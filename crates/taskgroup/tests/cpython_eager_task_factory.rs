@@ -33,6 +33,9 @@ use tokio::sync::oneshot;
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
+mod common;
+use common::bounded;
+
 /// `asyncio.sleep`, on the paused clock or, a hundred times shorter, on the real one.
 #[derive(Debug, Clone, Copy)]
 enum Clock {
@@ -48,13 +51,6 @@ impl Clock {
         };
         tokio::time::sleep(Duration::from_secs_f64(secs)).await;
     }
-}
-
-/// Runs `scenario` on the real clock, bounded so that a hang fails the test.
-async fn bounded(scenario: impl Future<Output = ()>) {
-    tokio::time::timeout(Duration::from_secs(60), scenario)
-        .await
-        .expect("the scenario hung");
 }
 
 /// `run_coro(run())` on a loop with the eager task factory: `run()` is the body of an eager

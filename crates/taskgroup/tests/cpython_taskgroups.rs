@@ -53,37 +53,14 @@ use taskgroup::{
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+mod common;
+use common::Clock;
+
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
 const STARTS: [Start; 2] = [Start::Scheduled, Start::Eager];
-
-/// `asyncio.sleep`, on the paused clock or (scaled, see the module doc) on the real one.
-#[derive(Debug, Clone, Copy)]
-enum Clock {
-    Paused,
-    Real,
-}
-
-impl Clock {
-    fn duration(self, secs: f64) -> Duration {
-        match self {
-            Clock::Paused => Duration::from_secs_f64(secs),
-            Clock::Real if secs < 1.0 => Duration::from_secs_f64(secs / 100.0),
-            Clock::Real => Duration::from_secs_f64(secs),
-        }
-    }
-
-    async fn sleep(self, secs: f64) {
-        if secs == 0.0 {
-            // asyncio.sleep(0) yields to the loop once; a zero tokio sleep may not suspend.
-            tokio::task::yield_now().await;
-            return;
-        }
-        tokio::time::sleep(self.duration(secs)).await;
-    }
-}
 
 /// Counts the tasks whose first step is over. asyncio takes the first step of every task it
 /// has scheduled in the next loop turn, before a timer can fire, so a child is inside its

@@ -43,10 +43,8 @@
 
 use std::error::Error;
 use std::fmt;
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use anyhow::anyhow;
 use futures::FutureExt;
@@ -57,43 +55,18 @@ use taskgroup::{
 use tokio::sync::{Notify, oneshot};
 use tokio_util::sync::CancellationToken;
 
+mod common;
+use common::{Clock, bounded};
+
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-/// `asyncio.sleep`, on the paused clock or (scaled, see the module doc) on the real one.
-#[derive(Debug, Clone, Copy)]
-enum Clock {
-    Paused,
-    Real,
-}
-
-impl Clock {
-    fn duration(self, secs: f64) -> Duration {
-        match self {
-            Clock::Paused => Duration::from_secs_f64(secs),
-            Clock::Real if secs < 1.0 => Duration::from_secs_f64(secs / 100.0),
-            Clock::Real => Duration::from_secs_f64(secs),
-        }
-    }
-
-    async fn sleep(self, secs: f64) {
-        tokio::time::sleep(self.duration(secs)).await;
-    }
-}
 
 /// `test_utils.run_briefly(loop)`: on the paused clock, every task that can run takes its
 /// steps first (the clock moves only when the runtime is idle). On the real clock it promises
 /// nothing; the tests that run there do not hang on it.
 async fn run_briefly(clock: Clock) {
     clock.sleep(0.001).await;
-}
-
-/// Runs `scenario` on the real clock, bounded so that a hang fails the test.
-async fn bounded(scenario: impl Future<Output = ()>) {
-    tokio::time::timeout(Duration::from_secs(60), scenario)
-        .await
-        .expect("the scenario hung");
 }
 
 /// `CancelledError(msg)`.
