@@ -175,7 +175,7 @@ impl<F: Future> Future for Cooperative<F> {
     }
 }
 
-/// The message of a cancellation, if `e` is one: a [`TaskError::Cancelled(None)`] (a cancelled task
+/// The message of a cancellation, if `e` is one: a [`TaskError::Cancelled`] (a cancelled task
 /// awaited with `?`, or a cooperative task's [`CancelRequest::error`]) or a group's error that
 /// is only a cancellation. Python's `CancelledError` raised out of a task ends it cancelled,
 /// not failed; so does such an `Err` here.

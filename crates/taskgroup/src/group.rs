@@ -1279,9 +1279,13 @@ async fn run_body<T>(
     let mut owner = pin!(shared.also.as_ref().map(CancellationToken::cancelled));
     let mut started = false;
     let ended = poll_fn(|cx| {
-        // A group cancelled before its body starts never runs it; once the body runs, it goes
-        // first, so a body that can end in this poll (its nested group has returned) does.
-        if !std::mem::replace(&mut started, true) && cancelled.as_mut().poll(cx).is_ready() {
+        // A group cancelled before its body starts never runs it, and a body the group's
+        // shutdown cancels takes no further step (asyncio raises `CancelledError` at its
+        // current await): a wake-up the shutdown itself caused (a cancelled child's handle,
+        // a gather) must not let it run on. A cooperative body decides for itself.
+        if (requests.is_none() || !std::mem::replace(&mut started, true))
+            && cancelled.as_mut().poll(cx).is_ready()
+        {
             return Poll::Ready(None);
         }
         if let Some(requests) = requests {

@@ -387,7 +387,7 @@ impl<T> TaskHandle<T> {
     }
 
     /// `task.cancel(msg)`: as [`cancel`](Self::cancel), with a message that awaiting the task
-    /// gives back in [`TaskError::Cancelled(None)`] (and a cooperative task sees in its request).
+    /// gives back in [`TaskError::Cancelled`] (and a cooperative task sees in its request).
     pub fn cancel_with(&self, message: impl Into<Arc<str>>) -> bool {
         self.cancel_as(Some(message.into()))
     }

@@ -78,7 +78,13 @@
 //!   Python's `CancelledError` raised out of a task.
 //! - Each task runs in a copy of its spawner's [`contextvars::Context`] (a share until either
 //!   side sets a variable), its eager step too, as `create_task` copies the current context;
-//!   or, given one ([`TaskBuilder::context`]), in that context itself.
+//!   or, given one ([`TaskBuilder::context`]), in that context itself. A spawner inside a
+//!   runtime with no context entered (a `#[tokio::test]` body, a plain `block_on`) has none to
+//!   copy, and its tasks have none either: enter one around the scope (`contextvars::Context::new().scope(…)`,
+//!   or run it with `runner::Runner`, which runs every call in a context).
+//! - A task that fails with an error is spawned with [`spawn_fallible`](TaskGroup::spawn_fallible);
+//!   an `async` block that only fails needs its value's type said
+//!   (`async { Err::<(), _>(anyhow::anyhow!("boom")) }`), as `?` and `bail!` cannot tell it.
 //!
 //! # Cancelling: two models
 //!

@@ -645,8 +645,14 @@ impl<'env> Inner<'env> {
 }
 
 /// One child of a polled group (`asyncio.Task`): ask whether it is done, cancel it (its
-/// future is dropped at once), take its result, or await it. Dropping the handle does not
-/// cancel the child. Not `Send`: it belongs to the group's task.
+/// future is dropped at once), take its result, or await it (`task.await`, or
+/// `(&mut task).await` to keep the handle). Neither dropping the handle nor dropping a wait for
+/// it cancels the child: cancel it with [`cancel`](Self::cancel). Not `Send`: it belongs to
+/// the group's task.
+///
+/// A child may borrow from the caller, but its *value* must be `'static`: it is kept, type
+/// erased, until the handle takes it. Return owned data (`word.to_owned()`, an index), not a
+/// borrow.
 pub struct PolledTask<'env, T> {
     kind: Kind<'env, T>,
     _value: PhantomData<fn() -> T>,
@@ -884,6 +890,29 @@ impl<'env, T: 'static> IntoFuture for PolledTask<'env, T> {
 
     fn into_future(self) -> PolledAwait<'env, T> {
         PolledAwait(self)
+    }
+}
+
+/// `(&mut task).await`: waits for the child without taking the handle.
+impl<'a, 'env, T: 'static> IntoFuture for &'a mut PolledTask<'env, T> {
+    type Output = Result<T, TaskError>;
+    type IntoFuture = PolledWait<'a, 'env, T>;
+
+    fn into_future(self) -> PolledWait<'a, 'env, T> {
+        PolledWait(self)
+    }
+}
+
+/// The future of `(&mut task).await` on a [`PolledTask`].
+#[must_use = "a future does nothing unless awaited"]
+#[derive(Debug)]
+pub struct PolledWait<'a, 'env, T>(&'a mut PolledTask<'env, T>);
+
+impl<T: 'static> Future for PolledWait<'_, '_, T> {
+    type Output = Result<T, TaskError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.0.poll_value(Some(cx.waker()))
     }
 }
 

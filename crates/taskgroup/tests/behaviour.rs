@@ -1099,3 +1099,32 @@ async fn a_cooperative_body_sees_a_shutdown_in_the_step_that_causes_it() {
     assert_eq!(*seen.lock().unwrap(), [0, 1, 1]);
     assert_eq!(messages(&error), ["fails in its eager step"]);
 }
+
+/// The first failure cancels the body: it takes no further step, even when the shutdown
+/// itself wakes what it awaits (a cancelled child's handle). Found by a new user's trial:
+/// the body used to resume once with `Err(Cancelled)` and run on.
+#[tokio::test(start_paused = true)]
+async fn a_body_woken_by_the_shutdown_takes_no_further_step() {
+    for start in [Start::Scheduled, Start::Eager] {
+        let ran_on = Arc::new(AtomicUsize::new(0));
+        let r = Arc::clone(&ran_on);
+        let error = scope(start, async move |tg: &mut TaskGroup| {
+            let mut sleeper = tg.spawn(sleep(Duration::from_secs(3600)))?;
+            tg.spawn_fallible(async {
+                sleep(Duration::from_millis(10)).await;
+                Err::<(), _>(anyhow!("fails"))
+            })?;
+            let _ = (&mut sleeper).await; // woken when the failure cancels `sleeper`
+            r.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        })
+        .await
+        .expect_err("a task failed");
+        assert_eq!(messages(&error), ["fails"], "{start:?}");
+        assert_eq!(
+            ran_on.load(Ordering::SeqCst),
+            0,
+            "{start:?}: the body ran on"
+        );
+    }
+}

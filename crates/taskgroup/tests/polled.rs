@@ -319,3 +319,23 @@ async fn a_child_that_finishes_in_its_eager_step_costs_no_allocation() {
     .await
     .expect("no failure");
 }
+
+/// `(&mut task).await` waits without taking the handle; a wait that is dropped leaves the
+/// child running, and the value is still there for the next wait.
+#[tokio::test(start_paused = true)]
+async fn a_wait_through_a_borrowed_handle_keeps_the_handle_and_the_child() {
+    let ((), _) = polled::scope(Start::Scheduled, async |tg| {
+        let mut child = tg.spawn(async {
+            sleep(Duration::from_millis(10)).await;
+            5
+        })?;
+        let early = tokio::time::timeout(Duration::from_millis(1), &mut child).await;
+        assert!(early.is_err(), "timed out: the wait was dropped");
+        assert_eq!(child.state(), TaskState::Pending, "the child runs on");
+        assert_eq!((&mut child).await, Ok(5));
+        assert_eq!((&mut child).await, Err(TaskError::Taken));
+        Ok(())
+    })
+    .await
+    .expect("no failure");
+}
