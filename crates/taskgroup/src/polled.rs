@@ -42,7 +42,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use futures::task::AtomicWaker;
 
 use crate::current::{self, TaskId};
-use crate::place::{Places, Stepped};
+use crate::place::{self, Places, Stepped};
 use crate::ready::{Queued, Ready};
 use crate::{Completed, Failure, GroupError, Refused, Start, TaskError, TaskState, panic_message};
 
@@ -401,15 +401,25 @@ impl<'env> Inner<'env> {
         // The eager step: polled once where it is spawned, in the group's reused memory, as
         // the new task for `current_task()`. The place is made ready first, so that nothing
         // calls out between the two thread-local writes and the compiler can fold them.
-        let mut places = self.places.borrow_mut();
-        let free = places.free::<F>();
-        let previous = current::enter(current::UNNAMED);
         let mut cx = Context::from_waker(Waker::noop());
-        let stepped = free.step(future, |future| {
-            panic::catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))
-        });
-        let id = current::leave(previous);
-        drop(places);
+        let poll =
+            |future: Pin<&mut F>| panic::catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)));
+        let (stepped, id) = match self.places.try_borrow_mut() {
+            Ok(mut places) => {
+                let free = places.free::<F>();
+                let previous = current::enter(current::UNNAMED);
+                let stepped = free.step(future, poll);
+                (stepped, current::leave(previous))
+            }
+            // A child spawning into its own group during its eager step: the group's place
+            // holds that child, so this step runs in memory of its own.
+            Err(_) => {
+                std::hint::cold_path();
+                let previous = current::enter(current::UNNAMED);
+                let stepped = place::step_alone(future, poll);
+                (stepped, current::leave(previous))
+            }
+        };
         match stepped {
             Stepped::Ready(out) => match outcome(out) {
                 Ok(value) => {
@@ -576,7 +586,8 @@ impl<'env> Inner<'env> {
             if entry.handle {
                 entry.value = value;
             } else {
-                Self::free(&mut slots, slot);
+                // Nothing held yet: a value comes only with a handle to take it.
+                let _none = Self::free(&mut slots, slot);
             }
             waiter
         };
@@ -585,15 +596,19 @@ impl<'env> Inner<'env> {
         }
     }
 
-    fn free(slots: &mut Slots<'env>, slot: u32) {
+    /// Frees `slot`; returns the value it still held, for the caller to drop once the slab is
+    /// no longer borrowed (a value's drop may touch the group: drop a handle of it).
+    #[must_use = "drop the value after the slab's borrow"]
+    fn free(slots: &mut Slots<'env>, slot: u32) -> Option<Box<dyn Any>> {
         let entry = &mut slots.entries[slot as usize];
-        entry.value = None;
+        let value = entry.value.take();
         entry.id = None;
         // The slot's waker stays for the next child here. One that someone still holds (a
         // timer, tokio's deferred wake-ups) may mark the next child ready: a spurious poll,
         // which a future must bear anyway, and never a lost one (the queued flag is cleared
         // at every poll).
         slots.free.push(slot);
+        value
     }
 
     /// Drops every child still running, outside the slab's borrow (a child's drop may touch
@@ -742,10 +757,14 @@ impl Group for Inner<'_> {
             return;
         }
         entry.handle = false;
-        entry.waiter = None;
-        if entry.state != TaskState::Pending {
-            Self::free(&mut slots, slot);
-        }
+        let waiter = entry.waiter.take();
+        let value = if entry.state != TaskState::Pending {
+            Self::free(&mut slots, slot)
+        } else {
+            None
+        };
+        drop(slots);
+        drop((waiter, value)); // outside the borrow: their drops may touch the group
     }
 }
 

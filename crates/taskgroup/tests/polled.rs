@@ -339,3 +339,39 @@ async fn a_wait_through_a_borrowed_handle_keeps_the_handle_and_the_child() {
     .await
     .expect("no failure");
 }
+
+/// A child that spawns into its group during its own eager step: the nested step runs in
+/// memory of its own (the group's reused place is in use), and both children complete.
+#[tokio::test]
+async fn a_child_spawns_during_its_eager_step() {
+    let ((), done) = polled::scope(Start::Eager, async |tg| {
+        let group = tg.clone();
+        tg.spawn(async move {
+            let inner = group.spawn(async { 2 }).expect("accepted");
+            assert_eq!(inner.result(), Some(2), "finished in its own eager step");
+        })?;
+        Ok(())
+    })
+    .await
+    .expect("no failure");
+    assert_eq!(done.total(), 2);
+}
+
+/// A child whose value is another child's handle: dropping its own handle drops that value,
+/// whose drop goes back to the group, after the group has let go of its slots.
+#[tokio::test]
+async fn a_value_that_holds_a_handle_is_dropped_outside_the_groups_borrow() {
+    let ((), done) = polled::scope(Start::Scheduled, async |tg: &PolledGroup<'static>| {
+        let group = tg.clone();
+        let outer = tg.spawn(async move { group.spawn(async { 1 }).expect("accepted") })?;
+        for _ in 0..3 {
+            tokio::task::yield_now().await; // the scope polls `outer`, then the inner child
+        }
+        assert_eq!(outer.state(), TaskState::Done);
+        drop(outer); // its value, the inner handle, is dropped with it
+        Ok(())
+    })
+    .await
+    .expect("no failure");
+    assert_eq!(done.total(), 2);
+}
