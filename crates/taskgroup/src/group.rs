@@ -59,13 +59,14 @@ pub(crate) struct Shared {
     failures: Mutex<Vec<Failure>>,
     /// Notified when the live count drops to zero.
     ended: Notify,
-    /// Scheduled tasks that have suspended at least once (the snapshot shows these), and those
-    /// with a name, whose name only this keeps for them, by id.
+    /// Scheduled tasks that have suspended at least once, those with a name (whose name only
+    /// this keeps for them) and those that went on from an eager step: what snapshots and
+    /// `all_tasks()` show, and what the shutdown wakes.
     listed: Mutex<Listing>,
     /// Tasks whose handle asked them to stop, by id (see [`request_cancel`](Self::request_cancel)).
     marks: Mutex<BTreeSet<TaskId>>,
-    /// Tasks with a cancel mark in the listing that they have not yet seen (see
-    /// [`request_cancel`](Self::request_cancel)): while 0, a task that ends takes no lock.
+    /// How many `marks` there are, readable without the lock: while 0, a task that ends takes
+    /// no lock to look for its own.
     marked: AtomicU64,
     /// The messages of the cancellations that scheduled tasks returned, until their handles
     /// read them.
@@ -136,7 +137,6 @@ impl Shared {
         }
     }
 
-    /// Returns once the group is cancelled: its token, or the second one.
     /// The token given to [`Scope::cancel_on`] beside the group's own was cancelled.
     fn also_cancelled(&self) -> bool {
         self.also
@@ -144,6 +144,7 @@ impl Shared {
             .is_some_and(CancellationToken::is_cancelled)
     }
 
+    /// Returns once the group is cancelled: its token, or the second one.
     async fn cancelled(&self) {
         match &self.also {
             None => self.token.cancelled().await,
@@ -1068,8 +1069,6 @@ pub struct TaskGroup {
     scheduled: u64,
     /// The heap place the eager path polls futures in, reused while futures finish eagerly.
     places: Places,
-    /// The requests to cancel the body, in a cooperative scope.
-    body: Option<Arc<Requests>>,
 }
 
 impl fmt::Debug for TaskGroup {
@@ -1159,7 +1158,7 @@ impl Scope {
         // Made and taken apart out of line: the scope's own future stays small, which keeps
         // the eager spawns of its body in registers.
         let start = self.start;
-        let (shared, requests) = self.group()?;
+        let shared = self.group()?;
         let mut abandon = Abandon(Some(Arc::clone(&shared)));
         let mut tg = TaskGroup {
             handle: GroupHandle(Arc::clone(&shared)),
@@ -1167,9 +1166,9 @@ impl Scope {
             eager_done: 0,
             scheduled: 0,
             places: Places::default(),
-            body: requests.clone(),
         };
-        let value = run_body(&shared, body(&mut tg), requests.as_deref()).await;
+        let requests = shared.body.get().map(Arc::as_ref);
+        let value = run_body(&shared, body(&mut tg), requests).await;
         // A cancellation of the owner that the cooperative body saw and handled is spent.
         let owner_spent = requests.is_some() && shared.also_cancelled();
         wait_ended(&shared, owner_spent).await;
@@ -1180,7 +1179,7 @@ impl Scope {
     /// The group this scope runs: joined to its parent, with its tokens, and the requests to
     /// cancel its body if it is cooperative.
     #[inline(never)]
-    fn group(self) -> Result<(Arc<Shared>, Option<Arc<Requests>>), GroupError> {
+    fn group(self) -> Result<Arc<Shared>, GroupError> {
         let (token, parent) = match &self.parent {
             Some(parent) => {
                 let live = Live::join(&parent.0).map_err(|refused| match refused {
@@ -1212,12 +1211,10 @@ impl Scope {
             None => (token, None),
         };
         let shared = Shared::registered(Shared::new(self.start, token, also, parent));
-        let requests = self.cooperative.then(|| {
-            let requests = Arc::new(Requests::default());
-            let _ = shared.body.set(Arc::clone(&requests));
-            requests
-        });
-        Ok((shared, requests))
+        if self.cooperative {
+            let _ = shared.body.set(Arc::default());
+        }
+        Ok(shared)
     }
 }
 
@@ -1555,7 +1552,7 @@ impl TaskGroup {
     /// [`Scope::cooperative`] watches (`except CancelledError:` around the body's awaits).
     /// In a scope that is not cooperative the body is dropped instead, so it never sees one.
     pub fn cancel_request(&self) -> CancelRequest {
-        CancelRequest::new(self.body.clone().unwrap_or_default())
+        CancelRequest::new(self.handle.0.body.get().cloned().unwrap_or_default())
     }
 
     /// A clonable handle to this group, for spawning from its tasks.
