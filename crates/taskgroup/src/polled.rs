@@ -59,13 +59,13 @@ pub const BUDGET: usize = 256;
 /// use taskgroup::{Start, polled};
 /// let words = ["borrowed", "from", "the", "caller"]; // not 'static, and children may borrow it
 /// let (total, done) = polled::scope(Start::Eager, async |tg| {
-///     let lengths: Vec<_> = words
-///         .iter()
-///         .map(|word| tg.spawn(async move {
+///     let mut lengths = Vec::new();
+///     for word in &words {
+///         lengths.push(tg.spawn(async move {
 ///             tokio::task::yield_now().await; // suspends: the scope polls it again
 ///             word.len()
-///         }))
-///         .collect::<Result<_, _>>()?;
+///         })?);
+///     }
 ///     let mut total = 0;
 ///     for length in lengths {
 ///         total += length.await?;
@@ -79,11 +79,17 @@ pub const BUDGET: usize = 256;
 /// ```
 pub async fn scope<'env, T, B>(start: Start, body: B) -> Result<(T, Completed), GroupError>
 where
-    B: AsyncFnOnce(&PolledGroup<'env>) -> anyhow::Result<T>,
+    B: AsyncFnOnce(&mut PolledScope<'env>) -> anyhow::Result<T>,
 {
-    let group = PolledGroup::new(start);
+    let mut tg = PolledScope {
+        group: PolledGroup::new(start),
+        start,
+        places: Places::default(),
+        eager_done: 0,
+    };
+    let group = tg.handle();
     let value = {
-        let mut body = pin!(Some(body(&group)));
+        let mut body = pin!(Some(body(&mut tg)));
         let mut value = None;
         poll_fn(|cx| {
             group.inner.scope.register(cx.waker());
@@ -126,7 +132,9 @@ where
     let cancelled = group.inner.cancelled.get();
     match value {
         Some(value) if failures.is_empty() && !cancelled => {
-            Ok((value, group.inner.completed.get()))
+            let mut completed = group.inner.completed.get();
+            completed.eager += tg.eager_done;
+            Ok((value, completed))
         }
         _ => Err(GroupError {
             failures,
@@ -135,8 +143,98 @@ where
     }
 }
 
-/// The group a polled [`scope`]'s body spawns into, and a handle a child can be given to
-/// spawn into it too (`Clone`). Not `Send`: the group lives in one task.
+/// What a polled [`scope`]'s body spawns with (`tg` in `async with TaskGroup() as tg`), as
+/// [`TaskGroup`](crate::TaskGroup) is for the scheduled group: spawning takes `&mut`, so the
+/// scope keeps its eager place and its count of children finished there to itself, out of
+/// the shared group. A child spawns through a [`PolledGroup`] from [`handle`](Self::handle).
+pub struct PolledScope<'env> {
+    group: PolledGroup<'env>,
+    start: Start,
+    /// The memory each eager child's first poll runs in, reused while children finish there.
+    places: Places,
+    /// Children that finished in their eager step: added to the group's count at the end.
+    eager_done: u64,
+}
+
+impl fmt::Debug for PolledScope<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.group.fmt(f)
+    }
+}
+
+impl<'env> PolledScope<'env> {
+    /// How this group starts its children.
+    pub fn start(&self) -> Start {
+        self.start
+    }
+
+    /// Adds a child running `future` (`tg.create_task(coro)`); it fails only by panicking.
+    /// Refused once the group is shutting down: the future is dropped, never run.
+    pub fn spawn<F>(&mut self, future: F) -> Result<PolledTask<'env, F::Output>, Refused>
+    where
+        F: Future + 'env,
+        F::Output: 'static,
+    {
+        self.spawn_as(future, Ok)
+    }
+
+    /// Adds a child whose `Err` is a failure of the group.
+    pub fn spawn_fallible<F, T, E>(&mut self, future: F) -> Result<PolledTask<'env, T>, Refused>
+    where
+        F: Future<Output = Result<T, E>> + 'env,
+        T: 'static,
+        E: Into<anyhow::Error>,
+    {
+        self.spawn_as(future, |out| out.map_err(Into::into))
+    }
+
+    /// A handle to the group, for a child to spawn into it (`Clone`).
+    pub fn handle(&self) -> PolledGroup<'env> {
+        self.group.clone()
+    }
+
+    /// `tg.cancel()`: see [`PolledGroup::cancel`].
+    pub fn cancel(&self) {
+        self.group.cancel();
+    }
+
+    /// The group is shutting down: a child failed, or it was cancelled.
+    pub fn is_shutting_down(&self) -> bool {
+        self.group.is_shutting_down()
+    }
+
+    /// Children not yet ended.
+    pub fn live(&self) -> usize {
+        self.group.live()
+    }
+
+    #[inline(always)]
+    fn spawn_as<F, O, T>(&mut self, future: F, outcome: O) -> Result<PolledTask<'env, T>, Refused>
+    where
+        F: Future + 'env,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + 'env,
+        T: 'static,
+    {
+        let inner = &self.group.inner;
+        if let Some(refused) = inner.refusal() {
+            return Err(refused);
+        }
+        match self.start {
+            Start::Scheduled => {
+                std::hint::cold_path(); // laid out for the eager path, worth a few cycles
+                Ok(inner.schedule(future, outcome))
+            }
+            // The place and the count are the scope's own, behind `&mut`: the compiler keeps
+            // them out of memory between spawns, as it does for `TaskGroup`'s.
+            Start::Eager => {
+                Ok(inner.eager(&mut self.places, future, outcome, &mut self.eager_done))
+            }
+        }
+    }
+}
+
+/// A handle to a polled group, for a child to spawn into it (`Clone`, from
+/// [`PolledScope::handle`]). Not `Send`: the group lives in one task.
 pub struct PolledGroup<'env> {
     inner: Rc<Inner<'env>>,
     /// The scope's own group, which clears its children when dropped; clones do not.
@@ -376,6 +474,8 @@ impl<'env> Inner<'env> {
         }
     }
 
+    /// A child spawned through a handle: the group's shared place for its eager step, or
+    /// memory of its own if that place is busy (a child spawning during its own eager step).
     fn spawn<F, O, T>(
         self: &Rc<Self>,
         future: F,
@@ -390,63 +490,149 @@ impl<'env> Inner<'env> {
             return Err(refused);
         }
         if self.start == Start::Scheduled {
-            let running = Running {
-                future,
-                outcome: Some(outcome),
-            };
-            let slot = self.insert(Box::pin(running), None);
-            self.mark_ready(slot);
-            return Ok(PolledTask::pending(self, slot));
+            return Ok(self.schedule(future, outcome));
         }
-        // The eager step: polled once where it is spawned, in the group's reused memory, as
-        // the new task for `current_task()`. The place is made ready first, so that nothing
-        // calls out between the two thread-local writes and the compiler can fold them.
-        let mut cx = Context::from_waker(Waker::noop());
-        let poll =
-            |future: Pin<&mut F>| panic::catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)));
-        let (stepped, id) = match self.places.try_borrow_mut() {
-            Ok(mut places) => {
-                let free = places.free::<F>();
-                let previous = current::enter(current::UNNAMED);
-                let stepped = free.step(future, poll);
-                (stepped, current::leave(previous))
-            }
-            // A child spawning into its own group during its eager step: the group's place
-            // holds that child, so this step runs in memory of its own.
+        let mut done = 0;
+        let task = match self.places.try_borrow_mut() {
+            Ok(mut places) => self.eager(&mut places, future, outcome, &mut done),
             Err(_) => {
                 std::hint::cold_path();
-                let previous = current::enter(current::UNNAMED);
-                let stepped = place::step_alone(future, poll);
-                (stepped, current::leave(previous))
+                self.eager_alone(future, outcome, &mut done)
             }
         };
+        let mut completed = self.completed.get();
+        completed.eager += done;
+        self.completed.set(completed);
+        Ok(task)
+    }
+
+    /// A child first polled when the scope next polls its ready children.
+    fn schedule<F, O, T>(self: &Rc<Self>, future: F, outcome: O) -> PolledTask<'env, T>
+    where
+        F: Future + 'env,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + 'env,
+        T: 'static,
+    {
+        let running = Running {
+            future,
+            outcome: Some(outcome),
+        };
+        let slot = self.insert(Box::pin(running), None);
+        self.mark_ready(slot);
+        PolledTask::pending(self, slot)
+    }
+
+    /// The eager step: polled once where it is spawned, in `places`, as the new task for
+    /// `current_task()`; `done` counts a child that finishes there. The place is made ready
+    /// first, so that nothing calls out between the two thread-local writes and the compiler
+    /// can fold them.
+    #[inline(always)]
+    fn eager<F, O, T>(
+        self: &Rc<Self>,
+        places: &mut Places,
+        future: F,
+        outcome: O,
+        done: &mut u64,
+    ) -> PolledTask<'env, T>
+    where
+        F: Future + 'env,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + 'env,
+        T: 'static,
+    {
+        let free = places.free::<F>();
+        let previous = current::enter(current::UNNAMED);
+        let mut cx = Context::from_waker(Waker::noop());
+        let stepped = free.step(future, |future| {
+            panic::catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))
+        });
+        let id = current::leave(previous);
+        self.stepped(stepped, id, outcome, done)
+    }
+
+    /// [`eager`](Self::eager) in memory of the future's own: for a child spawning during its
+    /// own eager step, when the group's place holds that child.
+    #[inline(never)]
+    fn eager_alone<F, O, T>(
+        self: &Rc<Self>,
+        future: F,
+        outcome: O,
+        done: &mut u64,
+    ) -> PolledTask<'env, T>
+    where
+        F: Future + 'env,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + 'env,
+        T: 'static,
+    {
+        let mut cx = Context::from_waker(Waker::noop());
+        let previous = current::enter(current::UNNAMED);
+        let stepped = place::step_alone(future, |future| {
+            panic::catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))
+        });
+        let id = current::leave(previous);
+        self.stepped(stepped, id, outcome, done)
+    }
+
+    /// What the eager step left: a value, a failure, or a child that goes on in the slab.
+    #[inline(always)]
+    fn stepped<F, O, T>(
+        self: &Rc<Self>,
+        stepped: Stepped<F>,
+        id: Option<TaskId>,
+        outcome: O,
+        done: &mut u64,
+    ) -> PolledTask<'env, T>
+    where
+        F: Future + 'env,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + 'env,
+        T: 'static,
+    {
         match stepped {
             Stepped::Ready(out) => match outcome(out) {
                 Ok(value) => {
-                    self.count_done();
-                    Ok(PolledTask::completed(value, id))
+                    *done += 1;
+                    PolledTask::completed(value, id)
                 }
-                Err(e) => {
-                    self.fail(Failure::Error(e));
-                    Ok(PolledTask::failed(id))
-                }
+                Err(e) => self.failed_step(Failure::Error(e), id),
             },
             Stepped::Panicked(payload) => {
-                self.fail(Failure::Panic(panic_message(&*payload)));
-                Ok(PolledTask::failed(id))
+                self.failed_step(Failure::Panic(panic_message(&*payload)), id)
             }
             Stepped::Pending(placed) => {
                 // It suspended with a no-op waker: the scope polls it again from its queue,
                 // in the memory it was polled in.
-                let running = Running {
-                    future: placed,
-                    outcome: Some(outcome),
-                };
-                let slot = self.insert(Box::pin(running), id);
-                self.mark_ready(slot);
-                Ok(PolledTask::pending(self, slot))
+                std::hint::cold_path();
+                self.suspended(placed, outcome, id)
             }
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn failed_step<T: 'static>(&self, failure: Failure, id: Option<TaskId>) -> PolledTask<'env, T> {
+        self.fail(failure);
+        PolledTask::failed(id)
+    }
+
+    /// A child that suspended in its eager step goes on in the slab, in its place.
+    #[inline(never)]
+    fn suspended<F, O, T>(
+        self: &Rc<Self>,
+        placed: place::Placed<F>,
+        outcome: O,
+        id: Option<TaskId>,
+    ) -> PolledTask<'env, T>
+    where
+        F: Future + 'env,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + 'env,
+        T: 'static,
+    {
+        let running = Running {
+            future: placed,
+            outcome: Some(outcome),
+        };
+        let slot = self.insert(Box::pin(running), id);
+        self.mark_ready(slot);
+        PolledTask::pending(self, slot)
     }
 
     fn insert(&self, child: Child<'env>, id: Option<TaskId>) -> u32 {
@@ -485,12 +671,6 @@ impl<'env> Inner<'env> {
     /// is spawned into only on the scope's thread).
     fn mark_ready(&self, slot: u32) {
         self.queue.borrow_mut().push_back(slot);
-    }
-
-    fn count_done(&self) {
-        let mut completed = self.completed.get();
-        completed.eager += 1;
-        self.completed.set(completed);
     }
 
     /// Polls up to `budget` ready children; returns whether some are still ready.

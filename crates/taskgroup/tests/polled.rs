@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::anyhow;
-use taskgroup::polled::{self, BUDGET, PolledGroup};
+use taskgroup::polled::{self, BUDGET, PolledScope};
 use taskgroup::{Refused, Start, TaskError, TaskState, current_task};
 use tokio::time::sleep;
 
@@ -145,8 +145,8 @@ async fn a_panic_is_a_failure_and_spawning_is_refused_after_it() {
 #[tokio::test(start_paused = true)]
 async fn a_child_spawns_into_the_group_through_a_handle() {
     for start in [Start::Eager, Start::Scheduled] {
-        let ((), done) = polled::scope(start, async |tg: &PolledGroup<'_>| {
-            let group = tg.clone();
+        let ((), done) = polled::scope(start, async |tg: &mut PolledScope<'_>| {
+            let group = tg.handle();
             tg.spawn(async move {
                 sleep(Duration::from_millis(1)).await;
                 let grandchild = group.spawn(async {
@@ -345,7 +345,7 @@ async fn a_wait_through_a_borrowed_handle_keeps_the_handle_and_the_child() {
 #[tokio::test]
 async fn a_child_spawns_during_its_eager_step() {
     let ((), done) = polled::scope(Start::Eager, async |tg| {
-        let group = tg.clone();
+        let group = tg.handle();
         tg.spawn(async move {
             let inner = group.spawn(async { 2 }).expect("accepted");
             assert_eq!(inner.result(), Some(2), "finished in its own eager step");
@@ -361,8 +361,8 @@ async fn a_child_spawns_during_its_eager_step() {
 /// whose drop goes back to the group, after the group has let go of its slots.
 #[tokio::test]
 async fn a_value_that_holds_a_handle_is_dropped_outside_the_groups_borrow() {
-    let ((), done) = polled::scope(Start::Scheduled, async |tg: &PolledGroup<'static>| {
-        let group = tg.clone();
+    let ((), done) = polled::scope(Start::Scheduled, async |tg: &mut PolledScope<'static>| {
+        let group = tg.handle();
         let outer = tg.spawn(async move { group.spawn(async { 1 }).expect("accepted") })?;
         for _ in 0..3 {
             tokio::task::yield_now().await; // the scope polls `outer`, then the inner child
