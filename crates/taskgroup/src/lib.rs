@@ -212,6 +212,7 @@ mod place;
 pub mod polled;
 mod ready;
 mod task;
+mod wakers;
 
 pub use cancel::CancelRequest;
 pub use current::{NoRunningLoop, TaskId, current_task};

@@ -37,13 +37,14 @@ use std::panic::{self, AssertUnwindSafe};
 use std::pin::{Pin, pin};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 
 use futures::task::AtomicWaker;
 
 use crate::current::{self, TaskId};
 use crate::place::{self, Places, Stepped};
-use crate::ready::{Queued, Ready};
+use crate::ready::Ready;
+use crate::wakers::Wakers;
 use crate::{Completed, Failure, GroupError, Refused, Start, TaskError, TaskState, panic_message};
 
 /// How many children the scope polls each time it is polled, before it yields to the runtime.
@@ -273,13 +274,16 @@ impl Drop for PolledGroup<'_> {
 
 impl<'env> PolledGroup<'env> {
     fn new(start: Start) -> Self {
+        let ready = Arc::new(Ready::default());
+        let scope = Arc::new(AtomicWaker::new());
         Self {
             inner: Rc::new(Inner {
                 start,
                 slots: RefCell::new(Slots::default()),
-                ready: Arc::new(Ready::default()),
+                wakers: Wakers::new(Arc::clone(&ready), Arc::clone(&scope)),
+                ready,
                 queue: RefCell::new(VecDeque::new()),
-                scope: Arc::new(AtomicWaker::new()),
+                scope,
                 failures: RefCell::new(Vec::new()),
                 shutting_down: Cell::new(false),
                 cancelled: Cell::new(false),
@@ -342,6 +346,8 @@ struct Inner<'env> {
     slots: RefCell<Slots<'env>>,
     /// The children that asked to be polled, by slot: marked by their wakers, from any thread.
     ready: Arc<Ready>,
+    /// The children's wakers, a block per 64 slots.
+    wakers: Wakers,
     /// The scope's own queue of children to poll: new ones, and those the wakers marked.
     queue: RefCell<VecDeque<u32>>,
     /// The scope's own waker, woken when a child is marked ready.
@@ -353,29 +359,6 @@ struct Inner<'env> {
     completed: Cell<Completed>,
     /// The memory an eager first poll runs in, reused while children finish there.
     places: RefCell<Places>,
-}
-
-/// A child's waker: marks its slot ready once until the scope polls it, and wakes the scope.
-/// Kept by the slot and reused by the next child there when nobody else holds it.
-struct Wakeup {
-    slot: u32,
-    queued: Queued,
-    ready: Arc<Ready>,
-    scope: Arc<AtomicWaker>,
-}
-
-impl Wake for Wakeup {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        // Woken once however many children are marked before the scope's next poll: a
-        // million children waking in one turn cost the runtime one wake-up.
-        if self.ready.mark(self.slot, &self.queued) {
-            self.scope.wake();
-        }
-    }
 }
 
 /// How a child ended: its value, type-erased (the slab holds children of every type), or
@@ -441,7 +424,6 @@ struct Entry<'env> {
     handle: bool,
     /// Whoever awaits the child's handle.
     waiter: Option<Waker>,
-    wakeup: Option<Arc<Wakeup>>,
 }
 
 impl<'env> Inner<'env> {
@@ -652,6 +634,7 @@ impl<'env> Inner<'env> {
             None => {
                 let slot =
                     u32::try_from(slots.entries.len()).unwrap_or_else(|_| std::process::abort());
+                self.wakers.reserve(slot);
                 slots.entries.push(Entry {
                     generation: 0,
                     child: Some(child),
@@ -660,7 +643,6 @@ impl<'env> Inner<'env> {
                     value: None,
                     handle: true,
                     waiter: None,
-                    wakeup: None,
                 });
                 slot
             }
@@ -692,7 +674,7 @@ impl<'env> Inner<'env> {
 
     /// Polls the child in `slot`, if it is still there, with its own waker.
     fn poll_child(&self, slot: u32) {
-        let (mut child, waker, id) = {
+        let (mut child, id) = {
             let mut slots = self.slots.borrow_mut();
             let Some(entry) = slots.entries.get_mut(slot as usize) else {
                 return;
@@ -700,28 +682,16 @@ impl<'env> Inner<'env> {
             let Some(child) = entry.child.take() else {
                 return; // ended since it was marked, or a stale wake-up
             };
-            let wakeup = match &entry.wakeup {
-                Some(wakeup) => {
-                    wakeup.queued.clear();
-                    Arc::clone(wakeup)
-                }
-                None => {
-                    let wakeup = Arc::new(Wakeup {
-                        slot,
-                        queued: Queued::default(),
-                        ready: Arc::clone(&self.ready),
-                        scope: Arc::clone(&self.scope),
-                    });
-                    entry.wakeup = Some(Arc::clone(&wakeup));
-                    wakeup
-                }
-            };
-            (child, Waker::from(wakeup), entry.id)
+            (child, entry.id)
         };
-        let mut cx = Context::from_waker(&waker);
-        let previous = current::enter(id.map_or(current::NONE, TaskId::current));
-        let polled = panic::catch_unwind(AssertUnwindSafe(|| child.as_mut().poll(&mut cx)));
-        current::leave(previous);
+        self.wakers.clear(slot);
+        let polled = self.wakers.poll_with(slot, |waker| {
+            let mut cx = Context::from_waker(waker);
+            let previous = current::enter(id.map_or(current::NONE, TaskId::current));
+            let polled = panic::catch_unwind(AssertUnwindSafe(|| child.as_mut().poll(&mut cx)));
+            current::leave(previous);
+            polled
+        });
         match polled {
             Ok(Poll::Pending) => {
                 self.slots.borrow_mut().entries[slot as usize].child = Some(child);

@@ -50,7 +50,10 @@ impl Ready {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(slot);
-        !self.woken.swap(true, Ordering::AcqRel)
+        // A load first: of a million marks between two polls of the scope, one wakes it, and
+        // the rest see it woken without a locked write. The lock just taken orders this load
+        // after the scope's `begin` for any mark its `take` did not see.
+        !self.woken.load(Ordering::Acquire) && !self.woken.swap(true, Ordering::AcqRel)
     }
 
     /// The scope begins a poll: the next mark wakes it again. Call before [`take`](Self::take).
