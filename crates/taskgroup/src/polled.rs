@@ -404,8 +404,39 @@ where
 #[derive(Default)]
 struct Slots<'env> {
     entries: Vec<Entry<'env>>,
+    /// What few slots hold beside their child, by slot, made as first needed: the scope's
+    /// polls walk `entries` only, half as much memory.
+    cold: Vec<Cold>,
     free: Vec<u32>,
     live: usize,
+}
+
+/// A slot's rarely used part: a value its handle has yet to take, a waiter on the handle.
+#[derive(Default)]
+struct Cold {
+    value: Option<Box<dyn Any>>,
+    waiter: Option<Waker>,
+}
+
+impl Slots<'_> {
+    /// `slot`'s cold part, made if it was not.
+    fn cold(&mut self, slot: u32) -> &mut Cold {
+        let slot = slot as usize;
+        if self.cold.len() <= slot {
+            self.cold.resize_with(slot + 1, Cold::default);
+        }
+        self.entries[slot].cold = true;
+        &mut self.cold[slot]
+    }
+
+    /// Takes `slot`'s cold part, if it has one, for the caller to drop outside the borrow.
+    fn take_cold(&mut self, slot: u32) -> Cold {
+        let entry = &mut self.entries[slot as usize];
+        if !std::mem::take(&mut entry.cold) {
+            return Cold::default();
+        }
+        std::mem::take(&mut self.cold[slot as usize])
+    }
 }
 
 struct Entry<'env> {
@@ -417,13 +448,11 @@ struct Entry<'env> {
     child: Option<Child<'env>>,
     state: TaskState,
     id: Option<TaskId>,
-    /// The child's value until its handle takes it.
-    value: Option<Box<dyn Any>>,
+    /// The slot's [`Cold`] part holds a value or a waiter.
+    cold: bool,
     /// A handle to this child exists: the slot is freed only when the child has ended and
     /// the handle is gone.
     handle: bool,
-    /// Whoever awaits the child's handle.
-    waiter: Option<Waker>,
 }
 
 impl<'env> Inner<'env> {
@@ -640,9 +669,8 @@ impl<'env> Inner<'env> {
                     child: Some(child),
                     state: TaskState::Pending,
                     id,
-                    value: None,
+                    cold: false,
                     handle: true,
-                    waiter: None,
                 });
                 slot
             }
@@ -726,39 +754,46 @@ impl<'env> Inner<'env> {
     /// The child in `slot` ended `how`: its awaiter is woken, and the slot is freed unless a
     /// handle still needs it.
     fn end(&self, slot: u32, how: TaskState, value: Option<Box<dyn Any>>) {
-        let waiter = {
+        let (waiter, unheld) = {
             let mut slots = self.slots.borrow_mut();
             slots.live -= 1;
             let entry = &mut slots.entries[slot as usize];
             entry.state = how;
             entry.child = None;
-            let waiter = entry.waiter.take();
-            if entry.handle {
-                entry.value = value;
+            let handle = entry.handle;
+            let waiter = if entry.cold {
+                slots.cold[slot as usize].waiter.take()
             } else {
-                // Nothing held yet: a value comes only with a handle to take it.
-                let _none = Self::free(&mut slots, slot);
+                None
+            };
+            if handle {
+                if value.is_some() {
+                    slots.cold(slot).value = value;
+                }
+                (waiter, None)
+            } else {
+                // No handle to take the value: it goes, with the slot.
+                (waiter, Some((value, Self::free(&mut slots, slot))))
             }
-            waiter
         };
+        drop(unheld); // outside the borrow: a value's drop may touch the group
         if let Some(waiter) = waiter {
             waiter.wake();
         }
     }
 
-    /// Frees `slot`; returns the value it still held, for the caller to drop once the slab is
-    /// no longer borrowed (a value's drop may touch the group: drop a handle of it).
-    #[must_use = "drop the value after the slab's borrow"]
-    fn free(slots: &mut Slots<'env>, slot: u32) -> Option<Box<dyn Any>> {
-        let entry = &mut slots.entries[slot as usize];
-        let value = entry.value.take();
-        entry.id = None;
+    /// Frees `slot`; returns what it still held, for the caller to drop once the slab is no
+    /// longer borrowed (a value's drop may touch the group: drop a handle of it).
+    #[must_use = "drop what the slot held after the slab's borrow"]
+    fn free(slots: &mut Slots<'env>, slot: u32) -> Cold {
+        let held = slots.take_cold(slot);
+        slots.entries[slot as usize].id = None;
         // The slot's waker stays for the next child here. One that someone still holds (a
         // timer, tokio's deferred wake-ups) may mark the next child ready: a spurious poll,
         // which a future must bear anyway, and never a lost one (the queued flag is cleared
         // at every poll).
         slots.free.push(slot);
-        value
+        held
     }
 
     /// Drops every child still running, outside the slab's borrow (a child's drop may touch
@@ -883,18 +918,27 @@ impl Group for Inner<'_> {
         waiter: Option<&Waker>,
     ) -> Poll<Result<Box<dyn Any>, TaskError>> {
         let mut slots = self.slots.borrow_mut();
-        let entry = &mut slots.entries[slot as usize];
+        let entry = &slots.entries[slot as usize];
         if entry.generation != generation {
             return Poll::Ready(Err(TaskError::Taken));
         }
         match entry.state {
             TaskState::Pending => {
                 if let Some(waiter) = waiter {
-                    entry.waiter = Some(waiter.clone());
+                    let earlier = slots.cold(slot).waiter.replace(waiter.clone());
+                    drop(slots);
+                    drop(earlier); // outside the borrow
                 }
                 Poll::Pending
             }
-            TaskState::Done => Poll::Ready(entry.value.take().ok_or(TaskError::Taken)),
+            TaskState::Done => {
+                let value = if entry.cold {
+                    slots.cold[slot as usize].value.take()
+                } else {
+                    None
+                };
+                Poll::Ready(value.ok_or(TaskError::Taken))
+            }
             TaskState::Failed => Poll::Ready(Err(TaskError::Failed)),
             TaskState::Cancelled => Poll::Ready(Err(TaskError::Cancelled(None))),
         }
@@ -907,14 +951,19 @@ impl Group for Inner<'_> {
             return;
         }
         entry.handle = false;
-        let waiter = entry.waiter.take();
-        let value = if entry.state != TaskState::Pending {
+        let held = if entry.state != TaskState::Pending {
             Self::free(&mut slots, slot)
+        } else if entry.cold {
+            // Still running: nobody can wait through a handle that is gone.
+            Cold {
+                value: None,
+                waiter: slots.cold[slot as usize].waiter.take(),
+            }
         } else {
-            None
+            Cold::default()
         };
         drop(slots);
-        drop((waiter, value)); // outside the borrow: their drops may touch the group
+        drop(held); // outside the borrow: its drops may touch the group
     }
 }
 
@@ -1097,5 +1146,17 @@ impl<T: 'static> Future for PolledAwait<'_, T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.0.poll_value(Some(cx.waker()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The scope's polls walk the slab: an entry of four words is half a cache line, and
+    /// half the memory an entry holding its value and waiter took.
+    #[test]
+    fn a_slab_entry_stays_at_four_words() {
+        assert_eq!(size_of::<Entry<'static>>(), 4 * size_of::<usize>());
     }
 }
