@@ -105,6 +105,45 @@ pub struct Exercise {
     pub entry_variants: &'static [&'static str],
     /// Variants also run with `--measure start-latency`.
     pub latency_variants: &'static [&'static str],
+    /// Its script's `--variant`s besides the default (which [`Exercise::python_needs`] is
+    /// for), each a CPython row of its own on the standard loop; empty for a script with one
+    /// way to run.
+    pub script_variants: &'static [ScriptVariant],
+    /// The rows that say what eager start does here; `None` where nothing compares it.
+    pub eager_start: Option<EagerStart>,
+}
+
+/// A `--variant` of an exercise's Python script other than its default: measured under every
+/// interpreter as a row of its own, beside the default's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScriptVariant {
+    /// The script's `--variant` value.
+    pub name: &'static str,
+    /// One line: what it runs.
+    pub about: &'static str,
+    /// The oldest Python it runs on.
+    pub python_needs: (u32, u32),
+}
+
+impl ScriptVariant {
+    /// The variant of its row, as the script's `--json` names it on the standard loop with the
+    /// collector on: the loop's name, then the script variant's (`asyncio_scheduled`). The
+    /// default's row keeps the loop's name alone (`asyncio`).
+    pub fn row_variant(&self) -> String {
+        format!("asyncio_{}", self.name)
+    }
+}
+
+/// What eager start is measured by in an exercise: the Rust variant with it, the one without it,
+/// and, where the script's default runs the eager task factory, the script variant without it.
+#[derive(Debug, Clone, Copy)]
+pub struct EagerStart {
+    /// What the exercise's children do, as the report says it.
+    pub children: &'static str,
+    pub eager: &'static str,
+    pub scheduled: &'static str,
+    /// The [`ScriptVariant`] without the eager task factory; `None` where the script has none.
+    pub script_scheduled: Option<&'static str>,
 }
 
 use Family::{Floor, Peer, Project, Tokio};
@@ -159,6 +198,14 @@ pub const ALL: &[Exercise] = &[
         entry_variants: &["spawn", "bare_spawn"],
         latency_variants: &["eager", "spawn", "bare_spawn", "joinset", "tracker"],
         max_iterations: None,
+        // The chapter's script: the eager task factory only.
+        script_variants: &[],
+        eager_start: Some(EagerStart {
+            children: "children that finish in their first step",
+            eager: "eager",
+            scheduled: "spawn",
+            script_scheduled: None,
+        }),
     },
     Exercise {
         name: "suspend_once",
@@ -216,8 +263,7 @@ pub const ALL: &[Exercise] = &[
         idiomatic: Some("joinset"),
         default_tasks: Some(1_000_000),
         expected_exit: 0,
-        // The script's default, the chapter's eager TaskGroup; `--variant scheduled` runs on
-        // 3.11, `--variant gather` on any.
+        // The script's default, the chapter's eager TaskGroup; its other variants below.
         python_needs: (3, 12),
         entry_variants: &["scheduled", "bare_spawn"],
         latency_variants: &[
@@ -229,6 +275,25 @@ pub const ALL: &[Exercise] = &[
             "futures_unordered",
         ],
         max_iterations: None,
+        // The script's `--variant`s (scripts/python/suspend_once.py), its default first.
+        script_variants: &[
+            ScriptVariant {
+                name: "scheduled",
+                about: "the same TaskGroup without the eager task factory",
+                python_needs: (3, 11),
+            },
+            ScriptVariant {
+                name: "gather",
+                about: "asyncio.gather of the coroutines, without the eager task factory",
+                python_needs: (3, 10),
+            },
+        ],
+        eager_start: Some(EagerStart {
+            children: "children that suspend once",
+            eager: "eager",
+            scheduled: "scheduled",
+            script_scheduled: Some("scheduled"),
+        }),
     },
     Exercise {
         name: "ex_6_2",
@@ -291,6 +356,8 @@ pub const ALL: &[Exercise] = &[
             "join_handles_unconstrained",
         ],
         max_iterations: None,
+        script_variants: &[],
+        eager_start: None,
     },
     Exercise {
         name: "ex_6_3",
@@ -312,6 +379,8 @@ pub const ALL: &[Exercise] = &[
         entry_variants: &[],
         latency_variants: &[],
         max_iterations: None,
+        script_variants: &[],
+        eager_start: None,
     },
     Exercise {
         name: "ex_6_4",
@@ -330,6 +399,8 @@ pub const ALL: &[Exercise] = &[
         entry_variants: &[],
         latency_variants: &[],
         max_iterations: None,
+        script_variants: &[],
+        eager_start: None,
     },
     Exercise {
         name: "queue_pc",
@@ -360,6 +431,8 @@ pub const ALL: &[Exercise] = &[
         entry_variants: &[],
         latency_variants: &[],
         max_iterations: None,
+        script_variants: &[],
+        eager_start: None,
     },
     Exercise {
         name: "ex_2_2",
@@ -378,6 +451,8 @@ pub const ALL: &[Exercise] = &[
         entry_variants: &[],
         latency_variants: &[],
         max_iterations: Some(3),
+        script_variants: &[],
+        eager_start: None,
     },
     Exercise {
         name: "ex_2_7",
@@ -396,6 +471,8 @@ pub const ALL: &[Exercise] = &[
         entry_variants: &[],
         latency_variants: &[],
         max_iterations: Some(3),
+        script_variants: &[],
+        eager_start: None,
     },
     Exercise {
         name: "ex_4_4",
@@ -414,6 +491,8 @@ pub const ALL: &[Exercise] = &[
         entry_variants: &[],
         latency_variants: &[],
         max_iterations: None,
+        script_variants: &[],
+        eager_start: None,
     },
 ];
 
@@ -426,6 +505,25 @@ impl Exercise {
     /// The variant called `name`.
     pub fn variant(&self, name: &str) -> Option<&'static Variant> {
         self.variants.iter().find(|v| v.name == name)
+    }
+
+    /// The script variant called `name`.
+    pub fn script_variant(&self, name: &str) -> Option<&'static ScriptVariant> {
+        self.script_variants.iter().find(|v| v.name == name)
+    }
+
+    /// The script variant whose CPython row has `variant` (`asyncio_scheduled`: `scheduled`);
+    /// `None` for the default's row and the other loops'.
+    pub fn script_variant_of_row(&self, variant: &str) -> Option<&'static ScriptVariant> {
+        self.script_variants
+            .iter()
+            .find(|v| v.row_variant() == variant)
+    }
+
+    /// The script variant the report sets against the script's default to say what the eager
+    /// task factory does ([`EagerStart::script_scheduled`]).
+    pub fn script_without_eager(&self) -> Option<&'static ScriptVariant> {
+        self.script_variant(self.eager_start?.script_scheduled?)
     }
 
     /// The task count `run` and `run-all` give `variant`: `asked` (`--tasks`), else the
@@ -559,6 +657,80 @@ mod tests {
         let ex = find("suspend_once").expect("suspend_once");
         assert_eq!(ex.capped_tasks("scheduled", None), Some(1_000_000));
         assert_eq!(ex.python_needs, (3, 12), "the script's default is eager");
+    }
+
+    #[test]
+    fn eager_start_names_variants_the_exercise_and_its_script_have() {
+        let mut compared = Vec::new();
+        for ex in ALL {
+            let Some(e) = ex.eager_start else { continue };
+            for name in [e.eager, e.scheduled] {
+                assert!(ex.variant(name).is_some(), "{}: {name}", ex.name);
+            }
+            if let Some(name) = e.script_scheduled {
+                assert!(ex.script_variant(name).is_some(), "{}: {name}", ex.name);
+            }
+            compared.push(ex.name);
+        }
+        assert_eq!(compared, ["ex_6_1", "suspend_once"]);
+        let row = |ex: &str, variant: &str| {
+            find(ex)
+                .and_then(|e| e.script_variant_of_row(variant))
+                .map(|v| v.name)
+        };
+        assert_eq!(row("suspend_once", "asyncio_scheduled"), Some("scheduled"));
+        assert_eq!(row("suspend_once", "asyncio_gather"), Some("gather"));
+        assert_eq!(row("suspend_once", "asyncio"), None, "the default's row");
+        assert_eq!(row("suspend_once", "uvloop"), None);
+        assert_eq!(row("ex_6_1", "asyncio_scheduled"), None);
+    }
+
+    /// The `("a", "b")` after `prefix` on a line of `text`, as strings; empty without one.
+    fn python_tuple(text: &str, prefix: &str) -> Vec<String> {
+        let Some(line) = text.lines().find_map(|l| l.strip_prefix(prefix)) else {
+            return Vec::new();
+        };
+        line.trim_matches(|c: char| c == '(' || c == ')' || c.is_whitespace())
+            .split(',')
+            .map(|s| s.trim().trim_matches('"').to_owned())
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn the_script_variants_and_their_pythons_are_the_scripts_own() {
+        let scripts = crate::workspace_root().unwrap().join("scripts/python");
+        for ex in ALL {
+            let path = scripts.join(format!("{}.py", ex.name));
+            let text = std::fs::read_to_string(&path).expect("the exercise's script");
+            let variants = python_tuple(&text, "VARIANTS = ");
+            if ex.script_variants.is_empty() {
+                assert!(variants.is_empty(), "{}: {variants:?}", ex.name);
+                continue;
+            }
+            // The default first, then the catalogue's, in its order.
+            let declared: Vec<&str> = ex.script_variants.iter().map(|v| v.name).collect();
+            assert_eq!(variants[1..], declared, "{}", ex.name);
+            let needs_line = text
+                .lines()
+                .find(|l| l.starts_with("NEEDS = {"))
+                .expect("the script's NEEDS");
+            let needs = std::iter::once((variants[0].as_str(), ex.python_needs))
+                .chain(ex.script_variants.iter().map(|v| (v.name, v.python_needs)));
+            for (name, (major, minor)) in needs {
+                // Nothing newer than the project's floor: the harness's own floor.
+                let said = if (major, minor) <= crate::python::MIN_VERSION {
+                    format!("\"{name}\": _harness.FLOOR")
+                } else {
+                    format!("\"{name}\": ({major}, {minor})")
+                };
+                assert!(
+                    needs_line.contains(&said),
+                    "{}: {said} in {needs_line}",
+                    ex.name
+                );
+            }
+        }
     }
 
     #[test]

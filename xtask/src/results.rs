@@ -37,7 +37,10 @@
 //! waited for a core.
 //! Python rows have `flavor` null, `implementation` `"cpython-3.12.1"` (`"cpython-3.14.0t"`
 //! free-threaded, `"pypy-7.3.11"` for PyPy) and `variant` the event loop: `"asyncio"` (the
-//! standard loop), `"uvloop"`, `"rloop"`, or `"asyncio_gc_off"` (`gc.disable()`).
+//! standard loop), `"uvloop"`, `"rloop"`, or `"asyncio_gc_off"` (`gc.disable()`); a script
+//! with `--variant`s of its own (suspend_once) has a row per variant on the standard loop
+//! besides its default's `"asyncio"`, named after the loop and the variant:
+//! `"asyncio_scheduled"`, `"asyncio_gather"`.
 //! `flags.python_found` also says which loops were asked for.
 
 use std::fs;
@@ -269,7 +272,8 @@ impl Row {
     }
 
     /// How the report names the row within its exercise: `eager (current)`, `CPython 3.12.1`,
-    /// `CPython 3.12.1 + uvloop`, `CPython 3.12.1, gc off`, `PyPy 7.3.11`.
+    /// `CPython 3.12.1 + uvloop`, `CPython 3.12.1, gc off`, `CPython 3.12.1, scheduled` (a
+    /// script variant), `PyPy 7.3.11`.
     pub fn label(&self) -> String {
         if let Some(f) = &self.flavor {
             // A variant held to a task cap runs at another count than its neighbours (and at
@@ -294,6 +298,11 @@ impl Row {
             Implementation::PyPy { version } => format!("PyPy {version}"),
             _ => return format!("{} ({})", self.variant, self.implementation),
         };
+        if let Some(v) = crate::exercises::find(&self.exercise)
+            .and_then(|ex| ex.script_variant_of_row(&self.variant))
+        {
+            return format!("{name}, {}", v.name);
+        }
         match self.variant.as_str() {
             "asyncio" => name,
             "asyncio_gc_off" => format!("{name}, gc off"),
@@ -323,6 +332,13 @@ impl Row {
     /// the collector on, the GIL.
     pub fn is_chapter_cpython(&self, major: u32, minor: u32) -> bool {
         chapter_cpython(&self.implementation, &self.variant, major, minor)
+    }
+
+    /// CPython `major.minor` (any patch level) with the GIL, as the row `variant` names it: a
+    /// script variant's row (`asyncio_scheduled`), say, where [`Row::is_chapter_cpython`] is
+    /// the default's.
+    pub fn is_chapter_cpython_as(&self, major: u32, minor: u32, variant: &str) -> bool {
+        cpython_with_gil(&self.implementation, major, minor) && self.variant == variant
     }
 
     /// A failure that counts: not a known incompatibility.
@@ -615,22 +631,30 @@ pub struct RowKey {
 /// Whether a row of `implementation` and `variant` is the chapter's own setting of CPython
 /// `major.minor`: the standard loop (which is also the collector on), the GIL.
 fn chapter_cpython(implementation: &str, variant: &str, major: u32, minor: u32) -> bool {
+    cpython_with_gil(implementation, major, minor) && variant == "asyncio"
+}
+
+/// Whether `implementation` is CPython `major.minor` (any patch level) with the GIL.
+fn cpython_with_gil(implementation: &str, major: u32, minor: u32) -> bool {
     let kind = Implementation::of(implementation);
-    variant == "asyncio"
-        && matches!(
-            kind,
-            Implementation::CPython {
-                free_threaded: false,
-                ..
-            }
-        )
-        && kind.version_numbers().starts_with(&[major, minor])
+    matches!(
+        kind,
+        Implementation::CPython {
+            free_threaded: false,
+            ..
+        }
+    ) && kind.version_numbers().starts_with(&[major, minor])
 }
 
 impl RowKey {
     /// [`Row::is_chapter_cpython`] of the row this key names.
     pub fn is_chapter_cpython(&self, major: u32, minor: u32) -> bool {
         chapter_cpython(&self.implementation, &self.variant, major, minor)
+    }
+
+    /// [`Row::is_chapter_cpython_as`] of the row this key names.
+    pub fn is_chapter_cpython_as(&self, major: u32, minor: u32, variant: &str) -> bool {
+        cpython_with_gil(&self.implementation, major, minor) && self.variant == variant
     }
 
     /// The row as the progress lines name it, so that each kind of run reads apart:

@@ -14,21 +14,28 @@ use super::{Speedup, answers, label_cell, per_task_ns, plots, speedup, speedup_c
 
 /// Where a Python row stands among an exercise's Python rows: CPython by version
 /// (`cpython-3.12.1` → `[3, 12, 1]`, a free-threaded build after its GIL twin), each version's
-/// rows by loop (asyncio, its gc-off row, uvloop, rloop); then PyPy. Rust rows: first.
-fn python_order(row: &Row) -> (u8, Vec<u32>, bool, u8) {
+/// rows by loop (asyncio, its script variants as the catalogue lists them, its gc-off row,
+/// uvloop, rloop); then PyPy. Rust rows: first.
+fn python_order(row: &Row) -> (u8, Vec<u32>, bool, (u8, usize)) {
     let kind = row.kind();
     let (family, threaded) = match kind {
         Implementation::CPython { free_threaded, .. } => (1, free_threaded),
         Implementation::PyPy { .. } => (2, false),
-        _ => return (0, Vec::new(), false, 0),
+        _ => return (0, Vec::new(), false, (0, 0)),
     };
     let numbers = kind.version_numbers();
-    let by_loop = match row.variant.as_str() {
-        "asyncio" => 0,
-        "asyncio_gc_off" => 1,
-        "uvloop" => 2,
-        "rloop" => 3,
-        _ => 4,
+    let script_variant = exercises::find(&row.exercise).and_then(|ex| {
+        ex.script_variants
+            .iter()
+            .position(|v| v.row_variant() == row.variant)
+    });
+    let by_loop = match (row.variant.as_str(), script_variant) {
+        ("asyncio", _) => (0, 0),
+        (_, Some(i)) => (1, i),
+        ("asyncio_gc_off", _) => (2, 0),
+        ("uvloop", _) => (3, 0),
+        ("rloop", _) => (4, 0),
+        _ => (5, 0),
     };
     (family, numbers, threaded, by_loop)
 }
@@ -448,7 +455,10 @@ pub fn section(
 fn family_cell(ex: &Exercise, row: &Row, fastest: Option<&Row>) -> String {
     let mut cell = tone(row).short_name().to_owned();
     if matches!(row.kind(), Implementation::CPython { .. }) && row.variant != "asyncio" {
-        cell = format!("CPython + {}", row.variant);
+        cell = match ex.script_variant_of_row(&row.variant) {
+            Some(v) => format!("CPython, `--variant {}`", v.name),
+            None => format!("CPython + {}", row.variant),
+        };
     }
     // The Rust peer the Answers compare with: never a row the Pitfalls call quadratic.
     if answers::peer(ex) == Some(row.variant.as_str()) && !row.is_python() && row.entry.is_none() {

@@ -74,7 +74,7 @@ impl Tone {
             Tone::Peer => "Rust peers",
             Tone::Floor => "floor",
             Tone::CPython => "CPython asyncio",
-            Tone::CPythonOther => "CPython, other loop or gc off",
+            Tone::CPythonOther => "CPython, other loop, gc off or script variant",
             Tone::PyPy => "PyPy",
         }
     }

@@ -200,9 +200,9 @@ pub fn script_args(scripts: &Path, ex: &Exercise, tasks: Option<u64>) -> Vec<Str
     args
 }
 
-/// CPython rows for the selected exercises (one per exercise, whatever variants were chosen),
-/// under every interpreter: targets to run, and rows skipped because the interpreter is older
-/// than the exercise needs.
+/// CPython rows for the selected exercises (one per exercise and script variant, whatever
+/// variants were chosen), under every interpreter: targets to run, and rows skipped because the
+/// interpreter is older than the script (variant) needs.
 pub fn python_targets(
     selection: &[(&'static Exercise, &'static str)],
     interpreters: &[python::Interpreter],
@@ -218,37 +218,55 @@ pub fn python_targets(
     for interpreter in interpreters {
         for ex in &exercises {
             let tasks = ex.default_tasks.map(|default| tasks.unwrap_or(default));
-            let key = RowKey {
-                exercise: ex.name.into(),
-                variant: "asyncio".into(),
-                implementation: interpreter.implementation(),
-                flavor: None,
-                tasks,
-                entry: None,
-                measure: None,
-            };
-            if !seen.insert(key.clone()) {
-                continue;
+            for (variant, script_variant, python_needs) in script_rows(ex) {
+                let key = RowKey {
+                    exercise: ex.name.into(),
+                    variant,
+                    implementation: interpreter.implementation(),
+                    flavor: None,
+                    tasks,
+                    entry: None,
+                    measure: None,
+                };
+                if !seen.insert(key.clone()) {
+                    continue;
+                }
+                let needs = python::Interpreter::needs(python_needs);
+                if !interpreter.at_least(needs) {
+                    let (major, minor) = needs;
+                    skipped.push(Row::skipped(key, format!("needs {major}.{minor}+")));
+                    continue;
+                }
+                let mut args = script_args(scripts, ex, tasks);
+                if let Some(name) = script_variant {
+                    args.extend(["--variant".into(), name.into()]);
+                }
+                targets.push(Target {
+                    key,
+                    exe: interpreter.path.clone(),
+                    args,
+                    expected_exit: ex.expected_exit,
+                    // In-process timing: the interpreter's start-up is outside every sample.
+                    warmup: 0,
+                    runs: runs.of(ex, runs.python_iterations).1,
+                });
             }
-            let needs = python::Interpreter::needs(ex.python_needs);
-            if !interpreter.at_least(needs) {
-                let (major, minor) = needs;
-                skipped.push(Row::skipped(key, format!("needs {major}.{minor}+")));
-                continue;
-            }
-            let args = script_args(scripts, ex, tasks);
-            targets.push(Target {
-                key,
-                exe: interpreter.path.clone(),
-                args,
-                expected_exit: ex.expected_exit,
-                // In-process timing: the interpreter's start-up is outside every sample.
-                warmup: 0,
-                runs: runs.of(ex, runs.python_iterations).1,
-            });
         }
     }
     (targets, skipped)
+}
+
+/// The standard loop's rows of an exercise's script: the default's (`asyncio`, no
+/// `--variant`), then one per [`script variant`](crate::exercises::ScriptVariant), each with
+/// its row's variant, its `--variant` and the Python it needs.
+fn script_rows(ex: &Exercise) -> Vec<(String, Option<&'static str>, (u32, u32))> {
+    std::iter::once(("asyncio".to_owned(), None, ex.python_needs))
+        .chain(
+            ex.script_variants
+                .iter()
+                .map(|v| (v.row_variant(), Some(v.name), v.python_needs)),
+        )
+        .collect()
 }
 
 /// How a row's runs end under an adaptive schedule: once the 95% interval of its geometric
@@ -366,13 +384,18 @@ impl Schedule {
 
 /// Whether an answer of the report reads this Python row, so that it needs an interval: the
 /// chapter's CPython 3.12 on its standard loop for every exercise (each answer's reference),
-/// and 3.10 for `current_task`. (3.13's rows of the first claim are in the Claims table, not
-/// the Answers: they get their interval if time is left.)
+/// 3.10 for `current_task`, and 3.12 running the script variant without the eager task factory
+/// that the Eager start section sets against the default. (3.13's rows of the first claim are
+/// in the Claims table, not the Answers: they get their interval if time is left.)
 pub fn answers_read(key: &RowKey) -> bool {
+    let without_eager = crate::exercises::find(&key.exercise)
+        .and_then(|ex| ex.script_without_eager())
+        .is_some_and(|v| key.is_chapter_cpython_as(3, 12, &v.row_variant()));
     key.entry.is_none()
         && key.measure.is_none()
         && (key.is_chapter_cpython(3, 12)
-            || (key.exercise == "ex_6_3" && key.is_chapter_cpython(3, 10)))
+            || (key.exercise == "ex_6_3" && key.is_chapter_cpython(3, 10))
+            || without_eager)
 }
 
 /// The mean time of a process of the row `key` in an earlier run, with the runner's own time
@@ -498,6 +521,20 @@ mod tests {
         assert!(!reads("ex_6_2", "asyncio", "cpython-3.11.7"));
         assert!(!reads("ex_6_2", "asyncio", "cpython-3.13.0t"));
         assert!(!reads("ex_6_2", "asyncio", "pypy-7.3.11"));
+        // The script variant the Eager start section sets against the default, on 3.12 alone.
+        assert!(reads("suspend_once", "asyncio", "cpython-3.12.1"));
+        assert!(reads("suspend_once", "asyncio_scheduled", "cpython-3.12.1"));
+        assert!(!reads(
+            "suspend_once",
+            "asyncio_scheduled",
+            "cpython-3.11.7"
+        ));
+        assert!(!reads(
+            "suspend_once",
+            "asyncio_scheduled",
+            "cpython-3.13.0t"
+        ));
+        assert!(!reads("suspend_once", "asyncio_gather", "cpython-3.12.1"));
     }
 
     #[test]
@@ -576,6 +613,78 @@ mod tests {
         let keys: Vec<_> = t.iter().map(|t| t.key.exercise.as_str()).collect();
         assert_eq!(keys, ["ex_6_1", "ex_6_2"]);
         assert!(skipped.is_empty());
+    }
+
+    /// A planned CPython row: its exercise, its variant and the script's `--variant`, if any.
+    type Planned = (String, String, Option<String>);
+
+    /// The CPython rows of `sel` under one CPython `version`: each target's variant and its
+    /// `--variant`, and each skipped row's variant and why.
+    fn python_rows(
+        sel: &[(&'static Exercise, &'static str)],
+        version: (u32, u32, u32),
+    ) -> (Vec<Planned>, Vec<(String, String)>) {
+        let cpython = python::Interpreter::cpython("/usr/bin/python3", version);
+        let (t, skipped) = python_targets(sel, &[cpython], None, RUNS, Path::new("/scripts"));
+        let t = t
+            .iter()
+            .map(|t| {
+                let flag = t.args.iter().position(|a| a == "--variant");
+                let value = flag.and_then(|i| t.args.get(i + 1)).cloned();
+                (t.key.exercise.clone(), t.key.variant.clone(), value)
+            })
+            .collect();
+        let skipped = skipped
+            .iter()
+            .map(|r| (r.variant.clone(), r.skipped.clone().unwrap_or_default()))
+            .collect();
+        (t, skipped)
+    }
+
+    fn row(exercise: &str, variant: &str, flag: Option<&str>) -> Planned {
+        (exercise.into(), variant.into(), flag.map(String::from))
+    }
+
+    #[test]
+    fn a_script_with_variants_has_a_cpython_row_for_each_and_others_one() {
+        let sel =
+            exercises::select(&["suspend_once:polled".into(), "ex_6_2:join_all".into()]).unwrap();
+        let (t, skipped) = python_rows(&sel, (3, 12, 1));
+        assert_eq!(
+            t,
+            [
+                // The default keeps the row key every earlier run has.
+                row("suspend_once", "asyncio", None),
+                row("suspend_once", "asyncio_scheduled", Some("scheduled")),
+                row("suspend_once", "asyncio_gather", Some("gather")),
+                row("ex_6_2", "asyncio", None),
+            ]
+        );
+        assert!(skipped.is_empty(), "{skipped:?}");
+    }
+
+    #[test]
+    fn an_interpreter_too_old_for_a_script_variant_skips_that_row_alone() {
+        let sel = exercises::select(&["suspend_once:scheduled".into()]).unwrap();
+        let (t, skipped) = python_rows(&sel, (3, 11, 7));
+        assert_eq!(
+            t,
+            [
+                row("suspend_once", "asyncio_scheduled", Some("scheduled")),
+                row("suspend_once", "asyncio_gather", Some("gather")),
+            ]
+        );
+        assert_eq!(skipped, [("asyncio".to_owned(), "needs 3.12+".to_owned())]);
+        // 3.10: gather alone, each other row with what it needs.
+        let (t, skipped) = python_rows(&sel, (3, 10, 13));
+        assert_eq!(t, [row("suspend_once", "asyncio_gather", Some("gather"))]);
+        assert_eq!(
+            skipped,
+            [
+                ("asyncio".to_owned(), "needs 3.12+".to_owned()),
+                ("asyncio_scheduled".to_owned(), "needs 3.11+".to_owned()),
+            ]
+        );
     }
 
     #[test]
