@@ -54,6 +54,7 @@ fn html_is_one_self_contained_page_with_a_plot_per_exercise() {
         h2,
         [
             "Answers",
+            "Eager start",
             "Targets",
             "The run",
             "Warnings",
@@ -480,8 +481,13 @@ fn the_answers_come_first_right_under_the_title() {
     // Between the title and the Answers: nothing; the run's particulars follow them.
     let before = md.split("## Answers").next().unwrap();
     assert!(before.lines().skip(1).all(str::is_empty), "{before}");
-    // ex_6_1 ran, so issue 24's targets follow the Answers; then the run's particulars.
-    assert_eq!(headings[2..4], ["## Targets", "## The run"], "{md}");
+    // ex_6_1 ran, so what eager start does and issue 24's targets follow the Answers; then
+    // the run's particulars.
+    assert_eq!(
+        headings[2..5],
+        ["## Eager start", "## Targets", "## The run"],
+        "{md}"
+    );
     let answers = answers_in(&md);
     assert_eq!(
         answers.len(),
@@ -577,10 +583,12 @@ fn a_comparison_reads_the_same_figure_in_the_answers_the_claims_and_the_tables()
 }
 
 #[test]
-fn the_terminal_ends_with_the_answers_and_targets_word_for_word() {
+fn the_terminal_ends_with_the_answers_eager_start_and_targets_word_for_word() {
     let run = answered_run();
     let answers = report::answers(&run);
     assert_eq!(answers, answers_in(&markdown(&run, None)));
+    let eager = report::eager_start(&run);
+    assert_eq!(eager.len(), 1, "ex_6_1 ran: {eager:?}");
     let targets = report::targets(&run);
     assert_eq!(
         targets.len(),
@@ -589,7 +597,7 @@ fn the_terminal_ends_with_the_answers_and_targets_word_for_word() {
     );
     let text = report::terminal_summary(&run);
     let lines: Vec<&str> = text.lines().collect();
-    let answers = [answers, targets].concat();
+    let answers = [answers, eager, targets].concat();
     assert_eq!(lines[lines.len() - answers.len()..], answers[..]);
     // Before them, the exercise without a task count, against the same fixed references.
     assert_eq!(

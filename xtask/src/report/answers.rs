@@ -15,7 +15,7 @@
 
 use timing::cli::Flavor;
 
-use crate::exercises::{self, Exercise, Family};
+use crate::exercises::{self, Exercise, Family, ScriptVariant};
 use crate::format::fmt_ns;
 use crate::results::{Row, RunResults};
 
@@ -30,6 +30,8 @@ pub(crate) enum Who {
     /// CPython `major.minor` (any patch level) as the chapter ran it: the standard loop, the
     /// collector on, the GIL.
     Python(u32, u32),
+    /// The same CPython running a variant of the exercise's script other than its default.
+    PythonScript(u32, u32, &'static ScriptVariant),
     /// The Python row that costs least a task: any interpreter, loop or knob.
     FastestPython,
 }
@@ -40,6 +42,7 @@ impl Who {
         match self {
             Who::Rust(variant) => format!("{variant} (current)"),
             Who::Python(major, minor) => format!("CPython {major}.{minor}"),
+            Who::PythonScript(major, minor, v) => format!("CPython {major}.{minor}, {}", v.name),
             Who::FastestPython => "fastest Python".into(),
         }
     }
@@ -55,6 +58,9 @@ impl Who {
                         && row.flavor == Some(Flavor::Current)
                 }
                 Who::Python(major, minor) => row.is_chapter_cpython(major, minor),
+                Who::PythonScript(major, minor, v) => {
+                    row.is_chapter_cpython_as(major, minor, &v.row_variant())
+                }
                 Who::FastestPython => row.is_python(),
             }
     }
@@ -71,7 +77,7 @@ pub(crate) fn find<'a>(r: &'a RunResults, exercise: &str, who: Who) -> Result<&'
     let ran = all.iter().copied().filter(|row| per_task_ns(row).is_some());
     let found = match who {
         Who::FastestPython => ran.min_by(|a, b| cost(a).total_cmp(&cost(b))),
-        Who::Rust(_) | Who::Python(..) => ran.max_by_key(|row| row.tasks),
+        Who::Rust(_) | Who::Python(..) | Who::PythonScript(..) => ran.max_by_key(|row| row.tasks),
     };
     found.ok_or_else(|| why_not(r, &all, who))
 }
@@ -92,7 +98,14 @@ fn why_not(r: &RunResults, rows: &[&Row], who: Who) -> String {
         return format!("not run ({why})");
     }
     match who {
-        Who::Python(major, minor) if !r.rows.iter().any(|row| who.names(row)) => {
+        // A script variant's row: its CPython is what is missing only where no row of that
+        // CPython ran; else the variant is (a run from before the script had it).
+        Who::Python(major, minor) | Who::PythonScript(major, minor, _)
+            if !r
+                .rows
+                .iter()
+                .any(|row| Who::Python(major, minor).names(row)) =>
+        {
             format!("no CPython {major}.{minor} in this run")
         }
         Who::FastestPython if !r.rows.iter().any(Row::is_python) => "no Python ran".into(),

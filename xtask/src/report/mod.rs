@@ -1,7 +1,8 @@
 //! `report.md` and `report.html` from a run's results (and a baseline's), and the terminal summary.
 //!
 //! The parts: `answers` (the chapter's questions, first in the report and last on the
-//! terminal), `targets` (issue 24's, right after the Answers in both), `exercise` (each
+//! terminal), `eager` (when eager start helps, right after the Answers in both), `targets`
+//! (issue 24's, after that in both), `exercise` (each
 //! exercise's table and plots), `cpu` (CPU time against wall time, on a busy machine),
 //! `claims`, `pitfalls`, `baseline` (the comparison with a saved run), `terminal` (the closing
 //! summary), `plots` (the SVGs) and `doc` (the blocks every report is made of, written as
@@ -22,6 +23,7 @@ mod baseline;
 mod claims;
 mod cpu;
 pub mod doc;
+mod eager;
 mod exercise;
 mod pitfalls;
 pub mod plots;
@@ -32,6 +34,7 @@ mod terminal;
 pub use answers::{Verdict, answers};
 pub use baseline::comparison;
 use doc::Block;
+pub use eager::eager_start;
 pub use targets::targets;
 pub use terminal::terminal_summary;
 
@@ -73,6 +76,14 @@ pub fn blocks(
         ));
         b.push(Block::List(answers));
     }
+    let eager = eager_start(results);
+    if !eager.is_empty() {
+        b.push(Block::Heading(2, "Eager start".into()));
+        b.push(Block::Para(
+            "When eager start helps a task group, from this run: where the children finish in their first step (ex_6_1, the chapter's case) and where each suspends once (suspend_once, which the chapter does not measure). Each figure is the time a task with eager start over the time a task without it, with its 95% interval, on the Rust group (current-thread runtime) and on CPython 3.12 (the eager task factory against the same script without it): eager start helps when the whole interval is below 1×, does not help when the whole interval is above 1×, and is unclear otherwise.".into(),
+        ));
+        b.push(Block::List(eager));
+    }
     let targets = targets(results);
     if !targets.is_empty() {
         b.push(Block::Heading(2, "Targets".into()));
@@ -81,7 +92,8 @@ pub fn blocks(
         ));
         b.push(Block::List(targets));
     }
-    // Under the title, the Answers or the Targets: the run's particulars have a heading then.
+    // Under the title, the Answers, Eager start or the Targets: the run's particulars have a
+    // heading then.
     if b.len() > 1 {
         b.push(Block::Heading(2, "The run".into()));
     }

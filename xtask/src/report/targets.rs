@@ -146,7 +146,7 @@ fn cpu_floor(row: &Row) -> Option<f64> {
 }
 
 /// ` [0.28×, 0.30×]`, or nothing without an interval.
-fn bracket(interval: Option<(f64, f64)>, fmt: impl Fn(f64) -> String) -> String {
+pub(super) fn bracket(interval: Option<(f64, f64)>, fmt: impl Fn(f64) -> String) -> String {
     interval.map_or(String::new(), |(low, high)| {
         format!(" [{}, {}]", fmt(low), fmt(high))
     })
