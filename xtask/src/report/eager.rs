@@ -55,9 +55,10 @@ fn statement(r: &RunResults, ex: &Exercise, e: EagerStart) -> String {
     format!("{} ({}): {rust}; {cpython}.", ex.name, e.children)
 }
 
-/// `on the Rust group eager start helps: eager (current) with it takes 0.41× [0.40×, 0.42×]
-/// the time a task of spawn (current) without it, the whole 95% interval below 1×`; or what
-/// is not measured, and why.
+/// `on the Rust group, eager (current) takes 0.41× [0.40×, 0.42×] the time a task of spawn
+/// (current), which runs without eager start: eager start helps, the whole 95% interval is
+/// below 1×`; a CPython row names itself, so `on CPython` is said only of what is not measured,
+/// and why.
 fn clause(r: &RunResults, pair: Pair, place: &str, what: &str) -> String {
     let c = pair.compare(r);
     let (Ok(eager), Ok(scheduled), Some(s)) = (&c.subject, &c.reference, c.speedup()) else {
@@ -66,25 +67,24 @@ fn clause(r: &RunResults, pair: Pair, place: &str, what: &str) -> String {
     };
     // The eager row's time over the scheduled row's: the speedup upside down.
     let interval = s.interval.map(|(low, high)| (1.0 / high, 1.0 / low));
-    let figure = format!(
-        "{} with it takes {}{} the time a task of {} without it",
+    let verdict = match Verdict::at_most(interval, 1.0) {
+        Verdict::Yes => format!("{what} helps, the whole 95% interval is below 1×"),
+        Verdict::No => format!("{what} does not help, the whole 95% interval is above 1×"),
+        Verdict::Unclear if interval.is_none() => {
+            format!("unclear whether {what} helps: one run, no interval")
+        }
+        Verdict::Unclear => format!("unclear whether {what} helps, the 95% interval takes in 1×"),
+    };
+    let place = if eager.is_python() {
+        String::new()
+    } else {
+        format!("{place}, ")
+    };
+    format!(
+        "{place}{} takes {}{} the time a task of {}, which runs without {what}: {verdict}",
         eager.label(),
         times(1.0 / s.point),
         bracket(interval, times),
         scheduled.label()
-    );
-    match Verdict::at_most(interval, 1.0) {
-        Verdict::Yes => format!("{place} {what} helps: {figure}, the whole 95% interval below 1×"),
-        Verdict::No => {
-            format!("{place} {what} does not help: {figure}, the whole 95% interval above 1×")
-        }
-        Verdict::Unclear => format!(
-            "{place} whether {what} helps is unclear: {figure}, {}",
-            if interval.is_some() {
-                "the 95% interval takes in 1×"
-            } else {
-                "one run: no interval"
-            }
-        ),
-    }
+    )
 }
