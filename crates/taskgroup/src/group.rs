@@ -4,7 +4,6 @@ use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::future::poll_fn;
-use std::mem::ManuallyDrop;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -22,36 +21,22 @@ use crate::current::{self, NoRunningLoop, TaskId};
 use crate::handle::{Scheduled, TaskHandle};
 use crate::listing::{Listed, Listing, UNLISTED};
 use crate::place::{self, Placed, Places, Stepped};
+use crate::state::{self, State};
 use crate::task::{Child, Name, TaskState};
 use crate::{Completed, Failure, GroupError, Interrupt, Refused, Start, panic_message};
 
-/// The group is shutting down: a task failed, or the group was cancelled or abandoned.
-const SHUTTING_DOWN: u64 = 0b001;
-/// The scope has returned: nothing more can join the group.
-const FINISHED: u64 = 0b010;
-/// The scope's future was dropped before it returned: the last task to end tidies up.
-const ABANDONED: u64 = 0b100;
-/// The live-task count sits above the flags, in 32 bits.
-const ONE_TASK: u64 = 1 << 3;
-/// The count of scheduled tasks' handles sits above the live count, in the 29 bits left.
-const ONE_HANDLE: u64 = 1 << 35;
-/// The bits of both counts: the live tasks and the handles hold one reference to their
-/// group between them while either count is above zero (see [`Live`]).
-const COUNTS: u64 = !(ONE_TASK - 1);
+/// Counts one scheduled task (or nested group) as live in its group until dropped (see
+/// [`state::Live`]).
+pub(crate) type Live = state::Live<Shared>;
 
-fn live_count(state: u64) -> u64 {
-    (state % ONE_HANDLE) / ONE_TASK
-}
-
-fn handle_count(state: u64) -> u64 {
-    state / ONE_HANDLE
-}
+/// A scheduled task's handle's reference to its group, counted with the live tasks.
+pub(crate) type GroupRef = state::GroupRef<Shared>;
 
 /// What the tasks of one group, its handles and its scope share.
 pub(crate) struct Shared {
     /// Flags, the count of scheduled tasks (and nested groups) not yet ended, and the count
-    /// of scheduled tasks' handles.
-    state: AtomicU64,
+    /// of scheduled tasks' handles: see [`state`].
+    state: State,
     /// Cancelled when the group shuts down; cancelling it from outside cancels the group.
     token: CancellationToken,
     /// The group was cancelled (its token, or [`TaskGroup::cancel`]), not only failed.
@@ -112,7 +97,7 @@ impl Shared {
         parent: Option<Live>,
     ) -> Self {
         Self {
-            state: AtomicU64::new(0),
+            state: State::new(),
             token,
             cancelled: AtomicBool::new(false),
             failures: Mutex::new(Vec::new()),
@@ -157,7 +142,7 @@ impl Shared {
 
     /// The scope has returned: every task of the group has ended.
     pub(crate) fn has_returned(&self) -> bool {
-        self.state.load(Ordering::Acquire) & FINISHED != 0
+        self.state.has_finished()
     }
 
     fn listing(&self) -> MutexGuard<'_, Listing> {
@@ -233,19 +218,12 @@ impl Shared {
     }
 
     pub(crate) fn is_shutting_down(&self) -> bool {
-        self.state.load(Ordering::Acquire) & SHUTTING_DOWN != 0
+        self.state.is_shutting_down()
     }
 
     #[inline(always)]
     fn accepting(&self) -> Result<(), Refused> {
-        match refusal(self.state.load(Ordering::Acquire)) {
-            None => Ok(()),
-            Some(refused) => {
-                // Out of the way of the path every accepted spawn takes.
-                std::hint::cold_path();
-                Err(refused)
-            }
-        }
+        self.state.accepting()
     }
 
     pub(crate) fn fail(&self, failure: Failure) {
@@ -259,8 +237,7 @@ impl Shared {
     /// Cancels every task: each listed task is woken to drop its future, and every other task
     /// does so at its next step.
     fn shut_down(&self) {
-        let before = self.state.fetch_or(SHUTTING_DOWN, Ordering::AcqRel);
-        if before & SHUTTING_DOWN != 0 {
+        if !self.state.shut_down() {
             return;
         }
         self.token.cancel();
@@ -471,12 +448,12 @@ impl Shared {
     }
 
     fn snapshot(&self) -> Snapshot {
-        let state = self.state.load(Ordering::Acquire);
+        let seen = self.state.seen();
         Snapshot {
             start: self.start,
-            live: live_count(state) as usize, // under 2³¹
-            shutting_down: state & SHUTTING_DOWN != 0,
-            finished: state & FINISHED != 0,
+            live: seen.live as usize, // under 2³¹
+            shutting_down: seen.shutting_down,
+            finished: seen.finished,
             tasks: {
                 let marks = self.marks();
                 let mut tasks: Vec<TaskInfo> = self
@@ -496,207 +473,33 @@ impl Shared {
     }
 }
 
-fn refusal(state: u64) -> Option<Refused> {
-    if state & FINISHED != 0 {
-        Some(Refused::Finished)
-    } else if state & SHUTTING_DOWN != 0 {
-        Some(Refused::ShuttingDown)
-    } else {
-        None
-    }
-}
-
 impl Drop for Shared {
     fn drop(&mut self) {
         groups().remove(&(std::ptr::from_ref::<Shared>(self) as usize));
     }
 }
 
-/// Counts one scheduled task (or nested group) as live in its group until dropped.
-///
-/// The live tasks and the handles of scheduled tasks hold one reference to their group between
-/// them, not one each: whoever takes the group's counts up from zero takes it, and whoever
-/// brings them back to zero lets it go, after its last look at the group. So a scheduled task
-/// costs one shared counter when it is spawned (its count and its handle's together), one when
-/// it ends and one when its handle is dropped, where an `Arc` each would cost two more.
-pub(crate) struct Live {
-    shared: Counted,
-}
-
-/// A group that one of its counts keeps alive: a `Live` or a `GroupRef`. From `Arc::as_ptr`,
-/// so that it may become the counts' `Arc` again.
-#[derive(Clone, Copy)]
-struct Counted(*const Shared);
-
-// A count only reads its group, which is `Sync`, and the reference it stands for is the
-// group's, not the thread's.
-#[allow(unsafe_code)]
-unsafe impl Send for Counted {}
-#[allow(unsafe_code)]
-unsafe impl Sync for Counted {}
-
-impl Counted {
-    fn shared(&self) -> &Shared {
-        // SAFETY: while this is counted, the counts' reference keeps the group alive.
-        #[allow(unsafe_code)]
-        unsafe {
-            &*self.0
-        }
-    }
-}
-
-impl Live {
-    /// Joins a nested group, which has no handle.
-    fn join(shared: &Arc<Shared>) -> Result<Self, Refused> {
-        let before = count(shared, ONE_TASK);
-        let live = Live {
-            shared: Counted(Arc::as_ptr(shared)),
-        };
-        match refusal(before) {
-            None => Ok(live),
-            Some(refused) => Err(refused), // dropping `live` takes the count back
-        }
-    }
-
-    /// Joins a task, and counts the handle its spawn returns.
-    #[inline(always)]
-    fn join_task(shared: &Arc<Shared>) -> Result<(Self, GroupRef), Refused> {
-        let (joined, before) = Self::with_handle(shared);
-        match refusal(before) {
-            None => Ok(joined),
-            Some(refused) => Err(refused), // dropping both takes the counts back
-        }
-    }
-
-    /// Joins a task that has already taken its eager step: it is the group's task from that
-    /// step on, as in asyncio, so only a finished group refuses it; a group that is shutting
-    /// down cancels it before its next step.
-    fn join_after_step(shared: &Arc<Shared>) -> Result<(Self, GroupRef), Refused> {
-        let (joined, before) = Self::with_handle(shared);
-        match before & FINISHED {
-            0 => Ok(joined),
-            _ => Err(Refused::Finished),
-        }
-    }
+impl state::Group for Shared {
+    type Owner = Arc<Shared>;
 
     #[inline(always)]
-    fn with_handle(shared: &Arc<Shared>) -> ((Self, GroupRef), u64) {
-        let before = count(shared, ONE_TASK + ONE_HANDLE);
-        let counted = Counted(Arc::as_ptr(shared));
-        let joined = (Live { shared: counted }, GroupRef { shared: counted });
-        (joined, before)
+    fn state(&self) -> &State {
+        &self.state
     }
 
-    pub(crate) fn shared(&self) -> &Shared {
-        self.shared.shared()
+    fn drop_live(live: state::Ending<'_, Live>) {
+        live.end();
     }
-}
 
-/// Adds `units` to the group's counts; returns the state before. The first count takes the
-/// counts' reference to the group.
-#[inline(always)]
-fn count(shared: &Arc<Shared>, units: u64) -> u64 {
-    let before = shared.state.fetch_add(units, Ordering::AcqRel);
-    if before & COUNTS == 0 {
-        // The caller holds a reference of its own until this returns, so the group is alive
-        // even if the counts drop back to zero on another thread (an earlier task's end)
-        // before this line.
-        let _ = Arc::into_raw(Arc::clone(shared));
+    fn drop_handle(handle: state::Ending<'_, GroupRef>) {
+        handle.end();
     }
-    within_limits(before);
-    before
-}
 
-/// Aborts if a count, as it was before an add, is about to run into the next field: as `Arc`
-/// does at its limit.
-#[inline(always)]
-fn within_limits(before: u64) {
-    if live_count(before) >= LIVE_LIMIT || handle_count(before) >= HANDLE_LIMIT {
-        std::process::abort();
-    }
-}
-
-/// Far below what memory can hold (a task takes a tokio task of 128 bytes, a handle 48 bytes
-/// of its own), and far enough below each count's last value that the threads that may add to
-/// it at once cannot carry it over.
-const LIVE_LIMIT: u64 = (1 << 31) - (1 << 20);
-const HANDLE_LIMIT: u64 = (1 << 28) - (1 << 20);
-
-/// Subtracts `units` from the group's counts, and lets the counts' reference go if they are now
-/// zero. Nothing may look at the group after this.
-///
-/// # Safety
-/// `shared` is a pointer that `count` added `units` for, not yet subtracted.
-#[allow(unsafe_code)]
-unsafe fn uncount(shared: *const Shared, units: u64) {
-    // SAFETY: the units not yet subtracted keep the counts' reference.
-    let before = unsafe { &*shared }.state.fetch_sub(units, Ordering::AcqRel);
-    if before & COUNTS == units {
-        // SAFETY: the counts were brought to zero here, which passes their reference on.
-        unsafe { release(shared) };
-    }
-}
-
-/// Lets go of the counts' reference to the group.
-///
-/// # Safety
-/// The caller brought the counts to zero. Each fall to zero follows the rise from zero that
-/// took the reference it lets go (`count`, through `Arc::into_raw` at this pointer).
-#[allow(unsafe_code)]
-unsafe fn release(shared: *const Shared) {
-    // The scope may have returned and dropped its own reference at the live count's zero.
-    drop(unsafe { Arc::from_raw(shared) });
-}
-
-impl Drop for Live {
-    fn drop(&mut self) {
-        // Ending an abandoned group ends its count in its parent, which may end the parent,
-        // abandoned too: up a chain of nested groups in a loop, not a recursion per level.
-        let mut next = self.end();
-        while let Some(parent) = next {
-            // `end` is the whole of its drop: it must not run again, even if `end` unwinds.
-            next = ManuallyDrop::new(parent).end();
-        }
-    }
-}
-
-impl Live {
-    /// What dropping this count does to its group. Returns the count the group held in its
-    /// parent if this ended the group after its scope was dropped: the caller drops it next.
-    fn end(&self) -> Option<Live> {
-        let shared = self.shared();
-        let mut state = shared.state.load(Ordering::Relaxed);
-        loop {
-            // The last live task, while handles are still counted, becomes one more handle
-            // for the length of its last look at the group below: otherwise the last handle,
-            // dropped meanwhile, could let the group go under it.
-            let new = if live_count(state) == 1 && handle_count(state) > 0 {
-                state - ONE_TASK + ONE_HANDLE
-            } else {
-                state - ONE_TASK
-            };
-            match (shared.state).compare_exchange_weak(
-                state,
-                new,
-                Ordering::AcqRel,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => break,
-                Err(now) => state = now,
-            }
-        }
-        if live_count(state) != 1 {
-            return None; // others are live: they keep the counts above zero
-        }
-        // Let go after the last look, even if it unwinds (a waker that panics): otherwise the
-        // group, and a parent counting it, would never be let go.
-        let _let_go = LetGo {
-            group: self.shared,
-            as_handle: handle_count(state) > 0,
-        };
-        if state & ABANDONED != 0 {
+    /// The last task's last look: it wakes the scope, or tidies up after a dropped one.
+    fn last_ended(&self, abandoned: bool) -> Option<Live> {
+        if abandoned {
             // The dropped scope may be waiting for this last task (see `wait_abandoned`).
-            if let Some(waiting) = shared
+            if let Some(waiting) = self
                 .abandoner
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -704,63 +507,10 @@ impl Live {
             {
                 waiting.unpark();
             }
-            shared.release_parent()
+            self.release_parent()
         } else {
-            shared.ended.notify_one();
+            self.ended.notify_one();
             None
-        }
-    }
-}
-
-/// What the last live task holds after its last look: a handle's unit, or the counts'
-/// reference if it brought them to zero.
-struct LetGo {
-    group: Counted,
-    as_handle: bool,
-}
-
-impl Drop for LetGo {
-    fn drop(&mut self) {
-        #[allow(unsafe_code)]
-        // SAFETY: the task stands as a handle now, or it brought the counts to zero.
-        unsafe {
-            if self.as_handle {
-                uncount(self.group.0, ONE_HANDLE);
-            } else {
-                release(self.group.0);
-            }
-        }
-    }
-}
-
-/// A scheduled task's handle's reference to its group, counted with the live tasks (see
-/// [`Live`]).
-pub(crate) struct GroupRef {
-    shared: Counted,
-}
-
-impl GroupRef {
-    /// The handle of a task that `live` already counts: the counts are above zero, so the
-    /// counts' reference is taken already.
-    fn for_live(live: &Live) -> Self {
-        let before = live.shared().state.fetch_add(ONE_HANDLE, Ordering::AcqRel);
-        within_limits(before);
-        GroupRef {
-            shared: live.shared,
-        }
-    }
-
-    pub(crate) fn shared(&self) -> &Shared {
-        self.shared.shared()
-    }
-}
-
-impl Drop for GroupRef {
-    fn drop(&mut self) {
-        #[allow(unsafe_code)]
-        // SAFETY: `with_handle` counted this handle at this pointer.
-        unsafe {
-            uncount(self.shared.0, ONE_HANDLE);
         }
     }
 }
@@ -1362,19 +1112,11 @@ fn request_once(
 /// owner cancels the tasks still running, unless the body has seen it (`owner_spent`).
 async fn wait_ended(shared: &Shared, owner_spent: bool) {
     loop {
-        let state = shared.state.load(Ordering::Acquire);
-        if live_count(state) == 0 {
-            if shared
-                .state
-                .compare_exchange(state, state | FINISHED, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok()
-            {
-                return;
-            }
-            continue;
+        if shared.state.finish() {
+            return;
         }
         // `notify_one` keeps a permit when nobody waits, so the last task's wake-up is not
-        // lost between the load and the await. Cancelling the token while we wait (from
+        // lost between `finish`'s look and the await. Cancelling the token while we wait (from
         // outside) cancels the tasks still running.
         let ended = shared.ended.notified();
         if shared.is_shutting_down() {
@@ -1445,8 +1187,7 @@ impl Drop for Abandon {
     fn drop(&mut self) {
         let Some(shared) = self.0.take() else { return };
         shared.shut_down();
-        let before = shared.state.fetch_or(ABANDONED, Ordering::AcqRel);
-        if live_count(before) == 0 {
+        if !shared.state.abandon() {
             drop(shared.release_parent());
         } else {
             wait_abandoned(&shared);
@@ -1480,7 +1221,7 @@ fn wait_abandoned(shared: &Shared) {
         .abandoner
         .lock()
         .unwrap_or_else(PoisonError::into_inner) = Some(std::thread::current());
-    let live = || live_count(shared.state.load(Ordering::Acquire));
+    let live = || shared.state.live();
     let wait = || {
         let (mut last, mut since) = (live(), Instant::now());
         while last > 0 && since.elapsed() < PATIENCE {

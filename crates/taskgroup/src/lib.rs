@@ -211,6 +211,7 @@ mod listing;
 mod place;
 pub mod polled;
 mod ready;
+mod state;
 mod task;
 mod wakers;
 
