@@ -16,12 +16,14 @@
 use std::alloc::{self, Layout};
 use std::any::Any;
 use std::marker::PhantomData;
-use std::mem;
+use std::mem::{self, MaybeUninit};
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll};
 use std::thread;
+
+use crate::current::{self, TaskId};
 
 /// Every place is aligned at least this much, so that a future aligned no more needs no
 /// alignment check.
@@ -129,7 +131,14 @@ impl<F: Future> Free<'_, F> {
     ) -> Stepped<F> {
         // SAFETY: the place is free (the last future in it was dropped, or moved out with its
         // memory) and large and aligned enough for an `F` (`Places::free`).
-        match unsafe { in_place(self.ptr, future, poll) } {
+        let stepped = unsafe { in_place(self.ptr, future, poll) };
+        self.finish(stepped)
+    }
+
+    /// What the step left: the place stays free unless the future suspended in it.
+    #[inline(always)]
+    fn finish(self, stepped: InPlace<F::Output>) -> Stepped<F> {
+        match stepped {
             InPlace::Ready(out) => Stepped::Ready(out),
             InPlace::Suspended => {
                 // `Place::new` must not unwind here: the pinned future would be left live in
@@ -145,6 +154,50 @@ impl<F: Future> Free<'_, F> {
             InPlace::Panicked(payload) => Stepped::Panicked(payload),
         }
     }
+}
+
+impl<F: Future> Free<'_, F> {
+    /// [`step`](Self::step) as a new task: the future is polled (and dropped, if it finishes)
+    /// as the current task, an unnamed one until it asks for its id, which this returns.
+    ///
+    /// The thread-local writes that make it current are inside a function whose place is a
+    /// `&mut` argument, so the compiler knows that writing the future does not write them,
+    /// and folds them away for a future that never asks for its task. Around a bare
+    /// pointer, it keeps the restore.
+    #[inline(always)]
+    pub(crate) fn step_as_new(
+        self,
+        future: F,
+        poll: impl FnOnce(Pin<&mut F>) -> thread::Result<Poll<F::Output>>,
+    ) -> (Stepped<F>, Option<TaskId>) {
+        // SAFETY: the place is free, and at least `size_of::<F>()` bytes (`Places::free`).
+        let place = unsafe {
+            std::slice::from_raw_parts_mut(
+                self.ptr.as_ptr().cast::<MaybeUninit<u8>>(),
+                size_of::<F>(),
+            )
+        };
+        // SAFETY: the place is free, and large and aligned enough for an `F`.
+        let (stepped, id) = unsafe { in_place_as_new(place, future, poll) };
+        (self.finish(stepped), id)
+    }
+}
+
+/// [`in_place`] as a new task, in `place` (see [`Free::step_as_new`]).
+///
+/// # Safety
+/// As for [`in_place`], for the memory of `place`, which is at least an `F`'s size.
+#[inline]
+unsafe fn in_place_as_new<F: Future>(
+    place: &mut [MaybeUninit<u8>],
+    future: F,
+    poll: impl FnOnce(Pin<&mut F>) -> thread::Result<Poll<F::Output>>,
+) -> (InPlace<F::Output>, Option<TaskId>) {
+    let ptr = NonNull::from(place).cast::<F>();
+    let previous = current::enter(current::UNNAMED);
+    // SAFETY: the caller's promise.
+    let stepped = unsafe { in_place(ptr, future, poll) };
+    (stepped, current::leave(previous))
 }
 
 /// [`Free::step`] in memory of the future's own, for a spawn that keeps no place between

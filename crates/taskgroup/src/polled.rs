@@ -550,13 +550,10 @@ impl<'env> Inner<'env> {
         O: FnOnce(F::Output) -> anyhow::Result<T> + 'env,
         T: 'static,
     {
-        let free = places.free::<F>();
-        let previous = current::enter(current::UNNAMED);
         let mut cx = Context::from_waker(Waker::noop());
-        let stepped = free.step(future, |future| {
+        let (stepped, id) = places.free::<F>().step_as_new(future, |future| {
             panic::catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))
         });
-        let id = current::leave(previous);
         self.stepped(stepped, id, outcome, done)
     }
 
