@@ -45,7 +45,9 @@ use crate::current::{self, TaskId};
 use crate::place::{self, Places, Stepped};
 use crate::ready::Ready;
 use crate::wakers::Wakers;
-use crate::{Completed, Failure, GroupError, Refused, Start, TaskError, TaskState, panic_message};
+use crate::{
+    Completed, Failure, GroupError, Interrupt, Refused, Start, TaskError, TaskState, panic_message,
+};
 
 /// How many children the scope polls each time it is polled, before it yields to the runtime.
 pub const BUDGET: usize = 256;
@@ -89,35 +91,43 @@ where
         eager_done: 0,
     };
     let group = tg.handle();
+    let outcomes = &group.inner.outcomes;
     let value = {
-        let mut body = pin!(Some(body(&mut tg)));
+        let mut body = Body {
+            future: pin!(Some(body(&mut tg))),
+            outcomes: Rc::clone(outcomes),
+        };
         let mut value = None;
         poll_fn(|cx| {
-            group.inner.scope.register(cx.waker());
+            outcomes.scope.register(cx.waker());
             group.inner.ready.begin(); // before the marks are taken (see `ready`)
-            if let Some(running) = body.as_mut().as_pin_mut() {
+            if outcomes.is_shutting_down() {
+                // Cancelled since the last poll: the body takes no further step.
+                body.drop_future();
+            }
+            if let Some(running) = body.future.as_mut().as_pin_mut() {
                 match panic::catch_unwind(AssertUnwindSafe(|| running.poll(cx))) {
                     Ok(Poll::Pending) => {}
                     Ok(Poll::Ready(ended)) => {
-                        body.set(None);
+                        body.drop_future();
                         match ended {
                             Ok(v) => value = Some(v),
-                            Err(e) => group.inner.fail(Failure::Error(e)),
+                            Err(e) => outcomes.fail(Failure::Error(e)),
                         }
                     }
                     Err(payload) => {
-                        body.set(None);
-                        group.inner.fail(Failure::Panic(panic_message(&*payload)));
+                        body.drop_future();
+                        outcomes.panicked(payload);
                     }
                 }
             }
             let more = group.inner.poll_ready(BUDGET);
-            if group.inner.is_shutting_down() {
+            if outcomes.is_shutting_down() {
                 // The first failure cancels the body too (asyncio cancels the parent task).
-                body.set(None);
+                body.drop_future();
                 group.inner.cancel_all();
             }
-            if body.is_none() && group.inner.live() == 0 {
+            if body.future.is_none() && group.inner.live() == 0 {
                 return Poll::Ready(());
             }
             if more {
@@ -129,8 +139,13 @@ where
         value
     };
     group.inner.finished.set(true);
-    let failures = group.inner.failures.take();
-    let cancelled = group.inner.cancelled.get();
+    if let Some(interrupt) = outcomes.interrupt.take() {
+        // `KeyboardInterrupt` out of `async with`: every child has ended, and the interrupt
+        // goes on unwrapped.
+        panic::resume_unwind(Box::new(interrupt));
+    }
+    let failures = outcomes.failures.take();
+    let cancelled = outcomes.cancelled.get();
     match value {
         Some(value) if failures.is_empty() && !cancelled => {
             let mut completed = group.inner.completed.get();
@@ -141,6 +156,119 @@ where
             failures,
             cancelled,
         }),
+    }
+}
+
+/// The scope's body, dropped as its group drops a child: with the group as the one a nested
+/// polled scope inside it hands its failures to, and with a panic in its drop a failure.
+struct Body<'a, B> {
+    future: Pin<&'a mut Option<B>>,
+    outcomes: Rc<Outcomes>,
+}
+
+impl<B> Body<'_, B> {
+    fn drop_future(&mut self) {
+        if self.future.is_some() {
+            let _failed = self.outcomes.dropping(|| self.future.set(None));
+        }
+    }
+}
+
+/// The scope's future dropped unfinished (its owner cancelled): the body goes first, as the
+/// group's own drop.
+impl<B> Drop for Body<'_, B> {
+    fn drop(&mut self) {
+        self.drop_future();
+    }
+}
+
+/// How a polled group ends, apart from its children: what failed, whether it was cancelled
+/// or is shutting down, an interrupt to raise again. Shared (`'static`, unlike the group) with
+/// a nested polled scope that its group drops, which hands its failures here.
+struct Outcomes {
+    failures: RefCell<Vec<Failure>>,
+    interrupt: RefCell<Option<Interrupt>>,
+    shutting_down: Cell<bool>,
+    cancelled: Cell<bool>,
+    /// The scope's own waker, woken when a child is marked ready or the group shuts down.
+    scope: Arc<AtomicWaker>,
+}
+
+thread_local! {
+    /// The polled group dropping a child or its body on this thread right now: a polled scope
+    /// dropped unfinished in there is nested in it (`async with` inside a task of the group).
+    static DROPPING: RefCell<Option<Rc<Outcomes>>> = const { RefCell::new(None) };
+}
+
+impl Outcomes {
+    fn is_shutting_down(&self) -> bool {
+        self.shutting_down.get()
+    }
+
+    fn fail(&self, failure: Failure) {
+        self.failures.borrow_mut().push(failure);
+        self.shut_down();
+    }
+
+    /// A child or the body panicked: a failure of the group, or, for an [`Interrupt`], what
+    /// the scope raises once every child has ended.
+    fn panicked(&self, payload: Box<dyn Any + Send>) {
+        match payload.downcast::<Interrupt>() {
+            Ok(interrupt) => {
+                self.interrupt.borrow_mut().get_or_insert(*interrupt);
+                self.shut_down();
+            }
+            Err(payload) => self.fail(Failure::Panic(panic_message(&*payload))),
+        }
+    }
+
+    fn shut_down(&self) {
+        if !self.shutting_down.replace(true) {
+            self.scope.wake();
+        }
+    }
+
+    /// Runs `drop` (of a child, or the body) as this group's, catching a panic in it: a
+    /// failure of the group, as are the failures of a polled scope nested in what is dropped.
+    /// Returns whether the drop failed so.
+    fn dropping(self: &Rc<Self>, drop: impl FnOnce()) -> bool {
+        let before = (
+            self.failures.borrow().len(),
+            self.interrupt.borrow().is_some(),
+        );
+        let outer = DROPPING.with(|d| d.replace(Some(Rc::clone(self))));
+        let dropped = panic::catch_unwind(AssertUnwindSafe(drop));
+        DROPPING.with(|d| *d.borrow_mut() = outer);
+        if let Err(payload) = dropped {
+            self.panicked(payload);
+        }
+        (
+            self.failures.borrow().len(),
+            self.interrupt.borrow().is_some(),
+        ) != before
+    }
+
+    /// This group's scope was dropped unfinished: what it could not return goes to the group
+    /// dropping it, if it is nested in one, as one failure (an `ExceptionGroup` raised into
+    /// the outer group).
+    fn hand_up(&self) {
+        let Some(outer) = DROPPING.with(|d| d.borrow().clone()) else {
+            return;
+        };
+        if let Some(interrupt) = self.interrupt.take() {
+            outer.interrupt.borrow_mut().get_or_insert(interrupt);
+            outer.shut_down();
+        }
+        let failures = self.failures.take();
+        if !failures.is_empty() {
+            outer.fail(Failure::Error(
+                GroupError {
+                    failures,
+                    cancelled: self.cancelled.get(),
+                }
+                .into(),
+            ));
+        }
     }
 }
 
@@ -265,9 +393,9 @@ impl fmt::Debug for PolledGroup<'_> {
 /// the drop returns.
 impl Drop for PolledGroup<'_> {
     fn drop(&mut self) {
-        if self.owner {
-            self.inner.finished.set(true);
+        if self.owner && !self.inner.finished.replace(true) {
             self.inner.cancel_all();
+            self.inner.outcomes.hand_up();
         }
     }
 }
@@ -283,10 +411,13 @@ impl<'env> PolledGroup<'env> {
                 wakers: Wakers::new(Arc::clone(&ready), Arc::clone(&scope)),
                 ready,
                 queue: RefCell::new(VecDeque::new()),
-                scope,
-                failures: RefCell::new(Vec::new()),
-                shutting_down: Cell::new(false),
-                cancelled: Cell::new(false),
+                outcomes: Rc::new(Outcomes {
+                    failures: RefCell::new(Vec::new()),
+                    interrupt: RefCell::new(None),
+                    shutting_down: Cell::new(false),
+                    cancelled: Cell::new(false),
+                    scope,
+                }),
                 finished: Cell::new(false),
                 completed: Cell::new(Completed::default()),
                 places: RefCell::new(Places::default()),
@@ -324,10 +455,11 @@ impl<'env> PolledGroup<'env> {
     /// `tg.cancel()`: drops every child and the body; the scope returns a [`GroupError`] that
     /// says it was cancelled.
     pub fn cancel(&self) {
-        if !self.inner.is_shutting_down() {
-            self.inner.cancelled.set(true);
+        let outcomes = &self.inner.outcomes;
+        if !outcomes.is_shutting_down() {
+            outcomes.cancelled.set(true);
         }
-        self.inner.shut_down();
+        outcomes.shut_down();
     }
 
     /// The group is shutting down: a child failed, or it was cancelled.
@@ -350,11 +482,8 @@ struct Inner<'env> {
     wakers: Wakers,
     /// The scope's own queue of children to poll: new ones, and those the wakers marked.
     queue: RefCell<VecDeque<u32>>,
-    /// The scope's own waker, woken when a child is marked ready.
-    scope: Arc<AtomicWaker>,
-    failures: RefCell<Vec<Failure>>,
-    shutting_down: Cell<bool>,
-    cancelled: Cell<bool>,
+    outcomes: Rc<Outcomes>,
+    /// The scope has returned, or was dropped.
     finished: Cell<bool>,
     completed: Cell<Completed>,
     /// The memory an eager first poll runs in, reused while children finish there.
@@ -457,7 +586,7 @@ struct Entry<'env> {
 
 impl<'env> Inner<'env> {
     fn is_shutting_down(&self) -> bool {
-        self.shutting_down.get()
+        self.outcomes.is_shutting_down()
     }
 
     fn live(&self) -> usize {
@@ -465,14 +594,7 @@ impl<'env> Inner<'env> {
     }
 
     fn fail(&self, failure: Failure) {
-        self.failures.borrow_mut().push(failure);
-        self.shut_down();
-    }
-
-    fn shut_down(&self) {
-        if !self.shutting_down.replace(true) {
-            self.scope.wake();
-        }
+        self.outcomes.fail(failure);
     }
 
     fn refusal(&self) -> Option<Refused> {
@@ -602,9 +724,7 @@ impl<'env> Inner<'env> {
                 }
                 Err(e) => self.failed_step(Failure::Error(e), id),
             },
-            Stepped::Panicked(payload) => {
-                self.failed_step(Failure::Panic(panic_message(&*payload)), id)
-            }
+            Stepped::Panicked(payload) => self.panicked_step(payload, id),
             Stepped::Pending(placed) => {
                 // It suspended with a no-op waker: the scope polls it again from its queue,
                 // in the memory it was polled in.
@@ -618,6 +738,17 @@ impl<'env> Inner<'env> {
     #[inline(never)]
     fn failed_step<T: 'static>(&self, failure: Failure, id: Option<TaskId>) -> PolledTask<'env, T> {
         self.fail(failure);
+        PolledTask::failed(id)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn panicked_step<T: 'static>(
+        &self,
+        payload: Box<dyn Any + Send>,
+        id: Option<TaskId>,
+    ) -> PolledTask<'env, T> {
+        self.outcomes.panicked(payload);
         PolledTask::failed(id)
     }
 
@@ -686,13 +817,14 @@ impl<'env> Inner<'env> {
         // ready queue runs.
         self.ready.take(&mut self.queue.borrow_mut());
         for _ in 0..budget {
+            // Once the group shuts down, no child takes another step (nor a first one).
+            if self.is_shutting_down() {
+                break;
+            }
             let Some(slot) = self.queue.borrow_mut().pop_front() else {
                 break;
             };
             self.poll_child(slot);
-            if self.is_shutting_down() {
-                break;
-            }
         }
         !self.queue.borrow().is_empty() || self.ready.any()
     }
@@ -722,28 +854,27 @@ impl<'env> Inner<'env> {
                 self.slots.borrow_mut().entries[slot as usize].child = Some(child);
             }
             Ok(Poll::Ready(outcome)) => {
-                let dropped = panic::catch_unwind(AssertUnwindSafe(|| drop(child)));
-                match (outcome, dropped) {
-                    (Outcome::Done(value), Ok(())) => {
+                let failed = self.outcomes.dropping(|| drop(child));
+                match outcome {
+                    Outcome::Done(value) if !failed => {
                         let mut completed = self.completed.get();
                         completed.scheduled += 1;
                         self.completed.set(completed);
                         self.end(slot, TaskState::Done, Some(value));
                     }
-                    (Outcome::Failed(failure), _) => {
+                    Outcome::Done(_) => self.end(slot, TaskState::Failed, None),
+                    Outcome::Failed(failure) => {
                         self.end(slot, TaskState::Failed, None);
                         self.fail(failure);
-                    }
-                    (Outcome::Done(_), Err(payload)) => {
-                        self.end(slot, TaskState::Failed, None);
-                        self.fail(Failure::Panic(panic_message(&*payload)));
                     }
                 }
             }
             Err(payload) => {
+                // A second panic, in the drop of the child whose poll panicked, is lost with
+                // it: the first is the failure.
                 let _ = panic::catch_unwind(AssertUnwindSafe(|| drop(child)));
                 self.end(slot, TaskState::Failed, None);
-                self.fail(Failure::Panic(panic_message(&*payload)));
+                self.outcomes.panicked(payload);
             }
         }
     }
@@ -806,12 +937,12 @@ impl<'env> Inner<'env> {
                 .collect()
         };
         for (slot, child) in cancelled {
-            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| drop(child))) {
-                self.failures
-                    .borrow_mut()
-                    .push(Failure::Panic(panic_message(&*payload)));
-            }
-            self.end(slot, TaskState::Cancelled, None);
+            let how = if self.outcomes.dropping(|| drop(child)) {
+                TaskState::Failed
+            } else {
+                TaskState::Cancelled
+            };
+            self.end(slot, how, None);
         }
     }
 
@@ -827,12 +958,12 @@ impl<'env> Inner<'env> {
         };
         match child {
             Some(child) => {
-                if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| drop(child))) {
-                    self.end(slot, TaskState::Failed, None);
-                    self.fail(Failure::Panic(panic_message(&*payload)));
+                let how = if self.outcomes.dropping(|| drop(child)) {
+                    TaskState::Failed
                 } else {
-                    self.end(slot, TaskState::Cancelled, None);
-                }
+                    TaskState::Cancelled
+                };
+                self.end(slot, how, None);
                 true
             }
             // It cancels itself while it runs: dropped when its poll returns.

@@ -28,11 +28,10 @@
 //! - Nested `async with TaskGroup()` is a [`polled::scope`] awaited in the outer body: the
 //!   outer group cancels it by dropping the body that holds it.
 //!
-//! A test marked `#[ignore = "bug: …"]` is a scenario where the polled group does not do what
-//! asyncio does (`CONFORMANCE.md` says what it does instead); two of them,
-//! `test_taskgroup_10_children_never_start` and `test_taskgroup_17_no_step_after_cancel`, are
-//! CPython's scenario with an assertion asyncio's semantics give and CPython's test does not
-//! make. Run them with `cargo test -p taskgroup --test cpython_taskgroups_polled -- --ignored`.
+//! Two tests, `test_taskgroup_10_children_never_start` and
+//! `test_taskgroup_17_no_step_after_cancel`, are CPython's scenario with an assertion asyncio's
+//! semantics give and CPython's test does not make. These ports found five bugs of the polled
+//! group (`CONFORMANCE.md` lists them), each fixed since.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
@@ -587,8 +586,6 @@ async fn taskgroup_10_children_never_start() {
 }
 
 #[tokio::test(start_paused = true)]
-#[ignore = "bug: the first child still queued for its first step when the body fails takes that \
-            step before the group cancels it (see CONFORMANCE.md)"]
 async fn test_taskgroup_10_children_never_start() {
     LocalSet::new()
         .run_until(taskgroup_10_children_never_start())
@@ -650,15 +647,11 @@ async fn taskgroup_12(start: Start) {
 }
 
 #[tokio::test(start_paused = true)]
-#[ignore = "bug: a nested polled scope dropped by its outer group's cancellation loses the \
-            failures its children raise as they are dropped (see CONFORMANCE.md)"]
 async fn test_taskgroup_11() {
     paused(taskgroup_11).await;
 }
 
 #[tokio::test(start_paused = true)]
-#[ignore = "bug: a nested polled scope dropped by its outer group's cancellation loses the \
-            failures its children raise as they are dropped (see CONFORMANCE.md)"]
 async fn test_taskgroup_12() {
     paused(taskgroup_12).await;
 }
@@ -805,8 +798,6 @@ async fn taskgroup_17_no_step_after_cancel(start: Start) {
 }
 
 #[tokio::test(start_paused = true)]
-#[ignore = "bug: after PolledGroup::cancel() from outside the scope, the body takes one more step \
-            before the scope drops it (see CONFORMANCE.md)"]
 async fn test_taskgroup_17_no_step_after_cancel() {
     paused(taskgroup_17_no_step_after_cancel).await;
 }
@@ -831,8 +822,6 @@ async fn taskgroup_18(start: Start) {
 }
 
 #[tokio::test(start_paused = true)]
-#[ignore = "bug: a panic in the body's drop guard, when the group drops the body, escapes the \
-            polled scope instead of joining its GroupError (see CONFORMANCE.md)"]
 async fn test_taskgroup_18() {
     paused(taskgroup_18).await;
 }
@@ -854,8 +843,6 @@ async fn taskgroup_19(start: Start) {
 }
 
 #[tokio::test(start_paused = true)]
-#[ignore = "bug: a panic in the body's drop guard, when the group drops the body, escapes the \
-            polled scope instead of joining its GroupError (see CONFORMANCE.md)"]
 async fn test_taskgroup_19() {
     paused(taskgroup_19).await;
 }
@@ -888,8 +875,6 @@ async fn taskgroup_20a(start: Start) {
 }
 
 #[tokio::test(start_paused = true)]
-#[ignore = "bug: a panic in the body's drop guard, when the group drops the body, escapes the \
-            polled scope instead of joining its GroupError (see CONFORMANCE.md)"]
 async fn test_taskgroup_20a() {
     paused(taskgroup_20a).await;
 }
@@ -907,9 +892,6 @@ async fn taskgroup_21(start: Start) {
 }
 
 #[tokio::test(start_paused = true)]
-#[ignore = "bug: a child's Interrupt panic is gathered as \"a panic with a non-text payload\" \
-            instead of leaving the polled scope unwrapped, and the body's finally panic then \
-            escapes the scope (see CONFORMANCE.md)"]
 async fn test_taskgroup_21() {
     paused(taskgroup_21).await;
 }
@@ -929,8 +911,6 @@ async fn taskgroup_21a(start: Start) {
 }
 
 #[tokio::test(start_paused = true)]
-#[ignore = "bug: a panic in the body's drop guard, when the group drops the body, escapes the \
-            polled scope instead of joining its GroupError (see CONFORMANCE.md)"]
 async fn test_taskgroup_21a() {
     paused(taskgroup_21a).await;
 }
@@ -1120,8 +1100,6 @@ async fn taskgroup_context_manager_exit_raises(start: Start) {
 }
 
 #[tokio::test(start_paused = true)]
-#[ignore = "bug: a panic in the body's drop guard, when the group drops the body, escapes the \
-            polled scope instead of joining its GroupError (see CONFORMANCE.md)"]
 async fn test_taskgroup_context_manager_exit_raises() {
     paused(taskgroup_context_manager_exit_raises).await;
 }
