@@ -21,7 +21,7 @@ pub enum TaskState {
     Done,
     /// Returned an error or panicked: a failure of its group.
     Failed,
-    /// Cancelled (by [`TaskHandle::cancel`] or its group's shutdown) before it finished.
+    /// Cancelled (by [`TaskHandle::cancel`](crate::TaskHandle::cancel) or its group's shutdown) before it finished.
     Cancelled,
 }
 
