@@ -65,7 +65,7 @@ def _number(name, flag, value, top):
 
 
 def _parse(name, argv, default_tasks):
-    known = ("--tasks", "--repeat", "--json", "--loop", "--gc")
+    known = FLAGS
     flags = ", ".join(f for f in known if default_tasks or f != "--tasks")
     opts = {"tasks": default_tasks, "repeat": 1, "json": None, "loop": "asyncio", "gc": "on"}
     seen = set()
@@ -217,6 +217,60 @@ def _write(path, name, tasks, variant_name):
         json.dump(result, f, indent=2)
         f.write("\n")
     os.replace(tmp, path)
+
+
+# The flags the harness reads, each with its value (what a script with variants passes on).
+FLAGS = ("--tasks", "--repeat", "--json", "--loop", "--gc")
+
+
+def take_variant(name, variants, argv):
+    """The ``--variant`` in ``argv`` (the first of ``variants`` when none) and the flags left
+    for the harness; ``None`` for the variant when help was asked for."""
+    chosen, rest = None, []
+    args = list(argv)
+    while args:
+        arg = args.pop(0)
+        if arg in ("--help", "-h"):
+            return None, rest
+        flag, eq, inline = arg.partition("=")
+        if flag in FLAGS:
+            rest.append(arg)
+            if not eq and args:
+                rest.append(args.pop(0))  # its value, whatever it looks like
+            continue
+        if flag != "--variant":
+            what = f"unknown flag '{flag}'" if arg.startswith("-") else f"unexpected argument '{arg}'"
+            flags = ", ".join(("--variant",) + FLAGS + ("--help",))
+            _fail(name, f"{what}; valid flags: {flags}")
+        if chosen is not None:
+            _fail(name, "--variant is given twice; give it once")
+        value = inline if eq else (args.pop(0) if args else None)
+        if value is None:
+            _fail(name, "--variant needs a value")
+        if value not in variants:
+            _fail(name, f"--variant takes one of {', '.join(variants)}, got {value!r}")
+        chosen = value
+    return chosen or variants[0], rest
+
+
+def main_variants(mains, *, name, needs, usage, default_tasks=None):
+    """``main`` for a script with several ways to run, picked with ``--variant`` (``mains``:
+    variant -> ``run(tasks)``, its default first; ``needs``: variant -> oldest Python).
+
+    A result written with --json names the variant after the loop, as ``variant`` does, with
+    the chosen variant added after the loop's name when it is not the default
+    (asyncio_scheduled, uvloop_gather, asyncio_gather_gc_off)."""
+    global variant
+    variants = tuple(mains)
+    chosen, rest = take_variant(name, variants, sys.argv[1:])
+    if chosen is None:
+        print(usage, end="")
+        sys.exit(0)
+    sys.argv[1:] = rest
+    if chosen != variants[0]:
+        loop_named = variant
+        variant = lambda loop, gc_state: loop_named(f"{loop}_{chosen}", gc_state)  # noqa: E731
+    main(mains[chosen], name=name, needs=needs[chosen], default_tasks=default_tasks)
 
 
 def main(run, *, name, needs=FLOOR, default_tasks=None):

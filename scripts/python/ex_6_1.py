@@ -1,9 +1,35 @@
-"""ex_6_1: a TaskGroup of 1,000,000 no-op tasks with the eager task factory (Python 3.12+)."""
+"""ex_6_1: a TaskGroup of 1,000,000 no-op tasks with the eager task factory (Python 3.12+).
+
+--variant picks how the tasks run (the other flags are the shared harness's):
+
+- eager (default): the chapter's ex_6_1, a TaskGroup with the eager task factory (3.12+).
+- scheduled: the same TaskGroup without the factory (3.11+): every task scheduled, as before
+  3.12. What the factory saves where coroutines finish at once, beside suspend_once.py, where
+  they suspend.
+"""
 
 import asyncio
 import time
 
 import _harness
+
+NAME = "ex_6_1"
+VARIANTS = ("eager", "scheduled")
+# The oldest Python each variant runs on: the eager task factory is 3.12's, TaskGroup 3.11's.
+NEEDS = {"eager": (3, 12), "scheduled": (3, 11)}
+USAGE = f"""\
+{NAME}: a TaskGroup of no-op tasks, with or without the eager task factory
+
+usage: {NAME}.py [--variant NAME] [--tasks N] [--repeat N] [--json PATH] [--loop NAME] [--gc on|off]
+
+  --variant NAME  {'|'.join(VARIANTS)} (default eager): TaskGroup with the eager task factory,
+                  or without it
+  --tasks N       how many tasks (1 to {_harness.MAX_TASKS}; default 1000000)
+  --repeat N      run the measured body N times (1 to {_harness.MAX_REPEAT}; default 1)
+  --json PATH     write the timing result as JSON to PATH
+  --loop NAME     {'|'.join(_harness.LOOPS)}: the event loop (default asyncio)
+  --gc on|off     off: gc.disable() before each run (default on)
+"""
 
 
 async def light_coro():
@@ -23,5 +49,23 @@ async def main(tasks=1000000):
     print('After running task group with eager task factory!')
 
 
+async def main_scheduled(tasks=1000000):
+    print('Before running task group!')
+    time0 = time.time()
+    async with asyncio.TaskGroup() as tg:
+        for _ in range(tasks):
+            tg.create_task(light_coro())
+    elapsed = time.time() - time0
+    _harness.record(elapsed)
+    print(f'It took {elapsed} to run!')
+    print('After running task group without eager task factory!')
+
+
+MAINS = {"eager": main, "scheduled": main_scheduled}
+
+
 if __name__ == '__main__':
-    _harness.main(lambda tasks: asyncio.run(main(tasks)), name="ex_6_1", needs=(3, 12), default_tasks=1000000)
+    _harness.main_variants(
+        {v: (lambda tasks, run=MAINS[v]: asyncio.run(run(tasks))) for v in VARIANTS},
+        name=NAME, needs=NEEDS, usage=USAGE, default_tasks=1000000,
+    )

@@ -16,11 +16,10 @@ them):
 
 A result written with --json names the variant after the loop, as every script's does
 (asyncio, uvloop, asyncio_gc_off), with the variant added after the loop's name when it is not
-the default: asyncio_scheduled, uvloop_gather, asyncio_gather_gc_off.
+the default: asyncio_scheduled, uvloop_gather, asyncio_gather_gc_off (``_harness.main_variants``).
 """
 
 import asyncio
-import sys
 import time
 
 import _harness
@@ -83,61 +82,11 @@ async def main_gather(tasks=1000000):
     print('After running gather without eager task factory!')
 
 
-# The flags the harness reads, each with its value: passed on to it as they are.
-HARNESS_FLAGS = ("--tasks", "--repeat", "--json", "--loop", "--gc")
 MAINS = {"eager": main, "scheduled": main_scheduled, "gather": main_gather}
 
 
-def _fail(message):
-    print(f"{NAME}: {message}", file=sys.stderr)
-    sys.exit(2)
-
-
-def take_variant(argv):
-    """The --variant in ``argv`` (``eager`` when none) and the flags left for the harness;
-    ``None`` for the variant when help was asked for."""
-    chosen, rest = None, []
-    args = list(argv)
-    while args:
-        arg = args.pop(0)
-        if arg in ("--help", "-h"):
-            return None, rest
-        flag, eq, inline = arg.partition("=")
-        if flag in HARNESS_FLAGS:
-            rest.append(arg)
-            if not eq and args:
-                rest.append(args.pop(0))  # its value, whatever it looks like
-            continue
-        if flag != "--variant":
-            what = f"unknown flag '{flag}'" if arg.startswith("-") else f"unexpected argument '{arg}'"
-            flags = ", ".join(("--variant",) + HARNESS_FLAGS + ("--help",))
-            _fail(f"{what}; valid flags: {flags}")
-        if chosen is not None:
-            _fail("--variant is given twice; give it once")
-        value = inline if eq else (args.pop(0) if args else None)
-        if value is None:
-            _fail("--variant needs a value")
-        if value not in VARIANTS:
-            _fail(f"--variant takes one of {', '.join(VARIANTS)}, got {value!r}")
-        chosen = value
-    return chosen or VARIANTS[0], rest
-
-
-def named_result(chosen):
-    """Names a --json result as ``_harness.variant`` does, with ``chosen`` after the loop's
-    name unless it is the default."""
-    loop_named = _harness.variant
-    if chosen == VARIANTS[0]:
-        return loop_named
-    return lambda loop, gc_state: loop_named(f"{loop}_{chosen}", gc_state)
-
-
 if __name__ == '__main__':
-    chosen, rest = take_variant(sys.argv[1:])
-    if chosen is None:
-        print(USAGE, end="")
-        sys.exit(0)
-    sys.argv[1:] = rest
-    _harness.variant = named_result(chosen)
-    run = MAINS[chosen]
-    _harness.main(lambda tasks: asyncio.run(run(tasks)), name=NAME, needs=NEEDS[chosen], default_tasks=1000000)
+    _harness.main_variants(
+        {v: (lambda tasks, run=MAINS[v]: asyncio.run(run(tasks))) for v in VARIANTS},
+        name=NAME, needs=NEEDS, usage=USAGE, default_tasks=1000000,
+    )

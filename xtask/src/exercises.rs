@@ -198,13 +198,17 @@ pub const ALL: &[Exercise] = &[
         entry_variants: &["spawn", "bare_spawn"],
         latency_variants: &["eager", "spawn", "bare_spawn", "joinset", "tracker"],
         max_iterations: None,
-        // The chapter's script: the eager task factory only.
-        script_variants: &[],
+        // The chapter's script (the eager task factory), and the same without the factory.
+        script_variants: &[ScriptVariant {
+            name: "scheduled",
+            about: "the same TaskGroup without the eager task factory",
+            python_needs: (3, 11),
+        }],
         eager_start: Some(EagerStart {
             children: "children that finish in their first step",
             eager: "eager",
             scheduled: "spawn",
-            script_scheduled: None,
+            script_scheduled: Some("scheduled"),
         }),
     },
     Exercise {
@@ -682,7 +686,12 @@ mod tests {
         assert_eq!(row("suspend_once", "asyncio_gather"), Some("gather"));
         assert_eq!(row("suspend_once", "asyncio"), None, "the default's row");
         assert_eq!(row("suspend_once", "uvloop"), None);
-        assert_eq!(row("ex_6_1", "asyncio_scheduled"), None);
+        assert_eq!(row("ex_6_1", "asyncio_scheduled"), Some("scheduled"));
+        assert_eq!(
+            row("ex_6_2", "asyncio_scheduled"),
+            None,
+            "a script with one way to run"
+        );
     }
 
     /// The `("a", "b")` after `prefix` on a line of `text`, as strings; empty without one.

@@ -32,6 +32,11 @@ fn other_variants_on_both_runtimes_print_the_same_lines() {
             assert_eq!(ran.code, Some(0), "{ran:?}");
             assert_eq!(ran.stdout[0], "Before running task group!");
             assert_eq!(ran.stdout.len(), 3);
+            // Every variant but the eager ones runs as the script's `--variant scheduled`.
+            assert_eq!(
+                ran.stdout[2],
+                "After running task group without eager task factory!"
+            );
         }
     }
 }
