@@ -422,6 +422,7 @@ impl<'env> PolledGroup<'env> {
                 wakers: Wakers::new(Arc::clone(&ready), Arc::clone(&scope)),
                 ready,
                 queue: RefCell::new(VecDeque::new()),
+                spare: RefCell::new(VecDeque::new()),
                 outcomes: Rc::new(Outcomes {
                     failures: RefCell::new(Vec::new()),
                     interrupt: RefCell::new(None),
@@ -493,6 +494,8 @@ struct Inner<'env> {
     wakers: Wakers,
     /// The scope's own queue of children to poll: new ones, and those the wakers marked.
     queue: RefCell<VecDeque<u32>>,
+    /// An empty queue, kept for its memory: the scope polls its batch out of it.
+    spare: RefCell<VecDeque<u32>>,
     outcomes: Rc<Outcomes>,
     /// The scope has returned, or was dropped.
     finished: Cell<bool>,
@@ -824,20 +827,31 @@ impl<'env> Inner<'env> {
 
     /// Polls up to `budget` ready children; returns whether some are still ready.
     fn poll_ready(&self, budget: usize) -> bool {
-        // What the wakers marked joins the scope's own queue, first in first out, as asyncio's
-        // ready queue runs.
-        self.ready.take(&mut self.queue.borrow_mut());
+        // The queue is taken whole, and what the wakers marked joins it, first in first out,
+        // as asyncio's ready queue runs; children spawned meanwhile queue up behind it.
+        let mut batch = std::mem::take(&mut *self.spare.borrow_mut());
+        std::mem::swap(&mut batch, &mut *self.queue.borrow_mut());
+        self.ready.take(&mut batch);
         for _ in 0..budget {
             // Once the group shuts down, no child takes another step (nor a first one).
             if self.is_shutting_down() {
                 break;
             }
-            let Some(slot) = self.queue.borrow_mut().pop_front() else {
+            let Some(slot) = batch.pop_front() else {
                 break;
             };
             self.poll_child(slot);
         }
-        !self.queue.borrow().is_empty() || self.ready.any()
+        let mut queue = self.queue.borrow_mut();
+        if !batch.is_empty() {
+            // The budget ran out: what is left goes first, then what queued meanwhile.
+            batch.append(&mut queue);
+            std::mem::swap(&mut batch, &mut *queue);
+        }
+        let more = !queue.is_empty() || self.ready.any();
+        drop(queue);
+        *self.spare.borrow_mut() = batch; // empty: its memory serves the next poll
+        more
     }
 
     /// Polls the child in `slot`, if it is still there, with its own waker.
@@ -852,7 +866,6 @@ impl<'env> Inner<'env> {
             };
             (child, entry.id)
         };
-        self.wakers.clear(slot);
         let polled = self.wakers.poll_with(slot, |waker| {
             let mut cx = Context::from_waker(waker);
             let previous = current::enter(id.map_or(current::NONE, TaskId::current));

@@ -161,19 +161,17 @@ impl Wakers {
         }
     }
 
-    /// The scope is about to poll the child in `slot`: a wake from here on marks it again.
-    pub(crate) fn clear(&self, slot: u32) {
-        let slot = slot as usize;
-        self.blocks.borrow()[slot / CHUNK].marks[slot % CHUNK]
-            .queued
-            .clear();
-    }
-
     /// Runs `poll` with the waker of `slot`, borrowed: no count is taken for the poll itself
-    /// (a clone the child keeps takes one). `poll` may reserve slots (a child spawning).
+    /// (a clone the child keeps takes one). The slot's mark is cleared first: a wake from
+    /// here on marks it again. `poll` may reserve slots (a child spawning).
     pub(crate) fn poll_with<R>(&self, slot: u32, poll: impl FnOnce(&Waker) -> R) -> R {
         let slot = slot as usize;
-        let mark = mark_of(&self.blocks.borrow()[slot / CHUNK], slot % CHUNK);
+        let mark = {
+            let blocks = self.blocks.borrow();
+            let block = &blocks[slot / CHUNK];
+            block.marks[slot % CHUNK].queued.clear();
+            mark_of(block, slot % CHUNK)
+        };
         // SAFETY: the data pointer is the slot's mark, made from its block's pointer. The
         // waker holds no count, so it is never dropped (`ManuallyDrop`); the block outlives
         // it, as `self` holds the block for as long as it lives and the waker is only lent
@@ -213,7 +211,7 @@ mod tests {
             kept.wake_by_ref();
             kept.wake_by_ref(); // marked already: not pushed twice
             assert_eq!(taken(&ready), [slot]);
-            wakers.clear(slot);
+            wakers.poll_with(slot, |_| ()); // clears the mark
             kept.wake();
             assert_eq!(taken(&ready), [slot]);
         }
