@@ -9,7 +9,9 @@
 //!   spawns) and the count of scheduled tasks' handles ([`GroupRef`]).
 //!
 //! The contract, which the unsafe code relies on (a count reads its group through a raw
-//! pointer, and the last count to go lets the group's `Arc` go through it):
+//! pointer, and the last count to go lets the group's `Arc` go through it), and which `loom`
+//! checks (`loom_tests` below: `RUSTFLAGS="--cfg taskgroup_loom" cargo test -p taskgroup
+//! --lib --release state::loom_tests`, where the word is one of loom's atomics):
 //! - The counts hold one reference to the group between them, not one each: whoever brings
 //!   them up from zero takes it (from a reference of its own, so the group is alive), and
 //!   whoever brings them back to zero lets it go, after its last look at the group. A [`Live`]
@@ -19,8 +21,8 @@
 //!   tidies up an abandoned group): if handles are counted, it stands as one more handle for
 //!   that look, so that the last handle, dropped meanwhile, cannot let the group go under it.
 //! - A join adds its units first and reads the flags in the value the add returns: a join
-//!   that a shutdown (or the scope's finish) came before is refused, and dropping what it
-//!   made takes its units back.
+//!   that a shutdown or the scope's finish came before is refused (a task's join after its
+//!   eager step, only by the finish), and dropping what it made takes its units back.
 //! - `FINISHED` is set by a compare-exchange from a word with no live task: a join that comes
 //!   after it sees it, and one that comes before it makes the exchange fail.
 //! - `ABANDONED` and the last task's end are both read-modify-writes of the word, so exactly
@@ -162,6 +164,9 @@ impl State {
 }
 
 /// A group whose state word this protocol keeps: what the protocol needs of it.
+///
+/// Implemented by the scheduled group and by the loom model only: the unsafe code trusts
+/// `state` to give the group's one word every time.
 pub(crate) trait Group: Sync + Sized {
     /// The owning pointer to the group (its `Arc`), whose reference the counts hold.
     type Owner: Owner<Self>;
@@ -483,5 +488,298 @@ impl<G: Group> Ending<'_, GroupRef<G>> {
         unsafe {
             uncount(self.0.shared.0, ONE_HANDLE);
         }
+    }
+}
+
+#[cfg(all(test, taskgroup_loom))]
+mod loom_tests {
+    //! The protocol on two and three threads, under every interleaving loom allows.
+    //!
+    //! The group is a model ([`Model`]): the state word; fields that every holder of a count
+    //! reads and that the group's release drops (a loom cell: loom checks that the drop comes
+    //! after every read); and an `Arc` of its own ([`ModelArc`]), whose count is one of loom's
+    //! atomics with `Arc`'s orderings, and whose memory outlives the model's last reference:
+    //! a use after the release fails an assertion rather than reading freed memory unseen.
+    //! (loom's own `Arc` has `into_raw` and `from_raw`, and finds a leak or a double release,
+    //! but frees the memory at the last reference, so a look after that would go unseen.)
+
+    use super::*;
+    use loom::cell::UnsafeCell;
+    use loom::sync::atomic::{AtomicBool, AtomicUsize, fence};
+    use loom::thread;
+    use std::mem::ManuallyDrop;
+    use std::sync::Arc;
+    // What happened, in the order loom ran it: loom runs one thread at a time, so these
+    // atomics (std's, which loom does not see) record that order and add no interleavings.
+    use std::sync::atomic::{AtomicBool as Fact, AtomicUsize as Tally};
+
+    const NOW: Ordering = Ordering::SeqCst;
+
+    type Count = Live<Model>;
+
+    struct Model {
+        state: State,
+        /// Tasks that ended without completing, counted `Relaxed` as the group counts them:
+        /// the scope reads the count once it has closed the group.
+        unfinished: AtomicU64,
+        fields: Fields,
+        /// The references of the model's `Arc`.
+        refs: AtomicUsize,
+        /// The last reference has gone: the group is dropped.
+        released: Fact,
+        /// Last looks of the last task at a group whose scope still runs (it wakes the scope).
+        woke: Tally,
+        /// Tidy-ups of an abandoned group: by its last task, or by the scope that abandons it.
+        tidied: Tally,
+    }
+
+    /// The group's other fields: every holder of a count reads them, its release drops them.
+    struct Fields(UnsafeCell<u64>);
+
+    // SAFETY: the cell is read (`with`) by holders of a count and written (`with_mut`) once,
+    // by the release: loom checks that the write comes after every read, as `Sync` needs.
+    unsafe impl Sync for Fields {}
+
+    impl Model {
+        /// A holder of a count reads the group.
+        fn look(&self) {
+            assert!(
+                !self.released.load(NOW),
+                "the group was read after its release"
+            );
+            self.fields.0.with(|_| ());
+        }
+
+        /// After every thread has joined: the group was let go once, its counts at zero.
+        fn let_go_once(&self) {
+            assert!(self.released.load(NOW), "the group was never let go");
+            assert_eq!(self.refs.load(Ordering::Acquire), 0);
+        }
+
+        fn counts(&self) -> u64 {
+            self.state.0.load(Ordering::Acquire) & COUNTS
+        }
+    }
+
+    impl Group for Model {
+        type Owner = ModelArc;
+
+        fn state(&self) -> &State {
+            assert!(
+                !self.released.load(NOW),
+                "the group was used after its release"
+            );
+            &self.state
+        }
+
+        fn last_ended(&self, abandoned: bool) -> Option<Live<Self>> {
+            self.look();
+            let tally = if abandoned { &self.tidied } else { &self.woke };
+            tally.fetch_add(1, NOW);
+            None
+        }
+
+        fn drop_live(live: Ending<'_, Live<Self>>) {
+            live.end();
+        }
+
+        fn drop_handle(handle: Ending<'_, GroupRef<Self>>) {
+            handle.end();
+        }
+    }
+
+    /// The model's `Arc`: a reference count in loom's atomics, with `Arc`'s orderings.
+    struct ModelArc(Arc<Model>);
+
+    impl ModelArc {
+        fn to(model: &Arc<Model>) -> Self {
+            model.refs.fetch_add(1, Ordering::Relaxed);
+            ModelArc(Arc::clone(model))
+        }
+    }
+
+    impl Clone for ModelArc {
+        fn clone(&self) -> Self {
+            assert!(!self.0.released.load(NOW), "a released group was cloned");
+            Self::to(&self.0)
+        }
+    }
+
+    impl Deref for ModelArc {
+        type Target = Model;
+
+        fn deref(&self) -> &Model {
+            &self.0
+        }
+    }
+
+    impl Drop for ModelArc {
+        fn drop(&mut self) {
+            let before = self.0.refs.fetch_sub(1, Ordering::Release);
+            assert_ne!(before, 0, "a reference was let go twice");
+            if before == 1 {
+                fence(Ordering::Acquire);
+                assert!(
+                    !self.0.released.swap(true, NOW),
+                    "the group was released twice"
+                );
+                // The group's drop: after every holder's last read.
+                self.0.fields.0.with_mut(|_| ());
+            }
+        }
+    }
+
+    // SAFETY: `into_raw` keeps the model's reference (and the std `Arc`'s, which keeps the
+    // memory) and gives the address `Deref` gives; `from_raw` takes both back.
+    unsafe impl Owner<Model> for ModelArc {
+        fn into_raw(this: Self) -> *const Model {
+            Arc::as_ptr(&ManuallyDrop::new(this).0)
+        }
+
+        unsafe fn from_raw(ptr: *const Model) -> Self {
+            // SAFETY: `ptr` came from `into_raw`, which kept the std `Arc`'s reference.
+            ModelArc(unsafe { Arc::from_raw(ptr) })
+        }
+    }
+
+    /// A new group, and its scope's reference to it.
+    fn group() -> (Arc<Model>, ModelArc) {
+        let model = Arc::new(Model {
+            state: State::new(),
+            unfinished: AtomicU64::new(0),
+            fields: Fields(UnsafeCell::new(0)),
+            refs: AtomicUsize::new(0),
+            released: Fact::new(false),
+            woke: Tally::new(0),
+            tidied: Tally::new(0),
+        });
+        let scope = ModelArc::to(&model);
+        (model, scope)
+    }
+
+    /// A task ends on one thread while its handle is dropped on another and the scope waits
+    /// to finish: the group is let go once, after the last of them has read it, and the
+    /// scope sees what the task did before it ended.
+    #[test]
+    fn the_last_task_its_handle_and_the_scope_let_the_group_go_once() {
+        loom::model(|| {
+            let (model, scope) = group();
+            let (live, handle) = Count::join_task(&scope).expect("a new group accepts a task");
+            let task = thread::spawn(move || {
+                live.shared().look();
+                live.shared().unfinished.fetch_add(1, Ordering::Relaxed); // it failed
+                drop(live);
+            });
+            let holder = thread::spawn(move || {
+                handle.shared().look();
+                drop(handle);
+            });
+            // `wait_ended`: until no task is live, then closed to new ones.
+            while !scope.state().finish() {
+                thread::yield_now();
+            }
+            assert_eq!(
+                scope.unfinished.load(Ordering::Relaxed),
+                1,
+                "the scope finished without seeing what its task did"
+            );
+            drop(scope);
+            task.join().unwrap();
+            holder.join().unwrap();
+            assert_eq!(
+                model.woke.load(NOW),
+                1,
+                "the last task wakes the scope once"
+            );
+            model.let_go_once();
+        });
+    }
+
+    /// `tg.cancel()` on one thread while a task joins on another: a join that comes after the
+    /// shutdown is refused, and counts nothing once its units are taken back.
+    #[test]
+    fn a_join_after_the_shutdown_is_refused_and_counts_nothing() {
+        loom::model(|| {
+            let (model, scope) = group();
+            let shut = Arc::new(AtomicBool::new(false));
+            let canceller = {
+                let (group, shut) = (scope.clone(), Arc::clone(&shut));
+                thread::spawn(move || {
+                    let first = group.state().shut_down();
+                    shut.store(true, Ordering::Release);
+                    first
+                })
+            };
+            let after_shutdown = shut.load(Ordering::Acquire);
+            match Count::join_task(&scope) {
+                Ok(joined) => {
+                    assert!(!after_shutdown, "a join after the shutdown was accepted");
+                    drop(joined);
+                }
+                Err(refused) => {
+                    assert_eq!(refused, Refused::ShuttingDown);
+                    assert_eq!(scope.counts(), 0, "a refused join left a count");
+                }
+            }
+            assert!(canceller.join().unwrap(), "the one shutdown is the first");
+            assert!(scope.state().finish());
+            drop(scope);
+            model.let_go_once();
+        });
+    }
+
+    /// A handle's spawn from another thread (its eager step's count, then the handle's) while
+    /// the scope finishes: the scope never finishes while the task is counted, and a join
+    /// after the finish is refused and counts nothing.
+    #[test]
+    fn a_join_racing_the_scopes_finish_is_counted_before_it_or_refused() {
+        loom::model(|| {
+            let (model, scope) = group();
+            let spawner = {
+                let group = scope.clone();
+                thread::spawn(move || match Count::join(&group) {
+                    Ok(live) => {
+                        let handle = GroupRef::for_live(&live);
+                        assert!(
+                            !group.state().has_finished(),
+                            "the scope finished while a task was live"
+                        );
+                        drop(live);
+                        drop(handle);
+                    }
+                    Err(refused) => assert_eq!(refused, Refused::Finished),
+                })
+            };
+            while !scope.state().finish() {
+                thread::yield_now();
+            }
+            spawner.join().unwrap();
+            assert_eq!(scope.counts(), 0, "a count was left");
+            drop(scope);
+            model.let_go_once();
+        });
+    }
+
+    /// The scope's future is dropped (it shuts the group down and marks it abandoned) while
+    /// its last task ends and the task's handle is dropped: the group is tidied up once, by
+    /// the scope if no task was live, or else by the last task; and let go once.
+    #[test]
+    fn an_abandoned_group_is_tidied_up_once_by_the_scope_or_its_last_task() {
+        loom::model(|| {
+            let (model, scope) = group();
+            let (live, handle) = Count::join_task(&scope).expect("a new group accepts a task");
+            let task = thread::spawn(move || drop(live));
+            let holder = thread::spawn(move || drop(handle));
+            // `Abandon`'s drop.
+            scope.state().shut_down();
+            if !scope.state().abandon() {
+                scope.tidied.fetch_add(1, NOW); // no task was live: the scope tidies up
+            }
+            drop(scope);
+            task.join().unwrap();
+            holder.join().unwrap();
+            assert_eq!(model.tidied.load(NOW), 1, "tidied up other than once");
+            model.let_go_once();
+        });
     }
 }
