@@ -52,6 +52,7 @@ use std::task::{Context, Poll, Waker};
 
 use futures::task::AtomicWaker;
 
+use crate::arena::{Arena, Held};
 use crate::current::{self, TaskId};
 use crate::place::{self, Places, Stepped};
 use crate::ready::Ready;
@@ -433,6 +434,7 @@ impl<'env> PolledGroup<'env> {
                 finished: Cell::new(false),
                 completed: Cell::new(Completed::default()),
                 places: RefCell::new(Places::default()),
+                arena: RefCell::new(Arena::default()),
             }),
             owner: true,
         }
@@ -502,6 +504,8 @@ struct Inner<'env> {
     completed: Cell<Completed>,
     /// The memory an eager first poll runs in, reused while children finish there.
     places: RefCell<Places>,
+    /// The memory of children that suspend. After `slots`: dropped after every child.
+    arena: RefCell<Arena>,
 }
 
 /// How a child ended: its value, type-erased (the slab holds children of every type), or
@@ -511,8 +515,9 @@ enum Outcome {
     Failed(Failure),
 }
 
-/// A child, as the slab keeps it: its future, whatever its type, ending in an [`Outcome`].
-type Child<'env> = Pin<Box<dyn Future<Output = Outcome> + 'env>>;
+/// A child, as the slab keeps it: its future, whatever its type, ending in an [`Outcome`], in
+/// the group's arena.
+type Child<'env> = Held<'env, Outcome>;
 
 pin_project_lite::pin_project! {
     /// A child's future and what turns its output into the task's value or a failure.
@@ -664,7 +669,8 @@ impl<'env> Inner<'env> {
             future,
             outcome: Some(outcome),
         };
-        let slot = self.insert(Box::pin(running), None);
+        let child = Held::new(&mut self.arena.borrow_mut(), running);
+        let slot = self.insert(child, None);
         self.mark_ready(slot);
         PolledTask::pending(self, slot)
     }
@@ -783,7 +789,8 @@ impl<'env> Inner<'env> {
             future: placed,
             outcome: Some(outcome),
         };
-        let slot = self.insert(Box::pin(running), id);
+        let child = Held::new(&mut self.arena.borrow_mut(), running);
+        let slot = self.insert(child, id);
         self.mark_ready(slot);
         PolledTask::pending(self, slot)
     }
@@ -869,7 +876,7 @@ impl<'env> Inner<'env> {
         let polled = self.wakers.poll_with(slot, |waker| {
             let mut cx = Context::from_waker(waker);
             let previous = current::enter(id.map_or(current::NONE, TaskId::current));
-            let polled = panic::catch_unwind(AssertUnwindSafe(|| child.as_mut().poll(&mut cx)));
+            let polled = panic::catch_unwind(AssertUnwindSafe(|| child.poll(&mut cx)));
             current::leave(previous);
             polled
         });
@@ -878,7 +885,7 @@ impl<'env> Inner<'env> {
                 self.slots.borrow_mut().entries[slot as usize].child = Some(child);
             }
             Ok(Poll::Ready(outcome)) => {
-                let failed = self.outcomes.dropping(|| drop(child));
+                let failed = self.drop_child(child);
                 match outcome {
                     Outcome::Done(value) if !failed => {
                         let mut completed = self.completed.get();
@@ -896,7 +903,7 @@ impl<'env> Inner<'env> {
             Err(payload) => {
                 // A second panic, in the drop of the child whose poll panicked, is lost with
                 // it: the first is the failure.
-                let _ = panic::catch_unwind(AssertUnwindSafe(|| drop(child)));
+                let _ = panic::catch_unwind(AssertUnwindSafe(|| self.free_child(child)));
                 self.end(slot, TaskState::Failed, None);
                 self.outcomes.panicked(payload);
             }
@@ -948,6 +955,19 @@ impl<'env> Inner<'env> {
         held
     }
 
+    /// Drops a child as the group's (see [`Outcomes::dropping`]), its memory back to the
+    /// arena; returns whether the drop failed.
+    fn drop_child(&self, child: Child<'env>) -> bool {
+        self.outcomes.dropping(|| self.free_child(child))
+    }
+
+    /// Drops a child's future and gives its memory back to the arena (outside the arena's
+    /// borrow: the drop may spawn).
+    fn free_child(&self, child: Child<'env>) {
+        let memory = child.drop_future();
+        self.arena.borrow_mut().give_back(memory);
+    }
+
     /// Drops every child still running, outside the slab's borrow (a child's drop may touch
     /// the group: drop a handle, spawn).
     fn cancel_all(&self) {
@@ -961,7 +981,7 @@ impl<'env> Inner<'env> {
                 .collect()
         };
         for (slot, child) in cancelled {
-            let how = if self.outcomes.dropping(|| drop(child)) {
+            let how = if self.drop_child(child) {
                 TaskState::Failed
             } else {
                 TaskState::Cancelled
@@ -982,7 +1002,7 @@ impl<'env> Inner<'env> {
         };
         match child {
             Some(child) => {
-                let how = if self.outcomes.dropping(|| drop(child)) {
+                let how = if self.drop_child(child) {
                     TaskState::Failed
                 } else {
                     TaskState::Cancelled
