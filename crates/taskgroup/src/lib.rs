@@ -202,6 +202,7 @@
 //! CPython's own tests of `TaskGroup` and the eager task factory are ported, one Rust test each,
 //! in `tests/`; `CONFORMANCE.md` beside this crate lists those that cannot be and why.
 
+mod arena;
 mod cancel;
 mod current;
 mod gather;
