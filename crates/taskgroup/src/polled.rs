@@ -199,6 +199,8 @@ impl<B> Drop for Body<'_, B> {
 /// a nested polled scope that its group drops, which hands its failures here.
 struct Outcomes {
     failures: RefCell<Vec<Failure>>,
+    /// Failures and interrupts so far: whether one came during a drop, without a borrow.
+    troubles: Cell<u64>,
     interrupt: RefCell<Option<Interrupt>>,
     shutting_down: Cell<bool>,
     cancelled: Cell<bool>,
@@ -209,7 +211,7 @@ struct Outcomes {
 thread_local! {
     /// The polled group dropping a child or its body on this thread right now: a polled scope
     /// dropped unfinished in there is nested in it (`async with` inside a task of the group).
-    static DROPPING: RefCell<Option<Rc<Outcomes>>> = const { RefCell::new(None) };
+    static DROPPING: Cell<Option<Rc<Outcomes>>> = const { Cell::new(None) };
 }
 
 impl Outcomes {
@@ -219,6 +221,7 @@ impl Outcomes {
 
     fn fail(&self, failure: Failure) {
         self.failures.borrow_mut().push(failure);
+        self.troubles.set(self.troubles.get() + 1);
         self.shut_down();
     }
 
@@ -228,6 +231,7 @@ impl Outcomes {
         match payload.downcast::<Interrupt>() {
             Ok(interrupt) => {
                 self.interrupt.borrow_mut().get_or_insert(*interrupt);
+                self.troubles.set(self.troubles.get() + 1);
                 self.shut_down();
             }
             Err(payload) => self.fail(Failure::Panic(panic_message(&*payload))),
@@ -244,31 +248,30 @@ impl Outcomes {
     /// failure of the group, as are the failures of a polled scope nested in what is dropped.
     /// Returns whether the drop failed so.
     fn dropping(self: &Rc<Self>, drop: impl FnOnce()) -> bool {
-        let before = (
-            self.failures.borrow().len(),
-            self.interrupt.borrow().is_some(),
-        );
+        let before = self.troubles.get();
         let outer = DROPPING.with(|d| d.replace(Some(Rc::clone(self))));
         let dropped = panic::catch_unwind(AssertUnwindSafe(drop));
-        DROPPING.with(|d| *d.borrow_mut() = outer);
+        DROPPING.with(|d| d.set(outer));
         if let Err(payload) = dropped {
             self.panicked(payload);
         }
-        (
-            self.failures.borrow().len(),
-            self.interrupt.borrow().is_some(),
-        ) != before
+        self.troubles.get() != before
     }
 
     /// This group's scope was dropped unfinished: what it could not return goes to the group
     /// dropping it, if it is nested in one, as one failure (an `ExceptionGroup` raised into
     /// the outer group).
     fn hand_up(&self) {
-        let Some(outer) = DROPPING.with(|d| d.borrow().clone()) else {
+        let Some(outer) = DROPPING.with(|d| {
+            let outer = d.take();
+            d.set(outer.clone());
+            outer
+        }) else {
             return;
         };
         if let Some(interrupt) = self.interrupt.take() {
             outer.interrupt.borrow_mut().get_or_insert(interrupt);
+            outer.troubles.set(outer.troubles.get() + 1);
             outer.shut_down();
         }
         let failures = self.failures.take();
@@ -426,6 +429,7 @@ impl<'env> PolledGroup<'env> {
                 spare: RefCell::new(VecDeque::new()),
                 outcomes: Rc::new(Outcomes {
                     failures: RefCell::new(Vec::new()),
+                    troubles: Cell::new(0),
                     interrupt: RefCell::new(None),
                     shutting_down: Cell::new(false),
                     cancelled: Cell::new(false),
