@@ -582,12 +582,12 @@ impl Slots<'_> {
     }
 
     /// Takes `slot`'s cold part, if it has one, for the caller to drop outside the borrow.
-    fn take_cold(&mut self, slot: u32) -> Cold {
+    fn take_cold(&mut self, slot: u32) -> Option<Cold> {
         let entry = &mut self.entries[slot as usize];
         if !std::mem::take(&mut entry.cold) {
-            return Cold::default();
+            return None;
         }
-        std::mem::take(&mut self.cold[slot as usize])
+        Some(std::mem::take(&mut self.cold[slot as usize]))
     }
 }
 
@@ -675,7 +675,7 @@ impl<'env> Inner<'env> {
         };
         let child = Held::new(&mut self.arena.borrow_mut(), running);
         let slot = self.insert(child, None);
-        self.mark_ready(slot);
+        self.mark_ready(slot.0);
         PolledTask::pending(self, slot)
     }
 
@@ -795,11 +795,12 @@ impl<'env> Inner<'env> {
         };
         let child = Held::new(&mut self.arena.borrow_mut(), running);
         let slot = self.insert(child, id);
-        self.mark_ready(slot);
+        self.mark_ready(slot.0);
         PolledTask::pending(self, slot)
     }
 
-    fn insert(&self, child: Child<'env>, id: Option<TaskId>) -> u32 {
+    /// Puts a child in a free slot: returns the slot and its generation.
+    fn insert(&self, child: Child<'env>, id: Option<TaskId>) -> (u32, u32) {
         let mut slots = self.slots.borrow_mut();
         slots.live += 1;
         let id = Some(id.unwrap_or_else(TaskId::next));
@@ -811,7 +812,7 @@ impl<'env> Inner<'env> {
                 entry.state = TaskState::Pending;
                 entry.id = id;
                 entry.handle = true;
-                slot
+                (slot, entry.generation)
             }
             None => {
                 let slot =
@@ -825,7 +826,7 @@ impl<'env> Inner<'env> {
                     cold: false,
                     handle: true,
                 });
-                slot
+                (slot, 0)
             }
         }
     }
@@ -917,6 +918,27 @@ impl<'env> Inner<'env> {
     /// The child in `slot` ended `how`: its awaiter is woken, and the slot is freed unless a
     /// handle still needs it.
     fn end(&self, slot: u32, how: TaskState, value: Option<Box<dyn Any>>) {
+        let mut slots = self.slots.borrow_mut();
+        let entry = &mut slots.entries[slot as usize];
+        if entry.handle || entry.cold {
+            drop(slots);
+            return self.end_held(slot, how, value);
+        }
+        // No handle to take the value, nobody to wake: the slot is free at once, and the
+        // value goes. (Nothing larger than a flag passes through memory here: a value made of
+        // two halves written apart and read whole cost a stalled load a child.)
+        entry.state = how;
+        entry.child = None;
+        entry.id = None;
+        slots.live -= 1;
+        slots.free.push(slot);
+        drop(slots);
+        drop(value); // outside the borrow: its drop may touch the group
+    }
+
+    /// [`end`](Self::end) of a child whose slot holds something, or is held.
+    #[inline(never)]
+    fn end_held(&self, slot: u32, how: TaskState, value: Option<Box<dyn Any>>) {
         let (waiter, unheld) = {
             let mut slots = self.slots.borrow_mut();
             slots.live -= 1;
@@ -948,7 +970,7 @@ impl<'env> Inner<'env> {
     /// Frees `slot`; returns what it still held, for the caller to drop once the slab is no
     /// longer borrowed (a value's drop may touch the group: drop a handle of it).
     #[must_use = "drop what the slot held after the slab's borrow"]
-    fn free(slots: &mut Slots<'env>, slot: u32) -> Cold {
+    fn free(slots: &mut Slots<'env>, slot: u32) -> Option<Cold> {
         let held = slots.take_cold(slot);
         slots.entries[slot as usize].id = None;
         // The slot's waker stays for the next child here. One that someone still holds (a
@@ -1131,12 +1153,13 @@ impl Group for Inner<'_> {
             Self::free(&mut slots, slot)
         } else if entry.cold {
             // Still running: nobody can wait through a handle that is gone.
-            Cold {
+            let waiter = slots.cold[slot as usize].waiter.take();
+            Some(Cold {
                 value: None,
-                waiter: slots.cold[slot as usize].waiter.take(),
-            }
+                waiter,
+            })
         } else {
-            Cold::default()
+            None
         };
         drop(slots);
         drop(held); // outside the borrow: its drops may touch the group
@@ -1160,8 +1183,7 @@ impl<'env, T: 'static> PolledTask<'env, T> {
         })
     }
 
-    fn pending(group: &Rc<Inner<'env>>, slot: u32) -> Self {
-        let generation = group.slots.borrow().entries[slot as usize].generation;
+    fn pending(group: &Rc<Inner<'env>>, (slot, generation): (u32, u32)) -> Self {
         Self::from(Kind::Slot {
             group: Rc::clone(group) as Rc<dyn Group + 'env>,
             slot,
