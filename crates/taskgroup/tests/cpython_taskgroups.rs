@@ -36,7 +36,6 @@
 //!   `test_cancellation` and `test_taskgroup_07` also run it as asyncio does, by dropping the
 //!   runner: `JoinHandle::abort()`, then awaiting the `JoinHandle` (on two threads 20 times).
 
-use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -47,14 +46,14 @@ use contextvars::{Context, ContextVar, SharedContext, copy_context};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use taskgroup::{
-    CancelRequest, Failure, GroupError, GroupHandle, Interrupt, Refused, Scope, Start, TaskError,
-    TaskGroup, TaskHandle,
+    CancelRequest, GroupError, GroupHandle, Interrupt, Refused, Scope, Start, TaskError, TaskGroup,
+    TaskHandle,
 };
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 mod common;
-use common::Clock;
+use common::{Clock, Finally, OnCancel, kinds, nested_kinds, set, zero_division};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -134,81 +133,6 @@ where
         tokio::time::timeout(Duration::from_secs(60), scenario(Clock::Real, start))
             .await
             .expect("the scenario hung");
-    }
-}
-
-/// `get_error_types(eg)`: the names of the group's failures; `ExceptionGroup` for a nested
-/// group's error. Errors and panics are named by their message.
-fn kinds(e: &GroupError) -> BTreeSet<String> {
-    e.failures.iter().map(kind).collect()
-}
-
-fn kind(failure: &Failure) -> String {
-    match failure {
-        Failure::Error(e) if e.downcast_ref::<GroupError>().is_some() => {
-            "ExceptionGroup".to_owned()
-        }
-        Failure::Error(e) => e.to_string(),
-        Failure::Panic(msg) => msg.clone(),
-    }
-}
-
-/// `get_error_types(eg.exceptions[i])`: the kinds of a nested group's failures.
-fn nested_kinds(failure: &Failure) -> BTreeSet<String> {
-    match failure {
-        Failure::Error(e) => kinds(
-            e.downcast_ref::<GroupError>()
-                .expect("the failure is a nested ExceptionGroup"),
-        ),
-        Failure::Panic(msg) => panic!("expected a nested ExceptionGroup, got a panic: {msg}"),
-    }
-}
-
-fn set<const N: usize>(names: [&str; N]) -> BTreeSet<String> {
-    names.iter().map(|s| (*s).to_owned()).collect()
-}
-
-fn zero_division() -> anyhow::Error {
-    anyhow!("ZeroDivisionError")
-}
-
-/// `try: <await> except CancelledError: f(); raise`: runs `f` if dropped (the future holding
-/// it cancelled) before [`OnCancel::done`].
-struct OnCancel<F: FnOnce()>(Option<F>);
-
-impl<F: FnOnce()> OnCancel<F> {
-    fn new(f: F) -> Self {
-        Self(Some(f))
-    }
-
-    /// The await it guards finished: no cancellation.
-    fn done(mut self) {
-        self.0 = None;
-    }
-}
-
-impl<F: FnOnce()> Drop for OnCancel<F> {
-    fn drop(&mut self) {
-        if let Some(f) = self.0.take() {
-            f();
-        }
-    }
-}
-
-/// `try: … finally: f()`: runs `f` whenever dropped, finished or cancelled.
-struct Finally<F: FnOnce()>(Option<F>);
-
-impl<F: FnOnce()> Finally<F> {
-    fn new(f: F) -> Self {
-        Self(Some(f))
-    }
-}
-
-impl<F: FnOnce()> Drop for Finally<F> {
-    fn drop(&mut self) {
-        if let Some(f) = self.0.take() {
-            f();
-        }
     }
 }
 

@@ -34,7 +34,6 @@
 //! group (`CONFORMANCE.md` lists them), each fixed since.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -42,13 +41,13 @@ use std::rc::Rc;
 use anyhow::anyhow;
 use futures::FutureExt;
 use taskgroup::polled::{self, PolledGroup, PolledScope};
-use taskgroup::{Completed, Failure, GroupError, Interrupt, Refused, Start, TaskError};
+use taskgroup::{Completed, GroupError, Interrupt, Refused, Start, TaskError};
 use tokio::sync::Notify;
 use tokio::task::{JoinHandle, LocalSet, spawn_local};
 use tokio_util::sync::CancellationToken;
 
 mod common;
-use common::Clock;
+use common::{Clock, Finally, OnCancel, kinds, nested_kinds, set, zero_division};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -75,84 +74,9 @@ async fn sleep(secs: f64) {
     Clock::Paused.sleep(secs).await;
 }
 
-/// `get_error_types(eg)`: the names of the group's failures; `ExceptionGroup` for a nested
-/// group's error. Errors and panics are named by their message.
-fn kinds(e: &GroupError) -> BTreeSet<String> {
-    e.failures.iter().map(kind).collect()
-}
-
-fn kind(failure: &Failure) -> String {
-    match failure {
-        Failure::Error(e) if e.downcast_ref::<GroupError>().is_some() => {
-            "ExceptionGroup".to_owned()
-        }
-        Failure::Error(e) => e.to_string(),
-        Failure::Panic(msg) => msg.clone(),
-    }
-}
-
-/// `get_error_types(eg.exceptions[i])`: the kinds of a nested group's failures.
-fn nested_kinds(failure: &Failure) -> BTreeSet<String> {
-    match failure {
-        Failure::Error(e) => kinds(
-            e.downcast_ref::<GroupError>()
-                .expect("the failure is a nested ExceptionGroup"),
-        ),
-        Failure::Panic(msg) => panic!("expected a nested ExceptionGroup, got a panic: {msg}"),
-    }
-}
-
-fn set<const N: usize>(names: [&str; N]) -> BTreeSet<String> {
-    names.iter().map(|s| (*s).to_owned()).collect()
-}
-
-fn zero_division() -> anyhow::Error {
-    anyhow!("ZeroDivisionError")
-}
-
 /// `NUM += n` on a counter the test reads afterwards.
 fn add(num: &Cell<usize>, n: usize) {
     num.set(num.get() + n);
-}
-
-/// `try: <await> except CancelledError: f(); raise`: runs `f` if dropped (the future holding
-/// it cancelled) before [`OnCancel::done`].
-struct OnCancel<F: FnOnce()>(Option<F>);
-
-impl<F: FnOnce()> OnCancel<F> {
-    fn new(f: F) -> Self {
-        Self(Some(f))
-    }
-
-    /// The await it guards finished: no cancellation.
-    fn done(mut self) {
-        self.0 = None;
-    }
-}
-
-impl<F: FnOnce()> Drop for OnCancel<F> {
-    fn drop(&mut self) {
-        if let Some(f) = self.0.take() {
-            f();
-        }
-    }
-}
-
-/// `try: … finally: f()`: runs `f` whenever dropped, finished or cancelled.
-struct Finally<F: FnOnce()>(Option<F>);
-
-impl<F: FnOnce()> Finally<F> {
-    fn new(f: F) -> Self {
-        Self(Some(f))
-    }
-}
-
-impl<F: FnOnce()> Drop for Finally<F> {
-    fn drop(&mut self) {
-        if let Some(f) = self.0.take() {
-            f();
-        }
-    }
 }
 
 /// `r.cancel()` for a runner whose group is polled: its body hands over a handle to the group
