@@ -306,16 +306,7 @@ fn the_markdown_the_html_and_the_terminal_give_the_same_sentences() {
     assert_eq!(listed, targets);
 
     let page = doc::html("t", &blocks);
-    let section = page.split("<h2>Targets</h2>").nth(1).expect("its heading");
-    let section = section.split("<h2>").next().unwrap();
-    let dom = tl::parse(section, tl::ParserOptions::default()).expect("it parses");
-    let parser = dom.parser();
-    let items: Vec<String> = dom
-        .query_selector("li")
-        .unwrap()
-        .filter_map(|li| li.get(parser))
-        .map(|li| li.inner_text(parser).into_owned())
-        .collect();
+    let items = common::html_section_items(&page, "Targets");
     assert_eq!(items, targets);
 
     let text = report::terminal_summary(&run);

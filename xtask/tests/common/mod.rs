@@ -169,3 +169,19 @@ pub fn alive(pid: u32) -> bool {
         })
         .unwrap_or(false)
 }
+
+/// The text of each list item in the section of an HTML `page` under `<h2>{heading}</h2>`.
+pub fn html_section_items(page: &str, heading: &str) -> Vec<String> {
+    let section = page
+        .split(&format!("<h2>{heading}</h2>"))
+        .nth(1)
+        .expect("its heading");
+    let section = section.split("<h2>").next().unwrap_or_default();
+    let dom = tl::parse(section, tl::ParserOptions::default()).expect("it parses");
+    let parser = dom.parser();
+    dom.query_selector("li")
+        .expect("a valid selector")
+        .filter_map(|li| li.get(parser))
+        .map(|li| li.inner_text(parser).into_owned())
+        .collect()
+}
