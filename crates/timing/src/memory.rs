@@ -28,8 +28,8 @@ pub const BYTES_PER_TASK: &[(&str, &str, u64)] = &[
     ("suspend_once", "tracker", 460),
     ("suspend_once", "joinset", 340),
     ("suspend_once", "futures_unordered", 130),
-    ("suspend_once", "polled", 180),
-    ("suspend_once", "polled_eager", 210),
+    ("suspend_once", "polled", 85),
+    ("suspend_once", "polled_eager", 165),
 ];
 
 /// What `--measure start-latency` adds per task: its 8-byte slot and the 16-byte creation
