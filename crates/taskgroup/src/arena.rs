@@ -38,8 +38,10 @@ pub(crate) struct Arena {
     /// The current block's unused part: its start, and its length.
     next: NonNull<u8>,
     left: usize,
-    /// Pieces given back, by size class (`size / ALIGN - 1`).
-    free: Vec<Vec<NonNull<u8>>>,
+    /// Pieces given back, by size class (`size / ALIGN - 1`): the last one given back; each
+    /// free piece holds the one given back before it in its first word. The list lives in
+    /// memory that is free anyway, and the piece a drop just left is in the cache.
+    free: Vec<Option<NonNull<u8>>>,
 }
 
 /// A piece of memory a dropped [`Held`] leaves, to give back to its arena.
@@ -87,7 +89,12 @@ impl Arena {
             return NonNull::new(ptr).unwrap_or_else(|| alloc::handle_alloc_error(layout));
         }
         let class = class(layout);
-        if let Some(piece) = self.free.get_mut(class).and_then(Vec::pop) {
+        if let Some(head) = self.free.get_mut(class)
+            && let Some(piece) = *head
+        {
+            // SAFETY: a free piece of this class (`give_back`), whose first word it wrote: a
+            // piece is at least `ALIGN` bytes, aligned to it.
+            *head = unsafe { piece.cast::<Option<NonNull<u8>>>().read() };
             return piece;
         }
         let size = (class + 1) * ALIGN;
@@ -119,9 +126,12 @@ impl Arena {
         }
         let class = class(layout);
         if self.free.len() <= class {
-            self.free.resize_with(class + 1, Vec::new);
+            self.free.resize(class + 1, None);
         }
-        self.free[class].push(ptr);
+        // SAFETY: the piece is free (the contract), and its first word fits (a piece is at
+        // least `ALIGN` bytes, aligned to it): it holds the list's next piece until taken.
+        unsafe { ptr.cast::<Option<NonNull<u8>>>().write(self.free[class]) };
+        self.free[class] = Some(ptr);
     }
 }
 
