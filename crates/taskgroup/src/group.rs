@@ -615,19 +615,18 @@ impl GroupHandle {
         // Counted as live from before its step: from another thread, a scope must not finish
         // while the step runs.
         let live = Live::join(&self.0)?;
-        let previous = current::enter(current::UNNAMED);
         // A no-op waker is sound here: a future that returns `Pending` is always polled again
         // once scheduled, and only the latest poll's waker must be woken.
         let mut cx = Context::from_waker(Waker::noop());
         // The same step as the group's own, in memory of the future's own: a handle keeps no
         // place between spawns. A panic while a finished future is dropped is a failure of
         // the group, not a panic in whoever spawned it, which may be outside the group.
-        let stepped = place::step_alone(future, |future| {
+        // It runs as the new task (`step_alone` makes it current).
+        let (stepped, id) = place::step_alone(future, |future| {
             panic::catch_unwind(AssertUnwindSafe(|| {
                 options.context.run(|| future.poll(&mut cx))
             }))
         });
-        let id = current::leave(previous);
         match stepped {
             Stepped::Ready(out) => Ok(match outcome(out) {
                 Ok(value) => {

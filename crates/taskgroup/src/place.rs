@@ -200,23 +200,31 @@ unsafe fn in_place_as_new<F: Future>(
     (stepped, current::leave(previous))
 }
 
-/// [`Free::step`] in memory of the future's own, for a spawn that keeps no place between
-/// spawns (a [`GroupHandle`](crate::GroupHandle)'s, which may come from any thread): the
-/// memory goes on with a future that suspends, and is freed with one that does not.
+/// [`Free::step_as_new`] in memory of the future's own, for a spawn that keeps no place
+/// between spawns (a [`GroupHandle`](crate::GroupHandle)'s, which may come from any thread, or
+/// a polled child's spawning during its own eager step): the memory goes on with a future that
+/// suspends, and is freed with one that does not. Returns the id the new task was given, if
+/// it asked for one.
 pub(crate) fn step_alone<F: Future>(
     future: F,
     poll: impl FnOnce(Pin<&mut F>) -> thread::Result<Poll<F::Output>>,
-) -> Stepped<F> {
+) -> (Stepped<F>, Option<TaskId>) {
     let place = Place::new(Layout::new::<F>());
-    // SAFETY: the place is new, so free, and made for an `F`.
-    match unsafe { in_place(place.ptr.cast(), future, poll) } {
+    // SAFETY: the place is new, so free, made for an `F`, and at least its size.
+    let memory = unsafe {
+        std::slice::from_raw_parts_mut(place.ptr.as_ptr().cast::<MaybeUninit<u8>>(), size_of::<F>())
+    };
+    // SAFETY: as above.
+    let (stepped, id) = unsafe { in_place_as_new(memory, future, poll) };
+    let stepped = match stepped {
         InPlace::Ready(out) => Stepped::Ready(out),
         InPlace::Suspended => Stepped::Pending(Placed {
             place,
             _future: PhantomData,
         }),
         InPlace::Panicked(payload) => Stepped::Panicked(payload),
-    }
+    };
+    (stepped, id)
 }
 
 /// How [`in_place`] left its memory.

@@ -112,7 +112,7 @@ where
         let mut value = None;
         poll_fn(|cx| {
             outcomes.scope.register(cx.waker());
-            group.inner.ready.begin(); // before the marks are taken (see `ready`)
+            group.inner.wakers.ready().begin(); // before the marks are taken (see `ready`)
             if outcomes.is_shutting_down() {
                 // Cancelled since the last poll: the body takes no further step.
                 body.drop_future();
@@ -423,8 +423,7 @@ impl<'env> PolledGroup<'env> {
             inner: Rc::new(Inner {
                 start,
                 slots: RefCell::new(Slots::default()),
-                wakers: Wakers::new(Arc::clone(&ready), Arc::clone(&scope)),
-                ready,
+                wakers: Wakers::new(ready, Arc::clone(&scope)),
                 queue: RefCell::new(VecDeque::new()),
                 spare: RefCell::new(VecDeque::new()),
                 outcomes: Rc::new(Outcomes {
@@ -494,9 +493,8 @@ impl<'env> PolledGroup<'env> {
 struct Inner<'env> {
     start: Start,
     slots: RefCell<Slots<'env>>,
-    /// The children that asked to be polled, by slot: marked by their wakers, from any thread.
-    ready: Arc<Ready>,
-    /// The children's wakers, a block per 64 slots.
+    /// The children's wakers, a block per 64 slots, and the ready queue they mark (by slot,
+    /// from any thread).
     wakers: Wakers,
     /// The scope's own queue of children to poll: new ones, and those the wakers marked.
     queue: RefCell<VecDeque<u32>>,
@@ -718,11 +716,9 @@ impl<'env> Inner<'env> {
         T: 'static,
     {
         let mut cx = Context::from_waker(Waker::noop());
-        let previous = current::enter(current::UNNAMED);
-        let stepped = place::step_alone(future, |future| {
+        let (stepped, id) = place::step_alone(future, |future| {
             panic::catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))
         });
-        let id = current::leave(previous);
         self.stepped(stepped, id, outcome, done)
     }
 
@@ -843,7 +839,7 @@ impl<'env> Inner<'env> {
         // as asyncio's ready queue runs; children spawned meanwhile queue up behind it.
         let mut batch = std::mem::take(&mut *self.spare.borrow_mut());
         std::mem::swap(&mut batch, &mut *self.queue.borrow_mut());
-        self.ready.take(&mut batch);
+        self.wakers.ready().take(&mut batch);
         for _ in 0..budget {
             // Once the group shuts down, no child takes another step (nor a first one).
             if self.is_shutting_down() {
@@ -860,7 +856,7 @@ impl<'env> Inner<'env> {
             batch.append(&mut queue);
             std::mem::swap(&mut batch, &mut *queue);
         }
-        let more = !queue.is_empty() || self.ready.any();
+        let more = !queue.is_empty() || self.wakers.ready().any();
         drop(queue);
         *self.spare.borrow_mut() = batch; // empty: its memory serves the next poll
         more

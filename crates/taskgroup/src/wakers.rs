@@ -161,6 +161,11 @@ impl Wakers {
         }
     }
 
+    /// The ready queue these wakers mark.
+    pub(crate) fn ready(&self) -> &Ready {
+        &self.ready
+    }
+
     /// Runs `poll` with the waker of `slot`, borrowed: no count is taken for the poll itself
     /// (a clone the child keeps takes one). The slot's mark is cleared first: a wake from
     /// here on marks it again. `poll` may reserve slots (a child spawning).
