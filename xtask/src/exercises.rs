@@ -643,7 +643,7 @@ mod tests {
 
     #[test]
     fn suspend_once_runs_the_binarys_variants_scheduled_first() {
-        // The order of the binary's `--help` (crates/suspend_once): the default first.
+        // The order of the binary's `--help` (crates/exercises/suspend_once): the default first.
         assert_eq!(
             names(&["suspend_once"]).unwrap(),
             [

@@ -13,7 +13,7 @@ pub mod python;
 pub mod report;
 pub mod results;
 pub mod run;
-pub mod runner;
+pub mod measure;
 pub mod stats;
 pub mod sweep;
 

@@ -21,7 +21,7 @@ use crate::exercises::Exercise;
 use crate::process::{self, Poll, Waited};
 use crate::python::{self, Interpreter};
 use crate::results::{Failure, Known, Row, RowKey};
-use crate::runner::{Runs, Target};
+use crate::measure::{Runs, Target};
 
 /// An event loop the chapter's code can run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -379,7 +379,7 @@ pub fn targets(
     runs: Runs,
     scripts: &Path,
 ) -> (Vec<Target>, Vec<Row>) {
-    let mut exercises = crate::runner::plan::exercises_of(selection);
+    let mut exercises = crate::measure::plan::exercises_of(selection);
     exercises.retain(|ex| ex.max_iterations.is_none());
     let (mut out, mut skipped) = (Vec::new(), Vec::new());
     for (interpreter, venv) in venvs {
@@ -419,7 +419,7 @@ pub fn targets(
                         continue;
                     }
                 };
-                let mut args = crate::runner::plan::script_args(scripts, ex, tasks);
+                let mut args = crate::measure::plan::script_args(scripts, ex, tasks);
                 args.extend(extra);
                 out.push(Target {
                     key,

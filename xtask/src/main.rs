@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use timing::cli::visible;
 use xtask::results::{Layout, RunResults};
 use xtask::run::RunFlags;
-use xtask::{UsageError, compare, exercises, report, run, runner, workspace_root};
+use xtask::{UsageError, compare, exercises, measure, report, run, workspace_root};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -91,9 +91,9 @@ fn main() -> ExitCode {
     xtask::kill_orphans();
     match outcome {
         Ok(code) => code,
-        Err(e) if e.is::<runner::Interrupted>() => {
+        Err(e) if e.is::<measure::Interrupted>() => {
             xtask::say!("cargo xtask: {}", visible(&e.to_string()));
-            e.downcast_ref::<runner::Interrupted>()
+            e.downcast_ref::<measure::Interrupted>()
                 .map_or(ExitCode::FAILURE, |stop| ExitCode::from(stop.exit_code()))
         }
         Err(e) => match e.downcast_ref::<UsageError>() {

@@ -133,7 +133,7 @@ impl RunFlags {
     }
 }
 
-use crate::runner::{
+use crate::measure::{
     Runs, Schedule, Session, build_release, discard_if_stopped, extra_targets, python_targets,
     targets,
 };

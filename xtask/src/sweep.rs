@@ -24,7 +24,7 @@ use crate::exercises;
 use crate::format::fmt_ns;
 use crate::results::{self, Flags, Overhead, Row, RowKey, RunResults};
 use crate::run::{self, FlavorChoice};
-use crate::runner::{self, Runs, Target};
+use crate::measure::{self, Runs, Target};
 use crate::{UsageError, plots, process, python, workspace_root};
 
 /// The exercises a sweep covers.
@@ -126,8 +126,8 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
     crate::say!("CPython: {}", python.note);
     let iterations = flags.iterations.unwrap_or(if flags.quick { 1 } else { 3 });
     let root = workspace_root()?;
-    let bin_dir = runner::build_release(&root, &EXERCISES)?;
-    let mut session = runner::Session::begin(&layout, &root)?;
+    let bin_dir = measure::build_release(&root, &EXERCISES)?;
+    let mut session = measure::Session::begin(&layout, &root)?;
 
     let runs = Runs {
         warmup: 0,
@@ -147,9 +147,9 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
     // One count at a time, smallest first: what a point took decides whether the next runs.
     for &n in &counts {
         let mut targets: Vec<Target> =
-            runner::uncapped_targets(&selection, flags.flavor.flavors(), Some(n), runs, &bin_dir);
+            measure::uncapped_targets(&selection, flags.flavor.flavors(), Some(n), runs, &bin_dir);
         if n <= PYTHON_MAX {
-            let (py, _) = runner::python_targets(
+            let (py, _) = measure::python_targets(
                 &selection,
                 &python.interpreters,
                 Some(n),
@@ -188,7 +188,7 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
     let run_dir = session.dir;
     results.write(&run_dir.join("sweep.json"))?;
     write_report(&results, &run_dir)?;
-    runner::discard_if_stopped(&run_dir)?;
+    measure::discard_if_stopped(&run_dir)?;
     println!("{}", summary(&results));
     Ok(run::finish(&results, &run_dir))
 }

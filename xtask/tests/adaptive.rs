@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use xtask::results::{Row, Stop};
-use xtask::runner::{Goal, Progress, Schedule, Target, execute_scheduled};
+use xtask::measure::{Goal, Progress, Schedule, Target, execute_scheduled};
 
 fn fixture(variant: &str, warmup: u32, runs: u32) -> Target {
     Target {

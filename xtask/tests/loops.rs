@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use xtask::loops::{self, Loop};
 use xtask::python::{self, Interpreter};
 use xtask::results::{Failure, Row, RowKey};
-use xtask::runner::Runs;
+use xtask::measure::Runs;
 use xtask::{doc, exercises, report, run};
 
 fn write_script(path: &Path, body: &str) {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use xtask::report;
 use xtask::results::{Row, RowKey, RunResults};
-use xtask::runner::{Progress, Target, execute};
+use xtask::measure::{Progress, Target, execute};
 
 fn fixture(variant: &str) -> Target {
     Target {

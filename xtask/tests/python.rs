@@ -100,13 +100,13 @@ fn discovery_finds_python3_14_its_free_threaded_twin_and_pypy() {
         choice.note
     );
     let sel = xtask::exercises::select(&["ex_6_2".into(), "ex_6_1".into()]).unwrap();
-    let runs = xtask::runner::Runs {
+    let runs = xtask::measure::Runs {
         warmup: 0,
         iterations: 1,
         python_iterations: 1,
         cap_override: None,
     };
-    let (targets, skipped) = xtask::runner::python_targets(
+    let (targets, skipped) = xtask::measure::python_targets(
         &sel,
         &choice.interpreters,
         None,
