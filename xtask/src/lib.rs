@@ -8,12 +8,12 @@ pub mod env;
 pub mod exercises;
 pub mod format;
 pub mod loops;
+pub mod measure;
 mod process;
 pub mod python;
 pub mod report;
 pub mod results;
 pub mod run;
-pub mod measure;
 pub mod stats;
 pub mod sweep;
 

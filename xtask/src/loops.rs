@@ -18,10 +18,10 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::exercises::Exercise;
+use crate::measure::{Runs, Target};
 use crate::process::{self, Poll, Waited};
 use crate::python::{self, Interpreter};
 use crate::results::{Failure, Known, Row, RowKey};
-use crate::measure::{Runs, Target};
 
 /// An event loop the chapter's code can run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

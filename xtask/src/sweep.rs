@@ -22,9 +22,9 @@ use timing::cli::Flavor;
 use crate::doc::{self, Block};
 use crate::exercises;
 use crate::format::fmt_ns;
+use crate::measure::{self, Runs, Target};
 use crate::results::{self, Flags, Overhead, Row, RowKey, RunResults};
 use crate::run::{self, FlavorChoice};
-use crate::measure::{self, Runs, Target};
 use crate::{UsageError, plots, process, python, workspace_root};
 
 /// The exercises a sweep covers.

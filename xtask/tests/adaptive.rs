@@ -8,8 +8,8 @@ mod common;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use xtask::results::{Row, Stop};
 use xtask::measure::{Goal, Progress, Schedule, Target, execute_scheduled};
+use xtask::results::{Row, Stop};
 
 fn fixture(variant: &str, warmup: u32, runs: u32) -> Target {
     Target {

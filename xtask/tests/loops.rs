@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use xtask::loops::{self, Loop};
+use xtask::measure::Runs;
 use xtask::python::{self, Interpreter};
 use xtask::results::{Failure, Row, RowKey};
-use xtask::measure::Runs;
 use xtask::{doc, exercises, report, run};
 
 fn write_script(path: &Path, body: &str) {

@@ -5,9 +5,9 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use xtask::measure::{Progress, Target, execute};
 use xtask::report;
 use xtask::results::{Row, RowKey, RunResults};
-use xtask::measure::{Progress, Target, execute};
 
 fn fixture(variant: &str) -> Target {
     Target {

@@ -14,6 +14,9 @@ use timing::cli::Flavor;
 
 use crate::env;
 use crate::format::fmt_ns;
+use crate::measure::plan::{self, Goal, Schedule};
+use crate::measure::progress::Eta;
+use crate::measure::{Progress, Target};
 use crate::process::{
     Interrupted, Poll, Waited, catch_stop_signals, die_with_the_runner, kill_group, kill_orphans,
     stop_requested, wait_or_kill_cpu,
@@ -22,9 +25,6 @@ use crate::results::{
     self, Failure, Flags, Layout, Overhead, Precision, Row, RowKey, RunResults,
     SerializedHistogram, Stop,
 };
-use crate::measure::plan::{self, Goal, Schedule};
-use crate::measure::progress::Eta;
-use crate::measure::{Progress, Target};
 use crate::stats;
 
 /// The order of the targets in round `round`: the rows of a balanced Latin square (Williams'
