@@ -13,6 +13,7 @@ use std::sync::{Mutex, PoisonError};
 use hdrhistogram::Histogram;
 
 use crate::cli::{Args, Command, Entry, Flavor, Spec};
+use crate::lines::error_line;
 use crate::{Recorder, SerializedHistogram, TimingResult};
 
 /// An error after which the run still has a figure worth keeping: an exercise whose point is the
@@ -256,27 +257,5 @@ where
             ExitCode::FAILURE
         }
         None => ExitCode::SUCCESS,
-    }
-}
-
-/// The one line the harness prints for a failed run: `Error: ` and the error, its control
-/// characters escaped ([`visible`](crate::cli::visible)): an error may quote a path or a value
-/// the user gave.
-pub(crate) fn error_line(error: std::fmt::Arguments<'_>) -> String {
-    format!("Error: {}", crate::cli::visible(&error.to_string()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_error_line_is_one_line_whatever_it_quotes() {
-        let e = anyhow::anyhow!("it exists and is not a regular file")
-            .context("writing /tmp/a\nb\u{1b}[2J/r.json");
-        assert_eq!(
-            error_line(format_args!("{e:#}")),
-            "Error: writing /tmp/a\\nb\\u{1b}[2J/r.json: it exists and is not a regular file"
-        );
     }
 }

@@ -86,7 +86,7 @@ pub fn exit_for_stdout_error(error: &std::io::Error) -> ! {
 
 /// One line on stderr for a failed write to stdout that `why` describes, then exit code 1.
 fn exit_with_stdout_failure(why: &str) -> ! {
-    let line = crate::harness::error_line(format_args!("cannot write to stdout: {why}"));
+    let line = error_line(format_args!("cannot write to stdout: {why}"));
     let _ = writeln!(std::io::stderr(), "{line}");
     std::process::exit(1)
 }
@@ -126,4 +126,26 @@ fn install_stdout_hook(every_error: bool) {
         }
         earlier(info);
     }));
+}
+
+/// The one line the harness prints for a failed run: `Error: ` and the error, its control
+/// characters escaped ([`visible`](crate::cli::visible)): an error may quote a path or a value
+/// the user gave.
+pub(crate) fn error_line(error: std::fmt::Arguments<'_>) -> String {
+    format!("Error: {}", crate::cli::visible(&error.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_line_is_one_line_whatever_it_quotes() {
+        let e = anyhow::anyhow!("it exists and is not a regular file")
+            .context("writing /tmp/a\nb\u{1b}[2J/r.json");
+        assert_eq!(
+            error_line(format_args!("{e:#}")),
+            "Error: writing /tmp/a\\nb\\u{1b}[2J/r.json: it exists and is not a regular file"
+        );
+    }
 }
