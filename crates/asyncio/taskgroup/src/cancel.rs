@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::{GroupError, TaskError};
+use crate::outcome::{GroupError, TaskError};
 
 /// The cancellation requests made of one cooperative task, shared by the task and its handle.
 #[derive(Default)]

@@ -8,7 +8,8 @@ use std::task::{Context, Poll};
 
 use futures::future::MaybeDone;
 
-use crate::{TaskError, TaskHandle};
+use crate::handle::TaskHandle;
+use crate::outcome::TaskError;
 
 /// Polls every future where it lies, in one boxed slice, until all have finished, and returns
 /// their outputs in order (`await asyncio.gather(*coros)`).

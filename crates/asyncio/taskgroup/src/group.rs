@@ -16,14 +16,18 @@ use futures::future::Either;
 use tokio::sync::Notify;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
+use crate::Start;
 use crate::cancel::{CancelRequest, Cooperative, Requests, cancellation};
 use crate::current::{self, NoRunningLoop, TaskId};
 use crate::handle::{Scheduled, TaskHandle};
+use crate::listing::Name;
 use crate::listing::{Listed, Listing, UNLISTED};
+use crate::outcome::{
+    Completed, Failure, GroupError, Interrupt, Refused, TaskState, panic_message,
+};
 use crate::place::{self, Placed, Places, Stepped};
 use crate::state::{self, State};
-use crate::task::{Child, Name, TaskState};
-use crate::{Completed, Failure, GroupError, Interrupt, Refused, Start, panic_message};
+use crate::task::Child;
 
 /// Counts one scheduled task (or nested group) as live in its group until dropped (see
 /// [`state::Live`]).

@@ -15,32 +15,9 @@ use tokio::task::coop;
 use crate::cancel::Requests;
 use crate::current::TaskId;
 use crate::group::{GroupRef, Shared};
-use crate::task::{Ended, Name, TaskState};
-
-/// Why awaiting a [`TaskHandle`] gave no value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TaskError {
-    /// The task was cancelled (`CancelledError`), with the message given to
-    /// [`TaskHandle::cancel_with`], if any (`CancelledError(msg)`).
-    Cancelled(Option<Arc<str>>),
-    /// The task failed; the failure itself is its group's, in the scope's [`GroupError`](crate::GroupError).
-    Failed,
-    /// The value was already taken.
-    Taken,
-}
-
-impl fmt::Display for TaskError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TaskError::Cancelled(None) => f.write_str("the task was cancelled"),
-            TaskError::Cancelled(Some(message)) => write!(f, "the task was cancelled: {message}"),
-            TaskError::Failed => f.write_str("the task failed (its failure is the group's)"),
-            TaskError::Taken => f.write_str("the task's value was already taken"),
-        }
-    }
-}
-
-impl std::error::Error for TaskError {}
+use crate::listing::Name;
+use crate::outcome::{TaskError, TaskState};
+use crate::task::Ended;
 
 /// One task of a group (`asyncio.Task`, as `tg.create_task` returns it).
 ///

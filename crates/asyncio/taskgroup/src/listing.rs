@@ -2,10 +2,14 @@
 //! holding the index of its own entry, so that listing a task and taking it off again is an
 //! index, not a search, under the group's lock.
 
+use std::sync::Arc;
 use std::task::Waker;
 
 use crate::current::TaskId;
-use crate::task::Name;
+
+/// A task's name, shared by its handle and its listing: one pointer, so that a handle stays
+/// small (the eager path returns one for every task).
+pub(crate) type Name = Arc<String>;
 
 /// A task's slot when it has no entry.
 pub(crate) const UNLISTED: u32 = u32::MAX;

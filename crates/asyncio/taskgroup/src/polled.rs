@@ -52,14 +52,15 @@ use std::task::{Context, Poll, Waker};
 
 use futures::task::AtomicWaker;
 
+use crate::Start;
 use crate::arena::{Arena, Held};
 use crate::current::{self, TaskId};
+use crate::outcome::{
+    Completed, Failure, GroupError, Interrupt, Refused, TaskError, TaskState, panic_message,
+};
 use crate::place::{self, Places, Stepped};
 use crate::ready::Ready;
 use crate::wakers::Wakers;
-use crate::{
-    Completed, Failure, GroupError, Interrupt, Refused, Start, TaskError, TaskState, panic_message,
-};
 
 /// How many children the scope polls each time it is polled, before it yields to the runtime.
 pub const BUDGET: usize = 256;

@@ -41,7 +41,7 @@ use loom::sync::atomic::{AtomicU64, Ordering};
 #[cfg(not(taskgroup_loom))]
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::Refused;
+use crate::outcome::Refused;
 
 /// The group is shutting down: a task failed, or the group was cancelled or abandoned.
 const SHUTTING_DOWN: u64 = 0b001;

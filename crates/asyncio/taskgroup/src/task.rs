@@ -3,31 +3,13 @@
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use crate::Failure;
 use crate::cancel::cancellation;
 use crate::current::{self, TaskId};
 use crate::group::{Live, Shared};
 use crate::listing::UNLISTED;
-
-/// How one task ended, or that it has not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TaskState {
-    /// Not ended: not yet polled, running a step, or suspended.
-    Pending,
-    /// Returned a value.
-    Done,
-    /// Returned an error or panicked: a failure of its group.
-    Failed,
-    /// Cancelled (by [`TaskHandle::cancel`](crate::TaskHandle::cancel) or its group's shutdown) before it finished.
-    Cancelled,
-}
-
-/// A task's name, shared by its handle and its listing: one pointer, so that a handle stays
-/// small (the eager path returns one for every task).
-pub(crate) type Name = Arc<String>;
+use crate::outcome::Failure;
 
 /// How a scheduled task ended: the output of its tokio task, which its handle reads through
 /// the `JoinHandle`: the tokio task holds the value, so no cell is shared beside it.
