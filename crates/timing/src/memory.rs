@@ -3,35 +3,6 @@
 
 use crate::cli::Measure;
 
-/// Bytes each task (future, call, item) holds while a run is in flight, per exercise and
-/// variant, as `cargo xtask sweep` measured peak RSS per added task on the current-thread
-/// runtime (the README's "What carries over"): a spawned or scheduled task 323–336 bytes, a
-/// `join_all` future 96, a future gathered in place 2; a spawned task whose handle waits in a
-/// `join_all` or `FuturesUnordered` 343–385 (peak RSS between 10^4 and 10^5 tasks, or 10^5
-/// and 10^6 for `join_handles_unconstrained`). A variant not listed holds nothing per
-/// task (an eager task that finishes in its first poll, the floors, `try_id`, a bounded queue).
-pub const BYTES_PER_TASK: &[(&str, &str, u64)] = &[
-    ("ex_6_1", "spawn", 340),
-    ("ex_6_1", "bare_spawn", 340),
-    ("ex_6_1", "joinset", 340),
-    ("ex_6_1", "tracker", 340),
-    ("ex_6_2", "join_all", 96),
-    ("ex_6_2", "spawn_gather", 340),
-    ("ex_6_2", "gather_in_place", 2),
-    ("ex_6_2", "join_handles", 390),
-    ("ex_6_2", "futures_unordered", 390),
-    ("ex_6_2", "join_handles_unconstrained", 390),
-    // Every child suspended at once: peak RSS between 10^5 and 10^6 tasks, current-thread.
-    ("suspend_once", "scheduled", 540),
-    ("suspend_once", "eager", 520),
-    ("suspend_once", "bare_spawn", 340),
-    ("suspend_once", "tracker", 460),
-    ("suspend_once", "joinset", 340),
-    ("suspend_once", "futures_unordered", 130),
-    ("suspend_once", "polled", 85),
-    ("suspend_once", "polled_eager", 165),
-];
-
 /// What `--measure start-latency` adds per task: its 8-byte slot and the 16-byte creation
 /// instant its future carries.
 pub const START_LATENCY_BYTES_PER_TASK: u64 = 24;
@@ -44,8 +15,9 @@ const MARGIN_HALVES: u64 = 3;
 /// is under 4 MiB).
 pub const FIXED_BYTES: u64 = 64 << 20;
 
-/// Estimated bytes per task of `variant` of `exercise`, margin included; 0 when nothing is held
-/// per task.
+/// Estimated bytes per task of `variant` of `exercise`, margin included: what the catalogue
+/// says a task holds (`catalog::Variant::bytes_per_task`, as `cargo xtask sweep` measured
+/// it), plus what start-latency adds; 0 when nothing is held per task.
 ///
 /// ```
 /// use timing::cli::Measure;
@@ -53,10 +25,7 @@ pub const FIXED_BYTES: u64 = 64 << 20;
 /// assert_eq!(timing::memory::bytes_per_task("ex_6_1", "eager", Measure::Throughput), 0);
 /// ```
 pub fn bytes_per_task(exercise: &str, variant: &str, measure: Measure) -> u64 {
-    let held = BYTES_PER_TASK
-        .iter()
-        .find(|(e, v, _)| *e == exercise && *v == variant)
-        .map_or(0, |(_, _, bytes)| *bytes);
+    let held = catalog::bytes_per_task(exercise, variant).unwrap_or(0);
     let latency = match measure {
         Measure::StartLatency => START_LATENCY_BYTES_PER_TASK,
         Measure::Throughput => 0,
