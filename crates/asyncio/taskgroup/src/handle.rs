@@ -14,9 +14,9 @@ use tokio::task::coop;
 
 use crate::cancel::Requests;
 use crate::current::TaskId;
-use crate::group::{GroupRef, Shared};
 use crate::listing::Name;
 use crate::outcome::{TaskError, TaskState};
+use crate::shared::{GroupRef, Shared};
 use crate::task::Ended;
 
 /// One task of a group (`asyncio.Task`, as `tg.create_task` returns it).

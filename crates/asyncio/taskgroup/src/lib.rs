@@ -202,17 +202,23 @@
 //! CPython's own tests of `TaskGroup` and the eager task factory are ported, one Rust test each,
 //! in `tests/`; `CONFORMANCE.md` beside this crate lists those that cannot be and why.
 
+mod abandon;
 mod arena;
 mod cancel;
 mod current;
 mod gather;
-mod group;
 mod handle;
 mod listing;
+mod options;
 mod outcome;
 mod place;
 pub mod polled;
 mod ready;
+mod schedule;
+mod scope;
+mod shared;
+mod snapshot;
+mod spawn;
 mod state;
 mod task;
 mod wakers;
@@ -220,15 +226,10 @@ mod wakers;
 pub use cancel::CancelRequest;
 pub use current::{NoRunningLoop, TaskId, current_task};
 pub use gather::{Gather, GatherOutcomes, GatherTasks, gather, gather_tasks};
-pub use group::{GroupHandle, Scope, Snapshot, TaskBuilder, TaskGroup, TaskInfo, all_tasks, scope};
 pub use handle::{Await, Shielded, TaskHandle, Wait, shield};
+pub use options::Start;
 pub use outcome::{Completed, Failure, GroupError, Interrupt, Refused, TaskError, TaskState};
-
-/// How a group starts its tasks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Start {
-    /// As tokio tasks start: scheduled, first polled by the runtime.
-    Scheduled,
-    /// As with `asyncio.eager_task_factory`: polled once where they are spawned.
-    Eager,
-}
+pub use scope::{Scope, scope};
+pub use shared::all_tasks;
+pub use snapshot::{Snapshot, TaskInfo};
+pub use spawn::{GroupHandle, TaskBuilder, TaskGroup};

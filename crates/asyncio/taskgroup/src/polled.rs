@@ -52,9 +52,9 @@ use std::task::{Context, Poll, Waker};
 
 use futures::task::AtomicWaker;
 
-use crate::Start;
 use crate::arena::{Arena, Held};
 use crate::current::{self, TaskId};
+use crate::options::Start;
 use crate::outcome::{
     Completed, Failure, GroupError, Interrupt, Refused, TaskError, TaskState, panic_message,
 };

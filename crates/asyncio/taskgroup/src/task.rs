@@ -7,9 +7,9 @@ use std::task::{Context, Poll};
 
 use crate::cancel::cancellation;
 use crate::current::{self, TaskId};
-use crate::group::{Live, Shared};
 use crate::listing::UNLISTED;
 use crate::outcome::Failure;
+use crate::shared::{Live, Shared};
 
 /// How a scheduled task ended: the output of its tokio task, which its handle reads through
 /// the `JoinHandle`: the tokio task holds the value, so no cell is shared beside it.

@@ -1,0 +1,583 @@
+//! Spawning into a group: from the scope's body ([`TaskGroup`], with the eager step in its
+//! reused place), from anywhere else ([`GroupHandle`]), and with options ([`TaskBuilder`]).
+
+use std::any::Any;
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Waker};
+
+use contextvars::SharedContext;
+use tokio_util::sync::CancellationToken;
+
+use crate::cancel::{CancelRequest, Cooperative, Requests};
+use crate::current::{self, TaskId};
+use crate::handle::TaskHandle;
+use crate::listing::Name;
+use crate::options::{Builder, Options, Start};
+use crate::outcome::Refused;
+use crate::place::{self, Placed, Places, Stepped};
+use crate::shared::{GroupRef, Live, Shared};
+use crate::snapshot::Snapshot;
+
+/// A cheap, clonable handle to a group, for spawning from inside its tasks (`tg.create_task`
+/// called by a child) or from anywhere else while the group runs, any thread included: a
+/// scheduled task goes to the runtime the scope runs on.
+#[derive(Clone)]
+pub struct GroupHandle(pub(crate) Arc<Shared>);
+
+impl fmt::Debug for GroupHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("GroupHandle")
+            .field(&self.snapshot())
+            .finish()
+    }
+}
+
+impl GroupHandle {
+    /// Adds a task running `future` to the group, started as the group starts its tasks.
+    /// Refused once the group is shutting down or its scope has returned: the future is
+    /// dropped, never run. A future that has taken its eager step is the group's task from
+    /// then on: if the group started shutting down during that step, the task is cancelled
+    /// before its next one (its handle says so), as asyncio cancels it.
+    pub fn spawn<F>(&self, future: F) -> Result<TaskHandle<F::Output>, Refused>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.task().spawn(future)
+    }
+
+    /// Adds a task whose `Err` is a failure of the group.
+    pub fn spawn_fallible<F, T, E>(&self, future: F) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: Into<anyhow::Error>,
+    {
+        self.task().spawn_fallible(future)
+    }
+
+    /// A task with a name, its own start, or a given context.
+    pub fn task(&self) -> TaskBuilder<'_> {
+        TaskBuilder::new(Target::Handle(self))
+    }
+
+    /// Adds a cooperative task: see [`TaskGroup::spawn_cooperative`].
+    pub fn spawn_cooperative<B, F, T, E>(&self, body: B) -> Result<TaskHandle<T>, Refused>
+    where
+        B: FnOnce(CancelRequest) -> F,
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: Into<anyhow::Error>,
+    {
+        self.task().spawn_cooperative(body)
+    }
+
+    /// `tg.cancel()`: cancels every task and the scope's body; the scope returns, once every
+    /// task has ended, a [`GroupError`] that says it was cancelled.
+    pub fn cancel(&self) {
+        self.0.cancel();
+    }
+
+    /// The group's cancellation token: cancelling it cancels the group (as [`cancel`](Self::cancel)),
+    /// and it is cancelled whenever the group shuts down. Give it (or a child of it) to work
+    /// that must stop with the group.
+    pub fn token(&self) -> &CancellationToken {
+        &self.0.token
+    }
+
+    /// The group is shutting down: a task failed, or it was cancelled.
+    pub fn is_shutting_down(&self) -> bool {
+        self.0.is_shutting_down()
+    }
+
+    /// The group's live tasks with their names and states, for debugging a stuck group.
+    pub fn snapshot(&self) -> Snapshot {
+        self.0.snapshot()
+    }
+
+    fn spawn_as<F, T, O>(
+        &self,
+        future: F,
+        outcome: O,
+        options: Builder,
+    ) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future + Send + 'static,
+        T: Send + 'static,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+    {
+        self.0.accepting()?;
+        let mut options = options.resolved(self.0.start);
+        if options.start == Start::Scheduled {
+            let joined = Live::join_task(&self.0)?;
+            // Counted while the task is live and before it can run: on another thread it may
+            // end, and the scope read this count, before the spawn returns here.
+            self.0.scheduled.fetch_add(1, Ordering::Relaxed);
+            return Ok(self.0.schedule_as(joined, future, outcome, options, None));
+        }
+        // Counted as live from before its step: from another thread, a scope must not finish
+        // while the step runs.
+        let live = Live::join(&self.0)?;
+        // A no-op waker is sound here: a future that returns `Pending` is always polled again
+        // once scheduled, and only the latest poll's waker must be woken.
+        let mut cx = Context::from_waker(Waker::noop());
+        // The same step as the group's own, in memory of the future's own: a handle keeps no
+        // place between spawns. A panic while a finished future is dropped is a failure of
+        // the group, not a panic in whoever spawned it, which may be outside the group.
+        // It runs as the new task (`step_alone` makes it current).
+        let (stepped, id) = place::step_alone(future, |future| {
+            panic::catch_unwind(AssertUnwindSafe(|| {
+                options.context.run(|| future.poll(&mut cx))
+            }))
+        });
+        match stepped {
+            Stepped::Ready(out) => Ok(match outcome(out) {
+                Ok(value) => {
+                    self.0.eager_done.fetch_add(1, Ordering::Relaxed);
+                    TaskHandle::eager(Some(value), options.name, id)
+                }
+                Err(e) => self.0.eager_error(e, options.name, id),
+            }),
+            Stepped::Pending(task) => {
+                self.0.scheduled.fetch_add(1, Ordering::Relaxed);
+                let group = GroupRef::for_live(&live);
+                Ok(self
+                    .0
+                    .schedule_as((live, group), task, outcome, options, id))
+            }
+            Stepped::Panicked(payload) => {
+                self.0.panicked(&*payload);
+                Ok(TaskHandle::eager(None, options.name, id))
+            }
+        }
+    }
+}
+
+enum Target<'a> {
+    Group(&'a mut TaskGroup),
+    Handle(&'a GroupHandle),
+}
+
+/// A task to spawn with options (`tg.create_task(coro, name=…, eager_start=…, context=…)`).
+pub struct TaskBuilder<'a> {
+    target: Target<'a>,
+    options: Builder,
+}
+
+impl fmt::Debug for TaskBuilder<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskBuilder")
+            .field("name", &self.options.name)
+            .field("start", &self.options.start)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> TaskBuilder<'a> {
+    fn new(target: Target<'a>) -> Self {
+        Self {
+            target,
+            options: Builder::default(),
+        }
+    }
+
+    /// `name=`: the task's name, shown by [`TaskHandle::name`] and in the group's [`Snapshot`].
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.options.name = Some(Name::from(name.into()));
+        self
+    }
+
+    /// `eager_start=` (Python 3.14): start this task eagerly or scheduled, whatever the
+    /// group's default.
+    pub fn start(mut self, start: Start) -> Self {
+        self.options.start = Some(start);
+        self
+    }
+
+    /// `context=`: run the task in `context` instead of a copy of the current one.
+    ///
+    /// The task runs in that very context, as asyncio's does: give a [`SharedContext`] (a
+    /// clone of one you keep) and the task's sets show in it, for you to read afterwards;
+    /// a [`Context`](contextvars::Context) given by value becomes a context of its own.
+    /// Tasks that share one context take turns entering it, step by step.
+    pub fn context(mut self, context: impl Into<SharedContext>) -> Self {
+        self.options.context = Some(context.into());
+        self
+    }
+
+    /// Spawns `future` as the task.
+    pub fn spawn<F>(self, future: F) -> Result<TaskHandle<F::Output>, Refused>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_with(future, Ok)
+    }
+
+    /// Spawns `future` as the task; its `Err` is a failure of the group.
+    pub fn spawn_fallible<F, T, E>(self, future: F) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: Into<anyhow::Error>,
+    {
+        self.spawn_with(future, |out| out.map_err(Into::into))
+    }
+
+    /// Spawns a cooperative task: see [`TaskGroup::spawn_cooperative`].
+    pub fn spawn_cooperative<B, F, T, E>(mut self, body: B) -> Result<TaskHandle<T>, Refused>
+    where
+        B: FnOnce(CancelRequest) -> F,
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: Into<anyhow::Error>,
+    {
+        let requests = Arc::new(Requests::default());
+        let group = match &self.target {
+            Target::Group(tg) => tg.handle.0.token.clone(),
+            Target::Handle(handle) => handle.0.token.clone(),
+        };
+        let future = Cooperative::new(
+            body(CancelRequest::new(Arc::clone(&requests))),
+            Arc::clone(&requests),
+            group,
+        );
+        self.options.cooperative = Some(requests);
+        self.spawn_with(future, |out| out.map_err(Into::into))
+    }
+
+    fn spawn_with<F, T, O>(mut self, future: F, outcome: O) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future + Send + 'static,
+        T: Send + 'static,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+    {
+        match self.options.context.take() {
+            // The future enters the context at every poll, its eager step included.
+            Some(context) => self.spawn_in(context.scope(future), outcome),
+            None => self.spawn_in(future, outcome),
+        }
+    }
+
+    fn spawn_in<F, T, O>(self, future: F, outcome: O) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future + Send + 'static,
+        T: Send + 'static,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+    {
+        match self.target {
+            Target::Group(tg) => {
+                let options = self.options.resolved(tg.start);
+                tg.spawn_as(future, outcome, options)
+            }
+            Target::Handle(handle) => handle.spawn_as(future, outcome, self.options),
+        }
+    }
+}
+
+/// The group a [`scope`] body spawns into (`tg` in `async with TaskGroup() as tg`).
+pub struct TaskGroup {
+    pub(crate) handle: GroupHandle,
+    pub(crate) start: Start,
+    pub(crate) eager_done: u64,
+    /// Tasks the body scheduled.
+    pub(crate) scheduled: u64,
+    /// The heap place the eager path polls futures in, reused while futures finish eagerly.
+    pub(crate) places: Places,
+}
+
+impl fmt::Debug for TaskGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskGroup")
+            .field("snapshot", &self.handle.snapshot())
+            .field("eager_done", &self.eager_done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TaskGroup {
+    /// How this group starts its tasks by default.
+    pub fn start(&self) -> Start {
+        self.start
+    }
+
+    /// Adds a task running `future` to the group (`tg.create_task(coro)`); it fails only by
+    /// panicking. Refused once the group is shutting down: the future is dropped, never run.
+    pub fn spawn<F>(&mut self, future: F) -> Result<TaskHandle<F::Output>, Refused>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let options = self.plain();
+        self.spawn_as(future, Ok, options)
+    }
+
+    /// Adds a task whose `Err` is a failure of the group, as an exception in an asyncio task is.
+    pub fn spawn_fallible<F, T, E>(&mut self, future: F) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: Into<anyhow::Error>,
+    {
+        let options = self.plain();
+        self.spawn_as(future, |out| out.map_err(Into::into), options)
+    }
+
+    /// A task with a name, its own start, or a given context.
+    pub fn task(&mut self) -> TaskBuilder<'_> {
+        TaskBuilder::new(Target::Group(self))
+    }
+
+    /// Adds a cooperative task: `body` gets the task's [`CancelRequest`] and returns its
+    /// future. Cancelling the task, or the group's shutdown, is a request it sees there,
+    /// never a drop (see [`CancelRequest`]). Its `Err` is a failure of the group, unless it is
+    /// a cancellation ([`CancelRequest::error`]), which ends the task cancelled.
+    pub fn spawn_cooperative<B, F, T, E>(&mut self, body: B) -> Result<TaskHandle<T>, Refused>
+    where
+        B: FnOnce(CancelRequest) -> F,
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: Into<anyhow::Error>,
+    {
+        self.task().spawn_cooperative(body)
+    }
+
+    /// The requests to cancel the body of this scope: what a body run with
+    /// [`Scope::cooperative`] watches (`except CancelledError:` around the body's awaits).
+    /// In a scope that is not cooperative the body is dropped instead, so it never sees one.
+    pub fn cancel_request(&self) -> CancelRequest {
+        CancelRequest::new(self.handle.0.body.get().cloned().unwrap_or_default())
+    }
+
+    /// A clonable handle to this group, for spawning from its tasks.
+    pub fn handle(&self) -> GroupHandle {
+        self.handle.clone()
+    }
+
+    /// `tg.cancel()` (Python 3.15): see [`GroupHandle::cancel`].
+    pub fn cancel(&self) {
+        self.handle.cancel();
+    }
+
+    /// The group's cancellation token: see [`GroupHandle::token`].
+    pub fn token(&self) -> &CancellationToken {
+        self.handle.token()
+    }
+
+    /// The group's live tasks: see [`GroupHandle::snapshot`].
+    pub fn snapshot(&self) -> Snapshot {
+        self.handle.snapshot()
+    }
+
+    /// A task with no name, the group's start, in a copy of the current context.
+    #[inline(always)]
+    fn plain(&self) -> Options {
+        Options {
+            name: None,
+            start: self.start,
+            context: contextvars::Context::current(),
+            cooperative: None,
+        }
+    }
+
+    #[inline(always)]
+    fn spawn_as<F, T, O>(
+        &mut self,
+        future: F,
+        outcome: O,
+        options: Options,
+    ) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future + Send + 'static,
+        T: Send + 'static,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+    {
+        self.handle.0.accepting()?;
+        // Taken apart at once: a whole `Options` carried down the eager path was kept in
+        // memory and written at every spawn, doubling the cost of an eager task.
+        let Options {
+            name,
+            start,
+            context,
+            cooperative,
+        } = options;
+        if start == Start::Scheduled {
+            // A scheduled task costs a tokio task: the branch is laid out for the eager path,
+            // which is worth a few cycles.
+            std::hint::cold_path();
+            let handle = match (name, context, cooperative) {
+                (None, None, None) => self.handle.0.schedule_plain(future, outcome)?,
+                (name, context, cooperative) => self.handle.0.schedule(
+                    future,
+                    outcome,
+                    Options {
+                        name,
+                        start,
+                        context,
+                        cooperative,
+                    },
+                )?,
+            };
+            self.scheduled += 1;
+            return Ok(handle);
+        }
+        // Two copies of the step. With no context (a spawner that never entered one, the
+        // common case) the step has no context code at all, so the compiler can fold storing,
+        // polling and dropping a future that finishes; with one, the step is out of line.
+        match context {
+            None => self.eager_in(future, outcome, (name, cooperative), NoContext),
+            Some(context) => {
+                std::hint::cold_path();
+                self.eager_in_context(future, outcome, (name, cooperative), context)
+            }
+        }
+    }
+
+    #[inline(never)]
+    fn eager_in_context<F, T, O>(
+        &mut self,
+        future: F,
+        outcome: O,
+        task: (Option<Name>, Option<Arc<Requests>>),
+        context: contextvars::Context,
+    ) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future + Send + 'static,
+        T: Send + 'static,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+    {
+        self.eager_in(future, outcome, task, context)
+    }
+
+    /// The eager step in `context`: polls the future once in the group's reused place.
+    /// `(name, cooperative)`: the task's name, and its requests if it is cooperative.
+    #[inline(always)]
+    fn eager_in<F, T, O, C>(
+        &mut self,
+        future: F,
+        outcome: O,
+        (name, cooperative): (Option<Name>, Option<Arc<Requests>>),
+        mut context: C,
+    ) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future + Send + 'static,
+        T: Send + 'static,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+        C: StepContext,
+    {
+        // The place is made ready first (it may allocate: a call), then the new task is made
+        // current for its step (for `current_task()`), and the previous one restored after
+        // it. With no call between those two thread-local writes, the compiler folds them
+        // away for a future that never asks for its task, and folds writing, polling and
+        // dropping a future that finishes in its step.
+        let free = self.places.free::<F>();
+        let previous = current::enter(current::UNNAMED);
+        // A no-op waker is sound here: a future that returns `Pending` is always polled again
+        // once scheduled, and only the latest poll's waker must be woken.
+        let mut cx = Context::from_waker(Waker::noop());
+        let stepped = free.step(future, |future| {
+            panic::catch_unwind(AssertUnwindSafe(|| context.run(|| future.poll(&mut cx))))
+        });
+        let id = current::leave(previous);
+        match stepped {
+            Stepped::Ready(out) => match outcome(out) {
+                Ok(value) => {
+                    self.eager_done += 1;
+                    Ok(TaskHandle::eager(Some(value), name, id))
+                }
+                Err(e) => Ok(self.handle.0.eager_error(e, name, id)),
+            },
+            Stepped::Pending(task) => {
+                // A task that suspends costs a tokio task: the finished ones go first.
+                std::hint::cold_path();
+                let options = Options {
+                    name,
+                    start: Start::Eager,
+                    context: context.into_option(),
+                    cooperative,
+                };
+                self.suspended(task, outcome, options, id)
+            }
+            Stepped::Panicked(payload) => Ok(self.panicked(payload, name, id)),
+        }
+    }
+
+    /// An eager step panicked: a failure of the group.
+    #[cold]
+    #[inline(never)]
+    fn panicked<T>(
+        &mut self,
+        payload: Box<dyn Any + Send>,
+        name: Option<Name>,
+        id: Option<TaskId>,
+    ) -> TaskHandle<T> {
+        self.handle.0.panicked(&*payload);
+        TaskHandle::eager(None, name, id)
+    }
+
+    /// The future suspended in its eager step: it goes on as a tokio task, in its place.
+    #[inline(never)]
+    fn suspended<F, T, O>(
+        &mut self,
+        task: Placed<F>,
+        outcome: O,
+        options: Options,
+        id: Option<TaskId>,
+    ) -> Result<TaskHandle<T>, Refused>
+    where
+        F: Future + Send + 'static,
+        T: Send + 'static,
+        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+    {
+        let joined = Live::join_after_step(&self.handle.0)?;
+        self.scheduled += 1;
+        Ok(self
+            .handle
+            .0
+            .schedule_as(joined, task, outcome, options, id))
+    }
+}
+
+/// Where an eager step runs: in no context at all, or in a copy of the spawner's.
+trait StepContext {
+    fn run<R>(&mut self, step: impl FnOnce() -> R) -> R;
+    fn into_option(self) -> Option<contextvars::Context>;
+}
+
+/// The spawner runs in no context: neither does the step.
+struct NoContext;
+
+impl StepContext for NoContext {
+    #[inline(always)]
+    fn run<R>(&mut self, step: impl FnOnce() -> R) -> R {
+        step()
+    }
+    fn into_option(self) -> Option<contextvars::Context> {
+        None
+    }
+}
+
+/// A step in the spawner's context, if it has one.
+impl StepContext for Option<contextvars::Context> {
+    fn run<R>(&mut self, step: impl FnOnce() -> R) -> R {
+        match self {
+            None => step(),
+            Some(context) => context.run(step),
+        }
+    }
+    fn into_option(self) -> Option<contextvars::Context> {
+        self
+    }
+}
+
+impl StepContext for contextvars::Context {
+    fn run<R>(&mut self, step: impl FnOnce() -> R) -> R {
+        contextvars::Context::run(self, step)
+    }
+    fn into_option(self) -> Option<contextvars::Context> {
+        Some(self)
+    }
+}
