@@ -34,7 +34,9 @@
 //! its threads, and what it waited for itself; null where a process' was not known, in a row
 //! that did not run, or in a results.json written before rows said so). On a busy machine wall
 //! time grows with the other load, CPU time much less: their ratio says how much a process
-//! waited for a core.
+//! waited for a core. `cpu_samples_ns` (absent where unknown, as in Python rows) holds, beside
+//! each of `samples_ns`, the process' CPU time over the repetition that sample times: its
+//! timed span with the body's prints around it.
 //! Python rows have `flavor` null, `implementation` `"cpython-3.12.1"` (`"cpython-3.14.0t"`
 //! free-threaded, `"pypy-7.3.11"` for PyPy) and `variant` the event loop: `"asyncio"` (the
 //! standard loop), `"uvloop"`, `"rloop"`, or `"asyncio_gc_off"` (`gc.disable()`); a script
@@ -128,6 +130,10 @@ pub struct Row {
     #[serde(default)]
     pub measure: Option<Measure>,
     pub samples_ns: Vec<u64>,
+    /// The CPU time (user + system) of each sample's repetition, in the same order; empty where
+    /// a process did not give it (the Python side), and then for the whole row.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cpu_samples_ns: Vec<u64>,
     pub histogram: SerializedHistogram,
     pub summary: Option<Summary>,
     pub failure: Option<Failure>,
@@ -239,6 +245,7 @@ impl Row {
             entry: key.entry,
             measure: key.measure,
             samples_ns: samples,
+            cpu_samples_ns: Vec::new(),
             histogram: SerializedHistogram::of(&h),
             summary,
             failure,
@@ -415,6 +422,18 @@ impl Row {
         {
             return Err(format!(
                 "process_cpu_ns is {ns}, over the run's timeout on all {cores} cores ({busiest} ns)"
+            ));
+        }
+        if !self.cpu_samples_ns.is_empty() && self.cpu_samples_ns.len() != fresh.samples_ns.len() {
+            return Err(format!(
+                "cpu_samples_ns has {} times, samples_ns {}",
+                self.cpu_samples_ns.len(),
+                fresh.samples_ns.len()
+            ));
+        }
+        if let Some(&bad) = self.cpu_samples_ns.iter().find(|&&ns| ns > busiest) {
+            return Err(format!(
+                "cpu_samples_ns holds {bad}, over the run's timeout on all {cores} cores ({busiest} ns)"
             ));
         }
         if let Some(p) = &self.precision {

@@ -165,6 +165,31 @@ fn cpu_time_beyond_every_core_until_the_timeout_is_refused() {
 }
 
 #[test]
+fn cpu_samples_read_back_as_written_and_must_pair_with_the_samples() {
+    let mut run = common::sample_run();
+    let n = run.rows[0].samples_ns.len();
+    run.rows[0].cpu_samples_ns = vec![5_000; n];
+    let dir = common::scratch("hostile-cpu-samples");
+    let path = dir.join("results.json");
+    run.write(&path).unwrap();
+    assert_eq!(RunResults::read(&path).unwrap(), run);
+    // Rows without them (Python's, older files) leave the field out and read as none.
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.matches("\"cpu_samples_ns\"").count(), 1, "{text}");
+    // One CPU time too many, or one beyond every core until the timeout, is refused.
+    let path = hostile("hostile-cpu-samples-count", |json| {
+        first_row(json)["cpu_samples_ns"] = serde_json::json!(vec![5_000u64; n + 1]);
+    });
+    assert_refused(&path, "cpu_samples_ns");
+    let path = hostile("hostile-cpu-samples-long", |json| {
+        let mut cpu = vec![5_000u64; n];
+        cpu[0] = 601_000_000_000;
+        first_row(json)["cpu_samples_ns"] = serde_json::json!(cpu);
+    });
+    assert_refused(&path, "cpu_samples_ns");
+}
+
+#[test]
 fn report_of_a_huge_per_task_cost_exits_2_instead_of_hanging() {
     let path = hostile("hostile-huge", |json| {
         first_row(json)["summary"]["per_item_ns"] = 1e308.into();

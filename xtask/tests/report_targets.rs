@@ -211,6 +211,46 @@ fn on_a_busy_machine_a_span_over_the_ceiling_fails_only_if_its_cpu_time_does() {
 }
 
 #[test]
+fn where_each_repetition_has_its_cpu_time_the_verdict_follows_that_interval() {
+    let says = "Polled group at most 100 ns a task in CPU time (suspend_once, 10^5 tasks): ";
+    // A busy machine: 15 ms of wall time a span (150 ns a task), but 9 ms of CPU time over
+    // each repetition (90 ns): the CPU interval is under the ceiling, so the target is met.
+    let mut run = busy(&times(&TIGHT, 15.0), Some((24, 16)));
+    run.rows[0].cpu_samples_ns = times(&TIGHT, 9.0)
+        .iter()
+        .map(|m| (m * 1e6) as u64)
+        .collect();
+    let met = target(&run, 1);
+    assert!(
+        met.starts_with(&format!("{says}polled (current) takes 90.0 ns ["))
+            && met.contains(" a task of CPU time, user and system, over each repetition of its body (its timed span and the body's prints; wall time in the span 150 ns [")
+            && met.ends_with(": met, the whole 95% interval is below 100 ns."),
+        "{met}"
+    );
+    // The same CPU times over the ceiling fail it, whatever the wall time.
+    run.rows[0].cpu_samples_ns = times(&TIGHT, 12.0)
+        .iter()
+        .map(|m| (m * 1e6) as u64)
+        .collect();
+    let over = target(&run, 1);
+    assert!(
+        over.contains("takes 120 ns [")
+            && over.ends_with(": not met, the whole 95% interval is above 100 ns."),
+        "{over}"
+    );
+    // CPU times that straddle it leave it unclear.
+    run.rows[0].cpu_samples_ns = times(&WIDE, 10.0)
+        .iter()
+        .map(|m| (m * 1e6) as u64)
+        .collect();
+    let unclear = target(&run, 1);
+    assert!(
+        unclear.ends_with(": unclear, the 95% interval takes in 100 ns."),
+        "{unclear}"
+    );
+}
+
+#[test]
 fn a_target_whose_rows_are_missing_says_which_and_why() {
     // Only ex_6_1 ran: every suspend_once target says so.
     let run = common::results("t", vec![at("ex_6_1", "eager", MILLION, &TIGHT)]);

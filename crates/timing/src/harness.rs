@@ -210,14 +210,22 @@ where
         }
     };
     let mut recorder = Recorder::new();
+    let mut cpu = Vec::new();
     let mut failed = None;
     for _ in 0..args.repeat {
-        match body(&rt, args) {
-            Ok(elapsed) => recorder.record(elapsed),
+        let cpu_before = process_cpu();
+        let ran = body(&rt, args);
+        let cpu_ns = nanos(process_cpu().saturating_sub(cpu_before));
+        match ran {
+            Ok(elapsed) => {
+                recorder.record(elapsed);
+                cpu.push(cpu_ns);
+            }
             Err(error) => {
                 let keep_going = match error.downcast_ref::<FailedAfter>() {
                     Some(f) => {
                         recorder.record(f.elapsed);
+                        cpu.push(cpu_ns);
                         true
                     }
                     None => false,
@@ -240,6 +248,7 @@ where
             args.tasks,
             &recorder,
         );
+        result.cpu_samples_ns = cpu;
         result.peak_rss_bytes = crate::peak_rss_bytes();
         result.start_latency = START_LATENCY
             .lock()
@@ -258,4 +267,19 @@ where
         }
         None => ExitCode::SUCCESS,
     }
+}
+
+/// The CPU time (user + system, every thread) this process has used so far, from the kernel's
+/// own accounting at nanosecond precision. Around a repetition it is what the repetition cost,
+/// where the wall time would also hold time spent waiting for a core on a busy machine.
+pub fn process_cpu() -> Duration {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Duration::new(
+        u64::try_from(now.tv_sec).unwrap_or(0),
+        u32::try_from(now.tv_nsec).unwrap_or(0),
+    )
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }

@@ -19,6 +19,7 @@
 //! | `flavor` | string or null | tokio runtime, `"current"` or `"multi"`; null for Python |
 //! | `tasks` | integer or null | work items per sampled run (tasks, calls); null where no count applies |
 //! | `samples_ns` | array of integers | one duration per repetition, in order, nanoseconds |
+//! | `cpu_samples_ns` | array of integers (may be absent) | the process' CPU time (user + system, every thread) over each repetition of the exercise's body, which holds its timed span: one per sample, in order; empty where not measured (the Python side) |
 //! | `peak_rss_bytes` | integer or null | the process' peak resident memory (Linux `VmHWM`; Python: `ru_maxrss`) |
 //! | `start_latency` | object or null | with `--measure start-latency`: a [`SerializedHistogram`] (`significant_digits`, `highest_ns`, `buckets` of `[value_ns, count]`) of every task's time from creation to first poll |
 //! | `summary` | object | [`Summary`] of the samples: `count`, `min_ns`, `p50_ns`, `p90_ns`, `p99_ns`, `p999_ns`, `max_ns` (integers), `mean_ns`, `stdev_ns` (numbers), `work` (integer or null), `per_item_ns` (number or null) |

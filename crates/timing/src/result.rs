@@ -33,6 +33,10 @@ pub struct TimingResult {
     pub flavor: Option<String>,
     pub tasks: Option<u64>,
     pub samples_ns: Vec<u64>,
+    /// The process' CPU time over each repetition of the body, beside `samples_ns`: the span's
+    /// cost on a machine where other load stretches its wall time. Empty where not measured.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cpu_samples_ns: Vec<u64>,
     pub summary: Summary,
     /// The process' peak resident memory when it wrote the result, where the OS tells it.
     #[serde(default)]
@@ -109,6 +113,7 @@ impl TimingResult {
             flavor: flavor.map(str::to_owned),
             tasks,
             samples_ns: recorder.samples().to_vec(),
+            cpu_samples_ns: Vec::new(),
             summary: recorder.summary(tasks),
             peak_rss_bytes: None,
             start_latency: None,
@@ -312,6 +317,38 @@ mod tests {
             "no temporary file left"
         );
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn cpu_times_read_back_beside_their_samples_and_a_file_without_them_reads_as_none() {
+        let dir = scratch("cpu");
+        let mut rec = Recorder::new();
+        rec.record_ns(2_000);
+        let mut r = TimingResult::new("ex_6_1", "eager", "rust", Some("current"), Some(1), &rec);
+        let path = dir.join("r.json");
+        r.write(&path).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(
+            !text.contains("cpu_samples_ns"),
+            "left out when none: {text}"
+        );
+        assert!(TimingResult::read(&path).unwrap().cpu_samples_ns.is_empty());
+        r.cpu_samples_ns = vec![1_900];
+        r.write(&path).unwrap();
+        assert_eq!(TimingResult::read(&path).unwrap().cpu_samples_ns, [1_900]);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_process_cpu_clock_only_moves_forward() {
+        let before = crate::harness::process_cpu();
+        let spun = (0..1_000_000u64).fold(0u64, |a, i| a.wrapping_mul(31).wrapping_add(i));
+        std::hint::black_box(spun);
+        assert!(crate::harness::process_cpu() >= before);
+        assert!(
+            before > std::time::Duration::ZERO,
+            "a running process has used some CPU"
+        );
     }
 
     #[test]

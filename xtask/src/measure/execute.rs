@@ -84,6 +84,10 @@ pub fn execute(
 #[derive(Debug, Default)]
 struct State {
     samples: Vec<u64>,
+    /// The CPU time of each of `samples`, while every process gave it (`cpu_missing` once one
+    /// did not: the row then has none).
+    cpu_samples: Vec<u64>,
+    cpu_missing: bool,
     peak: Option<u64>,
     latency: Option<Histogram<u64>>,
     failure: Option<Failure>,
@@ -230,6 +234,11 @@ pub fn execute_scheduled(
                 process_cpu_ns: s.cpu.filter(|_| s.processes > 0).map(|cpu| {
                     u64::try_from((cpu / s.processes).as_nanos()).unwrap_or(u64::MAX)
                 }),
+                cpu_samples_ns: if s.cpu_missing {
+                    Vec::new()
+                } else {
+                    s.cpu_samples
+                },
                 ..Row::new(t.key.clone(), s.samples, s.failure)
             };
             if row.samples_ns.is_empty() && row.failure.is_none() {
@@ -435,6 +444,11 @@ impl Running<'_> {
                 if warmup {
                     format!("{shown} (warmup)")
                 } else {
+                    if r.cpu_samples_ns.len() == r.samples_ns.len() {
+                        state.cpu_samples.extend(r.cpu_samples_ns);
+                    } else {
+                        state.cpu_missing = true;
+                    }
                     state.samples.extend(r.samples_ns);
                     state.peak = state.peak.max(r.peak_rss_bytes);
                     if let Some(run) = r.start_latency.map(|h| h.histogram()) {
@@ -708,6 +722,13 @@ fn check_result(r: &TimingResult, key: &RowKey, lifetime: Duration) -> Result<()
         return Err(format!(
             "wrote a summary of {} samples beside {} samples",
             r.summary.count,
+            r.samples_ns.len()
+        ));
+    }
+    if !r.cpu_samples_ns.is_empty() && r.cpu_samples_ns.len() != r.samples_ns.len() {
+        return Err(format!(
+            "wrote {} CPU times beside {} samples",
+            r.cpu_samples_ns.len(),
             r.samples_ns.len()
         ));
     }

@@ -565,17 +565,30 @@ pub(crate) fn per_task_ratio(a: &Row, b: &Row) -> Option<Ratio> {
 /// over its task count. The ratio of two rows' figures is [`speedup`]'s point, so a figure read
 /// off a chart divides into the figure a table gives. `None` for a row with no samples.
 pub(crate) fn per_task_ns(row: &Row) -> Option<f64> {
-    if row.samples_ns.is_empty() {
+    per_task_of(row, &row.samples_ns)
+}
+
+/// The geometric mean of `samples` (times of `row`'s repetitions) over the row's task count.
+fn per_task_of(row: &Row, samples: &[u64]) -> Option<f64> {
+    if samples.is_empty() {
         return None;
     }
-    let n = row.samples_ns.len() as f64;
-    let mean_log = row
-        .samples_ns
+    let n = samples.len() as f64;
+    let mean_log = samples
         .iter()
         .map(|&ns| (ns.max(1) as f64).ln())
         .sum::<f64>()
         / n;
     Some(mean_log.exp() / work(row))
+}
+
+/// [`per_task_ns`] of the row's CPU time (`cpu_samples_ns`), with its 95% interval where it
+/// has two or more; `None` for a row without CPU times.
+pub(crate) fn per_task_cpu(row: &Row) -> Option<(f64, Option<(f64, f64)>)> {
+    let ns = per_task_of(row, &row.cpu_samples_ns)?;
+    let interval =
+        stats::relative_half_width(&row.cpu_samples_ns).map(|h| (ns / (1.0 + h), ns * (1.0 + h)));
+    Some((ns, interval))
 }
 
 /// [`per_task_ns`] with its 95% interval (from the row's own spread), for a chart's whiskers;

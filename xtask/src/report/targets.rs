@@ -11,7 +11,7 @@ use crate::format::fmt_ns;
 use crate::results::{Row, RunResults};
 
 use super::answers::{self, Verdict, Who, times_threshold};
-use super::{load_warnings, per_task_interval, per_task_ns, speedup, times};
+use super::{load_warnings, per_task_cpu, per_task_interval, per_task_ns, speedup, times};
 
 /// What a target holds a row's time a task to.
 #[derive(Debug, Clone, Copy)]
@@ -103,14 +103,32 @@ fn ratio(subject: &Row, reference: &Row, at_most: f64) -> Result<String, String>
     ))
 }
 
-/// `subject`'s time a task in its timed span, under `at_most` ns of CPU time. The span's wall
-/// time, on the runtime's one thread, is at least its CPU time, so a span under the ceiling
-/// meets it. One over it fails it where the machine was quiet, or where the processes' CPU time
-/// shows the span used more than the ceiling ([`cpu_floor`]); on a busy machine the span's
-/// wall time may be time spent waiting for a core, and the verdict is otherwise unclear.
+/// `subject`'s time a task, under `at_most` ns of CPU time. Where its processes gave the CPU
+/// time of each repetition (`cpu_samples_ns`), the verdict follows that interval: the CPU time
+/// over a repetition holds the span's, and is not stretched by other load as wall time is.
+/// Otherwise, the span's wall time, on the runtime's one thread, is at least its CPU time, so a
+/// span under the ceiling meets it. One over it fails it where the machine was quiet, or where
+/// the processes' CPU time shows the span used more than the ceiling ([`cpu_floor`]); on a busy
+/// machine the span's wall time may be time spent waiting for a core, and the verdict is
+/// otherwise unclear.
 fn nanos(r: &RunResults, subject: &Row, at_most: f64) -> Result<String, String> {
     let ns = per_task_ns(subject).ok_or("no samples")?;
     let interval = per_task_interval(subject);
+    if let Some((cpu, cpu_interval)) = per_task_cpu(subject) {
+        return Ok(format!(
+            "{} takes {}{} a task of CPU time, user and system, over each repetition of its body (its timed span and the body's prints; wall time in the span {}{}): {}",
+            subject.label(),
+            fmt_ns(cpu),
+            bracket(cpu_interval, fmt_ns),
+            fmt_ns(ns),
+            bracket(interval, fmt_ns),
+            verdict(
+                Verdict::at_most(cpu_interval, at_most),
+                cpu_interval.is_some(),
+                &fmt_ns(at_most)
+            )
+        ));
+    }
     let floor = cpu_floor(subject);
     let cpu = floor.map_or(String::new(), |f| {
         format!(
