@@ -31,16 +31,20 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use catalog::Exercise;
 use runner::Runner;
 use timing::Lines;
 use timing::cli::{Entry, Spec};
 
+/// This exercise's facts: its variants, default count and help line (crates/exercises/catalog).
+const EXERCISE: &Exercise = catalog::exercise("ex_2_2");
+const VARIANTS: [&str; EXERCISE.variants.len()] = catalog::variant_array(EXERCISE);
 const SPEC: Spec = Spec {
-    name: "ex_2_2",
-    about: "asyncio.Runner: one runtime (and one context) for several async calls",
-    variants: &["runner"],
-    default_tasks: None,
-    start_latency: false,
+    name: EXERCISE.name,
+    about: EXERCISE.help,
+    variants: &VARIANTS,
+    default_tasks: EXERCISE.default_tasks,
+    start_latency: EXERCISE.takes_start_latency(),
 };
 
 async fn async_sleep_for_one_second(out: Lines) {

@@ -41,16 +41,20 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use catalog::Exercise;
 use taskgroup::{Start, TaskGroup, scope};
 use timing::Lines;
 use timing::cli::Spec;
 
+/// This exercise's facts: its variants, default count and help line (crates/exercises/catalog).
+const EXERCISE: &Exercise = catalog::exercise("ex_2_7");
+const VARIANTS: [&str; EXERCISE.variants.len()] = catalog::variant_array(EXERCISE);
 const SPEC: Spec = Spec {
-    name: "ex_2_7",
-    about: "a TaskGroup of two sleeping tasks, 2 s and 3 s, that run concurrently",
-    variants: &["taskgroup"],
-    default_tasks: None,
-    start_latency: false,
+    name: EXERCISE.name,
+    about: EXERCISE.help,
+    variants: &VARIANTS,
+    default_tasks: EXERCISE.default_tasks,
+    start_latency: EXERCISE.takes_start_latency(),
 };
 
 async fn sleep_coro(out: Lines, delay: u64) -> u64 {

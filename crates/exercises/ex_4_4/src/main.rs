@@ -39,16 +39,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use barrier::Barrier;
+use catalog::Exercise;
 use timing::Lines;
 use timing::cli::Spec;
 use tokio::task::yield_now;
 
+/// This exercise's facts: its variants, default count and help line (crates/exercises/catalog).
+const EXERCISE: &Exercise = catalog::exercise("ex_4_4");
+const VARIANTS: [&str; EXERCISE.variants.len()] = catalog::variant_array(EXERCISE);
 const SPEC: Spec = Spec {
-    name: "ex_4_4",
-    about: "a Barrier of three parties, printed as it fills, drains and fills again",
-    variants: &["barrier"],
-    default_tasks: None,
-    start_latency: false,
+    name: EXERCISE.name,
+    about: EXERCISE.help,
+    variants: &VARIANTS,
+    default_tasks: EXERCISE.default_tasks,
+    start_latency: EXERCISE.takes_start_latency(),
 };
 
 /// The original's `example_barrier()`, printing into `out`; returns how long it took.

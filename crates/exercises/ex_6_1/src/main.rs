@@ -36,28 +36,24 @@ use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 
 use anyhow::ensure;
+use catalog::Exercise;
 use taskgroup::{Start, TaskGroup, polled, scope};
 use timing::StartLatencies;
 use timing::cli::{Measure, Spec};
 use tokio::task::JoinSet;
 use tokio_util::task::TaskTracker;
 
-const TASKS: u64 = 1_000_000;
+const TASKS: u64 = EXERCISE.tasks();
 
+/// This exercise's facts: its variants, default count and help line (crates/exercises/catalog).
+const EXERCISE: &Exercise = catalog::exercise("ex_6_1");
+const VARIANTS: [&str; EXERCISE.variants.len()] = catalog::variant_array(EXERCISE);
 const SPEC: Spec = Spec {
-    name: "ex_6_1",
-    about: "a TaskGroup of no-op tasks, started eagerly (eager) or scheduled (spawn); bare_spawn, joinset, tracker and floor compare",
-    variants: &[
-        "eager",
-        "spawn",
-        "polled_eager",
-        "bare_spawn",
-        "joinset",
-        "tracker",
-        "floor",
-    ],
-    default_tasks: Some(TASKS),
-    start_latency: true,
+    name: EXERCISE.name,
+    about: EXERCISE.help,
+    variants: &VARIANTS,
+    default_tasks: EXERCISE.default_tasks,
+    start_latency: EXERCISE.takes_start_latency(),
 };
 
 /// `async def light_coro(): pass`

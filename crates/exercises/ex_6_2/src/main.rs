@@ -42,28 +42,24 @@ use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 
 use anyhow::ensure;
+use catalog::Exercise;
 use futures::StreamExt;
 use futures::future::join_all;
 use futures::stream::FuturesUnordered;
 use timing::StartLatencies;
 use timing::cli::{Measure, Spec};
 
-const TASKS: u64 = 1_000_000;
+const TASKS: u64 = EXERCISE.tasks();
 
+/// This exercise's facts: its variants, default count and help line (crates/exercises/catalog).
+const EXERCISE: &Exercise = catalog::exercise("ex_6_2");
+const VARIANTS: [&str; EXERCISE.variants.len()] = catalog::variant_array(EXERCISE);
 const SPEC: Spec = Spec {
-    name: "ex_6_2",
-    about: "gather of no-op coroutines: join_all, spawned tasks (spawn_gather), gather_in_place, spawned handles gathered by join_all or FuturesUnordered (join_handles, futures_unordered, join_handles_unconstrained), floor",
-    variants: &[
-        "join_all",
-        "spawn_gather",
-        "gather_in_place",
-        "join_handles",
-        "futures_unordered",
-        "join_handles_unconstrained",
-        "floor",
-    ],
-    default_tasks: Some(TASKS),
-    start_latency: true,
+    name: EXERCISE.name,
+    about: EXERCISE.help,
+    variants: &VARIANTS,
+    default_tasks: EXERCISE.default_tasks,
+    start_latency: EXERCISE.takes_start_latency(),
 };
 
 /// How the coroutines are gathered.

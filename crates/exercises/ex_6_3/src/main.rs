@@ -26,16 +26,20 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::ensure;
+use catalog::Exercise;
 use timing::cli::Spec;
 
-const CALLS: u64 = 1_000_000;
+const CALLS: u64 = EXERCISE.tasks();
 
+/// This exercise's facts: its variants, default count and help line (crates/exercises/catalog).
+const EXERCISE: &Exercise = catalog::exercise("ex_6_3");
+const VARIANTS: [&str; EXERCISE.variants.len()] = catalog::variant_array(EXERCISE);
 const SPEC: Spec = Spec {
-    name: "ex_6_3",
-    about: "look up the current task N times (tokio::task::try_id)",
-    variants: &["try_id", "floor"],
-    default_tasks: Some(CALLS),
-    start_latency: false,
+    name: EXERCISE.name,
+    about: EXERCISE.help,
+    variants: &VARIANTS,
+    default_tasks: EXERCISE.default_tasks,
+    start_latency: EXERCISE.takes_start_latency(),
 };
 
 thread_local! {

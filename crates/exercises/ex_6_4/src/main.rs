@@ -31,16 +31,20 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use catalog::Exercise;
 use queue::{Queue, QueueShutDown};
 use timing::FailedAfter;
 use timing::cli::Spec;
 
+/// This exercise's facts: its variants, default count and help line (crates/exercises/catalog).
+const EXERCISE: &Exercise = catalog::exercise("ex_6_4");
+const VARIANTS: [&str; EXERCISE.variants.len()] = catalog::variant_array(EXERCISE);
 const SPEC: Spec = Spec {
-    name: "ex_6_4",
-    about: "put on a queue after Queue.shutdown() fails with QueueShutDown",
-    variants: &["shutdown"],
-    default_tasks: None,
-    start_latency: false,
+    name: EXERCISE.name,
+    about: EXERCISE.help,
+    variants: &VARIANTS,
+    default_tasks: EXERCISE.default_tasks,
+    start_latency: EXERCISE.takes_start_latency(),
 };
 
 /// The original's `main()`: how long it ran, and how it ended.

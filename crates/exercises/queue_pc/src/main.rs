@@ -44,18 +44,22 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, ensure};
+use catalog::Exercise;
 use queue::Queue;
 use timing::cli::Spec;
 
-const ITEMS: u64 = 1_000_000;
+const ITEMS: u64 = EXERCISE.tasks();
 const MAXSIZE: usize = 100;
 
+/// This exercise's facts: its variants, default count and help line (crates/exercises/catalog).
+const EXERCISE: &Exercise = catalog::exercise("queue_pc");
+const VARIANTS: [&str; EXERCISE.variants.len()] = catalog::variant_array(EXERCISE);
 const SPEC: Spec = Spec {
-    name: "queue_pc",
-    about: "pass N items through a bounded queue (maxsize 100), one producer and one consumer task",
-    variants: &["queue", "mpsc", "floor"],
-    default_tasks: Some(ITEMS),
-    start_latency: false,
+    name: EXERCISE.name,
+    about: EXERCISE.help,
+    variants: &VARIANTS,
+    default_tasks: EXERCISE.default_tasks,
+    start_latency: EXERCISE.takes_start_latency(),
 };
 
 /// The original: a producer task and a consumer task over `queue::Queue`. Returns the time and

@@ -41,6 +41,7 @@ use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure};
+use catalog::Exercise;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use taskgroup::{Completed, Start, TaskGroup, polled, scope};
@@ -49,24 +50,17 @@ use timing::cli::{Measure, Spec};
 use tokio::task::JoinSet;
 use tokio_util::task::TaskTracker;
 
-const TASKS: u64 = 1_000_000;
+const TASKS: u64 = EXERCISE.tasks();
 
+/// This exercise's facts: its variants, default count and help line (crates/exercises/catalog).
+const EXERCISE: &Exercise = catalog::exercise("suspend_once");
+const VARIANTS: [&str; EXERCISE.variants.len()] = catalog::variant_array(EXERCISE);
 const SPEC: Spec = Spec {
-    name: "suspend_once",
-    about: "a TaskGroup of tasks that each suspend once (one yield), scheduled, eager or polled by the scope; bare_spawn, tracker, joinset, futures_unordered and floor compare",
-    variants: &[
-        "scheduled",
-        "eager",
-        "polled",
-        "polled_eager",
-        "bare_spawn",
-        "tracker",
-        "joinset",
-        "futures_unordered",
-        "floor",
-    ],
-    default_tasks: Some(TASKS),
-    start_latency: true,
+    name: EXERCISE.name,
+    about: EXERCISE.help,
+    variants: &VARIANTS,
+    default_tasks: EXERCISE.default_tasks,
+    start_latency: EXERCISE.takes_start_latency(),
 };
 
 /// How the children are run: one arm of [`run`] each.
