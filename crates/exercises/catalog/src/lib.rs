@@ -3,7 +3,8 @@
 //! must agree with (`xtask/tests/catalog.rs` fails when one does not).
 //!
 //! For each exercise ([`ALL`], [`find`]): its name, the chapter and listing it ports, what it
-//! shows ([`Exercise::about`], and [`Exercise::help`] for the binary's `--help`), its variants
+//! shows ([`Exercise::shows`]; [`Exercise::about`] for `cargo xtask list` and the report,
+//! [`Exercise::help`] for the binary's `--help`), its variants
 //! (each with what it runs, its [`Family`], whether it is the idiomatic one, the default being
 //! the first, and the bytes a task holds where measured), its default `--tasks`, the oldest
 //! CPython its script runs on, and, in [`LOOP_INCOMPATIBILITIES`], the loop libraries known to
@@ -123,8 +124,11 @@ pub struct Exercise {
     /// The book's exercise it ports, as (chapter, number): `ex_6_1` is `(6, 1)`; `None` for an
     /// exercise this project added beside the chapter's (`queue_pc`, `suspend_once`).
     pub listing: Option<(u8, u8)>,
-    /// One line: what the exercise shows (`cargo xtask list`, the report, the README's table).
+    /// One line for `cargo xtask list` and the report's headings: what the exercise measures.
     pub about: &'static str,
+    /// What it shows, as a reader meets it: the README's `## Exercises` table, and the first
+    /// line of its `main.rs` (`//! <name>: <shows>.`).
+    pub shows: &'static str,
     /// The binary's `--help` line after its name: what it runs, its variants named.
     pub help: &'static str,
     /// The variants; the first is the exercise's default.

@@ -14,6 +14,7 @@ pub const ALL: &[Exercise] = &[
         chapter: 6,
         listing: Some((6, 1)),
         about: "TaskGroup over no-op tasks with the eager task factory",
+        shows: "one million no-op tasks in a `TaskGroup` with the eager task factory",
         help: "a TaskGroup of no-op tasks, started eagerly (eager) or scheduled (spawn); bare_spawn, joinset, tracker and floor compare",
         variants: &[
             variant(
@@ -82,6 +83,7 @@ pub const ALL: &[Exercise] = &[
         chapter: 6,
         listing: None,
         about: "ex_6_1 with one suspension: TaskGroup over tasks that each await sleep(0) once",
+        shows: "ex_6_1 with children that suspend once",
         help: "a TaskGroup of tasks that each suspend once (one yield), scheduled, eager or polled by the scope; bare_spawn, tracker, joinset, futures_unordered and floor compare",
         variants: &[
             variant(
@@ -180,6 +182,7 @@ pub const ALL: &[Exercise] = &[
         chapter: 6,
         listing: Some((6, 2)),
         about: "gather over lazily started no-op coroutines",
+        shows: "one million no-op coroutines awaited with `gather`, without the eager task factory",
         help: "gather of no-op coroutines: join_all, spawned tasks (spawn_gather), gather_in_place, spawned handles gathered by join_all or FuturesUnordered (join_handles, futures_unordered, join_handles_unconstrained), floor",
         variants: &[
             variant(
@@ -252,6 +255,7 @@ pub const ALL: &[Exercise] = &[
         chapter: 6,
         listing: Some((6, 3)),
         about: "current-task look-up, many times over (asyncio.current_task)",
+        shows: "`asyncio.current_task()` called 1,000,000 times",
         help: "look up the current task N times (tokio::task::try_id)",
         variants: &[
             variant("try_id", Tokio, "tokio::task::try_id() inside a task"),
@@ -277,6 +281,7 @@ pub const ALL: &[Exercise] = &[
         chapter: 6,
         listing: Some((6, 4)),
         about: "Queue.shutdown (Python 3.13): a put after shutdown fails",
+        shows: "Python 3.13's `Queue.shutdown()`: a put after shutdown fails",
         help: "put on a queue after Queue.shutdown() fails with QueueShutDown",
         variants: &[variant(
             "shutdown",
@@ -299,6 +304,7 @@ pub const ALL: &[Exercise] = &[
         chapter: 6,
         listing: None,
         about: "items through asyncio.Queue(maxsize=100), one producer task and one consumer task",
+        shows: "1,000,000 items through a bounded queue, one producer task and one consumer task",
         help: "pass N items through a bounded queue (maxsize 100), one producer and one consumer task",
         variants: &[
             variant(
@@ -333,6 +339,7 @@ pub const ALL: &[Exercise] = &[
         chapter: 2,
         listing: Some((2, 2)),
         about: "asyncio.Runner (3.11): one runtime and one context for several async calls",
+        shows: "`asyncio.Runner` (Python 3.11)",
         help: "asyncio.Runner: one runtime (and one context) for several async calls",
         variants: &[variant(
             "runner",
@@ -355,6 +362,7 @@ pub const ALL: &[Exercise] = &[
         chapter: 2,
         listing: Some((2, 7)),
         about: "asyncio.TaskGroup (3.11) with two tasks sleeping 2 s and 3 s",
+        shows: "`asyncio.TaskGroup` (Python 3.11) with two sleeping tasks",
         help: "a TaskGroup of two sleeping tasks, 2 s and 3 s, that run concurrently",
         variants: &[variant(
             "taskgroup",
@@ -377,6 +385,7 @@ pub const ALL: &[Exercise] = &[
         chapter: 4,
         listing: Some((4, 4)),
         about: "asyncio.Barrier (3.11) of three tasks, printed as it fills and drains",
+        shows: "`asyncio.Barrier` (Python 3.11) and its states",
         help: "a Barrier of three parties, printed as it fills, drains and fills again",
         variants: &[variant(
             "barrier",
