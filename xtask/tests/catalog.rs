@@ -4,6 +4,10 @@
 //! count), the first line of each port's `main.rs`, the README's `## Exercises` table, and
 //! xtask's known loop incompatibilities. One table of checks, run for every exercise; every
 //! disagreement is listed, each naming its place, the catalogue's fact and what the place says.
+//!
+//! The checks every exercise's own `tests/cli.rs` used to repeat (its help lists its variants,
+//! an unknown variant is refused with the valid ones, `--tasks` where no count applies, a
+//! closed or full stdout) run here, once for every exercise of the catalogue.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -62,6 +66,28 @@ fn every_place_agrees_with_the_catalogue() {
         wrong.len(),
         wrong.join("\n")
     );
+}
+
+/// Every binary the catalogue lists, as the harness promises it behaves on a broken stdout:
+/// into a closed pipe (`| head -c0`) it ends quietly, with no panic and no error line; into
+/// a full device (`> /dev/full`) it ends with one error line and exit code 1, its `--help`
+/// too. (The sleeping ex_2_2 and ex_2_7 print their first line before they sleep, so both end
+/// at once; ex_6_4 prints nothing on stdout, and ends with `QueueShutDown` whatever it is.)
+#[test]
+fn every_binary_ends_cleanly_on_a_closed_or_full_stdout() {
+    use timing::testing::{
+        assert_full_stdout_is_one_error_line, assert_quiet_on_broken_pipe, run_into_closed_pipe,
+    };
+    for ex in ALL.iter().filter(|ex| ex.expected_exit == 0) {
+        let exe = binaries().join(ex.name);
+        let args: &[&str] = match ex.default_tasks {
+            Some(_) => &["--tasks", "1000"],
+            None => &[],
+        };
+        eprintln!("{}: a closed pipe, then a full device", ex.name);
+        assert_quiet_on_broken_pipe(&run_into_closed_pipe(&exe, args));
+        assert_full_stdout_is_one_error_line(&exe, args);
+    }
 }
 
 /// `Ok` when `said` is `expected`, else the line that says what differs.

@@ -1,9 +1,9 @@
-//! ex_4_4 as a user runs it: the four lines of the original, and its flags.
+//! ex_4_4 as a user runs it: the four lines of the original.
+//!
+//! What every exercise does alike (the variants, default count and help line the catalogue
+//! gives it, a closed or full stdout) is checked for all of them in `xtask/tests/catalog.rs`.
 
-use timing::testing::{
-    assert_full_stdout_is_one_error_line, assert_quiet_on_broken_pipe, assert_usage_error, run,
-    run_into_closed_pipe,
-};
+use timing::testing::run;
 
 const EXE: &str = env!("CARGO_BIN_EXE_ex_4_4");
 
@@ -27,30 +27,4 @@ fn prints_the_barrier_as_python_prints_it() {
         assert!(rest.ends_with(&format!(" {state}")), "{line}");
     }
     assert_eq!(ran.stdout[2], "barrier passed");
-}
-
-#[test]
-fn bad_flags_get_one_line_and_exit_code_2() {
-    assert_usage_error(
-        &run(EXE, &["--variant", "tokio"]),
-        "ex_4_4: unknown variant 'tokio'",
-        "barrier",
-    );
-    assert_usage_error(
-        &run(EXE, &["--tasks", "3"]),
-        "ex_4_4: --tasks does not apply",
-        "--variant",
-    );
-}
-
-#[test]
-fn a_closed_stdout_pipe_ends_the_run_quietly() {
-    // `ex_4_4 | head -c0`: every line fails with EPIPE; no panic, no error lines.
-    assert_quiet_on_broken_pipe(&run_into_closed_pipe(EXE, &[]));
-}
-
-#[test]
-fn a_stdout_that_fails_ends_the_run_with_one_line_and_exit_code_1() {
-    // `ex_4_4 > /dev/full`: the write fails with ENOSPC, which is no reason to panic.
-    assert_full_stdout_is_one_error_line(EXE, &[]);
 }

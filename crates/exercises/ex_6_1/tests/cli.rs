@@ -1,9 +1,9 @@
 //! ex_6_1 as a user runs it: its lines, its flags, its exit codes.
+//!
+//! What every exercise does alike (the variants, default count and help line the catalogue
+//! gives it, a closed or full stdout) is checked for all of them in `xtask/tests/catalog.rs`.
 
-use timing::testing::{
-    assert_full_stdout_is_one_error_line, assert_quiet_on_broken_pipe, assert_usage_error, run,
-    run_into_closed_pipe, seconds_in,
-};
+use timing::testing::{assert_usage_error, run, seconds_in};
 
 const EXE: &str = env!("CARGO_BIN_EXE_ex_6_1");
 
@@ -72,11 +72,6 @@ fn repeat_runs_the_body_again_and_json_records_each_run() {
 #[test]
 fn bad_flags_get_one_line_and_exit_code_2() {
     assert_usage_error(
-        &run(EXE, &["--variant", "lazy"]),
-        "ex_6_1: unknown variant 'lazy'",
-        "eager, spawn, polled_eager, bare_spawn",
-    );
-    assert_usage_error(
         &run(EXE, &["--tasks", "many"]),
         "ex_6_1: --tasks needs a whole number",
         "1 to",
@@ -96,22 +91,6 @@ fn bad_flags_get_one_line_and_exit_code_2() {
         "ex_6_1: --json",
         "does not exist",
     );
-}
-
-#[test]
-fn help_lists_the_variants() {
-    let ran = run(EXE, &["--help"]);
-    assert_eq!(ran.code, Some(0));
-    assert!(
-        ran.stdout.iter().any(|l| l.contains("eager|spawn")),
-        "{ran:?}"
-    );
-}
-
-#[test]
-fn a_closed_stdout_pipe_ends_the_run_quietly() {
-    // `ex_6_1 | head -c0`: every line fails with EPIPE; no panic, no error lines.
-    assert_quiet_on_broken_pipe(&run_into_closed_pipe(EXE, &["--tasks", "1000"]));
 }
 
 #[test]
@@ -221,10 +200,4 @@ fn a_value_with_a_control_character_is_echoed_escaped_on_one_line() {
         "'x\\u{1b}[2J\\u{1b}]0;owned\\u{7}'",
     );
     assert!(!ran.stderr.contains('\u{1b}'), "{ran:?}");
-}
-
-#[test]
-fn a_stdout_that_fails_ends_the_run_with_one_line_and_exit_code_1() {
-    // `ex_6_1 > /dev/full`: the write fails with ENOSPC, which is no reason to panic.
-    assert_full_stdout_is_one_error_line(EXE, &["--tasks", "1000"]);
 }

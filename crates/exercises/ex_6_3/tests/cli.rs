@@ -1,8 +1,10 @@
 //! ex_6_3 as a user runs it: its line, its flags, its exit codes.
+//!
+//! What every exercise does alike (the variants, default count and help line the catalogue
+//! gives it, a closed or full stdout) is checked for all of them in `xtask/tests/catalog.rs`.
 
 use timing::testing::{
-    Ran, assert_full_stdout_is_one_error_line, assert_one_error_line, assert_quiet_on_broken_pipe,
-    assert_usage_error, run, run_into_closed_pipe, run_with_thread_limit, seconds_in,
+    Ran, assert_one_error_line, assert_usage_error, run, run_with_thread_limit, seconds_in,
 };
 
 const EXE: &str = env!("CARGO_BIN_EXE_ex_6_3");
@@ -20,27 +22,10 @@ fn prints_the_one_line_of_the_original() {
 #[test]
 fn bad_flags_get_one_line_and_exit_code_2() {
     assert_usage_error(
-        &run(EXE, &["--variant", "current_task"]),
-        "ex_6_3: unknown variant",
-        "try_id",
-    );
-    assert_usage_error(
         &run(EXE, &["extra"]),
         "ex_6_3: unexpected argument 'extra'",
         "valid flags",
     );
-}
-
-#[test]
-fn a_closed_stdout_pipe_ends_the_run_quietly() {
-    // `ex_6_3 | head -c0`: every line fails with EPIPE; no panic, no error lines.
-    assert_quiet_on_broken_pipe(&run_into_closed_pipe(EXE, &["--tasks", "1000"]));
-}
-
-#[test]
-fn a_stdout_that_fails_ends_the_run_with_one_line_and_exit_code_1() {
-    // `ex_6_3 > /dev/full`: the write fails with ENOSPC, which is no reason to panic.
-    assert_full_stdout_is_one_error_line(EXE, &["--tasks", "1000"]);
 }
 
 /// Runs ex_6_3 with four tokio workers where it may start `new_threads` threads; `None` (after
