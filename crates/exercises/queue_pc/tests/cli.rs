@@ -9,7 +9,7 @@ const EXE: &str = env!("CARGO_BIN_EXE_queue_pc");
 
 #[test]
 fn prints_the_line_of_the_python_script_for_every_variant_and_flavor() {
-    for variant in ["queue", "mpsc", "floor"] {
+    for variant in catalog::exercise("queue_pc").variant_names() {
         for flavor in ["current", "multi"] {
             let ran = run(
                 EXE,

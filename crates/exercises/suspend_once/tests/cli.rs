@@ -7,17 +7,8 @@ use timing::testing::{assert_usage_error, run, seconds_in};
 
 const EXE: &str = env!("CARGO_BIN_EXE_suspend_once");
 
-const VARIANTS: [&str; 9] = [
-    "scheduled",
-    "eager",
-    "polled",
-    "polled_eager",
-    "bare_spawn",
-    "tracker",
-    "joinset",
-    "futures_unordered",
-    "floor",
-];
+/// Its facts: the variants, default first, and what its script needs (crates/exercises/catalog).
+const EXERCISE: &catalog::Exercise = catalog::exercise("suspend_once");
 
 /// The three lines the Python script prints, the last as it says for `eager`.
 fn assert_three_lines(ran: &timing::testing::Ran, eager: bool) {
@@ -55,7 +46,7 @@ fn the_default_count_is_the_originals_million() {
 
 #[test]
 fn every_variant_on_both_runtimes_prints_the_same_lines() {
-    for variant in VARIANTS {
+    for variant in EXERCISE.variant_names() {
         for flavor in ["current", "multi"] {
             let ran = run(
                 EXE,
@@ -68,7 +59,7 @@ fn every_variant_on_both_runtimes_prints_the_same_lines() {
 
 #[test]
 fn start_latency_and_block_on_runs_print_the_same_lines() {
-    for variant in VARIANTS {
+    for variant in EXERCISE.variant_names() {
         let ran = run(
             EXE,
             &[
@@ -208,9 +199,12 @@ mod python {
     #[test]
     fn each_python_variant_prints_what_its_rust_counterpart_prints() {
         let version = version();
+        let scheduled = super::EXERCISE
+            .script_variant("scheduled")
+            .expect("the script's scheduled variant");
         for (variant, needs, recorded) in [
-            ("eager", (3, 12), "asyncio"),
-            ("scheduled", (3, 11), "asyncio_scheduled"),
+            ("eager", super::EXERCISE.python_needs, "asyncio"),
+            ("scheduled", scheduled.python_needs, "asyncio_scheduled"),
         ] {
             if version < needs {
                 let ran = script(&["--variant", variant, "--tasks", "10"]);
