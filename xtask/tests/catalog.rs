@@ -25,6 +25,10 @@ type Check = fn(&Exercise) -> Verdict;
 const PLACES: &[(&str, Check)] = &[
     ("the binary's --help", binary_help),
     ("the binary's refusals", binary_refusals),
+    (
+        "the binary's code for each variant",
+        binary_runs_each_variant,
+    ),
     ("the Python script", script),
     ("the Python script's --help", script_help),
     ("the first line of its main.rs", main_rs_first_line),
@@ -229,6 +233,34 @@ fn binary_refusals(ex: &Exercise) -> Verdict {
         ));
     }
     verdict(checks)
+}
+
+/// Each variant the catalogue lists runs to the exit code the catalogue expects: a variant
+/// added to the catalogue without its code in the binary ends with an error instead. (The
+/// sleeping ex_2_2 and ex_2_7, one variant each, run in their own tests.)
+fn binary_runs_each_variant(ex: &Exercise) -> Verdict {
+    if ex.max_iterations.is_some() {
+        return Ok(());
+    }
+    verdict(ex.variant_names().map(|v| {
+        let mut args = vec!["--variant", v];
+        if ex.default_tasks.is_some() {
+            args.extend(["--tasks", "100"]);
+        }
+        let ran = run(ex, &args);
+        same(
+            &format!("--variant {v}: exit code"),
+            (Some(ex.expected_exit), String::new()),
+            (
+                ran.code,
+                if ran.code == Some(ex.expected_exit) {
+                    String::new()
+                } else {
+                    ran.stderr
+                },
+            ),
+        )
+    }))
 }
 
 // --- The Python scripts --------------------------------------------------------------------------

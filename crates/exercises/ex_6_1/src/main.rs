@@ -35,7 +35,7 @@ use std::process::ExitCode;
 use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 
-use anyhow::ensure;
+use anyhow::{bail, ensure};
 use catalog::Exercise;
 use taskgroup::{Start, TaskGroup, polled, scope};
 use timing::StartLatencies;
@@ -215,7 +215,8 @@ fn main() -> ExitCode {
             "bare_spawn" => timing::enter(rt, args.entry, bare_spawn(tasks, l))??,
             "joinset" => timing::enter(rt, args.entry, joinset(tasks, l))??,
             "tracker" => timing::enter(rt, args.entry, tracker(tasks, l))??,
-            _ => timing::enter(rt, args.entry, floor(tasks))??,
+            "floor" => timing::enter(rt, args.entry, floor(tasks))??,
+            other => bail!("no code for the catalogue's variant '{other}'"),
         };
         ensure!(
             completed == tasks,

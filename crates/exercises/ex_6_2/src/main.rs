@@ -41,7 +41,7 @@ use std::process::ExitCode;
 use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 
-use anyhow::ensure;
+use anyhow::{bail, ensure};
 use catalog::Exercise;
 use futures::StreamExt;
 use futures::future::join_all;
@@ -194,7 +194,8 @@ fn main() -> ExitCode {
             "join_handles" => Way::JoinHandles,
             "futures_unordered" => Way::FuturesUnordered,
             "join_handles_unconstrained" => Way::JoinHandlesUnconstrained,
-            _ => Way::Floor,
+            "floor" => Way::Floor,
+            other => bail!("no code for the catalogue's variant '{other}'"),
         };
         let latencies = (args.measure == Measure::StartLatency && way != Way::Floor)
             .then(|| StartLatencies::new(tasks as usize));

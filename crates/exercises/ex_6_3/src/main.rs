@@ -25,7 +25,7 @@ use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::ensure;
+use anyhow::{bail, ensure};
 use catalog::Exercise;
 use timing::cli::Spec;
 
@@ -80,7 +80,8 @@ fn main() -> ExitCode {
         let calls = args.tasks.unwrap_or(CALLS);
         let (elapsed, seen) = match args.variant {
             "try_id" => timing::enter(rt, args.entry, current_task_calls(calls))?,
-            _ => floor_calls(calls),
+            "floor" => floor_calls(calls),
+            other => bail!("no code for the catalogue's variant '{other}'"),
         };
         ensure!(
             seen == calls,

@@ -43,7 +43,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, ensure};
+use anyhow::{Context as _, bail, ensure};
 use catalog::Exercise;
 use queue::Queue;
 use timing::cli::Spec;
@@ -135,7 +135,8 @@ fn main() -> ExitCode {
         let (elapsed, total) = match args.variant {
             "queue" => timing::enter(rt, args.entry, through_queue(items))??,
             "mpsc" => timing::enter(rt, args.entry, through_mpsc(items))??,
-            _ => floor(items),
+            "floor" => floor(items),
+            other => bail!("no code for the catalogue's variant '{other}'"),
         };
         let expected = u128::from(items) * u128::from(items.saturating_sub(1)) / 2;
         ensure!(
