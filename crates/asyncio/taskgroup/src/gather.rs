@@ -33,6 +33,7 @@ pub fn gather<F: Future>(futures: impl IntoIterator<Item = F>) -> Gather<F> {
 }
 
 /// The future of [`gather`].
+#[must_use = "a future does nothing unless awaited"]
 pub struct Gather<F: Future> {
     slots: Pin<Box<[MaybeDone<F>]>>,
 }

@@ -173,9 +173,11 @@
 //! # Eager start
 //!
 //! With [`Start::Eager`], spawning polls the new future once, right where it is called. A
-//! future that finishes in that poll never becomes a tokio task: no allocation, no
-//! scheduling, and its result is in the handle at once. A future that does not finish is handed
-//! to the runtime, which polls it again from the start of its next turn.
+//! future that finishes in that poll never becomes a tokio task: no scheduling, and its result
+//! is in the handle at once; spawned by the scope's body ([`TaskGroup::spawn`]), no allocation
+//! either, while a [`GroupHandle`]'s spawn allocates the memory its step runs in (see
+//! [Cost](#cost)). A future that does not finish is handed to the runtime, which polls it
+//! again from the start of its next turn.
 //!
 //! As in asyncio, the eager step runs *as the new task* for [`current_task()`]: it returns the
 //! new task's id during that step and the same id afterwards. `tokio::task::try_id()` is the
@@ -186,10 +188,11 @@
 //!
 //! A task that [`TaskGroup::spawn`] finishes in its eager step costs a poll and a few loads:
 //! no allocation, no shared counter, no lock; it gets its `Task-N` number only if someone asks
-//! for its [`id`](TaskHandle::id) or name. Spawned through a [`GroupHandle`] (from another
+//! for its [`id`](TaskHandle::id) or name. (A spawner that runs in a `contextvars` context
+//! copies it for each task: an atomic increment and a decrement.) Spawned through a [`GroupHandle`] (from another
 //! task or thread), the same task costs more: the group counts it as live during its step and
-//! counts it as done after (three atomic updates), and the step runs in a place allocated
-//! for it. A scheduled task costs one tokio task, as small as a bare `tokio::spawn`'s for a
+//! counts it as done after (three atomic updates, two more when it is the only task live),
+//! and the step runs in a place allocated for it. A scheduled task costs one tokio task, as small as a bare `tokio::spawn`'s for a
 //! small future, and its handle one small allocation: the handle is a pointer to its
 //! `JoinHandle`, its id and its group, and reads the task's value and how it ended from the
 //! tokio task's output. A whole handle returned through `Result` cost more than the

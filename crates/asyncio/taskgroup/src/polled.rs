@@ -70,6 +70,11 @@ pub const BUDGET: usize = 256;
 /// scope next polls its ready children ([`Start::Scheduled`]). Returns the body's value and
 /// the count of completed children, or every failure.
 ///
+/// # Panics
+///
+/// Once every child has ended, with the [`Interrupt`] a child or the body panicked with, if
+/// one did: `KeyboardInterrupt` out of `async with`.
+///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// use taskgroup::{Start, polled};
@@ -315,6 +320,10 @@ impl<'env> PolledScope<'env> {
 
     /// Adds a child running `future` (`tg.create_task(coro)`); it fails only by panicking.
     /// Refused once the group is shutting down: the future is dropped, never run.
+    ///
+    /// Started eagerly, a child that finishes in its step costs a poll: no allocation (the
+    /// step runs in a place the scope keeps and reuses), no atomic update, no lock. One that
+    /// suspends, or a scheduled one, costs what the [module's docs](self) say.
     pub fn spawn<F>(&mut self, future: F) -> Result<PolledTask<'env, F::Output>, Refused>
     where
         F: Future + 'env,
@@ -452,6 +461,10 @@ impl<'env> PolledGroup<'env> {
     /// Adds a child running `future` (`tg.create_task(coro)`); it fails only by panicking.
     /// Refused once the group is shutting down or its scope has returned: the future is
     /// dropped, never run.
+    ///
+    /// It costs what [`PolledScope::spawn`] does, with the group's place behind a `RefCell`,
+    /// except for a child spawned during another's eager step (which holds that place): its
+    /// own step runs in memory allocated for it, freed if it finishes there.
     pub fn spawn<F>(&self, future: F) -> Result<PolledTask<'env, F::Output>, Refused>
     where
         F: Future + 'env,

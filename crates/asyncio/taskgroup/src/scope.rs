@@ -24,6 +24,11 @@ use crate::spawn::{GroupHandle, TaskGroup};
 /// (`async with asyncio.TaskGroup() as tg: body`). The same as `Scope::new(start).run(body)`.
 ///
 /// Returns the body's value and the count of completed tasks, or every failure.
+///
+/// # Panics
+///
+/// Once every task has ended, with the [`Interrupt`](crate::Interrupt) a task or the body
+/// panicked with, if one did: `KeyboardInterrupt` out of `async with`.
 pub async fn scope<T, B>(start: Start, body: B) -> Result<(T, Completed), GroupError>
 where
     B: AsyncFnOnce(&mut TaskGroup) -> anyhow::Result<T>,
@@ -58,7 +63,7 @@ impl Scope {
     /// when the token given to [`cancel_on`](Self::cancel_on) is cancelled, but each of these
     /// makes one request in [`TaskGroup::cancel_request`], and the body decides. The tasks
     /// keep running meanwhile, as in asyncio, until the body returns: then, if it returned an
-    /// error or a cancellation ([`CancelRequest::error`]), they are cancelled.
+    /// error or a cancellation ([`CancelRequest::error`](crate::CancelRequest::error)), they are cancelled.
     ///
     /// A body that handles its owner's cancellation and returns `Ok` ends the scope as usual:
     /// the scope waits for its tasks and returns the body's value.
@@ -91,6 +96,11 @@ impl Scope {
     ///
     /// Returns the body's value and the count of completed tasks; or, if a task or the body
     /// failed or the group was cancelled, every failure.
+    ///
+    /// # Panics
+    ///
+    /// Once every task has ended, with the [`Interrupt`](crate::Interrupt) a task or the body
+    /// panicked with, if one did: `KeyboardInterrupt` out of `async with`.
     pub async fn run<T, B>(self, body: B) -> Result<(T, Completed), GroupError>
     where
         B: AsyncFnOnce(&mut TaskGroup) -> anyhow::Result<T>,

@@ -41,6 +41,23 @@ impl GroupHandle {
     /// dropped, never run. A future that has taken its eager step is the group's task from
     /// then on: if the group started shutting down during that step, the task is cancelled
     /// before its next one (its handle says so), as asyncio cancels it.
+    ///
+    /// # Cost
+    ///
+    /// More than [`TaskGroup::spawn`]'s, as a handle may spawn from any thread while the
+    /// scope runs. An eager task that finishes in its step still costs an allocation (the
+    /// place its step runs in, freed after it) and three atomic updates of the group's shared
+    /// counters: it is counted live for its step, counted out after it, and counted among the
+    /// completed (two more when it is the only task live: the group's reference taken and let
+    /// go). A scheduled task, or one that suspends in its step, costs what
+    /// [`TaskGroup::spawn`]'s does and one atomic update more (the count of scheduled tasks),
+    /// two for one that suspends in its step (its handle is counted apart from its step).
+    ///
+    /// # Panics
+    ///
+    /// If the task goes to tokio (scheduled, or suspended in its eager step) and the group has
+    /// no runtime: its scope was first polled outside every tokio runtime, and none is current
+    /// here (as `tokio::spawn` panics outside a runtime).
     pub fn spawn<F>(&self, future: F) -> Result<TaskHandle<F::Output>, Refused>
     where
         F: Future + Send + 'static,
@@ -49,7 +66,12 @@ impl GroupHandle {
         self.task().spawn(future)
     }
 
-    /// Adds a task whose `Err` is a failure of the group.
+    /// Adds a task whose `Err` is a failure of the group. It costs what [`spawn`](Self::spawn)
+    /// does.
+    ///
+    /// # Panics
+    ///
+    /// As [`spawn`](Self::spawn).
     pub fn spawn_fallible<F, T, E>(&self, future: F) -> Result<TaskHandle<T>, Refused>
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
@@ -64,7 +86,12 @@ impl GroupHandle {
         TaskBuilder::new(Target::Handle(self))
     }
 
-    /// Adds a cooperative task: see [`TaskGroup::spawn_cooperative`].
+    /// Adds a cooperative task: see [`TaskGroup::spawn_cooperative`]. It costs what
+    /// [`spawn`](Self::spawn) does, and one allocation more (its requests).
+    ///
+    /// # Panics
+    ///
+    /// As [`spawn`](Self::spawn).
     pub fn spawn_cooperative<B, F, T, E>(&self, body: B) -> Result<TaskHandle<T>, Refused>
     where
         B: FnOnce(CancelRequest) -> F,
@@ -76,7 +103,7 @@ impl GroupHandle {
     }
 
     /// `tg.cancel()`: cancels every task and the scope's body; the scope returns, once every
-    /// task has ended, a [`GroupError`] that says it was cancelled.
+    /// task has ended, a [`GroupError`](crate::GroupError) that says it was cancelled.
     pub fn cancel(&self) {
         self.0.cancel();
     }
@@ -162,6 +189,7 @@ enum Target<'a> {
 }
 
 /// A task to spawn with options (`tg.create_task(coro, name=…, eager_start=…, context=…)`).
+#[must_use = "a task builder spawns nothing until one of its spawn methods is called"]
 pub struct TaskBuilder<'a> {
     target: Target<'a>,
     options: Builder,
@@ -209,6 +237,17 @@ impl<'a> TaskBuilder<'a> {
     }
 
     /// Spawns `future` as the task.
+    ///
+    /// # Cost
+    ///
+    /// What the spawn of the group or handle it was made from costs ([`TaskGroup::spawn`],
+    /// [`GroupHandle::spawn`]), and: with a name, the name's allocation, a boxed handle if the
+    /// task ends in its eager step, and a lock to list the task if it goes to tokio; with a
+    /// context, the context entered and left at every step of the task.
+    ///
+    /// # Panics
+    ///
+    /// As [`TaskGroup::spawn`]: a task that goes to tokio in a group with no runtime.
     pub fn spawn<F>(self, future: F) -> Result<TaskHandle<F::Output>, Refused>
     where
         F: Future + Send + 'static,
@@ -217,7 +256,12 @@ impl<'a> TaskBuilder<'a> {
         self.spawn_with(future, Ok)
     }
 
-    /// Spawns `future` as the task; its `Err` is a failure of the group.
+    /// Spawns `future` as the task; its `Err` is a failure of the group. It costs what
+    /// [`spawn`](Self::spawn) does.
+    ///
+    /// # Panics
+    ///
+    /// As [`spawn`](Self::spawn).
     pub fn spawn_fallible<F, T, E>(self, future: F) -> Result<TaskHandle<T>, Refused>
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
@@ -227,7 +271,12 @@ impl<'a> TaskBuilder<'a> {
         self.spawn_with(future, |out| out.map_err(Into::into))
     }
 
-    /// Spawns a cooperative task: see [`TaskGroup::spawn_cooperative`].
+    /// Spawns a cooperative task: see [`TaskGroup::spawn_cooperative`]. It costs what
+    /// [`spawn`](Self::spawn) does, and one allocation more (its requests).
+    ///
+    /// # Panics
+    ///
+    /// As [`spawn`](Self::spawn).
     pub fn spawn_cooperative<B, F, T, E>(mut self, body: B) -> Result<TaskHandle<T>, Refused>
     where
         B: FnOnce(CancelRequest) -> F,
@@ -278,7 +327,7 @@ impl<'a> TaskBuilder<'a> {
     }
 }
 
-/// The group a [`scope`] body spawns into (`tg` in `async with TaskGroup() as tg`).
+/// The group a [`scope`](crate::scope) body spawns into (`tg` in `async with TaskGroup() as tg`).
 pub struct TaskGroup {
     pub(crate) handle: GroupHandle,
     pub(crate) start: Start,
@@ -306,6 +355,24 @@ impl TaskGroup {
 
     /// Adds a task running `future` to the group (`tg.create_task(coro)`); it fails only by
     /// panicking. Refused once the group is shutting down: the future is dropped, never run.
+    ///
+    /// # Cost
+    ///
+    /// Started eagerly, a task that finishes in its step costs a poll and a few loads: no
+    /// allocation (the step runs in a place the group keeps and reuses; a task that suspends
+    /// takes that place with it, and the next spawn makes another), no update of a shared
+    /// counter, no lock. A scheduled task, or one that suspends in its step, costs one tokio
+    /// task, one small allocation for its handle, one atomic add to the group's counts (and
+    /// one when it ends, one when its handle is dropped), and a lock when it is listed (see
+    /// the [crate's costs](crate#cost)). A spawner that runs in a [`contextvars::Context`]
+    /// also copies it for the task: an atomic increment, and a decrement when the copy is
+    /// dropped. [`GroupHandle::spawn`] costs more.
+    ///
+    /// # Panics
+    ///
+    /// If the task goes to tokio (scheduled, or suspended in its eager step) and the group has
+    /// no runtime: its scope was first polled outside every tokio runtime, and none is current
+    /// here (as `tokio::spawn` panics outside a runtime).
     pub fn spawn<F>(&mut self, future: F) -> Result<TaskHandle<F::Output>, Refused>
     where
         F: Future + Send + 'static,
@@ -316,6 +383,11 @@ impl TaskGroup {
     }
 
     /// Adds a task whose `Err` is a failure of the group, as an exception in an asyncio task is.
+    /// It costs what [`spawn`](Self::spawn) does.
+    ///
+    /// # Panics
+    ///
+    /// As [`spawn`](Self::spawn).
     pub fn spawn_fallible<F, T, E>(&mut self, future: F) -> Result<TaskHandle<T>, Refused>
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
@@ -335,6 +407,13 @@ impl TaskGroup {
     /// future. Cancelling the task, or the group's shutdown, is a request it sees there,
     /// never a drop (see [`CancelRequest`]). Its `Err` is a failure of the group, unless it is
     /// a cancellation ([`CancelRequest::error`]), which ends the task cancelled.
+    ///
+    /// It costs what [`spawn`](Self::spawn) does, one allocation more (its requests), and a
+    /// look at the group's token at every step.
+    ///
+    /// # Panics
+    ///
+    /// As [`spawn`](Self::spawn).
     pub fn spawn_cooperative<B, F, T, E>(&mut self, body: B) -> Result<TaskHandle<T>, Refused>
     where
         B: FnOnce(CancelRequest) -> F,
@@ -346,7 +425,7 @@ impl TaskGroup {
     }
 
     /// The requests to cancel the body of this scope: what a body run with
-    /// [`Scope::cooperative`] watches (`except CancelledError:` around the body's awaits).
+    /// [`Scope::cooperative`](crate::Scope::cooperative) watches (`except CancelledError:` around the body's awaits).
     /// In a scope that is not cooperative the body is dropped instead, so it never sees one.
     pub fn cancel_request(&self) -> CancelRequest {
         CancelRequest::new(self.handle.0.body.get().cloned().unwrap_or_default())
