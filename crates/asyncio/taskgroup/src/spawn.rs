@@ -660,3 +660,33 @@ impl StepContext for contextvars::Context {
         Some(self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scope::scope;
+    use std::pin::pin;
+    use std::task::Poll;
+
+    /// The spawns' `# Panics`: a task that goes to tokio needs a runtime, which a scope first
+    /// polled outside every runtime does not have (as `tokio::spawn` needs one); a task that
+    /// finishes in its eager step needs none, and the group goes on.
+    #[test]
+    fn a_task_that_goes_to_tokio_panics_in_a_scope_polled_outside_tokio() {
+        let run = pin!(scope(Start::Eager, async |tg: &mut TaskGroup| {
+            let eager = tg.spawn(async { 1 })?;
+            let group = tg.handle();
+            let scheduled = panic::catch_unwind(AssertUnwindSafe(|| {
+                group.task().start(Start::Scheduled).spawn(async { 2 })
+            }));
+            Ok((eager.result(), scheduled.is_err()))
+        }));
+        let Poll::Ready(ended) = run.poll(&mut Context::from_waker(Waker::noop())) else {
+            panic!("a body that never awaits ends in one poll");
+        };
+        let ((eager, panicked), done) = ended.unwrap();
+        assert_eq!(eager, Some(1));
+        assert!(panicked, "scheduling with no runtime panics");
+        assert_eq!(done.total(), 1);
+    }
+}
