@@ -1,5 +1,6 @@
 //! One catalogue (`crates/exercises/catalog`), and every other place that states an exercise's
-//! facts agreeing with it: each binary (its `--help` and its refusals, run as built), each
+//! facts agreeing with it: each binary (its `--help`, its refusals, and code for each of its
+//! variants, run as built), each
 //! Python script (`scripts/python/<name>.py`: its variants, the Python it needs, its default
 //! count), the first line of each port's `main.rs`, the README's `## Exercises` table, and
 //! xtask's known loop incompatibilities. One table of checks, run for every exercise; every
@@ -477,7 +478,7 @@ fn main_rs_first_line(ex: &Exercise) -> Verdict {
 }
 
 /// The rows of the README's table under `## Exercises`, as cells with the backticks taken off
-/// the name; `None` before the README has the table.
+/// the name; `None` where the README has no such section.
 fn readme_rows() -> Option<Vec<Vec<String>>> {
     let text = read(&root().join("README.md"));
     let (_, section) = text.split_once("\n## Exercises\n")?;
@@ -499,8 +500,7 @@ fn readme_rows() -> Option<Vec<Vec<String>>> {
 /// `| exercise | what it shows | Python | tasks by default |`.
 fn readme_row(ex: &Exercise) -> Verdict {
     let Some(rows) = readme_rows() else {
-        eprintln!("skipped the README: it has no `## Exercises` table yet");
-        return Ok(());
+        return Err(vec!["README.md has no `## Exercises` section".to_owned()]);
     };
     let Some(row) = rows.iter().find(|r| r[0] == ex.name) else {
         return Err(vec!["no row for it".to_owned()]);
