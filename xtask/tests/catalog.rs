@@ -1,10 +1,10 @@
 //! One catalogue (`crates/exercises/catalog`), and every other place that states an exercise's
 //! facts agreeing with it: each binary (its `--help`, its refusals, and code for each of its
-//! variants, run as built), each
-//! Python script (`scripts/python/<name>.py`: its variants, the Python it needs, its default
-//! count), the first line of each port's `main.rs`, the README's `## Exercises` table, and
-//! xtask's known loop incompatibilities. One table of checks, run for every exercise; every
-//! disagreement is listed, each naming its place, the catalogue's fact and what the place says.
+//! variants, run as built), each Python script (`scripts/python/<name>.py`: its variants, the
+//! Python it needs, its default count), the first line of each port's `main.rs`, the README's
+//! `## Exercises` table, and xtask's known loop incompatibilities. One table of checks, run for
+//! every exercise; every disagreement is listed, each naming its place, the catalogue's fact
+//! and what the place says.
 //!
 //! The checks every exercise's own `tests/cli.rs` used to repeat (its help lists its variants,
 //! an unknown variant is refused with the valid ones, `--tasks` where no count applies, a
