@@ -186,21 +186,21 @@
 //!
 //! # Cost
 //!
-//! A task that [`TaskGroup::spawn`] finishes in its eager step costs a poll and a few loads:
-//! no allocation, no shared counter, no lock; it gets its `Task-N` number only if someone asks
-//! for its [`id`](TaskHandle::id) or name. (A spawner that runs in a `contextvars` context
-//! copies it for each task: an atomic increment and a decrement.) Spawned through a [`GroupHandle`] (from another
+//! A task that [`TaskGroup::spawn`] finishes in its eager step costs a poll and a few loads: no
+//! allocation, no shared counter, no lock; it gets its `Task-N` number only if someone asks for its
+//! [`id`](TaskHandle::id) or name. (A spawner that runs in a `contextvars` context copies it for
+//! each task: an atomic increment and a decrement.) Spawned through a [`GroupHandle`] (from another
 //! task or thread), the same task costs more: the group counts it as live during its step and
-//! counts it as done after (three atomic updates, two more when it is the only task live),
-//! and the step runs in a place allocated for it. A scheduled task costs one tokio task, as small as a bare `tokio::spawn`'s for a
-//! small future, and its handle one small allocation: the handle is a pointer to its
-//! `JoinHandle`, its id and its group, and reads the task's value and how it ended from the
-//! tokio task's output. A whole handle returned through `Result` cost more than the
-//! allocation, in copies that waited for their own stores. The group's counts of live tasks
-//! and of handles share one atomic word, which a spawn adds to once. A task is listed in the
-//! group (a lock) only if it suspends, has a name, went on from an eager step, or was
-//! cancelled through its handle. Cooperative tasks cost one more allocation each (their
-//! requests) and a look at the group's token at every step.
+//! counts it as done after (three atomic updates, more when it is the only task live), and the step
+//! runs in a place allocated for it. A scheduled task costs one tokio task, as small as a bare
+//! `tokio::spawn`'s for a small future, and its handle one small allocation: the handle is a
+//! pointer to its `JoinHandle`, its id and its group, and reads the task's value and how it ended
+//! from the tokio task's output. A whole handle returned through `Result` cost more than the
+//! allocation, in copies that waited for their own stores. The group's counts of live tasks and of
+//! handles share one atomic word, which a spawn adds to once. A task is listed in the group (a
+//! lock) only if it suspends, has a name, went on from an eager step, or was cancelled through its
+//! handle. Cooperative tasks cost one more allocation each (their requests) and a look at the
+//! group's token at every step.
 //!
 //! CPython's own tests of `TaskGroup` and the eager task factory are ported, one Rust test each,
 //! in `tests/`; `CONFORMANCE.md` beside this crate lists those that cannot be and why.

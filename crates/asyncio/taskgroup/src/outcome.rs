@@ -16,7 +16,8 @@ pub enum TaskState {
     Done,
     /// Returned an error or panicked: a failure of its group.
     Failed,
-    /// Cancelled (by [`TaskHandle::cancel`](crate::TaskHandle::cancel) or its group's shutdown) before it finished.
+    /// Cancelled (by [`TaskHandle::cancel`](crate::TaskHandle::cancel) or its group's shutdown)
+    /// before it finished.
     Cancelled,
 }
 
@@ -73,7 +74,8 @@ impl fmt::Display for Failure {
 /// (`std::mem::take(&mut error.failures)`).
 pub struct GroupError {
     pub failures: Vec<Failure>,
-    /// The group was cancelled: through its token, [`TaskGroup::cancel`](crate::TaskGroup::cancel), or its parent.
+    /// The group was cancelled: through its token, [`TaskGroup::cancel`](crate::TaskGroup::cancel),
+    /// or its parent.
     pub cancelled: bool,
 }
 

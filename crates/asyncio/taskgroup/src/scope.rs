@@ -58,12 +58,12 @@ impl Scope {
         }
     }
 
-    /// The body is cancelled cooperatively, as an asyncio task is: it is not dropped when the
-    /// group shuts down (a task failed, [`TaskGroup::cancel`], or the parent's shutdown) or
-    /// when the token given to [`cancel_on`](Self::cancel_on) is cancelled, but each of these
-    /// makes one request in [`TaskGroup::cancel_request`], and the body decides. The tasks
-    /// keep running meanwhile, as in asyncio, until the body returns: then, if it returned an
-    /// error or a cancellation ([`CancelRequest::error`](crate::CancelRequest::error)), they are cancelled.
+    /// The body is cancelled cooperatively, as an asyncio task is: it is not dropped when the group
+    /// shuts down (a task failed, [`TaskGroup::cancel`], or the parent's shutdown) or when the
+    /// token given to [`cancel_on`](Self::cancel_on) is cancelled, but each of these makes one
+    /// request in [`TaskGroup::cancel_request`], and the body decides. The tasks keep running
+    /// meanwhile, as in asyncio, until the body returns: then, if it returned an error or a
+    /// cancellation ([`CancelRequest::error`](crate::CancelRequest::error)), they are cancelled.
     ///
     /// A body that handles its owner's cancellation and returns `Ok` ends the scope as usual:
     /// the scope waits for its tasks and returns the body's value.

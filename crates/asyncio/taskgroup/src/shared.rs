@@ -33,7 +33,8 @@ pub(crate) struct Shared {
     pub(crate) state: State,
     /// Cancelled when the group shuts down; cancelling it from outside cancels the group.
     pub(crate) token: CancellationToken,
-    /// The group was cancelled (its token, or [`TaskGroup::cancel`](crate::TaskGroup::cancel)), not only failed.
+    /// The group was cancelled (its token, or [`TaskGroup::cancel`](crate::TaskGroup::cancel)), not
+    /// only failed.
     pub(crate) cancelled: AtomicBool,
     pub(crate) failures: Mutex<Vec<Failure>>,
     /// Notified when the live count drops to zero.
@@ -50,9 +51,11 @@ pub(crate) struct Shared {
     /// The messages of the cancellations that scheduled tasks returned, until their handles
     /// read them.
     pub(crate) messages: Mutex<BTreeMap<TaskId, Arc<str>>>,
-    /// Tasks finished in their eager step when spawned through a [`GroupHandle`](crate::GroupHandle).
+    /// Tasks finished in their eager step when spawned through a
+    /// [`GroupHandle`](crate::GroupHandle).
     pub(crate) eager_done: AtomicU64,
-    /// Tasks scheduled through a [`GroupHandle`](crate::GroupHandle) (the body's own are counted in [`TaskGroup`](crate::TaskGroup)).
+    /// Tasks scheduled through a [`GroupHandle`](crate::GroupHandle) (the body's own are counted in
+    /// [`TaskGroup`](crate::TaskGroup)).
     pub(crate) scheduled: AtomicU64,
     /// Scheduled tasks that ended without completing: failed or cancelled. Counting these
     /// rather than the completed ones keeps an atomic off the common path.
@@ -60,8 +63,9 @@ pub(crate) struct Shared {
     pub(crate) start: Start,
     /// Held while this group is nested in another: the parent counts it as a live task.
     pub(crate) parent: Mutex<Option<Live>>,
-    /// A second token that cancels the group: the one given to [`Scope::cancel_on`](crate::Scope::cancel_on) when the
-    /// group's own token is already a child of its parent's.
+    /// A second token that cancels the group: the one given to
+    /// [`Scope::cancel_on`](crate::Scope::cancel_on) when the group's own token is already a child
+    /// of its parent's.
     pub(crate) also: Option<CancellationToken>,
     /// The runtime the scope runs on, which scheduled tasks go to from whatever thread spawns
     /// them. A scope polled outside tokio takes the runtime its first scheduled task is
@@ -116,7 +120,8 @@ impl Shared {
         }
     }
 
-    /// The token given to [`Scope::cancel_on`](crate::Scope::cancel_on) beside the group's own was cancelled.
+    /// The token given to [`Scope::cancel_on`](crate::Scope::cancel_on) beside the group's own was
+    /// cancelled.
     pub(crate) fn also_cancelled(&self) -> bool {
         self.also
             .as_ref()

@@ -12,9 +12,10 @@ use crate::outcome::TaskState;
 pub struct Snapshot {
     /// How the group starts its tasks by default.
     pub start: Start,
-    /// Scheduled tasks not yet ended, and the nested groups ([`Scope::parent`](crate::Scope::parent)) and eager steps
-    /// of [`GroupHandle`](crate::GroupHandle) spawns under way, which are not listed in `tasks` (a nested group
-    /// has a snapshot of its own).
+    /// Scheduled tasks not yet ended, and the nested groups
+    /// ([`Scope::parent`](crate::Scope::parent)) and eager steps of
+    /// [`GroupHandle`](crate::GroupHandle) spawns under way, which are not listed in `tasks` (a
+    /// nested group has a snapshot of its own).
     pub live: usize,
     /// A task failed or the group was cancelled.
     pub shutting_down: bool,

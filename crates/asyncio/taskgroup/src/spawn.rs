@@ -48,8 +48,8 @@ impl GroupHandle {
     /// scope runs. An eager task that finishes in its step still costs an allocation (the
     /// place its step runs in, freed after it) and three atomic updates of the group's shared
     /// counters: it is counted live for its step, counted out after it, and counted among the
-    /// completed (two more when it is the only task live: the group's reference taken and let
-    /// go). A scheduled task, or one that suspends in its step, costs what
+    /// completed; more when it is the only task live (the group's reference is then taken and
+    /// let go, and its scope woken). A scheduled task, or one that suspends in its step, costs what
     /// [`TaskGroup::spawn`]'s does and one atomic update more (the count of scheduled tasks),
     /// two for one that suspends in its step (its handle is counted apart from its step).
     ///
@@ -108,9 +108,9 @@ impl GroupHandle {
         self.0.cancel();
     }
 
-    /// The group's cancellation token: cancelling it cancels the group (as [`cancel`](Self::cancel)),
-    /// and it is cancelled whenever the group shuts down. Give it (or a child of it) to work
-    /// that must stop with the group.
+    /// The group's cancellation token: cancelling it cancels the group (as
+    /// [`cancel`](Self::cancel)), and it is cancelled whenever the group shuts down. Give it (or a
+    /// child of it) to work that must stop with the group.
     pub fn token(&self) -> &CancellationToken {
         &self.0.token
     }
@@ -425,8 +425,9 @@ impl TaskGroup {
     }
 
     /// The requests to cancel the body of this scope: what a body run with
-    /// [`Scope::cooperative`](crate::Scope::cooperative) watches (`except CancelledError:` around the body's awaits).
-    /// In a scope that is not cooperative the body is dropped instead, so it never sees one.
+    /// [`Scope::cooperative`](crate::Scope::cooperative) watches (`except CancelledError:` around
+    /// the body's awaits). In a scope that is not cooperative the body is dropped instead, so it
+    /// never sees one.
     pub fn cancel_request(&self) -> CancelRequest {
         CancelRequest::new(self.handle.0.body.get().cloned().unwrap_or_default())
     }
