@@ -57,3 +57,13 @@ mod tests {
         assert_eq!(fmt_ns(8.04e9), "8.04 s");
     }
 }
+
+/// `text` cut to at most `max` characters, the last of them an ellipsis where it was cut.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}

@@ -7,6 +7,7 @@ pub mod compare;
 pub mod env;
 pub mod exercises;
 pub mod format;
+pub mod known;
 pub mod loops;
 pub mod measure;
 mod process;

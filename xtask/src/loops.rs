@@ -1,6 +1,6 @@
 //! The event loops CPython rows run on besides asyncio's own (uvloop, rloop), the venvs they
-//! are installed into, the `gc.disable()` row, and the failures known to come from a loop
-//! rather than from the run.
+//! are installed into, and the `gc.disable()` row. The failures known to come from a loop
+//! rather than from the run are [`crate::known`]'s.
 //!
 //! Each CPython gets a venv of its own under `<out>/venvs/<implementation>` (for example
 //! `target/xtask/venvs/cpython-3.12.1`), made on first use with `python -m venv` and reused
@@ -21,7 +21,7 @@ use crate::exercises::Exercise;
 use crate::measure::{Runs, Target};
 use crate::process::{self, Poll, Waited};
 use crate::python::{self, Interpreter};
-use crate::results::{Failure, Known, Row, RowKey};
+use crate::results::{Row, RowKey};
 
 /// An event loop the chapter's code can run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -321,7 +321,7 @@ fn run_logged(command: &mut Command, log: &Path, timeout: Duration) -> Result<()
         .rev()
         .find(|l| l.starts_with("ERROR:") || error_line(l))
         .or(lines.last())
-        .map(|l| shorten(l, 200))
+        .map(|l| crate::format::shorten(l, 200))
         .unwrap_or_else(|| "no output".into());
     Err(format!("{said} ({status})"))
 }
@@ -353,13 +353,6 @@ fn error_line(line: &str) -> bool {
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
             && (name.ends_with("Error") || name.ends_with("Exception"))
     })
-}
-
-fn shorten(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((at, _)) => format!("{}…", &s[..at]),
-        None => s.to_owned(),
-    }
 }
 
 /// The variant of the `gc.disable()` row.
@@ -444,71 +437,6 @@ fn runs_of(ex: &Exercise, runs: Runs) -> u32 {
         Some(cap) => runs.python_iterations.min(cap),
         None => runs.python_iterations,
     }
-}
-
-/// A failure that comes from a loop library and a Python version, not from the run.
-#[derive(Debug, Clone, Copy)]
-pub struct Incompatibility {
-    pub loop_name: &'static str,
-    /// The affected Python versions: from `.0` (inclusive) to `.1` (exclusive), major.minor.
-    pub python: ((u32, u32), (u32, u32)),
-    pub exercise: &'static str,
-    /// What the failed process' stderr says.
-    pub error: &'static str,
-    pub reason: &'static str,
-}
-
-/// The known incompatibilities: a failed row that matches one becomes "fails", with its reason,
-/// and does not make the run exit 1. Anything else stays a failure.
-pub const KNOWN: &[Incompatibility] = &[Incompatibility {
-    loop_name: "uvloop",
-    python: ((3, 13), (3, 14)),
-    exercise: "ex_6_1",
-    error: "unexpected keyword argument 'eager_start'",
-    reason: "uvloop 0.23.0, built for CPython 3.13, passes `eager_start=` to the loop's task \
-             factory (as CPython 3.14's `loop.create_task` does); the chapter's \
-             `asyncio.eager_task_factory` accepts it only from 3.14 (CPython gh-128306), so \
-             in every 3.13 each `create_task` raises TypeError. 3.12 and older are not \
-             affected: uvloop passes `eager_start` to the factory on 3.13+ only",
-}];
-
-/// Marks each failed row that matches a [`KNOWN`] incompatibility as known, with the error
-/// its stderr ended with and the reason.
-pub fn classify(rows: &mut [Row]) {
-    for row in rows.iter_mut() {
-        let key = row.key();
-        if let Some(failure) = &mut row.failure {
-            failure.known = known_failure(&key, failure);
-        }
-    }
-}
-
-/// The known incompatibility that explains `failure` of the row `key`, if one does: its loop,
-/// exercise and Python version are one of [`KNOWN`]'s, and its stderr has the error.
-pub fn known_failure(key: &RowKey, failure: &Failure) -> Option<Known> {
-    let version = python_version(&key.implementation);
-    let k = KNOWN.iter().find(|k| {
-        k.loop_name == key.variant
-            && k.exercise == key.exercise
-            && version.is_some_and(|v| k.python.0 <= v && v < k.python.1)
-            && failure.stderr_tail.contains(k.error)
-    })?;
-    let error = failure
-        .stderr_tail
-        .lines()
-        .map(str::trim)
-        .rfind(|l| l.contains(k.error))
-        .unwrap_or(k.error);
-    Some(Known {
-        error: shorten(error, 300),
-        reason: k.reason.into(),
-    })
-}
-
-/// `cpython-3.13.0` → `(3, 13)`; `None` for other implementations.
-fn python_version(implementation: &str) -> Option<(u32, u32)> {
-    let mut parts = implementation.strip_prefix("cpython-")?.split('.');
-    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
 /// The venvs for every CPython among `interpreters` (PyPy runs asyncio's loop only).

@@ -252,7 +252,7 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
 
         let mut rows = measured.rows;
         rows.extend(skipped);
-        loops::classify(&mut rows);
+        crate::known::classify(&mut rows);
         let flags_used = Flags {
             iterations: runs.iterations,
             warmup: runs.warmup,

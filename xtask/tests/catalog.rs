@@ -34,10 +34,6 @@ const PLACES: &[(&str, Check)] = &[
     ("the Python script's --help", script_help),
     ("the first line of its main.rs", main_rs_first_line),
     ("the README's `## Exercises` table", readme_row),
-    (
-        "xtask's known loop incompatibilities",
-        loop_incompatibilities,
-    ),
 ];
 
 #[test]
@@ -534,24 +530,6 @@ fn thousands(n: u64) -> String {
         out.push(d);
     }
     out
-}
-
-/// xtask classifies a failed row by its own list (`loops::KNOWN`) until it reads the
-/// catalogue's: the same entries, field by field.
-fn loop_incompatibilities(ex: &Exercise) -> Verdict {
-    let fields = |loop_name: &str, python, exercise: &str, error: &str, reason: &str| {
-        format!("{loop_name} {python:?} {exercise}: {error} ({reason})")
-    };
-    let catalogue: Vec<String> = ex
-        .loop_incompatibilities()
-        .map(|k| fields(k.loop_name, k.python, k.exercise, k.error, k.reason))
-        .collect();
-    let xtask: Vec<String> = xtask::loops::KNOWN
-        .iter()
-        .filter(|k| k.exercise == ex.name)
-        .map(|k| fields(k.loop_name, k.python, k.exercise, k.error, k.reason))
-        .collect();
-    verdict([same("entries", catalogue, xtask)])
 }
 
 #[test]

@@ -313,7 +313,7 @@ fn a_known_incompatibility_fails_its_row_with_the_reason_and_not_the_run() {
         // Another error on the known pair.
         failed_python_row("ex_6_1", "uvloop", "3.13.5", "MemoryError: out of memory"),
     ];
-    loops::classify(&mut rows);
+    xtask::known::classify(&mut rows);
     let known = rows[0].failure.as_ref().unwrap().known.as_ref().unwrap();
     assert!(
         known.error.starts_with("TypeError: ") && known.error.ends_with("'eager_start'"),

@@ -466,7 +466,7 @@ impl Running<'_> {
                 }
             }
             Err(f) => {
-                let shown = match crate::loops::known_failure(&target.key, &f) {
+                let shown = match crate::known::known_failure(&target.key, &f) {
                     Some(known) => format!("fails, as known: {}", known.error),
                     None => format!("FAILED: {}", f.reason),
                 };

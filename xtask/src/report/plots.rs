@@ -662,17 +662,7 @@ fn median(samples: &[u64]) -> Option<f64> {
 /// `text` cut with an ellipsis to fit `width` (the full text stays in the line's data).
 fn fit_text(text: &str, width: f64) -> String {
     let per_char = svg::text_width("x", FONT, false);
-    shorten(text, (width / per_char).floor().max(2.0) as usize)
-}
-
-/// `text` cut to `max` characters with an ellipsis.
-fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_owned()
-    } else {
-        let cut: String = text.chars().take(max - 1).collect();
-        format!("{cut}…")
-    }
+    crate::format::shorten(text, (width / per_char).floor().max(2.0) as usize)
 }
 
 #[cfg(test)]
@@ -874,8 +864,8 @@ mod tests {
 
     #[test]
     fn long_legend_labels_are_cut_with_an_ellipsis() {
-        assert_eq!(shorten("abcdef", 4), "abc…");
-        assert_eq!(shorten("abc", 4), "abc");
+        assert_eq!(crate::format::shorten("abcdef", 4), "abc…");
+        assert_eq!(crate::format::shorten("abc", 4), "abc");
         assert_eq!(fit_text("abc", 400.0), "abc");
         assert!(fit_text(&"x".repeat(100), 100.0).ends_with('…'));
     }
