@@ -35,6 +35,16 @@ pub fn fmt_span(d: std::time::Duration) -> String {
     }
 }
 
+/// `text` cut to at most `max` characters, the last of them an ellipsis where it was cut.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,15 +65,5 @@ mod tests {
         assert_eq!(fmt_ns(1_234.0), "1.23 µs");
         assert_eq!(fmt_ns(80_937_000.0), "80.9 ms");
         assert_eq!(fmt_ns(8.04e9), "8.04 s");
-    }
-}
-
-/// `text` cut to at most `max` characters, the last of them an ellipsis where it was cut.
-pub fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_owned()
-    } else {
-        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
-        format!("{cut}…")
     }
 }
