@@ -1,5 +1,5 @@
 //! The exercises the project has, as the runner knows them: the catalogue
-//! (`crates/exercises/catalog`, re-exported here), and what `run` and `sweep` do with it:
+//! (`crates/catalog`, re-exported here), and what `run` and `sweep` do with it:
 //! reading a selection, refusing a count that cannot fit in memory.
 
 pub use catalog::{

@@ -1,4 +1,4 @@
-//! One catalogue (`crates/exercises/catalog`), and every other place that states an exercise's
+//! One catalogue (`crates/catalog`), and every other place that states an exercise's
 //! facts agreeing with it: each binary (its `--help`, its refusals, and code for each of its
 //! variants, run as built), each Python script (`scripts/python/<name>.py`: its variants, the
 //! Python it needs, its default count), the first line of each port's `main.rs`, the README's
@@ -63,7 +63,7 @@ fn every_place_agrees_with_the_catalogue() {
     }
     assert!(
         wrong.is_empty(),
-        "{} disagreement(s) with crates/exercises/catalog:\n{}",
+        "{} disagreement(s) with crates/catalog:\n{}",
         wrong.len(),
         wrong.join("\n")
     );

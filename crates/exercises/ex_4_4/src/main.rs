@@ -44,7 +44,7 @@ use timing::Lines;
 use timing::cli::Spec;
 use tokio::task::yield_now;
 
-/// This exercise's facts: its variants, default count and help line (crates/exercises/catalog).
+/// This exercise's facts: its variants, default count and help line (crates/catalog).
 const EXERCISE: &Exercise = catalog::exercise("ex_4_4");
 const VARIANTS: [&str; EXERCISE.variants.len()] = catalog::variant_array(EXERCISE);
 const SPEC: Spec = Spec {

@@ -51,7 +51,7 @@ use timing::cli::{Measure, Spec};
 
 const TASKS: u64 = EXERCISE.tasks();
 
-/// This exercise's facts: its variants, default count and help line (crates/exercises/catalog).
+/// This exercise's facts: its variants, default count and help line (crates/catalog).
 const EXERCISE: &Exercise = catalog::exercise("ex_6_2");
 const VARIANTS: [&str; EXERCISE.variants.len()] = catalog::variant_array(EXERCISE);
 const SPEC: Spec = Spec {

@@ -31,7 +31,7 @@ use timing::cli::Spec;
 
 const CALLS: u64 = EXERCISE.tasks();
 
-/// This exercise's facts: its variants, default count and help line (crates/exercises/catalog).
+/// This exercise's facts: its variants, default count and help line (crates/catalog).
 const EXERCISE: &Exercise = catalog::exercise("ex_6_3");
 const VARIANTS: [&str; EXERCISE.variants.len()] = catalog::variant_array(EXERCISE);
 const SPEC: Spec = Spec {

@@ -36,7 +36,7 @@ use queue::{Queue, QueueShutDown};
 use timing::FailedAfter;
 use timing::cli::Spec;
 
-/// This exercise's facts: its variants, default count and help line (crates/exercises/catalog).
+/// This exercise's facts: its variants, default count and help line (crates/catalog).
 const EXERCISE: &Exercise = catalog::exercise("ex_6_4");
 const VARIANTS: [&str; EXERCISE.variants.len()] = catalog::variant_array(EXERCISE);
 const SPEC: Spec = Spec {

@@ -51,7 +51,7 @@ use timing::cli::Spec;
 const ITEMS: u64 = EXERCISE.tasks();
 const MAXSIZE: usize = 100;
 
-/// This exercise's facts: its variants, default count and help line (crates/exercises/catalog).
+/// This exercise's facts: its variants, default count and help line (crates/catalog).
 const EXERCISE: &Exercise = catalog::exercise("queue_pc");
 const VARIANTS: [&str; EXERCISE.variants.len()] = catalog::variant_array(EXERCISE);
 const SPEC: Spec = Spec {

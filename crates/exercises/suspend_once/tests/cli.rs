@@ -7,7 +7,7 @@ use timing::testing::{assert_usage_error, run, seconds_in};
 
 const EXE: &str = env!("CARGO_BIN_EXE_suspend_once");
 
-/// Its facts: the variants, default first, and what its script needs (crates/exercises/catalog).
+/// Its facts: the variants, default first, and what its script needs (crates/catalog).
 const EXERCISE: &catalog::Exercise = catalog::exercise("suspend_once");
 
 /// The three lines the Python script prints, the last as it says for `eager`.
