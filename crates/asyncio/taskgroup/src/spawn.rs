@@ -488,8 +488,11 @@ impl TaskGroup {
             // A scheduled task costs a tokio task: the branch is laid out for the eager path,
             // which is worth a few cycles.
             std::hint::cold_path();
+            // Counted before tokio's spawn: a spawn that panics (a scope polled outside tokio)
+            // drops the task, which then counts itself unfinished.
+            self.scheduled += 1;
             let handle = match (name, context, cooperative) {
-                (None, None, None) => self.handle.0.schedule_plain(future, outcome)?,
+                (None, None, None) => self.handle.0.schedule_plain(future, outcome),
                 (name, context, cooperative) => self.handle.0.schedule(
                     future,
                     outcome,
@@ -499,10 +502,12 @@ impl TaskGroup {
                         context,
                         cooperative,
                     },
-                )?,
+                ),
             };
-            self.scheduled += 1;
-            return Ok(handle);
+            if handle.is_err() {
+                self.scheduled -= 1; // refused: no task was made
+            }
+            return handle;
         }
         // Two copies of the step. With no context (a spawner that never entered one, the
         // common case) the step has no context code at all, so the compiler can fold storing,
@@ -689,5 +694,19 @@ mod tests {
         assert_eq!(eager, Some(1));
         assert!(panicked, "scheduling with no runtime panics");
         assert_eq!(done.total(), 1);
+    }
+
+    #[test]
+    fn a_body_that_catches_the_panic_of_its_own_scheduled_spawn_counts_nothing_completed_for_it() {
+        let run = pin!(scope(Start::Scheduled, async |tg: &mut TaskGroup| {
+            let scheduled = panic::catch_unwind(AssertUnwindSafe(|| tg.spawn(async { 2 })));
+            Ok(scheduled.is_err())
+        }));
+        let Poll::Ready(ended) = run.poll(&mut Context::from_waker(Waker::noop())) else {
+            panic!("a body that never awaits ends in one poll");
+        };
+        let (panicked, done) = ended.unwrap();
+        assert!(panicked, "scheduling with no runtime panics");
+        assert_eq!(done.total(), 0, "the dropped task completed nothing");
     }
 }
