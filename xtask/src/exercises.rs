@@ -152,7 +152,13 @@ pub fn check_memory(
             Measure::Throughput
         };
         for n in counts.iter().filter_map(|n| n.or(exercise.default_tasks)) {
-            if let Some(why) = memory::misfit(exercise.name, variant, measure, n, available) {
+            if let Some(why) = memory::misfit(
+                exercise.name,
+                variant,
+                measure == Measure::StartLatency,
+                n,
+                available,
+            ) {
                 return Err(UsageError(format!("{}: {why}", exercise.name)));
             }
         }
@@ -176,10 +182,8 @@ mod memory_tests {
             "the default count"
         );
         let refused = check_memory(&spawn, &[Some(1_000_000_000)], true, 8 * gib).unwrap_err();
-        let largest = memory::largest_fitting(
-            memory::bytes_per_task("ex_6_1", "spawn", Measure::StartLatency),
-            8 * gib,
-        );
+        let largest =
+            memory::largest_fitting(memory::bytes_per_task("ex_6_1", "spawn", true), 8 * gib);
         assert!(
             refused
                 .0

@@ -506,7 +506,13 @@ impl Spec {
         let Some(tasks) = args.tasks else {
             return Ok(());
         };
-        match crate::memory::misfit(self.name, args.variant, args.measure, tasks, available) {
+        match crate::memory::misfit(
+            self.name,
+            args.variant,
+            args.measure == Measure::StartLatency,
+            tasks,
+            available,
+        ) {
             None => Ok(()),
             Some(why) => Err(UsageError(format!("{}: {why}", self.name))),
         }

@@ -1,8 +1,6 @@
 //! How much memory a run needs, so that a `--tasks` count that cannot fit is refused before it
 //! runs rather than aborting on allocation part-way.
 
-use crate::cli::Measure;
-
 /// What `--measure start-latency` adds per task: its 8-byte slot and the 16-byte creation
 /// instant its future carries.
 pub const START_LATENCY_BYTES_PER_TASK: u64 = 24;
@@ -17,18 +15,19 @@ pub const FIXED_BYTES: u64 = 64 << 20;
 
 /// Estimated bytes per task of `variant` of `exercise`, margin included: what the catalogue
 /// says a task holds (`catalog::Variant::bytes_per_task`, as `cargo xtask sweep` measured
-/// it), plus what start-latency adds; 0 when nothing is held per task.
+/// it), plus what `--measure start-latency` adds (`start_latency`); 0 when nothing is held
+/// per task.
 ///
 /// ```
-/// use timing::cli::Measure;
-/// assert_eq!(timing::memory::bytes_per_task("ex_6_1", "spawn", Measure::Throughput), 510);
-/// assert_eq!(timing::memory::bytes_per_task("ex_6_1", "eager", Measure::Throughput), 0);
+/// assert_eq!(timing::memory::bytes_per_task("ex_6_1", "spawn", false), 510);
+/// assert_eq!(timing::memory::bytes_per_task("ex_6_1", "eager", false), 0);
 /// ```
-pub fn bytes_per_task(exercise: &str, variant: &str, measure: Measure) -> u64 {
+pub fn bytes_per_task(exercise: &str, variant: &str, start_latency: bool) -> u64 {
     let held = catalog::bytes_per_task(exercise, variant).unwrap_or(0);
-    let latency = match measure {
-        Measure::StartLatency => START_LATENCY_BYTES_PER_TASK,
-        Measure::Throughput => 0,
+    let latency = if start_latency {
+        START_LATENCY_BYTES_PER_TASK
+    } else {
+        0
     };
     (held + latency) * MARGIN_HALVES / 2
 }
@@ -48,11 +47,11 @@ pub fn largest_fitting(per_task: u64, available: u64) -> u64 {
 pub fn misfit(
     exercise: &str,
     variant: &str,
-    measure: Measure,
+    start_latency: bool,
     tasks: u64,
     available: u64,
 ) -> Option<String> {
-    let per_task = bytes_per_task(exercise, variant, measure);
+    let per_task = bytes_per_task(exercise, variant, start_latency);
     let needed = needed_bytes(per_task, tasks);
     if per_task == 0 || needed <= available {
         return None;
@@ -89,7 +88,7 @@ mod tests {
     #[test]
     fn largest_fitting_count_fits_and_one_more_does_not() {
         let available = 8 << 30;
-        let per_task = bytes_per_task("ex_6_2", "spawn_gather", Measure::StartLatency);
+        let per_task = bytes_per_task("ex_6_2", "spawn_gather", true);
         let n = largest_fitting(per_task, available);
         assert!(needed_bytes(per_task, n) <= available);
         assert!(needed_bytes(per_task, n + 1) > available);
