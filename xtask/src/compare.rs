@@ -4,8 +4,8 @@
 
 use std::process::ExitCode;
 
-use crate::doc;
 use crate::report;
+use crate::report::doc;
 use crate::results::{Layout, RunResults};
 
 pub fn run(layout: &Layout, baseline: &str, run: Option<&str>) -> anyhow::Result<ExitCode> {

@@ -31,8 +31,6 @@ macro_rules! say {
 pub use process::{adopt_orphans, kill_orphans};
 
 /// The report's documents (Markdown, HTML) and plots, which the sweep draws too.
-pub use report::{doc, plots};
-
 use std::path::{Path, PathBuf};
 
 /// Bad input from the user: reported as one line, with exit code 2 (the exercises' type).

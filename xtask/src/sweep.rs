@@ -19,13 +19,14 @@ use std::time::Duration;
 
 use timing::cli::Flavor;
 
-use crate::doc::{self, Block};
 use crate::exercises;
 use crate::format::fmt_ns;
 use crate::measure::{self, Runs, Target};
+use crate::report::doc::{self, Block};
+use crate::report::plots;
 use crate::results::{self, Flags, Overhead, Row, RowKey, RunResults};
 use crate::run::{self, FlavorChoice};
-use crate::{UsageError, plots, process, python, workspace_root};
+use crate::{UsageError, process, python, workspace_root};
 
 /// The exercises a sweep covers.
 pub const EXERCISES: [&str; 3] = ["ex_6_1", "ex_6_2", "ex_6_3"];

@@ -4,8 +4,8 @@
 mod common;
 
 use timing::testing::run;
-use xtask::doc;
 use xtask::report;
+use xtask::report::doc;
 use xtask::results::RunResults;
 
 const XTASK: &str = env!("CARGO_BIN_EXE_xtask");

@@ -12,8 +12,9 @@ use std::process::ExitCode;
 use xtask::loops::{self, Loop};
 use xtask::measure::Runs;
 use xtask::python::{self, Interpreter};
+use xtask::report::doc;
 use xtask::results::{Failure, Row, RowKey};
-use xtask::{doc, exercises, report, run};
+use xtask::{exercises, report, run};
 
 fn write_script(path: &Path, body: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -6,9 +6,9 @@ mod common;
 
 use std::collections::HashMap;
 
-use xtask::doc;
-use xtask::plots;
 use xtask::report;
+use xtask::report::doc;
+use xtask::report::plots;
 use xtask::results::{Row, RowKey, RunResults, SerializedHistogram};
 
 /// A run with every kind of row a picture shows: Rust families, CPython, a start-latency run.

@@ -7,9 +7,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use timing::testing::Ran;
-use xtask::doc;
 use xtask::python::{self, Interpreter};
 use xtask::report;
+use xtask::report::doc;
 
 /// A stand-in interpreter that answers the version probe with `CPython <version>`.
 fn fake_python(path: &Path, implementation: &str, version: &str) {

@@ -2,8 +2,8 @@
 
 mod common;
 
-use xtask::doc;
 use xtask::report;
+use xtask::report::doc;
 
 fn markdown(
     results: &xtask::results::RunResults,

@@ -4,8 +4,8 @@
 
 mod common;
 
-use xtask::doc;
 use xtask::report;
+use xtask::report::doc;
 use xtask::results::{Row, RowKey, RunResults};
 
 const MILLION: u64 = 1_000_000;

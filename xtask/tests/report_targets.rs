@@ -4,8 +4,8 @@
 
 mod common;
 
-use xtask::doc;
 use xtask::report;
+use xtask::report::doc;
 use xtask::results::{Row, RunResults};
 
 /// A Rust row on the current-thread runtime at `tasks`, its samples in milliseconds.

@@ -2,7 +2,7 @@
 
 mod common;
 
-use xtask::doc;
+use xtask::report::doc;
 use xtask::results::{Row, RowKey};
 use xtask::sweep;
 

@@ -7,8 +7,8 @@
 //! commit run twice on a busy machine differs by more than its p-value admits, because each
 //! run's samples share that run's conditions. A significant change inside that spread is noise.
 
-use crate::doc::Block;
 use crate::format::fmt_ns;
+use crate::report::doc::Block;
 use crate::results::{Environment, Flags, Row, RunResults};
 use crate::stats;
 

@@ -1,8 +1,8 @@
 //! The CPU time section: on a busy machine, each row's CPU time beside its wall time, so that a
 //! reader sees whether the wall time was stretched by other load.
 
-use crate::doc::Block;
 use crate::format::fmt_ns;
+use crate::report::doc::Block;
 use crate::results::{Row, RunResults};
 
 use super::{label_cell, load_warnings};

@@ -3,10 +3,10 @@
 
 use timing::cli::Flavor;
 
-use crate::doc::Block;
 use crate::exercises;
 use crate::exercises::Exercise;
 use crate::format::fmt_ns;
+use crate::report::doc::Block;
 use crate::results::{Implementation, Row, RowKey, RunResults, Stop};
 use crate::stats;
 
