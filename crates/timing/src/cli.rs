@@ -136,7 +136,7 @@ pub struct Args {
     pub flavor: Flavor,
     /// How many times to run the measured body in this process.
     pub repeat: u64,
-    /// Where to write the [`TimingResult`](crate::TimingResult).
+    /// Where to write the [`TimingResult`](crate::result::TimingResult).
     pub json: Option<PathBuf>,
     pub entry: Entry,
     pub measure: Measure,

@@ -13,8 +13,9 @@ use std::sync::{Mutex, PoisonError};
 use hdrhistogram::Histogram;
 
 use crate::cli::{Args, Command, Entry, Flavor, Spec};
+use crate::histogram::Recorder;
 use crate::lines::error_line;
-use crate::{Recorder, SerializedHistogram, TimingResult};
+use crate::result::{SerializedHistogram, TimingResult};
 
 /// An error after which the run still has a figure worth keeping: an exercise whose point is the
 /// failure (like `ex_6_4`) returns it, and the harness records `elapsed` and repeats the run.
@@ -249,7 +250,7 @@ where
             &recorder,
         );
         result.cpu_samples_ns = cpu;
-        result.peak_rss_bytes = crate::peak_rss_bytes();
+        result.peak_rss_bytes = crate::result::peak_rss_bytes();
         result.start_latency = START_LATENCY
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -37,7 +37,7 @@ impl StartLatencies {
 
     /// The latencies of every task that started.
     pub fn histogram(&self) -> Histogram<u64> {
-        let mut h = crate::new_histogram();
+        let mut h = crate::histogram::new_histogram();
         for slot in self.0.iter() {
             let ns = slot.load(Ordering::Relaxed);
             if ns != UNSET {

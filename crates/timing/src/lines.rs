@@ -28,7 +28,7 @@ impl Lines {
         Self(Some(Arc::default()))
     }
 
-    /// Prints one line (to stdout: as [`say`](crate::say) does, a failed write ends the
+    /// Prints one line (to stdout: as [`say`](crate::lines::say) does, a failed write ends the
     /// process).
     pub fn say(&self, line: impl Display) {
         match &self.0 {

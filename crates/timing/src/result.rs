@@ -8,7 +8,7 @@ use anyhow::Context;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::{Recorder, Summary};
+use crate::histogram::{Recorder, Summary};
 
 /// The `schema` field of every result this version writes.
 pub const SCHEMA: &str = "asyncio-in-tokio/timing/v1";
@@ -75,7 +75,7 @@ impl SerializedHistogram {
 
     /// The histogram back, with the project's bounds.
     pub fn histogram(&self) -> Histogram<u64> {
-        let mut h = crate::new_histogram();
+        let mut h = crate::histogram::new_histogram();
         for &(value, count) in &self.buckets {
             h.saturating_record_n(value, count);
         }
@@ -184,7 +184,7 @@ fn read_bounded(path: &Path, limit: u64) -> anyhow::Result<String> {
 ///
 /// The temporary file gets a name no one can guess and is created only where nothing is (no
 /// link is followed), so a link planted in a shared folder cannot redirect the write; see
-/// [`create_beside`].
+/// `create_beside`.
 ///
 /// ```
 /// let dir = std::env::temp_dir().join(format!("timing-doc-{}", std::process::id()));

@@ -57,7 +57,7 @@ pub fn run_into_closed_pipe(exe: impl AsRef<Path>, args: &[&str]) -> Ran {
 /// nothing on stderr, no panic message in particular.
 pub fn assert_quiet_on_broken_pipe(ran: &Ran) {
     assert!(ran.stderr.is_empty(), "nothing on stderr: {ran:?}");
-    assert_eq!(ran.code, Some(crate::BROKEN_PIPE_EXIT), "{ran:?}");
+    assert_eq!(ran.code, Some(crate::lines::BROKEN_PIPE_EXIT), "{ran:?}");
 }
 
 /// Runs `exe` with `args` to completion, its stdout `/dev/full`: every write to stdout fails
