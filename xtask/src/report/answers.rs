@@ -19,7 +19,8 @@ use crate::exercises::{self, Exercise, Family, ScriptVariant};
 use crate::format::fmt_ns;
 use crate::results::{Row, RunResults};
 
-use super::{Speedup, fmt_speedup, per_task_ns, pitfalls, speedup};
+use super::figures::{Speedup, fmt_speedup, per_task_ns, speedup};
+use super::pitfalls;
 
 /// Which row of an exercise a comparison reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

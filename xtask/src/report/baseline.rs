@@ -12,7 +12,7 @@ use crate::report::doc::Block;
 use crate::results::{Environment, Flags, Row, RunResults};
 use crate::stats;
 
-use super::{ALPHA, REGRESSION};
+use super::figures::{ALPHA, REGRESSION};
 
 /// A run's 1-minute load per core (besides the run's own) above which the machine was busy.
 pub const BUSY_PER_CORE: f64 = 0.7;

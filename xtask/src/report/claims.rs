@@ -7,7 +7,7 @@
 use crate::results::RunResults;
 
 use super::answers::{self, Pair, Verdict, Who};
-use super::fmt_speedup;
+use super::figures::fmt_speedup;
 
 /// One claim: `pair.subject` is more than `faster` times faster than `pair.reference`. (A
 /// claim that a row costs at most k× another is a speedup above 1/k.)

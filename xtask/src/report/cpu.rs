@@ -5,7 +5,7 @@ use crate::format::fmt_ns;
 use crate::report::doc::Block;
 use crate::results::{Row, RunResults};
 
-use super::{label_cell, load_warnings};
+use super::figures::{label_cell, load_warnings};
 
 /// Each row's mean CPU time per process against its mean wall time, when the machine was busy
 /// (the load the Warnings name) and the run recorded CPU times; nothing otherwise.

@@ -13,8 +13,8 @@ use crate::exercises::{self, EagerStart, Exercise};
 use crate::results::RunResults;
 
 use super::answers::{Pair, Verdict, Who};
+use super::figures::times;
 use super::targets::bracket;
-use super::times;
 
 /// The CPython the section reads: the chapter's, the first with the eager task factory.
 const CPYTHON: (u32, u32) = (3, 12);

@@ -10,7 +10,9 @@ use crate::report::doc::Block;
 use crate::results::{Implementation, Row, RowKey, RunResults, Stop};
 use crate::stats;
 
-use super::{Speedup, answers, label_cell, per_task_ns, plots, speedup, speedup_cell, times, tone};
+use super::answers;
+use super::figures::{Speedup, label_cell, per_task_ns, speedup, speedup_cell, times};
+use super::plots::{self, tone};
 
 /// Where a Python row stands among an exercise's Python rows: CPython by version
 /// (`cpython-3.12.1` → `[3, 12, 1]`, a free-threaded build after its GIL twin), each version's

@@ -8,7 +8,7 @@ use crate::results::{Row, RunResults};
 use crate::stats;
 
 use super::doc::Block;
-use super::{per_task_ns, times};
+use super::figures::{per_task_ns, times};
 
 /// The gathers over `JoinHandle`s whose cost grows with the square of the work.
 const QUADRATIC: [&str; 2] = ["join_handles", "futures_unordered"];

@@ -11,6 +11,8 @@
 use std::fmt::Write;
 
 use super::svg::{self, Anchor, Canvas, FONT, LogAxis, WIDTH, tick_ns, tick_times};
+use crate::exercises;
+use crate::results::{Implementation, Row};
 
 /// The family a mark's colour stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -255,9 +257,9 @@ pub fn ratio_text(x: f64) -> String {
     if !(x.is_finite() && x > 0.0) {
         "—".to_owned()
     } else if x >= 1.0 {
-        format!("{} faster", super::times(x))
+        format!("{} faster", super::figures::times(x))
     } else {
-        format!("{} slower", super::times(1.0 / x))
+        format!("{} slower", super::figures::times(1.0 / x))
     }
 }
 
@@ -663,6 +665,31 @@ fn median(samples: &[u64]) -> Option<f64> {
 fn fit_text(text: &str, width: f64) -> String {
     let per_char = svg::text_width("x", FONT, false);
     crate::format::shorten(text, (width / per_char).floor().max(2.0) as usize)
+}
+
+/// The family a row's colour stands for.
+pub(crate) fn tone(row: &Row) -> Tone {
+    if let Implementation::PyPy { .. } = row.kind() {
+        return Tone::PyPy;
+    }
+    if row.is_python() {
+        return if row.variant == "asyncio" {
+            Tone::CPython
+        } else {
+            Tone::CPythonOther
+        };
+    }
+    use exercises::Family;
+    let family = exercises::find(&row.exercise)
+        .and_then(|ex| ex.variant(&row.variant))
+        .map(|v| v.family);
+    match family {
+        Some(Family::Tokio) => Tone::Tokio,
+        Some(Family::Peer) => Tone::Peer,
+        Some(Family::Floor) => Tone::Floor,
+        // A variant this build does not know (an old results file) counts as the project's.
+        Some(Family::Project) | None => Tone::Project,
+    }
 }
 
 #[cfg(test)]

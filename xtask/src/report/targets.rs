@@ -11,7 +11,7 @@ use crate::format::fmt_ns;
 use crate::results::{Row, RunResults};
 
 use super::answers::{self, Verdict, Who, times_threshold};
-use super::{load_warnings, per_task_cpu, per_task_interval, per_task_ns, speedup, times};
+use super::figures::{load_warnings, per_task_cpu, per_task_interval, per_task_ns, speedup, times};
 
 /// What a target holds a row's time a task to.
 #[derive(Debug, Clone, Copy)]
