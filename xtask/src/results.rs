@@ -278,45 +278,6 @@ impl Row {
         }
     }
 
-    /// How the report names the row within its exercise: `eager (current)`, `CPython 3.12.1`,
-    /// `CPython 3.12.1 + uvloop`, `CPython 3.12.1, gc off`, `CPython 3.12.1, scheduled` (a
-    /// script variant), `PyPy 7.3.11`.
-    pub fn label(&self) -> String {
-        if let Some(f) = &self.flavor {
-            // A variant held to a task cap runs at another count than its neighbours (and at
-            // two counts in one run): its label says how many.
-            let capped = crate::exercises::find(&self.exercise)
-                .and_then(|ex| ex.variant(&self.variant))
-                .is_some_and(|v| v.max_tasks.is_some());
-            let count = match self.tasks {
-                Some(n) if capped => format!(", {n} tasks"),
-                _ => String::new(),
-            };
-            return match &self.entry {
-                Some(entry) => format!("{} ({f}{count}, from {entry})", self.variant),
-                None => format!("{} ({f}{count})", self.variant),
-            };
-        }
-        let name = match self.kind() {
-            Implementation::CPython {
-                version,
-                free_threaded,
-            } => format!("CPython {version}{}", if free_threaded { "t" } else { "" }),
-            Implementation::PyPy { version } => format!("PyPy {version}"),
-            _ => return format!("{} ({})", self.variant, self.implementation),
-        };
-        if let Some(v) = crate::exercises::find(&self.exercise)
-            .and_then(|ex| ex.script_variant_of_row(&self.variant))
-        {
-            return format!("{name}, {}", v.name);
-        }
-        match self.variant.as_str() {
-            "asyncio" => name,
-            "asyncio_gc_off" => format!("{name}, gc off"),
-            other => format!("{name} + {other}"),
-        }
-    }
-
     /// What ran the row.
     pub fn kind(&self) -> Implementation<'_> {
         Implementation::of(&self.implementation)
@@ -674,30 +635,6 @@ impl RowKey {
     /// [`Row::is_chapter_cpython_as`] of the row this key names.
     pub fn is_chapter_cpython_as(&self, major: u32, minor: u32, variant: &str) -> bool {
         cpython_with_gil(&self.implementation, major, minor) && self.variant == variant
-    }
-
-    /// The row as the progress lines name it, so that each kind of run reads apart:
-    /// `ex_6_1:spawn (current)`, `ex_6_1:spawn (current, block_on)`, `ex_6_1:spawn (current,
-    /// start latency)`, `ex_6_2:join_handles (current, 12500 tasks)`, `ex_6_2 CPython 3.12.1 +
-    /// uvloop`.
-    pub fn progress_label(&self) -> String {
-        let row = Row::skipped(self.clone(), String::new());
-        if row.is_python() {
-            return format!("{} {}", self.exercise, row.label());
-        }
-        let mut notes: Vec<String> = self.flavor.iter().map(|f| f.to_string()).collect();
-        if let Some(entry) = self.entry {
-            notes.push(entry.name().into());
-        }
-        if self.measure == Some(Measure::StartLatency) {
-            notes.push("start latency".into());
-        }
-        let capped = crate::exercises::find(&self.exercise)
-            .is_some_and(|ex| ex.default_tasks.is_some() && ex.default_tasks != self.tasks);
-        if let (true, Some(n)) = (capped, self.tasks) {
-            notes.push(format!("{n} tasks"));
-        }
-        format!("{}:{} ({})", self.exercise, self.variant, notes.join(", "))
     }
 }
 

@@ -225,7 +225,7 @@ fn line(key: &RowKey) -> RowKey {
 /// How the sweep names a point's line: the row's label without a count (a variant held to a
 /// task cap names its count in the run's report; here the count is the x axis).
 fn line_label(row: &Row) -> String {
-    Row::new(line(&row.key()), Vec::new(), None).label()
+    crate::report::label::label(&Row::new(line(&row.key()), Vec::new(), None))
 }
 
 impl Stops {

@@ -454,7 +454,7 @@ fn slower_rows_read_n_times_slower_never_zero() {
     let spawn = run
         .rows
         .iter()
-        .find(|r| r.exercise == "ex_6_1" && r.label() == "spawn (current)")
+        .find(|r| r.exercise == "ex_6_1" && xtask::report::label::label(r) == "spawn (current)")
         .expect("the reference")
         .samples_ns
         .clone();

@@ -203,7 +203,7 @@ fn the_markdown_the_html_and_the_terminal_give_the_same_sentences() {
 #[test]
 fn the_script_variants_rows_are_named_after_their_variant() {
     let run = suspend_once(&TIGHT, 1.2, 1.3);
-    let labels: Vec<String> = run.rows.iter().map(Row::label).collect();
+    let labels: Vec<String> = run.rows.iter().map(xtask::report::label::label).collect();
     assert_eq!(
         labels[2..],
         [

@@ -21,6 +21,7 @@ use crate::process::{
     Interrupted, Poll, Waited, catch_stop_signals, die_with_the_runner, kill_group, kill_orphans,
     stop_requested, wait_or_kill_cpu,
 };
+use crate::report;
 use crate::results::{
     self, Failure, Flags, Layout, Overhead, Precision, Row, RowKey, RunResults,
     SerializedHistogram, Stop,
@@ -416,7 +417,7 @@ impl Running<'_> {
     /// Runs one process of target `i` and records what it gave.
     fn one(&mut self, i: usize, state: &mut State, warmup: bool) -> anyhow::Result<()> {
         let target = &self.targets[i];
-        let label = target.key.progress_label();
+        let label = report::label::progress_label(&target.key);
         self.progress.running(&label, self.eta.last(i));
         let began = Instant::now();
         let ran = match run_process(target, self.timeout, &self.scratch.join(format!("{i}"))) {

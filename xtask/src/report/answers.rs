@@ -15,6 +15,7 @@
 
 use timing::cli::Flavor;
 
+use super::label::label;
 use crate::exercises::{self, Exercise, Family, ScriptVariant};
 use crate::format::fmt_ns;
 use crate::results::{Row, RunResults};
@@ -241,7 +242,7 @@ pub fn answers(r: &RunResults) -> Vec<String> {
             |subject, reference, figure| {
                 format!(
                     "ex_6_1 (eager TaskGroup) runs {figure} than ex_6_2 (gather) on {}{}",
-                    subject.label(),
+                    label(subject),
                     same_or(subject, reference)
                 )
             },
@@ -256,8 +257,8 @@ pub fn answers(r: &RunResults) -> Vec<String> {
             |subject, reference, figure| {
                 format!(
                     "ex_6_3 runs {figure} on {} than on {}",
-                    subject.label(),
-                    reference.label()
+                    label(subject),
+                    label(reference)
                 )
             },
         ));
@@ -275,7 +276,7 @@ fn same_or(subject: &Row, reference: &Row) -> String {
     if subject.implementation == reference.implementation {
         String::new()
     } else {
-        format!(" (ex_6_2 on {})", reference.label())
+        format!(" (ex_6_2 on {})", label(reference))
     }
 }
 
@@ -332,24 +333,24 @@ pub(crate) fn exercise_answer(r: &RunResults, ex: &Exercise) -> String {
     };
     let cpython = find(r, ex.name, Who::Python(3, 12));
     let versus_cpython = match &cpython {
-        Ok(row) => against(me, row, &format!("{} on asyncio", row.label())),
+        Ok(row) => against(me, row, &format!("{} on asyncio", label(row))),
         Err(why) => format!("CPython 3.12: {why}"),
     };
     let versus_fastest = match find(r, ex.name, Who::FastestPython) {
         Ok(row) if cpython.is_ok_and(|c| std::ptr::eq(c, row)) => {
-            format!("{} is also the fastest Python measured", row.label())
+            format!("{} is also the fastest Python measured", label(row))
         }
         Ok(row) => against(
             me,
             row,
-            &format!("the fastest Python measured, {}", row.label()),
+            &format!("the fastest Python measured, {}", label(row)),
         ),
         Err(why) => format!("fastest Python: {why}"),
     };
     let versus_peer = match peer(ex) {
         None => "no Rust peer is measured for it".into(),
         Some(p) if p == variant => {
-            format!("{} is itself what a Rust developer would write", me.label())
+            format!("{} is itself what a Rust developer would write", label(me))
         }
         Some(p) => {
             let what = ex
@@ -361,10 +362,7 @@ pub(crate) fn exercise_answer(r: &RunResults, ex: &Exercise) -> String {
                 Ok(row) => against(
                     me,
                     row,
-                    &format!(
-                        "{}, the Rust peer a developer would pick{what}",
-                        row.label()
-                    ),
+                    &format!("{}, the Rust peer a developer would pick{what}", label(row)),
                 ),
                 Err(why) => format!("the Rust peer {p}{what}: {why}"),
             }
@@ -373,7 +371,7 @@ pub(crate) fn exercise_answer(r: &RunResults, ex: &Exercise) -> String {
     format!(
         "{}: the tokio counterpart, {}, takes {} {unit}: {versus_cpython}; {versus_fastest}; {versus_peer}.",
         ex.name,
-        me.label(),
+        label(me),
         fmt_ns(cost(me)),
     )
 }

@@ -4,6 +4,7 @@
 //! The chapter's two claims read the Answers' own pairs ([`answers::EAGER_OVER_GATHER`],
 //! [`answers::CURRENT_TASK`]), so the table and the Answers give the same figure.
 
+use super::label::label;
 use crate::results::RunResults;
 
 use super::answers::{self, Pair, Verdict, Who};
@@ -26,9 +27,9 @@ fn claim_row(r: &RunResults, claim: &str, source: &str, pair: Pair, faster: f64)
                 format!(
                     "`{} {}` against `{} {}`: {}",
                     pair.subject.0,
-                    subject.label(),
+                    label(subject),
                     pair.reference.0,
-                    reference.label(),
+                    label(reference),
                     fmt_speedup(s)
                 ),
                 holds,

@@ -1,6 +1,7 @@
 //! The CPU time section: on a busy machine, each row's CPU time beside its wall time, so that a
 //! reader sees whether the wall time was stretched by other load.
 
+use super::label::label;
 use crate::format::fmt_ns;
 use crate::report::doc::Block;
 use crate::results::{Row, RunResults};
@@ -36,7 +37,7 @@ pub fn section(results: &RunResults) -> Vec<Block> {
 fn cells(row: &Row) -> Option<Vec<String>> {
     let (wall, cpu) = (row.process_ns?, row.process_cpu_ns?);
     Some(vec![
-        label_cell(&format!("{} {}", row.exercise, row.label())),
+        label_cell(&format!("{} {}", row.exercise, label(row))),
         fmt_ns(wall as f64),
         fmt_ns(cpu as f64),
         format!("{:.2}", cpu as f64 / wall as f64),

@@ -9,6 +9,7 @@
 //! 1× ([`Verdict::at_most`]), does not help when the whole interval is above 1×, and is
 //! unclear otherwise.
 
+use super::label::label;
 use crate::exercises::{self, EagerStart, Exercise};
 use crate::results::RunResults;
 
@@ -82,9 +83,9 @@ fn clause(r: &RunResults, pair: Pair, place: &str, what: &str) -> String {
     };
     format!(
         "{place}{} takes {}{} the time a task of {}, which runs without {what}: {verdict}",
-        eager.label(),
+        label(eager),
         times(1.0 / s.point),
         bracket(interval, times),
-        scheduled.label()
+        label(scheduled)
     )
 }

@@ -3,6 +3,7 @@
 
 use timing::cli::Flavor;
 
+use super::label::label;
 use crate::exercises;
 use crate::exercises::Exercise;
 use crate::format::fmt_ns;
@@ -62,7 +63,7 @@ fn gc_share(rows: &[&Row]) -> Vec<Block> {
         let share = 1.0 - b.p50_ns as f64 / a.p50_ns as f64;
         said.push(format!(
             "{}: {:.0}% ({} with `gc.disable()` against {}, medians)",
-            on.label(),
+            label(on),
             share * 100.0,
             fmt_ns(b.p50_ns as f64),
             fmt_ns(a.p50_ns as f64)
@@ -103,7 +104,7 @@ const STAT_HEAD: [&str; 11] = [
 const STATUS: usize = 9;
 
 fn stat_cells(row: &Row, speedup: Option<Speedup>) -> Vec<String> {
-    let label = label_cell(&row.label());
+    let label = label_cell(&label(row));
     let Some(s) = &row.summary else {
         let mut cells = vec![label, "0".into()];
         cells.resize(STAT_HEAD.len(), "—".into());
@@ -202,7 +203,7 @@ pub fn entry_section(r: &RunResults) -> Vec<Block> {
             None => "—",
         };
         table.push(vec![
-            format!("{} {}", from_task.exercise, from_task.label()),
+            format!("{} {}", from_task.exercise, label(from_task)),
             fmt_ns(task.mean_ns),
             fmt_ns(block_on.mean_ns),
             ratio.map(speedup_cell).unwrap_or_else(|| "—".into()),
@@ -247,7 +248,7 @@ pub fn latency_section(r: &RunResults, plots: bool) -> anyhow::Result<Vec<Block>
         .iter()
         .map(|(row, h)| {
             let mut cells = vec![
-                format!("{} {}", row.exercise, row.label()),
+                format!("{} {}", row.exercise, label(row)),
                 h.len().to_string(),
             ];
             cells.extend([0.5, 0.9, 0.99, 0.999].map(|q| fmt_ns(h.value_at_quantile(q) as f64)));
@@ -266,7 +267,7 @@ pub fn latency_section(r: &RunResults, plots: bool) -> anyhow::Result<Vec<Block>
             let series: Vec<_> = rows
                 .iter()
                 .filter(|(row, _)| row.exercise == ex.name)
-                .map(|(row, h)| (row.label(), h.clone()))
+                .map(|(row, h)| (label(row), h.clone()))
                 .collect();
             if !series.is_empty() {
                 b.push(Block::Svg {
@@ -300,12 +301,12 @@ fn against_python(rows: &[&Row]) -> Option<Block> {
         return None;
     }
     let head = std::iter::once("Rust row".to_owned())
-        .chain(python.iter().map(|p| format!(">vs {}", p.label())))
+        .chain(python.iter().map(|p| format!(">vs {}", label(p))))
         .collect();
     let table = rust
         .iter()
         .map(|r| {
-            std::iter::once(label_cell(&r.label()))
+            std::iter::once(label_cell(&label(r)))
                 .chain(python.iter().map(|p| {
                     speedup(r, p)
                         .map(speedup_cell)
@@ -346,7 +347,7 @@ pub fn section(
     b.push(Block::Heading(2, format!("{}: {}", ex.name, ex.about)));
     let reference = reference_row(&rows, ex.reference);
     let ref_label = reference
-        .map(|r| r.label())
+        .map(label)
         .unwrap_or_else(|| format!("{} (not run)", ex.reference));
     let tasks = reference
         .and_then(|r| r.tasks)
@@ -355,7 +356,7 @@ pub fn section(
     let fewer: Vec<String> = rows
         .iter()
         .filter(|r| r.tasks.is_some() && r.tasks != tasks)
-        .map(|r| format!("`{}`", r.label()))
+        .map(|r| format!("`{}`", label(r)))
         .collect();
     let fewer = if fewer.is_empty() {
         String::new()
@@ -403,7 +404,7 @@ pub fn section(
             && !std::ptr::eq(*row, reference)
         {
             bars.push(plots::Bar {
-                label: row.label(),
+                label: label(row),
                 value: r.point,
                 interval: r.interval,
                 tone: tone(row),
@@ -431,7 +432,7 @@ pub fn section(
         .iter()
         .filter(|r| !r.samples_ns.is_empty())
         .map(|r| plots::Strip {
-            label: r.label(),
+            label: label(r),
             tone: tone(r),
             samples_ns: r.samples_ns.clone(),
         })

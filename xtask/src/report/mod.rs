@@ -26,6 +26,7 @@ pub mod doc;
 mod eager;
 mod exercise;
 mod figures;
+pub mod label;
 mod pitfalls;
 pub mod plots;
 mod svg;
@@ -38,6 +39,7 @@ use doc::Block;
 pub use eager::eager_start;
 pub use figures::{ALPHA, REGRESSION, Speedup, fmt_speedup, label_cell, speedup, times};
 use figures::{load_warnings, per_task_interval, per_task_ns};
+use label::label;
 use plots::tone;
 pub use targets::targets;
 pub use terminal::terminal_summary;
@@ -255,7 +257,7 @@ fn overview(results: &RunResults) -> anyhow::Result<Option<String>> {
                 let is = |other: Option<&Row>| other.is_some_and(|o| std::ptr::eq(o, row));
                 let named = is(fastest) || is(fastest_python) || cpython_312;
                 plots::Bar {
-                    label: row.label(),
+                    label: label(row),
                     value: ns,
                     interval: per_task_interval(row),
                     tone: tone(row),
@@ -300,7 +302,7 @@ fn known_section(r: &RunResults) -> Vec<Block> {
         .filter_map(|row| {
             let known = row.failure.as_ref()?.known.as_ref()?;
             Some(vec![
-                format!("{} {}", row.exercise, row.label()),
+                format!("{} {}", row.exercise, label(row)),
                 format!("`{}`", known.error.replace('`', "'")),
                 known.reason.clone(),
             ])
@@ -336,7 +338,7 @@ fn failures(results: &RunResults) -> Vec<Block> {
             .filter_map(|r| {
                 let f = r.failure.as_ref()?;
                 Some(vec![
-                    format!("{} {}", r.exercise, r.label()),
+                    format!("{} {}", r.exercise, label(r)),
                     f.reason.clone(),
                 ])
             })
@@ -346,7 +348,7 @@ fn failures(results: &RunResults) -> Vec<Block> {
             rows,
         ));
         b.extend(stderr_tails(failed.iter().map(|r| {
-            (format!("{} {}", r.exercise, r.label()), r.failure.as_ref())
+            (format!("{} {}", r.exercise, label(r)), r.failure.as_ref())
         })));
     }
     b
@@ -461,7 +463,7 @@ pub fn warnings(r: &RunResults) -> Vec<String> {
         .iter()
         .filter_map(|row| {
             let spread = stats::relative_spread(&row.samples_ns);
-            (spread > WIDE_SPREAD).then(|| (spread, format!("`{} {}`", row.exercise, row.label())))
+            (spread > WIDE_SPREAD).then(|| (spread, format!("`{} {}`", row.exercise, label(row))))
         })
         .collect();
     wide.sort_by(|a, b| b.0.total_cmp(&a.0));

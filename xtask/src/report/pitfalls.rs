@@ -3,6 +3,7 @@
 
 use timing::cli::Flavor;
 
+use super::label::label;
 use crate::format::fmt_ns;
 use crate::results::{Row, RunResults};
 use crate::stats;
@@ -105,7 +106,7 @@ pub fn section(r: &RunResults) -> Vec<Block> {
         Block::Para(format!(
             "**`join_all` over `JoinHandle`s is quadratic under tokio's cooperative budget.** It is the direct translation of `asyncio.gather(*tasks)`: spawn each coroutine, then `join_all(handles).await`. Here it took {} (`{}`), against {} for spawning and awaiting each handle in turn (`spawn_gather`, at 10⁶).",
             per_task(Some(quadratic)),
-            quadratic.label(),
+            label(quadratic),
             per_task(find("spawn_gather")),
         )),
     ];

@@ -7,6 +7,7 @@
 //! row's own time a task ([`super::per_task_ns`]). Either comes with its 95% interval, and
 //! [`Verdict::at_most`] says whether the whole interval is under the ceiling.
 
+use super::label::label;
 use crate::format::fmt_ns;
 use crate::results::{Row, RunResults};
 
@@ -95,10 +96,10 @@ fn ratio(subject: &Row, reference: &Row, at_most: f64) -> Result<String, String>
     let v = Verdict::at_most(interval, at_most);
     Ok(format!(
         "{} takes {}{} the time a task of {}: {}",
-        subject.label(),
+        label(subject),
         times(1.0 / s.point),
         bracket(interval, times),
-        reference.label(),
+        label(reference),
         verdict(v, interval.is_some(), &times_threshold(at_most))
     ))
 }
@@ -117,7 +118,7 @@ fn nanos(r: &RunResults, subject: &Row, at_most: f64) -> Result<String, String> 
     if let Some((cpu, cpu_interval)) = per_task_cpu(subject) {
         return Ok(format!(
             "{} takes {}{} a task of CPU time, user and system, over each repetition of its body (its timed span and the body's prints; wall time in the span {}{}): {}",
-            subject.label(),
+            label(subject),
             fmt_ns(cpu),
             bracket(cpu_interval, fmt_ns),
             fmt_ns(ns),
@@ -146,7 +147,7 @@ fn nanos(r: &RunResults, subject: &Row, at_most: f64) -> Result<String, String> 
     };
     Ok(format!(
         "{} takes {}{} a task in its timed span (wall time on the runtime's one thread, which is at least its CPU time{cpu}): {verdict}",
-        subject.label(),
+        label(subject),
         fmt_ns(ns),
         bracket(interval, fmt_ns)
     ))
