@@ -131,6 +131,11 @@ mod tests {
     }
 }
 
+/// The exercises `sweep` covers, in the order its report shows them.
+pub const SWEPT: [&str; 3] = ["ex_6_1", "ex_6_2", "ex_6_3"];
+/// The largest task count `sweep` runs CPython at (its report says so).
+pub const SWEEP_PYTHON_MAX: u64 = 1_000_000;
+
 /// Refuses, before anything is built, a task count whose estimated memory (bytes per task as
 /// the sweep measured them, with the exercises' own margin) does not fit in `available` bytes,
 /// for any selected variant run with that count (`tasks`, or the exercise's default), its

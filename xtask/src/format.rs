@@ -45,6 +45,21 @@ pub fn shorten(text: &str, max: usize) -> String {
     }
 }
 
+/// A task count as the report says it: `10^5` for a power of ten, else the number.
+pub fn fmt_count(n: u64) -> String {
+    let mut power = 0;
+    let mut rest = n;
+    while rest >= 10 && rest.is_multiple_of(10) {
+        rest /= 10;
+        power += 1;
+    }
+    if rest == 1 && power > 0 {
+        format!("10^{power}")
+    } else {
+        n.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +80,14 @@ mod tests {
         assert_eq!(fmt_ns(1_234.0), "1.23 µs");
         assert_eq!(fmt_ns(80_937_000.0), "80.9 ms");
         assert_eq!(fmt_ns(8.04e9), "8.04 s");
+    }
+
+    #[test]
+    fn counts_are_powers_of_ten_where_they_are() {
+        assert_eq!(fmt_count(1_000), "10^3");
+        assert_eq!(fmt_count(100_000), "10^5");
+        assert_eq!(fmt_count(50_000), "50000");
+        assert_eq!(fmt_count(1), "1");
+        assert_eq!(fmt_count(10), "10^1");
     }
 }

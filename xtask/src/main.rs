@@ -126,7 +126,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 .filter(|d| d.is_dir())
                 && let Some(sweep) = xtask::sweep::read(dir)
             {
-                xtask::sweep::write_report(&sweep?, dir)?;
+                xtask::report::sweep::write(&sweep?, dir)?;
                 println!("report: {}", dir.join("report.md").display());
                 return Ok(ExitCode::SUCCESS);
             }

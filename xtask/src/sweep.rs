@@ -17,23 +17,20 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use timing::cli::Flavor;
-
 use crate::exercises;
-use crate::format::fmt_ns;
+use crate::format::fmt_count;
 use crate::measure::{self, Runs, Target};
-use crate::report::doc::{self, Block};
-use crate::report::plots;
+use crate::report::sweep as sweep_report;
 use crate::results::{self, Flags, Overhead, Row, RowKey, RunResults};
 use crate::run::{self, FlavorChoice};
 use crate::{UsageError, process, python, workspace_root};
 
-/// The exercises a sweep covers.
-pub const EXERCISES: [&str; 3] = ["ex_6_1", "ex_6_2", "ex_6_3"];
+/// The exercises a sweep covers (the catalogue's list, which the sweep's report reads too).
+pub use crate::exercises::SWEPT as EXERCISES;
 /// Default task counts: 10^3 … 10^7.
 pub const COUNTS: [u64; 5] = [1_000, 10_000, 100_000, 1_000_000, 10_000_000];
 /// The largest count CPython runs at.
-pub const PYTHON_MAX: u64 = 1_000_000;
+pub use crate::exercises::SWEEP_PYTHON_MAX as PYTHON_MAX;
 /// Default `--stop-over`: seconds a point's median run may take before its variant stops. With
 /// counts a decade apart a quadratic line's next point is 100× dearer, so the limit sits between
 /// the linear lines' 10^6 points (0.3–1.2 s on a quiet machine, up to 1.8 s on this busy one)
@@ -188,9 +185,9 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
     let results = session.results(flags_used, merge(&overheads), rows);
     let run_dir = session.dir;
     results.write(&run_dir.join("sweep.json"))?;
-    write_report(&results, &run_dir)?;
+    sweep_report::write(&results, &run_dir)?;
     measure::discard_if_stopped(&run_dir)?;
-    println!("{}", summary(&results));
+    println!("{}", sweep_report::summary(&results));
     Ok(run::finish(&results, &run_dir))
 }
 
@@ -213,28 +210,13 @@ fn merge(overheads: &[Overhead]) -> Option<Overhead> {
 #[derive(Debug, Default)]
 pub struct Stops(Vec<(RowKey, String)>);
 
-/// A point's line: its key without the count. One line is one implementation (a variant on one
-/// flavor, or one interpreter) across every count, capped variants included.
-fn line(key: &RowKey) -> RowKey {
-    RowKey {
-        tasks: None,
-        ..key.clone()
-    }
-}
-
-/// How the sweep names a point's line: the row's label without a count (a variant held to a
-/// task cap names its count in the run's report; here the count is the x axis).
-fn line_label(row: &Row) -> String {
-    crate::report::label::label(&Row::new(line(&row.key()), Vec::new(), None))
-}
-
 impl Stops {
     /// Notes the lines of `rows` (points just measured) that stop: a point whose median run
     /// took over `limit`, or that was killed at the timeout (the runner's reason starts with
     /// "timed out"). Other failures stop nothing.
     pub fn note(&mut self, rows: &[Row], limit: Duration) {
         for row in rows {
-            let at = row.tasks.map_or_else(|| "its count".into(), count);
+            let at = row.tasks.map_or_else(|| "its count".into(), fmt_count);
             let why = if let Some(failure) = &row.failure {
                 if !failure.reason.starts_with("timed out") {
                     continue;
@@ -253,7 +235,7 @@ impl Stops {
                     limit.as_secs_f64()
                 )
             };
-            let line = line(&row.key());
+            let line = sweep_report::line(&row.key());
             if !self.0.iter().any(|(l, _)| *l == line) {
                 self.0.push((line, why));
             }
@@ -262,7 +244,7 @@ impl Stops {
 
     /// Why `key`'s line stopped, if it has.
     pub fn reason(&self, key: &RowKey) -> Option<&str> {
-        let line = line(key);
+        let line = sweep_report::line(key);
         self.0
             .iter()
             .find(|(l, _)| *l == line)
@@ -296,288 +278,16 @@ fn median(samples: &[u64]) -> Option<f64> {
     }
 }
 
-/// A task count as the report says it: `10^5` for a power of ten, else the number.
-pub fn count(n: u64) -> String {
-    let mut power = 0;
-    let mut rest = n;
-    while rest >= 10 && rest.is_multiple_of(10) {
-        rest /= 10;
-        power += 1;
-    }
-    if rest == 1 && power > 0 {
-        format!("10^{power}")
-    } else {
-        n.to_string()
-    }
-}
-
 /// Reads a sweep folder's `sweep.json`, if it is one.
 pub fn read(dir: &Path) -> Option<Result<RunResults, UsageError>> {
     let path = dir.join("sweep.json");
     path.is_file().then(|| RunResults::read(&path))
 }
 
-/// `report.md` and `report.html` of a sweep, each written atomically.
-pub fn write_report(results: &RunResults, dir: &Path) -> anyhow::Result<()> {
-    let blocks = blocks(results, true)?;
-    timing::write_atomic(&dir.join("report.md"), doc::markdown(&blocks).as_bytes())?;
-    let title = format!("asyncio-in-tokio scaling sweep {}", results.run_id);
-    timing::write_atomic(
-        &dir.join("report.html"),
-        doc::html(&title, &blocks).as_bytes(),
-    )
-}
-
-/// Each implementation of an exercise across the counts (in the order the rows first name it):
-/// its label and its points by count.
-fn lines_of<'a>(r: &'a RunResults, exercise: &str) -> Vec<(String, Vec<&'a Row>)> {
-    let mut lines: Vec<(RowKey, String, Vec<&Row>)> = Vec::new();
-    for row in r.rows.iter().filter(|row| row.exercise == exercise) {
-        let key = line(&row.key());
-        match lines.iter_mut().find(|(k, _, _)| *k == key) {
-            Some((_, _, points)) => points.push(row),
-            None => lines.push((key, line_label(row), vec![row])),
-        }
-    }
-    lines
-        .into_iter()
-        .map(|(_, label, mut points)| {
-            points.sort_by_key(|row| row.tasks);
-            (label, points)
-        })
-        .collect()
-}
-
-/// What the scaling plot of `exercise` draws: one line per implementation, labelled, with a
-/// point (task count, ns per task) for each count it measured.
-pub fn scaling_lines(r: &RunResults, exercise: &str) -> Vec<(String, Vec<(f64, f64)>)> {
-    lines_of(r, exercise)
-        .into_iter()
-        .map(|(label, points)| {
-            let xy = points
-                .iter()
-                .filter_map(|row| Some((row.tasks? as f64, per_task(row)?.max(0.01))))
-                .collect();
-            (label, xy)
-        })
-        .collect()
-}
-
-fn per_task(row: &Row) -> Option<f64> {
-    row.summary.as_ref()?.per_item_ns
-}
-
-/// The sweep report: header, then per exercise its scaling plot, ns per task and memory.
-pub fn blocks(r: &RunResults, plots: bool) -> anyhow::Result<Vec<Block>> {
-    let counts: Vec<u64> = {
-        let mut c: Vec<u64> = r.rows.iter().filter_map(|row| row.tasks).collect();
-        c.sort_unstable();
-        c.dedup();
-        c
-    };
-    let e = &r.environment;
-    let mut b = vec![
-        Block::Heading(1, "asyncio-in-tokio scaling sweep".into()),
-        Block::List(vec![
-            format!("Run `{}`, from {} to {}.", r.run_id, r.started_utc, r.finished_utc),
-            format!("Machine: {}, {} cores; {}, kernel {}.", e.cpu_model, e.cores, e.os, e.kernel),
-            format!("Build: {}; tokio {}; commit `{}`.", e.rustc, e.tokio, e.git_commit),
-            format!(
-                "{} measured process(es) per point, task counts {}, flavors {}; CPython up to {PYTHON_MAX}: {}.",
-                r.flags.iterations,
-                counts.iter().map(u64::to_string).collect::<Vec<_>>().join(", "),
-                r.flags.flavors.join(" and "),
-                r.flags.python_found
-            ),
-        ]),
-        Block::Heading(2, "Scaling".into()),
-        Block::Para(
-            "Mean nanoseconds per task at each task count, and peak resident memory. `× floor` divides a row by its exercise's `floor` variant on the same flavor at the same count; `bytes/task` is the growth of peak memory from the smallest to the largest count, per added task.".into(),
-        ),
-    ];
-    for ex in EXERCISES {
-        let lines = lines_of(r, ex);
-        if lines.is_empty() {
-            continue;
-        }
-        b.push(Block::Heading(3, ex.to_owned()));
-        if plots {
-            let series = scaling_lines(r, ex);
-            b.push(Block::Svg {
-                caption: format!("{ex}: nanoseconds per task against task count, log-log"),
-                svg: plots::scaling(&format!("{ex}: cost per task as the work grows"), &series)?,
-            });
-        }
-        let head = std::iter::once("implementation".to_owned())
-            .chain(counts.iter().map(|n| format!(">{n}")))
-            .collect();
-        let floor = |flavor: &Option<Flavor>, n: u64| {
-            r.rows
-                .iter()
-                .find(|row| {
-                    row.exercise == ex
-                        && row.variant == "floor"
-                        && &row.flavor == flavor
-                        && row.tasks == Some(n)
-                })
-                .and_then(per_task)
-        };
-        let table = lines
-            .iter()
-            .map(|(label, points)| {
-                std::iter::once(label.clone())
-                    .chain(counts.iter().map(|&n| {
-                        let Some(row) = points.iter().find(|row| row.tasks == Some(n)) else {
-                            return "—".into();
-                        };
-                        if row.failure.is_some() {
-                            return "failed".into();
-                        }
-                        if row.skipped.is_some() {
-                            return "stopped".into();
-                        }
-                        match (per_task(row), floor(&row.flavor, n)) {
-                            (Some(ns), Some(f)) if row.variant != "floor" && f > 0.0 => {
-                                format!("{} ({} floor)", fmt_ns(ns), crate::report::times(ns / f))
-                            }
-                            (Some(ns), _) => fmt_ns(ns),
-                            (None, _) => "—".into(),
-                        }
-                    }))
-                    .collect()
-            })
-            .collect();
-        b.push(Block::Table(head, table));
-        let memory_head = std::iter::once("implementation".to_owned())
-            .chain(counts.iter().map(|n| format!(">peak RSS at {n}")))
-            .chain([">bytes/task".to_owned()])
-            .collect();
-        let memory = lines
-            .iter()
-            .map(|(label, points)| {
-                let rss = |n: u64| {
-                    points
-                        .iter()
-                        .find(|row| row.tasks == Some(n))
-                        .and_then(|row| row.peak_rss_bytes)
-                };
-                let measured: Vec<(u64, u64)> =
-                    counts.iter().filter_map(|&n| Some((n, rss(n)?))).collect();
-                let growth = match (measured.first(), measured.last()) {
-                    (Some(&(n0, r0)), Some(&(n1, r1))) if n1 > n0 => {
-                        // Peak memory only grows: a fall is noise between processes.
-                        format!(
-                            "{:.0}",
-                            ((r1 as f64 - r0 as f64) / (n1 - n0) as f64).max(0.0)
-                        )
-                    }
-                    _ => "—".into(),
-                };
-                std::iter::once(label.clone())
-                    .chain(
-                        counts
-                            .iter()
-                            .map(|&n| rss(n).map(mib).unwrap_or_else(|| "—".into())),
-                    )
-                    .chain([growth])
-                    .collect()
-            })
-            .collect();
-        b.push(Block::Table(memory_head, memory));
-    }
-    // Each stopped line once, at the first count it did not run.
-    let mut stopped: Vec<Vec<String>> = Vec::new();
-    let mut seen: Vec<RowKey> = Vec::new();
-    let mut skipped: Vec<&Row> = r.rows.iter().filter(|row| row.skipped.is_some()).collect();
-    skipped.sort_by_key(|row| row.tasks);
-    for row in skipped {
-        let key = line(&row.key());
-        if seen.contains(&key) {
-            continue;
-        }
-        let from = row.tasks.map_or_else(|| "—".into(), count);
-        stopped.push(vec![
-            format!("{} {}", row.exercise, line_label(row)),
-            from,
-            row.skipped.clone().unwrap_or_default(),
-        ]);
-        seen.push(key);
-    }
-    if !stopped.is_empty() {
-        b.push(Block::Heading(2, "Stopped".into()));
-        b.push(Block::Para(
-            "Lines not run from the count shown on, because a smaller count's median run took over the sweep's limit (`--stop-over`) or was killed at the timeout: stopped, not failed.".into(),
-        ));
-        b.push(Block::Table(
-            ["implementation", ">not run from", "why"]
-                .map(String::from)
-                .to_vec(),
-            stopped,
-        ));
-    }
-    let failed: Vec<(String, &results::Failure)> = r
-        .rows
-        .iter()
-        .filter_map(|row| {
-            let name = format!(
-                "{} {} at {}",
-                row.exercise,
-                line_label(row),
-                row.tasks.unwrap_or(0)
-            );
-            Some((name, row.failure.as_ref()?))
-        })
-        .collect();
-    if !failed.is_empty() {
-        b.push(Block::Heading(2, "Failures".into()));
-        b.push(Block::Table(
-            ["point", "reason"].map(String::from).to_vec(),
-            failed
-                .iter()
-                .map(|(name, f)| vec![name.clone(), f.reason.clone()])
-                .collect(),
-        ));
-        b.extend(crate::report::stderr_tails(
-            failed.into_iter().map(|(name, f)| (name, Some(f))),
-        ));
-    }
-    Ok(b)
-}
-
-fn mib(bytes: u64) -> String {
-    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
-}
-
-/// One line per exercise: the cheapest implementation at the largest count.
-fn summary(r: &RunResults) -> String {
-    let mut out = Vec::new();
-    for ex in EXERCISES {
-        let largest = r
-            .rows
-            .iter()
-            .filter(|row| row.exercise == ex)
-            .filter_map(|row| row.tasks)
-            .max();
-        let best = r
-            .rows
-            .iter()
-            .filter(|row| row.exercise == ex && row.tasks == largest && row.variant != "floor")
-            .filter_map(|row| Some((row, per_task(row)?)))
-            .min_by(|a, b| a.1.total_cmp(&b.1));
-        if let (Some(n), Some((row, ns))) = (largest, best) {
-            out.push(format!(
-                "{ex}: at {n} tasks the cheapest is {} at {} a task",
-                line_label(row),
-                fmt_ns(ns)
-            ));
-        }
-    }
-    out.join("\n")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use timing::cli::Flavor;
 
     fn key(variant: &str, flavor: &str, tasks: u64) -> RowKey {
         RowKey {
@@ -696,15 +406,6 @@ mod tests {
         assert_eq!(median(&[]), None);
         assert_eq!(median(&[9, 1, 5]), Some(5.0));
         assert_eq!(median(&[4, 1, 3, 2]), Some(2.5));
-    }
-
-    #[test]
-    fn counts_are_powers_of_ten_where_they_are() {
-        assert_eq!(count(1_000), "10^3");
-        assert_eq!(count(100_000), "10^5");
-        assert_eq!(count(50_000), "50000");
-        assert_eq!(count(1), "1");
-        assert_eq!(count(10), "10^1");
     }
 
     #[test]

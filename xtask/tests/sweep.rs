@@ -2,9 +2,8 @@
 
 mod common;
 
-use xtask::report::doc;
+use xtask::report::{self, doc};
 use xtask::results::{Row, RowKey};
-use xtask::sweep;
 
 fn point(
     variant: &str,
@@ -65,7 +64,7 @@ fn scaling_tables_show_cost_per_task_times_floor_and_bytes_per_task() {
         20_000_000,
     ));
     let run = common::results("sweep", rows);
-    let md = doc::markdown(&sweep::blocks(&run, false).unwrap());
+    let md = doc::markdown(&report::sweep::blocks(&run, false).unwrap());
     assert!(md.contains("| implementation | 1000 | 100000 |"), "{md}");
     // 300 ns a task over a 1 ns floor.
     assert!(
@@ -82,7 +81,7 @@ fn scaling_tables_show_cost_per_task_times_floor_and_bytes_per_task() {
         md.contains("| floor (current) | 2.9 MiB | 2.9 MiB | 0 |"),
         "{md}"
     );
-    let html = doc::html("t", &sweep::blocks(&run, true).unwrap());
+    let html = doc::html("t", &report::sweep::blocks(&run, true).unwrap());
     assert_eq!(
         html.matches("<svg").count(),
         1,
@@ -109,7 +108,7 @@ fn stopped_points_show_as_stopped_with_their_reason_not_as_failures() {
     stopped = Row::skipped(stopped.key(), why.into());
     rows.push(stopped);
     let run = common::results("sweep", rows);
-    let md = doc::markdown(&sweep::blocks(&run, false).unwrap());
+    let md = doc::markdown(&report::sweep::blocks(&run, false).unwrap());
     assert!(md.contains("| slow (current) | 500 ns | stopped |"), "{md}");
     assert!(md.contains("## Stopped"), "{md}");
     assert!(
@@ -156,7 +155,7 @@ fn a_capped_variant_measured_at_several_counts_is_one_line_with_a_point_per_coun
         ));
     }
     let run = common::results("sweep", rows);
-    let lines = sweep::scaling_lines(&run, "ex_6_2");
+    let lines = report::sweep::scaling_lines(&run, "ex_6_2");
     let labels: Vec<&str> = lines.iter().map(|(label, _)| label.as_str()).collect();
     assert_eq!(
         labels,
@@ -174,7 +173,7 @@ fn a_capped_variant_measured_at_several_counts_is_one_line_with_a_point_per_coun
     for ((_, got), want) in lines[0].1.iter().zip([150.0, 1_500.0, 15_000.0]) {
         assert!((got / want - 1.0).abs() < 0.01, "{got} against {want}");
     }
-    let md = doc::markdown(&sweep::blocks(&run, false).unwrap());
+    let md = doc::markdown(&report::sweep::blocks(&run, false).unwrap());
     let table_rows: Vec<&str> = md
         .lines()
         .filter(|l| l.starts_with("| join_handles"))
@@ -226,7 +225,7 @@ fn a_stopped_capped_variant_is_named_once_without_a_count() {
         rows.push(Row::skipped(key, why.into()));
     }
     let run = common::results("sweep", rows);
-    let md = doc::markdown(&sweep::blocks(&run, false).unwrap());
+    let md = doc::markdown(&report::sweep::blocks(&run, false).unwrap());
     let stopped: Vec<&str> = md
         .lines()
         .filter(|l| l.starts_with("| ex_6_2 futures_unordered"))

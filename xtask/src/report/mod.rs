@@ -4,9 +4,11 @@
 //! terminal), `eager` (when eager start helps, right after the Answers in both), `targets`
 //! (issue 24's, after that in both), `exercise` (each
 //! exercise's table and plots), `cpu` (CPU time against wall time, on a busy machine),
-//! `claims`, `pitfalls`, `baseline` (the comparison with a saved run), `terminal` (the closing
-//! summary), `plots` (the SVGs) and `doc` (the blocks every report is made of, written as
-//! Markdown or HTML).
+//! `claims`, `pitfalls`, `baseline` (the comparison with a saved run), `failures` (the failed
+//! rows and their stderr), `terminal` (the closing summary), `sweep` (the sweep's own report),
+//! `label` (what a row is called, here and on the progress lines), `figures` (the numbers every
+//! section shares), `plots` (the SVGs) and `doc` (the blocks every report is made of, written
+//! as Markdown or HTML).
 //!
 //! Every comparison of two rows, wherever it is printed, is [`speedup`]: the ratio of their
 //! geometric means per task with Welch's 95% interval, against one named reference row.
@@ -25,11 +27,13 @@ mod cpu;
 pub mod doc;
 mod eager;
 mod exercise;
+mod failures;
 mod figures;
 pub mod label;
 mod pitfalls;
 pub mod plots;
 mod svg;
+pub mod sweep;
 mod targets;
 mod terminal;
 
@@ -37,6 +41,7 @@ pub use answers::{Verdict, answers};
 pub use baseline::comparison;
 use doc::Block;
 pub use eager::eager_start;
+use failures::failures;
 pub use figures::{ALPHA, REGRESSION, Speedup, fmt_speedup, label_cell, speedup, times};
 use figures::{load_warnings, per_task_interval, per_task_ns};
 use label::label;
@@ -321,55 +326,6 @@ fn known_section(r: &RunResults) -> Vec<Block> {
             rows,
         ),
     ]
-}
-
-/// The Failures section: each failed row, its reason and its stderr's last lines.
-fn failures(results: &RunResults) -> Vec<Block> {
-    let mut b = Vec::new();
-    let failed: Vec<&Row> = results
-        .rows
-        .iter()
-        .filter(|r| r.failed_unexpectedly())
-        .collect();
-    if !failed.is_empty() {
-        b.push(Block::Heading(2, "Failures".into()));
-        let rows = failed
-            .iter()
-            .filter_map(|r| {
-                let f = r.failure.as_ref()?;
-                Some(vec![
-                    format!("{} {}", r.exercise, label(r)),
-                    f.reason.clone(),
-                ])
-            })
-            .collect();
-        b.push(Block::Table(
-            ["row", "reason"].map(String::from).to_vec(),
-            rows,
-        ));
-        b.extend(stderr_tails(failed.iter().map(|r| {
-            (format!("{} {}", r.exercise, label(r)), r.failure.as_ref())
-        })));
-    }
-    b
-}
-
-/// Each failed row's stderr tail as it was printed, under the row's name: a child's output is
-/// text, never markup, in Markdown as in HTML.
-pub fn stderr_tails<'a>(
-    failed: impl Iterator<Item = (String, Option<&'a crate::results::Failure>)>,
-) -> Vec<Block> {
-    let mut b = Vec::new();
-    for (name, failure) in failed {
-        let Some(f) = failure.filter(|f| !f.stderr_tail.trim().is_empty()) else {
-            continue;
-        };
-        b.push(Block::Para(format!(
-            "`{name}`: the last lines of its stderr."
-        )));
-        b.push(Block::Code(f.stderr_tail.clone()));
-    }
-    b
 }
 
 fn header(r: &RunResults) -> Vec<String> {
