@@ -209,19 +209,22 @@
 // another back).
 // 1. Words: `outcome` (how tasks and groups end), `current` (task ids, the current task),
 //    `listing` (what a group lists of its tasks, and their names), `cancel` (a cooperative
-//    task's requests), `options` (how a task starts), `snapshot` (what a group shows).
+//    task's requests), `options` (how a task starts, and the eager step's one poll),
+//    `snapshot` (what a group shows).
 // 2. Memory and atomics (most of the crate's unsafe code, with its contracts): `state` (the
 //    scheduled group's state word and counted references), `place` (the memory of an eager
 //    step), and the polled group's `arena`, `ready` and `wakers`.
 // 3. The scheduled group, bottom up: `shared` (what its tasks, handles and scope share) <
 //    `task` (a task's future on tokio) < `handle` (`TaskHandle`) < `schedule` (a task onto
-//    tokio) < `spawn` (`TaskGroup`, `GroupHandle`, `TaskBuilder`, the eager step) < `abandon`
-//    (a scope dropped before it returned) < `scope` (the scope's lifecycle).
+//    tokio) < `eager` (the eager step both spawners share) < `spawn` (`TaskGroup`,
+//    `GroupHandle`, `TaskBuilder`) < `abandon` (a scope dropped before it returned) < `scope`
+//    (the scope's lifecycle).
 // 4. Beside it: `polled` (the polled group, on layers 1 and 2) and `gather` (on `handle`).
 mod abandon;
 mod arena;
 mod cancel;
 mod current;
+mod eager;
 mod gather;
 mod handle;
 mod listing;

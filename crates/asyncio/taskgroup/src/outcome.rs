@@ -7,6 +7,19 @@ use std::cell::Cell;
 use std::fmt;
 use std::sync::Arc;
 
+/// What turns a spawned future's output into its task's result: `Ok` for a plain spawn, the
+/// error into the group's failure for a fallible one. One name for the bound every spawn path
+/// carries.
+pub(crate) trait Outcome<Output, T>:
+    FnOnce(Output) -> anyhow::Result<T> + Send + 'static
+{
+}
+
+impl<Output, T, O> Outcome<Output, T> for O where
+    O: FnOnce(Output) -> anyhow::Result<T> + Send + 'static
+{
+}
+
 /// How one task ended, or that it has not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaskState {

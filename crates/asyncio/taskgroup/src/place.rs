@@ -7,8 +7,8 @@
 //! spawn and the next beyond a size, and the compiler folds writing, polling and dropping a
 //! future that finishes into almost nothing.
 //!
-//! Everything unsafe about that memory is here, behind one operation, [`Free::step`] (or
-//! [`step_alone`], in memory of its own): write a future in, poll it, then drop it there or
+//! Everything unsafe about that memory is here, behind one operation, [`StepIn::step_as_new`]
+//! (in the group's place, [`Free`], or in memory of its own, [`Alone`]): write a future in, poll it, then drop it there or
 //! move it on with its memory ([`Placed`]).
 
 #![allow(unsafe_code)]
@@ -120,21 +120,6 @@ pub(crate) struct Free<'a, F> {
 }
 
 impl<F: Future> Free<'_, F> {
-    /// Writes `future` into the place and `poll`s it there once (`poll` returns the poll, or
-    /// its panic). A future that finishes or panics is dropped where it is; one that suspends
-    /// moves on with its memory, and the group takes a new place.
-    #[inline(always)]
-    pub(crate) fn step(
-        self,
-        future: F,
-        poll: impl FnOnce(Pin<&mut F>) -> thread::Result<Poll<F::Output>>,
-    ) -> Stepped<F> {
-        // SAFETY: the place is free (the last future in it was dropped, or moved out with its
-        // memory) and large and aligned enough for an `F` (`Places::free`).
-        let stepped = unsafe { in_place(self.ptr, future, poll) };
-        self.finish(stepped)
-    }
-
     /// What the step left: the place stays free unless the future suspended in it.
     #[inline(always)]
     fn finish(self, stepped: InPlace<F::Output>) -> Stepped<F> {
@@ -156,16 +141,29 @@ impl<F: Future> Free<'_, F> {
     }
 }
 
-impl<F: Future> Free<'_, F> {
-    /// [`step`](Self::step) as a new task: the future is polled (and dropped, if it finishes)
-    /// as the current task, an unnamed one until it asks for its id, which this returns.
-    ///
-    /// The thread-local writes that make it current are inside a function whose place is a
-    /// `&mut` argument, so the compiler knows that writing the future does not write them,
-    /// and folds them away for a future that never asks for its task. Around a bare
-    /// pointer, it keeps the restore.
+/// Where an eager step runs as a new task: the group's place ([`Free`]), or memory of the
+/// future's own ([`Alone`]). Both spawners' steps and the polled group's go through it.
+pub(crate) trait StepIn<F: Future> {
+    /// Writes `future` into this memory and `poll`s it there once (`poll` returns the poll, or
+    /// its panic), as the current task: an unnamed one until it asks for its id, which this
+    /// returns. A future that finishes or panics is dropped where it is; one that suspends
+    /// moves on with its memory.
+    fn step_as_new(
+        self,
+        future: F,
+        poll: impl FnOnce(Pin<&mut F>) -> thread::Result<Poll<F::Output>>,
+    ) -> (Stepped<F>, Option<TaskId>);
+}
+
+/// The step in the group's place; the group takes a new place if the future suspends.
+///
+/// The thread-local writes that make it current are inside a function whose place is a
+/// `&mut` argument, so the compiler knows that writing the future does not write them, and
+/// folds them away for a future that never asks for its task. Around a bare pointer, it keeps
+/// the restore.
+impl<F: Future> StepIn<F> for Free<'_, F> {
     #[inline(always)]
-    pub(crate) fn step_as_new(
+    fn step_as_new(
         self,
         future: F,
         poll: impl FnOnce(Pin<&mut F>) -> thread::Result<Poll<F::Output>>,
@@ -183,7 +181,7 @@ impl<F: Future> Free<'_, F> {
     }
 }
 
-/// [`in_place`] as a new task, in `place` (see [`Free::step_as_new`]).
+/// [`in_place`] as a new task, in `place` (see [`StepIn`]).
 ///
 /// # Safety
 /// As for [`in_place`], for the memory of `place`, which is at least an `F`'s size.
@@ -200,31 +198,38 @@ unsafe fn in_place_as_new<F: Future>(
     (stepped, current::leave(previous))
 }
 
-/// [`Free::step_as_new`] in memory of the future's own, for a spawn that keeps no place
-/// between spawns (a [`GroupHandle`](crate::GroupHandle)'s, which may come from any thread, or
-/// a polled child's spawning during its own eager step): the memory goes on with a future that
-/// suspends, and is freed with one that does not. Returns the id the new task was given, if
-/// it asked for one.
-pub(crate) fn step_alone<F: Future>(
-    future: F,
-    poll: impl FnOnce(Pin<&mut F>) -> thread::Result<Poll<F::Output>>,
-) -> (Stepped<F>, Option<TaskId>) {
-    let place = Place::new(Layout::new::<F>());
-    // SAFETY: the place is new, so free, made for an `F`, and at least its size.
-    let memory = unsafe {
-        std::slice::from_raw_parts_mut(place.ptr.as_ptr().cast::<MaybeUninit<u8>>(), size_of::<F>())
-    };
-    // SAFETY: as above.
-    let (stepped, id) = unsafe { in_place_as_new(memory, future, poll) };
-    let stepped = match stepped {
-        InPlace::Ready(out) => Stepped::Ready(out),
-        InPlace::Suspended => Stepped::Pending(Placed {
-            place,
-            _future: PhantomData,
-        }),
-        InPlace::Panicked(payload) => Stepped::Panicked(payload),
-    };
-    (stepped, id)
+/// Memory of the future's own, for a spawn that keeps no place between spawns (a
+/// [`GroupHandle`](crate::GroupHandle)'s, which may come from any thread, or a polled child's
+/// spawning during its own eager step): the memory goes on with a future that suspends, and is
+/// freed with one that does not.
+pub(crate) struct Alone;
+
+impl<F: Future> StepIn<F> for Alone {
+    fn step_as_new(
+        self,
+        future: F,
+        poll: impl FnOnce(Pin<&mut F>) -> thread::Result<Poll<F::Output>>,
+    ) -> (Stepped<F>, Option<TaskId>) {
+        let place = Place::new(Layout::new::<F>());
+        // SAFETY: the place is new, so free, made for an `F`, and at least its size.
+        let memory = unsafe {
+            std::slice::from_raw_parts_mut(
+                place.ptr.as_ptr().cast::<MaybeUninit<u8>>(),
+                size_of::<F>(),
+            )
+        };
+        // SAFETY: as above.
+        let (stepped, id) = unsafe { in_place_as_new(memory, future, poll) };
+        let stepped = match stepped {
+            InPlace::Ready(out) => Stepped::Ready(out),
+            InPlace::Suspended => Stepped::Pending(Placed {
+                place,
+                _future: PhantomData,
+            }),
+            InPlace::Panicked(payload) => Stepped::Panicked(payload),
+        };
+        (stepped, id)
+    }
 }
 
 /// How [`in_place`] left its memory.
@@ -342,6 +347,15 @@ mod tests {
         Ok(future.poll(&mut Context::from_waker(Waker::noop())))
     }
 
+    /// A step in the group's place, as a new task.
+    fn step<F: Future>(
+        places: &mut Places,
+        future: F,
+        poll: impl FnOnce(Pin<&mut F>) -> thread::Result<Poll<F::Output>>,
+    ) -> Stepped<F> {
+        places.free().step_as_new(future, poll).0
+    }
+
     fn place_of(places: &Places) -> usize {
         places.next.ptr.as_ptr() as usize
     }
@@ -350,12 +364,12 @@ mod tests {
     fn a_finished_future_is_dropped_once_in_its_place_and_the_place_is_reused() {
         let drops = Arc::new(AtomicUsize::new(0));
         let mut places = Places::default();
-        let Stepped::Ready(at) = places.free().step(probe(&drops, 1), poll) else {
+        let Stepped::Ready(at) = step(&mut places, probe(&drops, 1), poll) else {
             panic!("a probe polled for the second time is ready")
         };
         assert_eq!(at, place_of(&places), "polled in the place");
         assert_eq!(drops.load(Ordering::Relaxed), 1);
-        let Stepped::Ready(again) = places.free().step(probe(&drops, 1), poll) else {
+        let Stepped::Ready(again) = step(&mut places, probe(&drops, 1), poll) else {
             panic!("ready")
         };
         assert_eq!(again, at, "the same memory serves the next future");
@@ -366,10 +380,10 @@ mod tests {
     fn a_suspended_future_goes_on_in_its_memory_and_the_group_takes_a_new_place() {
         let drops = Arc::new(AtomicUsize::new(0));
         let mut places = Places::default();
-        let Stepped::Ready(first) = places.free().step(probe(&drops, 1), poll) else {
+        let Stepped::Ready(first) = step(&mut places, probe(&drops, 1), poll) else {
             panic!("ready")
         };
-        let Stepped::Pending(mut task) = places.free().step(probe(&drops, 0), poll) else {
+        let Stepped::Pending(mut task) = step(&mut places, probe(&drops, 0), poll) else {
             panic!("a fresh probe suspends")
         };
         assert_ne!(place_of(&places), first, "the place went with the task");
@@ -384,7 +398,7 @@ mod tests {
             Poll::Ready(first),
             "resumed where it was first polled"
         );
-        let Stepped::Ready(next) = places.free().step(probe(&drops, 1), poll) else {
+        let Stepped::Ready(next) = step(&mut places, probe(&drops, 1), poll) else {
             panic!("ready")
         };
         assert_ne!(next, first, "the task kept its memory");
@@ -402,7 +416,7 @@ mod tests {
         let drops = Arc::new(AtomicUsize::new(0));
         let mut places = Places::default();
         let before = place_of(&places);
-        let stepped = places.free().step(probe(&drops, 1), |_| {
+        let stepped = step(&mut places, probe(&drops, 1), |_| {
             panic::catch_unwind(|| -> Poll<usize> { panic!("boom") })
         });
         assert!(matches!(stepped, Stepped::Panicked(_)));
@@ -422,10 +436,10 @@ mod tests {
         }
         let mut places = Places::default();
         assert!(matches!(
-            places.free().step(std::future::ready(1u8), poll),
+            step(&mut places, std::future::ready(1u8), poll),
             Stepped::Ready(1)
         ));
-        let Stepped::Ready((at, last)) = places.free().step(Aligned([7; 300]), poll) else {
+        let Stepped::Ready((at, last)) = step(&mut places, Aligned([7; 300]), poll) else {
             panic!("ready")
         };
         assert_eq!((at % 128, last), (0, 7));
@@ -433,7 +447,7 @@ mod tests {
         // A smaller future fits the larger place, which is kept.
         let before = place_of(&places);
         assert!(matches!(
-            places.free().step(std::future::ready(2u8), poll),
+            step(&mut places, std::future::ready(2u8), poll),
             Stepped::Ready(2)
         ));
         assert_eq!(place_of(&places), before);
@@ -443,7 +457,7 @@ mod tests {
     fn zero_sized_futures_fit_every_place() {
         assert_eq!(size_of::<std::future::Pending<()>>(), 0);
         let mut places = Places::default();
-        let Stepped::Pending(mut task) = places.free().step(std::future::pending::<()>(), poll)
+        let Stepped::Pending(mut task) = step(&mut places, std::future::pending::<()>(), poll)
         else {
             panic!("pending never ends")
         };

@@ -54,11 +54,11 @@ use futures::task::AtomicWaker;
 
 use crate::arena::{Arena, Held};
 use crate::current::{self, TaskId};
-use crate::options::Start;
+use crate::options::{NoContext, Start, first_poll};
 use crate::outcome::{
     Completed, Failure, GroupError, Interrupt, Refused, TaskError, TaskState, panic_message,
 };
-use crate::place::{self, Places, Stepped};
+use crate::place::{self, Alone, Places, StepIn, Stepped};
 use crate::ready::Ready;
 use crate::wakers::Wakers;
 
@@ -380,9 +380,12 @@ impl<'env> PolledScope<'env> {
             }
             // The place and the count are the scope's own, behind `&mut`: the compiler keeps
             // them out of memory between spawns, as it does for `TaskGroup`'s.
-            Start::Eager => {
-                Ok(inner.eager(&mut self.places, future, outcome, &mut self.eager_done))
-            }
+            Start::Eager => Ok(inner.eager(
+                self.places.free::<F>(),
+                future,
+                outcome,
+                &mut self.eager_done,
+            )),
         }
     }
 }
@@ -662,7 +665,7 @@ impl<'env> Inner<'env> {
         }
         let mut done = 0;
         let task = match self.places.try_borrow_mut() {
-            Ok(mut places) => self.eager(&mut places, future, outcome, &mut done),
+            Ok(mut places) => self.eager(places.free::<F>(), future, outcome, &mut done),
             Err(_) => {
                 std::hint::cold_path();
                 self.eager_alone(future, outcome, &mut done)
@@ -691,14 +694,14 @@ impl<'env> Inner<'env> {
         PolledTask::pending(self, slot)
     }
 
-    /// The eager step: polled once where it is spawned, in `places`, as the new task for
+    /// The eager step: polled once where it is spawned, in `place`, as the new task for
     /// `current_task()`; `done` counts a child that finishes there. The place is made ready
     /// first, so that nothing calls out between the two thread-local writes and the compiler
     /// can fold them.
     #[inline(always)]
     fn eager<F, O, T>(
         self: &Rc<Self>,
-        places: &mut Places,
+        place: impl StepIn<F>,
         future: F,
         outcome: O,
         done: &mut u64,
@@ -708,15 +711,12 @@ impl<'env> Inner<'env> {
         O: FnOnce(F::Output) -> anyhow::Result<T> + 'env,
         T: 'static,
     {
-        let mut cx = Context::from_waker(Waker::noop());
-        let (stepped, id) = places.free::<F>().step_as_new(future, |future| {
-            panic::catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))
-        });
+        let (stepped, id) = place.step_as_new(future, first_poll(&mut NoContext));
         self.stepped(stepped, id, outcome, done)
     }
 
-    /// [`eager`](Self::eager) in memory of the future's own: for a child spawning during its
-    /// own eager step, when the group's place holds that child.
+    /// [`eager`](Self::eager) in memory of the future's own, out of line: for a child spawning
+    /// during its own eager step, when the group's place holds that child.
     #[inline(never)]
     fn eager_alone<F, O, T>(
         self: &Rc<Self>,
@@ -729,11 +729,7 @@ impl<'env> Inner<'env> {
         O: FnOnce(F::Output) -> anyhow::Result<T> + 'env,
         T: 'static,
     {
-        let mut cx = Context::from_waker(Waker::noop());
-        let (stepped, id) = place::step_alone(future, |future| {
-            panic::catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))
-        });
-        self.stepped(stepped, id, outcome, done)
+        self.eager(Alone, future, outcome, done)
     }
 
     /// What the eager step left: a value, a failure, or a child that goes on in the slab.

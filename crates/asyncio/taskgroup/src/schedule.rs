@@ -10,7 +10,7 @@ use crate::current::TaskId;
 use crate::handle::{Scheduled, TaskHandle};
 use crate::listing::{Listed, Name, UNLISTED};
 use crate::options::{Options, Start};
-use crate::outcome::{Failure, Refused};
+use crate::outcome::{Failure, Outcome, Refused};
 use crate::shared::{GroupRef, Live, Shared};
 use crate::task::Child;
 
@@ -44,7 +44,7 @@ impl Shared {
     where
         F: Future + Send + 'static,
         T: Send + 'static,
-        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+        O: Outcome<F::Output, T>,
     {
         let joined = Live::join_task(self)?;
         Ok(self.schedule_as(joined, future, outcome, options, None))
@@ -61,7 +61,7 @@ impl Shared {
     where
         F: Future + Send + 'static,
         T: Send + 'static,
-        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+        O: Outcome<F::Output, T>,
     {
         let joined = Live::join_task(self)?;
         Ok(TaskHandle::from_boxed(
@@ -83,7 +83,7 @@ impl Shared {
     where
         F: Future + Send + 'static,
         T: Send + 'static,
-        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+        O: Outcome<F::Output, T>,
     {
         let id = TaskId::next();
         let join = self.spawn(Child::new(future, outcome, id, (UNLISTED, false), live));
@@ -107,7 +107,7 @@ impl Shared {
     where
         F: Future + Send + 'static,
         T: Send + 'static,
-        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+        O: Outcome<F::Output, T>,
     {
         let id = id.unwrap_or_else(TaskId::next);
         // Only the listing keeps a task's name for it: its tokio task stays small.

@@ -1,24 +1,21 @@
 //! Spawning into a group: from the scope's body ([`TaskGroup`], with the eager step in its
 //! reused place), from anywhere else ([`GroupHandle`]), and with options ([`TaskBuilder`]).
 
-use std::any::Any;
 use std::fmt;
-use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::task::{Context, Waker};
 
 use contextvars::SharedContext;
 use tokio_util::sync::CancellationToken;
 
 use crate::cancel::{CancelRequest, Cooperative, Requests};
-use crate::current::{self, TaskId};
+use crate::eager;
 use crate::handle::TaskHandle;
 use crate::listing::Name;
-use crate::options::{Builder, Options, Start};
-use crate::outcome::Refused;
-use crate::place::{self, Placed, Places, Stepped};
-use crate::shared::{GroupRef, Live, Shared};
+use crate::options::{Builder, NoContext, Options, Start, StepContext};
+use crate::outcome::{Outcome, Refused};
+use crate::place::{Alone, Places};
+use crate::shared::{Live, Shared};
 use crate::snapshot::Snapshot;
 
 /// A cheap, clonable handle to a group, for spawning from inside its tasks (`tg.create_task`
@@ -134,10 +131,10 @@ impl GroupHandle {
     where
         F: Future + Send + 'static,
         T: Send + 'static,
-        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+        O: Outcome<F::Output, T>,
     {
         self.0.accepting()?;
-        let mut options = options.resolved(self.0.start);
+        let options = options.resolved(self.0.start);
         if options.start == Start::Scheduled {
             let joined = Live::join_task(&self.0)?;
             // Counted while the task is live and before it can run: on another thread it may
@@ -146,40 +143,27 @@ impl GroupHandle {
             return Ok(self.0.schedule_as(joined, future, outcome, options, None));
         }
         // Counted as live from before its step: from another thread, a scope must not finish
-        // while the step runs.
+        // while the step runs. The same step as the group's own, in memory of the future's
+        // own: a handle keeps no place between spawns.
         let live = Live::join(&self.0)?;
-        // A no-op waker is sound here: a future that returns `Pending` is always polled again
-        // once scheduled, and only the latest poll's waker must be woken.
-        let mut cx = Context::from_waker(Waker::noop());
-        // The same step as the group's own, in memory of the future's own: a handle keeps no
-        // place between spawns. A panic while a finished future is dropped is a failure of
-        // the group, not a panic in whoever spawned it, which may be outside the group.
-        // It runs as the new task (`step_alone` makes it current).
-        let (stepped, id) = place::step_alone(future, |future| {
-            panic::catch_unwind(AssertUnwindSafe(|| {
-                options.context.run(|| future.poll(&mut cx))
-            }))
-        });
-        match stepped {
-            Stepped::Ready(out) => Ok(match outcome(out) {
-                Ok(value) => {
-                    self.0.eager_done.fetch_add(1, Ordering::Relaxed);
-                    TaskHandle::eager(Some(value), options.name, id)
-                }
-                Err(e) => self.0.eager_error(e, options.name, id),
-            }),
-            Stepped::Pending(task) => {
-                self.0.scheduled.fetch_add(1, Ordering::Relaxed);
-                let group = GroupRef::for_live(&live);
-                Ok(self
-                    .0
-                    .schedule_as((live, group), task, outcome, options, id))
-            }
-            Stepped::Panicked(payload) => {
-                self.0.panicked(&*payload);
-                Ok(TaskHandle::eager(None, options.name, id))
-            }
-        }
+        let Options {
+            name,
+            context,
+            cooperative,
+            ..
+        } = options;
+        let spawner = eager::Handle {
+            shared: &self.0,
+            live,
+        };
+        eager::step(
+            spawner,
+            Alone,
+            future,
+            outcome,
+            (name, cooperative),
+            context,
+        )
     }
 }
 
@@ -302,7 +286,7 @@ impl<'a> TaskBuilder<'a> {
     where
         F: Future + Send + 'static,
         T: Send + 'static,
-        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+        O: Outcome<F::Output, T>,
     {
         match self.options.context.take() {
             // The future enters the context at every poll, its eager step included.
@@ -315,7 +299,7 @@ impl<'a> TaskBuilder<'a> {
     where
         F: Future + Send + 'static,
         T: Send + 'static,
-        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+        O: Outcome<F::Output, T>,
     {
         match self.target {
             Target::Group(tg) => {
@@ -473,7 +457,7 @@ impl TaskGroup {
     where
         F: Future + Send + 'static,
         T: Send + 'static,
-        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+        O: Outcome<F::Output, T>,
     {
         self.handle.0.accepting()?;
         // Taken apart at once: a whole `Options` carried down the eager path was kept in
@@ -532,138 +516,40 @@ impl TaskGroup {
     where
         F: Future + Send + 'static,
         T: Send + 'static,
-        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+        O: Outcome<F::Output, T>,
     {
         self.eager_in(future, outcome, task, context)
     }
 
-    /// The eager step in `context`: polls the future once in the group's reused place.
+    /// The eager step in `context`, in the group's reused place.
     /// `(name, cooperative)`: the task's name, and its requests if it is cooperative.
     #[inline(always)]
     fn eager_in<F, T, O, C>(
         &mut self,
         future: F,
         outcome: O,
-        (name, cooperative): (Option<Name>, Option<Arc<Requests>>),
-        mut context: C,
+        task: (Option<Name>, Option<Arc<Requests>>),
+        context: C,
     ) -> Result<TaskHandle<T>, Refused>
     where
         F: Future + Send + 'static,
         T: Send + 'static,
-        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
+        O: Outcome<F::Output, T>,
         C: StepContext,
     {
-        // The place is made ready first (it may allocate: a call), then the new task is made
-        // current for its step (for `current_task()`), and the previous one restored after
-        // it. With no call between those two thread-local writes, the compiler folds them
-        // away for a future that never asks for its task, and folds writing, polling and
-        // dropping a future that finishes in its step.
-        let free = self.places.free::<F>();
-        let previous = current::enter(current::UNNAMED);
-        // A no-op waker is sound here: a future that returns `Pending` is always polled again
-        // once scheduled, and only the latest poll's waker must be woken.
-        let mut cx = Context::from_waker(Waker::noop());
-        let stepped = free.step(future, |future| {
-            panic::catch_unwind(AssertUnwindSafe(|| context.run(|| future.poll(&mut cx))))
-        });
-        let id = current::leave(previous);
-        match stepped {
-            Stepped::Ready(out) => match outcome(out) {
-                Ok(value) => {
-                    self.eager_done += 1;
-                    Ok(TaskHandle::eager(Some(value), name, id))
-                }
-                Err(e) => Ok(self.handle.0.eager_error(e, name, id)),
-            },
-            Stepped::Pending(task) => {
-                // A task that suspends costs a tokio task: the finished ones go first.
-                std::hint::cold_path();
-                let options = Options {
-                    name,
-                    start: Start::Eager,
-                    context: context.into_option(),
-                    cooperative,
-                };
-                self.suspended(task, outcome, options, id)
-            }
-            Stepped::Panicked(payload) => Ok(self.panicked(payload, name, id)),
-        }
-    }
-
-    /// An eager step panicked: a failure of the group.
-    #[cold]
-    #[inline(never)]
-    fn panicked<T>(
-        &mut self,
-        payload: Box<dyn Any + Send>,
-        name: Option<Name>,
-        id: Option<TaskId>,
-    ) -> TaskHandle<T> {
-        self.handle.0.panicked(&*payload);
-        TaskHandle::eager(None, name, id)
-    }
-
-    /// The future suspended in its eager step: it goes on as a tokio task, in its place.
-    #[inline(never)]
-    fn suspended<F, T, O>(
-        &mut self,
-        task: Placed<F>,
-        outcome: O,
-        options: Options,
-        id: Option<TaskId>,
-    ) -> Result<TaskHandle<T>, Refused>
-    where
-        F: Future + Send + 'static,
-        T: Send + 'static,
-        O: FnOnce(F::Output) -> anyhow::Result<T> + Send + 'static,
-    {
-        let joined = Live::join_after_step(&self.handle.0)?;
-        self.scheduled += 1;
-        Ok(self
-            .handle
-            .0
-            .schedule_as(joined, task, outcome, options, id))
-    }
-}
-
-/// Where an eager step runs: in no context at all, or in a copy of the spawner's.
-trait StepContext {
-    fn run<R>(&mut self, step: impl FnOnce() -> R) -> R;
-    fn into_option(self) -> Option<contextvars::Context>;
-}
-
-/// The spawner runs in no context: neither does the step.
-struct NoContext;
-
-impl StepContext for NoContext {
-    #[inline(always)]
-    fn run<R>(&mut self, step: impl FnOnce() -> R) -> R {
-        step()
-    }
-    fn into_option(self) -> Option<contextvars::Context> {
-        None
-    }
-}
-
-/// A step in the spawner's context, if it has one.
-impl StepContext for Option<contextvars::Context> {
-    fn run<R>(&mut self, step: impl FnOnce() -> R) -> R {
-        match self {
-            None => step(),
-            Some(context) => context.run(step),
-        }
-    }
-    fn into_option(self) -> Option<contextvars::Context> {
-        self
-    }
-}
-
-impl StepContext for contextvars::Context {
-    fn run<R>(&mut self, step: impl FnOnce() -> R) -> R {
-        contextvars::Context::run(self, step)
-    }
-    fn into_option(self) -> Option<contextvars::Context> {
-        Some(self)
+        let spawner = eager::Body {
+            shared: &self.handle.0,
+            eager_done: &mut self.eager_done,
+            scheduled: &mut self.scheduled,
+        };
+        eager::step(
+            spawner,
+            self.places.free::<F>(),
+            future,
+            outcome,
+            task,
+            context,
+        )
     }
 }
 
@@ -671,8 +557,9 @@ impl StepContext for contextvars::Context {
 mod tests {
     use super::*;
     use crate::scope::scope;
+    use std::panic::{self, AssertUnwindSafe};
     use std::pin::pin;
-    use std::task::Poll;
+    use std::task::{Context, Poll, Waker};
 
     /// The spawns' `# Panics`: a task that goes to tokio needs a runtime, which a scope first
     /// polled outside every runtime does not have (as `tokio::spawn` needs one); a task that
