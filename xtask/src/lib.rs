@@ -30,6 +30,16 @@ macro_rules! say {
 
 pub use process::{adopt_orphans, kill_orphans};
 
+/// The `--out` folder when none is given, under the workspace root, as a literal so that each
+/// command's `--help` names it: [`results::Layout::at`] reads it, and it is the one place every
+/// default folder (runs, `latest`, baselines, venvs, sweeps) comes from.
+#[macro_export]
+macro_rules! default_out {
+    () => {
+        "target/xtask"
+    };
+}
+
 /// The report's documents (Markdown, HTML) and plots, which the sweep draws too.
 use std::path::{Path, PathBuf};
 

@@ -439,22 +439,18 @@ fn runs_of(ex: &Exercise, runs: Runs) -> u32 {
     }
 }
 
-/// The venvs for every CPython among `interpreters` (PyPy runs asyncio's loop only).
+/// The venvs for every CPython among `interpreters` (PyPy runs asyncio's loop only), in the
+/// folder `venvs` (the run's [`Layout::venvs`](crate::results::Layout::venvs)).
 pub fn prepare_all(
     interpreters: &[Interpreter],
-    out: &Path,
+    venvs: &Path,
     requirements: &Path,
     loops: &[Loop],
 ) -> Vec<(Interpreter, Venv)> {
     interpreters
         .iter()
         .filter(|i| i.is_cpython())
-        .map(|i| {
-            (
-                i.clone(),
-                prepare(i, &out.join("venvs"), requirements, loops),
-            )
-        })
+        .map(|i| (i.clone(), prepare(i, venvs, requirements, loops)))
         .collect()
 }
 

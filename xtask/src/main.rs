@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use timing::cli::visible;
 use xtask::results::{Layout, RunResults};
 use xtask::run::RunFlags;
-use xtask::{UsageError, compare, exercises, measure, report, run, workspace_root};
+use xtask::{UsageError, compare, exercises, measure, report, run};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -50,8 +50,7 @@ enum Command {
         /// Compare with baseline NAME (or a results.json) in the report
         #[arg(long, value_name = "NAME")]
         baseline: Option<String>,
-        /// Where runs, `latest` and baselines are [default: target/xtask]
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR", help = concat!("Where runs, `latest` and baselines are [default: ", xtask::default_out!(), "]"))]
         out: Option<PathBuf>,
     },
     /// Compare a run (default: the latest) with a saved baseline, as Markdown
@@ -60,8 +59,7 @@ enum Command {
         baseline: String,
         /// A run id, run folder or results.json [default: the latest run]
         run: Option<String>,
-        /// Where runs, `latest` and baselines are [default: target/xtask]
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR", help = concat!("Where runs, `latest` and baselines are [default: ", xtask::default_out!(), "]"))]
         out: Option<PathBuf>,
     },
 }
@@ -119,7 +117,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::RunAll { flags } => run::run(&[], &flags),
         Command::Sweep { flags } => xtask::sweep::run(&flags),
         Command::Report { run, baseline, out } => {
-            let layout = layout(out)?;
+            let layout = Layout::at(out)?;
             if let Some(dir) = run
                 .as_deref()
                 .map(std::path::Path::new)
@@ -143,18 +141,9 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Compare { baseline, run, out } => {
-            compare::run(&layout(out)?, &baseline, run.as_deref())
+            compare::run(&Layout::at(out)?, &baseline, run.as_deref())
         }
     }
-}
-
-fn layout(out: Option<PathBuf>) -> anyhow::Result<Layout> {
-    Ok(Layout {
-        out: match out {
-            Some(dir) => dir,
-            None => workspace_root()?.join("target").join("xtask"),
-        },
-    })
 }
 
 fn list() -> String {

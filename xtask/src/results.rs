@@ -792,23 +792,49 @@ impl RunResults {
     }
 }
 
-/// Where runs and baselines live under `--out`.
+/// The `--out` folder when none is given, under the workspace root.
+pub const DEFAULT_OUT: &str = crate::default_out!();
+
+/// Where everything xtask writes lives under `--out` ([`DEFAULT_OUT`] by default): the runs
+/// (and the sweeps), `latest`, the baselines and the venvs of the other loops. Every command
+/// finds these folders here, and only here.
 #[derive(Debug, Clone)]
 pub struct Layout {
     pub out: PathBuf,
 }
 
 impl Layout {
+    /// The layout under `out`, or under the workspace's [`DEFAULT_OUT`] when none is given.
+    pub fn at(out: Option<PathBuf>) -> anyhow::Result<Self> {
+        let out = match out {
+            Some(dir) => dir,
+            None => crate::workspace_root()?.join(DEFAULT_OUT),
+        };
+        Ok(Self { out })
+    }
+
+    /// One folder a run (or a sweep), named by its id.
     pub fn runs(&self) -> PathBuf {
         self.out.join("runs")
     }
 
+    /// The link to the newest complete run.
     pub fn latest(&self) -> PathBuf {
         self.out.join("latest")
     }
 
+    /// The saved baselines, one `NAME.json` each.
+    pub fn baselines(&self) -> PathBuf {
+        self.out.join("baselines")
+    }
+
     pub fn baseline(&self, name: &str) -> PathBuf {
-        self.out.join("baselines").join(format!("{name}.json"))
+        self.baselines().join(format!("{name}.json"))
+    }
+
+    /// One venv per CPython for the other loops, with its logs.
+    pub fn venvs(&self) -> PathBuf {
+        self.out.join("venvs")
     }
 
     /// The `results.json` that `RUN` names: a run id, a run folder, a results file, or (none)
@@ -868,7 +894,7 @@ impl Layout {
         check_baseline_name(name)?;
         check_baselines_folder(&self.out)?;
         let path = self.baseline(name);
-        let dir = self.out.join("baselines");
+        let dir = self.baselines();
         fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         results.write(&path)?;
         Ok(path)
@@ -879,7 +905,10 @@ impl Layout {
 /// run may replace it. Run before anything runs: a real folder there, or a link elsewhere,
 /// is the user's, and replacing it would lose it.
 pub fn check_latest_replaceable(out: &Path) -> Result<(), UsageError> {
-    let latest = out.join("latest");
+    let layout = Layout {
+        out: out.to_path_buf(),
+    };
+    let latest = layout.latest();
     let Ok(meta) = fs::symlink_metadata(&latest) else {
         return Ok(()); // nothing there
     };
@@ -890,7 +919,7 @@ pub fn check_latest_replaceable(out: &Path) -> Result<(), UsageError> {
             } else {
                 target
             };
-            target.parent() == Some(out.join("runs").as_path())
+            target.parent() == Some(layout.runs().as_path())
         });
     if ours {
         return Ok(());
@@ -911,7 +940,10 @@ pub fn check_latest_replaceable(out: &Path) -> Result<(), UsageError> {
 /// `<out>/baselines` is absent or a folder, so a baseline can be saved in it. Run before
 /// anything runs when `--save-baseline` is given.
 pub fn check_baselines_folder(out: &Path) -> Result<(), UsageError> {
-    let dir = out.join("baselines");
+    let dir = Layout {
+        out: out.to_path_buf(),
+    }
+    .baselines();
     match fs::metadata(&dir) {
         Ok(meta) if !meta.is_dir() => Err(UsageError(format!(
             "{} is a file, but baselines are kept in a folder there: move it away, or give another --out",
@@ -998,6 +1030,32 @@ mod tests {
         assert_eq!(h.len(), 4);
         assert_eq!(h.count_at(2_000), 2);
         assert_eq!(back.summary.unwrap().count, 4);
+    }
+
+    #[test]
+    fn every_default_folder_is_under_the_one_default_out() {
+        let layout = Layout::at(None).unwrap();
+        let root = crate::workspace_root().unwrap();
+        assert_eq!(layout.out, root.join("target").join("xtask"));
+        for dir in [
+            layout.runs(),
+            layout.latest(),
+            layout.baselines(),
+            layout.venvs(),
+        ] {
+            assert_eq!(
+                dir.parent(),
+                Some(layout.out.as_path()),
+                "{}",
+                dir.display()
+            );
+        }
+        let given = Layout::at(Some("/elsewhere".into())).unwrap();
+        assert_eq!(given.venvs(), Path::new("/elsewhere/venvs"));
+        assert_eq!(
+            given.baseline("b"),
+            Path::new("/elsewhere/baselines/b.json")
+        );
     }
 
     #[test]

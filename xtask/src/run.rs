@@ -62,8 +62,7 @@ pub struct RunFlags {
     /// Seconds one process may take before it is killed and recorded as failed
     #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub timeout: u64,
-    /// Where runs, `latest` and baselines go [default: target/xtask]
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help = concat!("Where runs, `latest` and baselines go [default: ", crate::default_out!(), "]"))]
     pub out: Option<PathBuf>,
     /// Also save this run as baseline NAME
     #[arg(long, value_name = "NAME")]
@@ -99,11 +98,7 @@ pub struct RunFlags {
 
 impl RunFlags {
     pub fn layout(&self) -> anyhow::Result<Layout> {
-        let out = match &self.out {
-            Some(dir) => dir.clone(),
-            None => workspace_root()?.join("target").join("xtask"),
-        };
-        Ok(Layout { out })
+        Layout::at(self.out.clone())
     }
 
     fn iterations(&self) -> u32 {
@@ -183,7 +178,7 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
         let venvs = s.spawn(|| {
             loops::prepare_all(
                 &python.interpreters,
-                &layout.out,
+                &layout.venvs(),
                 &scripts.join("requirements.txt"),
                 &chosen,
             )
@@ -358,7 +353,7 @@ pub fn check_out(layout: &Layout, save_baseline: bool) -> Result<(), UsageError>
     let mut inside = vec![runs];
     if save_baseline {
         results::check_baselines_folder(out)?;
-        inside.push(out.join("baselines"));
+        inside.push(layout.baselines());
     }
     for dir in inside.iter().filter(|d| d.is_dir()) {
         if let Err(e) = timing::cli::probe_writable(dir, "xtask-out".as_ref()) {

@@ -60,8 +60,7 @@ pub struct SweepFlags {
     /// times out: its larger counts are reported as stopped, not run
     #[arg(long, value_name = "SECS", default_value_t = STOP_OVER_SECS, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub stop_over: u64,
-    /// Where runs go [default: target/xtask]
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help = concat!("Where runs go [default: ", crate::default_out!(), "]"))]
     pub out: Option<std::path::PathBuf>,
     /// Smoke sweep: 10^3 … 10^5, one run per point
     #[arg(long)]
@@ -84,12 +83,7 @@ impl SweepFlags {
 }
 
 pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
-    let layout = results::Layout {
-        out: match &flags.out {
-            Some(dir) => dir.clone(),
-            None => workspace_root()?.join("target").join("xtask"),
-        },
-    };
+    let layout = results::Layout::at(flags.out.clone())?;
     // Before anything is built: an --out the sweep could not write into is refused now.
     crate::run::check_out(&layout, false)?;
     let counts = flags.counts();

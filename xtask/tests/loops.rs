@@ -94,7 +94,12 @@ fn a_pip_that_fails_gives_rows_not_available_with_the_log_not_a_failed_run() {
          echo \"ERROR: No matching distribution found for $pin\" >&2\nexit 1",
     );
     let reqs = requirements(&dir, PINS);
-    let venvs = loops::prepare_all(std::slice::from_ref(&py), &dir, &reqs, &Loop::ALL);
+    let venvs = loops::prepare_all(
+        std::slice::from_ref(&py),
+        &dir.join("venvs"),
+        &reqs,
+        &Loop::ALL,
+    );
     let venv = &venvs[0].1;
     let why = venv.offers(Loop::Uvloop).unwrap_err();
     assert!(
