@@ -28,6 +28,7 @@
 //! 3 significant digits) and kept for readers that do not want to rebuild it.
 
 pub mod cli;
+pub mod exercise;
 pub mod harness;
 mod histogram;
 mod latency;
@@ -36,6 +37,7 @@ pub mod memory;
 mod result;
 pub mod testing;
 
+pub use exercise::noting_start;
 pub use harness::{FailedAfter, enter, enter_local, run_as_task, runtime};
 pub use histogram::{HIGHEST_NS, Recorder, SIGNIFICANT_DIGITS, Summary, new_histogram};
 pub use latency::StartLatencies;

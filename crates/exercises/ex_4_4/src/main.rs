@@ -46,14 +46,7 @@ use tokio::task::yield_now;
 
 /// This exercise's facts: its variants, default count and help line (crates/catalog).
 const EXERCISE: &Exercise = catalog::exercise("ex_4_4");
-const VARIANTS: [&str; EXERCISE.variants.len()] = catalog::variant_array(EXERCISE);
-const SPEC: Spec = Spec {
-    name: EXERCISE.name,
-    about: EXERCISE.help,
-    variants: &VARIANTS,
-    default_tasks: EXERCISE.default_tasks,
-    start_latency: EXERCISE.takes_start_latency(),
-};
+const SPEC: Spec = timing::spec!(EXERCISE);
 
 /// The original's `example_barrier()`, printing into `out`; returns how long it took.
 async fn example_barrier(out: Lines) -> anyhow::Result<Duration> {

@@ -39,7 +39,8 @@ use anyhow::{bail, ensure};
 use catalog::Exercise;
 use taskgroup::{Start, TaskGroup, polled, scope};
 use timing::StartLatencies;
-use timing::cli::{Measure, Spec};
+use timing::cli::{Args, Measure, Spec};
+use tokio::runtime::Runtime;
 use tokio::task::JoinSet;
 use tokio_util::task::TaskTracker;
 
@@ -47,46 +48,29 @@ const TASKS: u64 = EXERCISE.tasks();
 
 /// This exercise's facts: its variants, default count and help line (crates/catalog).
 const EXERCISE: &Exercise = catalog::exercise("ex_6_1");
-const VARIANTS: [&str; EXERCISE.variants.len()] = catalog::variant_array(EXERCISE);
-const SPEC: Spec = Spec {
-    name: EXERCISE.name,
-    about: EXERCISE.help,
-    variants: &VARIANTS,
-    default_tasks: EXERCISE.default_tasks,
-    start_latency: EXERCISE.takes_start_latency(),
-};
+const SPEC: Spec = timing::spec!(EXERCISE);
 
 /// `async def light_coro(): pass`
 async fn light_coro() {}
 
-/// `light_coro` that notes, when first polled, how long ago it was created.
-async fn timed_light_coro(latencies: StartLatencies, i: usize, created: Instant) {
-    latencies.started(i, created);
-}
-
 /// The body of `main()` after its first print: returns the time it took and the tasks
-/// completed. With `latencies`, each task records its start latency.
-async fn task_group(
+/// completed. `child(i)` makes task `i`'s coroutine: `light_coro()`, or, with `--measure
+/// start-latency`, `light_coro()` noting when it starts ([`timing::noting_start`]).
+async fn task_group<F>(
     tasks: u64,
     start: Start,
-    latencies: Option<StartLatencies>,
-) -> anyhow::Result<(Duration, u64)> {
+    mut child: impl FnMut(u64) -> F + Send,
+) -> anyhow::Result<(Duration, u64)>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
     let time0 = Instant::now();
     // asyncio.get_event_loop().set_task_factory(asyncio.eager_task_factory)
     // async with asyncio.TaskGroup() as tg:
     let ((), completed) = scope(start, async |tg: &mut TaskGroup| {
-        match &latencies {
-            // The chapter's loop: `for _ in range(1_000_000): tg.create_task(light_coro())`.
-            None => {
-                for _ in 0..tasks {
-                    tg.spawn(light_coro())?;
-                }
-            }
-            Some(l) => {
-                for i in 0..tasks {
-                    tg.spawn(timed_light_coro(l.clone(), i as usize, Instant::now()))?;
-                }
-            }
+        // for _ in range(1_000_000): tg.create_task(light_coro())
+        for i in 0..tasks {
+            tg.spawn(child(i))?;
         }
         Ok(())
     })
@@ -95,17 +79,12 @@ async fn task_group(
 }
 
 /// The same tasks with plain `tokio::spawn` and no group: spawn all, then await every handle.
-async fn bare_spawn(
-    tasks: u64,
-    latencies: Option<StartLatencies>,
-) -> anyhow::Result<(Duration, u64)> {
+async fn bare_spawn<F>(tasks: u64, child: impl FnMut(u64) -> F) -> anyhow::Result<(Duration, u64)>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
     let time0 = Instant::now();
-    let handles: Vec<_> = (0..tasks)
-        .map(|i| match &latencies {
-            None => tokio::spawn(light_coro()),
-            Some(l) => tokio::spawn(timed_light_coro(l.clone(), i as usize, Instant::now())),
-        })
-        .collect();
+    let handles: Vec<_> = (0..tasks).map(child).map(tokio::spawn).collect();
     let mut completed = 0;
     for handle in handles {
         handle.await?;
@@ -121,14 +100,14 @@ async fn bare_spawn(
 /// mutex, locked on insert, when the task's completion moves the entry to the "notified" list,
 /// and when `join_next` takes it off; and each handle holds the entry's waker. What it buys:
 /// results in completion order, and dropping the set aborts whatever still runs.
-async fn joinset(tasks: u64, latencies: Option<StartLatencies>) -> anyhow::Result<(Duration, u64)> {
+async fn joinset<F>(tasks: u64, child: impl FnMut(u64) -> F) -> anyhow::Result<(Duration, u64)>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
     let time0 = Instant::now();
     let mut set = JoinSet::new();
-    for i in 0..tasks {
-        match &latencies {
-            None => set.spawn(light_coro()),
-            Some(l) => set.spawn(timed_light_coro(l.clone(), i as usize, Instant::now())),
-        };
+    for future in (0..tasks).map(child) {
+        set.spawn(future);
     }
     let mut completed = 0;
     while let Some(done) = set.join_next().await {
@@ -146,14 +125,14 @@ async fn joinset(tasks: u64, latencies: Option<StartLatencies>) -> anyhow::Resul
 /// stores a waker or keeps its output, and each task's memory is freed as soon as it has run,
 /// where awaiting handles visits every finished task once more. What it gives up: results and
 /// errors (a task that panics just ends), and it cancels nothing.
-async fn tracker(tasks: u64, latencies: Option<StartLatencies>) -> anyhow::Result<(Duration, u64)> {
+async fn tracker<F>(tasks: u64, child: impl FnMut(u64) -> F) -> anyhow::Result<(Duration, u64)>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
     let time0 = Instant::now();
     let tracker = TaskTracker::new();
-    for i in 0..tasks {
-        match &latencies {
-            None => tracker.spawn(light_coro()),
-            Some(l) => tracker.spawn(timed_light_coro(l.clone(), i as usize, Instant::now())),
-        };
+    for future in (0..tasks).map(child) {
+        tracker.spawn(future);
     }
     tracker.close(); // no more tasks: `wait` can now end
     tracker.wait().await; // every tracked task has ended
@@ -164,23 +143,17 @@ async fn tracker(tasks: u64, latencies: Option<StartLatencies>) -> anyhow::Resul
 
 /// The chapter's loop in the group polled by its own scope, with eager start: a child that
 /// finishes in its step is never kept, as with `Start::Eager` above.
-async fn polled_group(
+async fn polled_group<F>(
     tasks: u64,
-    latencies: Option<StartLatencies>,
-) -> anyhow::Result<(Duration, u64)> {
+    mut child: impl FnMut(u64) -> F,
+) -> anyhow::Result<(Duration, u64)>
+where
+    F: Future<Output = ()>,
+{
     let time0 = Instant::now();
     let ((), completed) = polled::scope(Start::Eager, async |tg| {
-        match &latencies {
-            None => {
-                for _ in 0..tasks {
-                    tg.spawn(light_coro())?;
-                }
-            }
-            Some(l) => {
-                for i in 0..tasks {
-                    tg.spawn(timed_light_coro(l.clone(), i as usize, Instant::now()))?;
-                }
-            }
+        for i in 0..tasks {
+            tg.spawn(child(i))?;
         }
         Ok(())
     })
@@ -200,23 +173,42 @@ async fn floor(tasks: u64) -> anyhow::Result<(Duration, u64)> {
     Ok((time0.elapsed(), completed))
 }
 
+/// Runs the variant `args` names on `rt`, each task's coroutine made by `child` (the floor
+/// makes its own: it has no task whose start to note); returns the time and tasks completed.
+fn run<F>(
+    rt: &Runtime,
+    args: &Args,
+    tasks: u64,
+    child: impl FnMut(u64) -> F + Send + 'static,
+) -> anyhow::Result<(Duration, u64)>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    // asyncio.run(main()): by default the body runs as a task of the runtime.
+    let entry = args.entry;
+    Ok(match args.variant {
+        "eager" => timing::enter(rt, entry, task_group(tasks, Start::Eager, child))??,
+        "spawn" => timing::enter(rt, entry, task_group(tasks, Start::Scheduled, child))??,
+        "polled_eager" => timing::enter_local(rt, entry, move || polled_group(tasks, child))??,
+        "bare_spawn" => timing::enter(rt, entry, bare_spawn(tasks, child))??,
+        "joinset" => timing::enter(rt, entry, joinset(tasks, child))??,
+        "tracker" => timing::enter(rt, entry, tracker(tasks, child))??,
+        "floor" => timing::enter(rt, entry, floor(tasks))??,
+        other => bail!("no code for the catalogue's variant '{other}'"),
+    })
+}
+
 fn main() -> ExitCode {
     timing::harness::main(&SPEC, |rt, args| {
         let tasks = args.tasks.unwrap_or(TASKS);
         let latencies =
             (args.measure == Measure::StartLatency).then(|| StartLatencies::new(tasks as usize));
-        let l = latencies.clone();
         timing::say("Before running task group!");
-        // asyncio.run(main()): by default the body runs as a task of the runtime.
-        let (elapsed, completed) = match args.variant {
-            "eager" => timing::enter(rt, args.entry, task_group(tasks, Start::Eager, l))??,
-            "spawn" => timing::enter(rt, args.entry, task_group(tasks, Start::Scheduled, l))??,
-            "polled_eager" => timing::enter_local(rt, args.entry, move || polled_group(tasks, l))??,
-            "bare_spawn" => timing::enter(rt, args.entry, bare_spawn(tasks, l))??,
-            "joinset" => timing::enter(rt, args.entry, joinset(tasks, l))??,
-            "tracker" => timing::enter(rt, args.entry, tracker(tasks, l))??,
-            "floor" => timing::enter(rt, args.entry, floor(tasks))??,
-            other => bail!("no code for the catalogue's variant '{other}'"),
+        let (elapsed, completed) = match latencies.clone() {
+            None => run(rt, args, tasks, |_| light_coro())?,
+            Some(l) => run(rt, args, tasks, move |i| {
+                timing::noting_start(&l, i, light_coro())
+            })?,
         };
         ensure!(
             completed == tasks,
@@ -243,13 +235,14 @@ mod tests {
     #[tokio::test]
     async fn every_task_completes_in_every_variant() {
         for start in [Start::Eager, Start::Scheduled] {
-            let (_, completed) = task_group(1_000, start, None).await.unwrap();
+            let (_, completed) = task_group(1_000, start, |_| light_coro()).await.unwrap();
             assert_eq!(completed, 1_000, "{start:?}");
         }
-        assert_eq!(polled_group(1_000, None).await.unwrap().1, 1_000);
-        assert_eq!(bare_spawn(1_000, None).await.unwrap().1, 1_000);
-        assert_eq!(joinset(1_000, None).await.unwrap().1, 1_000);
-        assert_eq!(tracker(1_000, None).await.unwrap().1, 1_000);
+        let light = |_| light_coro();
+        assert_eq!(polled_group(1_000, light).await.unwrap().1, 1_000);
+        assert_eq!(bare_spawn(1_000, light).await.unwrap().1, 1_000);
+        assert_eq!(joinset(1_000, light).await.unwrap().1, 1_000);
+        assert_eq!(tracker(1_000, light).await.unwrap().1, 1_000);
         assert_eq!(floor(1_000).await.unwrap().1, 1_000);
     }
 
@@ -257,11 +250,14 @@ mod tests {
     async fn start_latencies_are_recorded_for_every_task() {
         for start in [Start::Eager, Start::Scheduled] {
             let l = StartLatencies::new(500);
-            task_group(500, start, Some(l.clone())).await.unwrap();
+            let noting = |i| timing::noting_start(&l, i, light_coro());
+            task_group(500, start, noting).await.unwrap();
             assert_eq!(l.histogram().len(), 500, "{start:?}");
         }
         let l = StartLatencies::new(500);
-        bare_spawn(500, Some(l.clone())).await.unwrap();
+        bare_spawn(500, |i| timing::noting_start(&l, i, light_coro()))
+            .await
+            .unwrap();
         assert_eq!(l.histogram().len(), 500);
     }
 
@@ -270,10 +266,12 @@ mod tests {
     #[tokio::test]
     async fn joinset_and_tracker_run_every_task_before_they_return() {
         let l = StartLatencies::new(500);
-        assert_eq!(joinset(500, Some(l.clone())).await.unwrap().1, 500);
+        let noting = |i| timing::noting_start(&l, i, light_coro());
+        assert_eq!(joinset(500, noting).await.unwrap().1, 500);
         assert_eq!(l.histogram().len(), 500);
         let l = StartLatencies::new(500);
-        assert_eq!(tracker(500, Some(l.clone())).await.unwrap().1, 500);
+        let noting = |i| timing::noting_start(&l, i, light_coro());
+        assert_eq!(tracker(500, noting).await.unwrap().1, 500);
         assert_eq!(l.histogram().len(), 500);
     }
 }

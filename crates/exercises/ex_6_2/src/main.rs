@@ -53,14 +53,7 @@ const TASKS: u64 = EXERCISE.tasks();
 
 /// This exercise's facts: its variants, default count and help line (crates/catalog).
 const EXERCISE: &Exercise = catalog::exercise("ex_6_2");
-const VARIANTS: [&str; EXERCISE.variants.len()] = catalog::variant_array(EXERCISE);
-const SPEC: Spec = Spec {
-    name: EXERCISE.name,
-    about: EXERCISE.help,
-    variants: &VARIANTS,
-    default_tasks: EXERCISE.default_tasks,
-    start_latency: EXERCISE.takes_start_latency(),
-};
+const SPEC: Spec = timing::spec!(EXERCISE);
 
 /// How the coroutines are gathered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,11 +90,6 @@ enum Way {
 /// `async def light_coro(): pass`
 async fn light_coro() {}
 
-/// `light_coro` that notes, when first polled, how long ago it was created.
-async fn timed_light_coro(latencies: StartLatencies, i: usize, created: Instant) {
-    latencies.started(i, created);
-}
-
 /// Gathers `tasks` coroutines; returns the time the gather took and its results. With
 /// `latencies`, each coroutine records its start latency.
 async fn gather(
@@ -114,7 +102,7 @@ async fn gather(
     match latencies {
         None => gather_list((0..tasks).map(|_| light_coro()).collect(), way).await,
         Some(l) => {
-            let list = (0..tasks as usize).map(|i| timed_light_coro(l.clone(), i, Instant::now()));
+            let list = (0..tasks).map(|i| timing::noting_start(&l, i, light_coro()));
             gather_list(list.collect(), way).await
         }
     }

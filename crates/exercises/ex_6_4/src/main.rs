@@ -38,14 +38,7 @@ use timing::cli::Spec;
 
 /// This exercise's facts: its variants, default count and help line (crates/catalog).
 const EXERCISE: &Exercise = catalog::exercise("ex_6_4");
-const VARIANTS: [&str; EXERCISE.variants.len()] = catalog::variant_array(EXERCISE);
-const SPEC: Spec = Spec {
-    name: EXERCISE.name,
-    about: EXERCISE.help,
-    variants: &VARIANTS,
-    default_tasks: EXERCISE.default_tasks,
-    start_latency: EXERCISE.takes_start_latency(),
-};
+const SPEC: Spec = timing::spec!(EXERCISE);
 
 /// The original's `main()`: how long it ran, and how it ended.
 async fn shutdown_then_put() -> (Duration, Result<(), QueueShutDown<i32>>) {

@@ -53,14 +53,7 @@ const MAXSIZE: usize = 100;
 
 /// This exercise's facts: its variants, default count and help line (crates/catalog).
 const EXERCISE: &Exercise = catalog::exercise("queue_pc");
-const VARIANTS: [&str; EXERCISE.variants.len()] = catalog::variant_array(EXERCISE);
-const SPEC: Spec = Spec {
-    name: EXERCISE.name,
-    about: EXERCISE.help,
-    variants: &VARIANTS,
-    default_tasks: EXERCISE.default_tasks,
-    start_latency: EXERCISE.takes_start_latency(),
-};
+const SPEC: Spec = timing::spec!(EXERCISE);
 
 /// The original: a producer task and a consumer task over `queue::Queue`. Returns the time and
 /// the sum of the items received.

@@ -54,14 +54,7 @@ const TASKS: u64 = EXERCISE.tasks();
 
 /// This exercise's facts: its variants, default count and help line (crates/catalog).
 const EXERCISE: &Exercise = catalog::exercise("suspend_once");
-const VARIANTS: [&str; EXERCISE.variants.len()] = catalog::variant_array(EXERCISE);
-const SPEC: Spec = Spec {
-    name: EXERCISE.name,
-    about: EXERCISE.help,
-    variants: &VARIANTS,
-    default_tasks: EXERCISE.default_tasks,
-    start_latency: EXERCISE.takes_start_latency(),
-};
+const SPEC: Spec = timing::spec!(EXERCISE);
 
 /// How the children are run: one arm of [`run`] each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,12 +120,6 @@ impl Way {
 /// `yield_now` is `sleep(0)`'s counterpart: it wakes its task at once and returns pending, so
 /// the runtime polls the task again after the tasks already queued.
 async fn light_coro() {
-    tokio::task::yield_now().await;
-}
-
-/// `light_coro` that notes, when first polled, how long ago it was created.
-async fn timed_light_coro(latencies: StartLatencies, i: usize, created: Instant) {
-    latencies.started(i, created);
     tokio::task::yield_now().await;
 }
 
@@ -298,12 +285,12 @@ fn main() -> ExitCode {
                 })??
             }
             (Way::Polled | Way::PolledEager, Some(l)) => {
-                let child = move |i| timed_light_coro(l.clone(), i as usize, Instant::now());
+                let child = move |i| timing::noting_start(&l, i, light_coro());
                 timing::enter_local(rt, args.entry, move || run_polled(way, tasks, child))??
             }
             (_, None) => timing::enter(rt, args.entry, run(way, tasks, |_| light_coro()))??,
             (_, Some(l)) => {
-                let child = move |i| timed_light_coro(l.clone(), i as usize, Instant::now());
+                let child = move |i| timing::noting_start(&l, i, light_coro());
                 timing::enter(rt, args.entry, run(way, tasks, child))??
             }
         };
@@ -411,8 +398,7 @@ mod tests {
         for way in Way::ALL {
             let l = StartLatencies::new(500);
             let latencies = l.clone();
-            let child =
-                move |i: u64| timed_light_coro(latencies.clone(), i as usize, Instant::now());
+            let child = move |i| timing::noting_start(&latencies, i, light_coro());
             assert_eq!(run_any(way, 500, child).await.unwrap().1, 500, "{way:?}");
             assert_eq!(l.histogram().len(), 500, "{way:?}");
         }
