@@ -20,9 +20,11 @@ the default: asyncio_scheduled, uvloop_gather, asyncio_gather_gc_off (``_harness
 """
 
 import asyncio
+import functools
 import time
 
 import _harness
+import ex_6_1
 
 NAME = "suspend_once"
 VARIANTS = ("eager", "scheduled", "gather")
@@ -47,31 +49,6 @@ async def light_coro():
     await asyncio.sleep(0)
 
 
-async def main(tasks=1000000):
-    print('Before running task group!')
-    time0 = time.time()
-    asyncio.get_event_loop().set_task_factory(asyncio.eager_task_factory)
-    async with asyncio.TaskGroup() as tg:
-        for _ in range(tasks):
-            tg.create_task(light_coro())
-    elapsed = time.time() - time0
-    _harness.record(elapsed)
-    print(f'It took {elapsed} to run!')
-    print('After running task group with eager task factory!')
-
-
-async def main_scheduled(tasks=1000000):
-    print('Before running task group!')
-    time0 = time.time()
-    async with asyncio.TaskGroup() as tg:
-        for _ in range(tasks):
-            tg.create_task(light_coro())
-    elapsed = time.time() - time0
-    _harness.record(elapsed)
-    print(f'It took {elapsed} to run!')
-    print('After running task group without eager task factory!')
-
-
 async def main_gather(tasks=1000000):
     print('Before running gather!')
     time0 = time.time()
@@ -82,7 +59,13 @@ async def main_gather(tasks=1000000):
     print('After running gather without eager task factory!')
 
 
-MAINS = {"eager": main, "scheduled": main_scheduled, "gather": main_gather}
+# eager and scheduled: ex_6_1.py's main (the chapter's TaskGroup, with the eager task factory
+# or without it), run with the light_coro above.
+MAINS = {
+    "eager": functools.partial(ex_6_1.main, light_coro=light_coro),
+    "scheduled": functools.partial(ex_6_1.main, eager=False, light_coro=light_coro),
+    "gather": main_gather,
+}
 
 
 if __name__ == '__main__':
