@@ -136,6 +136,20 @@ pub const SWEPT: [&str; 3] = ["ex_6_1", "ex_6_2", "ex_6_3"];
 /// The largest task count `sweep` runs CPython at (its report says so).
 pub const SWEEP_PYTHON_MAX: u64 = 1_000_000;
 
+/// [`check_memory`] against this machine's available memory (`MemAvailable`), as each binary
+/// checks its own `--tasks` (the same [`memory::misfit`]); where that cannot be read, no count
+/// is refused, by the binaries either.
+pub fn check_fits(
+    selection: &[(&'static Exercise, &'static str)],
+    counts: &[Option<u64>],
+    latency_rows: bool,
+) -> Result<(), UsageError> {
+    match memory::available_bytes() {
+        Some(available) => check_memory(selection, counts, latency_rows, available),
+        None => Ok(()),
+    }
+}
+
 /// Refuses, before anything is built, a task count whose estimated memory (bytes per task as
 /// the sweep measured them, with the exercises' own margin) does not fit in `available` bytes,
 /// for any selected variant run with that count (`tasks`, or the exercise's default), its

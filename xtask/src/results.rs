@@ -8,7 +8,7 @@
 //! | `run_id` | string | the run folder's name, a UTC timestamp like `20261126T101500Z` |
 //! | `started_utc`, `finished_utc` | string | RFC 3339 times, UTC |
 //! | `environment` | object | `cpu_model`, `cores`, `os`, `kernel`, `rustc`, `tokio`, `git_commit`, `git_dirty`, `load_before`/`load_after` (1, 5, 15-minute load averages, or null), `governor_before`/`governor_after` (CPU frequency governor, or null) |
-//! | `flags` | object | the flags of the run: `iterations`, `warmup`, `tasks` (null: each exercise's default), `flavors`, `timeout_secs`, `quick`, `python` (as given), `python_iterations`, `python_found` (the interpreters found, or why none ran), `selection`, `baseline`, `thorough`, `budget_secs` (seconds, or null for fixed counts) |
+//! | `flags` | object | the flags of the run: `iterations`, `warmup`, `tasks` (null: each exercise's default), `flavors` (a list of `"current"`, `"multi"`), `timeout_secs`, `quick`, `python` (as given), `python_iterations`, `python_found` (the interpreters found, or why none ran), `selection`, `baseline`, `thorough`, `budget_secs` (seconds, or null for fixed counts) |
 //! | `harness_overhead` | object or null | `processes`, `mean_ns`, `max_ns`: the runner's own time per exercise process, outside the process' lifetime |
 //! | `rows` | array | one per (exercise, variant, implementation, flavor, tasks), below |
 //!
@@ -91,7 +91,9 @@ pub struct Flags {
     pub iterations: u32,
     pub warmup: u32,
     pub tasks: Option<u64>,
-    pub flavors: Vec<String>,
+    /// The runtime flavors asked for, typed as a row's `flavor` is; in JSON their names
+    /// (`"current"`, `"multi"`), as they have always been written, so files from before read.
+    pub flavors: Vec<Flavor>,
     pub timeout_secs: u64,
     pub quick: bool,
     pub python: Vec<String>,
@@ -329,11 +331,7 @@ impl Row {
                 "entry 'task' and measure 'throughput' are the defaults: leave them out".into(),
             );
         }
-        if let Some(n) = self.tasks
-            && !(1..=timing::cli::MAX_TASKS).contains(&n)
-        {
-            return Err(format!("tasks is {n}, not 1 to {}", timing::cli::MAX_TASKS));
-        }
+        check_tasks("tasks", self.tasks)?;
         if let Some(&bad) = self.samples_ns.iter().find(|&&s| s == 0 || s > longest) {
             return Err(format!(
                 "samples_ns holds {bad}, not a time from 1 ns to the run's timeout ({longest} ns)"
@@ -443,6 +441,11 @@ impl Flags {
             0
         };
         u64::from(fixed.max(adaptive))
+    }
+
+    /// The flavors' names, as the flag takes them: `["current", "multi"]`.
+    pub fn flavor_names(&self) -> Vec<&'static str> {
+        self.flavors.iter().map(|f| f.name()).collect()
     }
 }
 
@@ -738,22 +741,12 @@ impl RunResults {
                 row.exercise, row.variant
             ));
         }
-        if let Some(n) = f.tasks
-            && !(1..=timing::cli::MAX_TASKS).contains(&n)
-        {
-            return Err(format!(
-                "flags.tasks is {n}, not 1 to {}",
-                timing::cli::MAX_TASKS
-            ));
-        }
+        check_tasks("flags.tasks", f.tasks)?;
         if !(1..=MAX_TIMEOUT_SECS).contains(&f.timeout_secs) {
             return Err(format!(
                 "flags.timeout_secs is {}, not 1 to {MAX_TIMEOUT_SECS}",
                 f.timeout_secs
             ));
-        }
-        for flavor in &f.flavors {
-            plain("flags.flavors", flavor)?;
         }
         if let Some(o) = &self.harness_overhead
             && (o.processes == 0 || o.mean_ns > o.max_ns)
@@ -794,6 +787,21 @@ impl RunResults {
 
 /// The `--out` folder when none is given, under the workspace root.
 pub const DEFAULT_OUT: &str = crate::default_out!();
+
+/// A stored task count is one a run could have asked for: 1 to the binaries' own
+/// [`MAX_TASKS`](timing::cli::MAX_TASKS), as `--tasks` is parsed ([`TASKS_RANGE`]).
+fn check_tasks(field: &str, tasks: Option<u64>) -> Result<(), String> {
+    match tasks {
+        Some(n) if !TASKS_RANGE.contains(&n) => Err(format!(
+            "{field} is {n}, not 1 to {}",
+            timing::cli::MAX_TASKS
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The task counts `--tasks` takes, in xtask as in the binaries (`timing::cli`'s limit).
+pub const TASKS_RANGE: std::ops::RangeInclusive<u64> = 1..=timing::cli::MAX_TASKS;
 
 /// Where everything xtask writes lives under `--out` ([`DEFAULT_OUT`] by default): the runs
 /// (and the sweeps), `latest`, the baselines and the venvs of the other loops. Every command

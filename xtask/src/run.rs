@@ -30,11 +30,6 @@ pub enum FlavorChoice {
 }
 
 impl FlavorChoice {
-    /// The flavors' names, as results record them.
-    pub fn names(self) -> Vec<String> {
-        self.flavors().iter().map(|f| f.to_string()).collect()
-    }
-
     pub fn flavors(self) -> &'static [Flavor] {
         match self {
             FlavorChoice::Current => &[Flavor::Current],
@@ -54,7 +49,7 @@ pub struct RunFlags {
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=1_000))]
     pub warmup: u32,
     /// Tasks per run, where a count applies [default: each exercise's; 100000 with --quick]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(results::TASKS_RANGE))]
     pub tasks: Option<u64>,
     /// tokio runtime flavors to run
     #[arg(long, value_enum, default_value_t = FlavorChoice::Both)]
@@ -144,9 +139,7 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
     }
     check_out(&layout, flags.save_baseline.is_some())?;
     results::check_latest_replaceable(&layout.out)?;
-    if let Some(available) = timing::memory::available_bytes() {
-        exercises::check_memory(&selection, &[flags.tasks()], true, available)?;
-    }
+    exercises::check_fits(&selection, &[flags.tasks()], true)?;
     let baseline = match &flags.baseline {
         Some(name) => Some(RunResults::read(&layout.resolve_baseline(name)?)?),
         None => None,
@@ -252,7 +245,7 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
             iterations: runs.iterations,
             warmup: runs.warmup,
             tasks: flags.tasks(),
-            flavors: flags.flavor.names(),
+            flavors: flags.flavor.flavors().to_vec(),
             timeout_secs: flags.timeout,
             quick: flags.quick,
             python: flags.python.clone(),

@@ -42,7 +42,7 @@ pub const STOP_OVER_SECS: u64 = 2;
 #[derive(Debug, Clone, clap::Args)]
 pub struct SweepFlags {
     /// Task counts, comma-separated [default: 1000,10000,100000,1000000,10000000; up to 100000 with --quick]
-    #[arg(long, value_name = "N,N,…", value_delimiter = ',', value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    #[arg(long, value_name = "N,N,…", value_delimiter = ',', value_parser = clap::value_parser!(u64).range(results::TASKS_RANGE))]
     pub tasks: Vec<u64>,
     /// tokio runtime flavors to run
     #[arg(long, value_enum, default_value_t = FlavorChoice::Both)]
@@ -92,11 +92,9 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
         .filter_map(|name| exercises::find(name))
         .flat_map(|e| e.variant_names().map(move |v| (e, v)))
         .collect();
-    if let Some(available) = timing::memory::available_bytes() {
-        let each: Vec<_> = counts.iter().copied().map(Some).collect();
-        // The sweep runs no start-latency rows.
-        exercises::check_memory(&selection, &each, false, available)?;
-    }
+    let each: Vec<_> = counts.iter().copied().map(Some).collect();
+    // The sweep runs no start-latency rows.
+    exercises::check_fits(&selection, &each, false)?;
     // Which CPython: with auto, the 3.12 the machine has; given paths are used as they are.
     // From here on a stop signal (Ctrl-C, SIGTERM, a hang-up, Ctrl-\) stops the runner's
     // processes and the sweep.
@@ -165,7 +163,7 @@ pub fn run(flags: &SweepFlags) -> anyhow::Result<ExitCode> {
         iterations,
         warmup: 0,
         tasks: None,
-        flavors: flags.flavor.names(),
+        flavors: flags.flavor.flavors().to_vec(),
         timeout_secs: flags.timeout,
         quick: flags.quick,
         python: flags.python.clone(),

@@ -11,6 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use timing::cli::Flavor;
 use timing::testing::{Ran, assert_usage_error};
 use xtask::results::{Layout, RunResults};
 
@@ -322,4 +323,25 @@ fn a_baselines_file_is_named_before_anything_runs() {
     );
     let fine = common::scratch("hostile-baselines-fine");
     xtask::results::check_baselines_folder(&fine).unwrap();
+}
+
+#[test]
+fn the_recorded_flavors_are_typed_and_read_as_files_have_always_written_them() {
+    // Written as their names, as before the flags were typed: a results.json from then reads.
+    let json = serde_json::to_value(common::sample_run()).unwrap();
+    assert_eq!(
+        json["flags"]["flavors"],
+        serde_json::json!(["current", "multi"])
+    );
+    let older = hostile("flavors-as-names", |json| {
+        json["flags"]["flavors"] = serde_json::json!(["multi"]);
+    });
+    let read = RunResults::read(&older).unwrap();
+    assert_eq!(read.flags.flavors, [Flavor::Multi]);
+    assert_eq!(read.flags.flavor_names(), ["multi"]);
+    // A name no flag takes is refused, as a row's flavor is.
+    let unknown = hostile("flavors-unknown", |json| {
+        json["flags"]["flavors"] = serde_json::json!(["fast"]);
+    });
+    assert_refused(&unknown, "fast");
 }

@@ -369,6 +369,7 @@ fn differences(now: &RunResults, base: &RunResults, loads: &Loads) -> Vec<String
 fn flag_differences(a: &Flags, b: &Flags) -> Vec<Option<String>> {
     let tasks =
         |t: Option<u64>| t.map_or_else(|| "each exercise's default".into(), |n| n.to_string());
+    let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let list = |v: &[String], empty: &str| {
         if v.is_empty() {
             empty.to_owned()
@@ -393,8 +394,8 @@ fn flag_differences(a: &Flags, b: &Flags) -> Vec<Option<String>> {
         field("tasks", tasks(a.tasks), tasks(b.tasks)),
         field(
             "flavors",
-            list(&a.flavors, "none"),
-            list(&b.flavors, "none"),
+            list(&names(&a.flavor_names()), "none"),
+            list(&names(&b.flavor_names()), "none"),
         ),
         field("quick", on_off(a.quick), on_off(b.quick)),
         field("thorough", on_off(a.thorough), on_off(b.thorough)),

@@ -365,7 +365,7 @@ fn header(r: &RunResults) -> Vec<String> {
                     if r.flags.thorough { " (thorough)" } else { "" }
                 ),
             },
-            r.flags.flavors.join(" and "),
+            r.flags.flavor_names().join(" and "),
             r.flags.timeout_secs,
             if r.flags.quick { ", quick" } else { "" }
         ),

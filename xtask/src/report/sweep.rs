@@ -101,7 +101,7 @@ pub fn blocks(r: &RunResults, plots: bool) -> anyhow::Result<Vec<Block>> {
                 "{} measured process(es) per point, task counts {}, flavors {}; CPython up to {PYTHON_MAX}: {}.",
                 r.flags.iterations,
                 counts.iter().map(u64::to_string).collect::<Vec<_>>().join(", "),
-                r.flags.flavors.join(" and "),
+                r.flags.flavor_names().join(" and "),
                 r.flags.python_found
             ),
         ]),

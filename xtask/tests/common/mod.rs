@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use timing::cli::Flavor;
 use xtask::results::{Environment, Failure, Flags, Overhead, Row, RowKey, RunResults, SCHEMA};
 
 pub fn key(exercise: &str, variant: &str, flavor: &str, tasks: Option<u64>) -> RowKey {
@@ -65,7 +66,7 @@ pub fn results(run_id: &str, rows: Vec<Row>) -> RunResults {
             iterations: 4,
             warmup: 1,
             tasks: None,
-            flavors: vec!["current".into(), "multi".into()],
+            flavors: vec![Flavor::Current, Flavor::Multi],
             timeout_secs: 300,
             quick: false,
             python: vec!["auto".into()],
