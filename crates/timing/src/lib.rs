@@ -30,6 +30,7 @@
 pub mod cli;
 pub mod exercise;
 pub mod harness;
+pub mod harness_checks;
 mod histogram;
 mod latency;
 mod lines;

@@ -4,17 +4,14 @@
 //! What every exercise does alike (the variants, default count and help line the catalogue
 //! gives it, a closed or full stdout) is checked for all of them in `xtask/tests/catalog.rs`.
 
-use timing::testing::{assert_one_error_line, assert_usage_error, run, run_with_thread_limit};
+use timing::harness_checks::assert_bad_flags_refused;
+use timing::testing::{assert_one_error_line, run_with_thread_limit};
 
 const EXE: &str = env!("CARGO_BIN_EXE_ex_2_2");
 
 #[test]
 fn bad_flags_get_one_line_and_exit_code_2() {
-    assert_usage_error(
-        &run(EXE, &["--flavor"]),
-        "ex_2_2: --flavor needs a value",
-        "current or multi",
-    );
+    assert_bad_flags_refused(EXE, catalog::exercise("ex_2_2"));
 }
 
 #[test]

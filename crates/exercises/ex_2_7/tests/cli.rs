@@ -4,15 +4,11 @@
 //! What every exercise does alike (the variants, default count and help line the catalogue
 //! gives it, a closed or full stdout) is checked for all of them in `xtask/tests/catalog.rs`.
 
-use timing::testing::{assert_usage_error, run};
+use timing::harness_checks::assert_bad_flags_refused;
 
 const EXE: &str = env!("CARGO_BIN_EXE_ex_2_7");
 
 #[test]
 fn bad_flags_get_one_line_and_exit_code_2() {
-    assert_usage_error(
-        &run(EXE, &["--repeat", "x"]),
-        "ex_2_7: --repeat needs a whole number",
-        "1 to",
-    );
+    assert_bad_flags_refused(EXE, catalog::exercise("ex_2_7"));
 }

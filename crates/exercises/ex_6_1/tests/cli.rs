@@ -3,9 +3,13 @@
 //! What every exercise does alike (the variants, default count and help line the catalogue
 //! gives it, a closed or full stdout) is checked for all of them in `xtask/tests/catalog.rs`.
 
+use timing::harness_checks::{assert_bad_flags_refused, assert_repeat_records_each_run};
 use timing::testing::{assert_usage_error, run, seconds_in};
 
 const EXE: &str = env!("CARGO_BIN_EXE_ex_6_1");
+
+/// Its facts: the variants, default first, and its default count (crates/catalog).
+const EXERCISE: &catalog::Exercise = catalog::exercise("ex_6_1");
 
 #[test]
 fn prints_the_three_lines_of_the_original() {
@@ -43,54 +47,12 @@ fn other_variants_on_both_runtimes_print_the_same_lines() {
 
 #[test]
 fn repeat_runs_the_body_again_and_json_records_each_run() {
-    let dir = std::env::temp_dir().join(format!("ex_6_1-json-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("r.json");
-    let ran = run(
-        EXE,
-        &[
-            "--tasks",
-            "1000",
-            "--repeat",
-            "3",
-            "--json",
-            path.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(ran.code, Some(0), "{ran:?}");
-    assert_eq!(ran.stdout.len(), 9);
-    let result = timing::TimingResult::read(&path).unwrap();
-    assert_eq!(result.samples_ns.len(), 3);
-    assert_eq!(
-        (result.exercise.as_str(), result.variant.as_str()),
-        ("ex_6_1", "eager")
-    );
-    assert_eq!(result.tasks, Some(1000));
-    std::fs::remove_dir_all(&dir).unwrap();
+    assert_repeat_records_each_run(EXE, EXERCISE, "eager", 3);
 }
 
 #[test]
 fn bad_flags_get_one_line_and_exit_code_2() {
-    assert_usage_error(
-        &run(EXE, &["--tasks", "many"]),
-        "ex_6_1: --tasks needs a whole number",
-        "1 to",
-    );
-    assert_usage_error(
-        &run(EXE, &["--flavor", "both"]),
-        "ex_6_1: unknown flavor",
-        "current, multi",
-    );
-    assert_usage_error(
-        &run(EXE, &["--frobnicate"]),
-        "ex_6_1: unknown flag",
-        "--variant",
-    );
-    assert_usage_error(
-        &run(EXE, &["--json", "/no/such/dir/x.json"]),
-        "ex_6_1: --json",
-        "does not exist",
-    );
+    assert_bad_flags_refused(EXE, EXERCISE);
 }
 
 #[test]

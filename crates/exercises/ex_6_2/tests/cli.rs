@@ -3,6 +3,7 @@
 //! What every exercise does alike (the variants, default count and help line the catalogue
 //! gives it, a closed or full stdout) is checked for all of them in `xtask/tests/catalog.rs`.
 
+use timing::harness_checks::assert_bad_flags_refused;
 use timing::testing::{assert_usage_error, run, seconds_in};
 
 const EXE: &str = env!("CARGO_BIN_EXE_ex_6_2");
@@ -49,16 +50,7 @@ fn spawning_variants_print_the_same_lines_on_both_runtimes() {
 
 #[test]
 fn bad_flags_get_one_line_and_exit_code_2() {
-    assert_usage_error(
-        &run(EXE, &["--repeat", "0"]),
-        "ex_6_2: --repeat needs a whole number",
-        "1 to",
-    );
-    assert_usage_error(
-        &run(EXE, &["--tasks"]),
-        "ex_6_2: --tasks needs a value",
-        "whole number",
-    );
+    assert_bad_flags_refused(EXE, catalog::exercise("ex_6_2"));
 }
 
 #[test]

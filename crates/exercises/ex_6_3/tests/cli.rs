@@ -3,9 +3,8 @@
 //! What every exercise does alike (the variants, default count and help line the catalogue
 //! gives it, a closed or full stdout) is checked for all of them in `xtask/tests/catalog.rs`.
 
-use timing::testing::{
-    Ran, assert_one_error_line, assert_usage_error, run, run_with_thread_limit, seconds_in,
-};
+use timing::harness_checks::assert_bad_flags_refused;
+use timing::testing::{Ran, assert_one_error_line, run, run_with_thread_limit, seconds_in};
 
 const EXE: &str = env!("CARGO_BIN_EXE_ex_6_3");
 
@@ -21,11 +20,7 @@ fn prints_the_one_line_of_the_original() {
 
 #[test]
 fn bad_flags_get_one_line_and_exit_code_2() {
-    assert_usage_error(
-        &run(EXE, &["extra"]),
-        "ex_6_3: unexpected argument 'extra'",
-        "valid flags",
-    );
+    assert_bad_flags_refused(EXE, catalog::exercise("ex_6_3"));
 }
 
 /// Runs ex_6_3 with four tokio workers where it may start `new_threads` threads; `None` (after

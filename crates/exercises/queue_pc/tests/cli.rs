@@ -3,7 +3,8 @@
 //! What every exercise does alike (the variants, default count and help line the catalogue
 //! gives it, a closed or full stdout) is checked for all of them in `xtask/tests/catalog.rs`.
 
-use timing::testing::{assert_usage_error, run, seconds_in};
+use timing::harness_checks::assert_bad_flags_refused;
+use timing::testing::{run, seconds_in};
 
 const EXE: &str = env!("CARGO_BIN_EXE_queue_pc");
 
@@ -29,9 +30,5 @@ fn prints_the_line_of_the_python_script_for_every_variant_and_flavor() {
 
 #[test]
 fn bad_flags_get_one_line_and_exit_code_2() {
-    assert_usage_error(
-        &run(EXE, &["--tasks", "0"]),
-        "queue_pc: --tasks",
-        "1000000000",
-    );
+    assert_bad_flags_refused(EXE, catalog::exercise("queue_pc"));
 }

@@ -3,6 +3,7 @@
 //! What every exercise does alike (the variants, default count and help line the catalogue
 //! gives it, a closed or full stdout) is checked for all of them in `xtask/tests/catalog.rs`.
 
+use timing::harness_checks::{assert_bad_flags_refused, assert_repeat_records_each_run};
 use timing::testing::{assert_usage_error, run, seconds_in};
 
 const EXE: &str = env!("CARGO_BIN_EXE_suspend_once");
@@ -79,60 +80,12 @@ fn start_latency_and_block_on_runs_print_the_same_lines() {
 
 #[test]
 fn repeat_runs_the_body_again_and_json_records_each_run() {
-    let dir = timing::testing::scratch_dir("suspend_once-json");
-    let path = dir.join("r.json");
-    let ran = run(
-        EXE,
-        &[
-            "--variant",
-            "tracker",
-            "--tasks",
-            "1000",
-            "--repeat",
-            "3",
-            "--json",
-            path.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(ran.code, Some(0), "{ran:?}");
-    assert_eq!(ran.stdout.len(), 9);
-    let result = timing::TimingResult::read(&path).unwrap();
-    assert_eq!(result.samples_ns.len(), 3);
-    assert_eq!(
-        (result.exercise.as_str(), result.variant.as_str()),
-        ("suspend_once", "tracker")
-    );
-    assert_eq!(result.tasks, Some(1000));
-    std::fs::remove_dir_all(&dir).unwrap();
+    assert_repeat_records_each_run(EXE, EXERCISE, "tracker", 3);
 }
 
 #[test]
 fn bad_flags_get_one_line_and_exit_code_2() {
-    assert_usage_error(
-        &run(EXE, &["--tasks", "many"]),
-        "suspend_once: --tasks needs a whole number",
-        "1 to",
-    );
-    assert_usage_error(
-        &run(EXE, &["--tasks", "0"]),
-        "suspend_once: --tasks needs a whole number",
-        "got '0'",
-    );
-    assert_usage_error(
-        &run(EXE, &["--flavor", "both"]),
-        "suspend_once: unknown flavor",
-        "current, multi",
-    );
-    assert_usage_error(
-        &run(EXE, &["--frobnicate"]),
-        "suspend_once: unknown flag",
-        "--variant",
-    );
-    assert_usage_error(
-        &run(EXE, &["--json", "/no/such/dir/x.json"]),
-        "suspend_once: --json",
-        "does not exist",
-    );
+    assert_bad_flags_refused(EXE, EXERCISE);
 }
 
 #[test]
