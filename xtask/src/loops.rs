@@ -388,15 +388,7 @@ pub fn targets(
                 rows.push((GC_OFF.into(), off, Ok(interpreter.path.clone())));
             }
             for (variant, extra, exe) in rows {
-                let key = RowKey {
-                    exercise: ex.name.into(),
-                    variant,
-                    implementation: interpreter.implementation(),
-                    flavor: None,
-                    tasks,
-                    entry: None,
-                    measure: None,
-                };
+                let key = RowKey::python(ex.name, variant, interpreter.implementation(), tasks);
                 let needs = Interpreter::needs(ex.python_needs);
                 if !interpreter.at_least(needs) {
                     // The standard loop's row already says so, once per interpreter.

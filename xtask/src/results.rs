@@ -630,6 +630,26 @@ fn cpython_with_gil(implementation: &str, major: u32, minor: u32) -> bool {
 }
 
 impl RowKey {
+    /// The key of a Python row: `exercise`'s `variant` (a loop, `asyncio_gc_off`, a script
+    /// variant) under `implementation` (`cpython-3.12.1`), at `tasks`; no flavor, entry or
+    /// measure, which are the Rust rows'.
+    pub fn python(
+        exercise: &str,
+        variant: String,
+        implementation: String,
+        tasks: Option<u64>,
+    ) -> Self {
+        Self {
+            exercise: exercise.into(),
+            variant,
+            implementation,
+            flavor: None,
+            tasks,
+            entry: None,
+            measure: None,
+        }
+    }
+
     /// [`Row::is_chapter_cpython`] of the row this key names.
     pub fn is_chapter_cpython(&self, major: u32, minor: u32) -> bool {
         chapter_cpython(&self.implementation, &self.variant, major, minor)

@@ -219,15 +219,7 @@ pub fn python_targets(
         for ex in &exercises {
             let tasks = ex.default_tasks.map(|default| tasks.unwrap_or(default));
             for (variant, script_variant, python_needs) in script_rows(ex) {
-                let key = RowKey {
-                    exercise: ex.name.into(),
-                    variant,
-                    implementation: interpreter.implementation(),
-                    flavor: None,
-                    tasks,
-                    entry: None,
-                    measure: None,
-                };
+                let key = RowKey::python(ex.name, variant, interpreter.implementation(), tasks);
                 if !seen.insert(key.clone()) {
                     continue;
                 }
@@ -490,15 +482,12 @@ mod tests {
 
     fn python_target(exercise: &str, variant: &str, implementation: &str) -> Target {
         Target {
-            key: RowKey {
-                exercise: exercise.into(),
-                variant: variant.into(),
-                implementation: implementation.into(),
-                flavor: None,
-                tasks: Some(1_000_000),
-                entry: None,
-                measure: None,
-            },
+            key: RowKey::python(
+                exercise,
+                variant.into(),
+                implementation.into(),
+                Some(1_000_000),
+            ),
             exe: PathBuf::from("/usr/bin/python3"),
             args: Vec::new(),
             expected_exit: 0,
@@ -698,50 +687,50 @@ mod tests {
         );
     }
 
+    /// ex_6_2's quadratic `join_handles` (held to a cap) and `spawn_gather` (not).
+    fn capped_and_not() -> Vec<(&'static Exercise, &'static str)> {
+        exercises::select(&["ex_6_2:join_handles".into(), "ex_6_2:spawn_gather".into()]).unwrap()
+    }
+
+    /// `run`'s targets (capped) or the sweep's (uncapped) on the current-thread flavor.
+    fn current(
+        sel: &[(&'static Exercise, &'static str)],
+        asked: Option<u64>,
+        capped: bool,
+    ) -> Vec<Target> {
+        let plan = if capped { targets } else { uncapped_targets };
+        plan(sel, &[Flavor::Current], asked, RUNS, Path::new("/bin"))
+    }
+
+    /// The count a target's row records, and the `--tasks` it passes.
+    fn counts(t: &Target) -> (Option<u64>, Option<u64>) {
+        (t.key.tasks, tasks_arg(t))
+    }
+
     #[test]
     fn capped_variants_run_and_record_at_most_their_cap_except_in_the_sweep() {
-        let sel = exercises::select(&["ex_6_2:join_handles".into(), "ex_6_2:spawn_gather".into()])
-            .unwrap();
+        let sel = capped_and_not();
         let cap = exercises::QUADRATIC_MAX_TASKS;
         // run-all's default count, and --quick's.
         for asked in [None, Some(100_000)] {
-            let t = targets(&sel, &[Flavor::Current], asked, RUNS, Path::new("/bin"));
-            assert_eq!((t[0].key.tasks, tasks_arg(&t[0])), (Some(cap), Some(cap)));
+            let t = current(&sel, asked, true);
+            assert_eq!(counts(&t[0]), (Some(cap), Some(cap)));
             assert_eq!(t[1].key.tasks, Some(asked.unwrap_or(1_000_000)));
             assert_eq!(tasks_arg(&t[1]), asked, "no --tasks unless asked");
         }
         // Fewer than the cap: as asked.
-        let t = targets(
-            &sel,
-            &[Flavor::Current],
-            Some(1_000),
-            RUNS,
-            Path::new("/bin"),
-        );
-        assert_eq!(
-            (t[0].key.tasks, tasks_arg(&t[0])),
-            (Some(1_000), Some(1_000))
-        );
+        let t = current(&sel, Some(1_000), true);
+        assert_eq!(counts(&t[0]), (Some(1_000), Some(1_000)));
         // The sweep runs every count as given.
-        let t = uncapped_targets(
-            &sel,
-            &[Flavor::Current],
-            Some(100_000),
-            RUNS,
-            Path::new("/bin"),
-        );
-        assert_eq!(
-            (t[0].key.tasks, tasks_arg(&t[0])),
-            (Some(100_000), Some(100_000))
-        );
+        let t = current(&sel, Some(100_000), false);
+        assert_eq!(counts(&t[0]), (Some(100_000), Some(100_000)));
     }
 
     #[test]
     fn a_capped_variant_also_runs_at_a_quarter_of_its_cap_for_the_slope() {
-        let sel = exercises::select(&["ex_6_2:join_handles".into(), "ex_6_2:spawn_gather".into()])
-            .unwrap();
+        let sel = capped_and_not();
         let cap = exercises::QUADRATIC_MAX_TASKS;
-        let rust = targets(&sel, &[Flavor::Current], None, RUNS, Path::new("/bin"));
+        let rust = current(&sel, None, true);
         let extra = extra_targets(&rust, &sel);
         let quarter: Vec<&Target> = extra
             .iter()
@@ -756,13 +745,7 @@ mod tests {
             1
         );
         // Asked for fewer tasks than the cap: the row is not capped, and has no companion.
-        let rust = targets(
-            &sel,
-            &[Flavor::Current],
-            Some(1_000),
-            RUNS,
-            Path::new("/bin"),
-        );
+        let rust = current(&sel, Some(1_000), true);
         assert!(
             extra_targets(&rust, &sel)
                 .iter()
