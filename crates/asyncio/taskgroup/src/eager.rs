@@ -17,25 +17,15 @@ use crate::place::{Placed, StepIn, Stepped};
 use crate::shared::{GroupRef, Live, Shared};
 
 /// Whom an eager step ran for: where it counts a task that finished in its step, and how a
-/// task that suspended goes on as a tokio task.
-pub(crate) trait Spawner {
-    fn shared(&self) -> &Shared;
+/// task that suspended is counted as it goes on as a tokio task.
+pub(crate) trait Spawner<'a> {
+    fn shared(&self) -> &'a Arc<Shared>;
 
     /// The task finished in its step.
     fn finished(&mut self);
 
-    /// The future suspended in its eager step: it goes on as a tokio task, in its place.
-    fn suspended<F, T, O>(
-        self,
-        task: Placed<F>,
-        outcome: O,
-        options: Options,
-        id: Option<TaskId>,
-    ) -> Result<TaskHandle<T>, Refused>
-    where
-        F: Future + Send + 'static,
-        T: Send + 'static,
-        O: Outcome<F::Output, T>;
+    /// The task suspended in its step and goes on: counted scheduled, and live with its handle.
+    fn goes_on(self) -> Result<(Live, GroupRef), Refused>;
 }
 
 /// The eager step: polls `future` once in `place`, as the new task for `current_task()`, in
@@ -44,7 +34,7 @@ pub(crate) trait Spawner {
 /// A panic while a finished future is dropped is a failure of the group, not a panic in whoever
 /// spawned it, which may be outside the group.
 #[inline(always)]
-pub(crate) fn step<S, P, F, T, O, C>(
+pub(crate) fn step<'a, S, P, F, T, O, C>(
     mut spawner: S,
     place: P,
     future: F,
@@ -53,7 +43,7 @@ pub(crate) fn step<S, P, F, T, O, C>(
     mut context: C,
 ) -> Result<TaskHandle<T>, Refused>
 where
-    S: Spawner,
+    S: Spawner<'a>,
     P: StepIn<F>,
     F: Future + Send + 'static,
     T: Send + 'static,
@@ -82,10 +72,30 @@ where
                 context: context.into_option(),
                 cooperative,
             };
-            spawner.suspended(task, outcome, options, id)
+            suspended(spawner, task, outcome, options, id)
         }
         Stepped::Panicked(payload) => Ok(eager_panicked(spawner.shared(), payload, name, id)),
     }
+}
+
+/// The future suspended in its eager step: it goes on as a tokio task, in its place.
+#[inline(never)]
+fn suspended<'a, S, F, T, O>(
+    spawner: S,
+    task: Placed<F>,
+    outcome: O,
+    options: Options,
+    id: Option<TaskId>,
+) -> Result<TaskHandle<T>, Refused>
+where
+    S: Spawner<'a>,
+    F: Future + Send + 'static,
+    T: Send + 'static,
+    O: Outcome<F::Output, T>,
+{
+    let shared = spawner.shared();
+    let joined = spawner.goes_on()?;
+    Ok(shared.schedule_as(joined, task, outcome, options, id))
 }
 
 /// An eager step panicked: a failure of the group.
@@ -108,8 +118,8 @@ pub(crate) struct Body<'a> {
     pub(crate) scheduled: &'a mut u64,
 }
 
-impl Spawner for Body<'_> {
-    fn shared(&self) -> &Shared {
+impl<'a> Spawner<'a> for Body<'a> {
+    fn shared(&self) -> &'a Arc<Shared> {
         self.shared
     }
 
@@ -118,22 +128,10 @@ impl Spawner for Body<'_> {
         *self.eager_done += 1;
     }
 
-    #[inline(never)]
-    fn suspended<F, T, O>(
-        self,
-        task: Placed<F>,
-        outcome: O,
-        options: Options,
-        id: Option<TaskId>,
-    ) -> Result<TaskHandle<T>, Refused>
-    where
-        F: Future + Send + 'static,
-        T: Send + 'static,
-        O: Outcome<F::Output, T>,
-    {
+    fn goes_on(self) -> Result<(Live, GroupRef), Refused> {
         let joined = Live::join_after_step(self.shared)?;
         *self.scheduled += 1;
-        Ok(self.shared.schedule_as(joined, task, outcome, options, id))
+        Ok(joined)
     }
 }
 
@@ -145,8 +143,8 @@ pub(crate) struct Handle<'a> {
     pub(crate) live: Live,
 }
 
-impl Spawner for Handle<'_> {
-    fn shared(&self) -> &Shared {
+impl<'a> Spawner<'a> for Handle<'a> {
+    fn shared(&self) -> &'a Arc<Shared> {
         self.shared
     }
 
@@ -155,22 +153,9 @@ impl Spawner for Handle<'_> {
         self.shared.eager_done.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn suspended<F, T, O>(
-        self,
-        task: Placed<F>,
-        outcome: O,
-        options: Options,
-        id: Option<TaskId>,
-    ) -> Result<TaskHandle<T>, Refused>
-    where
-        F: Future + Send + 'static,
-        T: Send + 'static,
-        O: Outcome<F::Output, T>,
-    {
+    fn goes_on(self) -> Result<(Live, GroupRef), Refused> {
         self.shared.scheduled.fetch_add(1, Ordering::Relaxed);
         let group = GroupRef::for_live(&self.live);
-        Ok(self
-            .shared
-            .schedule_as((self.live, group), task, outcome, options, id))
+        Ok((self.live, group))
     }
 }

@@ -119,8 +119,47 @@ pub(crate) struct Free<'a, F> {
     ptr: NonNull<F>,
 }
 
-impl<F: Future> Free<'_, F> {
-    /// What the step left: the place stays free unless the future suspended in it.
+/// Where an eager step runs as a new task: the group's place ([`Free`]), or memory of the
+/// future's own ([`Alone`]). Both spawners' steps and the polled group's go through it.
+///
+/// # Safety
+/// [`memory`](Self::memory) is valid for writes of an `F`, aligned for it, holds no live value,
+/// and stays where it is while a future that suspended lives in it.
+pub(crate) unsafe trait StepIn<F: Future>: Sized {
+    /// The memory the future is written to.
+    fn memory(&self) -> NonNull<F>;
+
+    /// What becomes of the memory after the step: it goes on with a future that suspended.
+    fn finish(self, stepped: InPlace<F::Output>) -> Stepped<F>;
+
+    /// Writes `future` into this memory and `poll`s it there once (`poll` returns the poll, or
+    /// its panic), as the current task: an unnamed one until it asks for its id, which this
+    /// returns. A future that finishes or panics is dropped where it is; one that suspends
+    /// moves on with its memory.
+    #[inline(always)]
+    fn step_as_new(
+        self,
+        future: F,
+        poll: impl FnOnce(Pin<&mut F>) -> thread::Result<Poll<F::Output>>,
+    ) -> (Stepped<F>, Option<TaskId>) {
+        // SAFETY: the memory is free, and large and aligned enough for an `F` (the trait's
+        // contract).
+        let (stepped, id) = unsafe { in_place_as_new(bytes_of(self.memory()), future, poll) };
+        (self.finish(stepped), id)
+    }
+}
+
+// SAFETY: the group's place is free (the last future in it was dropped, or moved out with its
+// memory) and large and aligned enough for an `F` (`Places::free`); a future that suspends
+// takes the place with it.
+unsafe impl<F: Future> StepIn<F> for Free<'_, F> {
+    /// Read in [`Places::free`], before the caller's thread-local writes.
+    #[inline(always)]
+    fn memory(&self) -> NonNull<F> {
+        self.ptr
+    }
+
+    /// The place stays free unless the future suspended in it; then the group takes a new one.
     #[inline(always)]
     fn finish(self, stepped: InPlace<F::Output>) -> Stepped<F> {
         match stepped {
@@ -141,43 +180,20 @@ impl<F: Future> Free<'_, F> {
     }
 }
 
-/// Where an eager step runs as a new task: the group's place ([`Free`]), or memory of the
-/// future's own ([`Alone`]). Both spawners' steps and the polled group's go through it.
-pub(crate) trait StepIn<F: Future> {
-    /// Writes `future` into this memory and `poll`s it there once (`poll` returns the poll, or
-    /// its panic), as the current task: an unnamed one until it asks for its id, which this
-    /// returns. A future that finishes or panics is dropped where it is; one that suspends
-    /// moves on with its memory.
-    fn step_as_new(
-        self,
-        future: F,
-        poll: impl FnOnce(Pin<&mut F>) -> thread::Result<Poll<F::Output>>,
-    ) -> (Stepped<F>, Option<TaskId>);
-}
-
-/// The step in the group's place; the group takes a new place if the future suspends.
-///
-/// The thread-local writes that make it current are inside a function whose place is a
+/// The memory of an `F` at `ptr`, as the `&mut` place [`in_place_as_new`] takes: the
+/// thread-local writes that make the task current are inside a function whose place is a
 /// `&mut` argument, so the compiler knows that writing the future does not write them, and
 /// folds them away for a future that never asks for its task. Around a bare pointer, it keeps
 /// the restore.
-impl<F: Future> StepIn<F> for Free<'_, F> {
-    #[inline(always)]
-    fn step_as_new(
-        self,
-        future: F,
-        poll: impl FnOnce(Pin<&mut F>) -> thread::Result<Poll<F::Output>>,
-    ) -> (Stepped<F>, Option<TaskId>) {
-        // SAFETY: the place is free, and at least `size_of::<F>()` bytes (`Places::free`).
-        let place = unsafe {
-            std::slice::from_raw_parts_mut(
-                self.ptr.as_ptr().cast::<MaybeUninit<u8>>(),
-                size_of::<F>(),
-            )
-        };
-        // SAFETY: the place is free, and large and aligned enough for an `F`.
-        let (stepped, id) = unsafe { in_place_as_new(place, future, poll) };
-        (self.finish(stepped), id)
+///
+/// # Safety
+/// `ptr` is valid for writes of an `F`, and nothing else reads or writes its memory while the
+/// place lives.
+#[inline(always)]
+unsafe fn bytes_of<'a, F>(ptr: NonNull<F>) -> &'a mut [MaybeUninit<u8>] {
+    // SAFETY: the caller's promise.
+    unsafe {
+        std::slice::from_raw_parts_mut(ptr.as_ptr().cast::<MaybeUninit<u8>>(), size_of::<F>())
     }
 }
 
@@ -202,38 +218,41 @@ unsafe fn in_place_as_new<F: Future>(
 /// [`GroupHandle`](crate::GroupHandle)'s, which may come from any thread, or a polled child's
 /// spawning during its own eager step): the memory goes on with a future that suspends, and is
 /// freed with one that does not.
-pub(crate) struct Alone;
+pub(crate) struct Alone<F> {
+    place: Place,
+    _future: PhantomData<F>,
+}
 
-impl<F: Future> StepIn<F> for Alone {
-    fn step_as_new(
-        self,
-        future: F,
-        poll: impl FnOnce(Pin<&mut F>) -> thread::Result<Poll<F::Output>>,
-    ) -> (Stepped<F>, Option<TaskId>) {
-        let place = Place::new(Layout::new::<F>());
-        // SAFETY: the place is new, so free, made for an `F`, and at least its size.
-        let memory = unsafe {
-            std::slice::from_raw_parts_mut(
-                place.ptr.as_ptr().cast::<MaybeUninit<u8>>(),
-                size_of::<F>(),
-            )
-        };
-        // SAFETY: as above.
-        let (stepped, id) = unsafe { in_place_as_new(memory, future, poll) };
-        let stepped = match stepped {
+impl<F> Alone<F> {
+    pub(crate) fn new() -> Self {
+        Self {
+            place: Place::new(Layout::new::<F>()),
+            _future: PhantomData,
+        }
+    }
+}
+
+// SAFETY: the place is new, so free, and made for an `F`; a future that suspends takes it with
+// it.
+unsafe impl<F: Future> StepIn<F> for Alone<F> {
+    fn memory(&self) -> NonNull<F> {
+        self.place.ptr.cast()
+    }
+
+    fn finish(self, stepped: InPlace<F::Output>) -> Stepped<F> {
+        match stepped {
             InPlace::Ready(out) => Stepped::Ready(out),
             InPlace::Suspended => Stepped::Pending(Placed {
-                place,
+                place: self.place,
                 _future: PhantomData,
             }),
             InPlace::Panicked(payload) => Stepped::Panicked(payload),
-        };
-        (stepped, id)
+        }
     }
 }
 
 /// How [`in_place`] left its memory.
-enum InPlace<T> {
+pub(crate) enum InPlace<T> {
     /// The future finished with this output and was dropped: the memory is free.
     Ready(T),
     /// The future suspended: it is live in the memory, pinned there.

@@ -666,9 +666,11 @@ impl<'env> Inner<'env> {
         let mut done = 0;
         let task = match self.places.try_borrow_mut() {
             Ok(mut places) => self.eager(places.free::<F>(), future, outcome, &mut done),
+            // A child spawning during its own eager step, when the group's place holds that
+            // child: the step runs in memory of the future's own, out of line.
             Err(_) => {
                 std::hint::cold_path();
-                self.eager_alone(future, outcome, &mut done)
+                self.eager(Alone::new(), future, outcome, &mut done)
             }
         };
         let mut completed = self.completed.get();
@@ -712,40 +714,7 @@ impl<'env> Inner<'env> {
         T: 'static,
     {
         let (stepped, id) = place.step_as_new(future, first_poll(&mut NoContext));
-        self.stepped(stepped, id, outcome, done)
-    }
-
-    /// [`eager`](Self::eager) in memory of the future's own, out of line: for a child spawning
-    /// during its own eager step, when the group's place holds that child.
-    #[inline(never)]
-    fn eager_alone<F, O, T>(
-        self: &Rc<Self>,
-        future: F,
-        outcome: O,
-        done: &mut u64,
-    ) -> PolledTask<'env, T>
-    where
-        F: Future + 'env,
-        O: FnOnce(F::Output) -> anyhow::Result<T> + 'env,
-        T: 'static,
-    {
-        self.eager(Alone, future, outcome, done)
-    }
-
-    /// What the eager step left: a value, a failure, or a child that goes on in the slab.
-    #[inline(always)]
-    fn stepped<F, O, T>(
-        self: &Rc<Self>,
-        stepped: Stepped<F>,
-        id: Option<TaskId>,
-        outcome: O,
-        done: &mut u64,
-    ) -> PolledTask<'env, T>
-    where
-        F: Future + 'env,
-        O: FnOnce(F::Output) -> anyhow::Result<T> + 'env,
-        T: 'static,
-    {
+        // What the step left: a value, a failure, or a child that goes on in the slab.
         match stepped {
             Stepped::Ready(out) => match outcome(out) {
                 Ok(value) => {

@@ -158,7 +158,7 @@ impl GroupHandle {
         };
         eager::step(
             spawner,
-            Alone,
+            Alone::new(),
             future,
             outcome,
             (name, cooperative),
