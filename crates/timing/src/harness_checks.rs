@@ -51,41 +51,28 @@ pub fn assert_repeat_records_each_run(
 /// number or 0, `--flavor` without a value or with an unknown one, an unknown flag, a stray
 /// argument, and `--json` into a folder that does not exist.
 pub fn assert_bad_flags_refused(exe: impl AsRef<Path>, exercise: &Exercise) {
-    let exe = exe.as_ref();
-    let name = exercise.name;
-    if exercise.default_tasks.is_some() {
-        let needs = format!("{name}: --tasks needs a whole number");
-        assert_usage_error(&run(exe, &["--tasks", "many"]), &needs, "1 to");
-        assert_usage_error(&run(exe, &["--tasks", "0"]), &needs, "got '0'");
-        let value = format!("{name}: --tasks needs a value");
-        assert_usage_error(&run(exe, &["--tasks"]), &value, "whole number");
+    // (the arguments, what the line says after `name: `, a part of the rest of it)
+    let tasks: &[(&[&str], &str, &str)] = &[
+        (&["--tasks", "many"], "--tasks needs a whole number", "1 to"),
+        (&["--tasks", "0"], "--tasks needs a whole number", "got '0'"),
+        (&["--tasks"], "--tasks needs a value", "whole number"),
+    ];
+    let common: &[(&[&str], &str, &str)] = &[
+        (&["--repeat", "x"], "--repeat needs a whole number", "1 to"),
+        (&["--repeat", "0"], "--repeat needs a whole number", "1 to"),
+        (&["--flavor"], "--flavor needs a value", "current or multi"),
+        (&["--flavor", "both"], "unknown flavor", "current, multi"),
+        (&["--frobnicate"], "unknown flag", "--variant"),
+        (&["extra"], "unexpected argument 'extra'", "valid flags"),
+        (
+            &["--json", "/no/such/dir/x.json"],
+            "--json",
+            "does not exist",
+        ),
+    ];
+    let counted = exercise.default_tasks.is_some();
+    for (args, says, extra) in common.iter().chain(tasks.iter().filter(|_| counted)) {
+        let ran = run(exe.as_ref(), args);
+        assert_usage_error(&ran, &format!("{}: {says}", exercise.name), extra);
     }
-    let needs = format!("{name}: --repeat needs a whole number");
-    assert_usage_error(&run(exe, &["--repeat", "x"]), &needs, "1 to");
-    assert_usage_error(&run(exe, &["--repeat", "0"]), &needs, "1 to");
-    assert_usage_error(
-        &run(exe, &["--flavor"]),
-        &format!("{name}: --flavor needs a value"),
-        "current or multi",
-    );
-    assert_usage_error(
-        &run(exe, &["--flavor", "both"]),
-        &format!("{name}: unknown flavor"),
-        "current, multi",
-    );
-    assert_usage_error(
-        &run(exe, &["--frobnicate"]),
-        &format!("{name}: unknown flag"),
-        "--variant",
-    );
-    assert_usage_error(
-        &run(exe, &["extra"]),
-        &format!("{name}: unexpected argument 'extra'"),
-        "valid flags",
-    );
-    assert_usage_error(
-        &run(exe, &["--json", "/no/such/dir/x.json"]),
-        &format!("{name}: --json"),
-        "does not exist",
-    );
 }
