@@ -253,9 +253,28 @@ def take_variant(name, variants, argv):
     return chosen or variants[0], rest
 
 
-def main_variants(mains, *, name, needs, usage, default_tasks=None):
+def usage(name, about, variant_help, default_tasks=None):
+    """``--help`` of a script with variants: ``name: about``, the usage line, the script's own
+    ``variant_help`` (its ``--variant`` lines), then the harness's flags."""
+    tasks = default_tasks is not None
+    flags = ["[--variant NAME]"] + (["[--tasks N]"] if tasks else [])
+    flags += ["[--repeat N]", "[--json PATH]", "[--loop NAME]", "[--gc on|off]"]
+    lines = [f"{name}: {about}", "", f"usage: {name}.py {' '.join(flags)}", "", variant_help.rstrip("\n")]
+    if tasks:
+        lines.append(f"  --tasks N       how many tasks (1 to {MAX_TASKS}; default {default_tasks})")
+    lines += [
+        f"  --repeat N      run the measured body N times (1 to {MAX_REPEAT}; default 1)",
+        "  --json PATH     write the timing result as JSON to PATH",
+        f"  --loop NAME     {'|'.join(LOOPS)}: the event loop (default asyncio)",
+        "  --gc on|off     off: gc.disable() before each run (default on)",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main_variants(mains, *, name, needs, about, variant_help, default_tasks=None):
     """``main`` for a script with several ways to run, picked with ``--variant`` (``mains``:
-    variant -> ``run(tasks)``, its default first; ``needs``: variant -> oldest Python).
+    variant -> ``run(tasks)``, its default first; ``needs``: variant -> oldest Python;
+    ``about`` and ``variant_help``: what ``--help`` says of the script, see ``usage``).
 
     A result written with --json names the variant after the loop, as ``variant`` does, with
     the chosen variant added after the loop's name when it is not the default
@@ -264,7 +283,7 @@ def main_variants(mains, *, name, needs, usage, default_tasks=None):
     variants = tuple(mains)
     chosen, rest = take_variant(name, variants, sys.argv[1:])
     if chosen is None:
-        print(usage, end="")
+        print(usage(name, about, variant_help, default_tasks), end="")
         sys.exit(0)
     sys.argv[1:] = rest
     if chosen != variants[0]:

@@ -18,18 +18,11 @@ NAME = "ex_6_1"
 VARIANTS = ("eager", "scheduled")
 # The oldest Python each variant runs on: the eager task factory is 3.12's, TaskGroup 3.11's.
 NEEDS = {"eager": (3, 12), "scheduled": (3, 11)}
-USAGE = f"""\
-{NAME}: a TaskGroup of no-op tasks, with or without the eager task factory
-
-usage: {NAME}.py [--variant NAME] [--tasks N] [--repeat N] [--json PATH] [--loop NAME] [--gc on|off]
-
+# What --help says of the script (the harness adds the flags it reads itself).
+ABOUT = "a TaskGroup of no-op tasks, with or without the eager task factory"
+VARIANT_HELP = f"""\
   --variant NAME  {'|'.join(VARIANTS)} (default eager): TaskGroup with the eager task factory,
                   or without it
-  --tasks N       how many tasks (1 to {_harness.MAX_TASKS}; default 1000000)
-  --repeat N      run the measured body N times (1 to {_harness.MAX_REPEAT}; default 1)
-  --json PATH     write the timing result as JSON to PATH
-  --loop NAME     {'|'.join(_harness.LOOPS)}: the event loop (default asyncio)
-  --gc on|off     off: gc.disable() before each run (default on)
 """
 
 
@@ -59,5 +52,5 @@ MAINS = {"eager": main, "scheduled": functools.partial(main, eager=False)}
 if __name__ == '__main__':
     _harness.main_variants(
         {v: (lambda tasks, run=MAINS[v]: asyncio.run(run(tasks))) for v in VARIANTS},
-        name=NAME, needs=NEEDS, usage=USAGE, default_tasks=1000000,
+        name=NAME, needs=NEEDS, about=ABOUT, variant_help=VARIANT_HELP, default_tasks=1000000,
     )

@@ -30,18 +30,11 @@ NAME = "suspend_once"
 VARIANTS = ("eager", "scheduled", "gather")
 # The oldest Python each variant runs on: the eager task factory is 3.12's, TaskGroup 3.11's.
 NEEDS = {"eager": (3, 12), "scheduled": (3, 11), "gather": _harness.FLOOR}
-USAGE = f"""\
-{NAME}: ex_6_1 with each task suspending once (await asyncio.sleep(0))
-
-usage: {NAME}.py [--variant NAME] [--tasks N] [--repeat N] [--json PATH] [--loop NAME] [--gc on|off]
-
+# What --help says of the script (the harness adds the flags it reads itself).
+ABOUT = "ex_6_1 with each task suspending once (await asyncio.sleep(0))"
+VARIANT_HELP = f"""\
   --variant NAME  {'|'.join(VARIANTS)} (default eager): TaskGroup with the eager task factory,
                   TaskGroup without it, or asyncio.gather
-  --tasks N       how many tasks (1 to {_harness.MAX_TASKS}; default 1000000)
-  --repeat N      run the measured body N times (1 to {_harness.MAX_REPEAT}; default 1)
-  --json PATH     write the timing result as JSON to PATH
-  --loop NAME     {'|'.join(_harness.LOOPS)}: the event loop (default asyncio)
-  --gc on|off     off: gc.disable() before each run (default on)
 """
 
 
@@ -71,5 +64,5 @@ MAINS = {
 if __name__ == '__main__':
     _harness.main_variants(
         {v: (lambda tasks, run=MAINS[v]: asyncio.run(run(tasks))) for v in VARIANTS},
-        name=NAME, needs=NEEDS, usage=USAGE, default_tasks=1000000,
+        name=NAME, needs=NEEDS, about=ABOUT, variant_help=VARIANT_HELP, default_tasks=1000000,
     )
