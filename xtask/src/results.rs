@@ -596,6 +596,9 @@ impl<'a> Implementation<'a> {
     }
 }
 
+/// The variant of a Python row run with `gc.disable()`: the standard loop, the collector off.
+pub const GC_OFF: &str = "asyncio_gc_off";
+
 /// What identifies a row across runs.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RowKey {

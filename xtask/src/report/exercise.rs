@@ -8,7 +8,7 @@ use crate::exercises;
 use crate::exercises::Exercise;
 use crate::format::fmt_ns;
 use crate::report::doc::Block;
-use crate::results::{Implementation, Row, RowKey, RunResults, Stop};
+use crate::results::{GC_OFF, Implementation, Row, RowKey, RunResults, Stop};
 use crate::stats;
 
 use super::answers;
@@ -35,7 +35,7 @@ fn python_order(row: &Row) -> (u8, Vec<u32>, bool, (u8, usize)) {
     let by_loop = match (row.variant.as_str(), script_variant) {
         ("asyncio", _) => (0, 0),
         (_, Some(i)) => (1, i),
-        ("asyncio_gc_off", _) => (2, 0),
+        (GC_OFF, _) => (2, 0),
         ("uvloop", _) => (3, 0),
         ("rloop", _) => (4, 0),
         _ => (5, 0),
@@ -47,10 +47,7 @@ fn python_order(row: &Row) -> (u8, Vec<u32>, bool, (u8, usize)) {
 /// garbage collector took, 1 − (gc-off median ÷ default median).
 fn gc_share(rows: &[&Row]) -> Vec<Block> {
     let mut said = Vec::new();
-    for off in rows
-        .iter()
-        .filter(|r| r.variant == crate::loops::GC_OFF && r.is_python())
-    {
+    for off in rows.iter().filter(|r| r.variant == GC_OFF && r.is_python()) {
         let Some(on) = rows
             .iter()
             .find(|r| r.implementation == off.implementation && r.variant == "asyncio")

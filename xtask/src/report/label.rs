@@ -7,7 +7,7 @@
 use timing::cli::Measure;
 
 use crate::exercises;
-use crate::results::{Implementation, Row, RowKey};
+use crate::results::{GC_OFF, Implementation, Row, RowKey};
 
 /// How the report names the row within its exercise: `eager (current)`, `CPython 3.12.1`,
 /// `CPython 3.12.1 + uvloop`, `CPython 3.12.1, gc off`, `CPython 3.12.1, scheduled` (a
@@ -43,7 +43,7 @@ pub fn label(row: &Row) -> String {
     }
     match row.variant.as_str() {
         "asyncio" => name,
-        "asyncio_gc_off" => format!("{name}, gc off"),
+        GC_OFF => format!("{name}, gc off"),
         other => format!("{name} + {other}"),
     }
 }
