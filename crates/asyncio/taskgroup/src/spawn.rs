@@ -18,6 +18,36 @@ use crate::place::{Alone, Places};
 use crate::shared::{Live, Shared};
 use crate::snapshot::Snapshot;
 
+/// The methods [`TaskGroup`] and [`GroupHandle`] share, written once for both: the group's
+/// state and its cancellation, read through each type's `shared()`.
+macro_rules! group_state {
+    () => {
+        /// `tg.cancel()` (Python 3.15): cancels every task and the scope's body; the scope
+        /// returns, once every task has ended, a [`GroupError`](crate::GroupError) that says it
+        /// was cancelled.
+        pub fn cancel(&self) {
+            self.shared().cancel();
+        }
+
+        /// The group's cancellation token: cancelling it cancels the group (as
+        /// [`cancel`](Self::cancel)), and it is cancelled whenever the group shuts down. Give it
+        /// (or a child of it) to work that must stop with the group.
+        pub fn token(&self) -> &CancellationToken {
+            &self.shared().token
+        }
+
+        /// The group is shutting down: a task failed, or it was cancelled.
+        pub fn is_shutting_down(&self) -> bool {
+            self.shared().is_shutting_down()
+        }
+
+        /// The group's live tasks with their names and states, for debugging a stuck group.
+        pub fn snapshot(&self) -> Snapshot {
+            self.shared().snapshot()
+        }
+    };
+}
+
 /// A cheap, clonable handle to a group, for spawning from inside its tasks (`tg.create_task`
 /// called by a child) or from anywhere else while the group runs, any thread included: a
 /// scheduled task goes to the runtime the scope runs on.
@@ -99,27 +129,10 @@ impl GroupHandle {
         self.task().spawn_cooperative(body)
     }
 
-    /// `tg.cancel()`: cancels every task and the scope's body; the scope returns, once every
-    /// task has ended, a [`GroupError`](crate::GroupError) that says it was cancelled.
-    pub fn cancel(&self) {
-        self.0.cancel();
-    }
+    group_state!();
 
-    /// The group's cancellation token: cancelling it cancels the group (as
-    /// [`cancel`](Self::cancel)), and it is cancelled whenever the group shuts down. Give it (or a
-    /// child of it) to work that must stop with the group.
-    pub fn token(&self) -> &CancellationToken {
-        &self.0.token
-    }
-
-    /// The group is shutting down: a task failed, or it was cancelled.
-    pub fn is_shutting_down(&self) -> bool {
-        self.0.is_shutting_down()
-    }
-
-    /// The group's live tasks with their names and states, for debugging a stuck group.
-    pub fn snapshot(&self) -> Snapshot {
-        self.0.snapshot()
+    fn shared(&self) -> &Arc<Shared> {
+        &self.0
     }
 
     fn spawn_as<F, T, O>(
@@ -270,9 +283,10 @@ impl<'a> TaskBuilder<'a> {
     {
         let requests = Arc::new(Requests::default());
         let group = match &self.target {
-            Target::Group(tg) => tg.handle.0.token.clone(),
-            Target::Handle(handle) => handle.0.token.clone(),
-        };
+            Target::Group(tg) => tg.token(),
+            Target::Handle(handle) => handle.token(),
+        }
+        .clone();
         let future = Cooperative::new(
             body(CancelRequest::new(Arc::clone(&requests))),
             Arc::clone(&requests),
@@ -325,7 +339,7 @@ pub struct TaskGroup {
 impl fmt::Debug for TaskGroup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskGroup")
-            .field("snapshot", &self.handle.snapshot())
+            .field("snapshot", &self.snapshot())
             .field("eager_done", &self.eager_done)
             .finish_non_exhaustive()
     }
@@ -421,19 +435,10 @@ impl TaskGroup {
         self.handle.clone()
     }
 
-    /// `tg.cancel()` (Python 3.15): see [`GroupHandle::cancel`].
-    pub fn cancel(&self) {
-        self.handle.cancel();
-    }
+    group_state!();
 
-    /// The group's cancellation token: see [`GroupHandle::token`].
-    pub fn token(&self) -> &CancellationToken {
-        self.handle.token()
-    }
-
-    /// The group's live tasks: see [`GroupHandle::snapshot`].
-    pub fn snapshot(&self) -> Snapshot {
-        self.handle.snapshot()
+    fn shared(&self) -> &Arc<Shared> {
+        &self.handle.0
     }
 
     /// A task with no name, the group's start, in a copy of the current context.
