@@ -1,7 +1,7 @@
 //! The table itself: every exercise, in the order `cargo xtask list` and the report show them.
 
-use crate::Family::{Floor, Peer, Project, Tokio};
-use crate::{EagerStart, Exercise, Incompatibility, ScriptVariant, variant};
+use crate::types::Family::{Floor, Peer, Project, Tokio};
+use crate::types::{EagerStart, Exercise, Incompatibility, ScriptVariant, variant};
 
 /// The count `run` and `run-all` give the quadratic ex_6_2 variants (`join_all` or
 /// `FuturesUnordered` over `JoinHandle`s): about 0.5 s a run here, 200 polls per handle.
