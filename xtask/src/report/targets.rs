@@ -8,7 +8,7 @@
 //! [`Verdict::at_most`] says whether the whole interval is under the ceiling.
 
 use super::label::label;
-use crate::format::fmt_ns;
+use crate::format::{fmt_count, fmt_ns};
 use crate::results::{Row, RunResults};
 
 use super::answers::{self, Verdict, Who, times_threshold};
@@ -200,19 +200,11 @@ fn row<'a>(r: &'a RunResults, t: &Target, variant: &'static str) -> Result<&'a R
         .filter(|row| row.exercise == ex && who.names(row) && row.tasks == Some(n))
         .find(|row| per_task_ns(row).is_some())
         .ok_or_else(|| {
-            let ran = largest
-                .tasks
-                .map_or("no task count".into(), |m| format!("{} tasks", count(m)));
-            format!("{name} ran at {ran}, and the target is at {}", count(n))
+            let ran = largest.tasks.map_or("no task count".into(), |m| {
+                format!("{} tasks", fmt_count(m))
+            });
+            format!("{name} ran at {ran}, and the target is at {}", fmt_count(n))
         })
-}
-
-/// `10^6` for a power of ten, else the number.
-fn count(n: u64) -> String {
-    match n.checked_ilog10() {
-        Some(k) if k > 0 && 10u64.pow(k) == n => format!("10^{k}"),
-        _ => n.to_string(),
-    }
 }
 
 #[cfg(test)]
@@ -221,9 +213,9 @@ mod tests {
 
     #[test]
     fn counts_read_as_the_targets_write_them() {
-        assert_eq!(count(1_000_000), "10^6");
-        assert_eq!(count(100_000), "10^5");
-        assert_eq!(count(50_000), "50000");
-        assert_eq!(count(1), "1");
+        assert_eq!(fmt_count(1_000_000), "10^6");
+        assert_eq!(fmt_count(100_000), "10^5");
+        assert_eq!(fmt_count(50_000), "50000");
+        assert_eq!(fmt_count(1), "1");
     }
 }
