@@ -91,6 +91,14 @@ fn every_binary_ends_cleanly_on_a_closed_or_full_stdout() {
     }
 }
 
+#[test]
+fn every_binary_refuses_bad_flags_with_one_line_and_exit_code_2() {
+    for ex in ALL {
+        eprintln!("{}: bad flags", ex.name);
+        timing::harness_checks::assert_bad_flags_refused(binaries().join(ex.name), ex);
+    }
+}
+
 /// `Ok` when `said` is `expected`, else the line that says what differs.
 fn same<T: PartialEq + std::fmt::Debug>(what: &str, expected: T, said: T) -> Result<(), String> {
     if expected == said {

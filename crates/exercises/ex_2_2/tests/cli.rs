@@ -2,17 +2,12 @@
 //! checked by the unit test under a paused clock.)
 //!
 //! What every exercise does alike (the variants, default count and help line the catalogue
-//! gives it, a closed or full stdout) is checked for all of them in `xtask/tests/catalog.rs`.
+//! gives it, bad flags, a closed or full stdout) is checked for all of them in
+//! `xtask/tests/catalog.rs`.
 
-use timing::harness_checks::assert_bad_flags_refused;
 use timing::testing::{assert_one_error_line, run_with_thread_limit};
 
 const EXE: &str = env!("CARGO_BIN_EXE_ex_2_2");
-
-#[test]
-fn bad_flags_get_one_line_and_exit_code_2() {
-    assert_bad_flags_refused(EXE, catalog::exercise("ex_2_2"));
-}
 
 #[test]
 fn a_runner_runtime_that_cannot_start_its_threads_is_one_error_line() {

@@ -1,9 +1,9 @@
 //! ex_4_4 as a user runs it: the four lines of the original.
 //!
 //! What every exercise does alike (the variants, default count and help line the catalogue
-//! gives it, a closed or full stdout) is checked for all of them in `xtask/tests/catalog.rs`.
+//! gives it, bad flags, a closed or full stdout) is checked for all of them in
+//! `xtask/tests/catalog.rs`.
 
-use timing::harness_checks::assert_bad_flags_refused;
 use timing::testing::run;
 
 const EXE: &str = env!("CARGO_BIN_EXE_ex_4_4");
@@ -28,9 +28,4 @@ fn prints_the_barrier_as_python_prints_it() {
         assert!(rest.ends_with(&format!(" {state}")), "{line}");
     }
     assert_eq!(ran.stdout[2], "barrier passed");
-}
-
-#[test]
-fn bad_flags_get_one_line_and_exit_code_2() {
-    assert_bad_flags_refused(EXE, catalog::exercise("ex_4_4"));
 }

@@ -1,9 +1,9 @@
 //! ex_6_2 as a user runs it: its lines, its flags, its exit codes.
 //!
 //! What every exercise does alike (the variants, default count and help line the catalogue
-//! gives it, a closed or full stdout) is checked for all of them in `xtask/tests/catalog.rs`.
+//! gives it, bad flags, a closed or full stdout) is checked for all of them in
+//! `xtask/tests/catalog.rs`.
 
-use timing::harness_checks::assert_bad_flags_refused;
 use timing::testing::{assert_usage_error, run, seconds_in};
 
 const EXE: &str = env!("CARGO_BIN_EXE_ex_6_2");
@@ -46,11 +46,6 @@ fn spawning_variants_print_the_same_lines_on_both_runtimes() {
             assert_original_lines(&ran.stdout);
         }
     }
-}
-
-#[test]
-fn bad_flags_get_one_line_and_exit_code_2() {
-    assert_bad_flags_refused(EXE, catalog::exercise("ex_6_2"));
 }
 
 #[test]

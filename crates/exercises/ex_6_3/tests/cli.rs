@@ -1,9 +1,9 @@
 //! ex_6_3 as a user runs it: its line, its flags, its exit codes.
 //!
 //! What every exercise does alike (the variants, default count and help line the catalogue
-//! gives it, a closed or full stdout) is checked for all of them in `xtask/tests/catalog.rs`.
+//! gives it, bad flags, a closed or full stdout) is checked for all of them in
+//! `xtask/tests/catalog.rs`.
 
-use timing::harness_checks::assert_bad_flags_refused;
 use timing::testing::{Ran, assert_one_error_line, run, run_with_thread_limit, seconds_in};
 
 const EXE: &str = env!("CARGO_BIN_EXE_ex_6_3");
@@ -16,11 +16,6 @@ fn prints_the_one_line_of_the_original() {
         assert_eq!(ran.stdout.len(), 1, "{ran:?}");
         assert!(seconds_in(&ran.stdout[0], "It took ", "s") > 0.0);
     }
-}
-
-#[test]
-fn bad_flags_get_one_line_and_exit_code_2() {
-    assert_bad_flags_refused(EXE, catalog::exercise("ex_6_3"));
 }
 
 /// Runs ex_6_3 with four tokio workers where it may start `new_threads` threads; `None` (after

@@ -1,9 +1,9 @@
 //! ex_6_4 as a user runs it: it fails as the original does.
 //!
 //! What every exercise does alike (the variants, default count and help line the catalogue
-//! gives it, a closed or full stdout) is checked for all of them in `xtask/tests/catalog.rs`.
+//! gives it, bad flags, a closed or full stdout) is checked for all of them in
+//! `xtask/tests/catalog.rs`.
 
-use timing::harness_checks::assert_bad_flags_refused;
 use timing::testing::run;
 
 const EXE: &str = env!("CARGO_BIN_EXE_ex_6_4");
@@ -33,9 +33,4 @@ fn json_keeps_the_timing_of_each_failing_run() {
     assert_eq!(result.samples_ns.len(), 4);
     assert_eq!(result.tasks, None);
     std::fs::remove_dir_all(&dir).unwrap();
-}
-
-#[test]
-fn bad_flags_get_one_line_and_exit_code_2() {
-    assert_bad_flags_refused(EXE, catalog::exercise("ex_6_4"));
 }

@@ -1,9 +1,9 @@
 //! queue_pc as a user runs it: the Python script's line, its flags, its exit codes.
 //!
 //! What every exercise does alike (the variants, default count and help line the catalogue
-//! gives it, a closed or full stdout) is checked for all of them in `xtask/tests/catalog.rs`.
+//! gives it, bad flags, a closed or full stdout) is checked for all of them in
+//! `xtask/tests/catalog.rs`.
 
-use timing::harness_checks::assert_bad_flags_refused;
 use timing::testing::{run, seconds_in};
 
 const EXE: &str = env!("CARGO_BIN_EXE_queue_pc");
@@ -26,9 +26,4 @@ fn prints_the_line_of_the_python_script_for_every_variant_and_flavor() {
             assert!(took > 0.0, "{ran:?}");
         }
     }
-}
-
-#[test]
-fn bad_flags_get_one_line_and_exit_code_2() {
-    assert_bad_flags_refused(EXE, catalog::exercise("queue_pc"));
 }

@@ -1,9 +1,10 @@
 //! suspend_once as a user runs it: its lines, its flags, its exit codes.
 //!
 //! What every exercise does alike (the variants, default count and help line the catalogue
-//! gives it, a closed or full stdout) is checked for all of them in `xtask/tests/catalog.rs`.
+//! gives it, bad flags, a closed or full stdout) is checked for all of them in
+//! `xtask/tests/catalog.rs`.
 
-use timing::harness_checks::{assert_bad_flags_refused, assert_repeat_records_each_run};
+use timing::harness_checks::assert_repeat_records_each_run;
 use timing::testing::{assert_usage_error, run, seconds_in};
 
 const EXE: &str = env!("CARGO_BIN_EXE_suspend_once");
@@ -81,11 +82,6 @@ fn start_latency_and_block_on_runs_print_the_same_lines() {
 #[test]
 fn repeat_runs_the_body_again_and_json_records_each_run() {
     assert_repeat_records_each_run(EXE, EXERCISE, "tracker", 3);
-}
-
-#[test]
-fn bad_flags_get_one_line_and_exit_code_2() {
-    assert_bad_flags_refused(EXE, EXERCISE);
 }
 
 #[test]
