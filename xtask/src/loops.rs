@@ -1,5 +1,6 @@
 //! The event loops CPython rows run on besides asyncio's own (uvloop, rloop), the venvs they
-//! are installed into, and the `gc.disable()` row. The failures known to come from a loop
+//! are installed into, and the `gc.disable()` row's exercise. Their rows are planned with the
+//! others' ([`crate::measure::plan::loop_targets`]); the failures known to come from a loop
 //! rather than from the run are [`crate::known`]'s.
 //!
 //! Each CPython gets a venv of its own under `<out>/venvs/<implementation>` (for example
@@ -17,11 +18,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::exercises::Exercise;
-use crate::measure::{Runs, Target};
 use crate::process::{self, Poll, Waited};
 use crate::python::{self, Interpreter};
-use crate::results::{Row, RowKey};
 
 /// An event loop the chapter's code can run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -359,77 +357,6 @@ fn error_line(line: &str) -> bool {
 pub use crate::results::GC_OFF;
 /// The exercise that gets a `gc.disable()` row per CPython: a million coroutines made at once.
 pub const GC_EXERCISE: &str = "ex_6_2";
-
-/// Rows of the non-default loops and of `gc.disable()`, for the selected exercises under every
-/// CPython (PyPy runs its own loop only): targets to run, and rows that cannot run, with why
-/// (`needs 3.12+`, `not available: …`). Exercises whose time is a sleep get no loop rows: a
-/// loop cannot change a sleep.
-pub fn targets(
-    selection: &[(&'static Exercise, &'static str)],
-    venvs: &[(Interpreter, Venv)],
-    loops: &[Loop],
-    tasks: Option<u64>,
-    runs: Runs,
-    scripts: &Path,
-) -> (Vec<Target>, Vec<Row>) {
-    let mut exercises = crate::measure::plan::exercises_of(selection);
-    exercises.retain(|ex| ex.max_iterations.is_none());
-    let (mut out, mut skipped) = (Vec::new(), Vec::new());
-    for (interpreter, venv) in venvs {
-        for ex in &exercises {
-            let tasks = ex.default_tasks.map(|default| tasks.unwrap_or(default));
-            let mut rows: Vec<(String, Vec<String>, Result<PathBuf, String>)> = Vec::new();
-            for &l in loops.iter().filter(|l| **l != Loop::Asyncio) {
-                let exe = venv.offers(l).map(|()| venv.python.clone());
-                rows.push((l.name().into(), vec!["--loop".into(), l.name().into()], exe));
-            }
-            if ex.name == GC_EXERCISE && loops.contains(&Loop::Asyncio) {
-                let off = vec!["--gc".into(), "off".into()];
-                rows.push((GC_OFF.into(), off, Ok(interpreter.path.clone())));
-            }
-            for (variant, extra, exe) in rows {
-                let key = RowKey::python(ex.name, variant, interpreter.implementation(), tasks);
-                let needs = Interpreter::needs(ex.python_needs);
-                if !interpreter.at_least(needs) {
-                    // The standard loop's row already says so, once per interpreter.
-                    if !loops.contains(&Loop::Asyncio) {
-                        skipped.push(Row::skipped(key, format!("needs {}.{}+", needs.0, needs.1)));
-                    }
-                    continue;
-                }
-                let exe = match exe {
-                    Ok(exe) => exe,
-                    Err(why) => {
-                        skipped.push(Row::skipped(key, format!("not available: {why}")));
-                        continue;
-                    }
-                };
-                let mut args = crate::measure::plan::script_args(scripts, ex, tasks);
-                args.extend(extra);
-                out.push(Target {
-                    key,
-                    exe,
-                    args,
-                    expected_exit: ex.expected_exit,
-                    warmup: 0,
-                    runs: runs_of(ex, runs),
-                });
-            }
-        }
-    }
-    (out, skipped)
-}
-
-/// Measured runs of a CPython row of `ex` (as `python_targets` gives them).
-fn runs_of(ex: &Exercise, runs: Runs) -> u32 {
-    match ex
-        .max_iterations
-        .map(|cap| runs.cap_override.unwrap_or(cap))
-    {
-        Some(cap) => runs.python_iterations.min(cap),
-        None => runs.python_iterations,
-    }
-}
 
 /// The venvs for every CPython among `interpreters` (PyPy runs asyncio's loop only), in the
 /// folder `venvs` (the run's [`Layout::venvs`](crate::results::Layout::venvs)).

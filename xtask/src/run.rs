@@ -124,8 +124,8 @@ impl RunFlags {
 }
 
 use crate::measure::{
-    Runs, Schedule, Session, build_release, discard_if_stopped, extra_targets, python_targets,
-    targets,
+    Runs, Schedule, Session, build_release, discard_if_stopped, extra_targets, loop_targets,
+    python_targets, targets,
 };
 
 /// `run` / `run-all`: everything from the build to the report.
@@ -217,7 +217,7 @@ pub fn run(specs: &[String], flags: &RunFlags) -> anyhow::Result<ExitCode> {
             python_targets(&selection, default_loop, flags.tasks(), runs, &scripts);
         targets.extend(python_targets);
         let (loop_targets, loop_skipped) =
-            loops::targets(&selection, &venvs, &chosen, flags.tasks(), runs, &scripts);
+            loop_targets(&selection, &venvs, &chosen, flags.tasks(), runs, &scripts);
         targets.extend(loop_targets);
         skipped.extend(loop_skipped);
         let timeout = Duration::from_secs(flags.timeout);

@@ -123,7 +123,7 @@ fn a_pip_that_fails_gives_rows_not_available_with_the_log_not_a_failed_run() {
     assert!(!why.contains("no package index could be reached"), "{why}");
 
     let selection = exercises::select(&["ex_6_2".into(), "ex_2_2".into()]).unwrap();
-    let (targets, skipped) = loops::targets(
+    let (targets, skipped) = xtask::measure::loop_targets(
         &selection,
         &venvs,
         &Loop::ALL,

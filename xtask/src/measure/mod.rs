@@ -10,6 +10,7 @@ pub use execute::{
     Measured, Session, build_release, discard_if_stopped, execute, execute_scheduled, new_run_dir,
 };
 pub use plan::{
-    Goal, Runs, Schedule, Target, extra_targets, python_targets, targets, uncapped_targets,
+    Goal, Runs, Schedule, Target, extra_targets, loop_targets, python_targets, targets,
+    uncapped_targets,
 };
 pub use progress::Progress;

@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 use timing::cli::{Entry, Flavor, Measure};
 
 use crate::exercises::Exercise;
+use crate::loops::{GC_EXERCISE, Loop, Venv};
 use crate::python;
-use crate::results::{Row, RowKey};
+use crate::results::{GC_OFF, Row, RowKey};
 
 /// One row to measure: which binary, with which flags.
 #[derive(Debug, Clone)]
@@ -246,6 +247,66 @@ pub fn python_targets(
         }
     }
     (targets, skipped)
+}
+
+/// Rows of the non-default loops and of `gc.disable()`, for the selected exercises under every
+/// CPython (PyPy runs its own loop only): targets to run, and rows that cannot run, with why
+/// (`needs 3.12+`, `not available: …`). Exercises whose time is a sleep get no loop rows: a
+/// loop cannot change a sleep.
+pub fn loop_targets(
+    selection: &[(&'static Exercise, &'static str)],
+    venvs: &[(python::Interpreter, Venv)],
+    loops: &[Loop],
+    tasks: Option<u64>,
+    runs: Runs,
+    scripts: &Path,
+) -> (Vec<Target>, Vec<Row>) {
+    let mut exercises = exercises_of(selection);
+    exercises.retain(|ex| ex.max_iterations.is_none());
+    let (mut out, mut skipped) = (Vec::new(), Vec::new());
+    for (interpreter, venv) in venvs {
+        for ex in &exercises {
+            let tasks = ex.default_tasks.map(|default| tasks.unwrap_or(default));
+            let mut rows: Vec<(String, Vec<String>, Result<PathBuf, String>)> = Vec::new();
+            for &l in loops.iter().filter(|l| **l != Loop::Asyncio) {
+                let exe = venv.offers(l).map(|()| venv.python.clone());
+                rows.push((l.name().into(), vec!["--loop".into(), l.name().into()], exe));
+            }
+            if ex.name == GC_EXERCISE && loops.contains(&Loop::Asyncio) {
+                let off = vec!["--gc".into(), "off".into()];
+                rows.push((GC_OFF.into(), off, Ok(interpreter.path.clone())));
+            }
+            for (variant, extra, exe) in rows {
+                let key = RowKey::python(ex.name, variant, interpreter.implementation(), tasks);
+                let needs = python::Interpreter::needs(ex.python_needs);
+                if !interpreter.at_least(needs) {
+                    // The standard loop's row already says so, once per interpreter.
+                    if !loops.contains(&Loop::Asyncio) {
+                        skipped.push(Row::skipped(key, format!("needs {}.{}+", needs.0, needs.1)));
+                    }
+                    continue;
+                }
+                let exe = match exe {
+                    Ok(exe) => exe,
+                    Err(why) => {
+                        skipped.push(Row::skipped(key, format!("not available: {why}")));
+                        continue;
+                    }
+                };
+                let mut args = script_args(scripts, ex, tasks);
+                args.extend(extra);
+                out.push(Target {
+                    key,
+                    exe,
+                    args,
+                    expected_exit: ex.expected_exit,
+                    warmup: 0,
+                    runs: runs.of(ex, runs.python_iterations).1,
+                });
+            }
+        }
+    }
+    (out, skipped)
 }
 
 /// The standard loop's rows of an exercise's script: the default's (`asyncio`, no

@@ -113,7 +113,7 @@ impl Speedup {
 
 /// The one estimator of every comparison the report prints (the Answers, Claims, each
 /// exercise's tables, the charts and the terminal): how many times faster `row` is than
-/// `reference`, per task, as the ratio of their geometric means ([`per_task_ratio`] of the
+/// `reference`, per task, as the ratio of their geometric means (`per_task_ratio` of the
 /// reference over the row) with Welch's 95% interval on the log samples. With one sample on
 /// either side, the point alone. `None` when either row has no samples.
 pub fn speedup(row: &Row, reference: &Row) -> Option<Speedup> {

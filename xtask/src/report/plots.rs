@@ -6,7 +6,7 @@
 //! No chart draws bars: on a log axis a bar's length is not its value (a 1,460× gap would look
 //! like 7×), so a value is a dot, an interval a whisker, and the figure is written beside it.
 //! A row's label sits on its own line above its dots, so a chart fits a phone's width
-//! ([`svg::WIDTH`](super::svg::WIDTH)) with its text at a readable size.
+//! (`svg::WIDTH`) with its text at a readable size.
 
 use std::fmt::Write;
 
