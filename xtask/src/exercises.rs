@@ -97,13 +97,13 @@ mod tests {
     }
 
     #[test]
-    fn suspend_once_runs_the_binarys_variants_scheduled_first() {
+    fn suspend_once_runs_the_binarys_variants_default_first() {
         // The order of the binary's `--help` (crates/exercises/suspend_once): the default first.
         assert_eq!(
             names(&["suspend_once"]).unwrap(),
             [
-                "suspend_once:scheduled",
                 "suspend_once:eager",
+                "suspend_once:scheduled",
                 "suspend_once:polled",
                 "suspend_once:polled_eager",
                 "suspend_once:bare_spawn",

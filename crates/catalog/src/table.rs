@@ -86,18 +86,20 @@ pub const ALL: &[Exercise] = &[
         shows: "ex_6_1 with children that suspend once",
         help: "a TaskGroup of tasks that each suspend once (one yield), scheduled, eager or polled by the scope; bare_spawn, tracker, joinset, futures_unordered and floor compare",
         variants: &[
-            variant(
-                "scheduled",
-                Project,
-                "taskgroup::scope(Start::Scheduled, …): every task a tokio task, first polled by the runtime",
-            )
-            .holding(540),
+            // The default is the script's (the chapter's eager TaskGroup), so that the two print
+            // the same lines.
             variant(
                 "eager",
                 Project,
                 "taskgroup::scope(Start::Eager, …): each task suspends in its eager step, then goes on as a tokio task",
             )
             .holding(520),
+            variant(
+                "scheduled",
+                Project,
+                "taskgroup::scope(Start::Scheduled, …): every task a tokio task, first polled by the runtime",
+            )
+            .holding(540),
             variant(
                 "polled",
                 Project,

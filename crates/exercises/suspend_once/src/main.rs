@@ -10,10 +10,11 @@
 //! keeping it until its second.
 //!
 //! Variants:
-//! - `scheduled` (default): `taskgroup::scope(Start::Scheduled, …)`, asyncio's `TaskGroup`
-//!   without the eager task factory: every child a tokio task, first polled by the runtime.
-//! - `eager`: the same group with `Start::Eager`: each child takes its eager step where it is
+//! - `eager` (default, as the script's): `taskgroup::scope(Start::Eager, …)`, asyncio's
+//!   `TaskGroup` with the eager task factory: each child takes its eager step where it is
 //!   spawned, suspends there, and goes on as a tokio task. The step saves nothing here.
+//! - `scheduled`: the same group with `Start::Scheduled`, asyncio's `TaskGroup` without the
+//!   eager task factory: every child a tokio task, first polled by the runtime.
 //! - `polled`, `polled_eager`: `taskgroup::polled::scope`, the group whose scope polls its
 //!   children itself: no tokio task per child, the whole group one task (run with
 //!   `spawn_local`, as the scope need not be `Send`); with scheduled and with eager start.
@@ -59,8 +60,8 @@ const SPEC: Spec = timing::spec!(EXERCISE);
 /// How the children are run: one arm of [`run`] each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Way {
-    Scheduled,
     Eager,
+    Scheduled,
     /// The group polled by its own scope, with scheduled and with eager start.
     Polled,
     PolledEager,
@@ -74,8 +75,8 @@ enum Way {
 impl Way {
     /// Every way, in the order of [`SPEC`]'s variants.
     const ALL: [Way; 9] = [
-        Way::Scheduled,
         Way::Eager,
+        Way::Scheduled,
         Way::Polled,
         Way::PolledEager,
         Way::BareSpawn,
