@@ -195,9 +195,32 @@ fn one_line(rendered: &str, args: &[String]) -> String {
             !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information")
         })
         .map(|l| l.trim_start_matches("error: "))
-        .collect::<Vec<_>>()
-        .join("; ")
-        + "; see `cargo xtask --help`"
+        .fold(String::new(), |line, part| {
+            // A line that ends in a colon introduces the next: joined by a space, not a `;`.
+            if line.is_empty() {
+                part.to_owned()
+            } else if line.ends_with(':') {
+                format!("{line} {part}")
+            } else {
+                format!("{line}; {part}")
+            }
+        })
+        + &format!("; see `{}`", help_for(args))
+}
+
+/// The help that lists the flags the command line was given to: the subcommand's, where it
+/// names one, else the top level's.
+fn help_for(args: &[String]) -> String {
+    use clap::CommandFactory;
+    let cli = Cli::command();
+    let sub = args
+        .iter()
+        .skip(1)
+        .find_map(|a| cli.get_subcommands().find(|c| c.get_name() == a.as_str()));
+    match sub {
+        Some(c) => format!("cargo xtask {} --help", c.get_name()),
+        None => "cargo xtask --help".to_owned(),
+    }
 }
 
 /// `text` with every control character but its line breaks escaped.

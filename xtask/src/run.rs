@@ -42,7 +42,8 @@ impl FlavorChoice {
 /// The flags `run` and `run-all` share.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RunFlags {
-    /// Measured processes per row [default: 10; 3 with --quick]
+    /// Measured processes per row, a fixed count instead of the time budget [--thorough: 10;
+    /// --quick: 3]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub iterations: Option<u32>,
     /// Processes per row run first and discarded
@@ -87,7 +88,13 @@ pub struct RunFlags {
     /// Seconds the whole command should take, build included: rows run until their 95%
     /// interval is tight or this is spent (not with --quick, --thorough, --iterations or
     /// --python-iterations, which run fixed counts)
-    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_BUDGET_SECS, value_parser = clap::value_parser!(u64).range(30..=86_400))]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = DEFAULT_BUDGET_SECS,
+        value_parser = clap::value_parser!(u64).range(30..=86_400),
+        conflicts_with_all = ["quick", "thorough", "iterations", "python_iterations"]
+    )]
     pub budget: u64,
 }
 

@@ -37,6 +37,33 @@ fn unknown_exercises_and_variants_name_the_valid_ones() {
 }
 
 #[test]
+fn a_flag_error_points_to_the_help_that_lists_the_flag() {
+    assert_usage(
+        &["run", "ex_6_3", "--tasks", "0"],
+        "see `cargo xtask run --help`",
+    );
+    assert_usage(
+        &["compare"],
+        "not provided: <BASELINE>; see `cargo xtask compare --help`",
+    );
+    assert_usage(&["frobnicate"], "see `cargo xtask --help`");
+}
+
+#[test]
+fn the_time_budget_is_refused_beside_a_fixed_count() {
+    for fixed in [
+        &["--quick"][..],
+        &["--thorough"],
+        &["--iterations", "5"],
+        &["--python-iterations", "2"],
+    ] {
+        let mut args = vec!["run", "ex_6_3", "--budget", "100"];
+        args.extend_from_slice(fixed);
+        assert_usage(&args, "cannot be used with");
+    }
+}
+
+#[test]
 fn control_characters_in_what_the_user_typed_are_shown_not_sent_to_the_terminal() {
     for (args, shown) in [
         (&["run", "ex_6_3:fl\u{1b}[2Joor"][..], "'fl\\u{1b}[2Joor'"),

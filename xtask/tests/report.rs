@@ -128,6 +128,23 @@ fn run_with_cpu_times() -> xtask::results::RunResults {
 }
 
 #[test]
+fn a_start_latency_row_in_the_cpu_table_says_so() {
+    let mut busy = run_with_cpu_times();
+    busy.environment.load_after = Some([4.2, 3.0, 2.0]);
+    let mut latency = busy.rows[0].clone();
+    latency.measure = Some(timing::cli::Measure::StartLatency);
+    latency.process_cpu_ns = Some(30_000_000);
+    busy.rows.push(latency);
+    let md = markdown(&busy, None);
+    for line in [
+        "| ex_6_1 eager (current) | 40.0 ms | 20.0 ms | 0.50 |",
+        "| ex_6_1 eager (current), start latency | 40.0 ms | 30.0 ms | 0.75 |",
+    ] {
+        assert!(md.contains(line), "missing {line:?} in\n{md}");
+    }
+}
+
+#[test]
 fn cpu_time_is_shown_beside_wall_time_only_where_the_machine_was_busy() {
     // Quiet: neither the section nor its warning.
     let quiet = run_with_cpu_times();
