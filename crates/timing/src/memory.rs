@@ -57,10 +57,15 @@ pub fn misfit(
         return None;
     }
     let gib = |bytes: u64| bytes as f64 / f64::from(1 << 30);
+    let measure = if start_latency {
+        " --measure start-latency"
+    } else {
+        ""
+    };
     Some(format!(
-        "--tasks {tasks} needs about {:.1} GiB with --variant {variant} (about {per_task} bytes \
-         a task, margin included), more than the {:.1} GiB available (MemAvailable); \
-         the largest count that fits is {}",
+        "--tasks {tasks} needs about {:.1} GiB with --variant {variant}{measure} (about \
+         {per_task} bytes a task, margin included), more than the {:.1} GiB available \
+         (MemAvailable); the largest count that fits is {}",
         gib(needed),
         gib(available),
         largest_fitting(per_task, available)
