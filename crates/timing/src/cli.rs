@@ -462,7 +462,7 @@ fn json_path(value: &str) -> Result<PathBuf, String> {
         // The result replaces the file by a rename, which would replace a link, not what it
         // points to (`/dev/stdout` as root, say): a link is refused.
         _ if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) => Some(
-            "is a symbolic link, which the result would replace; give the file it points to"
+            "is a symbolic link, which the result would replace (name the file it points to)"
                 .to_owned(),
         ),
         (_, Err(_)) => Some(format!(
