@@ -501,9 +501,14 @@ pub fn resolve(values: &[String]) -> Result<Choice, UsageError> {
                     return Err(UsageError(format!("--python '{value}' {e}")));
                 }
                 Err(ProbeError::NotCPython) => {
-                    return Err(UsageError(format!(
-                        "--python '{value}' is not auto, none or a CPython or PyPy interpreter that runs"
-                    )));
+                    // A path that names nothing is said so: "not an interpreter" would send the
+                    // user looking at a file that is not there.
+                    let what = if path.exists() {
+                        "is not auto, none or a CPython or PyPy interpreter that runs"
+                    } else {
+                        "names no file; give auto, none or the path of a CPython or PyPy interpreter"
+                    };
+                    return Err(UsageError(format!("--python '{value}' {what}")));
                 }
             }
         };

@@ -50,6 +50,18 @@ fn a_flag_error_points_to_the_help_that_lists_the_flag() {
 }
 
 #[test]
+fn a_python_path_that_names_nothing_is_told_apart_from_one_that_is_no_interpreter() {
+    assert_usage(
+        &["run", "ex_6_3", "--python", "/no/such/python3"],
+        "--python '/no/such/python3' names no file",
+    );
+    assert_usage(
+        &["run", "ex_6_3", "--python", "/bin/true"],
+        "--python '/bin/true' is not auto, none or a CPython or PyPy interpreter",
+    );
+}
+
+#[test]
 fn the_time_budget_is_refused_beside_a_fixed_count() {
     for fixed in [
         &["--quick"][..],
