@@ -13,7 +13,7 @@ use std::sync::{Mutex, PoisonError};
 use hdrhistogram::Histogram;
 
 use crate::cli::{Args, Command, Entry, Flavor, Spec};
-use crate::histogram::Recorder;
+use crate::histogram::{Recorder, nanos};
 use crate::lines::error_line;
 use crate::result::{SerializedHistogram, TimingResult};
 
@@ -217,24 +217,19 @@ where
         let cpu_before = process_cpu();
         let ran = body(&rt, args);
         let cpu_ns = nanos(process_cpu().saturating_sub(cpu_before));
-        match ran {
-            Ok(elapsed) => {
-                recorder.record(elapsed);
-                cpu.push(cpu_ns);
-            }
-            Err(error) => {
-                let keep_going = match error.downcast_ref::<FailedAfter>() {
-                    Some(f) => {
-                        recorder.record(f.elapsed);
-                        cpu.push(cpu_ns);
-                        true
-                    }
-                    None => false,
-                };
-                failed = Some(error);
-                if !keep_going {
-                    break;
-                }
+        // A run that returned, or whose point is its failure, has a figure to keep.
+        let kept = match &ran {
+            Ok(elapsed) => Some(*elapsed),
+            Err(error) => error.downcast_ref::<FailedAfter>().map(|f| f.elapsed),
+        };
+        if let Some(elapsed) = kept {
+            recorder.record(elapsed);
+            cpu.push(cpu_ns);
+        }
+        if let Err(error) = ran {
+            failed = Some(error);
+            if kept.is_none() {
+                break;
             }
         }
     }
@@ -279,8 +274,4 @@ pub fn process_cpu() -> Duration {
         u64::try_from(now.tv_sec).unwrap_or(0),
         u32::try_from(now.tv_nsec).unwrap_or(0),
     )
-}
-
-fn nanos(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }

@@ -2,7 +2,8 @@
 //! does alike for every exercise: run its body `--repeat` times and record each run with
 //! `--json`, and refuse a bad value of a common flag with one line and exit code 2.
 //!
-//! They run the built binary, as a user does; each exercise's tests call them with its own.
+//! They run the built binary, as a user does: `xtask/tests/catalog.rs` calls the bad-flag check
+//! for every exercise, and an exercise's own tests call the `--repeat` check with its own.
 
 use std::path::Path;
 
@@ -13,8 +14,8 @@ use crate::testing::{assert_usage_error, run, scratch_dir};
 
 /// `exe`, the binary of `exercise`, run with `variant` (no `--variant` flag for the default),
 /// `--tasks 1000` where a count applies, `--repeat 3` and `--json`: exits 0, prints its
-/// `lines_per_run` lines three times, and the JSON result records three samples, the
-/// exercise, the variant and the count.
+/// `lines_per_run` lines three times, and the JSON result records three samples with their CPU
+/// times, the exercise, the variant and the count.
 pub fn assert_repeat_records_each_run(
     exe: impl AsRef<Path>,
     exercise: &Exercise,
@@ -37,6 +38,11 @@ pub fn assert_repeat_records_each_run(
     assert_eq!(ran.stdout.len(), 3 * lines_per_run, "{ran:?}");
     let result = TimingResult::read(&path).expect("the JSON result");
     assert_eq!(result.samples_ns.len(), 3);
+    assert_eq!(
+        result.cpu_samples_ns.len(),
+        3,
+        "a CPU time beside each sample"
+    );
     assert_eq!(
         (result.exercise.as_str(), result.variant.as_str()),
         (exercise.name, variant)

@@ -10,6 +10,11 @@ pub const HIGHEST_NS: u64 = 3_600_000_000_000;
 /// Significant decimal digits the histogram keeps: values are exact to 1 part in 1,000.
 pub const SIGNIFICANT_DIGITS: u8 = 3;
 
+/// A duration in whole nanoseconds, saturating at `u64::MAX` (585 years).
+pub(crate) fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
 /// A new, empty histogram with the bounds every part of the project uses (1 ns … 1 h, 3 digits).
 ///
 /// ```
@@ -56,7 +61,7 @@ impl Recorder {
 
     /// Records one duration (saturating at [`HIGHEST_NS`]).
     pub fn record(&mut self, elapsed: Duration) {
-        self.record_ns(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX));
+        self.record_ns(nanos(elapsed));
     }
 
     /// Records one duration given in nanoseconds (saturating at [`HIGHEST_NS`]).
