@@ -75,16 +75,20 @@ fn per_task_of(row: &Row, samples: &[u64]) -> Option<f64> {
 /// has two or more; `None` for a row without CPU times.
 pub(crate) fn per_task_cpu(row: &Row) -> Option<(f64, Option<(f64, f64)>)> {
     let ns = per_task_of(row, &row.cpu_samples_ns)?;
-    let interval =
-        stats::relative_half_width(&row.cpu_samples_ns).map(|h| (ns / (1.0 + h), ns * (1.0 + h)));
-    Some((ns, interval))
+    Some((ns, per_task_interval_of(row, &row.cpu_samples_ns)))
 }
 
 /// [`per_task_ns`] with its 95% interval (from the row's own spread), for a chart's whiskers;
 /// `None` for the interval with fewer than two samples.
 pub(crate) fn per_task_interval(row: &Row) -> Option<(f64, f64)> {
-    let ns = per_task_ns(row)?;
-    let h = stats::relative_half_width(&row.samples_ns)?;
+    per_task_interval_of(row, &row.samples_ns)
+}
+
+/// The 95% interval of [`per_task_of`] `samples`, from their own spread; `None` with fewer
+/// than two.
+fn per_task_interval_of(row: &Row, samples: &[u64]) -> Option<(f64, f64)> {
+    let ns = per_task_of(row, samples)?;
+    let h = stats::relative_half_width(samples)?;
     Some((ns / (1.0 + h), ns * (1.0 + h)))
 }
 
