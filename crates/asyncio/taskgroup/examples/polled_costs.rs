@@ -61,7 +61,7 @@ async fn parallel_polled() -> anyhow::Result<Duration> {
 /// A child that blocks, then a sibling: how long the sibling waited for its first poll, in
 /// the scheduled group.
 async fn stalled_scheduled() -> anyhow::Result<Duration> {
-    let (waited, _) = scope(Start::Scheduled, async |tg| {
+    let waited = scope(Start::Scheduled, async |tg| {
         tg.spawn(async { burn(BURN) })?;
         let spawned = Instant::now();
         let waited = tg.spawn(async move { spawned.elapsed() })?;
@@ -73,7 +73,7 @@ async fn stalled_scheduled() -> anyhow::Result<Duration> {
 
 /// The same in the polled group.
 async fn stalled_polled() -> anyhow::Result<Duration> {
-    let (waited, _) = polled::scope(Start::Scheduled, async |tg| {
+    let waited = polled::scope(Start::Scheduled, async |tg| {
         tg.spawn(async { burn(BURN) })?;
         let spawned = Instant::now();
         let waited = tg.spawn(async move { spawned.elapsed() })?;

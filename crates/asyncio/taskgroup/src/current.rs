@@ -96,7 +96,7 @@ impl std::error::Error for NoRunningLoop {}
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// use taskgroup::{Start, TaskGroup, current_task, scope};
-/// let (task, _) = scope(Start::Eager, async |tg: &mut TaskGroup| {
+/// let task = scope(Start::Eager, async |tg: &mut TaskGroup| {
 ///     let t = tg.spawn(async {
 ///         let first = current_task(); // the eager step, inside the body's task
 ///         tokio::task::yield_now().await;

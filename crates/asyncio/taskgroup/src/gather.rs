@@ -90,7 +90,7 @@ fn pinned<T>(slice: Pin<&mut [T]>) -> impl Iterator<Item = Pin<&mut T>> {
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// use taskgroup::{Start, TaskGroup, gather_tasks, scope};
-/// let (values, _) = scope(Start::Scheduled, async |tg: &mut TaskGroup| {
+/// let values = scope(Start::Scheduled, async |tg: &mut TaskGroup| {
 ///     let tasks = (1..=3).map(|i| tg.spawn(async move { i * 10 })).collect::<Result<Vec<_>, _>>()?;
 ///     Ok(gather_tasks(tasks).await?)
 /// })

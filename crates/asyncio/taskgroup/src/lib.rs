@@ -8,7 +8,7 @@
 //!
 //! // async with asyncio.TaskGroup() as tg:
 //! let (first, done) = Scope::new(Start::Eager)
-//!     .run(async |tg: &mut TaskGroup| {
+//!     .run_counted(async |tg: &mut TaskGroup| {
 //!         let first = tg.spawn(async { 2 })?; // finishes in its eager step
 //!         // A child spawns into its own group through a handle (tg.create_task in a task).
 //!         let group = tg.handle();
@@ -20,7 +20,7 @@
 //!     })
 //!     .await?; // the end of `async with`: every task has ended
 //! assert_eq!(first.result(), Some(2));
-//! assert_eq!((done.eager, done.scheduled), (2, 1));
+//! assert_eq!((done.eager, done.scheduled), (2, 1)); // how they ran: `run` returns `first` alone
 //!
 //! // Cancel a group from outside: the scope returns once every child has ended.
 //! let token = CancellationToken::new();
@@ -113,7 +113,7 @@
 //! use taskgroup::{Start, TaskError, TaskGroup, scope};
 //! use tokio::time::sleep;
 //!
-//! let ((dropped, cooperative), _) = scope(Start::Scheduled, async |tg: &mut TaskGroup| {
+//! let (dropped, cooperative) = scope(Start::Scheduled, async |tg: &mut TaskGroup| {
 //!     // try: await asyncio.sleep(3600) / finally: ... — dropped at the cancel, no await after.
 //!     let dropped = tg.spawn(sleep(Duration::from_secs(3600)))?;
 //!     // try: await asyncio.sleep(3600) / except CancelledError: await cleanup(); raise

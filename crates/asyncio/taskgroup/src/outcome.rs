@@ -243,7 +243,8 @@ impl fmt::Display for Refused {
 
 impl std::error::Error for Refused {}
 
-/// How many tasks of a group completed, and how.
+/// How many tasks of a group completed, and how: what [`Scope::run_counted`](crate::Scope::run_counted)
+/// and [`polled::scope_counted`](crate::polled::scope_counted) return beside the body's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Completed {
     /// Finished in their eager first poll, never becoming tokio tasks.

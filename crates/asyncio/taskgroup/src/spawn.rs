@@ -561,7 +561,7 @@ impl TaskGroup {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scope::scope;
+    use crate::scope::Scope;
     use std::panic::{self, AssertUnwindSafe};
     use std::pin::pin;
     use std::task::{Context, Poll, Waker};
@@ -571,14 +571,16 @@ mod tests {
     /// finishes in its eager step needs none, and the group goes on.
     #[test]
     fn a_task_that_goes_to_tokio_panics_in_a_scope_polled_outside_tokio() {
-        let run = pin!(scope(Start::Eager, async |tg: &mut TaskGroup| {
-            let eager = tg.spawn(async { 1 })?;
-            let group = tg.handle();
-            let scheduled = panic::catch_unwind(AssertUnwindSafe(|| {
-                group.task().start(Start::Scheduled).spawn(async { 2 })
-            }));
-            Ok((eager.result(), scheduled.is_err()))
-        }));
+        let run = pin!(
+            Scope::new(Start::Eager).run_counted(async |tg: &mut TaskGroup| {
+                let eager = tg.spawn(async { 1 })?;
+                let group = tg.handle();
+                let scheduled = panic::catch_unwind(AssertUnwindSafe(|| {
+                    group.task().start(Start::Scheduled).spawn(async { 2 })
+                }));
+                Ok((eager.result(), scheduled.is_err()))
+            })
+        );
         let Poll::Ready(ended) = run.poll(&mut Context::from_waker(Waker::noop())) else {
             panic!("a body that never awaits ends in one poll");
         };
@@ -590,10 +592,12 @@ mod tests {
 
     #[test]
     fn a_body_that_catches_the_panic_of_its_own_scheduled_spawn_counts_nothing_completed_for_it() {
-        let run = pin!(scope(Start::Scheduled, async |tg: &mut TaskGroup| {
-            let scheduled = panic::catch_unwind(AssertUnwindSafe(|| tg.spawn(async { 2 })));
-            Ok(scheduled.is_err())
-        }));
+        let run = pin!(
+            Scope::new(Start::Scheduled).run_counted(async |tg: &mut TaskGroup| {
+                let scheduled = panic::catch_unwind(AssertUnwindSafe(|| tg.spawn(async { 2 })));
+                Ok(scheduled.is_err())
+            })
+        );
         let Poll::Ready(ended) = run.poll(&mut Context::from_waker(Waker::noop())) else {
             panic!("a body that never awaits ends in one poll");
         };

@@ -30,18 +30,19 @@ fn messages(e: &GroupError) -> Vec<String> {
 #[tokio::test]
 async fn eager_task_that_completes_runs_inline_and_is_never_scheduled() {
     let ran = Arc::new(AtomicU32::new(0));
-    let (handle, done) = scope(Start::Eager, async |tg: &mut TaskGroup| {
-        let r = Arc::clone(&ran);
-        let handle = tg.spawn(async move {
-            r.fetch_add(1, Ordering::SeqCst);
-            "done"
-        })?;
-        // No await since the spawn: only an inline poll can have run the body.
-        assert_eq!(ran.load(Ordering::SeqCst), 1);
-        Ok(handle)
-    })
-    .await
-    .unwrap();
+    let (handle, done) = Scope::new(Start::Eager)
+        .run_counted(async |tg: &mut TaskGroup| {
+            let r = Arc::clone(&ran);
+            let handle = tg.spawn(async move {
+                r.fetch_add(1, Ordering::SeqCst);
+                "done"
+            })?;
+            // No await since the spawn: only an inline poll can have run the body.
+            assert_eq!(ran.load(Ordering::SeqCst), 1);
+            Ok(handle)
+        })
+        .await
+        .unwrap();
     assert_eq!(
         done,
         Completed {
@@ -55,23 +56,24 @@ async fn eager_task_that_completes_runs_inline_and_is_never_scheduled() {
 #[tokio::test]
 async fn eager_task_that_yields_is_handed_to_the_runtime_and_completes() {
     let steps = Arc::new(AtomicU32::new(0));
-    let (handle, done) = scope(Start::Eager, async |tg: &mut TaskGroup| {
-        let s = Arc::clone(&steps);
-        let handle = tg.spawn(async move {
-            s.fetch_add(1, Ordering::SeqCst);
-            tokio::task::yield_now().await;
-            s.fetch_add(1, Ordering::SeqCst);
-            42
-        })?;
-        assert_eq!(
-            steps.load(Ordering::SeqCst),
-            1,
-            "ran up to its first suspension, inline"
-        );
-        Ok(handle)
-    })
-    .await
-    .unwrap();
+    let (handle, done) = Scope::new(Start::Eager)
+        .run_counted(async |tg: &mut TaskGroup| {
+            let s = Arc::clone(&steps);
+            let handle = tg.spawn(async move {
+                s.fetch_add(1, Ordering::SeqCst);
+                tokio::task::yield_now().await;
+                s.fetch_add(1, Ordering::SeqCst);
+                42
+            })?;
+            assert_eq!(
+                steps.load(Ordering::SeqCst),
+                1,
+                "ran up to its first suspension, inline"
+            );
+            Ok(handle)
+        })
+        .await
+        .unwrap();
     assert_eq!(steps.load(Ordering::SeqCst), 2);
     assert_eq!(
         done,
@@ -88,14 +90,15 @@ async fn eager_task_that_sleeps_wakes_as_a_task_of_its_own() {
     let start = Instant::now();
     // The sleep registers the eager poll's no-op waker first; the runtime's poll must
     // re-register the task's own waker or this scope would never end.
-    let (handle, done) = scope(Start::Eager, async |tg: &mut TaskGroup| {
-        Ok(tg.spawn(async {
-            sleep(Duration::from_secs(2)).await;
-            tokio::task::try_id()
-        })?)
-    })
-    .await
-    .unwrap();
+    let (handle, done) = Scope::new(Start::Eager)
+        .run_counted(async |tg: &mut TaskGroup| {
+            Ok(tg.spawn(async {
+                sleep(Duration::from_secs(2)).await;
+                tokio::task::try_id()
+            })?)
+        })
+        .await
+        .unwrap();
     assert_eq!(done.scheduled, 1);
     assert_eq!(start.elapsed(), Duration::from_secs(2));
     assert!(
@@ -108,7 +111,7 @@ async fn eager_task_that_sleeps_wakes_as_a_task_of_its_own() {
 async fn eager_first_poll_runs_inside_the_parent_task() {
     let parent = tokio::spawn(async {
         let parent = tokio::task::try_id();
-        let (seen, _) = scope(Start::Eager, async |tg: &mut TaskGroup| {
+        let seen = scope(Start::Eager, async |tg: &mut TaskGroup| {
             Ok(tg.spawn(async { tokio::task::try_id() })?)
         })
         .await
@@ -152,22 +155,23 @@ async fn eager_tasks_start_in_spawn_order_before_the_parent_goes_on() {
 #[tokio::test]
 async fn scheduled_tasks_do_not_run_until_the_body_awaits() {
     let ran = Arc::new(AtomicU32::new(0));
-    let ((), done) = scope(Start::Scheduled, async |tg: &mut TaskGroup| {
-        for _ in 0..10 {
-            let r = Arc::clone(&ran);
-            tg.spawn(async move {
-                r.fetch_add(1, Ordering::SeqCst);
-            })?;
-        }
-        assert_eq!(
-            ran.load(Ordering::SeqCst),
-            0,
-            "current-thread runtime: nothing ran yet"
-        );
-        Ok(())
-    })
-    .await
-    .unwrap();
+    let ((), done) = Scope::new(Start::Scheduled)
+        .run_counted(async |tg: &mut TaskGroup| {
+            for _ in 0..10 {
+                let r = Arc::clone(&ran);
+                tg.spawn(async move {
+                    r.fetch_add(1, Ordering::SeqCst);
+                })?;
+            }
+            assert_eq!(
+                ran.load(Ordering::SeqCst),
+                0,
+                "current-thread runtime: nothing ran yet"
+            );
+            Ok(())
+        })
+        .await
+        .unwrap();
     assert_eq!(ran.load(Ordering::SeqCst), 10);
     assert_eq!(
         done,
@@ -182,18 +186,19 @@ async fn scheduled_tasks_do_not_run_until_the_body_awaits() {
 async fn scope_waits_for_every_task() {
     for start in [Start::Scheduled, Start::Eager] {
         let begin = Instant::now();
-        let (handles, done) = scope(start, async |tg: &mut TaskGroup| {
-            let mut handles = Vec::new();
-            for secs in [3, 1, 2] {
-                handles.push(tg.spawn(async move {
-                    sleep(Duration::from_secs(secs)).await;
-                    secs
-                })?);
-            }
-            Ok(handles)
-        })
-        .await
-        .unwrap();
+        let (handles, done) = Scope::new(start)
+            .run_counted(async |tg: &mut TaskGroup| {
+                let mut handles = Vec::new();
+                for secs in [3, 1, 2] {
+                    handles.push(tg.spawn(async move {
+                        sleep(Duration::from_secs(secs)).await;
+                        secs
+                    })?);
+                }
+                Ok(handles)
+            })
+            .await
+            .unwrap();
         assert_eq!(done.total(), 3);
         assert_eq!(
             begin.elapsed(),
@@ -208,15 +213,16 @@ async fn scope_waits_for_every_task() {
 #[tokio::test]
 async fn eager_place_is_reused_across_future_types() {
     // Two future types alternate: the scratch place must switch type each time.
-    let ((a, b, c), done) = scope(Start::Eager, async |tg: &mut TaskGroup| {
-        Ok((
-            tg.spawn(async { 1u8 })?,
-            tg.spawn(async { String::from("two") })?,
-            tg.spawn(async { 3u8 })?,
-        ))
-    })
-    .await
-    .unwrap();
+    let ((a, b, c), done) = Scope::new(Start::Eager)
+        .run_counted(async |tg: &mut TaskGroup| {
+            Ok((
+                tg.spawn(async { 1u8 })?,
+                tg.spawn(async { String::from("two") })?,
+                tg.spawn(async { 3u8 })?,
+            ))
+        })
+        .await
+        .unwrap();
     assert_eq!(done.eager, 3);
     assert_eq!(
         (a.result(), b.result(), c.result()),
@@ -420,18 +426,19 @@ fn many_tasks_on_the_multi_thread_runtime() {
     for start in [Start::Scheduled, Start::Eager] {
         let done = rt
             .block_on(rt.spawn(async move {
-                scope(start, async |tg: &mut TaskGroup| {
-                    for i in 0..2_000u32 {
-                        tg.spawn(async move {
-                            if i % 2 == 0 {
-                                tokio::task::yield_now().await;
-                            }
-                        })?;
-                    }
-                    Ok(())
-                })
-                .await
-                .map(|((), done)| done)
+                Scope::new(start)
+                    .run_counted(async |tg: &mut TaskGroup| {
+                        for i in 0..2_000u32 {
+                            tg.spawn(async move {
+                                if i % 2 == 0 {
+                                    tokio::task::yield_now().await;
+                                }
+                            })?;
+                        }
+                        Ok(())
+                    })
+                    .await
+                    .map(|((), done)| done)
             }))
             .unwrap()
             .unwrap();
@@ -508,8 +515,7 @@ fn every_result_is_readable_once_the_scope_returns_on_the_multi_thread_runtime()
                 .await
             }))
             .unwrap()
-            .unwrap()
-            .0;
+            .unwrap();
         for (i, handle) in (0..).zip(handles) {
             assert!(handle.done(), "round {round}, task {i}");
             assert_eq!(handle.result(), Some(round * 8 + i), "round {round}");
@@ -566,7 +572,7 @@ async fn each_task_runs_in_a_copy_of_its_spawners_context_eager_step_included() 
         let seen = ctx
             .scope_mut(async {
                 REQUEST.set(7).unwrap();
-                let (handles, _) = scope(start, async |tg: &mut TaskGroup| {
+                let handles = scope(start, async |tg: &mut TaskGroup| {
                     let first = tg.spawn(async {
                         let at_start = REQUEST.get(); // the eager step, if eager
                         REQUEST.set(8).unwrap(); // only in the task's copy
@@ -657,15 +663,16 @@ async fn a_scope_whose_token_is_cancelled_before_it_starts_never_runs_its_body()
 fn a_handle_spawns_from_a_thread_outside_the_runtime() {
     let rt = multi_thread();
     let value = rt.block_on(async {
-        let (handle, done) = scope(Start::Scheduled, async |tg: &mut TaskGroup| {
-            let group = tg.handle();
-            let spawned = std::thread::spawn(move || group.spawn(async { 42 }))
-                .join()
-                .expect("the thread");
-            Ok(spawned?)
-        })
-        .await
-        .unwrap();
+        let (handle, done) = Scope::new(Start::Scheduled)
+            .run_counted(async |tg: &mut TaskGroup| {
+                let group = tg.handle();
+                let spawned = std::thread::spawn(move || group.spawn(async { 42 }))
+                    .join()
+                    .expect("the thread");
+                Ok(spawned?)
+            })
+            .await
+            .unwrap();
         assert_eq!(done.scheduled, 1);
         handle.result()
     });
@@ -675,7 +682,7 @@ fn a_handle_spawns_from_a_thread_outside_the_runtime() {
 #[tokio::test]
 async fn a_nested_scope_with_its_own_token_is_cancelled_by_either_and_leaves_no_task_behind() {
     let token = tokio_util::sync::CancellationToken::new();
-    let (inner, _) = scope(Start::Scheduled, async |tg: &mut TaskGroup| {
+    let inner = scope(Start::Scheduled, async |tg: &mut TaskGroup| {
         let outer = tg.handle();
         // Dropped mid-way, many times: nothing of it may stay on the runtime.
         for _ in 0..100 {
@@ -713,7 +720,7 @@ async fn a_nested_scope_with_its_own_token_is_cancelled_by_either_and_leaves_no_
 
 #[tokio::test]
 async fn a_nested_scope_under_a_finished_parent_says_so() {
-    let (outer, _) = scope(Start::Scheduled, async |tg: &mut TaskGroup| Ok(tg.handle()))
+    let outer = scope(Start::Scheduled, async |tg: &mut TaskGroup| Ok(tg.handle()))
         .await
         .unwrap();
     let err = Scope::new(Start::Scheduled)
@@ -821,29 +828,30 @@ async fn a_cleanup_that_fails_under_a_handle_cancel_is_a_failure_of_the_group() 
 async fn a_handle_cancel_drops_the_task_and_the_group_goes_on() {
     let dropped = counter();
     let ran = counter();
-    let (handles, done) = scope(Start::Scheduled, async |tg: &mut TaskGroup| {
-        let (d, r) = (Arc::clone(&dropped), Arc::clone(&ran));
-        let never = tg.spawn(async move {
-            let _guard = DropGuard(d);
-            r.fetch_add(1, Ordering::SeqCst);
-        })?;
-        assert!(never.cancel(), "not started: it has not ended");
-        let d = Arc::clone(&dropped);
-        let suspended = tg.task().name("sleeper").spawn(async move {
-            let _guard = DropGuard(d);
-            sleep(Duration::from_secs(10)).await;
-        })?;
-        tokio::task::yield_now().await;
-        assert!(suspended.cancel());
-        let snapshot = tg.snapshot();
-        assert_eq!(snapshot.tasks.len(), 1);
-        assert_eq!(snapshot.tasks[0].name.as_deref(), Some("sleeper"));
-        assert!(snapshot.tasks[0].cancel_requested);
-        let finished = tg.spawn(async { 7 })?;
-        Ok((never, suspended, finished))
-    })
-    .await
-    .unwrap();
+    let (handles, done) = Scope::new(Start::Scheduled)
+        .run_counted(async |tg: &mut TaskGroup| {
+            let (d, r) = (Arc::clone(&dropped), Arc::clone(&ran));
+            let never = tg.spawn(async move {
+                let _guard = DropGuard(d);
+                r.fetch_add(1, Ordering::SeqCst);
+            })?;
+            assert!(never.cancel(), "not started: it has not ended");
+            let d = Arc::clone(&dropped);
+            let suspended = tg.task().name("sleeper").spawn(async move {
+                let _guard = DropGuard(d);
+                sleep(Duration::from_secs(10)).await;
+            })?;
+            tokio::task::yield_now().await;
+            assert!(suspended.cancel());
+            let snapshot = tg.snapshot();
+            assert_eq!(snapshot.tasks.len(), 1);
+            assert_eq!(snapshot.tasks[0].name.as_deref(), Some("sleeper"));
+            assert!(snapshot.tasks[0].cancel_requested);
+            let finished = tg.spawn(async { 7 })?;
+            Ok((never, suspended, finished))
+        })
+        .await
+        .unwrap();
     let (never, mut suspended, finished) = handles;
     assert_eq!(ran.load(Ordering::SeqCst), 0, "never polled");
     assert_eq!(
@@ -868,30 +876,31 @@ async fn a_handle_cancel_drops_the_task_and_the_group_goes_on() {
 async fn a_cancel_that_comes_during_the_last_step_ends_the_task_cancelled_and_leaves_nothing() {
     for start in [Start::Scheduled, Start::Eager] {
         let slot: Arc<Mutex<Option<TaskHandle<u32>>>> = Arc::default();
-        let ((asked, later), done) = scope(start, async |tg: &mut TaskGroup| {
-            let (own, asked) = (Arc::clone(&slot), Arc::new(AtomicUsize::new(0)));
-            let a = Arc::clone(&asked);
-            let first = tg.spawn(async move {
-                tokio::task::yield_now().await; // the body puts the handle in the slot
-                let me = own.lock().unwrap().as_ref().map(TaskHandle::cancel);
-                a.store(usize::from(me == Some(true)), Ordering::SeqCst);
-                5
-            })?;
-            let id = first.id();
-            *slot.lock().unwrap() = Some(first);
-            sleep(Duration::from_millis(1)).await;
-            let later = tg.spawn(async {
+        let ((asked, later), done) = Scope::new(start)
+            .run_counted(async |tg: &mut TaskGroup| {
+                let (own, asked) = (Arc::clone(&slot), Arc::new(AtomicUsize::new(0)));
+                let a = Arc::clone(&asked);
+                let first = tg.spawn(async move {
+                    tokio::task::yield_now().await; // the body puts the handle in the slot
+                    let me = own.lock().unwrap().as_ref().map(TaskHandle::cancel);
+                    a.store(usize::from(me == Some(true)), Ordering::SeqCst);
+                    5
+                })?;
+                let id = first.id();
+                *slot.lock().unwrap() = Some(first);
                 sleep(Duration::from_millis(1)).await;
-                6
-            })?;
-            assert!(
-                tg.snapshot().tasks.iter().all(|t| t.id != id),
-                "{start:?}: the first task left the listing"
-            );
-            Ok((asked, later))
-        })
-        .await
-        .unwrap();
+                let later = tg.spawn(async {
+                    sleep(Duration::from_millis(1)).await;
+                    6
+                })?;
+                assert!(
+                    tg.snapshot().tasks.iter().all(|t| t.id != id),
+                    "{start:?}: the first task left the listing"
+                );
+                Ok((asked, later))
+            })
+            .await
+            .unwrap();
         assert_eq!(
             asked.load(Ordering::SeqCst),
             1,
@@ -918,28 +927,29 @@ fn cancels_racing_steps_on_the_multi_thread_runtime() {
         let (u, f) = (Arc::clone(&unfinished), Arc::clone(&finished));
         let (handles, done) = rt
             .block_on(rt.spawn(async move {
-                scope(start, async |tg: &mut TaskGroup| {
-                    let mut handles = Vec::new();
-                    for i in 0..4_000u32 {
-                        let guard = DropGuard(Arc::clone(&u));
-                        let f = Arc::clone(&f);
-                        handles.push(tg.spawn(async move {
-                            for _ in 0..i % 4 {
+                Scope::new(start)
+                    .run_counted(async |tg: &mut TaskGroup| {
+                        let mut handles = Vec::new();
+                        for i in 0..4_000u32 {
+                            let guard = DropGuard(Arc::clone(&u));
+                            let f = Arc::clone(&f);
+                            handles.push(tg.spawn(async move {
+                                for _ in 0..i % 4 {
+                                    tokio::task::yield_now().await;
+                                }
+                                std::mem::forget(guard); // finished: not dropped unfinished
+                                f.fetch_add(1, Ordering::SeqCst);
+                            })?);
+                            if i % 3 == 0 {
                                 tokio::task::yield_now().await;
                             }
-                            std::mem::forget(guard); // finished: not dropped unfinished
-                            f.fetch_add(1, Ordering::SeqCst);
-                        })?);
-                        if i % 3 == 0 {
-                            tokio::task::yield_now().await;
+                            if i % 2 == 1 {
+                                handles[(i / 2) as usize].cancel();
+                            }
                         }
-                        if i % 2 == 1 {
-                            handles[(i / 2) as usize].cancel();
-                        }
-                    }
-                    Ok(handles)
-                })
-                .await
+                        Ok(handles)
+                    })
+                    .await
             }))
             .unwrap()
             .unwrap();

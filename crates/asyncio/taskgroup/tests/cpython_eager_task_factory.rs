@@ -56,11 +56,10 @@ impl Clock {
 /// `run_coro(run())` on a loop with the eager task factory: `run()` is the body of an eager
 /// group, and its value is returned once every task of the group has ended.
 async fn run_coro<T>(run: impl AsyncFnOnce(&mut TaskGroup) -> anyhow::Result<T>) -> T {
-    let (value, _) = Scope::new(Start::Eager)
+    Scope::new(Start::Eager)
         .run(run)
         .await
-        .expect("the group succeeds");
-    value
+        .expect("the group succeeds")
 }
 
 /// Counts its drops: the future holding it was dropped (finished, cancelled or refused).
@@ -432,7 +431,7 @@ fn recursive_taskgroups(width: usize, depth: u32, start: Start) -> BoxFuture<'st
             return 0;
         }
         let (futures, done) = Scope::new(start)
-            .run(async |tg: &mut TaskGroup| {
+            .run_counted(async |tg: &mut TaskGroup| {
                 let mut futures = Vec::with_capacity(width);
                 for _ in 0..width {
                     futures.push(tg.spawn(recursive_taskgroups(width, depth - 1, start))?);
@@ -480,7 +479,7 @@ where
     F: Future<Output = T> + Send + 'static,
 {
     let (task, done) = Scope::new(start)
-        .run(async |g: &mut TaskGroup| Ok(g.spawn(coro(g.handle()))?))
+        .run_counted(async |g: &mut TaskGroup| Ok(g.spawn(coro(g.handle()))?))
         .await
         .expect("the group succeeds");
     (task.result().expect("the task completed"), done.scheduled)

@@ -172,7 +172,7 @@ async fn sleep_then(clock: Clock, secs: f64, value: i32) -> i32 {
 // ---------------------------------------------------------------------------------------------
 
 async fn taskgroup_01(clock: Clock, start: Start) {
-    let ((t1, t2), _) = Scope::new(start)
+    let (t1, t2) = Scope::new(start)
         .run(async |g: &mut TaskGroup| {
             let t1 = g.spawn(sleep_then(clock, 0.1, 42))?;
             let t2 = g.spawn(sleep_then(clock, 0.2, 11))?;
@@ -199,7 +199,7 @@ async fn test_taskgroup_01_multi_thread() {
 // ---------------------------------------------------------------------------------------------
 
 async fn taskgroup_02(clock: Clock, start: Start) {
-    let ((t1, t2), _) = Scope::new(start)
+    let (t1, t2) = Scope::new(start)
         .run(async |g: &mut TaskGroup| {
             let t1 = g.spawn(sleep_then(clock, 0.1, 42))?;
             clock.sleep(0.15).await;
@@ -227,7 +227,7 @@ async fn test_taskgroup_02_multi_thread() {
 // ---------------------------------------------------------------------------------------------
 
 async fn taskgroup_03(clock: Clock, start: Start) {
-    let ((t1, t2), _) = Scope::new(start)
+    let (t1, t2) = Scope::new(start)
         .run(async |g: &mut TaskGroup| {
             let t1 = g.spawn(sleep_then(clock, 1.0, 42))?;
             clock.sleep(0.15).await;
@@ -1241,7 +1241,7 @@ async fn test_taskgroup_23() {
 
 async fn taskgroup_24(clock: Clock, start: Start) {
     let ((), done) = Scope::new(start)
-        .run(async |g: &mut TaskGroup| {
+        .run_counted(async |g: &mut TaskGroup| {
             let root_g = g.handle();
             g.spawn_fallible(async move {
                 clock.sleep(0.1).await;
@@ -1466,7 +1466,7 @@ async fn test_taskgroup_context_manager_exit_raises_multi_thread() {
 /// Spawns through a handle of a group whose scope has returned: refused as finished, and the
 /// future dropped without running ("the coroutine was closed").
 async fn create_task_after_tg_finish(start: Start) {
-    let (tg, _) = Scope::new(start)
+    let tg = Scope::new(start)
         .run(async |tg: &mut TaskGroup| Ok(tg.handle()))
         .await
         .expect("the group succeeds");
@@ -1611,7 +1611,7 @@ async fn error_and_cancel(clock: Clock, start: Start) {
                 })
                 .await;
             match group {
-                Ok(((), _)) => unreachable!("the body never returns Ok"),
+                Ok(()) => unreachable!("the body never returns Ok"),
                 // The cancellation came first: the group ends cancelled, and CancelledError
                 // propagates out of `inner` (`except*` does not match).
                 Err(e) if e.failures.is_empty() => {

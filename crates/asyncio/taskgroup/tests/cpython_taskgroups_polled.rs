@@ -41,7 +41,7 @@ use std::rc::Rc;
 use anyhow::anyhow;
 use futures::FutureExt;
 use taskgroup::polled::{self, PolledGroup, PolledScope};
-use taskgroup::{Completed, GroupError, Interrupt, Refused, Start, TaskError};
+use taskgroup::{GroupError, Interrupt, Refused, Start, TaskError};
 use tokio::sync::Notify;
 use tokio::task::{JoinHandle, LocalSet, spawn_local};
 use tokio_util::sync::CancellationToken;
@@ -107,9 +107,7 @@ async fn abort_and_await<T: std::fmt::Debug>(r: JoinHandle<T>) {
 }
 
 /// `await r` of a runner whose group was cancelled through its handle: the scope's error.
-async fn group_error<T: std::fmt::Debug>(
-    r: JoinHandle<Result<(T, Completed), GroupError>>,
-) -> GroupError {
+async fn group_error<T: std::fmt::Debug>(r: JoinHandle<Result<T, GroupError>>) -> GroupError {
     r.await
         .expect("the runner does not panic")
         .expect_err("the group ends with an error")
@@ -169,7 +167,7 @@ async fn assert_raises_keyboard_interrupt<T: std::fmt::Debug>(runner: impl Futur
 // ---------------------------------------------------------------------------------------------
 
 async fn taskgroup_01(start: Start) {
-    let ((t1, t2), _) = polled::scope(start, async |g| {
+    let (t1, t2) = polled::scope(start, async |g| {
         let t1 = g.spawn(sleep_then(0.1, 42))?;
         let t2 = g.spawn(sleep_then(0.2, 11))?;
         Ok((t1, t2))
@@ -186,7 +184,7 @@ async fn test_taskgroup_01() {
 }
 
 async fn taskgroup_02(start: Start) {
-    let ((t1, t2), _) = polled::scope(start, async |g| {
+    let (t1, t2) = polled::scope(start, async |g| {
         let t1 = g.spawn(sleep_then(0.1, 42))?;
         sleep(0.15).await;
         let t2 = g.spawn(sleep_then(0.2, 11))?;
@@ -204,7 +202,7 @@ async fn test_taskgroup_02() {
 }
 
 async fn taskgroup_03(start: Start) {
-    let ((t1, t2), _) = polled::scope(start, async |g| {
+    let (t1, t2) = polled::scope(start, async |g| {
         let t1 = g.spawn(sleep_then(1.0, 42))?;
         sleep(0.15).await;
         // Cancel t1 explicitly: everything else goes on as usual.
@@ -316,7 +314,7 @@ fn spawn_five_children_counting_cancel(
     then_sleep: bool,
     num: &Rc<Cell<usize>>,
     group: &Canceller,
-) -> JoinHandle<Result<((), Completed), GroupError>> {
+) -> JoinHandle<Result<(), GroupError>> {
     let (num, group) = (Rc::clone(num), group.clone());
     spawn_local(polled::scope(
         start,
@@ -527,7 +525,7 @@ fn spawn_nested_runner(
     start: Start,
     g1_sleeper: bool,
     group: &Canceller,
-) -> JoinHandle<Result<((), Completed), GroupError>> {
+) -> JoinHandle<Result<(), GroupError>> {
     let group = group.clone();
     spawn_local(polled::scope(
         start,
@@ -638,7 +636,7 @@ fn spawn_sleeping_body(
     start: Start,
     group: &Canceller,
     on_cancel: impl FnOnce() + 'static,
-) -> JoinHandle<Result<((), Completed), GroupError>> {
+) -> JoinHandle<Result<(), GroupError>> {
     let group = group.clone();
     spawn_local(polled::scope(
         start,
@@ -844,10 +842,7 @@ async fn test_taskgroup_21a() {
 // ---------------------------------------------------------------------------------------------
 
 /// `runner()` of `test_taskgroup_22`, spawned, its group's handle in `group`.
-fn spawn_two_sleepers(
-    start: Start,
-    group: &Canceller,
-) -> JoinHandle<Result<((), Completed), GroupError>> {
+fn spawn_two_sleepers(start: Start, group: &Canceller) -> JoinHandle<Result<(), GroupError>> {
     let group = group.clone();
     spawn_local(polled::scope(
         start,
@@ -906,7 +901,7 @@ async fn test_taskgroup_23() {
 }
 
 async fn taskgroup_24(start: Start) {
-    let ((), done) = polled::scope(start, async |g| {
+    let ((), done) = polled::scope_counted(start, async |g| {
         let root_g = g.handle();
         g.spawn_fallible(async move {
             sleep(0.1).await;
@@ -1037,7 +1032,7 @@ async fn test_taskgroup_context_manager_exit_raises() {
 async fn create_task_after_tg_finish(start: Start) {
     let ran = Cell::new(false);
     let closed = Cell::new(0);
-    let (tg, _) = polled::scope(start, async |tg| Ok(tg.handle()))
+    let tg = polled::scope(start, async |tg| Ok(tg.handle()))
         .await
         .expect("the group succeeds");
     let guard = Finally::new(|| add(&closed, 1));

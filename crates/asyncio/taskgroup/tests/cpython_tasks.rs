@@ -1003,7 +1003,7 @@ fn gathered_futures<const N: usize>(
 /// failures, the exceptions of the failed futures, by name.
 async fn gather_test(body: impl AsyncFnOnce(&mut TaskGroup) -> anyhow::Result<()>) -> Vec<String> {
     match Scope::new(Start::Scheduled).cooperative().run(body).await {
-        Ok(((), _)) => Vec::new(),
+        Ok(()) => Vec::new(),
         Err(error) => failure_names(&error),
     }
 }

@@ -195,14 +195,16 @@ fn a_group_error_nested_100_000_deep_is_dropped_without_recursion() {
 /// a failure at the bottom.
 fn failing_groups(depth: usize) -> std::pin::Pin<Box<dyn Future<Output = GroupError> + Send>> {
     Box::pin(async move {
-        scope(Start::Eager, async move |_: &mut TaskGroup| {
-            if depth == 1 {
-                anyhow::bail!("at the bottom");
-            }
-            Err(failing_groups(depth - 1).await.into())
-        })
+        scope(
+            Start::Eager,
+            async move |_: &mut TaskGroup| -> anyhow::Result<()> {
+                if depth == 1 {
+                    anyhow::bail!("at the bottom");
+                }
+                Err(failing_groups(depth - 1).await.into())
+            },
+        )
         .await
-        .map(|((), _)| ())
         .unwrap_err()
     })
 }

@@ -302,11 +302,10 @@ type Spawned = taskgroup::TaskHandle<Report>;
 /// The mixed spawns in one scope; asserts every value and drop after it returns.
 async fn mixed_scope(n: usize) {
     let drops = counter();
-    let (spawned, done) = scope(Start::Eager, async |tg: &mut TaskGroup| {
-        Ok(spawn_mixed(tg, n, &drops))
-    })
-    .await
-    .expect("the group succeeds");
+    let (spawned, done) = Scope::new(Start::Eager)
+        .run_counted(async |tg: &mut TaskGroup| Ok(spawn_mixed(tg, n, &drops)))
+        .await
+        .expect("the group succeeds");
     let suspending = (0..n).filter(|i| i % 3 == 0).count() as u64;
     assert_eq!(
         done,
@@ -354,12 +353,12 @@ fn an_eager_step_that_runs_a_nested_eager_group_keeps_both_places_apart() {
         let drops = counter();
         let n = SPAWNS / 3;
         let inner_drops = Arc::clone(&drops);
-        let ((outer, nested, after), _) = scope(Start::Eager, async |tg: &mut TaskGroup| {
+        let (outer, nested, after) = scope(Start::Eager, async |tg: &mut TaskGroup| {
             let outer = spawn_mixed(tg, n, &drops);
             // Its eager step runs a whole group whose own eager steps use the nested group's
             // place, while the outer group's place is lent to this step.
             let nested = tg.spawn(async move {
-                let (spawned, _) = scope(Start::Eager, async |tg: &mut TaskGroup| {
+                let spawned = scope(Start::Eager, async |tg: &mut TaskGroup| {
                     Ok(spawn_mixed(tg, n, &inner_drops))
                 })
                 .await
@@ -456,25 +455,26 @@ fn zero_sized_futures_finish_suspend_and_drop_once_in_the_place() {
     assert_eq!(size_of::<ByteSized>(), 1);
     current_thread().block_on(async {
         let n = SPAWNS / 3;
-        let (handles, done) = scope(Start::Eager, async |tg: &mut TaskGroup| {
-            let mut handles = Vec::new();
-            for i in 0..n {
-                // Zero-sized futures between sized ones, so that the place they use has held
-                // others before.
-                handles.push(tg.spawn(Zst::<false>)?);
-                handles.push(tg.spawn(Zst::<true>)?);
-                handles.push(tg.spawn(AlignedZst::<false>)?);
-                handles.push(tg.spawn(AlignedZst::<true>)?);
-                handles.push(tg.spawn(ByteSized { wait: i % 2 == 0 })?);
-            }
-            // The suspended ones may finish from now on.
-            ZST_GO.store(true, Ordering::SeqCst);
-            ALIGNED_ZST_GO.store(true, Ordering::SeqCst);
-            BYTE_GO.store(true, Ordering::SeqCst);
-            Ok(handles)
-        })
-        .await
-        .unwrap();
+        let (handles, done) = Scope::new(Start::Eager)
+            .run_counted(async |tg: &mut TaskGroup| {
+                let mut handles = Vec::new();
+                for i in 0..n {
+                    // Zero-sized futures between sized ones, so that the place they use has held
+                    // others before.
+                    handles.push(tg.spawn(Zst::<false>)?);
+                    handles.push(tg.spawn(Zst::<true>)?);
+                    handles.push(tg.spawn(AlignedZst::<false>)?);
+                    handles.push(tg.spawn(AlignedZst::<true>)?);
+                    handles.push(tg.spawn(ByteSized { wait: i % 2 == 0 })?);
+                }
+                // The suspended ones may finish from now on.
+                ZST_GO.store(true, Ordering::SeqCst);
+                ALIGNED_ZST_GO.store(true, Ordering::SeqCst);
+                BYTE_GO.store(true, Ordering::SeqCst);
+                Ok(handles)
+            })
+            .await
+            .unwrap();
         assert_eq!(handles.len(), 5 * n);
         assert_eq!(
             done,
@@ -529,7 +529,7 @@ fn one_faulty_among_good<P: Payload>(fault: Fault, yields: u32) -> Vec<String> {
             "every future dropped exactly once"
         );
         // The place still works after the failure: a new group starts in the same thread.
-        let (late, _) = scope(Start::Eager, async |tg: &mut TaskGroup| {
+        let late = scope(Start::Eager, async |tg: &mut TaskGroup| {
             Ok(tg.spawn(probe::<Aligned256>(7, 0, &drops))?)
         })
         .await
@@ -688,7 +688,7 @@ fn every_task_value_is_dropped_once_whether_taken_or_left_in_its_handle() {
     current_thread().block_on(async {
         let values = counter();
         let n = SPAWNS / 3;
-        let (kept, _) = scope(Start::Eager, async |tg: &mut TaskGroup| {
+        let kept = scope(Start::Eager, async |tg: &mut TaskGroup| {
             let mut kept = Vec::new();
             for i in 0..n {
                 let value = Drops(Arc::clone(&values));
@@ -731,7 +731,7 @@ fn a_scheduled_handle_awaited_then_dropped_drops_its_value_once() {
     current_thread().block_on(async {
         let values = counter();
         let value = Drops(Arc::clone(&values));
-        let ((), _) = Scope::new(Start::Eager)
+        Scope::new(Start::Eager)
             .run(async |tg: &mut TaskGroup| {
                 let mut handle = tg.spawn(async move {
                     yield_once().await;
@@ -770,7 +770,7 @@ fn concurrent_groups_on_a_multi_thread_runtime_keep_every_value_and_drop() {
         for _ in 0..groups {
             let drops = Arc::clone(&drops);
             owners.push(tokio::spawn(async move {
-                let ((spawned, from_tasks), _) = scope(Start::Eager, async |tg: &mut TaskGroup| {
+                let (spawned, from_tasks) = scope(Start::Eager, async |tg: &mut TaskGroup| {
                     let group = tg.handle();
                     let task_drops = Arc::clone(&drops);
                     let from_tasks = tg.spawn(async move {

@@ -55,7 +55,7 @@ async fn children_may_borrow_and_need_not_be_send_and_the_scope_waits_for_all() 
     for start in [Start::Eager, Start::Scheduled] {
         let log = RefCell::new(Vec::new()); // borrowed by every child, and not Sync
         let shared = Rc::new(Cell::new(0)); // not Send
-        let (handles, done) = polled::scope(start, async |tg| {
+        let (handles, done) = polled::scope_counted(start, async |tg| {
             let mut handles = Vec::new();
             for i in 0..5u64 {
                 let (log, shared) = (&log, Rc::clone(&shared));
@@ -145,7 +145,7 @@ async fn a_panic_is_a_failure_and_spawning_is_refused_after_it() {
 #[tokio::test(start_paused = true)]
 async fn a_child_spawns_into_the_group_through_a_handle() {
     for start in [Start::Eager, Start::Scheduled] {
-        let ((), done) = polled::scope(start, async |tg: &mut PolledScope<'_>| {
+        let ((), done) = polled::scope_counted(start, async |tg: &mut PolledScope<'_>| {
             let group = tg.handle();
             tg.spawn(async move {
                 sleep(Duration::from_millis(1)).await;
@@ -167,7 +167,7 @@ async fn a_child_spawns_into_the_group_through_a_handle() {
 async fn cancelling_a_child_drops_its_future_at_once() {
     for start in [Start::Eager, Start::Scheduled] {
         let dropped = Rc::new(Cell::new(0));
-        let ((), done) = polled::scope(start, async |tg| {
+        let ((), done) = polled::scope_counted(start, async |tg| {
             let guard = Dropped(Rc::clone(&dropped));
             let sleeper = tg.spawn(async move {
                 let _guard = guard;
@@ -190,7 +190,7 @@ async fn cancelling_a_child_drops_its_future_at_once() {
 #[tokio::test(start_paused = true)]
 async fn a_child_is_the_current_task_with_its_handles_id() {
     for start in [Start::Eager, Start::Scheduled] {
-        let (handle, _) = polled::scope(start, async |tg| {
+        let handle = polled::scope(start, async |tg| {
             let handle = tg.spawn(async {
                 let first = current_task().expect("inside a runtime");
                 tokio::task::yield_now().await;
@@ -270,7 +270,7 @@ async fn a_large_group_yields_to_its_neighbours() {
     };
     tokio::task::yield_now().await; // the neighbour starts
     let before = turns.load(Ordering::Relaxed);
-    let ((), done) = polled::scope(Start::Scheduled, async |tg| {
+    let ((), done) = polled::scope_counted(Start::Scheduled, async |tg| {
         for _ in 0..CHILDREN {
             tg.spawn(async {
                 for _ in 0..3 {
@@ -324,7 +324,7 @@ async fn a_child_that_finishes_in_its_eager_step_costs_no_allocation() {
 /// child running, and the value is still there for the next wait.
 #[tokio::test(start_paused = true)]
 async fn a_wait_through_a_borrowed_handle_keeps_the_handle_and_the_child() {
-    let ((), _) = polled::scope(Start::Scheduled, async |tg| {
+    polled::scope(Start::Scheduled, async |tg| {
         let mut child = tg.spawn(async {
             sleep(Duration::from_millis(10)).await;
             5
@@ -344,7 +344,7 @@ async fn a_wait_through_a_borrowed_handle_keeps_the_handle_and_the_child() {
 /// memory of its own (the group's reused place is in use), and both children complete.
 #[tokio::test]
 async fn a_child_spawns_during_its_eager_step() {
-    let ((), done) = polled::scope(Start::Eager, async |tg| {
+    let ((), done) = polled::scope_counted(Start::Eager, async |tg| {
         let group = tg.handle();
         tg.spawn(async move {
             let inner = group.spawn(async { 2 }).expect("accepted");
@@ -361,17 +361,18 @@ async fn a_child_spawns_during_its_eager_step() {
 /// whose drop goes back to the group, after the group has let go of its slots.
 #[tokio::test]
 async fn a_value_that_holds_a_handle_is_dropped_outside_the_groups_borrow() {
-    let ((), done) = polled::scope(Start::Scheduled, async |tg: &mut PolledScope<'static>| {
-        let group = tg.handle();
-        let outer = tg.spawn(async move { group.spawn(async { 1 }).expect("accepted") })?;
-        for _ in 0..3 {
-            tokio::task::yield_now().await; // the scope polls `outer`, then the inner child
-        }
-        assert_eq!(outer.state(), TaskState::Done);
-        drop(outer); // its value, the inner handle, is dropped with it
-        Ok(())
-    })
-    .await
-    .expect("no failure");
+    let ((), done) =
+        polled::scope_counted(Start::Scheduled, async |tg: &mut PolledScope<'static>| {
+            let group = tg.handle();
+            let outer = tg.spawn(async move { group.spawn(async { 1 }).expect("accepted") })?;
+            for _ in 0..3 {
+                tokio::task::yield_now().await; // the scope polls `outer`, then the inner child
+            }
+            assert_eq!(outer.state(), TaskState::Done);
+            drop(outer); // its value, the inner handle, is dropped with it
+            Ok(())
+        })
+        .await
+        .expect("no failure");
     assert_eq!(done.total(), 2);
 }

@@ -61,7 +61,7 @@ async fn sleep_coro(out: Lines, delay: u64) -> u64 {
 async fn task_group(out: Lines) -> anyhow::Result<Duration> {
     out.say("Before running task group!");
     let start = Instant::now();
-    let ((task1, task2), _) = scope(Start::Scheduled, async |tg: &mut TaskGroup| {
+    let (task1, task2) = scope(Start::Scheduled, async |tg: &mut TaskGroup| {
         let task1 = tg.spawn(sleep_coro(out.clone(), 2))?;
         let task2 = tg.spawn(sleep_coro(out.clone(), 3))?;
         Ok((task1, task2))

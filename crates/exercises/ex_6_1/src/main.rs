@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure};
 use catalog::Exercise;
-use taskgroup::{Start, TaskGroup, polled, scope};
+use taskgroup::{Scope, Start, TaskGroup, polled};
 use timing::StartLatencies;
 use timing::cli::{Args, Measure, Spec};
 use tokio::runtime::Runtime;
@@ -67,14 +67,15 @@ where
     let time0 = Instant::now();
     // asyncio.get_event_loop().set_task_factory(asyncio.eager_task_factory)
     // async with asyncio.TaskGroup() as tg:
-    let ((), completed) = scope(start, async |tg: &mut TaskGroup| {
-        // for _ in range(1_000_000): tg.create_task(light_coro())
-        for i in 0..tasks {
-            tg.spawn(child(i))?;
-        }
-        Ok(())
-    })
-    .await?; // the end of `async with`: every task has ended
+    let ((), completed) = Scope::new(start)
+        .run_counted(async |tg: &mut TaskGroup| {
+            // for _ in range(1_000_000): tg.create_task(light_coro())
+            for i in 0..tasks {
+                tg.spawn(child(i))?;
+            }
+            Ok(())
+        })
+        .await?; // the end of `async with`: every task has ended
     Ok((time0.elapsed(), completed.total()))
 }
 
@@ -151,7 +152,7 @@ where
     F: Future<Output = ()>,
 {
     let time0 = Instant::now();
-    let ((), completed) = polled::scope(Start::Eager, async |tg| {
+    let ((), completed) = polled::scope_counted(Start::Eager, async |tg| {
         for i in 0..tasks {
             tg.spawn(child(i))?;
         }

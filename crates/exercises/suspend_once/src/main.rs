@@ -45,7 +45,7 @@ use anyhow::{bail, ensure};
 use catalog::Exercise;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use taskgroup::{Completed, Start, TaskGroup, polled, scope};
+use taskgroup::{Completed, Scope, Start, TaskGroup, polled};
 use timing::StartLatencies;
 use timing::cli::{Measure, Spec};
 use tokio::task::JoinSet;
@@ -153,13 +153,14 @@ where
     C: FnMut(u64) -> F + Send,
     F: Future<Output = ()> + Send + 'static,
 {
-    let ((), completed) = scope(start, async |tg: &mut TaskGroup| {
-        for i in 0..tasks {
-            tg.spawn(child(i))?;
-        }
-        Ok(())
-    })
-    .await?; // the end of `async with`: every task has ended
+    let ((), completed) = Scope::new(start)
+        .run_counted(async |tg: &mut TaskGroup| {
+            for i in 0..tasks {
+                tg.spawn(child(i))?;
+            }
+            Ok(())
+        })
+        .await?; // the end of `async with`: every task has ended
     Ok(completed)
 }
 
@@ -175,7 +176,7 @@ where
         _ => Start::Scheduled,
     };
     let time0 = Instant::now();
-    let ((), completed) = polled::scope(start, async |tg| {
+    let ((), completed) = polled::scope_counted(start, async |tg| {
         for i in 0..tasks {
             tg.spawn(child(i))?;
         }
