@@ -370,6 +370,13 @@ fn list_shows_every_exercise_and_variant() {
 fn sweep_checks_its_task_counts() {
     assert_usage(&["sweep", "--tasks", "1000,0"], "--tasks");
     assert_usage(&["sweep", "--tasks", "1000,many"], "--tasks");
+    // Parsed as the binaries parse `--tasks`: `1_000` is taken, and a count out of range is
+    // refused in their words.
+    let limit = format!(
+        "invalid value '0' for '--tasks <N,N,…>': a whole number from 1 to {}",
+        timing::cli::MAX_TASKS
+    );
+    assert_usage(&["sweep", "--tasks", "1_000,0"], &limit);
 }
 
 /// `xtask` with `CARGO` set to `false`: a check that comes too late fails the build at once

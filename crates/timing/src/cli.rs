@@ -197,7 +197,7 @@ impl Spec {
                     .long("tasks")
                     .value_name("N")
                     .allow_hyphen_values(true)
-                    .value_parser(|v: &str| whole_number(v, MAX_TASKS))
+                    .value_parser(tasks_count)
                     .help(format!("how many tasks (1 to {MAX_TASKS}; default {n})")),
             );
         }
@@ -431,6 +431,12 @@ fn acts_on_terminal(c: char) -> bool {
             c,
             '\u{2028}' | '\u{2029}' | '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
         )
+}
+
+/// `--tasks N`'s value, as every binary and xtask parse it: a whole number from 1 to
+/// [`MAX_TASKS`], written with or without `_` separators (`1_000_000`).
+pub fn tasks_count(value: &str) -> Result<u64, String> {
+    whole_number(value, MAX_TASKS)
 }
 
 /// A whole number from 1 to `max`, written with or without `_` separators.
