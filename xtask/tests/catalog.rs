@@ -1,7 +1,8 @@
 //! One catalogue (`crates/catalog`), and every other place that states an exercise's
 //! facts agreeing with it: each binary (its `--help`, its refusals, and code for each of its
 //! variants, run as built), each Python script (`scripts/python/<name>.py`: its variants, the
-//! Python it needs, its default count), the first line of each port's `main.rs`, the README's
+//! Python it needs, its default count), the first line of each port's `main.rs` and the output
+//! its docs show (where the catalogue has the lines it prints), the README's
 //! `## Exercises` table, and xtask's known loop incompatibilities. One table of checks, run for
 //! every exercise; every disagreement is listed, each naming its place, the catalogue's fact
 //! and what the place says.
@@ -33,6 +34,7 @@ const PLACES: &[(&str, Check)] = &[
     ("the Python script", script),
     ("the Python script's --help", script_help),
     ("the first line of its main.rs", main_rs_first_line),
+    ("the output its main.rs shows", main_rs_output),
     ("the README's `## Exercises` table", readme_row),
 ];
 
@@ -481,6 +483,36 @@ fn main_rs_first_line(ex: &Exercise) -> Verdict {
     )])
 }
 
+/// The lines a port's `main.rs` shows it printing (the first ```` ```text ```` block of its docs
+/// after a line saying `Prints`), for an exercise whose output holds no figure: what the
+/// catalogue says it prints, which the port's own test and the script's test compare against.
+fn main_rs_output(ex: &Exercise) -> Verdict {
+    if ex.prints.is_empty() {
+        return Ok(());
+    }
+    let path = root().join(format!("crates/exercises/{}/src/main.rs", ex.name));
+    let printed = shown_output(&read(&path));
+    verdict([same(
+        "the lines it prints",
+        Some(ex.prints.iter().map(|l| l.to_string()).collect()),
+        printed,
+    )])
+}
+
+/// The lines of the first ```` ```text ```` block of a module's docs after a line saying
+/// `Prints`.
+fn shown_output(text: &str) -> Option<Vec<String>> {
+    let docs: Vec<&str> = text.lines().map_while(|l| l.strip_prefix("//!")).collect();
+    let from = docs.iter().position(|l| l.contains("Prints"))?;
+    let open = from + docs[from..].iter().position(|l| l.trim() == "```text")?;
+    let lines = docs[open + 1..]
+        .iter()
+        .take_while(|l| l.trim() != "```")
+        .map(|l| l.strip_prefix(' ').unwrap_or(l).to_owned())
+        .collect();
+    Some(lines)
+}
+
 /// The rows of the README's table under `## Exercises`, as cells with the backticks taken off
 /// the name; `None` where the README has no such section.
 fn readme_rows() -> Option<Vec<Vec<String>>> {
@@ -564,4 +596,11 @@ fn the_checks_read_what_they_say_they_read() {
     assert_eq!(thousands(1_000_000), "1,000,000");
     assert_eq!(thousands(999), "999");
     assert_eq!(plain("a `TaskGroup`."), "a TaskGroup");
+    assert_eq!(
+        shown_output(
+            "//! x\n//!\n//! ```text\n//! no\n//! ```\n//! Prints:\n//!\n//! ```text\n//! a b\n//! c\n//! ```\nfn main() {}\n"
+        ),
+        Some(vec!["a b".to_owned(), "c".to_owned()])
+    );
+    assert_eq!(shown_output("//! Prints nothing.\n"), None);
 }

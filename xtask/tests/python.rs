@@ -766,22 +766,8 @@ fn ex_2_2_and_ex_2_7_print_the_chapters_lines() {
     }
     let ran = run_without_sleeping(&py, "ex_2_2");
     assert_eq!(ran.code, Some(0), "{}", ran.stderr);
-    assert_eq!(
-        ran.stdout,
-        ["stared sleeping for 1 second!", "Finished sleeping!"]
-    );
+    assert_eq!(ran.stdout, catalog::exercise("ex_2_2").prints);
     let ran = run_without_sleeping(&py, "ex_2_7");
     assert_eq!(ran.code, Some(0), "{}", ran.stderr);
-    assert_eq!(
-        ran.stdout,
-        [
-            "Before running task group!",
-            "Started sleeping for 2 seconds!",
-            "Started sleeping for 3 seconds!",
-            "Finished sleeping for 2 seconds!",
-            "Finished sleeping for 3 seconds!",
-            "After running task group!",
-            "task1: 2, task2: 3",
-        ]
-    );
+    assert_eq!(ran.stdout, catalog::exercise("ex_2_7").prints);
 }

@@ -77,6 +77,7 @@ pub const ALL: &[Exercise] = &[
             scheduled: "spawn",
             script_scheduled: Some("scheduled"),
         }),
+        prints: &[],
     },
     Exercise {
         name: "suspend_once",
@@ -178,6 +179,7 @@ pub const ALL: &[Exercise] = &[
             scheduled: "scheduled",
             script_scheduled: Some("scheduled"),
         }),
+        prints: &[],
     },
     Exercise {
         name: "ex_6_2",
@@ -251,6 +253,7 @@ pub const ALL: &[Exercise] = &[
         max_iterations: None,
         script_variants: &[],
         eager_start: None,
+        prints: &[],
     },
     Exercise {
         name: "ex_6_3",
@@ -277,6 +280,7 @@ pub const ALL: &[Exercise] = &[
         max_iterations: None,
         script_variants: &[],
         eager_start: None,
+        prints: &[],
     },
     Exercise {
         name: "ex_6_4",
@@ -300,6 +304,7 @@ pub const ALL: &[Exercise] = &[
         max_iterations: None,
         script_variants: &[],
         eager_start: None,
+        prints: &[],
     },
     Exercise {
         name: "queue_pc",
@@ -335,6 +340,7 @@ pub const ALL: &[Exercise] = &[
         max_iterations: None,
         script_variants: &[],
         eager_start: None,
+        prints: &[],
     },
     Exercise {
         name: "ex_2_2",
@@ -358,6 +364,10 @@ pub const ALL: &[Exercise] = &[
         max_iterations: Some(3),
         script_variants: &[],
         eager_start: None,
+        prints: &[
+            "stared sleeping for 1 second!",
+            "Finished sleeping!",
+        ],
     },
     Exercise {
         name: "ex_2_7",
@@ -381,6 +391,15 @@ pub const ALL: &[Exercise] = &[
         max_iterations: Some(3),
         script_variants: &[],
         eager_start: None,
+        prints: &[
+            "Before running task group!",
+            "Started sleeping for 2 seconds!",
+            "Started sleeping for 3 seconds!",
+            "Finished sleeping for 2 seconds!",
+            "Finished sleeping for 3 seconds!",
+            "After running task group!",
+            "task1: 2, task2: 3",
+        ],
     },
     Exercise {
         name: "ex_4_4",
@@ -404,6 +423,7 @@ pub const ALL: &[Exercise] = &[
         max_iterations: None,
         script_variants: &[],
         eager_start: None,
+        prints: &[],
     },
 ];
 

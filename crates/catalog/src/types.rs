@@ -133,6 +133,10 @@ pub struct Exercise {
     pub script_variants: &'static [ScriptVariant],
     /// The rows that say what eager start does here; `None` where nothing compares it.
     pub eager_start: Option<EagerStart>,
+    /// Every line a run prints, the Python original's and the port's alike, for an exercise
+    /// whose output holds no figure; empty for one that prints figures (its lines are checked
+    /// by its own tests).
+    pub prints: &'static [&'static str],
 }
 
 /// A `--variant` of an exercise's Python script other than its default: measured under every
