@@ -24,7 +24,7 @@ pub fn known_failure(key: &RowKey, failure: &Failure) -> Option<Known> {
     let version = python_version(&key.implementation);
     let k = LOOP_INCOMPATIBILITIES.iter().find(|k| {
         k.loop_name == key.variant
-            && k.exercise == key.exercise
+            && k.exercises.contains(&key.exercise.as_str())
             && version.is_some_and(|v| k.python.0 <= v && v < k.python.1)
             && failure.stderr_tail.contains(k.error)
     })?;

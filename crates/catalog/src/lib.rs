@@ -110,6 +110,6 @@ impl Exercise {
         let name = self.name;
         LOOP_INCOMPATIBILITIES
             .iter()
-            .filter(move |k| k.exercise == name)
+            .filter(move |k| k.exercises.contains(&name))
     }
 }

@@ -432,7 +432,8 @@ pub const ALL: &[Exercise] = &[
 pub const LOOP_INCOMPATIBILITIES: &[Incompatibility] = &[Incompatibility {
     loop_name: "uvloop",
     python: ((3, 13), (3, 14)),
-    exercise: "ex_6_1",
+    // Every script whose default runs the eager task factory.
+    exercises: &["ex_6_1", "suspend_once"],
     error: "unexpected keyword argument 'eager_start'",
     reason: "uvloop 0.23.0, built for CPython 3.13, passes `eager_start=` to the loop's task \
              factory (as CPython 3.14's `loop.create_task` does); the chapter's \

@@ -179,7 +179,8 @@ pub struct Incompatibility {
     pub loop_name: &'static str,
     /// The affected Python versions: from `.0` (inclusive) to `.1` (exclusive), major.minor.
     pub python: ((u32, u32), (u32, u32)),
-    pub exercise: &'static str,
+    /// The exercises whose scripts fail so with no `--variant`.
+    pub exercises: &'static [&'static str],
     /// What the failed process' stderr says.
     pub error: &'static str,
     pub reason: &'static str,
