@@ -159,10 +159,12 @@ pub fn html(title: &str, blocks: &[Block]) -> String {
                 for row in rows {
                     out.push_str("<tr>");
                     for (i, (cell, h)) in row.iter().zip(head).enumerate() {
-                        let class = if h.starts_with('>') {
-                            " class=\"num\""
-                        } else {
-                            ""
+                        // A figure keeps to one line; words in a figures' column (why a row
+                        // has none) wrap, so that they do not widen the column for every row.
+                        let class = match h.starts_with('>') {
+                            true if cell.starts_with(char::is_alphabetic) => " class=\"num words\"",
+                            true => " class=\"num\"",
+                            false => "",
                         };
                         let text = inline(&keep_units(cell)).replace('\n', "<br>");
                         let text = if i == 0 { name_cell(&text) } else { text };
@@ -189,17 +191,24 @@ pub fn html(title: &str, blocks: &[Block]) -> String {
     out
 }
 
-/// A row's name kept on one line by no-break spaces (`eager\u{a0}(current)`): in HTML a
-/// `name` span with plain spaces, which the style keeps on one line where there is room and
-/// lets wrap between words on a phone, where the pinned name column must stay narrow.
+/// A row's name kept on one line by no-break spaces (`eager\u{a0}(current)`): in HTML the
+/// variant and its parenthesis as two `name` spans with plain spaces, which the style keeps
+/// each on one line where there is room; a table too wide for a desktop page breaks a long
+/// name between the two (`futures_unordered` / `(current, 50000 tasks)`), and a phone, where
+/// the pinned name column must stay narrow, also between words.
 fn name_cell(html: &str) -> String {
-    if html.contains('\u{a0}') {
+    if !html.contains('\u{a0}') {
+        return html.to_owned();
+    }
+    let span = |part: &str| {
         format!(
             "<span class=\"name\">{}</span>",
-            html.replace('\u{a0}', " ")
+            part.replace('\u{a0}', " ")
         )
-    } else {
-        html.to_owned()
+    };
+    match html.split_once("\u{a0}(") {
+        Some((variant, rest)) => format!("{} {}", span(variant), span(&format!("({rest}"))),
+        None => span(html),
     }
 }
 
@@ -215,18 +224,19 @@ fn is_verdict(head: &str) -> bool {
 /// The page's style: a column that reads at desktop width and on a 390 px phone with no
 /// sideways scroll of the page itself. A table scrolls inside its own box, never breaking a
 /// number from its unit, with its first column (the row's name) and a verdict column pinned
-/// so they stay in view; a picture is shown at its natural size, or shrunk to the column's
+/// so they stay in view (a cell of words in a figures' column wraps); a picture is shown at its natural size, or shrunk to the column's
 /// width (the charts are drawn narrow enough that their text stays readable); a word too long
 /// for the line (a path) breaks; a claim that fails (bold in a cell) is marked in red.
 const CSS: &str = "body { font-family: system-ui, sans-serif; max-width: 80rem; margin: 2rem auto; padding: 0 1rem; color: #222; line-height: 1.45; overflow-wrap: break-word; }
 .table { overflow-x: auto; margin: 1rem 0; }
-table { border-collapse: separate; border-spacing: 0; font-size: 0.9rem; }
-th, td { border: solid #ccc; border-width: 0 1px 1px 0; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; background: #fff; }
+table { border-collapse: separate; border-spacing: 0; font-size: 0.85rem; }
+th, td { border: solid #ccc; border-width: 0 1px 1px 0; padding: 0.25rem 0.4rem; text-align: left; vertical-align: top; background: #fff; }
 th { background: #f2f2f2; border-top-width: 1px; }
 tr > :first-child { position: sticky; left: 0; z-index: 1; border-left-width: 1px; }
 table.verdict tr > :last-child { position: sticky; right: 0; z-index: 1; border-left-width: 1px; }
 .num { text-align: right; font-variant-numeric: tabular-nums; }
 td.num, .name { white-space: nowrap; }
+td.num.words { white-space: normal; }
 td:has(> strong) { background: #fdecea; }
 td strong { color: #b3261e; }
 code { background: #f4f4f4; padding: 0 0.2rem; }
@@ -351,7 +361,9 @@ mod tests {
             page.contains("<div class=\"table\"><table class=\"verdict\">"),
             "{page}"
         );
-        assert!(page.contains("<td><span class=\"name\">eager (current)</span></td>"));
+        assert!(page.contains(
+            "<td><span class=\"name\">eager</span> <span class=\"name\">(current)</span></td>"
+        ));
         // No verdict last: nothing pinned on the right; a name with plain spaces as it is.
         let plain = html(
             "t",
