@@ -254,3 +254,28 @@ fn a_load_recorded_for_one_run_only_is_said() {
     // With no figure to compare, the load is not offered as the reason.
     assert_eq!(eager_cells(&md)[6], "**regression**", "{md}");
 }
+
+/// A start-latency row is the same variant's processes, each task also timed: the comparison
+/// names it apart from the throughput row, so that the two do not read as one row twice.
+#[test]
+fn a_start_latency_row_is_named_apart_from_its_throughput_row() {
+    let both = |id: &str| {
+        let mut latency = common::row("ex_6_1", "eager", "current", &tight(60_000_000));
+        latency.measure = Some(timing::cli::Measure::StartLatency);
+        common::results(
+            id,
+            vec![
+                common::row("ex_6_1", "eager", "current", &tight(1_000_000)),
+                latency,
+            ],
+        )
+    };
+    let md = compared(&both("now"), &both("base"));
+    let named = |name: &str| md.lines().filter(|l| l.starts_with(name)).count();
+    assert_eq!(named("| ex_6_1 eager (current) |"), 1, "{md}");
+    assert_eq!(
+        named("| ex_6_1 eager (current), start latency |"),
+        1,
+        "{md}"
+    );
+}

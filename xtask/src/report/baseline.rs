@@ -7,7 +7,7 @@
 //! commit run twice on a busy machine differs by more than its p-value admits, because each
 //! run's samples share that run's conditions. A significant change inside that spread is noise.
 
-use super::label::label;
+use super::label::full_label;
 use crate::format::fmt_ns;
 use crate::report::doc::Block;
 use crate::results::{Environment, Flags, Row, RunResults};
@@ -75,7 +75,7 @@ pub fn comparison(results: &RunResults, name: &str, base: &RunResults) -> Vec<Bl
             said.push_str(" (the load may explain it)");
         }
         rows.push(vec![
-            format!("{} {}", row.exercise, label(row)),
+            full_label(row),
             fmt_ns(then.mean_ns),
             fmt_ns(now.mean_ns),
             change

@@ -1,9 +1,7 @@
 //! The CPU time section: on a busy machine, each row's CPU time beside its wall time, so that a
 //! reader sees whether the wall time was stretched by other load.
 
-use timing::cli::Measure;
-
-use super::label::label;
+use super::label::full_label;
 use crate::format::fmt_ns;
 use crate::report::doc::Block;
 use crate::results::{Row, RunResults};
@@ -38,14 +36,8 @@ pub fn section(results: &RunResults) -> Vec<Block> {
 /// is unknown.
 fn cells(row: &Row) -> Option<Vec<String>> {
     let (wall, cpu) = (row.process_ns?, row.process_cpu_ns?);
-    // A start-latency row's processes are the same variant's, each task also timed: said, so
-    // that its row does not read as a second copy of the throughput row.
-    let latency = match row.measure {
-        Some(Measure::StartLatency) => ", start latency",
-        _ => "",
-    };
     Some(vec![
-        label_cell(&format!("{} {}{latency}", row.exercise, label(row))),
+        label_cell(&full_label(row)),
         fmt_ns(wall as f64),
         fmt_ns(cpu as f64),
         format!("{:.2}", cpu as f64 / wall as f64),

@@ -4,7 +4,7 @@
 use crate::results::{Failure, Row, RunResults};
 
 use super::doc::Block;
-use super::label::label;
+use super::label::full_label;
 
 /// The Failures section: each failed row, its reason and its stderr's last lines.
 pub(super) fn failures(results: &RunResults) -> Vec<Block> {
@@ -20,19 +20,16 @@ pub(super) fn failures(results: &RunResults) -> Vec<Block> {
             .iter()
             .filter_map(|r| {
                 let f = r.failure.as_ref()?;
-                Some(vec![
-                    format!("{} {}", r.exercise, label(r)),
-                    f.reason.clone(),
-                ])
+                Some(vec![full_label(r), f.reason.clone()])
             })
             .collect();
         b.push(Block::Table(
             ["row", "reason"].map(String::from).to_vec(),
             rows,
         ));
-        b.extend(stderr_tails(failed.iter().map(|r| {
-            (format!("{} {}", r.exercise, label(r)), r.failure.as_ref())
-        })));
+        b.extend(stderr_tails(
+            failed.iter().map(|r| (full_label(r), r.failure.as_ref())),
+        ));
     }
     b
 }

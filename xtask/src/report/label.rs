@@ -48,6 +48,18 @@ pub fn label(row: &Row) -> String {
     }
 }
 
+/// The row's name where rows of every exercise and kind stand together (the baseline
+/// comparison, the CPU table, the failures, the warnings): its exercise, its [`label`], and
+/// `, start latency` for a row whose tasks were also each timed, which would otherwise read
+/// as a second copy of the same variant's throughput row.
+pub fn full_label(row: &Row) -> String {
+    let latency = match row.measure {
+        Some(Measure::StartLatency) => ", start latency",
+        _ => "",
+    };
+    format!("{} {}{latency}", row.exercise, label(row))
+}
+
 /// The row `key` names as the progress lines name it, so that each kind of run reads apart:
 /// `ex_6_1:spawn (current)`, `ex_6_1:spawn (current, block_on)`, `ex_6_1:spawn (current,
 /// start latency)`, `ex_6_2:join_handles (current, 12500 tasks)`, `ex_6_2 CPython 3.12.1 +

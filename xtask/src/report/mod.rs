@@ -44,7 +44,7 @@ pub use eager::eager_start;
 use failures::failures;
 pub use figures::{ALPHA, REGRESSION, Speedup, fmt_speedup, label_cell, speedup, times};
 use figures::{load_warnings, per_task_interval, per_task_ns};
-use label::label;
+use label::{full_label, label};
 use plots::tone;
 pub use targets::targets;
 pub use terminal::terminal_summary;
@@ -307,7 +307,7 @@ fn known_section(r: &RunResults) -> Vec<Block> {
         .filter_map(|row| {
             let known = row.failure.as_ref()?.known.as_ref()?;
             Some(vec![
-                format!("{} {}", row.exercise, label(row)),
+                full_label(row),
                 format!("`{}`", known.error.replace('`', "'")),
                 known.reason.clone(),
             ])
@@ -419,7 +419,7 @@ pub fn warnings(r: &RunResults) -> Vec<String> {
         .iter()
         .filter_map(|row| {
             let spread = stats::relative_spread(&row.samples_ns);
-            (spread > WIDE_SPREAD).then(|| (spread, format!("`{} {}`", row.exercise, label(row))))
+            (spread > WIDE_SPREAD).then(|| (spread, format!("`{}`", full_label(row))))
         })
         .collect();
     wide.sort_by(|a, b| b.0.total_cmp(&a.0));
