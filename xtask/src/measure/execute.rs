@@ -14,9 +14,8 @@ use timing::cli::Flavor;
 
 use crate::env;
 use crate::format::fmt_ns;
-use crate::measure::plan::{self, Goal, Schedule};
-use crate::measure::progress::Eta;
-use crate::measure::{Progress, Target};
+use crate::measure::plan::{self, Goal, Schedule, Target};
+use crate::measure::progress::{Eta, Progress};
 use crate::process::{
     Interrupted, Poll, Waited, catch_stop_signals, die_with_the_runner, kill_group, kill_orphans,
     stop_requested, wait_or_kill_cpu,

@@ -8,78 +8,17 @@
 //! where the context is: the thread's current context if it is the innermost one entered,
 //! else the copy [`suspended`] left in the slot when a nested context was entered over it.
 
-use std::cell::RefCell;
 use std::fmt;
 use std::pin::Pin;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex};
 use std::task::Poll;
-use std::thread::{self, ThreadId};
+use std::thread;
 
 use pin_project_lite::pin_project;
 
-use super::{CURRENT, Context, ContextVar, SHARED_INNERMOST, STATE, enter};
-
-/// The object every clone of a [`SharedContext`] refers to.
-pub(crate) struct Shared {
-    slot: Mutex<Slot>,
-    /// Notified when the context is put back into the slot.
-    returned: Condvar,
-}
-
-struct Slot {
-    /// The context, while no thread has it entered. While one has: empty, or what it held
-    /// when a nested context was entered over it on that thread (read only by that thread).
-    context: Context,
-    /// The thread that has the context entered.
-    owner: Option<ThreadId>,
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Slot> {
-        // Nothing panics while the lock is held: a poisoned slot is still consistent.
-        self.slot.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn wait<'a>(&self, slot: MutexGuard<'a, Slot>) -> MutexGuard<'a, Slot> {
-        self.returned
-            .wait(slot)
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-thread_local! {
-    /// While [`STATE`] has [`SHARED_INNERMOST`]: the shared context entered innermost on this
-    /// thread (stale otherwise).
-    static INNERMOST: RefCell<Option<Arc<Shared>>> = const { RefCell::new(None) };
-}
-
-/// Makes `shared` the innermost shared context of this thread; returns the one before.
-pub(crate) fn set_innermost(shared: Option<Arc<Shared>>) -> Option<Arc<Shared>> {
-    INNERMOST.with(|innermost| innermost.replace(shared))
-}
-
-/// The innermost shared context is being left for a nested context: a copy of what it holds
-/// goes into its slot, where this thread's reads of it find it.
-#[cold]
-pub(crate) fn suspended() {
-    let Some(shared) = INNERMOST.with(|innermost| innermost.borrow().clone()) else {
-        return;
-    };
-    let live = CURRENT.with(|current| current.borrow().clone());
-    let stale = std::mem::replace(&mut shared.lock().context, live);
-    drop(stale); // outside the lock
-}
-
-/// The nested context is left and the shared context is innermost again: the copy in its slot
-/// goes, so that its next set does not copy the map.
-#[cold]
-pub(crate) fn resumed() {
-    let Some(shared) = INNERMOST.with(|innermost| innermost.borrow().clone()) else {
-        return;
-    };
-    let copy = std::mem::take(&mut shared.lock().context);
-    drop(copy); // outside the lock
-}
+use crate::context::{
+    CURRENT, Context, ContextVar, INNERMOST, SHARED_INNERMOST, STATE, Shared, Slot, enter,
+};
 
 /// A [`Context`] shared by reference: every clone is the same context object, as a Python
 /// variable holding a `contextvars.Context` is. For `asyncio.create_task(coro, context=ctx)`:
