@@ -137,6 +137,13 @@ pub(crate) fn enter(task: Current) -> Current {
     CURRENT.with(|current| current.replace(task))
 }
 
+/// Ends a step begun with [`enter`] and returns what the step left current: what it entered,
+/// or, where it entered [`UNNAMED`] and the task asked who it is, the id it was given.
+#[inline(always)]
+pub(crate) fn swap_back(previous: Current) -> Current {
+    CURRENT.with(|current| current.replace(previous))
+}
+
 /// Ends a step begun with [`enter`]: restores `previous`, and returns the id the step's task
 /// was given, if it was given one (which a task that goes on keeps).
 #[inline(always)]

@@ -207,6 +207,36 @@ async fn a_child_is_the_current_task_with_its_handles_id() {
     }
 }
 
+/// A child is named when first asked, by its handle or by itself in any step, and keeps
+/// that name: the handle's id before the child ran is the one it sees inside, and an id the
+/// child took in a later step is the one its handle gives.
+#[tokio::test(start_paused = true)]
+async fn a_childs_id_is_the_same_whoever_asks_first() {
+    for start in [Start::Eager, Start::Scheduled] {
+        let (asked_first, first, second) = polled::scope(start, async |tg| {
+            // The handle asks first: before the child's first step when scheduled.
+            let first = tg.spawn(async {
+                tokio::task::yield_now().await;
+                current_task().expect("inside a runtime")
+            })?;
+            let asked_first = first.id();
+            // The child asks first, in its second step; its handle asks once it has ended.
+            let second = tg.spawn(async {
+                tokio::task::yield_now().await;
+                current_task().expect("inside a runtime")
+            })?;
+            Ok((asked_first, first, second))
+        })
+        .await
+        .expect("no failure");
+        assert_eq!(first.id(), asked_first, "{start:?}");
+        assert_eq!(first.result(), Some(Some(asked_first)), "{start:?}");
+        let id = second.id();
+        assert_ne!(id, asked_first, "{start:?}");
+        assert_eq!(second.result(), Some(Some(id)), "{start:?}");
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_group_cancelled_ends_cancelled_with_no_failure() {
     let dropped = Rc::new(Cell::new(0));
