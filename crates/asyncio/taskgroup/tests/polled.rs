@@ -207,6 +207,47 @@ async fn a_child_is_the_current_task_with_its_handles_id() {
     }
 }
 
+/// Slots freed in whatever order children end (by themselves, cancelled, their handles kept
+/// or not) serve the next children: in three waves, every kept handle gives its own child's
+/// value or cancellation, and no child is left over.
+#[tokio::test(start_paused = true)]
+async fn slots_freed_in_any_order_serve_the_next_children() {
+    for start in [Start::Eager, Start::Scheduled] {
+        polled::scope(start, async |tg| {
+            for wave in 0..3u32 {
+                let mut kept = Vec::new();
+                for i in 0..100u32 {
+                    let handle = tg.spawn(async move {
+                        // Ends after 0 to 6 steps: children end in a mixed order.
+                        for _ in 0..(i * 5 + wave) % 7 {
+                            tokio::task::yield_now().await;
+                        }
+                        wave * 1000 + i
+                    })?;
+                    if i % 3 == 0 {
+                        kept.push((i, handle));
+                    } else if i % 3 == 1 && i % 2 == 0 {
+                        handle.cancel();
+                    }
+                }
+                for (i, handle) in kept {
+                    let expected = wave * 1000 + i;
+                    match handle.await {
+                        Ok(value) => assert_eq!(value, expected, "{start:?}"),
+                        Err(e) => panic!("{start:?}: child {expected}: {e}"),
+                    }
+                }
+                while tg.live() > 0 {
+                    tokio::task::yield_now().await;
+                }
+            }
+            Ok(())
+        })
+        .await
+        .expect("a cancelled child is no failure");
+    }
+}
+
 /// A child is named when first asked, by its handle or by itself in any step, and keeps
 /// that name: the handle's id before the child ran is the one it sees inside, and an id the
 /// child took in a later step is the one its handle gives.
