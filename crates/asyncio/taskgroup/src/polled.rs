@@ -22,11 +22,14 @@
 //!   ready children does not starve its neighbours.
 //!
 //! What it costs instead, a child (the `suspend_once` and `ex_6_1` exercises, current-thread
-//! runtime, 2026-12-06): a child that suspends once, 0.17× `TaskTracker`'s time at 10^6 children
-//! and 100-104 ns of CPU at 10^5 (FuturesUnordered about 125 ns), a third of it the first touch
-//! of fresh memory (about 80 bytes a child); one that finishes in its eager step, 0.9× to 1.2×
-//! the eager [`TaskGroup`](crate::TaskGroup)'s time (no allocation, 13 instructions against its
-//! 18). The project's report gives the figures of each run.
+//! runtime, 2026-12-06): a child that suspends once, 0.16× `TaskTracker`'s time at 10^6 children
+//! and 93-96 ns of CPU at 10^5 (FuturesUnordered about 125 ns), a third of it the first touch
+//! of fresh memory: about 64 bytes a child, its future in the arena (32 bytes for a
+//! `yield_now().await`), its slab entry (24: its id, value and waiter live apart, made only when
+//! asked for, and a free entry holds the free list's link) and its place in the ready queue.
+//! One that finishes in its eager step: 0.9× to 1.2× the eager [`TaskGroup`](crate::TaskGroup)'s
+//! time (no allocation, 13 instructions against its 18). The project's report gives the figures
+//! of each run.
 //!
 //! What it keeps of asyncio's `TaskGroup`: the scope returns once every child has ended; the
 //! first failure (an `Err` of [`spawn_fallible`](PolledGroup::spawn_fallible), or a panic)
