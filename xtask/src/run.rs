@@ -50,7 +50,7 @@ pub struct RunFlags {
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=1_000))]
     pub warmup: u32,
     /// Tasks per run, where a count applies [default: each exercise's; 100000 with --quick]
-    #[arg(long, value_name = "N", value_parser = timing::cli::tasks_count)]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = timing::cli::tasks_count)]
     pub tasks: Option<u64>,
     /// tokio runtime flavors to run
     #[arg(long, value_enum, default_value_t = FlavorChoice::Both)]

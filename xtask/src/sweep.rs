@@ -42,7 +42,7 @@ pub const STOP_OVER_SECS: u64 = 2;
 #[derive(Debug, Clone, clap::Args)]
 pub struct SweepFlags {
     /// Task counts, comma-separated [default: 1000,10000,100000,1000000,10000000; up to 100000 with --quick]
-    #[arg(long, value_name = "N,N,…", value_delimiter = ',', value_parser = timing::cli::tasks_count)]
+    #[arg(long, value_name = "N,N,…", value_delimiter = ',', allow_hyphen_values = true, value_parser = timing::cli::tasks_count)]
     pub tasks: Vec<u64>,
     /// tokio runtime flavors to run
     #[arg(long, value_enum, default_value_t = FlavorChoice::Both)]

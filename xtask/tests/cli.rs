@@ -247,6 +247,11 @@ fn bad_flags_and_numbers_get_one_line() {
         "possible values: current, multi, both",
     );
     assert_usage(&["run-all", "--tasks", "lots"], "--tasks");
+    // A negative count is a bad count, in the binaries' words, not an unknown flag.
+    assert_usage(
+        &["run-all", "--tasks", "-1"],
+        "invalid value '-1' for '--tasks <N>': a whole number from 1 to",
+    );
     assert_usage(&["run-all", "--bogus"], "--bogus");
     assert_usage(&["frobnicate"], "frobnicate");
     assert_usage(
