@@ -148,7 +148,7 @@ pub(crate) fn swap_back(previous: Current) -> Current {
 /// was given, if it was given one (which a task that goes on keeps).
 #[inline(always)]
 pub(crate) fn leave(previous: Current) -> Option<TaskId> {
-    match CURRENT.with(|current| current.replace(previous)) {
+    match swap_back(previous) {
         NONE | UNNAMED => None,
         id => NonZeroU64::new(id).map(TaskId),
     }
