@@ -1024,8 +1024,7 @@ impl<'env> Inner<'env> {
             let mut slots = self.slots.borrow_mut();
             slots.live -= 1;
             let entry = &mut slots.entries[slot as usize];
-            entry.state = how;
-            entry.holds = Holds::Vacant(NO_SLOT);
+            entry.state = how; // its child was taken out to be polled or dropped
             let handle = entry.handle;
             let waiter = if entry.cold {
                 slots.cold[slot as usize].waiter.take()
