@@ -224,9 +224,10 @@ fn is_verdict(head: &str) -> bool {
 /// The page's style: a column that reads at desktop width and on a 390 px phone with no
 /// sideways scroll of the page itself. A table scrolls inside its own box, never breaking a
 /// number from its unit, with its first column (the row's name) and a verdict column pinned
-/// so they stay in view (a cell of words in a figures' column wraps); a picture is shown at its natural size, or shrunk to the column's
-/// width (the charts are drawn narrow enough that their text stays readable); a word too long
-/// for the line (a path) breaks; a claim that fails (bold in a cell) is marked in red.
+/// so they stay in view (a cell of words in a figures' column wraps); a picture is shown at
+/// its natural size, or shrunk to the column's width (the charts are drawn narrow enough that
+/// their text stays readable); a word too long for the line (a path) breaks; a claim that
+/// fails (bold in a cell) is marked in red.
 const CSS: &str = "body { font-family: system-ui, sans-serif; max-width: 80rem; margin: 2rem auto; padding: 0 1rem; color: #222; line-height: 1.45; overflow-wrap: break-word; }
 .table { overflow-x: auto; margin: 1rem 0; }
 table { border-collapse: separate; border-spacing: 0; font-size: 0.85rem; }
