@@ -86,6 +86,7 @@ mod tests {
     fn counts_are_powers_of_ten_where_they_are() {
         assert_eq!(fmt_count(1_000), "10^3");
         assert_eq!(fmt_count(100_000), "10^5");
+        assert_eq!(fmt_count(1_000_000), "10^6"); // as the targets write their counts
         assert_eq!(fmt_count(50_000), "50000");
         assert_eq!(fmt_count(1), "1");
         assert_eq!(fmt_count(10), "10^1");

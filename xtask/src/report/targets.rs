@@ -206,16 +206,3 @@ fn row<'a>(r: &'a RunResults, t: &Target, variant: &'static str) -> Result<&'a R
             format!("{name} ran at {ran}, and the target is at {}", fmt_count(n))
         })
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn counts_read_as_the_targets_write_them() {
-        assert_eq!(fmt_count(1_000_000), "10^6");
-        assert_eq!(fmt_count(100_000), "10^5");
-        assert_eq!(fmt_count(50_000), "50000");
-        assert_eq!(fmt_count(1), "1");
-    }
-}
