@@ -8,7 +8,7 @@ use futures::future::Either;
 use crate::cancel::cancellation;
 use crate::current::TaskId;
 use crate::handle::{Scheduled, TaskHandle};
-use crate::listing::{Listed, Name, UNLISTED};
+use crate::listing::{Name, UNLISTED};
 use crate::options::{Options, Start};
 use crate::outcome::{Failure, Outcome, Refused};
 use crate::shared::{GroupRef, Live, Shared};
@@ -115,11 +115,7 @@ impl Shared {
         // shows it from its spawn on, as asyncio's does; a plain scheduled one from its first
         // suspension.
         let slot = if name.is_some() || start == Start::Eager {
-            self.listing().insert(Listed {
-                id,
-                name: name.clone(),
-                waker: None,
-            })
+            self.listing().insert(id, name.clone(), None)
         } else {
             UNLISTED
         };

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cancel::Requests;
 use crate::current::{self, NoRunningLoop, TaskId};
-use crate::listing::{Listed, Listing};
+use crate::listing::Listing;
 use crate::options::Start;
 use crate::outcome::{Failure, GroupError, Interrupt, Refused, TaskState, panic_message};
 use crate::snapshot::{Snapshot, TaskInfo};
@@ -199,15 +199,8 @@ impl Shared {
     /// there if it had none (`slot`).
     pub(crate) fn suspended(&self, slot: &mut u32, id: TaskId, waker: &Waker) {
         let mut listing = self.listing();
-        match listing.get_mut(*slot) {
-            Some(entry) => entry.waker = Some(waker.clone()),
-            None => {
-                *slot = listing.insert(Listed {
-                    id,
-                    name: None,
-                    waker: Some(waker.clone()),
-                });
-            }
+        if !listing.set_waker(*slot, waker) {
+            *slot = listing.insert(id, None, Some(waker.clone()));
         }
     }
 
@@ -241,11 +234,7 @@ impl Shared {
         }
         self.token.cancel();
         self.request_body();
-        for waker in self
-            .listing()
-            .iter()
-            .filter_map(|entry| entry.waker.as_ref())
-        {
+        for waker in self.listing().wakers() {
             waker.wake_by_ref();
         }
     }
@@ -327,7 +316,7 @@ impl Shared {
                     .iter()
                     .map(|entry| TaskInfo {
                         id: entry.id,
-                        name: entry.name.as_deref().cloned(),
+                        name: entry.name.map(|name| String::clone(name)),
                         state: TaskState::Pending,
                         cancel_requested: marks.contains(&entry.id),
                     })
