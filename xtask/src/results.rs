@@ -7,7 +7,7 @@
 //! | `schema` | string | `"asyncio-in-tokio/results/v1"`; readers refuse any other |
 //! | `run_id` | string | the run folder's name, a UTC timestamp like `20261126T101500Z` |
 //! | `started_utc`, `finished_utc` | string | RFC 3339 times, UTC |
-//! | `environment` | object | `cpu_model`, `cores`, `os`, `kernel`, `rustc`, `tokio`, `git_commit`, `git_dirty`, `load_before`/`load_after` (1, 5, 15-minute load averages, or null), `governor_before`/`governor_after` (CPU frequency governor, or null) |
+//! | `environment` | object | `cpu_model`, `cores`, `os`, `kernel`, `rustc`, `tokio`, `git_commit`, `git_dirty`, `load_before`/`load_after` (1, 5, 15-minute load averages, or null), `governor_before`/`governor_after` (CPU frequency governor, or null), `page_fault_ns_before`/`page_fault_ns_after` (ns a first touch of a 4 KiB page cost, as the run began and ended, or null; absent in older files) |
 //! | `flags` | object | the flags of the run: `iterations`, `warmup`, `tasks` (null: each exercise's default), `flavors` (a list of `"current"`, `"multi"`), `timeout_secs`, `quick`, `python` (as given), `python_iterations`, `python_found` (the interpreters found, or why none ran), `selection`, `baseline`, `thorough`, `budget_secs` (seconds, or null for fixed counts) |
 //! | `harness_overhead` | object or null | `processes`, `mean_ns`, `max_ns`: the runner's own time per exercise process, outside the process' lifetime |
 //! | `rows` | array | one per (exercise, variant, implementation, flavor, tasks), below |
@@ -84,6 +84,12 @@ pub struct Environment {
     pub load_after: Option<[f64; 3]>,
     pub governor_before: Option<String>,
     pub governor_after: Option<String>,
+    /// What a first touch of a 4 KiB page of memory cost (a page fault), in ns, as the run
+    /// began and as it ended: null where not measured (runs from before it was).
+    #[serde(default)]
+    pub page_fault_ns_before: Option<u64>,
+    #[serde(default)]
+    pub page_fault_ns_after: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -452,6 +458,8 @@ impl Flags {
 /// The most cores, load average, timeout and peak memory a results file may name.
 const MAX_CORES: usize = 1 << 16;
 const MAX_LOAD: f64 = 1e6;
+/// A page fault that took a second is no measurement.
+const MAX_PAGE_FAULT_NS: u64 = 1_000_000_000;
 const MAX_TIMEOUT_SECS: u64 = 86_400;
 const MAX_RSS_BYTES: u64 = 1 << 50;
 
@@ -727,6 +735,18 @@ impl RunResults {
             {
                 return Err(format!(
                     "environment.{name} is {l:?}, not load averages from 0 to {MAX_LOAD}"
+                ));
+            }
+        }
+        for (name, ns) in [
+            ("page_fault_ns_before", e.page_fault_ns_before),
+            ("page_fault_ns_after", e.page_fault_ns_after),
+        ] {
+            if let Some(ns) = ns
+                && !(1..=MAX_PAGE_FAULT_NS).contains(&ns)
+            {
+                return Err(format!(
+                    "environment.{name} is {ns}, not 1 to {MAX_PAGE_FAULT_NS} ns"
                 ));
             }
         }

@@ -128,6 +128,26 @@ fn a_busier_run_says_both_loads_and_that_the_load_may_explain_a_slowdown() {
 }
 
 #[test]
+fn page_faults_a_quarter_dearer_or_more_are_a_difference_of_the_machine() {
+    let mut base = run_of("base", &tight(1_000_000));
+    base.environment.page_fault_ns_before = Some(1_600);
+    let mut now = run_of("now", &tight(1_000_000));
+    now.environment.page_fault_ns_before = Some(2_200);
+    let md = compared(&now, &base);
+    assert!(
+        md.contains(
+            "page fault 2.20 µs here, 1.60 µs in the baseline (memory first touched is part of every row's time)"
+        ),
+        "{md}"
+    );
+    // Within a quarter, or not measured in one of the runs: nothing to say.
+    now.environment.page_fault_ns_before = Some(1_900);
+    assert!(!compared(&now, &base).contains("page fault"));
+    now.environment.page_fault_ns_before = None;
+    assert!(!compared(&now, &base).contains("page fault"));
+}
+
+#[test]
 fn a_slowdown_on_the_quieter_machine_is_not_put_down_to_the_load() {
     let mut base = run_of("base", &tight(1_000_000));
     base.environment.load_before = Some([6.1, 5.0, 4.0]);

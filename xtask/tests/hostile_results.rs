@@ -277,6 +277,29 @@ fn names_and_machine_figures_out_of_range_are_refused() {
 }
 
 #[test]
+fn a_page_fault_of_no_time_or_of_seconds_is_refused_and_an_older_file_reads_without_one() {
+    for (name, field, ns) in [
+        ("hostile-fault-zero", "page_fault_ns_before", 0_u64),
+        ("hostile-fault-slow", "page_fault_ns_after", 5_000_000_000),
+    ] {
+        let path = hostile(name, |json| {
+            json["environment"][field] = ns.into();
+        });
+        assert_refused(&path, field);
+    }
+    // A results.json written before runs measured it: not measured, the rest as written.
+    let path = hostile("hostile-fault-old", |json| {
+        let environment = json["environment"].as_object_mut().unwrap();
+        environment.remove("page_fault_ns_before").unwrap();
+        environment.remove("page_fault_ns_after").unwrap();
+    });
+    let old = RunResults::read(&path).unwrap();
+    assert_eq!(old.environment.page_fault_ns_before, None);
+    assert_eq!(old.environment.page_fault_ns_after, None);
+    assert_eq!(old.rows, common::sample_run().rows);
+}
+
+#[test]
 fn a_real_folder_at_latest_is_refused_and_kept() {
     let out = common::scratch("hostile-latest");
     let layout = Layout { out: out.clone() };

@@ -113,6 +113,27 @@ fn wide_spread_and_a_busy_machine_are_named() {
     assert!(!wide.contains("eager"), "{wide}");
 }
 
+#[test]
+fn the_cost_of_a_page_fault_is_shown_as_far_as_it_was_measured() {
+    let line = |run: &xtask::results::RunResults| {
+        markdown(run, None)
+            .lines()
+            .find(|line| line.starts_with("- Page faults:"))
+            .map(str::to_owned)
+    };
+    let mut run = common::sample_run();
+    let both = line(&run).unwrap();
+    assert!(
+        both.contains("took 1.60 µs as the run began, 2.20 µs as it ended."),
+        "{both}"
+    );
+    run.environment.page_fault_ns_after = None; // a run stopped before its end
+    let began = line(&run).unwrap();
+    assert!(began.contains("took 1.60 µs as the run began."), "{began}");
+    run.environment.page_fault_ns_before = None; // a run from before it was measured
+    assert_eq!(line(&run), None);
+}
+
 /// The sample run with each row's wall and CPU time per process: ex_6_1 eager waited half its
 /// wall time, spawn (multi) used two cores, and the failed row has no CPU time.
 fn run_with_cpu_times() -> xtask::results::RunResults {

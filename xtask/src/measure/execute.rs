@@ -541,6 +541,7 @@ impl Session {
         let _ = fs::remove_dir_all(&scratch);
         self.environment.load_after = env::load_average();
         self.environment.governor_after = env::governor();
+        self.environment.page_fault_ns_after = env::page_fault_ns();
         Ok(measured)
     }
 

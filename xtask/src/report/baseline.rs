@@ -326,6 +326,21 @@ fn field(name: &str, now: String, then: String) -> Option<String> {
     (now != then).then(|| format!("{name} {now} here, {then} in the baseline"))
 }
 
+/// What a page fault cost here and in the baseline (as each run began), where both runs
+/// measured it and one cost a quarter more than the other or over: memory first touched is
+/// part of every row's time, so the rows that take the most memory move with it.
+fn page_fault_difference(now: &Environment, then: &Environment) -> Option<String> {
+    let (a, b) = (now.page_fault_ns_before?, then.page_fault_ns_before?);
+    let (low, high) = (a.min(b) as f64, a.max(b) as f64);
+    (high >= 1.25 * low).then(|| {
+        format!(
+            "page fault {} here, {} in the baseline (memory first touched is part of every row's time)",
+            fmt_ns(a as f64),
+            fmt_ns(b as f64)
+        )
+    })
+}
+
 /// One line per kind of difference (machine, load, build, flags, commit), or none.
 fn differences(now: &RunResults, base: &RunResults, loads: &Loads) -> Vec<String> {
     let (e, f) = (&now.environment, &base.environment);
@@ -347,6 +362,7 @@ fn differences(now: &RunResults, base: &RunResults, loads: &Loads) -> Vec<String
                     governor(&e.governor_before),
                     governor(&f.governor_before),
                 ),
+                page_fault_difference(e, f),
             ],
         ),
         loads.note(),

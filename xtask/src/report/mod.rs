@@ -17,7 +17,7 @@ use std::path::Path;
 
 use crate::exercises;
 use crate::format::fmt_ns;
-use crate::results::{Row, RunResults};
+use crate::results::{Environment, Row, RunResults};
 use crate::stats;
 
 mod answers;
@@ -386,6 +386,9 @@ fn header(r: &RunResults) -> Vec<String> {
             }
         ),
     ];
+    if let Some(line) = page_faults(e) {
+        lines.push(line);
+    }
     if let Some(o) = &r.harness_overhead {
         lines.push(format!(
             "Harness overhead: {} mean per process (max {}) over {} processes, outside the processes' own lifetimes.",
@@ -395,6 +398,21 @@ fn header(r: &RunResults) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// What a page fault cost as the run began and as it ended, where the run measured it: part of
+/// every row's time (a task's memory is new to its process), and it moves with the machine.
+fn page_faults(e: &Environment) -> Option<String> {
+    let cost = |ns: Option<u64>| ns.map(|ns| fmt_ns(ns as f64));
+    let said = match (cost(e.page_fault_ns_before), cost(e.page_fault_ns_after)) {
+        (None, None) => return None,
+        (Some(before), Some(after)) => format!("{before} as the run began, {after} as it ended"),
+        (Some(before), None) => format!("{before} as the run began"),
+        (None, Some(after)) => format!("{after} as the run ended"),
+    };
+    Some(format!(
+        "Page faults: a first touch of a 4 KiB page of memory took {said}. Every row pays it for the memory its tasks take, and it moves with the state of the machine."
+    ))
 }
 
 /// The machine was busy, or a row's spread was wide: each reason, naming what it concerns.

@@ -61,6 +61,8 @@ pub fn results(run_id: &str, rows: Vec<Row>) -> RunResults {
             load_after: Some([1.0, 0.5, 0.2]),
             governor_before: Some("performance".into()),
             governor_after: Some("performance".into()),
+            page_fault_ns_before: Some(1_600),
+            page_fault_ns_after: Some(2_200),
         },
         flags: Flags {
             iterations: 4,
